@@ -1,0 +1,65 @@
+"""Wire-neutral request and outcome objects that every surface translates to and from.
+
+The SOAP service and the HTTP API both build a SendRequest from their own wire
+format, hand it to ``Platform.send`` and translate the SendOutcome back; no send
+rule lives in a surface.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from ipyy_client.codes import ResultCode
+
+
+@dataclass
+class SendRequest:
+    account: str | None
+    password: str | None
+    msisdns: str | None
+    content: str | None
+    plan_send_time: datetime | None = None  # naive = platform time zone
+    ext_number: str | None = None
+    hybrid: bool = False  # SendHybridSms: Chinese domestic 11-digit numbers allowed
+    client_ip: str = ""
+    via: str = "soap11"  # "soap11", "soap12" or "http": recorded on the task, decides strict auth
+    param_error: str | None = None  # the surface could not translate a parameter: ParamError after the account checks
+
+
+@dataclass
+class SendOutcome:
+    code: ResultCode
+    task_id: int = 0
+    balance: Decimal = Decimal("0")
+    billing_amount: Decimal = Decimal("0")
+    billing_count: int = 0
+    success_count: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.code is ResultCode.OK
+
+
+@dataclass(frozen=True)
+class Report:
+    """One delivery report as the pull (and push) replies carry it."""
+
+    mobile: str
+    task_id: int
+    status: int  # 10 delivered, 20 failed
+    receive_time: datetime  # aware, platform zone
+    errorcode: str
+    extno: str
+
+
+@dataclass(frozen=True)
+class Uplink:
+    """One MO reply; task_id is the task last sent to that number, or None."""
+
+    mobile: str
+    task_id: int | None
+    content: str
+    receive_time: datetime
+    extno: str
