@@ -1,0 +1,181 @@
+"""``ipyy-mock``: start the mock, manage its accounts without a running server.
+
+Account commands open the same SQLite file the server uses (WAL lets them run
+while it serves), so a test or a person can set a balance or stop an account
+without any admin endpoint.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+DEFAULT_DB = "ipyy-mock.db"
+
+
+def _decimal(text: str) -> Decimal:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"not a decimal number: {text!r}") from None
+    if not value.is_finite():
+        raise argparse.ArgumentTypeError(f"not a finite number: {text!r}")
+    return value
+
+
+def _price(text: str) -> tuple[str, Decimal]:
+    country, sep, amount = text.partition("=")
+    if not sep or not (country == "*" or country.isdigit()):
+        raise argparse.ArgumentTypeError(f"price must be COUNTRY=AMOUNT or *=AMOUNT, e.g. 86=0.05: {text!r}")
+    return country, _decimal(amount)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ipyy-mock", description="Offline mock of the Huaxin (ipyy.net) SMS gateway.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    db_help = f"SQLite file (default: $IPYY_MOCK_DB or ./{DEFAULT_DB})"
+
+    serve = sub.add_parser("serve", help="run the mock server")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--db", help=db_help)
+    serve.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
+    serve.add_argument("--threads", type=int, default=4, help="threads per worker (default 4)")
+    serve.add_argument("--zone", default=None, help="platform time zone (default Asia/Shanghai)")
+    serve.add_argument("--access-log", action="store_true", help="log each request (paths only, never query strings)")
+
+    account = sub.add_parser("account", help="add, show, change or list accounts")
+    acc_sub = account.add_subparsers(dest="action", required=True)
+    for action in ("add", "set"):
+        p = acc_sub.add_parser(action, help=f"{action} an account")
+        p.add_argument("name")
+        p.add_argument("--db", help=db_help)
+        p.add_argument("--password", required=(action == "add"))
+        p.add_argument("--userid")
+        p.add_argument("--balance", type=_decimal)
+        p.add_argument("--pay-type", choices=["prepaid", "postpaid"])
+        p.add_argument("--price", type=_price, action="append", metavar="CC=AMOUNT",
+                       help="per-segment price for a country code, or * for the rest; repeatable")
+        p.add_argument("--segment-limit", type=int)
+        p.add_argument("--bind-ip", action="append", metavar="IP", help="allowed caller address or network; repeatable")
+        p.add_argument("--no-bind-ip", action="store_true", help="accept callers from anywhere")
+        p.add_argument("--stopped", action=argparse.BooleanOptionalAction, default=None)
+        p.add_argument("--strict-auth", action=argparse.BooleanOptionalAction, default=None,
+                       help="HTTP interface takes only the MD5 password")
+        p.add_argument("--reports", dest="can_read_reports", action=argparse.BooleanOptionalAction, default=None,
+                       help="may pull delivery reports")
+        p.add_argument("--push-url")
+        p.add_argument("--sensitive-word", action="append", metavar="WORD", help="repeatable")
+    for action in ("show", "list"):
+        p = acc_sub.add_parser(action, help=f"{action} account(s) as JSON")
+        if action == "show":
+            p.add_argument("name")
+        p.add_argument("--db", help=db_help)
+    return parser
+
+
+def _db_path(args: argparse.Namespace) -> str:
+    return args.db or os.environ.get("IPYY_MOCK_DB") or DEFAULT_DB
+
+
+def _account_json(account) -> dict:
+    data = account.to_row()
+    data.pop("password")
+    data["prices"] = json.loads(data["prices"])
+    data["sensitive_words"] = json.loads(data["sensitive_words"])
+    data["bind_ips"] = account.bind_ips
+    for flag in ("stopped", "strict_auth", "can_read_reports"):
+        data[flag] = bool(data[flag])
+    return data
+
+
+def _apply(account, args: argparse.Namespace) -> None:
+    for attr in ("password", "userid", "balance", "pay_type", "segment_limit", "stopped", "strict_auth",
+                 "can_read_reports", "push_url"):
+        value = getattr(args, attr)
+        if value is not None:
+            setattr(account, attr, value)
+    if args.price:
+        account.prices = dict(args.price)
+    if args.no_bind_ip:
+        account.bind_ips = []
+    if args.bind_ip:
+        account.bind_ips = args.bind_ip
+    if args.sensitive_word:
+        account.sensitive_words = args.sensitive_word
+
+
+def run_account(args: argparse.Namespace) -> int:
+    import time
+
+    from ipyy_mock.platform import DEMO_ACCOUNT
+    from ipyy_mock.store import Account, Store
+
+    store = Store(_db_path(args))
+    if args.action == "list":
+        print(json.dumps([_account_json(a) for a in store.list_accounts()], ensure_ascii=False, indent=2))
+        return 0
+    existing = store.get_account(args.name)
+    if args.action == "add":
+        if existing is not None:
+            print(f"ipyy-mock: account {args.name!r} exists; change it with `ipyy-mock account set {args.name} ...`",
+                  file=sys.stderr)
+            return 1
+        account = Account(name=args.name, password=args.password, balance=Decimal("0"),
+                          prices=dict(DEMO_ACCOUNT.prices), sensitive_words=list(DEMO_ACCOUNT.sensitive_words),
+                          created_at=time.time())
+        _apply(account, args)
+        store.insert_account(account)
+    else:
+        if existing is None:
+            print(f"ipyy-mock: no account {args.name!r}; create it with `ipyy-mock account add {args.name} "
+                  f"--password ...`", file=sys.stderr)
+            return 1
+        account = existing
+        if args.action == "set":
+            _apply(account, args)
+            store.save_account(account)
+    print(json.dumps(_account_json(account), ensure_ascii=False, indent=2))
+    return 0
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from ipyy_mock import __version__
+    from ipyy_mock.platform import DEMO_ACCOUNT, Platform
+    from ipyy_mock.server import serve
+
+    db_path = _db_path(args)
+    platform = Platform(db_path, args.zone) if args.zone else Platform(db_path)
+    created = platform.seed_demo()
+    demo = platform.store.get_account(DEMO_ACCOUNT.name)
+    platform.store.close()
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    base = f"http://{host}:{args.port}"
+    lines = [
+        f"ipyy-mock {__version__} on {base}  ({args.workers} workers, database {Path(db_path).resolve()})",
+        f"  SOAP      {base}/WebService.asmx      WSDL: {base}/WebService.asmx?WSDL",
+        f"  HTTP      {base}/I18NSms.aspx  {base}/statusApi.aspx  {base}/callApi.aspx  {base}/pwd.aspx",
+    ]
+    if demo is not None:
+        state = "created" if created else "kept"
+        lines.append(f"  account   {demo.name} / {DEMO_ACCOUNT.password if created else '(password as set)'}"
+                     f"  userid {demo.userid}  balance {demo.balance}  ({state})")
+    lines.append(f"  try       IPYY_BASE_URL={base} IPYY_ACCOUNT=demo IPYY_PASSWORD=demo123 "
+                 "ipyy send --to 8613800138000 --text '你好【华信】'")
+    print("\n".join(lines), flush=True)
+    serve(args.host, args.port, db_path, args.workers, args.threads, args.zone, args.access_log)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "serve":
+        return run_serve(args)
+    return run_account(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

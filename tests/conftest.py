@@ -1,0 +1,19 @@
+"""Shared fixtures: one real mock server per test session, a fresh account per test."""
+from __future__ import annotations
+
+import pytest
+
+from mockproc import MockProcess
+
+
+@pytest.fixture(scope="session")
+def mock_server(tmp_path_factory):
+    server = MockProcess(tmp_path_factory.mktemp("mock") / "mock.db").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def account(mock_server):
+    """A new prepaid account like the demo one: balance 100.00, 86 at 0.05, others 0.30."""
+    return mock_server.new_account()

@@ -1,0 +1,65 @@
+"""The mock and the client work on Python 3.11, 3.12 and 3.13 (spyne needs ipyy_mock.spyne_compat there).
+
+The suite itself runs on the default interpreter; for every other supported
+version this machine has, the project is installed from a built wheel into a
+venv of that version and a SOAP 1.1 + 1.2 round trip runs there.
+"""
+from __future__ import annotations
+
+import glob
+import json
+import os
+import shutil
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SUPPORTED = ("3.11", "3.12", "3.13")
+
+
+def find_python(version: str) -> str | None:
+    pyenv_root = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
+    for candidate in sorted(glob.glob(f"{pyenv_root}/versions/{version}.*/bin/python{version}"), reverse=True):
+        return candidate
+    found = shutil.which(f"python{version}")
+    if found and subprocess.run([found, "-c", "pass"], capture_output=True).returncode == 0:
+        return found
+    return None
+
+
+OTHERS = [v for v in SUPPORTED if v != f"{sys.version_info.major}.{sys.version_info.minor}"]
+
+
+def round_trip(version: str, python: str) -> dict:
+    venv = ROOT / f".venv-py{version}"
+    if not (venv / "bin" / "python").exists():
+        subprocess.run([python, "-m", "venv", str(venv)], check=True)
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    subprocess.run(pip + ["--force-reinstall", "--no-deps", str(ROOT)], check=True, capture_output=True)
+    subprocess.run(pip + [str(ROOT)], check=True, capture_output=True)  # dependencies, cached after the first run
+    done = subprocess.run([str(venv / "bin" / "python"), str(ROOT / "tests" / "roundtrip.py")],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.timeout(900)
+def test_soap_round_trip_on_every_other_interpreter():
+    available = {v: find_python(v) for v in OTHERS}
+    missing = [v for v, path in available.items() if path is None]
+    if len(missing) == len(OTHERS):
+        pytest.skip(f"no other Python of {SUPPORTED} on this machine")
+    with ThreadPoolExecutor(max_workers=len(OTHERS)) as pool:
+        outcomes = dict(zip(available, pool.map(lambda item: item[1] and round_trip(*item), available.items())))
+    for version, outcome in outcomes.items():
+        if outcome is None:
+            continue
+        assert outcome["python"].startswith(version)
+        assert "site-packages" in outcome["wsdl"], "installed from the wheel, not the work tree"
+        assert outcome["results"]["11"][:2] == ["OK", "99.95"]
+        assert outcome["results"]["12"][:2] == ["OK", "99.90"]
+    assert not missing or os.environ.get("CI") != "true", f"CI machine lacks Python {missing}"
