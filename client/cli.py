@@ -1,0 +1,586 @@
+"""The ``ipyy`` command line: send SMS, query the account, pull or receive reports and uplinks.
+
+Why this shape: one argparse parser with one sub-parser per command, each
+command a ``_cmd_<name>(args) -> exit code`` function registered with
+``set_defaults(func=...)``; connection options (``--account/--password/
+--base-url/--timeout/--userid``) are accepted before or after the command and
+fall back to ``IPYY_ACCOUNT``, ``IPYY_PASSWORD``, ``IPYY_BASE_URL``,
+``IPYY_USERID``. Commands: send (SOAP, or the HTTP interface with ``--via
+http``), balance, reports, uplinks, passwd (HTTP interface) and listen (a
+local receiver for the platform's push). Human output is text and aligned
+tables; ``--json`` prints JSON (money as strings, times ISO 8601 with offset).
+
+Exit codes: 0 OK, 1 the gateway answered with an error code, 2 usage error,
+3 transport/protocol failure (no usable reply).
+"""
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, TextIO
+
+from ipyy_client import __version__
+from ipyy_client.codes import ResultCode
+from ipyy_client.errors import IpyyError, ProtocolError, SoapFault, TransportError, error_for
+from ipyy_client.errors import ReportsNotAllowed, VendorError
+from ipyy_client.http import MAX_PULL, HttpClient
+from ipyy_client.results import Balance, HttpSendResult, Report, SendResult, Uplink
+from ipyy_client.soap import DEFAULT_BASE_URL, SoapClient, join_msisdns
+
+EXIT_OK = 0
+EXIT_VENDOR = 1
+EXIT_USAGE = 2
+EXIT_TRANSPORT = 3
+
+ENV_ACCOUNT = "IPYY_ACCOUNT"
+ENV_PASSWORD = "IPYY_PASSWORD"
+ENV_BASE_URL = "IPYY_BASE_URL"
+ENV_USERID = "IPYY_USERID"
+
+# Where the library hint says "give the account name", the CLI can say how.
+_CLI_HINTS = {
+    ResultCode.UserNameEmpty: f"Pass --account or set {ENV_ACCOUNT}.",
+    ResultCode.PasswordEmpty: f"Pass --password or set {ENV_PASSWORD}.",
+    ResultCode.UserNameError: f"No such account: check --account / {ENV_ACCOUNT} and --base-url / {ENV_BASE_URL}.",
+    ResultCode.PasswordError: f"Wrong password: check --password / {ENV_PASSWORD}.",
+}
+
+
+class UsageError(Exception):
+    """A problem with the command line itself (exit 2)."""
+
+
+# --- argument types ---------------------------------------------------------------
+
+
+def parse_send_time(text: str) -> datetime:
+    """``2026-12-01 09:00:00`` (the vendor's sendTime format) or any ISO 8601 date-time.
+
+    Without an offset the time is platform time (Asia/Shanghai on the vendor).
+    """
+    text = text.strip()
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        pass
+    try:
+        return datetime.strptime(text, "%Y-%m-%d %H:%M")
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"invalid time {text!r}: use 'YYYY-MM-DD HH:MM:SS' or ISO 8601 (e.g. 2026-12-01T09:00:00+08:00)"
+        ) from None
+
+
+def _ext_number(text: str) -> str:
+    text = text.strip()
+    if not text.isdigit() or len(text) > 5:
+        raise argparse.ArgumentTypeError(f"invalid extension {text!r}: 1-5 digits")
+    return text
+
+
+# --- parser -----------------------------------------------------------------------
+
+
+def _connection_options() -> argparse.ArgumentParser:
+    """Options shared by every command; SUPPRESS defaults let them appear before or after the command."""
+    parent = argparse.ArgumentParser(add_help=False)
+    group = parent.add_argument_group("connection")
+    group.add_argument("--account", default=argparse.SUPPRESS, help=f"account name (default: ${ENV_ACCOUNT})")
+    group.add_argument(
+        "--password",
+        default=argparse.SUPPRESS,
+        help=f"account password (default: ${ENV_PASSWORD}; prefer the variable, argv is visible to other users)",
+    )
+    group.add_argument(
+        "--base-url",
+        default=argparse.SUPPRESS,
+        help=f"gateway base URL (default: ${ENV_BASE_URL} or {DEFAULT_BASE_URL}); the mock's, e.g. http://127.0.0.1:8080",
+    )
+    group.add_argument("--timeout", type=float, default=argparse.SUPPRESS, help="seconds to wait for a reply (default: 30)")
+    group.add_argument(
+        "--userid",
+        default=argparse.SUPPRESS,
+        help=f"enterprise id for the HTTP interface (default: ${ENV_USERID} or empty)",
+    )
+    return parent
+
+
+def _output_options() -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument("--json", action="store_true", help="print JSON instead of text")
+    return parent
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid number {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, not {value}")
+    return value
+
+
+def _pull_limit(text: str) -> int:
+    value = _positive_int(text)
+    if value > MAX_PULL:
+        raise argparse.ArgumentTypeError(f"at most {MAX_PULL} per pull, not {value}")
+    return value
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid port {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"invalid port {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    connection = _connection_options()
+    output = _output_options()
+    parser = argparse.ArgumentParser(
+        prog="ipyy",
+        description="Client for the Huaxin (ipyy.net) international SMS gateway and its offline mock.",
+        parents=[connection],
+        epilog="exit codes: 0 OK, 1 gateway error code, 2 usage error, 3 transport/protocol failure",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    send = commands.add_parser(
+        "send",
+        parents=[connection, output],
+        help="send an SMS",
+        description="Send one text to one or more numbers (SOAP SendI18NSms, or SendHybridSms with --hybrid).",
+    )
+    send.add_argument(
+        "--to",
+        action="append",
+        required=True,
+        metavar="MSISDN",
+        help="recipient with country code, e.g. 8613800138000; repeat or give a comma list",
+    )
+    send.add_argument("--text", required=True, help="the message, ending with a signature 【…】; '-' reads stdin")
+    send.add_argument(
+        "--hybrid",
+        action="store_true",
+        help="use SendHybridSms (also accepts Chinese 11-digit numbers)",
+    )
+    send.add_argument(
+        "--at",
+        type=parse_send_time,
+        metavar="TIME",
+        help="schedule: 'YYYY-MM-DD HH:MM:SS' (platform time) or ISO 8601 with offset",
+    )
+    send.add_argument("--ext", type=_ext_number, metavar="DIGITS", help="extension number (1-5 digits)")
+    send.add_argument(
+        "--via",
+        choices=("soap", "http"),
+        default="soap",
+        help="interface to send through: soap (WebService.asmx) or http (I18NSms.aspx) (default: soap)",
+    )
+    send.add_argument("--soap12", action="store_true", help="use SOAP 1.2 instead of 1.1")
+    send.set_defaults(func=_cmd_send)
+
+    balance = commands.add_parser(
+        "balance", parents=[connection, output], help="show the balance",
+        description="Show the account's pay type and balance (HTTP action=overage).",
+    )
+    balance.set_defaults(func=_cmd_balance)
+
+    def pull_options(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--limit", type=_pull_limit, default=MAX_PULL, metavar="N",
+                         help=f"at most N items (1-{MAX_PULL}, default {MAX_PULL})")
+        sub.add_argument("--format", dest="fmt", choices=("xml", "json"), default="xml",
+                         help="the gateway's reply format to ask for (default: xml); output is the same")
+
+    reports = commands.add_parser(
+        "reports", parents=[connection, output], help="pull delivery reports",
+        description="Pull delivery reports, oldest first. The gateway hands each report out once: "
+                    "what this prints is gone from its queue.",
+    )
+    reports.add_argument("--task", type=_positive_int, metavar="ID", help="only the reports of this task id")
+    pull_options(reports)
+    reports.set_defaults(func=_cmd_reports)
+
+    uplinks = commands.add_parser(
+        "uplinks", parents=[connection, output], help="pull uplinks (replies from recipients)",
+        description="Pull uplinks (MO replies), oldest first. Each is handed out once.",
+    )
+    pull_options(uplinks)
+    uplinks.set_defaults(func=_cmd_uplinks)
+
+    passwd = commands.add_parser(
+        "passwd", parents=[connection, output], help="change the account password",
+        description="Change the password (pwd.aspx); it holds for HTTP and SOAP at once. "
+                    "Without NEW it is asked for twice, without echo.",
+    )
+    passwd.add_argument("new_password", nargs="?", metavar="NEW", help="the new password (1-20 characters)")
+    passwd.set_defaults(func=_cmd_passwd)
+
+    listen = commands.add_parser(
+        "listen", parents=[output], help="receive pushed reports and uplinks (local dev server)",
+        description="Serve a push URL for the account: print each pushed report/uplink as a line and "
+                    "answer 1. A development server; put a real WSGI server in front of "
+                    "ipyy_client.push_receiver in production.",
+    )
+    listen.add_argument("--port", type=_port, required=True, help="port to listen on (0: any free port)")
+    listen.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    listen.set_defaults(func=_cmd_listen)
+    return parser
+
+
+# --- helpers ----------------------------------------------------------------------
+
+
+def _connection(args: argparse.Namespace) -> tuple[str, str, str, float]:
+    """(account, password, base_url, timeout) from options, then environment, then defaults."""
+    account = getattr(args, "account", None) or os.environ.get(ENV_ACCOUNT, "")
+    password = getattr(args, "password", None) or os.environ.get(ENV_PASSWORD, "")
+    base_url = getattr(args, "base_url", None) or os.environ.get(ENV_BASE_URL, "") or DEFAULT_BASE_URL
+    timeout = getattr(args, "timeout", None) or 30.0
+    if not account:
+        raise UsageError(f"no account: pass --account or set {ENV_ACCOUNT}")
+    if not password:
+        raise UsageError(f"no password: pass --password or set {ENV_PASSWORD}")
+    if timeout <= 0:
+        raise UsageError("--timeout must be positive")
+    return account, password, base_url, timeout
+
+
+def _userid(args: argparse.Namespace) -> str:
+    return getattr(args, "userid", None) or os.environ.get(ENV_USERID, "")
+
+
+def _http_client(args: argparse.Namespace) -> tuple[HttpClient, str]:
+    account, password, base_url, timeout = _connection(args)
+    return HttpClient(account, password, _userid(args), base_url, timeout=timeout), base_url
+
+
+def result_to_json(result: SendResult) -> dict[str, Any]:
+    """The JSON shape of ``send --json``: money as strings so no float rounding creeps in."""
+    return {
+        "ok": result.ok,
+        "status": result.status.name,
+        "code": result.status.code,
+        "description": result.description,
+        "msg_id": result.msg_id,
+        "balance": str(result.balance),
+        "billing_amount": str(result.billing_amount),
+        "billing_count": result.billing_count,
+        "errors": list(result.errors),
+    }
+
+
+def http_result_to_json(result: HttpSendResult) -> dict[str, Any]:
+    """The JSON shape of ``send --via http --json``: like the SOAP one where the replies overlap."""
+    return {
+        "ok": result.ok,
+        "status": result.code.name if result.code else None,
+        "code": result.code.code if result.code else None,
+        "description": result.message,
+        "returnstatus": result.status,
+        "msg_id": result.task_id,
+        "balance": str(result.balance),
+        "billing_amount": str(result.billing_amount),
+        "success_counts": result.success_counts,
+    }
+
+
+def _time_json(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def item_to_json(item: Report | Uplink) -> dict[str, Any]:
+    """One report or uplink as JSON (``type`` tells which); times ISO 8601 with offset."""
+    if isinstance(item, Report):
+        return {"type": "report", "mobile": item.mobile, "task_id": item.task_id, "status": item.status,
+                "delivered": item.delivered, "receive_time": _time_json(item.receive_time),
+                "errorcode": item.errorcode, "extno": item.extno}
+    return {"type": "uplink", "mobile": item.mobile, "task_id": item.task_id, "content": item.content,
+            "receive_time": _time_json(item.receive_time), "extno": item.extno}
+
+
+def _time_text(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S %z") if moment is not None else "-"
+
+
+def _report_row(r: Report) -> list[str]:
+    state = "delivered" if r.delivered else ("failed" if r.status == 20 else "?")
+    return [str(r.task_id or "-"), r.mobile, f"{r.status if r.status is not None else '-'} {state}",
+            r.errorcode or "-", _time_text(r.receive_time), r.extno or "-"]
+
+
+def _uplink_row(u: Uplink) -> list[str]:
+    return [str(u.task_id or "-"), u.mobile, _time_text(u.receive_time), u.extno or "-",
+            u.content.replace("\r", " ").replace("\n", " ")]
+
+
+REPORT_HEADER = ["TASK", "MOBILE", "STATUS", "ERRORCODE", "RECEIVED", "EXTNO"]
+UPLINK_HEADER = ["TASK", "MOBILE", "RECEIVED", "EXTNO", "CONTENT"]
+
+
+def format_table(header: list[str], rows: list[list[str]]) -> str:
+    """Left-aligned columns two spaces apart; the last column is not padded."""
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header) - 1)]
+    lines = []
+    for row in [header, *rows]:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths)] + [row[-1]]
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)
+
+
+def item_line(item: Report | Uplink) -> str:
+    """One pushed item as one line of ``ipyy listen`` output."""
+    if isinstance(item, Report):
+        return "report  " + "  ".join(_report_row(item))
+    return "uplink  " + "  ".join(_uplink_row(item))
+
+
+def _describe(code: ResultCode | None) -> str:
+    return f"{code.name} ({code.code} {code.description})" if code else "unknown code"
+
+
+def _print_recipient_errors(result: SendResult, out: TextIO) -> None:
+    for msisdn, code in result.recipient_errors():
+        print(f"  not sent to {msisdn}: {_describe(code)}", file=out)
+
+
+def _print_vendor_error(result: SendResult, err: TextIO) -> None:
+    code = result.status
+    print(f"error: {code.name} ({code.code}): {result.description or code.description}", file=err)
+    _print_recipient_errors(result, err)
+    hint = _CLI_HINTS.get(code) or error_for(code).hint
+    if hint:
+        print(f"hint: {hint}", file=err)
+
+
+def _print_raised_error(exc: IpyyError, base_url: str, err: TextIO) -> int:
+    """Print an exception raised by a query; the exit code it stands for."""
+    if isinstance(exc, VendorError):
+        print(f"error: {exc}", file=err)
+        hint = (_CLI_HINTS.get(exc.code) if exc.code is not None else None) or exc.hint
+        if hint:
+            print(f"hint: {hint}", file=err)
+        return EXIT_VENDOR
+    _print_wire_error(exc, base_url, err)
+    return EXIT_TRANSPORT
+
+
+def _print_wire_error(exc: IpyyError, base_url: str, err: TextIO) -> None:
+    print(f"error: {exc}", file=err)
+    if isinstance(exc, TransportError):
+        if base_url.rstrip("/") == DEFAULT_BASE_URL:
+            print(
+                f"hint: check network access to {DEFAULT_BASE_URL}, or point --base-url / {ENV_BASE_URL} "
+                "at the offline mock (start it with `ipyy-mock serve`).",
+                file=err,
+            )
+        elif "ipyy-mock serve" not in str(exc):  # the connect-failure message already says so
+            print(
+                f"hint: is the mock running at {base_url}? Start it with `ipyy-mock serve`, "
+                f"or fix --base-url / {ENV_BASE_URL}.",
+                file=err,
+            )
+    elif isinstance(exc, (ProtocolError, SoapFault)):
+        print(f"hint: {exc.hint} (base URL: {base_url})", file=err)
+
+
+# --- commands ---------------------------------------------------------------------
+
+
+def _cmd_send(args: argparse.Namespace) -> int:
+    account, password, base_url, timeout = _connection(args)
+    msisdns = join_msisdns(args.to)
+    if not msisdns:
+        raise UsageError("--to: no recipient numbers given")
+    text = sys.stdin.read().rstrip("\r\n") if args.text == "-" else args.text
+    if not text:
+        raise UsageError("--text: the message is empty")
+    if args.via == "http":
+        if args.hybrid or args.soap12:
+            raise UsageError("--hybrid and --soap12 are SOAP options; the HTTP send takes country code + number")
+        return _send_http(args, account, password, base_url, timeout, msisdns, text)
+
+    try:
+        with SoapClient(account, password, base_url, soap_version=12 if args.soap12 else 11, timeout=timeout) as client:
+            send = client.send_hybrid_sms if args.hybrid else client.send_i18n_sms
+            result = send(msisdns, text, plan_send_time=args.at, ext_number=args.ext)
+    except IpyyError as exc:
+        _print_wire_error(exc, base_url, sys.stderr)
+        return EXIT_TRANSPORT
+
+    if args.json:
+        print(json.dumps(result_to_json(result), ensure_ascii=False))
+    if not result.ok:
+        _print_vendor_error(result, sys.stderr)
+        return EXIT_VENDOR
+    if not args.json:
+        when = f", scheduled for {args.at.isoformat(sep=' ')}" if args.at else ""
+        print(
+            f"OK task {result.msg_id} — {result.billing_count} segment(s), "
+            f"charged {result.billing_amount}, balance {result.balance}{when}"
+        )
+        _print_recipient_errors(result, sys.stdout)
+    return EXIT_OK
+
+
+def _send_http(args: argparse.Namespace, account: str, password: str, base_url: str, timeout: float,
+               msisdns: str, text: str) -> int:
+    try:
+        with HttpClient(account, password, _userid(args), base_url, timeout=timeout) as client:
+            result = client.send(msisdns, text, send_time=args.at, extno=args.ext)
+    except IpyyError as exc:
+        _print_wire_error(exc, base_url, sys.stderr)
+        return EXIT_TRANSPORT
+
+    if args.json:
+        print(json.dumps(http_result_to_json(result), ensure_ascii=False))
+    if not result.ok:
+        code = result.code
+        name = f"{code.name} ({code.code})" if code else f"{result.status}"
+        print(f"error: {name}: {result.message}", file=sys.stderr)
+        hint = (_CLI_HINTS.get(code) or error_for(code).hint) if code and code is not ResultCode.OK else ""
+        if hint:
+            print(f"hint: {hint}", file=sys.stderr)
+        return EXIT_VENDOR
+    if not args.json:
+        when = f", scheduled for {args.at.isoformat(sep=' ')}" if args.at else ""
+        print(
+            f"OK task {result.task_id} — {result.success_counts} message(s), "
+            f"charged {result.billing_amount}, balance {result.balance}{when}"
+        )
+    return EXIT_OK
+
+
+def _cmd_balance(args: argparse.Namespace) -> int:
+    client, base_url = _http_client(args)
+    try:
+        with client:
+            info: Balance = client.balance()
+    except IpyyError as exc:
+        return _print_raised_error(exc, base_url, sys.stderr)
+    if args.json:
+        print(json.dumps({"pay_type": info.pay_type, "balance": str(info.balance)}, ensure_ascii=False))
+    else:
+        print(f"balance {info.balance} ({info.pay_type})")
+    return EXIT_OK
+
+
+def _cmd_reports(args: argparse.Namespace) -> int:
+    client, base_url = _http_client(args)
+    try:
+        with client:
+            items = client.status_reports(task_id=args.task, limit=args.limit, fmt=args.fmt)
+    except IpyyError as exc:
+        code = _print_raised_error(exc, base_url, sys.stderr)
+        if isinstance(exc, ReportsNotAllowed):
+            print("hint: an account with a push URL gets its reports there: see `ipyy listen`.", file=sys.stderr)
+        return code
+    if args.json:
+        print(json.dumps([item_to_json(r) for r in items], ensure_ascii=False))
+    elif items:
+        print(format_table(REPORT_HEADER, [_report_row(r) for r in items]))
+    else:
+        print("no reports waiting")
+    return EXIT_OK
+
+
+def _cmd_uplinks(args: argparse.Namespace) -> int:
+    client, base_url = _http_client(args)
+    try:
+        with client:
+            items = client.uplinks(limit=args.limit, fmt=args.fmt)
+    except IpyyError as exc:
+        return _print_raised_error(exc, base_url, sys.stderr)
+    if args.json:
+        print(json.dumps([item_to_json(u) for u in items], ensure_ascii=False))
+    elif items:
+        print(format_table(UPLINK_HEADER, [_uplink_row(u) for u in items]))
+    else:
+        print("no uplinks waiting")
+    return EXIT_OK
+
+
+def _cmd_passwd(args: argparse.Namespace) -> int:
+    client, base_url = _http_client(args)
+    new = args.new_password
+    if new is None:
+        new = getpass.getpass("new password: ")
+        if getpass.getpass("again: ") != new:
+            raise UsageError("the two passwords differ; nothing changed")
+    if not 1 <= len(new) <= 20:
+        raise UsageError("the new password must be 1-20 characters")
+    try:
+        with client:
+            client.change_password(new)
+    except IpyyError as exc:
+        return _print_raised_error(exc, base_url, sys.stderr)
+    if args.json:
+        print(json.dumps({"ok": True}))
+    else:
+        print(f"password changed for {client.account}; update {ENV_PASSWORD} (HTTP and SOAP use the new one now)")
+    return EXIT_OK
+
+
+def _cmd_listen(args: argparse.Namespace) -> int:
+    from wsgiref.simple_server import WSGIRequestHandler, make_server
+
+    from ipyy_client.push import push_receiver
+
+    def show(items: list[Report | Uplink]) -> None:
+        for item in items:
+            print(json.dumps(item_to_json(item), ensure_ascii=False) if args.json else item_line(item), flush=True)
+
+    class StderrLog(WSGIRequestHandler):
+        def log_message(self, format: str, *log_args: Any) -> None:  # noqa: A002 - the stdlib's name
+            print(f"{self.address_string()} {format % log_args}", file=sys.stderr, flush=True)
+
+    try:
+        server = make_server(args.host, args.port, push_receiver(show), handler_class=StderrLog)
+    except OSError as exc:
+        print(f"ipyy listen: error: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_TRANSPORT
+    host, port = server.server_address[:2]
+    print(f"listening on http://{host}:{port}/ (the account's push URL); Ctrl-C to stop", file=sys.stderr, flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        return EXIT_OK
+    finally:
+        server.server_close()
+    return EXIT_OK
+
+
+# --- entry point ------------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``ipyy``; returns the exit code (argparse's own exits are turned into a return too)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, usage errors
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    try:
+        return args.func(args)
+    except UsageError as exc:
+        print(f"{parser.prog} {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except ValueError as exc:  # e.g. a bad --base-url, or text XML cannot carry
+        print(f"{parser.prog} {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,212 @@
+"""What the gateway answers, as plain values: send results (SOAP and HTTP), balance, reports, uplinks.
+
+Why a plain value instead of raising: a non-OK reply is still a reply (the
+vendor never uses SOAP Faults for business errors), and a partly accepted send
+(some numbers blacklisted) is OK *and* carries per-recipient errors. The caller
+decides; ``raise_for_status()`` is there for those who want exceptions.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from ipyy_client.codes import ResultCode
+from ipyy_client.errors import VendorError, error_for
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """A ``SendResultBase`` reply. Money is Decimal, never float."""
+
+    status: ResultCode
+    description: str
+    msg_id: int
+    balance: Decimal
+    billing_amount: Decimal
+    billing_count: int
+    #: One ``"<msisdn>:<ResultCodeName>"`` line per recipient that was left out.
+    errors: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        # Accept any iterable (zeep hands lists) but keep the value immutable.
+        object.__setattr__(self, "errors", tuple(self.errors))
+
+    @property
+    def ok(self) -> bool:
+        return self.status is ResultCode.OK
+
+    @property
+    def task_id(self) -> int:
+        """The task id (``MsgId`` on SOAP, ``taskID`` on HTTP, ``taskid`` in reports)."""
+        return self.msg_id
+
+    def raise_for_status(self) -> "SendResult":
+        """Raise the exception named after ``status`` unless it is OK; return self so calls chain."""
+        if self.ok:
+            return self
+        raise error_for(self.status)(result=self)
+
+    def recipient_errors(self) -> list[tuple[str, ResultCode | None]]:
+        """The left-out recipients as ``(msisdn, ResultCode)`` pairs.
+
+        A line whose code name is unknown to this client gives ``None`` rather
+        than failing: the send itself has happened and must stay readable.
+        """
+        pairs: list[tuple[str, ResultCode | None]] = []
+        for line in self.errors:
+            msisdn, sep, name = line.rpartition(":")
+            if not sep:
+                pairs.append((line.strip(), None))
+                continue
+            pairs.append((msisdn.strip(), ResultCode.__members__.get(name.strip())))
+        return pairs
+
+
+# --- the HTTP interface (I18NSms.aspx, statusApi.aspx, callApi.aspx, pwd.aspx) ----------
+
+#: ``returnstatus`` values meaning success: the send reply says ``Success``, pwd.aspx ``Sucess`` (sic).
+SUCCESS_STATUSES = frozenset({"success", "sucess"})
+
+#: The HTTP interface's own messages, which are not ResultCode descriptions.
+#: The credential messages merge two codes each; ``用户名或密码不能为空`` maps to
+#: UserNameEmpty here and the client narrows it to PasswordEmpty when it knows
+#: its account name was not empty. ``用户名或密码错误`` maps to PasswordError:
+#: the client cannot tell a wrong name from a wrong password, and a wrong
+#: password is the usual cause (e.g. after a pwd.aspx change elsewhere).
+HTTP_MESSAGES: dict[str, ResultCode] = {
+    "操作成功": ResultCode.OK,
+    "成功": ResultCode.OK,
+    "用户名或密码不能为空": ResultCode.UserNameEmpty,
+    "用户名或密码错误": ResultCode.PasswordError,
+    "密码错了": ResultCode.PasswordError,
+    "参数不正确": ResultCode.ParamError,
+}
+MSG_EMPTY_CREDENTIALS = "用户名或密码不能为空"
+#: The remark of ``errorstatus`` 3; it has no ResultCode (see errors.ReportsNotAllowed).
+MSG_REPORTS_NOT_ALLOWED = "该用户不允许查看状态报告"
+_BY_DESCRIPTION = sorted(((c.description, c) for c in ResultCode), key=lambda pair: -len(pair[0]))
+
+
+def code_for_message(message: str | None) -> ResultCode | None:
+    """The ResultCode an HTTP ``message`` / ``remark`` names, or None when it names none.
+
+    Exact matches first (the HTTP messages, then the ResultCode descriptions);
+    then a message that starts with a description (the vendor's table has
+    longer texts such as ``UserId参数错误，该值必需要是数字…``), longest first.
+    """
+    text = (message or "").strip()
+    if not text:
+        return None
+    if text in HTTP_MESSAGES:
+        return HTTP_MESSAGES[text]
+    for description, code in _BY_DESCRIPTION:
+        if text == description:
+            return code
+    for description, code in _BY_DESCRIPTION:
+        if text.startswith(description):
+            return code
+    return None
+
+
+@dataclass(frozen=True)
+class HttpSendResult:
+    """The ``I18NSms.aspx?action=send`` reply. Money is Decimal, never float.
+
+    ``code`` is derived from ``message`` (the HTTP reply carries no code) unless
+    given; it is None for a message this client does not know.
+    """
+
+    #: ``returnstatus`` as sent: ``Success`` or ``Faild``.
+    status: str
+    message: str
+    balance: Decimal
+    task_id: int | None
+    billing_amount: Decimal
+    success_counts: int
+    code: ResultCode | None = None
+
+    def __post_init__(self) -> None:
+        if self.code is None:
+            derived = code_for_message(self.message)
+            if self.ok:
+                derived = ResultCode.OK
+            elif derived is ResultCode.OK:  # "Faild" with 操作成功 is no success; say so with no code
+                derived = None
+            object.__setattr__(self, "code", derived)
+
+    @property
+    def ok(self) -> bool:
+        return self.status.strip().lower() in SUCCESS_STATUSES
+
+    @property
+    def description(self) -> str:
+        """The same as ``message`` (the name SendResult and IpyyError use)."""
+        return self.message
+
+    @property
+    def msg_id(self) -> int | None:
+        """The same as ``task_id`` (SOAP calls it MsgId)."""
+        return self.task_id
+
+    @property
+    def errors(self) -> tuple[str, ...]:
+        """Always empty: the HTTP send reply names no left-out recipients."""
+        return ()
+
+    def raise_for_status(self) -> "HttpSendResult":
+        """Raise the exception named after ``code`` unless the send succeeded; return self so calls chain.
+
+        A failure whose message names no known code raises a plain ``VendorError``.
+        """
+        if self.ok:
+            return self
+        if self.code is None or self.code is ResultCode.OK:
+            raise VendorError(f"send failed ({self.status}): {self.message}", description=self.message)
+        raise error_for(self.code)(result=self)  # type: ignore[arg-type]
+
+
+PAY_TYPES = {"预付费": "prepaid", "后付费": "postpaid"}
+
+
+@dataclass(frozen=True)
+class Balance:
+    """The ``action=overage`` reply: ``pay_type`` is ``prepaid`` or ``postpaid`` (or the vendor's text if neither)."""
+
+    pay_type: str
+    balance: Decimal
+
+
+@dataclass(frozen=True)
+class Report:
+    """One delivery report (``statusbox``), pulled or pushed.
+
+    ``receive_time`` is aware, in the platform's zone (the wire has no offset);
+    None when the reply has none or the .NET "no time" ``0001-01-01 00:00:00``.
+    Fields the reply leaves out are None / "" (the vendor's own JSON sample
+    has no ``status`` nor ``extno``): a pulled report is gone from the server,
+    so a sparse one is kept rather than refused.
+    """
+
+    mobile: str
+    task_id: int | None
+    #: 10 delivered, 20 failed (None when the reply has no usable status).
+    status: int | None
+    receive_time: datetime | None
+    errorcode: str = ""
+    extno: str = ""
+
+    @property
+    def delivered(self) -> bool:
+        return self.status == 10
+
+
+@dataclass(frozen=True)
+class Uplink:
+    """One mobile-originated reply (``callbox``), pulled or pushed; ``task_id`` is the task last sent to that number."""
+
+    mobile: str
+    task_id: int | None
+    content: str
+    receive_time: datetime | None
+    extno: str = ""
