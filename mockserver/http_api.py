@@ -1,0 +1,198 @@
+"""The vendor's HTTP interface (DESIGN.md §4): form or query in, the vendor's XML or JSON out.
+
+This module only translates: parameters become a SendRequest or a Platform
+query, and ResultCodes become the vendor's reply shapes and message strings.
+Every failure, expected or not, is answered in the endpoint's own format.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime
+from typing import Callable
+
+from werkzeug.wrappers import Request, Response
+
+from ipyy_client.codes import ResultCode
+from ipyy_client.encoding import decode_content
+
+from ipyy_mock import http_replies as R
+from ipyy_mock.platform import MAX_PULL, Platform
+from ipyy_mock.store import Account
+from ipyy_mock.wire import SendRequest
+
+log = logging.getLogger("ipyy_mock.http")
+
+EMPTY_CREDENTIALS = (ResultCode.UserNameEmpty, ResultCode.PasswordEmpty)
+BAD_CREDENTIALS = (ResultCode.UserNameError, ResultCode.PasswordError)
+SEND_TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y/%m/%d %H:%M:%S", "%Y-%m-%d %H:%M")
+DIGITS = re.compile(r"[0-9]+")
+MAX_NEW_PASSWORD = 20
+
+
+def credential_message(code: ResultCode) -> str:
+    """The vendor's two credential messages; any other code speaks its own description."""
+    if code in EMPTY_CREDENTIALS:
+        return R.MSG_EMPTY_CREDENTIALS
+    if code in BAD_CREDENTIALS:
+        return R.MSG_BAD_CREDENTIALS
+    return code.description
+
+
+def parse_send_time(text: str) -> datetime | None:
+    for fmt in SEND_TIME_FORMATS:
+        try:
+            return datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+    return datetime.fromisoformat(text)  # ValueError when it is nothing we know
+
+
+class HttpApi:
+    """One instance per worker; ``environ['ipyy.endpoint']`` (set by the router) picks the handler."""
+
+    def __init__(self, platform: Platform) -> None:
+        self.platform = platform
+        self.handlers: dict[str, Callable[[Request], Response]] = {
+            "send": self.i18nsms,
+            "status": lambda req: self.queue(req, "statusbox", json_reply=False),
+            "status_json": lambda req: self.queue(req, "statusbox", json_reply=True),
+            "call": lambda req: self.queue(req, "callbox", json_reply=False),
+            "call_json": lambda req: self.queue(req, "callbox", json_reply=True),
+            "pwd": self.pwd,
+        }
+
+    def __call__(self, environ: dict, start_response: Callable):
+        request = Request(environ)
+        endpoint = environ.get("ipyy.endpoint", "send")
+        try:
+            response = self.handlers[endpoint](request)
+        except Exception:  # a bug must still answer in the vendor's format, never a bare 500
+            log.exception("internal error on %s", request.path)
+            response = self.internal_error(endpoint)
+        return response(environ, start_response)
+
+    # -- helpers -----------------------------------------------------------
+    @staticmethod
+    def xml(body: bytes) -> Response:
+        return Response(body, content_type=R.XML_TYPE)
+
+    @staticmethod
+    def json(body: bytes) -> Response:
+        return Response(body, content_type=R.JSON_TYPE)
+
+    def internal_error(self, endpoint: str) -> Response:
+        message = ResultCode.InternalError.description
+        if endpoint == "pwd":
+            return self.xml(R.pwd_reply(False, message))
+        if endpoint in ("status", "call"):
+            return self.xml(R.xml_error(4, message))
+        if endpoint in ("status_json", "call_json"):
+            box = "statusbox" if endpoint == "status_json" else "callbox"
+            return self.json(R.json_error(ResultCode.InternalError.code, message, box))
+        return self.xml(R.send_reply(False, message, 0, 0, 0, 0))
+
+    def login(self, request: Request) -> Account | ResultCode:
+        values = request.values
+        return self.platform.authenticate(values.get("account"), values.get("password"),
+                                          request.remote_addr or "", http=True)
+
+    # -- I18NSms.aspx --------------------------------------------------------
+    def i18nsms(self, request: Request) -> Response:
+        action = (request.values.get("action") or "").strip().lower()
+        if action == "send":
+            return self.send(request)
+        if action == "overage":
+            return self.overage(request)
+        return self.xml(R.send_reply(False, ResultCode.ParamError.description, 0, 0, 0, 0))
+
+    def send(self, request: Request) -> Response:
+        values = request.values
+        problem = None
+        content = None
+        code = (values.get("code") or "8").strip()
+        if code not in ("8", "0"):
+            problem = "code must be 8 or 0"
+        try:
+            content = decode_content(values.get("content") or "")
+        except ValueError as exc:
+            problem = problem or str(exc)
+        send_time = None
+        raw_time = (values.get("sendTime") or values.get("sendtime") or "").strip()
+        if raw_time:
+            try:
+                send_time = parse_send_time(raw_time)
+            except ValueError:
+                problem = problem or "sendTime must look like 2010-10-24 09:08:10"
+        outcome = self.platform.send(SendRequest(
+            account=values.get("account"), password=values.get("password"), msisdns=values.get("mobile"),
+            content=content, plan_send_time=send_time, ext_number=values.get("extno"), hybrid=False,
+            client_ip=request.remote_addr or "", via="http", param_error=problem,
+        ))
+        message = R.MSG_OK if outcome.ok else credential_message(outcome.code)
+        return self.xml(R.send_reply(outcome.ok, message, outcome.balance, outcome.task_id,
+                                     outcome.billing_amount, outcome.success_count))
+
+    def overage(self, request: Request) -> Response:
+        account = self.login(request)
+        if isinstance(account, ResultCode):
+            return self.xml(R.overage_reply(False, credential_message(account), "", 0))
+        return self.xml(R.overage_reply(True, R.MSG_OK, account.pay_type, account.balance))
+
+    # -- statusApi.aspx / callApi.aspx and their JSON twins --------------------
+    def queue(self, request: Request, box: str, *, json_reply: bool) -> Response:
+        values = request.values
+        account = self.login(request)
+        if isinstance(account, ResultCode):
+            return self.queue_error(box, json_reply, account, credential_message(account))
+        if (values.get("action") or "").strip().lower() != "query":
+            return self.queue_error(box, json_reply, ResultCode.ParamError, R.MSG_BAD_PARAMS)
+        raw_num = (values.get("statusNum") or values.get("statusnum") or "").strip()
+        raw_task = (values.get("taskid") or values.get("taskId") or "").strip()
+        if (raw_num and not DIGITS.fullmatch(raw_num)) or (raw_task and not DIGITS.fullmatch(raw_task)):
+            return self.queue_error(box, json_reply, ResultCode.ParamError, R.MSG_BAD_PARAMS)
+        limit = min(int(raw_num), MAX_PULL) if raw_num else MAX_PULL
+        if box == "statusbox":
+            if not account.can_read_reports:
+                return self.queue_error(box, json_reply, None, R.MSG_NO_REPORTS)
+            items = [R.report_fields(r) for r in
+                     self.platform.pull_reports(account, limit, int(raw_task) if raw_task else None)]
+        else:
+            items = [R.uplink_fields(u) for u in self.platform.pull_uplinks(account, limit)]
+        if json_reply:
+            return self.json(R.boxes_json(box, items))
+        return self.xml(R.boxes_xml(box, items))
+
+    def queue_error(self, box: str, json_reply: bool, code: ResultCode | None, remark: str) -> Response:
+        """XML numbers errors 1–4 (the vendor's table); JSON carries the ResultCode number."""
+        if json_reply:
+            number = (code or ResultCode.ParamError).code
+            if code is ResultCode.PasswordError:
+                remark = R.JSON_PASSWORD_REMARK
+            elif code is not None and code is not ResultCode.ParamError:
+                remark = code.description
+            return self.json(R.json_error(number, remark, box))
+        if code in EMPTY_CREDENTIALS:
+            number = 1
+        elif code is None:
+            number = 3
+        elif code is ResultCode.ParamError:
+            number = 4
+        else:
+            number = 2
+        return self.xml(R.xml_error(number, remark))
+
+    # -- pwd.aspx -------------------------------------------------------------
+    def pwd(self, request: Request) -> Response:
+        account = self.login(request)
+        if isinstance(account, ResultCode):
+            return self.xml(R.pwd_reply(False, credential_message(account)))
+        new = request.values.get("newpassword") or ""
+        if not new or len(new) > MAX_NEW_PASSWORD:
+            return self.xml(R.pwd_reply(False, f"新密码长度须为1到{MAX_NEW_PASSWORD}位"))
+        self.platform.change_password(account, new)
+        return self.xml(R.pwd_reply(True, R.MSG_OK))
+
+
+def make_http_app(platform: Platform) -> HttpApi:
+    return HttpApi(platform)

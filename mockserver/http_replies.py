@@ -1,0 +1,113 @@
+"""The HTTP interface's reply bodies, byte for byte as DESIGN.md §4 and the vendor write them.
+
+Typos are the contract (``Faild``, ``Sucess``), and so is the declaration
+``<?xml version="1.0" encoding="utf-8" ?>`` with its space, which lxml does not
+write; the body itself is built with lxml so escaping is never hand-rolled.
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from decimal import Decimal
+from typing import Iterable
+
+from lxml import etree
+
+from ipyy_mock.wire import Report, Uplink
+
+XML_DECLARATION = b'<?xml version="1.0" encoding="utf-8" ?>\n'
+XML_TYPE = "text/xml; charset=utf-8"
+JSON_TYPE = "application/json; charset=utf-8"
+TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+SUCCESS = "Success"
+FAILED = "Faild"
+PWD_SUCCESS = "Sucess"
+MSG_OK = "操作成功"
+MSG_EMPTY_CREDENTIALS = "用户名或密码不能为空"
+MSG_BAD_CREDENTIALS = "用户名或密码错误"
+MSG_NO_REPORTS = "该用户不允许查看状态报告"
+MSG_BAD_PARAMS = "参数不正确"
+JSON_OK_REMARK = "成功"
+JSON_PASSWORD_REMARK = "密码错了"
+PAY_TYPES = {"prepaid": "预付费", "postpaid": "后付费"}
+
+
+def money(value: Decimal | int) -> str:
+    """Plain decimal notation, never an exponent (``Decimal('1E+2')`` → ``100``)."""
+    return format(Decimal(value), "f")
+
+
+def when(moment: datetime) -> str:
+    return moment.strftime(TIME_FORMAT)
+
+
+def _xml(root: etree._Element) -> bytes:
+    return XML_DECLARATION + etree.tostring(root, encoding="utf-8")
+
+
+def _returnsms(fields: Iterable[tuple[str, str]]) -> bytes:
+    root = etree.Element("returnsms")
+    for name, value in fields:
+        etree.SubElement(root, name).text = value
+    return _xml(root)
+
+
+def send_reply(ok: bool, message: str, balance: Decimal, task_id: int, amount: Decimal, count: int) -> bytes:
+    return _returnsms([
+        ("returnstatus", SUCCESS if ok else FAILED), ("message", message), ("balance", money(balance)),
+        ("taskID", str(task_id) if task_id else ""), ("BillingAmount", money(amount)),
+        ("successCounts", str(count)),
+    ])
+
+
+def overage_reply(ok: bool, message: str, pay_type: str, balance: Decimal) -> bytes:
+    return _returnsms([
+        ("returnstatus", SUCCESS if ok else FAILED), ("message", message),
+        ("payinfo", PAY_TYPES.get(pay_type, "") if ok else ""), ("balance", money(balance)),
+    ])
+
+
+def pwd_reply(ok: bool, message: str) -> bytes:
+    return _returnsms([("returnstatus", PWD_SUCCESS if ok else FAILED), ("message", message)])
+
+
+def xml_error(number: int, remark: str) -> bytes:
+    root = etree.Element("returnsms")
+    box = etree.SubElement(root, "errorstatus")
+    etree.SubElement(box, "error").text = str(number)
+    etree.SubElement(box, "remark").text = remark
+    return _xml(root)
+
+
+def _json(body: dict) -> bytes:
+    """Compact, like the vendor: ``{"error":"1005","remark":"密码错了","statusbox":[]}``."""
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def json_error(code: int, remark: str, box: str) -> bytes:
+    return _json({"error": str(code), "remark": remark, box: []})
+
+
+def report_fields(r: Report) -> list[tuple[str, str]]:
+    return [("mobile", r.mobile), ("taskid", str(r.task_id)), ("status", str(r.status)),
+            ("receivetime", when(r.receive_time)), ("errorcode", r.errorcode), ("extno", r.extno)]
+
+
+def uplink_fields(u: Uplink) -> list[tuple[str, str]]:
+    return [("mobile", u.mobile), ("taskid", "" if u.task_id is None else str(u.task_id)),
+            ("content", u.content), ("receivetime", when(u.receive_time)), ("extno", u.extno)]
+
+
+def boxes_xml(box: str, items: list[list[tuple[str, str]]]) -> bytes:
+    """``<returnsms><statusbox>…</statusbox>…</returnsms>``: the pull reply and the push body."""
+    root = etree.Element("returnsms")
+    for fields in items:
+        node = etree.SubElement(root, box)
+        for name, value in fields:
+            etree.SubElement(node, name).text = value
+    return _xml(root)
+
+
+def boxes_json(box: str, items: list[list[tuple[str, str]]]) -> bytes:
+    return _json({"error": "1", "remark": JSON_OK_REMARK, box: [dict(fields) for fields in items]})
