@@ -12,7 +12,8 @@ import phonenumbers
 
 from ipyy_client.codes import ResultCode
 
-SIGNATURE = re.compile(r"【([^【】]*)】\s*$")
+# 【签名】, or [Signature] as the vendor's own English example signs ("test message[HuaXin]")
+SIGNATURE = re.compile(r"(?:【([^【】]*)】|\[([^\[\]]*)\])\s*$")
 MAX_SIGNATURE_CHARS = 8
 EXT_NUMBER = re.compile(r"[0-9]{1,5}")
 DIGITS = re.compile(r"[0-9]{7,15}")
@@ -70,7 +71,7 @@ def check_content(content: str | None, sensitive_words: list[str]) -> ResultCode
     match = SIGNATURE.search(text)
     if match is None:
         return ResultCode.RequiredSuffix
-    signature = match.group(1).strip()
+    signature = (match.group(1) if match.group(1) is not None else match.group(2)).strip()
     if not signature or len(signature) > MAX_SIGNATURE_CHARS:
         return ResultCode.SuffixError
     lowered = text.casefold()

@@ -272,3 +272,21 @@ def test_twenty_character_password_is_fine(mock_server, account):
     reply = fields(call(mock_server, "/pwd.aspx", account=account.name, password=account.password,
                         newpassword="x" * 20))
     assert reply["returnstatus"] == "Sucess"
+
+
+@pytest.mark.parametrize("code,content", [
+    ("0", "00740065007300740020006D006500730073006100670065005B00480075006100580069006E005D"),
+    ("8", "6D4B8BD53010534E4FE13011"),
+])
+def test_vendor_example_urls_with_demo_credentials(mock_server, code, content):
+    """The vendor document's two example GET URLs, with the demo account and two real numbers for m1,m2."""
+    url = (f"{mock_server.base_url}/I18Nsms.aspx?action=send&userid=&account=demo&password=demo123"
+           f"&mobile=8613800138000,8613900139000&code={code}&content={content}&sendTime=&extno=")
+    reply = fields(requests.get(url, timeout=30))
+    assert (reply["returnstatus"], reply["message"], reply["successCounts"]) == ("Success", "操作成功", "2")
+    assert reply["BillingAmount"] == "0.10"
+
+
+def test_ascii_bracket_signature_as_in_the_vendor_example(mock_server, account):
+    assert send(mock_server, account, text="test message[HuaXin]")["returnstatus"] == "Success"
+    assert send(mock_server, account, text="test message[]")["message"] == "签名错误"
