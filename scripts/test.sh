@@ -8,6 +8,18 @@ if [ ! -x .venv/bin/python ]; then
   echo "== creating .venv with $($PYTHON --version)"
   "$PYTHON" -m venv .venv
 fi
+# Debian packages some tests need: PHP's SoapClient (an independent SOAP client).
+need=()
+{ command -v php >/dev/null && php -m | grep -qi '^soap$'; } || need+=(php-cli php-soap)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "== installing Debian packages: ${need[*]}"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  else
+    echo "== note: ${need[*]} missing and not root; the tests that need them will be skipped"
+  fi
+fi
 echo "== installing ipyy-sms with its test extras"
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 echo "== running the suite"
