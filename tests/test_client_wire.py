@@ -121,3 +121,24 @@ def test_cli_send_human_and_vendor_error(mock_server, account) -> None:
     black = _ipyy(*common, "send", "--to", "8613800000002", "--text", TEXT, env=env)
     assert black.returncode == 1
     assert "MsisdnBlack (1109)" in black.stderr and "hint:" in black.stderr
+
+
+@pytest.mark.parametrize("version", [11, 12])
+def test_raw_envelope_gets_the_same_answer_as_the_client(mock_server, version) -> None:
+    """A hand-written envelope (no zeep) and SoapClient, same request on two identical accounts."""
+    import soapraw
+
+    raw_account = mock_server.new_account()
+    zeep_account = mock_server.new_account()
+    numbers = "8613800138000,8613800000002,447911123456"
+    text = "x" * 80 + "【华信】"
+    raw = soapraw.send(mock_server.base_url, raw_account.name, raw_account.password, numbers, text,
+                       ext="7", version=version)
+    with SoapClient(zeep_account.name, zeep_account.password, base_url=mock_server.base_url,
+                    soap_version=version) as client:
+        result = client.send_i18n_sms(numbers, text, ext_number="7")
+    assert raw.msg_id != result.msg_id
+    assert (raw.status, raw.description, raw.balance, raw.billing_amount, raw.billing_count, raw.errors) == (
+        result.status.name, result.description, result.balance, result.billing_amount, result.billing_count,
+        list(result.errors))
+    assert raw.billing_amount == Decimal("0.70")
