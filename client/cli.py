@@ -235,6 +235,19 @@ def build_parser() -> argparse.ArgumentParser:
     listen.add_argument("--port", type=_port, required=True, help="port to listen on (0: any free port)")
     listen.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
     listen.set_defaults(func=_cmd_listen)
+
+    # --- ipyy check (conformance check; implementation in ipyy_client.check) ---
+    check = commands.add_parser(
+        "check", parents=[connection, output], help="read-only, zero-cost contract check of an endpoint",
+        description="Check that an endpoint (the mock or the vendor) speaks the contract: the WSDL, SOAP 1.1/1.2 "
+                    "and HTTP sends with no recipients (refused, never charged), the balance, report queries "
+                    "for a task id nobody has, and the wrong-password error shapes. Nothing is sent, charged "
+                    "or handed out. Exit 0 all pass, 1 a check failed, 3 no reply.",
+    )
+    check.add_argument("--include-uplinks", action="store_true",
+                       help="also pull uplinks (one per format): this CONSUMES them on a real account")
+    check.set_defaults(func=_cmd_check)
+    # --- end ipyy check ---
     return parser
 
 
@@ -558,6 +571,33 @@ def _cmd_listen(args: argparse.Namespace) -> int:
     finally:
         server.server_close()
     return EXIT_OK
+
+
+# --- ipyy check (conformance check) -------------------------------------------------
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from ipyy_client.check import run_checks
+
+    account, password, base_url, timeout = _connection(args)
+    report = run_checks(base_url, account, password, userid=_userid(args), timeout=timeout,
+                        include_uplinks=args.include_uplinks)
+    if args.json:
+        print(json.dumps([r.to_json() for r in report.results], ensure_ascii=False))
+    else:
+        rows = [[r.name, r.result, r.detail.replace("\n", " ")] for r in report.results]
+        print(format_table(["CHECK", "RESULT", "DETAIL"], rows))
+        counts = {k: sum(r.result == k for r in report.results) for k in ("PASS", "FAIL", "SKIP")}
+        print(f"{counts['PASS']} passed, {counts['FAIL']} failed, {counts['SKIP']} skipped against {report.base_url}")
+    if report.transport_error is not None:
+        print(f"error: stopped, no reply from {report.base_url}: {report.transport_error}", file=sys.stderr)
+        if "ipyy-mock serve" not in str(report.transport_error):
+            print(f"hint: is the server running at {report.base_url}? For the offline mock start it with "
+                  f"`ipyy-mock serve`, or fix --base-url / {ENV_BASE_URL}.", file=sys.stderr)
+    return report.exit_code
+
+
+# --- end ipyy check ----------------------------------------------------------------
 
 
 # --- entry point ------------------------------------------------------------------
