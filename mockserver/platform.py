@@ -17,12 +17,14 @@ from pathlib import Path
 from ipyy_client.billing import segment_count
 from ipyy_client.codes import ResultCode
 
-from ipyy_mock import clock, scenarios
+from ipyy_mock import clock, delivery, faults, scenarios, settings
 from ipyy_mock.auth import authenticate
 from ipyy_mock.billing import Charge, charge_for
 from ipyy_mock.store import Account, Store
 from ipyy_mock.validation import check_content, check_ext_number, parse_recipients
 from ipyy_mock.wire import Report, SendOutcome, SendRequest, Uplink
+
+Released = delivery.Released
 
 DEMO_ACCOUNT = Account(
     name="demo",
@@ -33,7 +35,7 @@ DEMO_ACCOUNT = Account(
     prices={"86": Decimal("0.05"), "*": Decimal("0.30")},
     sensitive_words=["敏感词"],
 )
-DEFAULT_REPORT_DELAY = 0.0
+DEFAULT_REPORT_DELAY = settings.DEFAULT_REPORT_DELAY
 MAX_PULL = 4000
 
 
@@ -41,6 +43,13 @@ MAX_PULL = 4000
 class Accepted:
     charge: Charge
     rule: scenarios.Rule
+
+
+@dataclass(frozen=True)
+class InjectedUplink:
+    id: int
+    task_id: int | None  # the task last sent to that number, or None
+    route: str           # "pull" or "push"
 
 
 class Platform:
@@ -53,23 +62,51 @@ class Platform:
     # -- time ------------------------------------------------------------
     def now(self) -> float:
         """Platform time in epoch seconds: the wall clock plus the virtual clock's offset."""
-        return clock.wall_seconds() + float(self.store.get_setting("clock_offset", "0") or 0)
+        return clock.wall_seconds() + self.clock_offset()
 
     def now_datetime(self) -> datetime:
         return clock.from_epoch(self.now(), self.zone)
 
-    def advance_clock(self, seconds: float) -> datetime:
+    def clock_offset(self) -> float:
+        return float(self.store.get_setting("clock_offset", "0") or 0)
+
+    def advance(self, seconds: float) -> Released:
+        """Move platform time forward and release what became due (pull queues and push batches)."""
         with self.store.write() as db:
             offset = float(self.store.get_setting("clock_offset", "0") or 0) + seconds
             self.store.set_setting("clock_offset", repr(offset), db)
+            return delivery.release_due(db, clock.wall_seconds() + offset)
+
+    def advance_clock(self, seconds: float) -> datetime:
+        self.advance(seconds)
         return self.now_datetime()
 
     # -- settings --------------------------------------------------------
     def rules(self) -> tuple[scenarios.Rule, ...]:
         return scenarios.load_rules(self.store.get_setting("rules"))
 
+    def set_rules(self, rules: list[scenarios.Rule] | tuple[scenarios.Rule, ...] | None) -> tuple[scenarios.Rule, ...]:
+        """Replace the rules; None goes back to the defaults (the DESIGN.md test numbers)."""
+        with self.store.write() as db:
+            if rules is None:
+                db.execute("DELETE FROM settings WHERE key='rules'")
+            else:
+                self.store.set_setting("rules", scenarios.dump_rules(rules), db)
+        return self.rules()
+
+    def add_rule(self, rule: scenarios.Rule, position: int = 0) -> tuple[scenarios.Rule, ...]:
+        """Insert a rule (first by default, so it wins over the defaults); one transaction, no lost update."""
+        with self.store.write() as db:
+            rules = list(scenarios.load_rules(self.store.get_setting("rules")))
+            rules.insert(position, rule)
+            self.store.set_setting("rules", scenarios.dump_rules(rules), db)
+        return self.rules()
+
+    def delivery_settings(self) -> settings.DeliverySettings:
+        return settings.load(self.store)
+
     def report_delay(self) -> float:
-        return float(self.store.get_setting("report_delay", repr(DEFAULT_REPORT_DELAY)) or 0)
+        return self.delivery_settings().report_delay
 
     def seed_demo(self) -> bool:
         """Create the demo account on first start; True when it was created now."""
@@ -85,6 +122,9 @@ class Platform:
         account = authenticate(self.store, req.account, req.password, req.client_ip, http=http)
         if isinstance(account, ResultCode):
             return SendOutcome(account)
+        forced = faults.forced_code(self.store, "send" if http else "soap")  # [faults] an injected `code` fault:
+        if forced is not None:                                                # refused here, nothing charged
+            return SendOutcome(forced, balance=account.balance)
         if req.param_error:
             return SendOutcome(ResultCode.ParamError, balance=account.balance, errors=[req.param_error])
         refused = self._check(req, account)
@@ -184,26 +224,33 @@ class Platform:
             db.execute("UPDATE accounts SET password=? WHERE name=?", (new_password, account.name))
 
     # -- delivery queues -------------------------------------------------
-    def release_due(self) -> None:
+    def release_due(self) -> Released:
+        """Lazily turn what time made due into reports, uplinks and push batches (pulls call this too)."""
         with self.store.write() as db:
-            self.store.release_due(db, self.now())
+            return delivery.release_due(db, self.now())
 
     def pull_reports(self, account: Account, limit: int = MAX_PULL, task_id: int | None = None) -> list[Report]:
-        """Reports due by now, oldest first, each handed out once."""
+        """Reports due by now, oldest first, each handed out once (pushed ones only after a failed push)."""
         with self.store.write() as db:
-            self.store.release_due(db, self.now())
+            delivery.release_due(db, self.now())
             rows = self.store.take_reports(db, account.name, min(limit, MAX_PULL), task_id)
-        return [Report(r["mobile"], r["task_id"], r["status"], clock.from_epoch(r["receive_time"], self.zone),
-                       r["errorcode"], r["extno"]) for r in rows]
+        return [delivery.report_from_row(r, self.zone) for r in rows]
 
     def pull_uplinks(self, account: Account, limit: int = MAX_PULL) -> list[Uplink]:
         with self.store.write() as db:
-            self.store.release_due(db, self.now())
+            delivery.release_due(db, self.now())
             rows = self.store.take_uplinks(db, account.name, min(limit, MAX_PULL))
-        return [Uplink(r["mobile"], r["task_id"], r["content"], clock.from_epoch(r["receive_time"], self.zone),
-                       r["extno"]) for r in rows]
+        return [delivery.uplink_from_row(r, self.zone) for r in rows]
 
-    def inject_uplink(self, account: str, mobile: str, content: str, extno: str = "") -> int:
-        """An MO reply from ``mobile``, linked to the last task sent to it (admin API and tests)."""
+    def inject_uplink(self, account: str, mobile: str, content: str, extno: str = "") -> InjectedUplink:
+        """An MO reply from ``mobile``, linked to the last task sent to it (admin API and tests).
+
+        It goes where the account's reports go: the push URL if it has one, else the pull queue.
+        """
         with self.store.write() as db:
-            return self.store.insert_uplink(db, account, mobile, content, extno, self.now())
+            current = self.store.get_account(account, db)
+            push_url = current.push_url if current else ""
+            task_id = self.store.last_task_to(db, account, mobile)
+            uplink_id, route = delivery.add_uplink(db, account, push_url, mobile, task_id, content, extno,
+                                                   self.now())
+        return InjectedUplink(uplink_id, task_id, route)

@@ -4,7 +4,8 @@ Why gunicorn with gthread workers: real processes (so a crash or ``kill -9``
 behaves like a real deployment), keep-alive for clients that reuse
 connections, and threads so one slow caller does not stall a worker. Each
 worker builds its own app after the fork, so no SQLite connection crosses a
-fork. The master seeds the demo account before forking.
+fork. The master seeds the demo account before forking. Each worker also
+starts a push runner; a lease in the database lets exactly one of them push.
 """
 from __future__ import annotations
 
@@ -15,11 +16,23 @@ from gunicorn.app.base import BaseApplication
 ACCESS_LOG_FORMAT = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'  # path only: query strings carry passwords
 
 
+def worker_exit(server: Any, worker: Any) -> None:
+    """gunicorn hook, in the worker process: stop its push runner cleanly (see pusher.py)."""
+    close = getattr(getattr(worker, "wsgi", None), "close", None)
+    if callable(close):
+        close()
+
+
+
 class MockServer(BaseApplication):
-    def __init__(self, db_path: str, zone: str | None, options: dict[str, Any]) -> None:
+    def __init__(self, db_path: str, zone: str | None, options: dict[str, Any],
+                 admin_token: str | None = None, max_body: int | None = None, journal: bool = True) -> None:
         self.db_path = db_path
+        self.journal = journal  # [journal] --no-journal turns the request journal off
+        self.max_body = max_body  # [reliability] request body limit (limits.py)
         self.zone = zone
         self.options = options
+        self.admin_token = admin_token
         super().__init__()
 
     def load_config(self) -> None:
@@ -29,11 +42,13 @@ class MockServer(BaseApplication):
     def load(self):
         from ipyy_mock.app import create_app
 
-        return create_app(self.db_path, self.zone)
+        return create_app(self.db_path, self.zone, admin_token=self.admin_token, push=True, max_body=self.max_body,
+                          journal=self.journal)  # [journal]
 
 
 def serve(host: str, port: int, db_path: str, workers: int, threads: int = 4, zone: str | None = None,
-          access_log: bool = False) -> None:
+          access_log: bool = False, admin_token: str | None = None, max_body: int | None = None,
+          journal: bool = True) -> None:
     options: dict[str, Any] = {
         "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
         "workers": workers,
@@ -47,5 +62,7 @@ def serve(host: str, port: int, db_path: str, workers: int, threads: int = 4, zo
         "errorlog": "-",
         "loglevel": "warning",
         "proc_name": "ipyy-mock",
+        "worker_exit": worker_exit,
+        "logger_class": "ipyy_mock.redact.RedactingLogger",  # [reliability] no password in gunicorn's own lines
     }
-    MockServer(db_path, zone, options).run()
+    MockServer(db_path, zone, options, admin_token, max_body, journal=journal).run()  # [journal]

@@ -1,4 +1,4 @@
-"""SQLite persistence: accounts, tasks, messages, reports, uplinks, settings.
+"""SQLite persistence: accounts, tasks, messages, reports, uplinks, settings, push batches, leases.
 
 Why SQLite in WAL mode with ``synchronous=FULL``: several worker processes
 share one file, readers never block the writer, and a send is on disk before
@@ -76,7 +76,9 @@ CREATE TABLE IF NOT EXISTS reports (
     errorcode TEXT NOT NULL,
     extno TEXT NOT NULL DEFAULT '',
     receive_time REAL NOT NULL,
-    consumed INTEGER NOT NULL DEFAULT 0
+    consumed INTEGER NOT NULL DEFAULT 0,
+    route TEXT NOT NULL DEFAULT 'pull',  -- pull: the pull queue; push: a push batch owns it (batch_id)
+    batch_id INTEGER                     -- the push batch (kept after a failed batch returns it to pull)
 );
 CREATE INDEX IF NOT EXISTS reports_queue ON reports(account, consumed, id);
 CREATE TABLE IF NOT EXISTS uplinks (
@@ -87,13 +89,62 @@ CREATE TABLE IF NOT EXISTS uplinks (
     content TEXT NOT NULL,
     extno TEXT NOT NULL DEFAULT '',
     receive_time REAL NOT NULL,
-    consumed INTEGER NOT NULL DEFAULT 0
+    consumed INTEGER NOT NULL DEFAULT 0,
+    route TEXT NOT NULL DEFAULT 'pull',
+    batch_id INTEGER
 );
 CREATE INDEX IF NOT EXISTS uplinks_queue ON uplinks(account, consumed, id);
 CREATE TABLE IF NOT EXISTS settings (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS push_batches (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    account TEXT NOT NULL,
+    kind TEXT NOT NULL,              -- statusbox (reports) | callbox (uplinks)
+    url TEXT NOT NULL,
+    items INTEGER NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending',  -- pending | sending | delivered | returned (to the pull queue)
+    tries INTEGER NOT NULL DEFAULT 0,
+    next_try_at REAL NOT NULL,       -- platform time (moves with the virtual clock)
+    claimed_by TEXT,                 -- the runner pushing it now
+    claim_expires REAL,              -- wall time after which an unfinished claim may be taken over
+    created_at REAL NOT NULL,
+    finished_at REAL
+);
+CREATE INDEX IF NOT EXISTS push_batches_due ON push_batches(state, next_try_at);
+CREATE TABLE IF NOT EXISTS push_attempts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    batch_id INTEGER NOT NULL,
+    account TEXT NOT NULL,
+    url TEXT NOT NULL,
+    try_no INTEGER NOT NULL,
+    outcome TEXT NOT NULL,           -- sending | delivered | delivered_other | error | connect_error | timeout | interrupted
+    http_status INTEGER,
+    duration_ms REAL,
+    at REAL NOT NULL,                -- platform time of the try
+    detail TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS push_attempts_batch ON push_attempts(batch_id, id);
+CREATE TABLE IF NOT EXISTS leases (
+    name TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    expires_at REAL NOT NULL         -- wall time
+);
+"""
+
+# Columns added after the first release: (table, column, definition) for databases created before them.
+MIGRATIONS = (
+    ("reports", "route", "TEXT NOT NULL DEFAULT 'pull'"),
+    ("reports", "batch_id", "INTEGER"),
+    ("uplinks", "route", "TEXT NOT NULL DEFAULT 'pull'"),
+    ("uplinks", "batch_id", "INTEGER"),
+)
+POST_MIGRATION = """
+CREATE INDEX IF NOT EXISTS reports_batch ON reports(batch_id);
+CREATE INDEX IF NOT EXISTS uplinks_batch ON uplinks(batch_id);
+CREATE INDEX IF NOT EXISTS reports_unbatched ON reports(id) WHERE route='push' AND batch_id IS NULL;
+CREATE INDEX IF NOT EXISTS uplinks_unbatched ON uplinks(id) WHERE route='push' AND batch_id IS NULL;
 """
 
 
@@ -166,6 +217,11 @@ class Store:
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self.db.executescript(SCHEMA)
+        with self.write() as db:
+            for table, column, definition in MIGRATIONS:
+                if column not in {r["name"] for r in db.execute(f"PRAGMA table_info({table})")}:
+                    db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+        self.db.executescript(POST_MIGRATION)
         with self.write() as db:
             if db.execute("SELECT 1 FROM sqlite_sequence WHERE name='tasks'").fetchone() is None:
                 db.execute("INSERT INTO sqlite_sequence(name, seq) VALUES ('tasks', ?)", (FIRST_TASK_ID - 1,))
@@ -275,42 +331,15 @@ class Store:
 
     def last_task_to(self, db: sqlite3.Connection, account: str, mobile: str) -> int | None:
         row = db.execute(
-            "SELECT task_id FROM messages WHERE account=? AND mobile=? ORDER BY id DESC LIMIT 1", (account, mobile)
+            "SELECT task_id FROM messages WHERE account=? AND mobile=? AND status!='scheduled' ORDER BY id DESC LIMIT 1",
+            (account, mobile)
         ).fetchone()
         return row["task_id"] if row else None
 
-    # -- delivery --------------------------------------------------------
-    def release_due(self, db: sqlite3.Connection, now: float) -> None:
-        """Move what time has made due: scheduled messages go out, due reports enter the queue."""
-        db.execute(
-            "UPDATE messages SET status='sent' WHERE status='scheduled' AND task_id IN "
-            "(SELECT id FROM tasks WHERE scheduled=1 AND send_at<=?)",
-            (now,),
-        )
-        due = db.execute(
-            "SELECT m.id, m.account, m.task_id, m.mobile, m.report_status, m.report_errorcode, m.report_due_at, "
-            "m.reply_text, t.ext_number FROM messages m JOIN tasks t ON t.id=m.task_id "
-            "WHERE m.status='sent' AND m.report_due_at IS NOT NULL AND m.report_due_at<=? ORDER BY m.report_due_at, m.id",
-            (now,),
-        ).fetchall()
-        for m in due:
-            db.execute(
-                "INSERT INTO reports(account, task_id, mobile, status, errorcode, extno, receive_time) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (m["account"], m["task_id"], m["mobile"], m["report_status"], m["report_errorcode"],
-                 m["ext_number"], m["report_due_at"]),
-            )
-            final = "delivered" if m["report_status"] == 10 else "failed"
-            db.execute("UPDATE messages SET status=? WHERE id=?", (final, m["id"]))
-            if m["reply_text"]:
-                db.execute(
-                    "INSERT INTO uplinks(account, mobile, task_id, content, extno, receive_time) VALUES (?, ?, ?, ?, ?, ?)",
-                    (m["account"], m["mobile"], m["task_id"], m["reply_text"], m["ext_number"], m["report_due_at"]),
-                )
-
+    # -- pull queues (delivery.py fills them) ----------------------------
     def take_reports(self, db: sqlite3.Connection, account: str, limit: int, task_id: int | None) -> list[sqlite3.Row]:
         """Hand out reports once, oldest first."""
-        sql = "SELECT * FROM reports WHERE account=? AND consumed=0"
+        sql = "SELECT * FROM reports WHERE account=? AND consumed=0 AND route='pull'"
         args: list[Any] = [account]
         if task_id is not None:
             sql += " AND task_id=?"
@@ -321,16 +350,7 @@ class Store:
 
     def take_uplinks(self, db: sqlite3.Connection, account: str, limit: int) -> list[sqlite3.Row]:
         rows = db.execute(
-            "SELECT * FROM uplinks WHERE account=? AND consumed=0 ORDER BY id LIMIT ?", (account, limit)
+            "SELECT * FROM uplinks WHERE account=? AND consumed=0 AND route='pull' ORDER BY id LIMIT ?", (account, limit)
         ).fetchall()
         db.executemany("UPDATE uplinks SET consumed=1 WHERE id=?", [(r["id"],) for r in rows])
         return rows
-
-    def insert_uplink(self, db: sqlite3.Connection, account: str, mobile: str, content: str, extno: str,
-                      receive_time: float) -> int:
-        task_id = self.last_task_to(db, account, mobile)
-        cur = db.execute(
-            "INSERT INTO uplinks(account, mobile, task_id, content, extno, receive_time) VALUES (?, ?, ?, ?, ?, ?)",
-            (account, mobile, task_id, content, extno, receive_time),
-        )
-        return int(cur.lastrowid)

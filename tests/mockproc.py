@@ -38,6 +38,7 @@ class MockProcess:
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen | None = None
     banner: str = ""
+    args: tuple[str, ...] = ()  # more `ipyy-mock serve` flags, e.g. ("--admin-token", "T")
 
     @property
     def base_url(self) -> str:
@@ -45,7 +46,7 @@ class MockProcess:
 
     def start(self, timeout: float = 30.0) -> "MockProcess":
         cmd = [console_script("ipyy-mock"), "serve", "--port", str(self.port), "--db", str(self.db_path),
-               "--workers", str(self.workers)]
+               "--workers", str(self.workers), *self.args]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                      start_new_session=True)
         self.banner = ""

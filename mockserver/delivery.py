@@ -1,0 +1,324 @@
+"""Delivery: what time has made due, and which way it leaves (the pull queue or a push batch).
+
+Why one module for both: three callers release (every pull, the admin clock,
+the push runner) and the push runner claims and settles batches; they must all
+agree on one small state machine. Every function here runs inside a
+transaction its caller opened (``Store.write``), so two workers, or a crash
+half-way, can never leave a report in two places or in none.
+
+    message      scheduled → sent → delivered | failed       (its report was released)
+    report/uplink  route 'pull' (consumed 0 → 1 when pulled)
+                   route 'push' → batch_id → consumed 1 when the batch is delivered,
+                   or back to route 'pull' when the batch is returned
+    push batch   pending → sending → delivered
+                                   → pending (a retry, after a pause) → ...
+                                   → returned (3 tries failed: its rows join the pull queue)
+
+Times: ``now`` is platform time (wall clock + the virtual clock's offset), so
+report delays, sendTime and retry pauses all move when a test advances the
+clock; ``wall`` is the real clock, used only for claim expiry, which must not
+jump with the virtual clock.
+"""
+from __future__ import annotations
+
+import logging
+import sqlite3
+from dataclasses import dataclass
+from datetime import tzinfo
+from itertools import groupby
+from typing import Callable, Iterable
+
+from ipyy_mock import clock
+from ipyy_mock import http_replies as R
+from ipyy_mock.settings import MAX_TRIES, DeliverySettings
+from ipyy_mock.wire import Report, Uplink
+
+log = logging.getLogger("ipyy_mock.delivery")
+
+PULL, PUSH = "pull", "push"
+STATUSBOX, CALLBOX = "statusbox", "callbox"
+TABLES = {STATUSBOX: "reports", CALLBOX: "uplinks"}
+MAX_BATCH = 4000  # the pull reply's own maximum; a push batch is never bigger
+
+# push_attempts.outcome values
+DELIVERED = "delivered"              # the receiver answered 1
+DELIVERED_OTHER = "delivered_other"  # no body or another body: delivered, as the vendor document says
+ERROR = "error"                      # the receiver answered error: try again
+CONNECT_ERROR = "connect_error"      # no connection: try again
+TIMEOUT = "timeout"                  # no answer in time: try again
+SENDING = "sending"                  # in flight now
+INTERRUPTED = "interrupted"          # the mock stopped while this try was in flight
+
+
+@dataclass(frozen=True)
+class Released:
+    reports: int = 0
+    uplinks: int = 0
+    batches: int = 0
+
+    def as_json(self) -> dict[str, int]:
+        return {"reports": self.reports, "uplinks": self.uplinks, "push_batches": self.batches}
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """What one push try came to."""
+
+    outcome: str
+    http_status: int | None = None
+    duration_ms: float = 0.0
+    detail: str = ""
+
+    @property
+    def delivered(self) -> bool:
+        return self.outcome in (DELIVERED, DELIVERED_OTHER)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A batch one runner owns until it settles it (or until ``claim_expires``)."""
+
+    batch_id: int
+    account: str
+    kind: str
+    url: str
+    items: int
+    try_no: int
+    attempt_id: int
+    body: bytes
+
+
+# -- rows to wire objects (pull replies and push bodies alike) ----------------
+def report_from_row(row: sqlite3.Row, zone: tzinfo) -> Report:
+    return Report(row["mobile"], row["task_id"], row["status"], clock.from_epoch(row["receive_time"], zone),
+                  row["errorcode"], row["extno"])
+
+
+def uplink_from_row(row: sqlite3.Row, zone: tzinfo) -> Uplink:
+    return Uplink(row["mobile"], row["task_id"], row["content"], clock.from_epoch(row["receive_time"], zone),
+                  row["extno"])
+
+
+# -- release ------------------------------------------------------------------
+def anything_due(db: sqlite3.Connection, now: float) -> bool:
+    """A read-only check, so the idle push runner does not take the write lock every tick."""
+    row = db.execute(
+        "SELECT EXISTS(SELECT 1 FROM messages WHERE status='sent' AND report_due_at<=?) "
+        "OR EXISTS(SELECT 1 FROM messages m JOIN tasks t ON t.id=m.task_id "
+        "          WHERE m.status='scheduled' AND t.send_at<=?) "
+        "OR EXISTS(SELECT 1 FROM reports WHERE route='push' AND batch_id IS NULL) "
+        "OR EXISTS(SELECT 1 FROM uplinks WHERE route='push' AND batch_id IS NULL)",
+        (now, now),
+    ).fetchone()
+    return bool(row[0])
+
+
+def release_due(db: sqlite3.Connection, now: float) -> Released:
+    """Scheduled tasks whose time has come go out; due reports (and auto-replies) enter their route."""
+    db.execute(
+        "UPDATE messages SET status='sent' WHERE status='scheduled' AND task_id IN "
+        "(SELECT id FROM tasks WHERE scheduled=1 AND send_at<=?)",
+        (now,),
+    )
+    due = db.execute(
+        "SELECT m.id, m.account, m.task_id, m.mobile, m.report_status, m.report_errorcode, m.report_due_at, "
+        "m.reply_text, t.ext_number, COALESCE(a.push_url, '') AS push_url "
+        "FROM messages m JOIN tasks t ON t.id=m.task_id LEFT JOIN accounts a ON a.name=m.account "
+        "WHERE m.status='sent' AND m.report_due_at IS NOT NULL AND m.report_due_at<=? "
+        "ORDER BY m.report_due_at, m.id",
+        (now,),
+    ).fetchall()
+    uplinks = 0
+    for m in due:
+        route = PUSH if m["push_url"] else PULL
+        db.execute(
+            "INSERT INTO reports(account, task_id, mobile, status, errorcode, extno, receive_time, route) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (m["account"], m["task_id"], m["mobile"], m["report_status"], m["report_errorcode"],
+             m["ext_number"], m["report_due_at"], route),
+        )
+        final = "delivered" if m["report_status"] == 10 else "failed"
+        db.execute("UPDATE messages SET status=? WHERE id=?", (final, m["id"]))
+        if m["reply_text"]:
+            _insert_uplink(db, m["account"], m["mobile"], m["task_id"], m["reply_text"], m["ext_number"],
+                           m["report_due_at"], route)
+            uplinks += 1
+    return Released(len(due), uplinks, form_batches(db, now))
+
+
+def add_uplink(db: sqlite3.Connection, account: str, push_url: str, mobile: str, task_id: int | None,
+               content: str, extno: str, now: float) -> tuple[int, str]:
+    """An MO reply arrives now: the pull queue, or a push batch of its own. Returns (id, route)."""
+    route = PUSH if push_url else PULL
+    uplink_id = _insert_uplink(db, account, mobile, task_id, content, extno, now, route)
+    form_batches(db, now)
+    return uplink_id, route
+
+
+def _insert_uplink(db: sqlite3.Connection, account: str, mobile: str, task_id: int | None, content: str,
+                   extno: str, receive_time: float, route: str) -> int:
+    cur = db.execute(
+        "INSERT INTO uplinks(account, mobile, task_id, content, extno, receive_time, route) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (account, mobile, task_id, content, extno, receive_time, route),
+    )
+    return int(cur.lastrowid)
+
+
+def form_batches(db: sqlite3.Connection, now: float) -> int:
+    """Every push-bound row without a batch joins a new one: one batch per account and kind, oldest first.
+
+    The URL is the account's push URL now; an account whose URL was cleared
+    meanwhile gets its rows back in the pull queue instead.
+    """
+    batches = 0
+    for kind, table in TABLES.items():
+        rows = db.execute(
+            f"SELECT r.id, r.account, COALESCE(a.push_url, '') AS url FROM {table} r "
+            f"LEFT JOIN accounts a ON a.name=r.account WHERE r.route='push' AND r.batch_id IS NULL ORDER BY r.id"
+        ).fetchall()
+        by_account = sorted(rows, key=lambda r: (r["account"], r["id"]))
+        for account, group in groupby(by_account, key=lambda r: r["account"]):
+            group = list(group)
+            ids = [r["id"] for r in group]
+            url = group[0]["url"]
+            if not url:
+                db.executemany(f"UPDATE {table} SET route='pull' WHERE id=?", [(i,) for i in ids])
+                continue
+            for start in range(0, len(ids), MAX_BATCH):
+                chunk = ids[start:start + MAX_BATCH]
+                cur = db.execute(
+                    "INSERT INTO push_batches(account, kind, url, items, next_try_at, created_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (account, kind, url, len(chunk), now, now),
+                )
+                db.executemany(f"UPDATE {table} SET batch_id=? WHERE id=?", [(cur.lastrowid, i) for i in chunk])
+                batches += 1
+    return batches
+
+
+# -- claims ---------------------------------------------------------------------
+_CLAIMABLE = (
+    "((b.state='pending' AND b.next_try_at<=:now) OR (b.state='sending' AND b.claim_expires<:wall)) "
+    "AND NOT EXISTS (SELECT 1 FROM push_batches o WHERE o.account=b.account AND o.id!=b.id "
+    "                AND o.state='sending' AND o.claim_expires>=:wall)"
+)
+
+
+def claimable(db: sqlite3.Connection, now: float, wall: float) -> bool:
+    return db.execute(f"SELECT 1 FROM push_batches b WHERE {_CLAIMABLE} LIMIT 1",
+                      {"now": now, "wall": wall}).fetchone() is not None
+
+
+def claim_next(db: sqlite3.Connection, owner: str, now: float, wall: float, hold: float,
+               zone: tzinfo) -> Claim | None:
+    """The oldest due batch, now owned by ``owner`` until ``wall + hold``; None when nothing is due.
+
+    One account has at most one batch in flight, so a receiver sees its
+    batches one at a time. A batch whose claim expired (its runner died
+    mid-try) counts that try as interrupted and is taken over.
+    """
+    while True:
+        row = db.execute(f"SELECT * FROM push_batches b WHERE {_CLAIMABLE} ORDER BY b.id LIMIT 1",
+                         {"now": now, "wall": wall}).fetchone()
+        if row is None:
+            return None
+        if row["state"] != "sending":
+            break
+        _interrupt(db, row, now, f"the claim of {row['claimed_by']} expired before it settled the try")
+    try_no = row["tries"] + 1
+    db.execute("UPDATE push_batches SET state='sending', tries=?, claimed_by=?, claim_expires=? WHERE id=?",
+               (try_no, owner, wall + hold, row["id"]))
+    cur = db.execute(
+        "INSERT INTO push_attempts(batch_id, account, url, try_no, outcome, at) VALUES (?, ?, ?, ?, ?, ?)",
+        (row["id"], row["account"], row["url"], try_no, SENDING, now),
+    )
+    return Claim(row["id"], row["account"], row["kind"], row["url"], row["items"], try_no, int(cur.lastrowid),
+                 batch_body(db, row["id"], row["kind"], zone))
+
+
+def batch_body(db: sqlite3.Connection, batch_id: int, kind: str, zone: tzinfo) -> bytes:
+    """The push body: byte for byte the pull reply for the same rows."""
+    rows = db.execute(f"SELECT * FROM {TABLES[kind]} WHERE batch_id=? ORDER BY id", (batch_id,)).fetchall()
+    if kind == STATUSBOX:
+        items = [R.report_fields(report_from_row(r, zone)) for r in rows]
+    else:
+        items = [R.uplink_fields(uplink_from_row(r, zone)) for r in rows]
+    return R.boxes_xml(kind, items)
+
+
+def settle(db: sqlite3.Connection, claim: Claim, owner: str, attempt: Attempt, now: float,
+           settings: DeliverySettings) -> str:
+    """Record the try and move the batch on; returns the batch's state afterwards."""
+    db.execute("UPDATE push_attempts SET outcome=?, http_status=?, duration_ms=?, detail=? WHERE id=?",
+               (attempt.outcome, attempt.http_status, round(attempt.duration_ms, 1), attempt.detail,
+                claim.attempt_id))
+    row = db.execute("SELECT * FROM push_batches WHERE id=?", (claim.batch_id,)).fetchone()
+    if row["state"] != "sending" or row["claimed_by"] != owner:
+        return row["state"]  # our claim expired and another runner took the batch over: it decides
+    if attempt.delivered:
+        db.execute("UPDATE push_batches SET state='delivered', finished_at=?, claimed_by=NULL, claim_expires=NULL "
+                   "WHERE id=?", (now, claim.batch_id))
+        db.execute(f"UPDATE {TABLES[claim.kind]} SET consumed=1 WHERE batch_id=?", (claim.batch_id,))
+        return "delivered"
+    if claim.try_no >= MAX_TRIES:
+        _return_to_pull(db, row, now)
+        return "returned"
+    db.execute("UPDATE push_batches SET state='pending', next_try_at=?, claimed_by=NULL, claim_expires=NULL "
+               "WHERE id=?", (now + settings.pause_after(claim.try_no), claim.batch_id))
+    return "pending"
+
+
+def release_claims(db: sqlite3.Connection, owners: Iterable[str], now: float, why: str) -> int:
+    """The batches these runners were pushing become due again (their try counts, as interrupted)."""
+    released = 0
+    for owner in owners:
+        for row in db.execute("SELECT * FROM push_batches WHERE state='sending' AND claimed_by=?",
+                              (owner,)).fetchall():
+            _interrupt(db, row, now, why)
+            released += 1
+    return released
+
+
+def claim_owners(db: sqlite3.Connection) -> set[str]:
+    return {r[0] for r in db.execute("SELECT DISTINCT claimed_by FROM push_batches WHERE state='sending'")}
+
+
+def _interrupt(db: sqlite3.Connection, row: sqlite3.Row, now: float, why: str) -> None:
+    db.execute("UPDATE push_attempts SET outcome=?, detail=? WHERE batch_id=? AND outcome=?",
+               (INTERRUPTED, why, row["id"], SENDING))
+    if row["tries"] >= MAX_TRIES:
+        _return_to_pull(db, row, now)
+        return
+    db.execute("UPDATE push_batches SET state='pending', next_try_at=?, claimed_by=NULL, claim_expires=NULL "
+               "WHERE id=?", (now, row["id"]))
+
+
+def _return_to_pull(db: sqlite3.Connection, row: sqlite3.Row, now: float) -> None:
+    """3 tries failed: the batch's rows join the pull queue (not lost), and the journal says so."""
+    db.execute("UPDATE push_batches SET state='returned', finished_at=?, claimed_by=NULL, claim_expires=NULL "
+               "WHERE id=?", (now, row["id"]))
+    db.execute(f"UPDATE {TABLES[row['kind']]} SET route='pull' WHERE batch_id=?", (row["id"],))
+    log.warning("push batch %s (%s %s item(s) of account %s) failed %d tries to %s: moved to the pull queue",
+                row["id"], row["items"], row["kind"], row["account"], MAX_TRIES, row["url"])
+
+
+# -- the journal's view ---------------------------------------------------------
+def list_batches(db: sqlite3.Connection, account: str | None, limit: int,
+                 to_iso: Callable[[float], str]) -> list[dict]:
+    """Newest batches first, each with its tries (for the admin API and the journal)."""
+    where, args = ("WHERE account=?", [account]) if account else ("", [])
+    batches = db.execute(f"SELECT * FROM push_batches {where} ORDER BY id DESC LIMIT ?", (*args, limit)).fetchall()
+    result = []
+    for b in batches:
+        attempts = db.execute("SELECT * FROM push_attempts WHERE batch_id=? ORDER BY id", (b["id"],)).fetchall()
+        result.append({
+            "id": b["id"], "account": b["account"], "kind": b["kind"], "url": b["url"], "items": b["items"],
+            "state": b["state"], "tries": b["tries"], "next_try_at": to_iso(b["next_try_at"]),
+            "created_at": to_iso(b["created_at"]),
+            "finished_at": to_iso(b["finished_at"]) if b["finished_at"] is not None else None,
+            "attempts": [{"try": a["try_no"], "outcome": a["outcome"], "http_status": a["http_status"],
+                          "duration_ms": a["duration_ms"], "at": to_iso(a["at"]), "detail": a["detail"]}
+                         for a in attempts],
+        })
+    return result
