@@ -1,0 +1,430 @@
+"""The request journal: every request and its reply, with timing, in SQLite (table ``journal``).
+
+``JournalMiddleware`` wraps the whole mock app. It tees the request body as
+the app reads it (no second read, no extra parse), captures the reply, and
+writes one row per request with one INSERT on its own connection with
+``synchronous=NORMAL``: this is diagnostics, not money, so it skips the fsync
+a send pays for. Bodies are kept up to 64 KiB each, with a marker when cut.
+
+Secrets never reach the table: ``password`` / ``newpassword`` values (plain or
+MD5, they are just the values) in the query string and in form, multipart and
+JSON bodies, ``<password>`` elements in SOAP bodies (any prefix), and the
+``X-Admin-Token`` / ``Authorization`` / ``Cookie`` headers are replaced by
+``***`` before the row is written.
+
+Requests to the journal endpoint itself are not journaled (reading the
+journal would otherwise fill it). The table keeps the newest ``keep`` rows
+(10,000): every ``trim_every`` inserts a worker deletes the older ones.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import sqlite3
+import threading
+import time
+from typing import Any, Callable, Iterable
+from urllib.parse import unquote_plus
+
+log = logging.getLogger("ipyy_mock.journal")
+
+BODY_LIMIT = 64 * 1024
+KEEP = 10_000
+TRIM_EVERY = 200
+MASK = "***"
+JOURNAL_PATH = "/_mock/api/journal"
+SECRET_KEYS = frozenset({"password", "newpassword", "token", "admin_token"})
+SECRET_HEADERS = frozenset({"HTTP_X_ADMIN_TOKEN", "HTTP_AUTHORIZATION", "HTTP_PROXY_AUTHORIZATION", "HTTP_COOKIE"})
+KEPT_HEADERS = {"HTTP_HOST": "Host", "HTTP_USER_AGENT": "User-Agent", "HTTP_SOAPACTION": "SOAPAction",
+                "HTTP_X_ADMIN_TOKEN": "X-Admin-Token", "HTTP_AUTHORIZATION": "Authorization",
+                "HTTP_PROXY_AUTHORIZATION": "Proxy-Authorization", "HTTP_COOKIE": "Cookie",
+                "HTTP_X_FORWARDED_FOR": "X-Forwarded-For", "HTTP_CONTENT_ENCODING": "Content-Encoding",
+                "HTTP_TRANSFER_ENCODING": "Transfer-Encoding"}
+SURFACES = ("soap11", "soap12", "http", "admin", "inbox", "other")
+HTTP_PATHS = frozenset({"/i18nsms.aspx", "/statusapi.aspx", "/statusjsonapi.aspx", "/callapi.aspx",
+                        "/calljsonapi.aspx", "/pwd.aspx"})
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS journal (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    time REAL NOT NULL,                  -- wall clock, epoch seconds, when the request arrived
+    method TEXT NOT NULL,
+    path TEXT NOT NULL,
+    query TEXT NOT NULL DEFAULT '',      -- secrets masked
+    client_ip TEXT NOT NULL DEFAULT '',
+    request_content_type TEXT NOT NULL DEFAULT '',
+    request_headers TEXT NOT NULL DEFAULT '',  -- a few useful ones, "Name: value" lines, secrets masked
+    request_body TEXT NOT NULL DEFAULT '',     -- UTF-8 text, secrets masked, cut at 64 KiB
+    request_bytes INTEGER NOT NULL DEFAULT 0,
+    status INTEGER,                      -- NULL: no reply (connection reset by a fault, or the app failed)
+    response_content_type TEXT NOT NULL DEFAULT '',
+    response_body TEXT NOT NULL DEFAULT '',
+    response_bytes INTEGER NOT NULL DEFAULT 0,
+    duration_ms REAL NOT NULL,
+    surface TEXT NOT NULL,               -- soap11 | soap12 | http | admin | inbox | other
+    account TEXT NOT NULL DEFAULT '',
+    fault TEXT NOT NULL DEFAULT '',      -- injected faults that fired for this request
+    error TEXT NOT NULL DEFAULT ''
+);
+"""
+COLUMNS = ("time", "method", "path", "query", "client_ip", "request_content_type", "request_headers",
+           "request_body", "request_bytes", "status", "response_content_type", "response_body", "response_bytes",
+           "duration_ms", "surface", "account", "fault", "error")
+INSERT = f"INSERT INTO journal ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)})"
+
+
+# -- masking -----------------------------------------------------------------------
+
+def _secret_key(raw: str) -> bool:
+    try:
+        return unquote_plus(raw).strip().lower() in SECRET_KEYS
+    except Exception:
+        return False
+
+
+def mask_pairs(text: str) -> str:
+    """``a=1&password=x`` → ``a=1&password=***``, for query strings and urlencoded bodies (keys decoded)."""
+    if "=" not in text:
+        return text
+    parts = text.split("&")
+    changed = False
+    for i, part in enumerate(parts):
+        key, sep, _ = part.partition("=")
+        if sep and _secret_key(key):
+            parts[i] = f"{key}={MASK}"
+            changed = True
+    return "&".join(parts) if changed else text
+
+
+_XML_SECRET = re.compile(
+    r"(<(?:[\w.\-]+:)?(?:new)?password(?=[\s>/])[^>]*(?<!/)>)(.*?)(</(?:[\w.\-]+:)?(?:new)?password\s*>|\Z)",
+    re.IGNORECASE | re.DOTALL)
+_JSON_SECRET = re.compile(
+    r'("(?:new)?password"|"(?:admin_)?token")(\s*:\s*)("(?:[^"\\]|\\.)*"?|[^,}\]\s]+)', re.IGNORECASE)
+_MULTIPART_SECRET = re.compile(
+    r'(content-disposition:[^\r\n]*?\bname="?(?:new)?password"?(?:[;\s][^\r\n]*)?\r?\n(?:[^\r\n]+\r?\n)*\r?\n)'
+    r"(.*?)(?=\r?\n--|\Z)", re.IGNORECASE | re.DOTALL)
+
+
+def mask_text(text: str) -> str:
+    """Mask every password / token value in a body of any kind (form, multipart, SOAP/XML, JSON)."""
+    lower = text.lower()
+    named = "password" in lower or "token" in lower
+    if named or "%" in text:  # a key may be percent-encoded (pass%77ord=...)
+        text = mask_pairs(text)
+    if not named:
+        return text
+    if "<" in text:
+        text = _XML_SECRET.sub(lambda m: m.group(1) + MASK + m.group(3), text)
+    if '"' in text:
+        text = _JSON_SECRET.sub(lambda m: m.group(1) + m.group(2) + f'"{MASK}"', text)
+    if "content-disposition" in lower:
+        text = _MULTIPART_SECRET.sub(lambda m: m.group(1) + MASK, text)
+    return text
+
+
+def headers_text(environ: dict) -> str:
+    lines = []
+    for key, name in KEPT_HEADERS.items():
+        value = environ.get(key)
+        if value is None:
+            continue
+        if key in SECRET_HEADERS:
+            scheme = value.split(" ", 1)[0] if key.endswith("AUTHORIZATION") and " " in value else ""
+            value = f"{scheme} {MASK}".strip()
+        lines.append(f"{name}: {value}")
+    return "\n".join(lines)
+
+
+def body_text(data: bytes, total: int) -> str:
+    text = data.decode("utf-8", "replace")
+    if total > len(data):
+        text += f"\n…[truncated: {total} bytes, first {len(data)} kept]"
+    return text
+
+
+# -- derived columns ---------------------------------------------------------------
+
+def surface_of(method: str, path: str, content_type: str) -> str:
+    if path == "/webservice.asmx":
+        if method == "POST":
+            return "soap12" if content_type.strip().lower().startswith("application/soap+xml") else "soap11"
+        return "other"  # the WSDL and the help page
+    if path in HTTP_PATHS:
+        return "http"
+    if path == "/_mock/api" or path.startswith("/_mock/api/"):
+        return "admin"
+    if path == "/_mock" or path.startswith("/_mock/"):
+        return "inbox"
+    return "other"
+
+
+_ACCOUNT_PAIR = re.compile(r"(?:^|&)account=([^&]*)", re.IGNORECASE)
+_SOAP_USER = re.compile(r"<(?:[\w.\-]+:)?userName(?:\s[^>]*)?>([^<]*)<", re.IGNORECASE)
+_JSON_ACCOUNT = re.compile(r'"account"\s*:\s*"((?:[^"\\]|\\.)*)"')
+_XML_ENTITIES = {"&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": '"', "&apos;": "'"}
+
+
+def account_of(surface: str, query: str, body: str, content_type: str) -> str:
+    """The account the request speaks for: ``account`` in the query or form, else the SOAP ``userName``."""
+    for source in (query, body if "urlencoded" in content_type.lower() else ""):
+        m = _ACCOUNT_PAIR.search(source)
+        if m:
+            try:
+                return unquote_plus(m.group(1))[:100]
+            except Exception:
+                return m.group(1)[:100]
+    if surface in ("soap11", "soap12"):
+        m = _SOAP_USER.search(body)
+        if m:
+            return re.sub(r"&(amp|lt|gt|quot|apos);", lambda e: _XML_ENTITIES[e.group(0)], m.group(1)).strip()[:100]
+    elif surface in ("admin", "inbox") and "json" in content_type.lower():
+        m = _JSON_ACCOUNT.search(body)
+        if m:
+            return m.group(1)[:100]
+    return ""
+
+
+# -- storage -----------------------------------------------------------------------
+
+class JournalStore:
+    """The journal table on its own per-thread connections (``synchronous=NORMAL``)."""
+
+    def __init__(self, path: str, keep: int = KEEP, trim_every: int = TRIM_EVERY) -> None:
+        self.path = path
+        self.keep = keep
+        self.trim_every = max(1, trim_every)
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._inserts = 0
+        self.db.executescript(SCHEMA)
+        self.trim()
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, isolation_level=None, timeout=10.0, check_same_thread=False)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA busy_timeout=10000")
+            self._local.conn = conn
+        return conn
+
+    def insert(self, row: tuple) -> None:
+        self.db.execute(INSERT, row)
+        with self._lock:
+            self._inserts += 1
+            due = self._inserts % self.trim_every == 0
+        if due:
+            self.trim()
+
+    def trim(self) -> int:
+        """Keep the newest ``keep`` rows (ids are dense: one autocommit INSERT each)."""
+        return self.db.execute("DELETE FROM journal WHERE id <= (SELECT MAX(id) FROM journal) - ?",
+                               (self.keep,)).rowcount
+
+    def clear(self) -> int:
+        return self.db.execute("DELETE FROM journal").rowcount
+
+    def entries(self, limit: int = 100, surface: str | None = None, account: str | None = None,
+                path: str | None = None, since: int | None = None, method: str | None = None,
+                status: int | None = None) -> list[dict[str, Any]]:
+        """Newest first; path matches case-insensitively (``*`` is a wildcard)."""
+        where, args = [], []
+        if surface:
+            where.append("surface = ?")
+            args.append(surface)
+        if account:
+            where.append("account = ?")
+            args.append(account)
+        if path:
+            if "*" in path:
+                where.append("lower(path) GLOB ?")
+                args.append(path.lower())
+            else:
+                where.append("lower(path) = ?")
+                args.append(path.lower())
+        if since is not None:
+            where.append("id > ?")
+            args.append(since)
+        if method:
+            where.append("method = ?")
+            args.append(method.upper())
+        if status is not None:
+            where.append("status = ?")
+            args.append(status)
+        sql = "SELECT * FROM journal"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY id DESC LIMIT ?"
+        return [{k: r[k] for k in r.keys()} for r in self.db.execute(sql, (*args, limit))]
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+
+# -- the middleware ----------------------------------------------------------------
+
+class TeeInput:
+    """``wsgi.input`` that keeps the first ``limit`` bytes of whatever the app reads."""
+
+    def __init__(self, stream: Any, limit: int = BODY_LIMIT) -> None:
+        self._stream = stream
+        self.limit = limit
+        self.kept = bytearray()
+        self.total = 0
+
+    def _keep(self, data: bytes) -> bytes:
+        if data:
+            self.total += len(data)
+            room = self.limit - len(self.kept)
+            if room > 0:
+                self.kept += data[:room]
+        return data
+
+    def read(self, size: int | None = -1) -> bytes:
+        return self._keep(self._stream.read() if size is None or size < 0 else self._stream.read(size))
+
+    def readline(self, size: int | None = -1) -> bytes:
+        return self._keep(self._stream.readline() if size is None or size < 0 else self._stream.readline(size))
+
+    def readlines(self, hint: int | None = -1) -> list[bytes]:
+        lines = self._stream.readlines() if hint is None or hint < 0 else self._stream.readlines(hint)
+        for line in lines:
+            self._keep(line)
+        return lines
+
+    def __iter__(self):
+        while True:
+            line = self.readline()
+            if not line:
+                return
+            yield line
+
+
+class _Streaming:
+    """A reply without Content-Length: passed through as it comes, journaled on close()."""
+
+    def __init__(self, inner: Iterable[bytes], done: Callable[[list[bytes], int, BaseException | None], None],
+                 limit: int) -> None:
+        self.inner = inner
+        self.done = done
+        self.limit = limit
+        self.kept: list[bytes] = []
+        self.size = 0
+        self.total = 0
+        self.error: BaseException | None = None
+
+    def __iter__(self):
+        try:
+            for chunk in self.inner:
+                self.total += len(chunk)
+                if self.size < self.limit:
+                    self.kept.append(chunk[: self.limit - self.size])
+                    self.size += len(self.kept[-1])
+                yield chunk
+        except BaseException as exc:
+            self.error = exc
+            raise
+
+    def close(self) -> None:
+        try:
+            close = getattr(self.inner, "close", None)
+            if close is not None:
+                close()
+        finally:
+            self.done(self.kept, self.total, self.error)
+
+
+class JournalMiddleware:
+    """WSGI middleware: one journal row per request (except the journal endpoint's own)."""
+
+    def __init__(self, app: Callable, store: JournalStore, limit: int = BODY_LIMIT) -> None:
+        self.app = app
+        self.store = store
+        self.limit = limit
+
+    def __getattr__(self, name: str) -> Any:  # close(), platform, endpoints ... of the wrapped app
+        return getattr(self.app, name)
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO") or "/"
+        if path.lower().rstrip("/").startswith(JOURNAL_PATH) or environ.get("HTTP_X_IPYY_INBOX") == "poll":
+            # the journal's own reads and the inbox's polling would crowd real traffic out of the journal
+            return self.app(environ, start_response)
+        started, t0 = time.time(), time.perf_counter()
+        tee = None
+        stream = environ.get("wsgi.input")
+        if stream is not None:
+            tee = environ["wsgi.input"] = TeeInput(stream, self.limit)
+        environ.setdefault("ipyy.faults", [])
+        captured: dict[str, Any] = {}
+
+        def capture(status: str, headers: list, exc_info: Any = None):
+            captured["status"], captured["headers"] = status, headers
+            return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
+
+        def record(chunks: list[bytes], total: int, error: BaseException | None = None) -> None:
+            self._record(environ, tee, captured, chunks, total, started, t0, error)
+
+        try:
+            result = self.app(environ, capture)
+        except BaseException as exc:
+            record([], 0, exc)
+            raise
+        headers = captured.get("headers")
+        if headers is not None and any(k.lower() == "content-length" for k, _ in headers):
+            # a finite reply (all of the mock's are): journal it before the client can see its end,
+            # so whoever reads the journal right after a reply finds the row
+            try:
+                chunks = list(result)
+            except BaseException as exc:
+                record([], 0, exc)
+                raise
+            finally:
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
+            record(chunks, sum(len(c) for c in chunks))
+            return chunks
+        return _Streaming(result, record, self.limit)
+
+    def _record(self, environ: dict, tee: TeeInput | None, captured: dict[str, Any], chunks: list[bytes],
+                total: int, started: float, t0: float, error: BaseException | None) -> None:
+        try:
+            duration = (time.perf_counter() - t0) * 1000.0
+            method = (environ.get("REQUEST_METHOD") or "GET").upper()
+            path = environ.get("PATH_INFO") or "/"
+            req_type = environ.get("CONTENT_TYPE") or ""
+            surface = surface_of(method, path.lower(), req_type)
+            req_body, req_total = b"", 0
+            if tee is not None:  # only what the app read: reading more could wait on a client that sends no more
+                req_body, req_total = bytes(tee.kept), tee.total
+            request_text = mask_text(body_text(req_body, req_total))
+            query = mask_pairs(environ.get("QUERY_STRING") or "")
+            status = None
+            status_line = captured.get("status")
+            if status_line and not environ.get("ipyy.reset"):
+                try:
+                    status = int(status_line.split(" ", 1)[0])
+                except ValueError:
+                    status = None
+            resp_type = next((v for k, v in captured.get("headers") or () if k.lower() == "content-type"), "")
+            kept = b"".join(chunks)[: self.limit]
+            response_text = mask_text(body_text(kept, total)) if status is not None else ""
+            row = (
+                started, method, path, query, environ.get("REMOTE_ADDR") or "", req_type, headers_text(environ),
+                request_text, req_total, status, resp_type, response_text, total if status is not None else 0,
+                round(duration, 3), surface, account_of(surface, query, request_text, req_type),
+                "; ".join(environ.get("ipyy.faults") or ()),
+                "" if error is None else mask_text(f"{type(error).__name__}: {error}"[:500]),
+            )
+            self.store.insert(row)
+        except Exception:  # the journal must never break a reply
+            log.warning("could not journal %s %s", environ.get("REQUEST_METHOD"), environ.get("PATH_INFO"),
+                        exc_info=True)
