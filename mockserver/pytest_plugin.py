@@ -1,0 +1,171 @@
+"""pytest plugin (entry point ``pytest11``): the ``ipyy_mock`` fixture.
+
+One real mock server per test session (started as ``ipyy-mock serve``), reset
+to a fresh state before each test through the admin API (a few DELETEs in one
+transaction, not a new process), and a handle with everything a test needs::
+
+    def test_welcome_sms(ipyy_mock):
+        client = ipyy_mock.soap_client()
+        client.send_i18n_sms("8613800138000", "欢迎【华信】").raise_for_status()
+        [message] = ipyy_mock.messages(mobile="8613800138000")
+        assert message["content"] == "欢迎【华信】"
+"""
+from __future__ import annotations
+
+import tempfile
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+import requests
+
+from ipyy_mock.platform import DEMO_ACCOUNT
+from ipyy_mock.testing import MockServerProcess
+
+
+class AdminError(AssertionError):
+    """The admin API refused a fixture call; the message carries its error and hint."""
+
+
+class IpyyMock:
+    """What a test holds: the base URL, the demo credentials, clients, and the admin API as methods."""
+
+    def __init__(self, base_url: str, account: str = DEMO_ACCOUNT.name, password: str = DEMO_ACCOUNT.password,
+                 admin_token: str | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.account = account
+        self.password = password
+        self.session = requests.Session()
+        if admin_token:
+            self.session.headers["X-Admin-Token"] = admin_token
+
+    # -- clients -------------------------------------------------------
+    def soap_client(self, **kwargs: Any):
+        from ipyy_client import SoapClient
+
+        return SoapClient(kwargs.pop("account", self.account), kwargs.pop("password", self.password),
+                          base_url=self.base_url, **kwargs)
+
+    def http_client(self, **kwargs: Any):
+        from ipyy_client import HttpClient
+
+        return HttpClient(kwargs.pop("account", self.account), kwargs.pop("password", self.password),
+                          base_url=self.base_url, **kwargs)
+
+    # -- admin API -----------------------------------------------------
+    def api(self, method: str, path: str, **kwargs: Any) -> Any:
+        reply = self.session.request(method, f"{self.base_url}/_mock/api/{path.lstrip('/')}", timeout=30, **kwargs)
+        try:
+            body = reply.json() if reply.content else None
+        except ValueError:
+            body = reply.text
+        if reply.status_code >= 400:
+            raise AdminError(f"{method} /_mock/api/{path} → {reply.status_code}: {body}")
+        return body
+
+    def reset(self) -> None:
+        """Fresh state: only the demo account (balance 100.00), default rules, real time, empty journal."""
+        self.api("POST", "reset")
+
+    def messages(self, mobile: str | None = None, task_id: int | None = None, account: str | None = None,
+                 status: str | None = None) -> list[dict]:
+        params = {"account": account or self.account, "mobile": mobile, "task_id": task_id, "status": status}
+        return self.api("GET", "messages", params={k: v for k, v in params.items() if v is not None})["messages"]
+
+    def reports(self, account: str | None = None) -> list[dict]:
+        """Every report the platform produced for the account (consumed or not): the mock's view, not a pull."""
+        return self.api("GET", "reports", params={"account": account or self.account})["reports"]
+
+    def inject_uplink(self, mobile: str, content: str, extno: str = "", account: str | None = None) -> dict:
+        return self.api("POST", "uplinks", json={"account": account or self.account, "mobile": mobile,
+                                                 "content": content, "extno": extno})
+
+    def advance(self, seconds: float) -> dict:
+        """Move the platform clock forward: scheduled sends go out and delayed reports arrive, without sleeping."""
+        return self.api("POST", "clock/advance", json={"seconds": seconds})
+
+    def add_rule(self, pattern: str, outcome: str = "delivered", errorcode: str = "", delay: float | None = None,
+                 reply: str = "") -> dict:
+        rule = {"pattern": pattern, "outcome": outcome, "errorcode": errorcode, "delay": delay, "reply": reply}
+        return self.api("POST", "rules", json=rule)
+
+    def set_balance(self, amount: Decimal | str | int, account: str | None = None) -> dict:
+        return self.api("PATCH", f"accounts/{account or self.account}", json={"balance": str(amount)})
+
+    def update_account(self, account: str | None = None, **changes: Any) -> dict:
+        return self.api("PATCH", f"accounts/{account or self.account}", json=changes)
+
+    def create_account(self, name: str, password: str, **settings: Any) -> dict:
+        return self.api("POST", "accounts", json={"name": name, "password": password, **settings})
+
+    def balance(self, account: str | None = None) -> Decimal:
+        return Decimal(self.api("GET", f"accounts/{account or self.account}")["balance"])
+
+    def requests(self, **filters: Any) -> list[dict]:
+        """The request journal, newest first (passwords masked)."""
+        return self.api("GET", "journal", params=filters)["entries"]
+
+    def fail_next(self, kind: str, endpoint: str = "*", count: int | None = 1, value: Any = None,
+                  probability: float = 1.0) -> dict:
+        """Inject a fault: ``fail_next("code", "soap", value="InternalError")``, ``fail_next("http_503")``..."""
+        return self.api("POST", "faults", json={"endpoint": endpoint, "kind": kind, "value": value, "count": count,
+                                                "probability": probability})
+
+    def __repr__(self) -> str:
+        return f"IpyyMock({self.base_url!r}, account={self.account!r})"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("ipyy-mock", "ipyy-sms mock server (the ipyy_mock fixture)")
+    options = [
+        ("--ipyy-mock-port", "ipyy_mock_port", "port for the mock (default: a free one)"),
+        ("--ipyy-mock-db", "ipyy_mock_db", "SQLite file for the mock (default: a temporary one)"),
+        ("--ipyy-mock-url", "ipyy_mock_url", "use an already running mock at this base URL instead of starting one"),
+        ("--ipyy-mock-workers", "ipyy_mock_workers", "worker processes (default 1)"),
+    ]
+    for flag, ini, help_text in options:
+        group.addoption(flag, dest=ini, default=None, help=help_text)
+        parser.addini(ini, help_text, default=None)
+    group.addoption("--ipyy-mock-keep-state", dest="ipyy_mock_keep_state", action="store_true", default=None,
+                    help="do not reset the mock between tests")
+    parser.addini("ipyy_mock_keep_state", "do not reset the mock between tests", type="bool", default=False)
+
+
+def _option(config: pytest.Config, name: str) -> Any:
+    value = config.getoption(name)
+    return value if value is not None else config.getini(name)
+
+
+@pytest.fixture(scope="session")
+def ipyy_mock_server(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The base URL of the session's mock: started here unless ``--ipyy-mock-url`` names a running one."""
+    config = request.config
+    url = _option(config, "ipyy_mock_url")
+    if url:
+        yield url
+        return
+    db = _option(config, "ipyy_mock_db")
+    tmp = None
+    if not db:
+        tmp = tempfile.TemporaryDirectory(prefix="ipyy-mock-")
+        db = str(Path(tmp.name) / "mock.db")
+    port = _option(config, "ipyy_mock_port")
+    workers = int(_option(config, "ipyy_mock_workers") or 1)
+    server = MockServerProcess(Path(db), workers=workers, **({"port": int(port)} if port else {}))
+    server.start()
+    try:
+        yield server.base_url
+    finally:
+        server.stop()
+        if tmp is not None:
+            tmp.cleanup()
+
+
+@pytest.fixture
+def ipyy_mock(request: pytest.FixtureRequest, ipyy_mock_server: str) -> IpyyMock:
+    """A running mock in a fresh state, and a handle to look at it and steer it."""
+    handle = IpyyMock(ipyy_mock_server)
+    if not _option(request.config, "ipyy_mock_keep_state"):
+        handle.reset()
+    return handle

@@ -1,0 +1,95 @@
+"""Run the real mock as a child process, the way a user starts it: for the pytest plugin and this project's tests.
+
+Why a process and not an in-process app: the point of the mock is contract
+tests over real HTTP against a real server (gunicorn, SQLite, background
+delivery), so the fixture starts exactly what ``ipyy-mock serve`` starts.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def console_script(name: str) -> str:
+    """The console script next to the running interpreter (a venv's bin/), else from PATH."""
+    path = Path(sys.executable).parent / name
+    return str(path) if path.exists() else name
+
+
+@dataclass
+class MockServerProcess:
+    """``ipyy-mock serve`` on a free loopback port; its output is kept (last 2,000 lines) in ``output``."""
+
+    db_path: Path
+    workers: int = 2
+    port: int = field(default_factory=free_port)
+    args: tuple[str, ...] = ()  # more `ipyy-mock serve` flags, e.g. ("--admin-token", "T")
+    proc: subprocess.Popen | None = None
+    banner: str = ""
+    output: deque = field(default_factory=lambda: deque(maxlen=2000))
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def command(self) -> list[str]:
+        return [console_script("ipyy-mock"), "serve", "--port", str(self.port), "--db", str(self.db_path),
+                "--workers", str(self.workers), *self.args]
+
+    def start(self, timeout: float = 30.0) -> "MockServerProcess":
+        self.proc = subprocess.Popen(self.command(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                     start_new_session=True)
+        self.banner = ""
+        while True:  # the banner ends with the "try" line
+            line = self.proc.stdout.readline()
+            self.banner += line
+            if not line or line.lstrip().startswith("try"):
+                break
+        # keep draining: a child whose pipe fills up blocks on its next log line
+        threading.Thread(target=self._drain, args=(self.proc,), daemon=True).start()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                time.sleep(0.2)
+                raise RuntimeError(f"ipyy-mock exited:\n{self.banner}{''.join(self.output)}")
+            try:
+                with urllib.request.urlopen(self.base_url + "/WebService.asmx?WSDL", timeout=2) as reply:
+                    if reply.status == 200:
+                        return self
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"ipyy-mock did not answer on {self.base_url} within {timeout}s:\n{''.join(self.output)}")
+
+    def _drain(self, proc: subprocess.Popen) -> None:
+        for line in proc.stdout:
+            self.output.append(line)
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, sig)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self.proc = None
+
+    def restart(self) -> "MockServerProcess":
+        self.stop()
+        return self.start()

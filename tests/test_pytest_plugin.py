@@ -1,0 +1,76 @@
+"""The ``ipyy_mock`` fixture as a user meets it: installed with the package, in a pytest run of their own."""
+from __future__ import annotations
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+FIRST_TEST = '''
+def test_welcome_sms(ipyy_mock):
+    ipyy_mock.soap_client().send_i18n_sms("8613800138000", "欢迎【华信】").raise_for_status()
+    [message] = ipyy_mock.messages(mobile="8613800138000")
+    assert message["content"] == "欢迎【华信】" and message["status"] == "delivered"
+'''
+
+STATEFUL = '''
+from decimal import Decimal
+
+def test_a_sends(ipyy_mock):
+    assert ipyy_mock.http_client().send("8613800138000", "hi【华信】").ok
+
+def test_b_sees(ipyy_mock):
+    print("MESSAGES", len(ipyy_mock.messages()), "BALANCE", ipyy_mock.balance())
+'''
+
+STEERING = '''
+import pytest
+from decimal import Decimal
+from ipyy_client import errors
+from ipyy_mock.pytest_plugin import AdminError
+
+def test_steer_everything(ipyy_mock):
+    ipyy_mock.set_balance("0.01")
+    assert ipyy_mock.http_client().send("8613800138000", "hi【华信】").message == "额度不足"
+    ipyy_mock.set_balance(10)
+    ipyy_mock.add_rule(r"86139\\d{8}", "failed", "REJECTD", delay=60)
+    task = ipyy_mock.soap_client().send_i18n_sms("8613900139000", "x【y】").msg_id
+    assert ipyy_mock.reports() == []
+    ipyy_mock.advance(61)
+    [report] = ipyy_mock.reports()
+    assert (report["task_id"], report["status"], report["errorcode"]) == (task, 20, "REJECTD")
+    ipyy_mock.inject_uplink("8613900139000", "好的")
+    [uplink] = ipyy_mock.http_client().uplinks()
+    assert (uplink.content, uplink.task_id) == ("好的", task)
+    assert ipyy_mock.balance() == Decimal("9.95")
+    with pytest.raises(AdminError, match="unknown outcome"):
+        ipyy_mock.add_rule("1", "exploded")
+'''
+
+
+def run(pytester: pytest.Pytester, source: str, *args: str) -> pytest.RunResult:
+    pytester.makepyfile(test_user=source)
+    return pytester.runpytest_subprocess("-q", "-s", "-p", "no:cacheprovider", *args, timeout=120)
+
+
+def test_first_test_is_five_lines(pytester):
+    result = run(pytester, FIRST_TEST)
+    result.assert_outcomes(passed=1)
+
+
+def test_each_test_starts_fresh(pytester):
+    result = run(pytester, STATEFUL)
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["*MESSAGES 0 BALANCE 100.00*"])
+
+
+def test_keep_state_and_db_options(pytester, tmp_path):
+    db = tmp_path / "kept.db"
+    pytester.makeini(f"[pytest]\nipyy_mock_db = {db}\n")
+    result = run(pytester, STATEFUL, "--ipyy-mock-keep-state")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["*MESSAGES 1 BALANCE 99.95*"])
+    assert db.exists()
+
+
+def test_handle_steers_balance_rules_clock_uplinks(pytester):
+    run(pytester, STEERING).assert_outcomes(passed=1)
