@@ -16,7 +16,10 @@ Why these choices:
   after a read timeout could silently drop what the lost reply carried. The
   other calls are therefore retried only when the connection could not be
   made at all (refused, DNS, connect timeout) -- then nothing reached the
-  server and a retry is safe.
+  server and a retry is safe. The balance query changes nothing, so it is
+  also retried when the connection broke after it was made (a reset, a kept-alive
+  connection the server had just closed); not after a read timeout (that
+  would multiply the wait).
 * Passwords, plain or MD5, never appear in exception messages or reprs.
 """
 from __future__ import annotations
@@ -371,7 +374,7 @@ class HttpClient:
     def balance(self) -> Balance:
         """``I18NSms.aspx?action=overage``: pay type and balance. Raises the matching IpyyError on refusal."""
         data = self._credentials() | {"action": "overage"}
-        response = self._post("/I18NSms.aspx", data, retry=True, what="balance query")
+        response = self._post("/I18NSms.aspx", data, retry="idempotent", what="balance query")
         fields = xml_fields(parse_xml(response.content, response.status_code))
         status = (fields.get("returnstatus") or "").strip()
         if status.lower() not in SUCCESS_STATUSES:
@@ -476,8 +479,9 @@ class HttpClient:
         except IpyyError as exc:
             raise self._scrubbed(exc) from None
 
-    def _post(self, path: str, data: dict[str, str], *, retry: bool, what: str,
+    def _post(self, path: str, data: dict[str, str], *, retry: bool | str, what: str,
               secrets: tuple[str, ...] = ()) -> requests.Response:
+        """``retry``: False, True (only when nothing was sent) or "idempotent" (also after a broken connection)."""
         url = self.base_url + path
         attempts = 1 + (self.retries if retry else 0)
         for attempt in range(attempts):
@@ -485,7 +489,9 @@ class HttpClient:
                 response = self._session.post(url, data=data, timeout=self.timeout, allow_redirects=False)
             except requests.RequestException as exc:
                 unsent = _never_sent(exc)
-                if unsent and attempt + 1 < attempts:
+                broken = (retry == "idempotent" and isinstance(exc, requests.ConnectionError)  # [reliability]
+                          and not isinstance(exc, (requests.exceptions.SSLError, requests.exceptions.ProxyError)))
+                if (unsent or broken) and attempt + 1 < attempts:
                     time.sleep(self.retry_backoff * (2 ** attempt))
                     continue
                 raise self._transport_error(exc, url, what, unsent, attempt + 1) from None

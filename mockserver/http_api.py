@@ -11,6 +11,7 @@ import re
 from datetime import datetime
 from typing import Callable
 
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
 from ipyy_client.codes import ResultCode
@@ -40,6 +41,8 @@ def credential_message(code: ResultCode) -> str:
 
 
 def parse_send_time(text: str) -> datetime | None:
+    if not text.isprintable():  # [reliability] C's fromisoformat stops at a NUL: "…00:00\x00" would pass
+        raise ValueError("sendTime has control characters")
     for fmt in SEND_TIME_FORMATS:
         try:
             return datetime.strptime(text, fmt)
@@ -67,6 +70,11 @@ class HttpApi:
         endpoint = environ.get("ipyy.endpoint", "send")
         try:
             response = self.handlers[endpoint](request)
+        except RequestEntityTooLarge:  # [reliability] werkzeug's multipart limits (over 1000 parts): say so, not 9999
+            from ipyy_mock.limits import refusal
+
+            return refusal(endpoint, 413, "请求的参数太多 (too many form parts)", "send the vendor's parameters only",
+                           (request.args.get("action") or "").lower())(environ, start_response)
         except Exception:  # a bug must still answer in the vendor's format, never a bare 500
             log.exception("internal error on %s", request.path)
             response = self.internal_error(endpoint)
@@ -190,6 +198,8 @@ class HttpApi:
         new = request.values.get("newpassword") or ""
         if not new or len(new) > MAX_NEW_PASSWORD:
             return self.xml(R.pwd_reply(False, f"新密码长度须为1到{MAX_NEW_PASSWORD}位"))
+        if R.xml_problem(new):  # [reliability] a password SOAP (XML) cannot carry would lock SOAP out
+            return self.xml(R.pwd_reply(False, ResultCode.ParamError.description))
         self.platform.change_password(account, new)
         return self.xml(R.pwd_reply(True, R.MSG_OK))
 

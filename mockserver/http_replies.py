@@ -7,6 +7,7 @@ write; the body itself is built with lxml so escaping is never hand-rolled.
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from decimal import Decimal
 from typing import Iterable
@@ -32,6 +33,22 @@ JSON_OK_REMARK = "成功"
 JSON_PASSWORD_REMARK = "密码错了"
 PAY_TYPES = {"prepaid": "预付费", "postpaid": "后付费"}
 
+# [reliability] What XML 1.0 cannot carry: C0 controls other than tab/CR/LF, U+FFFE/U+FFFF, lone surrogates.
+# Text from outside (an uplink's content) may hold them; lxml would raise while building a reply
+# *after* a pull has handed its items out, losing them. They are written as U+FFFD instead.
+XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def xml_safe(text: str) -> str:
+    """``text`` with every character XML cannot carry replaced by U+FFFD."""
+    return XML_ILLEGAL.sub("\ufffd", text)
+
+
+def xml_problem(text: str) -> str | None:
+    """Names the first character XML cannot carry (``U+0001 at position 3``), or None when ``text`` is fine."""
+    match = XML_ILLEGAL.search(text)
+    return None if match is None else f"U+{ord(match.group()):04X} at position {match.start()}"
+
 
 def money(value: Decimal | int) -> str:
     """Plain decimal notation, never an exponent (``Decimal('1E+2')`` → ``100``)."""
@@ -49,7 +66,7 @@ def _xml(root: etree._Element) -> bytes:
 def _returnsms(fields: Iterable[tuple[str, str]]) -> bytes:
     root = etree.Element("returnsms")
     for name, value in fields:
-        etree.SubElement(root, name).text = value
+        etree.SubElement(root, name).text = xml_safe(value)
     return _xml(root)
 
 
@@ -76,7 +93,7 @@ def xml_error(number: int, remark: str) -> bytes:
     root = etree.Element("returnsms")
     box = etree.SubElement(root, "errorstatus")
     etree.SubElement(box, "error").text = str(number)
-    etree.SubElement(box, "remark").text = remark
+    etree.SubElement(box, "remark").text = xml_safe(remark)
     return _xml(root)
 
 
@@ -105,7 +122,7 @@ def boxes_xml(box: str, items: list[list[tuple[str, str]]]) -> bytes:
     for fields in items:
         node = etree.SubElement(root, box)
         for name, value in fields:
-            etree.SubElement(node, name).text = value
+            etree.SubElement(node, name).text = xml_safe(value)
     return _xml(root)
 
 

@@ -435,6 +435,8 @@ class _SoapFront:
             body.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise _Reject(f"The body is not valid UTF-8 (byte {exc.start}): send UTF-8") from None
+        if b"\x00" in body:  # [reliability] UTF-16/32 text can pass the UTF-8 check and hide a <!DOCTYPE
+            raise _Reject("The body contains NUL bytes (UTF-16 or UTF-32?), which UTF-8 XML cannot: send UTF-8")
         m = _XML_DECL_ENCODING.match(body)
         if m and m.group(1).lower() not in (b"utf-8", b"utf8"):
             raise _Reject(f"XML encoding {m.group(1).decode('ascii', 'replace')!r} is not supported: send UTF-8")
@@ -442,6 +444,9 @@ class _SoapFront:
             root = etree.fromstring(body, self._parser())
         except etree.XMLSyntaxError as exc:
             raise _Reject(f"Malformed XML: {exc}") from None
+        docinfo = root.getroottree().docinfo  # [reliability] second line of defence after the byte scan
+        if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
+            raise _Reject("DOCTYPE declarations are not allowed in SOAP messages: remove the DTD")
         env_ns, other_ns = (NS_SOAP12, NS_SOAP11) if version == 12 else (NS_SOAP11, NS_SOAP12)
         if root.tag == f"{{{other_ns}}}Envelope":
             want = ("SOAP 1.1 needs Content-Type text/xml" if version == 12

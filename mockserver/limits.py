@@ -1,0 +1,181 @@
+"""The request guard in front of every surface: body limit, bounded reads, UTF-8 forms (DESIGN.md §6).
+
+Why a guard before routing to a surface: werkzeug reads a form body whole and
+decodes it with ``errors="replace"``, so a huge body would be read into memory
+and a non-UTF-8 byte would silently become U+FFFD (an account name that is
+"almost" right, content that is garbled). The guard runs first, for every
+path, and answers in the surface's own format:
+
+* a body over ``max_body`` bytes (``ipyy-mock serve --max-body``) → HTTP 413,
+  decided from ``Content-Length`` before a byte of the body is read; a chunked
+  body (no length) is read at most ``max_body + 1`` bytes, never more;
+* the ``.aspx`` surfaces get their (bounded) body buffered and checked: the
+  query string and a form body must be UTF-8 once percent-decoded, else the
+  endpoint's parameter error (``Faild``/``参数错误``, ``errorstatus`` 4, JSON
+  ``1001``) with HTTP 200, as the vendor answers every parameter error.
+
+``/WebService.asmx`` reads its body itself (bounded the same way) because its
+errors are SOAP Faults whose version depends on the Content-Type. The admin
+API's body is read (bounded) here too, its 413 is JSON, and it checks the JSON
+itself. Other paths read no body; only a length announced over the limit is
+refused there.
+"""
+from __future__ import annotations
+
+import io
+import json
+from typing import Callable, Iterable
+from urllib.parse import parse_qsl, unquote_to_bytes
+
+from ipyy_client.codes import ResultCode
+
+from ipyy_mock import http_replies as R
+
+DEFAULT_MAX_BODY = 4 * 1024 * 1024  # 4 MiB: a send to 4000 recipients is ~60 kB; the SOAP front uses it too
+
+#: Endpoints (app.py's names) of the vendor's form-based HTTP interface.
+FORM_ENDPOINTS = ("send", "status", "status_json", "call", "call_json", "pwd")
+
+WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+def read_bounded(environ: dict, max_body: int) -> bytes:
+    """The request body, never reading more than ``max_body + 1`` bytes; BodyTooLarge past the limit.
+
+    ``Content-Length`` over the limit is refused before reading; a chunked body
+    (gunicorn sets ``wsgi.input_terminated``) is read up to one byte past it.
+    """
+    stream = environ.get("wsgi.input") or io.BytesIO()
+    raw_length = (environ.get("CONTENT_LENGTH") or "").strip()
+    if raw_length:
+        if not raw_length.isdigit():
+            raise ValueError(f"invalid Content-Length {raw_length[:40]!r}")
+        want = int(raw_length)
+        if want > max_body:
+            raise BodyTooLarge()
+    elif environ.get("wsgi.input_terminated"):
+        want = max_body + 1
+    else:
+        return b""
+    chunks, got = [], 0
+    while got < want:
+        chunk = stream.read(min(want - got, 64 * 1024))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        got += len(chunk)
+    if got > max_body:
+        raise BodyTooLarge()
+    return b"".join(chunks)
+
+
+def _utf8_form(raw: bytes) -> bool:
+    """True when a query string or urlencoded form is UTF-8 once its %XX escapes are decoded."""
+    try:
+        unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _action(*sources: bytes) -> str:
+    """The ``action`` parameter (first wins, query before form), read leniently: only to pick a reply shape."""
+    for raw in sources:
+        for key, value in parse_qsl(raw.decode("latin-1"), keep_blank_values=True):
+            if key == "action":
+                return value.strip().lower()
+    return ""
+
+
+def _form_error(endpoint: str, message: str, remark: str, status: int,
+                action: str = "") -> tuple[int, str, bytes]:
+    """(status, content type, body) of a parameter-level refusal in ``endpoint``'s own format."""
+    if endpoint == "pwd":
+        return status, R.XML_TYPE, R.pwd_reply(False, message)
+    if endpoint in ("status", "call"):
+        return status, R.XML_TYPE, R.xml_error(4, remark)
+    if endpoint in ("status_json", "call_json"):
+        box = "statusbox" if endpoint == "status_json" else "callbox"
+        return status, R.JSON_TYPE, R.json_error(ResultCode.ParamError.code, remark, box)
+    if action == "overage":
+        return status, R.XML_TYPE, R.overage_reply(False, message, "", 0)
+    return status, R.XML_TYPE, R.send_reply(False, message, 0, 0, 0, 0)  # I18NSms.aspx (send/overage)
+
+
+def _refusal(endpoint: str | None, status: int, message: str, remark: str, hint: str,
+             action: str = "") -> tuple[int, str, bytes]:
+    if endpoint in FORM_ENDPOINTS:
+        return _form_error(endpoint, message, remark, status, action)
+    if endpoint == "admin":
+        body = json.dumps({"error": f"{remark}", "hint": hint}, ensure_ascii=False, indent=1) + "\n"
+        return status, "application/json; charset=utf-8", body.encode("utf-8")
+    return status, "text/plain; charset=utf-8", f"{status} {remark}\n{hint}\n".encode("utf-8")
+
+
+_REASONS = {200: "OK", 400: "Bad Request", 413: "Content Too Large"}
+
+
+def refusal(endpoint: str | None, status: int, text: str, hint: str, action: str = "") -> WSGIApp:
+    """A WSGI app answering ``text`` with ``status`` in ``endpoint``'s format (message and remark alike)."""
+    return _answer(*_refusal(endpoint, status, text, text, hint, action))
+
+
+class RequestGuard:
+    """``guard(environ, endpoint)`` → None (go on) or a WSGI app that answers the refusal."""
+
+    def __init__(self, max_body: int = DEFAULT_MAX_BODY) -> None:
+        if max_body < 1:
+            raise ValueError("max_body must be at least 1 byte")
+        self.max_body = max_body
+
+    def __call__(self, environ: dict, endpoint: str | None) -> WSGIApp | None:
+        if endpoint == "soap":
+            return None  # the SOAP front reads with the same bound and answers with a Fault
+        text = f"请求体超过 {self.max_body} 字节 (request body over the {self.max_body}-byte limit)"
+        too_large = (text, text, "send less (ipyy-mock serve --max-body BYTES sets the limit)")
+        if endpoint not in FORM_ENDPOINTS and endpoint != "admin":
+            # Only a length announced over the limit is refused here; these surfaces read no body.
+            raw_length = (environ.get("CONTENT_LENGTH") or "").strip()
+            if raw_length.isdigit() and int(raw_length) > self.max_body:
+                return _answer(*_refusal(endpoint, 413, *too_large))
+            return None
+        query = (environ.get("QUERY_STRING") or "").encode("latin-1", "replace")  # PEP 3333: bytes as latin-1
+        try:
+            body = read_bounded(environ, self.max_body)
+        except BodyTooLarge:
+            return _answer(*_refusal(endpoint, 413, *too_large, _action(query)))
+        except ValueError as exc:
+            return _answer(*_refusal(endpoint, 400, ResultCode.ParamError.description, str(exc),
+                                     "send a valid Content-Length"))
+        # The surface reads the buffered copy: no second read of the socket, no unbounded read.
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+        if endpoint == "admin":
+            return None  # JSON, checked by the admin API itself
+        ctype = (environ.get("CONTENT_TYPE") or "").split(";", 1)[0].strip().lower()
+        form_ok = True
+        if ctype == "application/x-www-form-urlencoded":
+            form_ok = _utf8_form(body)
+        elif ctype == "multipart/form-data":  # the vendor takes no files: every part is text, so all of it is UTF-8
+            try:
+                body.decode("utf-8")
+            except UnicodeDecodeError:
+                form_ok = False
+        if not (_utf8_form(query) and form_ok):
+            action = _action(query, body if ctype == "application/x-www-form-urlencoded" else b"")
+            return _answer(*_refusal(endpoint, 200, ResultCode.ParamError.description, R.MSG_BAD_PARAMS,
+                                     "parameters must be UTF-8 (percent-encoded)", action))
+        return None
+
+
+def _answer(status: int, ctype: str, body: bytes) -> WSGIApp:
+    def app(environ: dict, start_response: Callable) -> Iterable[bytes]:
+        start_response(f"{status} {_REASONS.get(status, '')}".strip(),
+                       [("Content-Type", ctype), ("Content-Length", str(len(body)))])
+        return [body]
+
+    return app

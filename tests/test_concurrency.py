@@ -1,0 +1,432 @@
+"""Concurrency, durability and the clients' transport rules.
+
+* 32 concurrent senders (SOAP 1.1/1.2 clients, HTTP clients, raw requests)
+  against 4 worker processes for a few seconds: the balance is exactly the
+  start minus every acknowledged charge, task ids are unique, the messages are
+  exactly the accepted recipients, no reply is a 500 or mentions a locked
+  database.
+* ``kill -9`` of the whole server (master and workers) under load, restart on
+  the same database: every acknowledged send is there with its charge, nothing
+  is half there (each task has all its messages and its debit), the balance is
+  the start minus every stored task's charge, ids keep increasing.
+* Clients: timeouts on by default, a clear TransportError when the connection
+  fails, a send never retried (the server sees exactly one request), the
+  balance query retried.
+"""
+from __future__ import annotations
+
+import random
+import signal
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import pytest
+import requests
+from lxml import etree
+
+import soapraw
+from ipyy_client import HttpClient, SoapClient
+from ipyy_client.encoding import encode_content, md5_password
+from ipyy_client.errors import IpyyError, TransportError
+from mockproc import MockProcess, free_port
+from tinyserver import DROP, HANG, RESET, TinyServer, http_reply
+
+START = Decimal("100000.00")
+POOL = ["8613800138000", "8613912345678", "8613800000001", "8613800000002", "8613800000004", "447911123456",
+        "12025550123", "8613800000005"]
+TEXT = "并发 {n}【华信】"  # one segment: BillingCount == accepted recipients
+SAFE = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+
+
+@dataclass
+class Tally:
+    """What the senders were told, shared by all threads."""
+
+    acked: dict[int, tuple[Decimal, int]] = field(default_factory=dict)  # task id -> (charge, accepted)
+    duplicate_ids: list[int] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    unknown: int = 0  # sends whose outcome is unknown (transport failure)
+    refused: int = 0  # non-OK replies
+    calls: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def ok(self, task_id: int, amount: Decimal, accepted: int) -> None:
+        with self.lock:
+            if task_id in self.acked:
+                self.duplicate_ids.append(task_id)
+            self.acked[task_id] = (amount, accepted)
+
+    def problem(self, text: str) -> None:
+        with self.lock:
+            self.problems.append(text[:500])
+
+    def count(self, **kw: int) -> None:
+        with self.lock:
+            for key, value in kw.items():
+                setattr(self, key, getattr(self, key) + value)
+
+
+def check_text(tally: Tally, text: str) -> None:
+    lowered = text.lower()
+    if "database is locked" in lowered or "database is busy" in lowered or "系统内部错误" in text:
+        tally.problem(f"reply mentions an internal/locked error: {text[:300]}")
+
+
+class Sender(threading.Thread):
+    """One concurrent caller; ``kind`` picks the surface. Runs until ``stop`` is set."""
+
+    def __init__(self, kind: str, base_url: str, account, tally: Tally, stop: threading.Event, seed: int,
+                 timeout: float = 30.0, quit_on_transport_error: bool = False) -> None:
+        super().__init__(daemon=True)
+        self.kind, self.base_url, self.acct, self.tally, self.stop = kind, base_url, account, tally, stop
+        self.rng = random.Random(seed)
+        self.timeout = timeout
+        self.quit_on_transport_error = quit_on_transport_error
+
+    def recipients(self) -> list[str]:
+        return self.rng.sample(POOL, self.rng.randint(1, 3))
+
+    def run(self) -> None:
+        soap = http = None
+        session = requests.Session()
+        try:
+            if self.kind in ("soap11", "soap12"):
+                soap = SoapClient(self.acct.name, self.acct.password, self.base_url,
+                                  soap_version=11 if self.kind == "soap11" else 12, timeout=self.timeout)
+            if self.kind == "http":
+                http = HttpClient(self.acct.name, self.acct.password, base_url=self.base_url, timeout=self.timeout,
+                                  retries=0)
+            n = 0
+            while not self.stop.is_set():
+                n += 1
+                try:
+                    self.once(soap, http, session, n)
+                except TransportError:
+                    self.tally.count(unknown=1)
+                    if self.quit_on_transport_error and self.stop.is_set():
+                        return
+                    if self.quit_on_transport_error:
+                        time.sleep(0.05)
+                except requests.RequestException:
+                    self.tally.count(unknown=1)
+                    if self.quit_on_transport_error:
+                        time.sleep(0.05)
+                except Exception as exc:  # noqa: BLE001 - any other failure is a finding
+                    self.tally.problem(f"{self.kind}: {type(exc).__name__}: {exc}")
+        finally:
+            session.close()
+            if soap is not None:
+                soap.close()
+            if http is not None:
+                http.close()
+
+    def once(self, soap, http, session: requests.Session, n: int) -> None:
+        to = self.recipients()
+        text = TEXT.format(n=n)
+        self.tally.count(calls=1)
+        if soap is not None:
+            op = soap.send_i18n_sms if self.rng.random() < 0.7 else soap.send_hybrid_sms
+            result = op(to, text)
+            check_text(self.tally, result.description)
+            if result.ok:
+                self.tally.ok(result.msg_id, result.billing_amount, result.billing_count)
+            else:
+                self.tally.count(refused=1)
+        elif http is not None:
+            result = http.send(to, text)
+            check_text(self.tally, result.message)
+            if result.ok:
+                self.tally.ok(result.task_id, result.billing_amount, result.success_counts)
+            else:
+                self.tally.count(refused=1)
+        else:  # raw requests: a hand-written envelope, a GET form, and read-only calls in between
+            choice = self.rng.random()
+            if choice < 0.4:
+                version = self.rng.choice([11, 12])
+                reply = soapraw.post(self.base_url, soapraw.envelope("SendI18NSms", self.acct.name, self.acct.password,
+                                                                     ",".join(to), text, version=version),
+                                     version=version)
+                self.raw_status(reply)
+                result = soapraw.parse_result(reply)
+                check_text(self.tally, reply.text)
+                if result.status == "OK":
+                    self.tally.ok(result.msg_id, result.billing_amount, result.billing_count)
+                else:
+                    self.tally.count(refused=1)
+            elif choice < 0.8:
+                reply = session.get(self.base_url + "/I18NSms.aspx", timeout=self.timeout, params={
+                    "action": "send", "account": self.acct.name, "password": md5_password(self.acct.password),
+                    "mobile": ",".join(to), "content": encode_content(text)})
+                self.raw_status(reply)
+                check_text(self.tally, reply.text)
+                fields = {c.tag: c.text or "" for c in etree.fromstring(reply.content, SAFE)}
+                if fields["returnstatus"] == "Success":
+                    self.tally.ok(int(fields["taskID"]), Decimal(fields["BillingAmount"]), int(fields["successCounts"]))
+                else:
+                    self.tally.count(refused=1)
+            else:  # reads and queue pulls take the write lock too (pulls hand items out)
+                path = self.rng.choice(["/statusJsonApi.aspx", "/callApi.aspx", "/I18NSms.aspx"])
+                reply = session.post(self.base_url + path, timeout=self.timeout, data={
+                    "action": "overage" if path == "/I18NSms.aspx" else "query", "account": self.acct.name,
+                    "password": self.acct.password})
+                self.raw_status(reply)
+                check_text(self.tally, reply.text)
+
+    def raw_status(self, reply: requests.Response) -> None:
+        if reply.status_code >= 500:
+            self.tally.problem(f"HTTP {reply.status_code}: {reply.text[:300]}")
+        elif reply.status_code != 200:
+            self.tally.problem(f"unexpected HTTP {reply.status_code}: {reply.text[:300]}")
+
+
+def stored_tasks(server: MockProcess, account: str) -> dict[int, dict]:
+    """Every task of ``account`` with its messages' sum and count."""
+    store = server.platform().store
+    try:
+        db = store.db
+        out = {}
+        for row in db.execute("SELECT id, billing_amount, billing_count, recipients FROM tasks WHERE account=?",
+                              (account,)):
+            msgs = db.execute("SELECT amount, segments FROM messages WHERE task_id=?", (row["id"],)).fetchall()
+            out[row["id"]] = {"amount": Decimal(row["billing_amount"]), "recipients": row["recipients"],
+                              "billing_count": row["billing_count"], "messages": len(msgs),
+                              "message_sum": sum((Decimal(m["amount"]) for m in msgs), Decimal(0)),
+                              "segments": sum(m["segments"] for m in msgs)}
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        return out
+    finally:
+        store.close()
+
+
+def assert_whole(tasks: dict[int, dict]) -> None:
+    """Nothing half there: every task has all its messages and they add up to its charge."""
+    for task_id, t in tasks.items():
+        assert t["messages"] == t["recipients"] >= 1, (task_id, t)
+        assert t["message_sum"] == t["amount"], (task_id, t)
+        assert t["segments"] == t["billing_count"], (task_id, t)
+
+
+KINDS = ["soap11", "soap12", "http", "raw"]
+
+
+# --------------------------------------------------------------------------- (a) concurrent senders
+
+def test_32_concurrent_senders_on_4_workers_keep_the_books_exact(tmp_path):
+    server = MockProcess(tmp_path / "conc.db", workers=4).start()
+    try:
+        acct = server.new_account(balance=START)
+        tally, stop = Tally(), threading.Event()
+        senders = [Sender(KINDS[i % 4], server.base_url, acct, tally, stop, seed=i) for i in range(32)]
+        for s in senders:
+            s.start()
+        time.sleep(6)
+        stop.set()
+        for s in senders:
+            s.join(timeout=60)
+        assert not any(s.is_alive() for s in senders)
+        assert tally.problems == []
+        assert tally.unknown == 0  # no transport failure at all under this load
+        assert tally.duplicate_ids == []
+        assert len(tally.acked) > 50, f"only {len(tally.acked)} sends in 6 s"  # the test did load the server
+        tasks = stored_tasks(server, acct.name)
+        assert set(tasks) == set(tally.acked)  # exactly the acknowledged sends, no more
+        assert_whole(tasks)
+        for task_id, (amount, accepted) in tally.acked.items():
+            assert tasks[task_id]["amount"] == amount and tasks[task_id]["messages"] == accepted
+        charged = sum((a for a, _ in tally.acked.values()), Decimal(0))
+        assert server.balance(acct.name) == START - charged
+        assert sum(t["messages"] for t in tasks.values()) == sum(c for _, c in tally.acked.values())
+    finally:
+        proc = server.proc
+        server.stop()
+    output = proc.stdout.read() if proc is not None and proc.stdout else ""
+    assert "database is locked" not in output.lower(), output[-3000:]
+    assert "Traceback" not in output, output[-3000:]
+
+
+# --------------------------------------------------------------------------- (b) kill -9 under load
+
+@pytest.mark.parametrize("round_", [1, 2])
+def test_kill_9_under_load_loses_no_acknowledged_send_and_leaves_nothing_half_done(tmp_path, round_):
+    server = MockProcess(tmp_path / "kill.db", workers=2)
+    server.start()
+    acct = server.new_account(balance=START)
+    all_acked: dict[int, tuple[Decimal, int]] = {}
+    for cycle in range(round_):  # round 2: kill, restart, load again, kill again
+        tally, stop = Tally(), threading.Event()
+        senders = [Sender(KINDS[i % 4], server.base_url, acct, tally, stop, seed=100 * round_ + 10 * cycle + i,
+                          timeout=5, quit_on_transport_error=True) for i in range(8)]
+        for s in senders:
+            s.start()
+        deadline = time.monotonic() + 20
+        while len(tally.acked) < 30 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(random.Random(round_ + cycle).uniform(0.05, 0.4))  # kill at some point mid-flight
+        server.stop(signal.SIGKILL)  # the whole process group: master and every worker
+        stop.set()
+        for s in senders:
+            s.join(timeout=30)
+        assert not any(s.is_alive() for s in senders)
+        assert tally.problems == [], tally.problems
+        assert tally.duplicate_ids == []
+        assert len(tally.acked) >= 10
+        all_acked.update(tally.acked)
+
+        tasks = stored_tasks(server, acct.name)  # read the file the dead server left
+        for task_id, (amount, accepted) in all_acked.items():  # every acknowledged send is there, whole
+            assert task_id in tasks, f"acknowledged task {task_id} lost by kill -9"
+            assert tasks[task_id]["amount"] == amount and tasks[task_id]["messages"] == accepted
+        assert_whole(tasks)  # including the ones committed whose reply was lost
+        total = sum((t["amount"] for t in tasks.values()), Decimal(0))
+        assert server.balance(acct.name) == START - total
+
+        server.start()  # same database, same port
+    # after the restart(s): serving, and ids keep increasing
+    with HttpClient(acct.name, acct.password, base_url=server.base_url) as http:
+        result = http.send("8613800138000", "重启后【华信】").raise_for_status()
+    tasks = stored_tasks(server, acct.name)
+    assert result.task_id > max(t for t in tasks if t != result.task_id)
+    assert server.balance(acct.name) == START - sum((t["amount"] for t in tasks.values()), Decimal(0))
+    server.stop()
+
+
+# --------------------------------------------------------------------------- client transport
+
+def valid_send_reply() -> bytes:
+    return http_reply('<?xml version="1.0" encoding="utf-8" ?><returnsms><returnstatus>Success</returnstatus>'
+                      "<message>操作成功</message><balance>9</balance><taskID>1000001</taskID>"
+                      "<BillingAmount>0.05</BillingAmount><successCounts>1</successCounts></returnsms>".encode())
+
+
+def valid_soap_reply(request: bytes) -> bytes:
+    version = 12 if b"application/soap+xml" in request.split(b"\r\n\r\n")[0] else 11
+    ns = soapraw.SOAP12 if version == 12 else soapraw.SOAP11
+    op = "SendHybridSms" if b"SendHybridSms" in request else "SendI18NSms"
+    body = (f'<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="{ns}"><soap:Body>'
+            f'<{op}Response xmlns="{soapraw.TNS}"><{op}Result><StatusCode>OK</StatusCode><Description>操作成功'
+            "</Description><MsgId>1000001</MsgId><Balance>9</Balance><BillingAmount>0.05</BillingAmount>"
+            f"<BillingCount>1</BillingCount></{op}Result></{op}Response></soap:Body></soap:Envelope>").encode()
+    return http_reply(body, ctype="application/soap+xml; charset=utf-8" if version == 12 else "text/xml; charset=utf-8")
+
+
+def test_timeouts_are_on_by_default():
+    soap = SoapClient("a", "b", "http://127.0.0.1:9")
+    assert soap.timeout == 30 and soap._transport.operation_timeout == 30 and soap._transport.load_timeout == 30
+    http = HttpClient("a", "b", base_url="http://127.0.0.1:9")
+    assert http.timeout == 30
+    soap.close()
+    http.close()
+
+
+def test_a_silent_server_times_out_into_a_transport_error_and_the_send_is_not_repeated():
+    with TinyServer(default=HANG) as server:
+        started = time.monotonic()
+        with pytest.raises(TransportError, match="not retried"):
+            HttpClient("a", "pw-123", base_url=server.base_url, timeout=0.5).send("8613800138000", "x【y】")
+        with pytest.raises(TransportError, match="not retried"):
+            SoapClient("a", "pw-123", server.base_url, timeout=0.5).send_i18n_sms("8613800138000", "x【y】")
+        assert time.monotonic() - started < 10
+        server.wait_quiet(0.3)
+        assert server.connections == 2 and len(server.requests) == 2
+
+
+SENDS = {
+    "http": lambda url: HttpClient("a", "pw-123", base_url=url, timeout=5).send("8613800138000", "x【y】"),
+    "soap11 i18n": lambda url: SoapClient("a", "pw-123", url, timeout=5).send_i18n_sms("8613800138000", "x【y】"),
+    "soap11 hybrid": lambda url: SoapClient("a", "pw-123", url, timeout=5).send_hybrid_sms("13800138000", "x【y】"),
+    "soap12 i18n": lambda url: SoapClient("a", "pw-123", url, soap_version=12, timeout=5).send_i18n_sms(
+        "8613800138000", "x【y】"),
+}
+
+
+@pytest.mark.parametrize("first", [DROP, RESET])
+@pytest.mark.parametrize("name", list(SENDS))
+def test_a_send_is_never_retried_when_the_connection_breaks(name, first):
+    default = valid_soap_reply if name.startswith("soap") else valid_send_reply()
+    with TinyServer(script=[first], default=default) as server:
+        with pytest.raises(TransportError) as info:
+            SENDS[name](server.base_url)
+        server.wait_quiet(0.5)  # time enough for a (wrong) second try
+        assert server.connections == 1 and len(server.requests) == 1
+        assert b"8613800138000" in server.requests[0] or b"13800138000" in server.requests[0]
+        assert "pw-123" not in str(info.value) and md5_password("pw-123") not in str(info.value)
+        # the same call against the now-answering server works: the failure was the connection, not the call
+        result = SENDS[name](server.base_url)
+        assert result.ok
+
+
+def test_a_closed_port_is_a_clear_transport_error():
+    url = f"http://127.0.0.1:{free_port()}"
+    for call in (lambda: HttpClient("a", "pw-123", base_url=url, retries=0).send("1", "x"),
+                 lambda: HttpClient("a", "pw-123", base_url=url, retries=1, retry_backoff=0).balance(),
+                 lambda: SoapClient("a", "pw-123", url).send_i18n_sms("1", "x")):
+        with pytest.raises(TransportError, match="cannot connect") as info:
+            call()
+        assert url in str(info.value) and "Connection refused" in str(info.value)
+
+
+def test_balance_is_retried_after_a_reset_and_after_a_refused_connection():
+    balance_reply = http_reply('<?xml version="1.0" encoding="utf-8" ?><returnsms><returnstatus>Success'
+                               "</returnstatus><message>操作成功</message><payinfo>预付费</payinfo><balance>12.50"
+                               "</balance></returnsms>".encode())
+    with TinyServer(script=[RESET], default=balance_reply) as server:
+        client = HttpClient("a", "pw-123", base_url=server.base_url, retries=2, retry_backoff=0.05)
+        assert client.balance().balance == Decimal("12.50")
+        assert server.connections == 2
+    # a port that refuses first and accepts later (the server comes up during the back-off)
+    port = free_port()
+    box: dict = {}
+
+    def late_server() -> None:
+        time.sleep(0.3)
+        box["server"] = TinyServer(default=balance_reply, port=port)
+
+    starter = threading.Thread(target=late_server)
+    starter.start()
+    try:
+        client = HttpClient("a", "pw-123", base_url=f"http://127.0.0.1:{port}", retries=3, retry_backoff=0.5)
+        assert client.balance().balance == Decimal("12.50")
+    finally:
+        starter.join()
+        box["server"].close()
+    assert box["server"].connections == 1
+
+
+def test_pulls_are_not_retried_after_the_connection_broke():
+    """A pull whose reply was lost may already have handed its reports out: not repeated."""
+    empty = http_reply(b'<?xml version="1.0" encoding="utf-8" ?><returnsms/>')
+    with TinyServer(script=[RESET, empty, RESET], default=empty) as srv:
+        client = HttpClient("a", "pw-123", base_url=srv.base_url, retries=2, retry_backoff=0)
+        for call in (client.status_reports, client.uplinks):
+            with pytest.raises(TransportError):
+                call()
+            assert call() == []  # the next call (a new request) works
+        srv.wait_quiet(0.3)
+        assert srv.connections == 4
+
+
+def test_transport_errors_are_ipyy_errors_never_raw_library_exceptions():
+    with TinyServer(default=lambda request: b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort") as server:
+        for call in (lambda: HttpClient("a", "pw-123", base_url=server.base_url, timeout=2).send("1", "x"),
+                     lambda: SoapClient("a", "pw-123", server.base_url, timeout=2).send_i18n_sms("1", "x")):
+            with pytest.raises(IpyyError):
+                call()
+    with socket.socket() as s:  # not HTTP at all
+        s.bind(("127.0.0.1", 0))
+        s.listen(1)
+        port = s.getsockname()[1]
+
+        def garbage() -> None:
+            conn, _ = s.accept()
+            conn.recv(65536)
+            conn.sendall(b"\x00\xff garbage, not HTTP\r\n\r\n")
+            conn.close()
+
+        t = threading.Thread(target=garbage, daemon=True)
+        t.start()
+        with pytest.raises(IpyyError):
+            HttpClient("a", "pw-123", base_url=f"http://127.0.0.1:{port}", timeout=2).send("1", "x")
+        t.join(timeout=5)
