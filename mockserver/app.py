@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from ipyy_mock.limits import DEFAULT_MAX_BODY, RequestGuard
 from ipyy_mock.platform import Platform
 
 WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
@@ -19,19 +20,40 @@ WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
 SURFACES = """ipyy-mock: offline mock of the Huaxin (ipyy.net) SMS gateway
   SOAP  /WebService.asmx  (WSDL: /WebService.asmx?WSDL)
   HTTP  /I18NSms.aspx /statusApi.aspx /statusJsonApi.aspx /callApi.aspx /callJsonApi.aspx /pwd.aspx
+  inbox /_mock/  (web inbox: messages, replies, journal, live)
+  mock  /_mock/api/clock /_mock/api/rules /_mock/api/settings /_mock/api/uplinks /_mock/api/pushes (JSON)
 """
 
 
 class MockApp:
-    """Root WSGI callable; one per worker process (each owns its SQLite connections)."""
+    """Root WSGI callable; one per worker process (each owns its SQLite connections).
 
-    def __init__(self, platform: Platform) -> None:
+    ``push=True`` (the real server) starts this worker's push runner; only the
+    one holding the lease pushes. In-process tests leave it off.
+    """
+
+    def __init__(self, platform: Platform, *, admin_token: str | None = None, push: bool = False,
+                 max_body: int | None = None) -> None:
+        from ipyy_mock.admin_api import make_admin_app
         from ipyy_mock.http_api import make_http_app
         from ipyy_mock.soap_service import make_soap_app  # spyne is heavy: import once, here
 
         self.platform = platform
+        self.runner = None
+        if push:
+            from ipyy_mock.pusher import PushRunner
+
+            self.runner = PushRunner(platform).start()
         http_app = make_http_app(platform)
-        self.endpoints: dict[str, WSGIApp] = {"soap": make_soap_app(platform)}
+        # [reliability] one body limit for every surface (limits.py; `serve --max-body`)
+        self.guard = RequestGuard(max_body or DEFAULT_MAX_BODY)
+        self.endpoints: dict[str, WSGIApp] = {"soap": make_soap_app(platform, max_body=self.guard.max_body)}
+        self.endpoints["admin"] = make_admin_app(platform, admin_token, self.wake)
+        # [inbox] the web inbox at /_mock/ (inbox.py): static pages for the admin API's own callers
+        from ipyy_mock.inbox import make_inbox_app
+
+        self.endpoints["inbox"] = make_inbox_app(self.endpoints["admin"])
+        # [/inbox]
         for name in ("send", "status", "status_json", "call", "call_json", "pwd"):
             self.endpoints[name] = http_app
         self.url_map = Map([
@@ -43,24 +65,49 @@ class MockApp:
             Rule("/callapi.aspx", endpoint="call"),
             Rule("/calljsonapi.aspx", endpoint="call_json"),
             Rule("/pwd.aspx", endpoint="pwd"),
+            Rule("/_mock/api", endpoint="admin"),
+            Rule("/_mock/api/<path:rest>", endpoint="admin"),
+            Rule("/_mock", endpoint="inbox"),  # [inbox] the web inbox; /_mock/api/... stays the admin API's
+            Rule("/_mock/<path:rest>", endpoint="inbox"),  # [inbox]
         ], strict_slashes=False)
+
+    def wake(self) -> None:
+        """Nudge this worker's push runner; a runner in another worker notices within its poll interval."""
+        if self.runner is not None:
+            self.runner.wake()
+
+    def close(self) -> None:
+        """Worker exit: stop pushing, give unsettled batches back, let go of the lease."""
+        if self.runner is not None:
+            self.runner.stop()
+            self.runner = None
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         adapter = self.url_map.bind_to_environ(environ)
         try:
-            endpoint, _ = adapter.match(path_info=environ.get("PATH_INFO", "/").lower())
+            endpoint, _ = adapter.match(path_info=environ.get("PATH_INFO", "/").lower())  # IIS: any case
             if endpoint == "index":
                 return Response(SURFACES, content_type="text/plain; charset=utf-8")(environ, start_response)
             app = self.endpoints.get(endpoint)
             if app is None:
                 raise NotFound()
             environ["ipyy.endpoint"] = endpoint
+            refused = self.guard(environ, endpoint)  # [reliability] body limit + UTF-8 forms, before any read
+            if refused is not None:
+                return refused(environ, start_response)
             return app(environ, start_response)
         except HTTPException as exc:
+            refused = self.guard(environ, None)  # [reliability] an oversize body is 413 on any path
+            if refused is not None:
+                return refused(environ, start_response)
             body = f"{exc.code} {exc.name}: {Request(environ).path}\n\n{SURFACES}"
             return Response(body, status=exc.code, content_type="text/plain; charset=utf-8")(environ, start_response)
 
 
-def create_app(db_path: str, zone: str | None = None) -> MockApp:
+def create_app(db_path: str, zone: str | None = None, *, admin_token: str | None = None,
+               push: bool = False, max_body: int | None = None, journal: bool = True) -> MockApp:
     platform = Platform(db_path, zone) if zone else Platform(db_path)
-    return MockApp(platform)
+    app = MockApp(platform, admin_token=admin_token, push=push, max_body=max_body)
+    from ipyy_mock.devtools import instrument  # [journal] request journal + fault injection around the app
+
+    return instrument(app, platform, journal_enabled=journal)  # [journal] passes attributes through to MockApp

@@ -33,6 +33,12 @@ def _price(text: str) -> tuple[str, Decimal]:
     return country, _decimal(amount)
 
 
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of bytes, at least 1: {text!r}")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ipyy-mock", description="Offline mock of the Huaxin (ipyy.net) SMS gateway.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -46,6 +52,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--threads", type=int, default=4, help="threads per worker (default 4)")
     serve.add_argument("--zone", default=None, help="platform time zone (default Asia/Shanghai)")
     serve.add_argument("--access-log", action="store_true", help="log each request (paths only, never query strings)")
+    serve.add_argument("--admin-token", default=os.environ.get("IPYY_MOCK_ADMIN_TOKEN") or None,
+                       help="let non-loopback callers use /_mock/api/ with X-Admin-Token: TOKEN "
+                            "(default: $IPYY_MOCK_ADMIN_TOKEN; without it only loopback callers are served)")
+    serve.add_argument("--max-body", type=_positive_int, default=None, metavar="BYTES",  # [reliability]
+                       help="refuse request bodies over BYTES with HTTP 413 (default 4 MiB)")
+    serve.add_argument("--no-journal", dest="journal", action="store_false",  # [journal]
+                       help="do not record requests in the journal (/_mock/api/journal)")
 
     account = sub.add_parser("account", help="add, show, change or list accounts")
     acc_sub = account.add_subparsers(dest="action", required=True)
@@ -158,15 +171,19 @@ def run_serve(args: argparse.Namespace) -> int:
         f"ipyy-mock {__version__} on {base}  ({args.workers} workers, database {Path(db_path).resolve()})",
         f"  SOAP      {base}/WebService.asmx      WSDL: {base}/WebService.asmx?WSDL",
         f"  HTTP      {base}/I18NSms.aspx  {base}/statusApi.aspx  {base}/callApi.aspx  {base}/pwd.aspx",
+        f"  inbox     {base}/_mock/   (every message sent, reply as a phone, mark delivered/failed, journal)",
     ]
     if demo is not None:
         state = "created" if created else "kept"
         lines.append(f"  account   {demo.name} / {DEMO_ACCOUNT.password if created else '(password as set)'}"
                      f"  userid {demo.userid}  balance {demo.balance}  ({state})")
+    lines.append(f"  admin     {base}/_mock/api/clock  (JSON; "
+                 + ("loopback, or X-Admin-Token)" if args.admin_token else "loopback callers only)"))
     lines.append(f"  try       IPYY_BASE_URL={base} IPYY_ACCOUNT=demo IPYY_PASSWORD=demo123 "
                  "ipyy send --to 8613800138000 --text '你好【华信】'")
     print("\n".join(lines), flush=True)
-    serve(args.host, args.port, db_path, args.workers, args.threads, args.zone, args.access_log)
+    serve(args.host, args.port, db_path, args.workers, args.threads, args.zone, args.access_log, args.admin_token,
+          max_body=args.max_body, journal=args.journal)  # [journal]
     return 0
 
 

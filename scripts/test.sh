@@ -8,9 +8,12 @@ if [ ! -x .venv/bin/python ]; then
   echo "== creating .venv with $($PYTHON --version)"
   "$PYTHON" -m venv .venv
 fi
-# Debian packages some tests need: PHP's SoapClient (an independent SOAP client).
+# Debian packages some tests need: PHP's SoapClient (an independent SOAP client), Chromium.
 need=()
 { command -v php >/dev/null && php -m | grep -qi '^soap$'; } || need+=(php-cli php-soap)
+# [inbox] the web inbox's browser tests: headless Chromium driven through chromedriver (tests/test_inbox.py).
+[ -x /usr/bin/chromium ] || need+=(chromium)
+[ -x /usr/bin/chromedriver ] || need+=(chromium-driver)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "== installing Debian packages: ${need[*]}"
