@@ -131,6 +131,16 @@ class AdminApi:
         return response(environ, start_response)
 
     @classmethod
+    def extend(cls, handlers: dict[str, Callable[..., Response]], routes: Iterable[tuple[str, str, str]]) -> None:
+        """Add another module's endpoints: one handler method and one Rule each; calling it twice adds nothing."""
+        known = {(r.rule, m) for r in cls.url_map.iter_rules() for m in (r.methods or ())}
+        for name, handler in handlers.items():
+            setattr(cls, name, handler)
+        for path, method, endpoint in routes:
+            if (PREFIX + path, method) not in known:
+                cls.url_map.add(Rule(PREFIX + path, methods=[method], endpoint=endpoint))
+
+    @classmethod
     def endpoints(cls) -> list[str]:
         return sorted({f"{m} {r.rule}" for r in cls.url_map.iter_rules() for m in (r.methods or ())
                        if m not in ("HEAD", "OPTIONS")})

@@ -12,7 +12,6 @@ from decimal import Decimal, InvalidOperation
 from ipaddress import ip_network
 from typing import Any
 
-from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
 from ipyy_mock import clock
@@ -344,13 +343,7 @@ class DataEndpoints:
 
 
 def register(admin_cls: Any) -> None:
-    """Add these endpoints to the admin API: one Rule and one method each. Idempotent."""
-    if admin_cls.__dict__.get("_data_registered"):
-        return
-    for name, member in vars(DataEndpoints).items():
-        if callable(member) and not name.startswith("__"):
-            setattr(admin_cls, name, member)
-    for path, method, endpoint in ROUTES:
-        admin_cls.url_map.add(Rule(PREFIX + path, methods=[method], endpoint=endpoint))
-    admin_cls._data_registered = True
-
+    """Add these endpoints to the admin API."""
+    handlers = {name: member for name, member in vars(DataEndpoints).items()
+                if callable(member) and not name.startswith("__")}
+    admin_cls.extend(handlers, ROUTES)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
 from ipyy_mock import clock, faults, journal
@@ -137,12 +136,5 @@ ROUTES = (
 
 
 def register(admin_cls: Any = None) -> None:
-    """Add the journal and fault endpoints to the admin API: one Rule and one method each. Idempotent."""
-    cls = admin_cls or _admin().AdminApi
-    if cls.__dict__.get("_devtools_registered"):
-        return
-    for name, handler in HANDLERS.items():
-        setattr(cls, name, handler)
-    for path, method, endpoint in ROUTES:
-        cls.url_map.add(Rule(PREFIX + path, methods=[method], endpoint=endpoint))
-    cls._devtools_registered = True
+    """Add the journal and fault endpoints to the admin API."""
+    (admin_cls or _admin().AdminApi).extend(HANDLERS, ROUTES)

@@ -42,6 +42,7 @@ class MockServerProcess:
     proc: subprocess.Popen | None = None
     banner: str = ""
     output: deque = field(default_factory=lambda: deque(maxlen=2000))
+    _drainer: threading.Thread | None = None
 
     @property
     def base_url(self) -> str:
@@ -61,7 +62,8 @@ class MockServerProcess:
             if not line or line.lstrip().startswith("try"):
                 break
         # keep draining: a child whose pipe fills up blocks on its next log line
-        threading.Thread(target=self._drain, args=(self.proc,), daemon=True).start()
+        self._drainer = threading.Thread(target=self._drain, args=(self.proc,), daemon=True)
+        self._drainer.start()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -88,7 +90,12 @@ class MockServerProcess:
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
+        if self._drainer is not None:
+            self._drainer.join(timeout=5)  # everything it printed is in ``output`` now
         self.proc = None
+
+    def output_text(self) -> str:
+        return "".join(self.output)
 
     def restart(self) -> "MockServerProcess":
         self.stop()

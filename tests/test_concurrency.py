@@ -240,9 +240,8 @@ def test_32_concurrent_senders_on_4_workers_keep_the_books_exact(tmp_path):
         assert server.balance(acct.name) == START - charged
         assert sum(t["messages"] for t in tasks.values()) == sum(c for _, c in tally.acked.values())
     finally:
-        proc = server.proc
         server.stop()
-    output = proc.stdout.read() if proc is not None and proc.stdout else ""
+    output = server.output_text()
     assert "database is locked" not in output.lower(), output[-3000:]
     assert "Traceback" not in output, output[-3000:]
 

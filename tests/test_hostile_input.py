@@ -880,9 +880,8 @@ def test_passwords_never_reach_the_server_output(logged_server):
     assert journal.status_code == 200 and len(journal.json()["entries"]) > 20, journal.text[:500]
     for s in secrets:
         assert s not in journal.text, s
-    proc = logged_server.proc
     logged_server.stop(signal.SIGTERM)
-    output = proc.stdout.read()
+    output = logged_server.output_text()
     assert '"GET /I18NSms.aspx" 200' in output and '"POST /WebService.asmx"' in output, output[:2000]
     for s in secrets:
         assert s not in output, s
