@@ -8,6 +8,7 @@ start in one transaction, so a test suite gets fresh state without a restart.
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from ipaddress import ip_network
 from typing import Any
@@ -31,6 +32,7 @@ ROUTES = [
     ("/uplinks", "GET", "list_uplinks"),
     ("/conversations", "GET", "list_conversations"),
     ("/reset", "POST", "reset"),
+    ("/openapi.json", "GET", "get_openapi"),
 ]
 # Tables emptied by a reset; accounts are reseeded, the runner's lease is left alone.
 RESET_TABLES = ("push_attempts", "push_batches", "reports", "uplinks", "messages", "tasks", "journal", "faults")
@@ -163,6 +165,17 @@ def _int_arg(request: Request, name: str) -> int | None:
     return int(raw)
 
 
+def _time_arg(request: Request, name: str, zone) -> float | None:
+    """``since``/``until`` as ISO 8601; a time without a zone is platform time."""
+    raw = request.args.get(name)
+    if not raw:
+        return None
+    try:
+        return clock.to_epoch(datetime.fromisoformat(raw.replace("Z", "+00:00")), zone)
+    except ValueError:
+        raise _fail(400, f"{name} must be an ISO 8601 time, got {raw!r}", f"e.g. ?{name}=2026-11-25T09:00:00") from None
+
+
 def _where(filters: list[tuple[str, Any]]) -> tuple[str, list[Any]]:
     parts = [(sql, value) for sql, value in filters if value not in (None, "")]
     clause = (" WHERE " + " AND ".join(sql for sql, _ in parts)) if parts else ""
@@ -217,8 +230,11 @@ class DataEndpoints:
 
     # -- tasks and messages ------------------------------------------------------
     def list_tasks(self, request: Request) -> Response:
+        zone = self.platform.zone
         clause, args = _where([("account=?", request.args.get("account")), ("id=?", _int_arg(request, "task_id")),
-                               ("id>?", _int_arg(request, "since_id"))])
+                               ("id>?", _int_arg(request, "since_id")),
+                               ("created_at>=?", _time_arg(request, "since", zone)),
+                               ("created_at<?", _time_arg(request, "until", zone))])
         rows = self.platform.store.db.execute(
             f"SELECT * FROM tasks{clause} ORDER BY id DESC LIMIT ?", (*args, _limit(request))).fetchall()
         return _ok({"tasks": [self._task_json(r) for r in rows]})
@@ -237,6 +253,8 @@ class DataEndpoints:
             ("m.account=?", args.get("account")), ("m.mobile=?", (args.get("mobile") or "").lstrip("+")),
             ("m.task_id=?", _int_arg(request, "task_id")), ("m.status=?", args.get("status")),
             ("m.id>?", _int_arg(request, "since_id")),
+            ("t.created_at>=?", _time_arg(request, "since", self.platform.zone)),
+            ("t.created_at<?", _time_arg(request, "until", self.platform.zone)),
         ])
         rows = self.platform.store.db.execute(
             "SELECT m.*, t.content, t.ext_number, t.created_at, t.send_at, t.via, "
@@ -290,7 +308,7 @@ class DataEndpoints:
         clause, args = _where([("account=?", request.args.get("account")),
                                ("task_id=?", _int_arg(request, "task_id"))])
         rows = self.platform.store.db.execute(
-            f"SELECT * FROM reports{clause} ORDER BY id DESC LIMIT ?", (*args, _limit(request))).fetchall()
+            f"SELECT * FROM reports{clause} ORDER BY receive_time DESC, id DESC LIMIT ?", (*args, _limit(request))).fetchall()
         return _ok({"reports": [{
             "id": r["id"], "account": r["account"], "task_id": r["task_id"], "mobile": r["mobile"],
             "status": r["status"], "errorcode": r["errorcode"], "extno": r["extno"],
@@ -302,7 +320,7 @@ class DataEndpoints:
         clause, args = _where([("account=?", request.args.get("account")),
                                ("mobile=?", (request.args.get("mobile") or "").lstrip("+"))])
         rows = self.platform.store.db.execute(
-            f"SELECT * FROM uplinks{clause} ORDER BY id DESC LIMIT ?", (*args, _limit(request))).fetchall()
+            f"SELECT * FROM uplinks{clause} ORDER BY receive_time DESC, id DESC LIMIT ?", (*args, _limit(request))).fetchall()
         return _ok({"uplinks": [{
             "id": u["id"], "account": u["account"], "mobile": u["mobile"], "task_id": u["task_id"],
             "content": u["content"], "extno": u["extno"], "receive_time": self._iso(u["receive_time"]),
@@ -321,6 +339,11 @@ class DataEndpoints:
             f"{clause} GROUP BY account, mobile ORDER BY last_at DESC LIMIT ?", (*args, _limit(request))).fetchall()
         return _ok({"conversations": [{"account": r["account"], "mobile": r["mobile"], "last_at": self._iso(r["last_at"]),
                                        "sent": r["sent"], "received": r["received"]} for r in rows]})
+
+    def get_openapi(self, request: Request) -> Response:
+        from ipyy_mock.openapi import describe
+
+        return _ok(describe(type(self)))
 
     # -- reset -------------------------------------------------------------------------
     def reset(self, request: Request) -> Response:
