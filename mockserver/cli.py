@@ -155,6 +155,15 @@ def run_account(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ipyy_command() -> str:
+    """``ipyy`` when the PATH finds this install's client, else its full path (a venv that is not activated)."""
+    import shutil
+
+    ours = Path(sys.executable).parent / "ipyy"
+    found = shutil.which("ipyy")
+    return "ipyy" if found and Path(found).resolve() == ours.resolve() else str(ours)
+
+
 def run_serve(args: argparse.Namespace) -> int:
     from ipyy_mock import __version__
     from ipyy_mock.platform import DEMO_ACCOUNT, Platform
@@ -180,7 +189,7 @@ def run_serve(args: argparse.Namespace) -> int:
     lines.append(f"  admin     {base}/_mock/api/clock  (JSON; "
                  + ("loopback, or X-Admin-Token)" if args.admin_token else "loopback callers only)"))
     lines.append(f"  try       IPYY_BASE_URL={base} IPYY_ACCOUNT=demo IPYY_PASSWORD=demo123 "
-                 "ipyy send --to 8613800138000 --text '你好【华信】'")
+                 f"{_ipyy_command()} send --to 8613800138000 --text '你好【华信】'")
     print("\n".join(lines), flush=True)
     serve(args.host, args.port, db_path, args.workers, args.threads, args.zone, args.access_log, args.admin_token,
           max_body=args.max_body, journal=args.journal)  # [journal]
