@@ -254,6 +254,8 @@ def settle(db: sqlite3.Connection, claim: Claim, owner: str, attempt: Attempt, n
                (attempt.outcome, attempt.http_status, round(attempt.duration_ms, 1), attempt.detail,
                 claim.attempt_id))
     row = db.execute("SELECT * FROM push_batches WHERE id=?", (claim.batch_id,)).fetchone()
+    if row is None:  # [push-faults] deleted while in flight (POST /_mock/api/reset): nothing left to settle
+        return "gone"
     if row["state"] != "sending" or row["claimed_by"] != owner:
         return row["state"]  # our claim expired and another runner took the batch over: it decides
     if attempt.delivered:

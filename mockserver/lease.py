@@ -38,7 +38,19 @@ def owner_is_dead(owner: str) -> bool:
         return True
     except PermissionError:
         return False
-    return False
+    return _is_zombie(pid)
+
+
+def _is_zombie(pid: int) -> bool:
+    """[push-faults] A killed worker nobody has reaped yet (a container whose PID 1 does not reap
+    orphans) still answers ``kill(pid, 0)``, but it is gone: its lease and claims are taken at once,
+    not after the claim expires (2 x push_timeout + 30 s). Linux only; elsewhere, False."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            state = f.read().rpartition(b")")[2].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state in (b"Z", b"X")
 
 
 class Lease:

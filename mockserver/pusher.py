@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import sqlite3
 import threading
 import time
 
@@ -140,13 +141,15 @@ class PushRunner:
 
     def _took_over(self) -> None:
         """We just got the lease: take back claims of runners on this host whose process is gone."""
-        self._was_holder = True
         with self.store.write() as db:
             dead = [o for o in delivery.claim_owners(db) if o != self.owner and lease.owner_is_dead(o)]
             if dead:
                 n = delivery.release_claims(db, dead, self.platform.now(),
                                             "the mock stopped while this try was in flight")
                 log.warning("took back %d push batch(es) from stopped runner(s) %s", n, ", ".join(dead))
+        # [push-faults] only once the take-back is committed: set before it, a failed write (a locked
+        # database) was never retried and the dead runner's batches waited out their claim (30 s and more).
+        self._was_holder = True
 
     def _tick(self) -> None:
         now = self.platform.now()
@@ -185,7 +188,14 @@ class PushRunner:
                 claim, attempt = self._results.get_nowait()
             except queue.Empty:
                 return
-            self._settle(claim, attempt)
+            try:
+                self._settle(claim, attempt)
+            except sqlite3.OperationalError:
+                # [push-faults] a locked or busy database: keep the answer and settle it on the next tick.
+                # Dropped, the batch stayed "sending" (its account blocked) until its claim expired
+                # (2 x push_timeout + 30 s), then was pushed again.
+                self._results.put((claim, attempt))
+                raise
 
     def _settle(self, claim: Claim, attempt: Attempt) -> None:
         with self.store.write() as db:
