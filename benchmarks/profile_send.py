@@ -580,117 +580,91 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def build_findings(baseline: dict, stages: dict, wi: dict, prof: dict, sqlp: dict) -> list[dict[str, Any]]:
+    """What the send and pull paths still spend, largest first (the earlier suggestions are in place: one parse,
+    a reply template, one settings SELECT, the journal in its own file, set-based pulls, no forced gc)."""
     soap_total = baseline["soap_us"]
-    s, h = stages["soap"], stages["http"]
+    s = stages["soap"]
     spyne_all = max(0.0, s.get("spyne dispatch (_dispatch)", 0) - s.get("Platform.send", 0))
     sync_soap = wi["sync_full_soap_us"] - wi["sync_normal_soap_us"]
     sync_http = wi["sync_full_http_us"] - wi["sync_normal_http_us"]
-    parser_new = wi["spyne_parse_new_parser_us"] - wi["spyne_parse_reused_parser_us"]
     commit_us = s.get("sqlite COMMIT (WAL append + fsync)", 0)
+    spyne_parse = s.get("spyne parse (new XMLParser + XMLID)", 0)
     f = [
         {"cost_us": spyne_all, "surface": "SOAP",
          "finding": f"spyne costs {spyne_all:.0f} us per SOAP send outside Platform.send "
-                    f"({spyne_all / soap_total * 100:.0f}% of the request): a second XML parse, deserialize with soft "
-                    f"validation, MethodContext/event machinery, ~{prof['soap']['logging_debug_calls_per_req']:.0f} "
-                    "logger.debug calls, serialize to an etree, tostring",
-         "suggestion": "answer SendI18NSms/SendHybridSms without spyne at request time: the front already holds the "
-                       "parsed, XSD-validated tree, so read the 5 fields from it (findtext) and write the 7-field reply "
-                       "from a byte template (escape Description/Errors); keep spyne for the WSDL model and contract "
-                       "test. Expected: SOAP send cost close to the HTTP one",
-         "est_saving_us": spyne_all},
+                    f"({spyne_all / soap_total * 100:.0f}% of the request): deserialize with soft validation, "
+                    "MethodContext/event machinery (the front's parsed tree is reused, the reply is the byte template)",
+         "suggestion": "what is left is spyne's own dispatch; it stays the SOAP engine (parsing, dispatch, the WSDL "
+                       "model the contract test checks)",
+         "est_saving_us": 0.0},
         {"cost_us": max(sync_soap, commit_us), "surface": "SOAP + HTTP",
          "finding": f"synchronous=FULL: every COMMIT waits for an fsync ({commit_us:.0f} us per send in the stage "
                     f"timers; bare commit on this disk FULL {wi['bare_commit_full_us']:.0f} us vs NORMAL "
                     f"{wi['bare_commit_normal_us']:.0f} us). Whole request FULL -> NORMAL: SOAP -{sync_soap:.0f} us, "
-                    f"HTTP -{sync_http:.0f} us (medians, interleaved). The fsync runs under the database write "
-                    "lock, so it also serializes all workers: at most ~1/fsync sends per second in total, "
-                    "whatever --workers says",
-         "suggestion": "PRAGMA synchronous=NORMAL in WAL mode: commits stay atomic and survive kill -9 of the "
-                       "server (the README's promise); only an OS crash or power cut may lose the last commits, "
-                       "which a test mock can accept. Or a --durability full|normal switch, default normal",
-         "est_saving_us": sync_soap},
-        {"cost_us": s.get("front _check (lxml parse + XSD validate)", 0) + s.get("spyne parse (new XMLParser + XMLID)", 0),
-         "surface": "SOAP",
-         "finding": f"the body is parsed twice: in a request the front check takes "
-                    f"{s.get('front _check (lxml parse + XSD validate)', 0):.0f} us and spyne's own parse "
-                    f"{s.get('spyne parse (new XMLParser + XMLID)', 0):.0f} us (isolated, hot cache: front parse "
-                    f"{wi['front_parse_us']:.0f} us + XSD validate {wi['front_xsd_validate_us']:.0f} us; spyne "
-                    f"re-parse through etree.XMLID with a NEW XMLParser per request "
-                    f"{wi['spyne_parse_new_parser_us']:.0f} us, {wi['spyne_parse_reused_parser_us']:.0f} us with a "
-                    f"reused parser)",
-         "suggestion": "parse once and hand the front's tree on (to the handler, or to spyne as ctx.in_document); "
-                       "if spyne stays, override Soap11.create_in_document to use the front's per-thread parser",
-         "est_saving_us": wi["spyne_parse_new_parser_us"]},
+                    f"HTTP -{sync_http:.0f} us (medians, interleaved)",
+         "suggestion": "kept on purpose: DESIGN.md wants an acknowledged send on disk before its reply. "
+                       "`bench.py --only whatif` shows NORMAL under load, for information",
+         "est_saving_us": 0.0},
+        {"cost_us": s.get("front _check (lxml parse + XSD validate)", 0) + spyne_parse, "surface": "SOAP",
+         "finding": f"the front check (one parse with spyne's parser settings + XSD validation of the operation) "
+                    f"takes {s.get('front _check (lxml parse + XSD validate)', 0):.0f} us in a request; spyne's own "
+                    f"parse {spyne_parse:.0f} us ({'skipped: it reuses the tree' if spyne_parse < 1 else 'STILL RUNS'})",
+         "suggestion": "nothing obvious left (isolated, hot cache: parse "
+                       f"{wi['front_parse_us']:.0f} us + validate {wi['front_xsd_validate_us']:.0f} us)",
+         "est_saving_us": spyne_parse},
         {"cost_us": s.get("settings reads (now/rules/report_delay)", 0) + s.get("authenticate (account SELECT + MD5)", 0),
          "surface": "SOAP + HTTP",
-         "finding": f"per send, settings rows are read one SELECT at a time (clock_offset, rules, delivery settings: "
-                    f"{wi['settings_reads_us']:.0f} us) and the account row twice "
-                    f"({s.get('calls: Store.get_account per request', 0):.0f} x {wi['get_account_us']:.0f} us, each "
-                    "re-parsing the prices and sensitive-words JSON)",
-         "suggestion": "one SELECT key, value FROM settings per send (or a per-worker cache validated by PRAGMA "
-                       "data_version); authenticate from the account row read inside BEGIN IMMEDIATE instead of "
-                       "reading it before and again inside",
-         "est_saving_us": wi["settings_reads_us"] * 0.6 + wi["get_account_us"]},
+         "finding": f"per send: the settings in one SELECT (parsed again only when they change) and the account "
+                    f"read {s.get('calls: Store.get_account per request', 0):.0f}x ({wi['get_account_us']:.0f} us: "
+                    "SELECT + prices/sensitive-words JSON); the debit re-checks balance and pay type in its UPDATE",
+         "suggestion": "at the floor of one indexed SELECT each",
+         "est_saving_us": 0.0},
         {"cost_us": wi["phonenumber_parse_us"], "surface": "per recipient",
          "finding": f"phonenumbers.parse + is_possible_number: {wi['phonenumber_parse_us']:.0f} us per recipient, "
-                    "about 2/3 of a 10,000-recipient send (then the scenario rules: 5 regex fullmatch per number, "
-                    "and one INSERT row per message)",
-         "suggestion": "for big lists: memoize (country, national length) -> possible per request, or test the "
-                       "length against phonenumbers' per-region possible lengths directly; precompile rule patterns",
+                    "the largest per-recipient cost of a 10,000-recipient send (then the scenario rules, and one "
+                    "INSERT row per message)",
+         "suggestion": "linear (t(10k)/t(1k) is about 10); a (country, length) memo would cut it further",
          "est_saving_us": 0.0},
     ]
     mw = s.get("whole app (journal/fault middleware + MockApp)", 0) - s.get("request (MockApp.__call__)", 0)
     if mw > 0:
         f.append({"cost_us": mw, "surface": "SOAP + HTTP",
-                  "finding": f"the request journal middleware adds {mw:.0f} us per SOAP send in process, but its real "
-                             "cost is under load: its INSERT is a second write transaction on the same SQLite file, so "
-                             "every request queues for the one database write lock twice (see the live profile: "
-                             "'journal INSERT' is a fifth to a third of the request threads' time)",
-                  "suggestion": "journal off the request path: append rows to an in-memory queue and let one thread "
-                                "per worker write them in batches (one transaction per 100 ms), or keep the journal in "
-                                "its own SQLite file (its own WAL, its own lock); --no-journal as the benchmark default "
-                                "is not the fix",
-                  "est_saving_us": mw})
+                  "finding": f"the request journal and fault middleware add {mw:.0f} us per SOAP send in process "
+                             "(masking, one INSERT into the journal's own SQLite file, synchronous=OFF, its own "
+                             "write lock; one SELECT of the faults table, shared with the send)",
+                  "suggestion": "--no-journal in the what-if run shows what is left of it under load",
+                  "est_saving_us": 0.0})
     gc_ms = wi.get("full_gc_ms", 0.0)
     interval = wi.get("spyne_min_gc_interval_s", 1.0) or 1.0
-    f.append({"cost_us": gc_ms * 1e3 / max(1.0, interval * 300), "surface": "SOAP (latency)",
-              "finding": f"spyne's MethodContext.close() calls gc.collect() whenever {interval:g} s have passed "
-                         f"since the last one (spyne.const.MIN_GC_INTERVAL): a full collection of this process "
-                         f"({wi.get('gc_tracked_objects', 0):,} tracked objects) takes {gc_ms:.0f} ms with the GIL held, "
-                         "so once a second one SOAP request per worker stalls every thread of that worker "
-                         f"(~{gc_ms / (interval * 10):.1f}% of its time; shows in p99, not in the median)",
-              "suggestion": "spyne.const.MIN_GC_INTERVAL = float('inf') right after importing spyne "
-                            "(soap_service.py / spyne_compat.py): the mock opens no files per request",
-              "est_saving_us": gc_ms * 1e3 / max(1.0, interval * 300)})
+    if interval != float("inf"):
+        f.append({"cost_us": gc_ms * 1e3 / max(1.0, interval * 300), "surface": "SOAP (latency)",
+                  "finding": f"spyne's MethodContext.close() calls gc.collect() every {interval:g} s "
+                             f"({gc_ms:.0f} ms with the GIL held)",
+                  "suggestion": "spyne.const.MIN_GC_INTERVAL = float('inf') (soap_service.py)",
+                  "est_saving_us": gc_ms * 1e3 / max(1.0, interval * 300)})
     pw = sqlp.get("pull_reply_whatif") if isinstance(sqlp, dict) else None
     p4 = sqlp.get("pull_4000") if isinstance(sqlp, dict) else None
     if pw and p4:
-        sql_rows = {row["sql"][:40]: row for row in p4["sql"]}
-        per_row = sum(r["ms"] for k, r in sql_rows.items() if r["calls"] >= 1000 or k.startswith("(many)"))
+        sql_ms = sum(r["ms"] for r in p4["sql"])
         f.append({"cost_us": p4["wall_ms_median"] * 1e3 / 4000, "surface": "pull (per report)",
-                  "finding": f"a 4000-report pull takes {p4['wall_ms_median']:.0f} ms in process: per-row SQL "
-                             f"(INSERT report + UPDATE message per report in release_due, UPDATE consumed per id) "
-                             f"{per_row:.0f} ms; building the reply with lxml (28,000 SubElements + xml_safe on every "
-                             f"value) {pw['shipped_ms']:.0f} ms; a joined-string reply with escape() gives "
-                             f"{'the same bytes' if pw['identical_bytes'] else 'DIFFERENT bytes (check)'} in "
-                             f"{pw['joined_ms']:.0f} ms",
-                  "suggestion": "set-based SQL: INSERT INTO reports SELECT ... FROM messages JOIN tasks WHERE due, "
-                                "one UPDATE messages ... WHERE id IN (due), and mark consumed with one UPDATE ... "
-                                "WHERE account=? AND consumed=0 AND id<=last_id; write the reply with a join and "
-                                "escape() (xml_safe only on free-text fields; the digits need neither)",
-                  "est_saving_us": (pw["shipped_ms"] - pw["joined_ms"]) * 1e3 / 4000})
-    # SQL: the slowest statement of a small pull after some history, if it dominates
+                  "finding": f"a 4000-report pull takes {p4['wall_ms_median']:.0f} ms in process; its top SQL "
+                             f"statements (set-based release, one UPDATE for the consumed rows) {sql_ms:.0f} ms; "
+                             f"the reply: lxml {pw['shipped_ms']:.0f} ms vs a joined string {pw['joined_ms']:.0f} ms "
+                             f"({'identical bytes' if pw['identical_bytes'] else 'DIFFERENT bytes (check)'}; the "
+                             "mock writes the joined string)",
+                  "suggestion": "the rest is SQLite maintaining the queue index for 4000 rows, and one fsync",
+                  "est_saving_us": 0.0})
     ph = sqlp.get("pull_1_history") if isinstance(sqlp, dict) else None
     pf = sqlp.get("pull_1_fresh") if isinstance(sqlp, dict) else None
-    if ph and ph.get("sql"):
+    if ph and ph.get("sql") and pf:
         top = ph["sql"][0]
         f.append({"cost_us": top["ms"] * 1e3, "surface": "pull / push release",
                   "finding": f"pulling 1 report takes {pf['wall_ms_median']:.1f} ms on a fresh database and "
                              f"{ph['wall_ms_median']:.1f} ms after 28,000 reports; the costliest statement is "
                              f"'{top['sql']}' ({top['ms']:.1f} ms, x{top['calls']:.0f})",
-                  "suggestion": "index what release_due/form_batches filter on (e.g. a partial index "
-                                "ON reports(id) WHERE route='push' AND batch_id IS NULL, the same for uplinks) so a "
-                                "pull does not scan the whole history; the push runner runs this every tick too",
+                  "suggestion": "history no longer matters (partial indexes reports_unbatched / uplinks_unbatched, "
+                                "used with INDEXED BY)" if ph["wall_ms_median"] < 2 * pf["wall_ms_median"] + 1 else
+                                "a pull grows with the history again: look at the statement above",
                   "est_saving_us": max(0.0, (ph["wall_ms_median"] - pf["wall_ms_median"]) * 1e3)})
     return sorted(f, key=lambda x: -x["cost_us"])
 

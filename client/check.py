@@ -448,7 +448,7 @@ class _Checker:
         with SoapClient(self.account, self.password, self.base_url, soap_version=version,  # type: ignore[arg-type]
                         timeout=self.timeout, session=self.session) as client:
             send = client.send_hybrid_sms if hybrid else client.send_i18n_sms
-            result = send([], CHECK_CONTENT)  # the client parses the reply against the WSDL (zeep, strict)
+            result = send([], CHECK_CONTENT)  # the client validates the reply against the WSDL schema (strict)
         if result.status is not ResultCode.MsisdnEmpty:
             raise CheckFailed(f"StatusCode {result.status.name} ({result.description!r}), expected MsisdnEmpty")
         if result.billing_amount != 0 or result.billing_count != 0:

@@ -11,6 +11,18 @@ Why these choices:
   failures raise, and only as ``ipyy_client.errors`` classes.
 * A send is never retried automatically: after a read timeout the platform may
   already have charged and queued it.
+* zeep renders the request envelope, posts it and parses the reply with its
+  secure parser (``raw_response`` then hands the reply back). The envelope of
+  an ordinary send is zeep's own, rendered once per operation with
+  placeholders and filled per call (``_EnvelopeTemplate``; zeep's per-call
+  serialization cost ~0.2-0.35 ms of CPU); tests/test_client_reply.py proves
+  the bytes and headers identical to zeep's. A well-formed reply is
+  validated against the packaged WSDL's schema (lxml ``XMLSchema``, stricter
+  than zeep's own mapping: enumerations and integer ranges are checked too)
+  and read field by field. zeep's generic mapping of the reply into value
+  objects cost ~0.3 ms of CPU per send, a quarter of the client's overhead
+  over a bare POST. Faults, non-200 replies and anything unexpected still go
+  through zeep's own ``process_reply``, so they raise exactly as before.
 """
 from __future__ import annotations
 
@@ -24,9 +36,14 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any, Literal
 
+import copy
+
 import requests
 import zeep
+from lxml import etree
 from zeep import exceptions as zexc
+from zeep.loader import parse_xml
+from zeep.utils import get_media_type
 from zeep.wsdl import Document
 
 from ipyy_client._common import DEFAULT_BASE_URL, join_msisdns
@@ -40,13 +57,14 @@ BINDINGS = {11: f"{{{NAMESPACE}}}WebServiceSoap", 12: f"{{{NAMESPACE}}}WebServic
 _BODY_SNIPPET = 300
 
 
-def _settings() -> zeep.Settings:
+def _settings(raw_response: bool = False) -> zeep.Settings:
     return zeep.Settings(
         strict=True,
         forbid_dtd=True,
         forbid_entities=True,
         forbid_external=True,
         force_https=False,  # the mock is plain http; the address is ours anyway
+        raw_response=raw_response,
     )
 
 
@@ -56,6 +74,75 @@ def _document() -> Document:
     data = resources.files("ipyy_client").joinpath("WebService.wsdl").read_bytes()
     # A throw-away transport: the WSDL has no imports, so it is never used to fetch.
     return Document(io.BytesIO(data), zeep.Transport(), settings=_settings())
+
+
+_XSD = "http://www.w3.org/2001/XMLSchema"
+_XSI_NIL = "{http://www.w3.org/2001/XMLSchema-instance}nil"
+_schemas = threading.local()  # an XMLSchema keeps its error log per object: one per thread
+
+
+def _reply_schema() -> etree.XMLSchema:
+    """The packaged WSDL's ``wsdl:types`` schema, compiled once per thread (QName values need the WSDL's prefixes,
+    so the schema element is rebuilt with the namespace map it inherits)."""
+    schema = getattr(_schemas, "schema", None)
+    if schema is None:
+        data = resources.files("ipyy_client").joinpath("WebService.wsdl").read_bytes()
+        root = etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False))
+        inner = root.find(f"{{http://schemas.xmlsoap.org/wsdl/}}types/{{{_XSD}}}schema")
+        element = etree.Element(inner.tag, dict(inner.attrib), nsmap=inner.nsmap)
+        element.extend(copy.deepcopy(child) for child in inner)
+        schema = _schemas.schema = etree.XMLSchema(element)
+    return schema
+
+
+class _EnvelopeTemplate:
+    """zeep's request for one operation, rendered once with placeholder values and split around them.
+
+    ``render`` fills in the values with the escaping lxml's serializer applies to element text (``&``, ``<``,
+    ``>``, CR), so the bytes are what zeep would have written; None when a value needs zeep itself.
+    """
+
+    _MARK = "\ue000{}\ue001"  # private-use characters: written as they are, and never in a value it fills
+    _UNSAFE = re.compile("[\ud800-\udfff\ue000\ue001]")  # surrogates (zeep's own error) and the marks
+
+    def __init__(self, binding: Any, client: Any, options: dict, operation: str, ext_number: bool) -> None:
+        from zeep.wsdl.utils import etree_to_string
+
+        names = ["userName", "password", "Msisdns", "SMSContent"] + (["ExtNumber"] if ext_number else [])
+        marks = {name: self._MARK.format(i) for i, name in enumerate(names)}
+        sms = {"Msisdns": marks["Msisdns"], "SMSContent": marks["SMSContent"]}
+        if ext_number:
+            sms["ExtNumber"] = marks["ExtNumber"]
+        envelope, headers = binding._create(operation, (), {"userName": marks["userName"],
+                                                            "password": marks["password"], "sms": sms},
+                                            client=client, options=options)
+        text = etree_to_string(envelope).decode("utf-8")
+        parts: list[str] = []
+        for name in names:
+            before, found, text = text.partition(marks[name])
+            if not found or marks[name] in text:
+                raise ValueError(f"zeep's envelope for {operation} does not hold {name} once")
+            parts.append(before)
+        parts.append(text)
+        self.parts = parts
+        self.headers = dict(headers)
+
+    def render(self, values: list[str]) -> bytes | None:
+        out = [self.parts[0]]
+        for value, part in zip(values, self.parts[1:]):
+            if self._UNSAFE.search(value):
+                return None
+            if "&" in value:
+                value = value.replace("&", "&amp;")
+            if "<" in value:
+                value = value.replace("<", "&lt;")
+            if ">" in value:
+                value = value.replace(">", "&gt;")
+            if "\r" in value:
+                value = value.replace("\r", "&#13;")
+            out.append(value)
+            out.append(part)
+        return "".join(out).encode("utf-8")
 
 
 # XML 1.0 cannot carry most C0 controls; lxml would raise a bare ValueError deep inside zeep.
@@ -123,8 +210,13 @@ class SoapClient:
         self._transport = _RecordingTransport(timeout=timeout, operation_timeout=timeout, session=self._session)
         if self._owns_session:
             self._session.headers["User-Agent"] = f"ipyy-sms/{_version()} {self._session.headers['User-Agent']}"
-        self._client = zeep.Client(_document(), transport=self._transport, settings=_settings())
+        self._client = zeep.Client(_document(), transport=self._transport, settings=_settings(raw_response=True))
         self._service = self._client.create_service(BINDINGS[soap_version], self.endpoint)
+        # the proxy's own layers, resolved once: zeep's binding sends, with the service's options (the address)
+        self._binding = self._service._binding
+        self._binding_options = self._service._binding_options
+        self._envelope_ns = self._binding.nsmap["soap-env"]
+        self._templates: dict[tuple[str, bool], _EnvelopeTemplate | None] = {}
 
     # -- public API ------------------------------------------------------------
 
@@ -203,7 +295,13 @@ class SoapClient:
         if _XML_BAD.search(self._password or ""):
             raise ValueError("password contains a character XML (and so SOAP) cannot carry")
         try:
-            reply = getattr(self._service, operation)(userName=self.account, password=self._password, sms=sms)
+            message = self._envelope(operation, sms)
+            if message is None:  # zeep renders this one itself (a PlanSendTime, or text only zeep may judge)
+                response = self._binding.send(self._client, self._binding_options, operation, (),
+                                              {"userName": self.account, "password": self._password, "sms": sms})
+            else:
+                response = self._transport.post(self._binding_options["address"], message[0], dict(message[1]))
+            return self._read_reply(operation, response)
         except IpyyError:
             raise
         except zexc.Fault as exc:
@@ -227,7 +325,84 @@ class SoapClient:
             raise self._protocol_error(str(exc.message or exc)) from None
         except (ValueError, ArithmeticError) as exc:  # int() / Decimal / isodate on a malformed reply value
             raise self._protocol_error(f"malformed reply: {exc}") from None
-        return self._to_result(reply)
+
+    def _envelope(self, operation: str, sms: dict[str, Any]) -> tuple[bytes, dict[str, str]] | None:
+        """zeep's request bytes and headers for an ordinary send (no PlanSendTime), from the operation's template."""
+        if "PlanSendTime" in sms or not isinstance(self.account, str) or not isinstance(self._password, str):
+            return None
+        ext = "ExtNumber" in sms
+        key = (operation, ext)
+        if key not in self._templates:
+            try:
+                self._templates[key] = _EnvelopeTemplate(self._binding, self._client, self._binding_options,
+                                                         operation, ext)
+            except Exception:  # a zeep that renders differently: it renders every call itself
+                self._templates[key] = None
+        template = self._templates[key]
+        if template is None:
+            return None
+        values = [self.account, self._password, sms["Msisdns"], sms["SMSContent"]] + ([sms["ExtNumber"]] if ext else [])
+        body = template.render(values)
+        return None if body is None else (body, template.headers)
+
+    def _read_reply(self, operation: str, response: requests.Response) -> SendResult:
+        """The reply of ``operation`` (zeep's ``raw_response``) as a SendResult.
+
+        A 200 reply with an XML envelope whose Body holds exactly the operation's response element is
+        validated against the WSDL schema and read here; everything else (a Fault, another status, a
+        multipart or unparseable body, an unexpected element) is left to zeep's ``process_reply``, which
+        raises as it always did.
+        """
+        zeep_reply = None
+        ctype = response.headers.get("Content-Type", "text/xml")
+        if response.status_code == 200 and response.content and get_media_type(ctype) != "multipart/related":
+            try:
+                doc = parse_xml(response.content, self._transport, settings=self._client.settings)
+            except (etree.XMLSyntaxError, zexc.XMLSyntaxError):
+                doc = None  # zeep says so, in its own words (process_reply below)
+            if doc is not None:
+                element = self._response_element(doc, operation)
+                if element is not None:
+                    return self._result_from(element, operation)
+        zeep_reply = self._binding.process_reply(self._client, self._binding.get(operation), response)
+        return self._to_result(zeep_reply)
+
+    def _response_element(self, doc: etree._Element, operation: str) -> etree._Element | None:
+        ns = self._envelope_ns
+        if doc.tag != f"{{{ns}}}Envelope":
+            return None
+        children = [c for c in doc if isinstance(c.tag, str)]
+        if children and children[0].tag == f"{{{ns}}}Header":
+            children.pop(0)
+        if len(children) != 1 or children[0].tag != f"{{{ns}}}Body":
+            return None
+        parts = [c for c in children[0] if isinstance(c.tag, str)]
+        if len(parts) != 1 or parts[0].tag != f"{{{NAMESPACE}}}{operation}Response":
+            return None  # a Fault, or something zeep should judge
+        return parts[0]
+
+    def _result_from(self, element: etree._Element, operation: str) -> SendResult:
+        schema = _reply_schema()
+        if not schema.validate(element):
+            error = schema.error_log.last_error
+            raise self._protocol_error(
+                f"reply does not match the WSDL ({error.message if error is not None else 'schema validation failed'})")
+        t = f"{{{NAMESPACE}}}"
+        result = element.find(f"{t}{operation}Result")  # minOccurs=1: the schema made sure it is there
+        errors = result.find(f"{t}Errors")
+        # as zeep mapped them: a nil or empty <string/> is None there, and None items are dropped
+        items = () if errors is None else tuple(
+            item.text for item in errors.iterfind(f"{t}string")
+            if item.text is not None and item.get(_XSI_NIL) not in ("true", "1"))
+        return SendResult(
+            status=ResultCode[result.findtext(f"{t}StatusCode").strip()],
+            description=result.findtext(f"{t}Description") or "",
+            msg_id=int(result.findtext(f"{t}MsgId")),
+            balance=Decimal(result.findtext(f"{t}Balance").strip()),
+            billing_amount=Decimal(result.findtext(f"{t}BillingAmount").strip()),
+            billing_count=int(result.findtext(f"{t}BillingCount")),
+            errors=items,
+        )
 
     def _from_fault(self, exc: zexc.Fault) -> IpyyError:
         if exc.code is None and exc.message == "Unknown fault occured":

@@ -34,7 +34,9 @@ ROUTES = [
     ("/reset", "POST", "reset"),
     ("/openapi.json", "GET", "get_openapi"),
 ]
-# Tables emptied by a reset; accounts are reseeded, the runner's lease is left alone.
+# Tables emptied by a reset; accounts are reseeded, the runner's lease is left alone. The request journal has a
+# file of its own (journal.journal_path) and is cleared there; "journal" here is the table of a database made by
+# an older version, which kept it in the main file.
 RESET_TABLES = ("push_attempts", "push_batches", "reports", "uplinks", "messages", "tasks", "journal", "faults")
 RESET_SETTINGS = ("rules", "clock_offset", "report_delay", "push_timeout", "push_retry_pauses")
 MAX_LIMIT = 1000
@@ -361,6 +363,9 @@ class DataEndpoints:
             row = demo.to_row()
             db.execute(f"INSERT INTO accounts ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
                        tuple(row.values()))
+        journal_store = getattr(self, "journal_store", None)  # set by devtools.instrument
+        if journal_store is not None:
+            journal_store.clear()
         self.wake()
         return _ok({"reset": True, "accounts": [account_json(demo)], "now": self.platform.now_datetime().isoformat()})
 

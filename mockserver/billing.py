@@ -21,10 +21,12 @@ class Charge:
     amount: Decimal
 
 
-def charge_for(mobile: str, country: str, content: str, prices: Mapping[str, Decimal]) -> Charge | None:
-    """None when the account has no price (so no channel) for that country."""
+def charge_for(mobile: str, country: str, content: str, prices: Mapping[str, Decimal],
+               segments: int | None = None) -> Charge | None:
+    """None when the account has no price (so no channel) for that country; ``segments`` if already counted."""
     price = price_for(country, prices)
     if price is None:
         return None
-    segments = segment_count(content)
+    if segments is None:
+        segments = segment_count(content)
     return Charge(mobile, country, segments, price, segments * price)

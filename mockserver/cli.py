@@ -49,7 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument("--db", help=db_help)
     serve.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
-    serve.add_argument("--threads", type=int, default=4, help="threads per worker (default 4)")
+    serve.add_argument("--threads", type=int, default=2,
+                       help="threads per worker (default 2: measured fastest of the settings that keep a second "
+                            "thread per worker, for slow callers and latency faults; see README, Benchmarks)")
     serve.add_argument("--zone", default=None, help="platform time zone (default Asia/Shanghai)")
     serve.add_argument("--access-log", action="store_true", help="log each request (paths only, never query strings)")
     serve.add_argument("--admin-token", default=os.environ.get("IPYY_MOCK_ADMIN_TOKEN") or None,
@@ -174,6 +176,9 @@ def run_serve(args: argparse.Namespace) -> int:
     created = platform.seed_demo()
     demo = platform.store.get_account(DEMO_ACCOUNT.name)
     platform.store.close()
+    from ipyy_mock import journal
+
+    journal.prepare(journal.journal_path(db_path))  # a damaged journal is set aside here, not in each worker
     host = f"[{args.host}]" if ":" in args.host else args.host
     base = f"http://{host}:{args.port}"
     lines = [

@@ -99,51 +99,73 @@ def uplink_from_row(row: sqlite3.Row, zone: tzinfo) -> Uplink:
                   row["extno"])
 
 
+def reports_from_rows(rows: Iterable[sqlite3.Row], zone: tzinfo) -> list[Report]:
+    """``report_from_row`` for many rows; the reports of one send share their receive time, converted once."""
+    moments: dict[float, object] = {}
+    reports = []
+    for row in rows:
+        epoch = row["receive_time"]
+        moment = moments.get(epoch)
+        if moment is None:
+            moment = moments[epoch] = clock.from_epoch(epoch, zone)
+        reports.append(Report(row["mobile"], row["task_id"], row["status"], moment, row["errorcode"], row["extno"]))
+    return reports
+
+
+def uplinks_from_rows(rows: Iterable[sqlite3.Row], zone: tzinfo) -> list[Uplink]:
+    return [uplink_from_row(row, zone) for row in rows]
+
+
 # -- release ------------------------------------------------------------------
+# The push-bound rows without a batch are few (usually none): the partial indexes reports_unbatched and
+# uplinks_unbatched (store.py) hold exactly them. INDEXED BY, because without statistics SQLite prefers the
+# batch_id index, where "batch_id IS NULL" also matches every pull-queue row of the whole history.
+_ANYTHING_DUE = (
+    "SELECT EXISTS(SELECT 1 FROM messages WHERE status='sent' AND report_due_at<=?) "
+    "OR EXISTS(SELECT 1 FROM messages m JOIN tasks t ON t.id=m.task_id "
+    "          WHERE m.status='scheduled' AND t.send_at<=?) "
+    "OR EXISTS(SELECT 1 FROM reports INDEXED BY reports_unbatched WHERE route='push' AND batch_id IS NULL) "
+    "OR EXISTS(SELECT 1 FROM uplinks INDEXED BY uplinks_unbatched WHERE route='push' AND batch_id IS NULL)"
+)
+# Scheduled messages whose task's time has come (a lookup per scheduled message, not a scan of every task).
+_RELEASE_SCHEDULED = (
+    "UPDATE messages SET status='sent' WHERE status='scheduled' AND EXISTS "
+    "(SELECT 1 FROM tasks t WHERE t.id=messages.task_id AND t.scheduled=1 AND t.send_at<=?)"
+)
+# Due reports (and the auto-replies of the numbers that answer) enter their route in three set-based
+# statements, in due order (ids ascending in that order, as the row-by-row loop gave them).
+_DUE = ("FROM messages m JOIN tasks t ON t.id=m.task_id LEFT JOIN accounts a ON a.name=m.account "
+        "WHERE m.status='sent' AND m.report_due_at IS NOT NULL AND m.report_due_at<=?")
+_ROUTE = "CASE WHEN COALESCE(a.push_url, '')!='' THEN 'push' ELSE 'pull' END"
+_RELEASE_REPORTS = (
+    "INSERT INTO reports(account, task_id, mobile, status, errorcode, extno, receive_time, route) "
+    f"SELECT m.account, m.task_id, m.mobile, m.report_status, m.report_errorcode, t.ext_number, m.report_due_at, "
+    f"{_ROUTE} {_DUE} ORDER BY m.report_due_at, m.id"
+)
+_RELEASE_REPLIES = (
+    "INSERT INTO uplinks(account, mobile, task_id, content, extno, receive_time, route) "
+    f"SELECT m.account, m.mobile, m.task_id, m.reply_text, t.ext_number, m.report_due_at, {_ROUTE} {_DUE} "
+    "AND m.reply_text IS NOT NULL AND m.reply_text!='' ORDER BY m.report_due_at, m.id"
+)
+_SETTLE_DUE = (
+    "UPDATE messages SET status=CASE WHEN report_status=10 THEN 'delivered' ELSE 'failed' END "
+    "WHERE status='sent' AND report_due_at IS NOT NULL AND report_due_at<=?"
+)
+
+
 def anything_due(db: sqlite3.Connection, now: float) -> bool:
     """A read-only check, so the idle push runner does not take the write lock every tick."""
-    row = db.execute(
-        "SELECT EXISTS(SELECT 1 FROM messages WHERE status='sent' AND report_due_at<=?) "
-        "OR EXISTS(SELECT 1 FROM messages m JOIN tasks t ON t.id=m.task_id "
-        "          WHERE m.status='scheduled' AND t.send_at<=?) "
-        "OR EXISTS(SELECT 1 FROM reports WHERE route='push' AND batch_id IS NULL) "
-        "OR EXISTS(SELECT 1 FROM uplinks WHERE route='push' AND batch_id IS NULL)",
-        (now, now),
-    ).fetchone()
-    return bool(row[0])
+    return bool(db.execute(_ANYTHING_DUE, (now, now)).fetchone()[0])
 
 
 def release_due(db: sqlite3.Connection, now: float) -> Released:
     """Scheduled tasks whose time has come go out; due reports (and auto-replies) enter their route."""
-    db.execute(
-        "UPDATE messages SET status='sent' WHERE status='scheduled' AND task_id IN "
-        "(SELECT id FROM tasks WHERE scheduled=1 AND send_at<=?)",
-        (now,),
-    )
-    due = db.execute(
-        "SELECT m.id, m.account, m.task_id, m.mobile, m.report_status, m.report_errorcode, m.report_due_at, "
-        "m.reply_text, t.ext_number, COALESCE(a.push_url, '') AS push_url "
-        "FROM messages m JOIN tasks t ON t.id=m.task_id LEFT JOIN accounts a ON a.name=m.account "
-        "WHERE m.status='sent' AND m.report_due_at IS NOT NULL AND m.report_due_at<=? "
-        "ORDER BY m.report_due_at, m.id",
-        (now,),
-    ).fetchall()
-    uplinks = 0
-    for m in due:
-        route = PUSH if m["push_url"] else PULL
-        db.execute(
-            "INSERT INTO reports(account, task_id, mobile, status, errorcode, extno, receive_time, route) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (m["account"], m["task_id"], m["mobile"], m["report_status"], m["report_errorcode"],
-             m["ext_number"], m["report_due_at"], route),
-        )
-        final = "delivered" if m["report_status"] == 10 else "failed"
-        db.execute("UPDATE messages SET status=? WHERE id=?", (final, m["id"]))
-        if m["reply_text"]:
-            _insert_uplink(db, m["account"], m["mobile"], m["task_id"], m["reply_text"], m["ext_number"],
-                           m["report_due_at"], route)
-            uplinks += 1
-    return Released(len(due), uplinks, form_batches(db, now))
+    db.execute(_RELEASE_SCHEDULED, (now,))
+    reports = db.execute(_RELEASE_REPORTS, (now,)).rowcount
+    uplinks = db.execute(_RELEASE_REPLIES, (now,)).rowcount if reports else 0
+    if reports:
+        db.execute(_SETTLE_DUE, (now,))
+    return Released(reports, uplinks, form_batches(db, now))
 
 
 def add_uplink(db: sqlite3.Connection, account: str, push_url: str, mobile: str, task_id: int | None,
@@ -165,6 +187,15 @@ def _insert_uplink(db: sqlite3.Connection, account: str, mobile: str, task_id: i
     return int(cur.lastrowid)
 
 
+_UNBATCHED = {
+    table: (f"SELECT r.id, r.account, COALESCE(a.push_url, '') AS url FROM {table} r INDEXED BY {table}_unbatched "
+            f"LEFT JOIN accounts a ON a.name=r.account WHERE r.route='push' AND r.batch_id IS NULL ORDER BY r.id")
+    for table in TABLES.values()
+}
+_TO_PULL = {table: f"UPDATE {table} SET route='pull' WHERE id=?" for table in TABLES.values()}
+_TO_BATCH = {table: f"UPDATE {table} SET batch_id=? WHERE id=?" for table in TABLES.values()}
+
+
 def form_batches(db: sqlite3.Connection, now: float) -> int:
     """Every push-bound row without a batch joins a new one: one batch per account and kind, oldest first.
 
@@ -173,17 +204,16 @@ def form_batches(db: sqlite3.Connection, now: float) -> int:
     """
     batches = 0
     for kind, table in TABLES.items():
-        rows = db.execute(
-            f"SELECT r.id, r.account, COALESCE(a.push_url, '') AS url FROM {table} r "
-            f"LEFT JOIN accounts a ON a.name=r.account WHERE r.route='push' AND r.batch_id IS NULL ORDER BY r.id"
-        ).fetchall()
+        rows = db.execute(_UNBATCHED[table]).fetchall()
+        if not rows:
+            continue
         by_account = sorted(rows, key=lambda r: (r["account"], r["id"]))
         for account, group in groupby(by_account, key=lambda r: r["account"]):
             group = list(group)
             ids = [r["id"] for r in group]
             url = group[0]["url"]
             if not url:
-                db.executemany(f"UPDATE {table} SET route='pull' WHERE id=?", [(i,) for i in ids])
+                db.executemany(_TO_PULL[table], [(i,) for i in ids])
                 continue
             for start in range(0, len(ids), MAX_BATCH):
                 chunk = ids[start:start + MAX_BATCH]
@@ -192,7 +222,7 @@ def form_batches(db: sqlite3.Connection, now: float) -> int:
                     "VALUES (?, ?, ?, ?, ?, ?)",
                     (account, kind, url, len(chunk), now, now),
                 )
-                db.executemany(f"UPDATE {table} SET batch_id=? WHERE id=?", [(cur.lastrowid, i) for i in chunk])
+                db.executemany(_TO_BATCH[table], [(cur.lastrowid, i) for i in chunk])
                 batches += 1
     return batches
 
@@ -241,10 +271,8 @@ def batch_body(db: sqlite3.Connection, batch_id: int, kind: str, zone: tzinfo) -
     """The push body: byte for byte the pull reply for the same rows."""
     rows = db.execute(f"SELECT * FROM {TABLES[kind]} WHERE batch_id=? ORDER BY id", (batch_id,)).fetchall()
     if kind == STATUSBOX:
-        items = [R.report_fields(report_from_row(r, zone)) for r in rows]
-    else:
-        items = [R.uplink_fields(uplink_from_row(r, zone)) for r in rows]
-    return R.boxes_xml(kind, items)
+        return R.statusbox_xml(reports_from_rows(rows, zone))
+    return R.callbox_xml(uplinks_from_rows(rows, zone))
 
 
 def settle(db: sqlite3.Connection, claim: Claim, owner: str, attempt: Attempt, now: float,

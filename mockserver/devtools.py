@@ -27,7 +27,7 @@ MAX_LIMIT = journal.KEEP
 def instrument(app: Any, platform: Any, *, journal_enabled: bool = True) -> Any:
     """The app wrapped in fault injection and (unless disabled) the journal; attributes pass through."""
     register()
-    store = journal.JournalStore(platform.store.path)
+    store = journal.JournalStore(journal.journal_path(platform.store.path))
     admin = getattr(app, "endpoints", {}).get("admin")
     if admin is not None:
         admin.journal_store = store
@@ -49,7 +49,7 @@ def _admin() -> Any:
 def _journal_store(self: Any) -> journal.JournalStore:
     store = getattr(self, "journal_store", None)
     if store is None:
-        store = self.journal_store = journal.JournalStore(self.platform.store.path)
+        store = self.journal_store = journal.JournalStore(journal.journal_path(self.platform.store.path))
     return store
 
 

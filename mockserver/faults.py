@@ -272,7 +272,8 @@ def forced_code(store: Any, endpoint: str) -> ResultCode | None:
     with the returned code through the surface's normal reply, nothing charged.
     """
     selectors = CODE_SELECTORS.get(endpoint, (endpoint, "*"))
-    for row in _active(store):
+    rows = getattr(_applied, "rows", None)  # read by FaultMiddleware for this request: no second SELECT
+    for row in _active(store) if rows is None else rows:
         if row["kind"] == "code" and row["endpoint"] in selectors and _fire(store, row):
             _note(_label(row))
             return ResultCode[row["value"]]
@@ -390,12 +391,14 @@ class FaultMiddleware:
             return self.app(environ, start_response)
         finally:
             _applied.names = None
+            _applied.rows = None
 
     def _inject(self, environ: dict, start_response: Callable, names: list[str]) -> Iterable[bytes] | None:
         path = (environ.get("PATH_INFO") or "/").lower()
         if path == MOCK_PREFIX or path.startswith(MOCK_PREFIX + "/"):
             return None
         rows = _active(self.store)
+        _applied.rows = rows  # forced_code (the `code` kind, in Platform.send) uses the same read
         if not rows:
             return None
         method = (environ.get("REQUEST_METHOD") or "GET").upper()

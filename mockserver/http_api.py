@@ -163,13 +163,14 @@ class HttpApi:
         if box == "statusbox":
             if not account.can_read_reports:
                 return self.queue_error(box, json_reply, None, R.MSG_NO_REPORTS)
-            items = [R.report_fields(r) for r in
-                     self.platform.pull_reports(account, limit, int(raw_task) if raw_task else None)]
-        else:
-            items = [R.uplink_fields(u) for u in self.platform.pull_uplinks(account, limit)]
+            reports = self.platform.pull_reports(account, limit, int(raw_task) if raw_task else None)
+            if json_reply:
+                return self.json(R.boxes_json(box, [R.report_fields(r) for r in reports]))
+            return self.xml(R.statusbox_xml(reports))
+        uplinks = self.platform.pull_uplinks(account, limit)
         if json_reply:
-            return self.json(R.boxes_json(box, items))
-        return self.xml(R.boxes_xml(box, items))
+            return self.json(R.boxes_json(box, [R.uplink_fields(u) for u in uplinks]))
+        return self.xml(R.callbox_xml(uplinks))
 
     def queue_error(self, box: str, json_reply: bool, code: ResultCode | None, remark: str) -> Response:
         """XML numbers errors 1–4 (the vendor's table); JSON carries the ResultCode number."""

@@ -2,7 +2,12 @@
 
 Typos are the contract (``Faild``, ``Sucess``), and so is the declaration
 ``<?xml version="1.0" encoding="utf-8" ?>`` with its space, which lxml does not
-write; the body itself is built with lxml so escaping is never hand-rolled.
+write. The bodies are joined strings with one escaping function (``xml_text``)
+that writes exactly what lxml's serializer writes for element text: building a
+4000-report pull with lxml took 130-240 ms, the joined string 26-36 ms.
+``tests/test_reply_builders.py`` keeps the lxml builder as the reference and
+proves the bytes identical over hostile content (markup, quotes, CR, control
+characters, lone surrogates, emoji, empty values, empty lists).
 """
 from __future__ import annotations
 
@@ -11,8 +16,6 @@ import re
 from datetime import datetime
 from decimal import Decimal
 from typing import Iterable
-
-from lxml import etree
 
 from ipyy_mock.wire import Report, Uplink
 
@@ -50,24 +53,51 @@ def xml_problem(text: str) -> str | None:
     return None if match is None else f"U+{ord(match.group()):04X} at position {match.start()}"
 
 
+_XML_SPECIAL = re.compile("[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def xml_text(value: str) -> str:
+    """Element text as lxml writes it: XML-illegal characters as U+FFFD (``xml_safe``), then ``&`` ``<`` ``>``
+    and CR escaped (lxml writes CR as ``&#13;`` so that it survives line-end normalization)."""
+    if _XML_SPECIAL.search(value) is None:  # the usual case: digits, names, times
+        return value
+    if XML_ILLEGAL.search(value):
+        value = XML_ILLEGAL.sub("\ufffd", value)
+    if "&" in value:
+        value = value.replace("&", "&amp;")
+    if "<" in value:
+        value = value.replace("<", "&lt;")
+    if ">" in value:
+        value = value.replace(">", "&gt;")
+    if "\r" in value:
+        value = value.replace("\r", "&#13;")
+    return value
+
+
 def money(value: Decimal | int) -> str:
     """Plain decimal notation, never an exponent (``Decimal('1E+2')`` → ``100``)."""
     return format(Decimal(value), "f")
 
 
 def when(moment: datetime) -> str:
-    return moment.strftime(TIME_FORMAT)
+    """``TIME_FORMAT``; formatted by hand (strftime on an aware datetime cost ~10 us, a 4000-report pull 40 ms)."""
+    if moment.year < 1000:  # strftime's %Y does not pad on every platform: leave such dates to it
+        return moment.strftime(TIME_FORMAT)
+    return (f"{moment.year}-{moment.month:02d}-{moment.day:02d} "
+            f"{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}")
 
 
-def _xml(root: etree._Element) -> bytes:
-    return XML_DECLARATION + etree.tostring(root, encoding="utf-8")
+def _xml(body: str) -> bytes:
+    return XML_DECLARATION + body.encode("utf-8")
+
+
+def _elements(fields: Iterable[tuple[str, str]]) -> str:
+    return "".join(f"<{name}>{xml_text(value)}</{name}>" for name, value in fields)
 
 
 def _returnsms(fields: Iterable[tuple[str, str]]) -> bytes:
-    root = etree.Element("returnsms")
-    for name, value in fields:
-        etree.SubElement(root, name).text = xml_safe(value)
-    return _xml(root)
+    inner = _elements(fields)
+    return _xml(f"<returnsms>{inner}</returnsms>" if inner else "<returnsms/>")
 
 
 def send_reply(ok: bool, message: str, balance: Decimal, task_id: int, amount: Decimal, count: int) -> bytes:
@@ -90,11 +120,8 @@ def pwd_reply(ok: bool, message: str) -> bytes:
 
 
 def xml_error(number: int, remark: str) -> bytes:
-    root = etree.Element("returnsms")
-    box = etree.SubElement(root, "errorstatus")
-    etree.SubElement(box, "error").text = str(number)
-    etree.SubElement(box, "remark").text = xml_safe(remark)
-    return _xml(root)
+    return _xml(f"<returnsms><errorstatus>{_elements([('error', str(number)), ('remark', remark)])}"
+                "</errorstatus></returnsms>")
 
 
 def _json(body: dict) -> bytes:
@@ -118,12 +145,37 @@ def uplink_fields(u: Uplink) -> list[tuple[str, str]]:
 
 def boxes_xml(box: str, items: list[list[tuple[str, str]]]) -> bytes:
     """``<returnsms><statusbox>…</statusbox>…</returnsms>``: the pull reply and the push body."""
-    root = etree.Element("returnsms")
+    if not items:
+        return _xml("<returnsms/>")
+    parts = ["<returnsms>"]
     for fields in items:
-        node = etree.SubElement(root, box)
-        for name, value in fields:
-            etree.SubElement(node, name).text = xml_safe(value)
-    return _xml(root)
+        parts.append(f"<{box}>{_elements(fields)}</{box}>" if fields else f"<{box}/>")
+    parts.append("</returnsms>")
+    return _xml("".join(parts))
+
+
+def statusbox_xml(reports: list[Report]) -> bytes:
+    """``boxes_xml("statusbox", [report_fields(r) for r in reports])`` in one pass (a pull hands out up to 4000)."""
+    if not reports:
+        return _xml("<returnsms/>")
+    t = xml_text
+    times: dict[int, str] = {}  # by the datetime object: the reports of one send share it (reports_from_rows)
+    parts = ["<returnsms>"]
+    for r in reports:
+        moment = r.receive_time
+        text = times.get(id(moment))
+        if text is None:
+            text = times[id(moment)] = t(when(moment))
+        parts.append(f"<statusbox><mobile>{t(r.mobile)}</mobile><taskid>{t(str(r.task_id))}</taskid>"
+                     f"<status>{t(str(r.status))}</status><receivetime>{text}</receivetime>"
+                     f"<errorcode>{t(r.errorcode)}</errorcode><extno>{t(r.extno)}</extno></statusbox>")
+    parts.append("</returnsms>")
+    return _xml("".join(parts))
+
+
+def callbox_xml(uplinks: list[Uplink]) -> bytes:
+    """``boxes_xml("callbox", [uplink_fields(u) for u in uplinks])``."""
+    return boxes_xml("callbox", [uplink_fields(u) for u in uplinks])
 
 
 def boxes_json(box: str, items: list[list[tuple[str, str]]]) -> bytes:

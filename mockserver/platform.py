@@ -46,6 +46,18 @@ class Accepted:
 
 
 @dataclass(frozen=True)
+class Snapshot:
+    """The settings one send uses (clock offset, scenario rules, delivery settings), read in one SELECT."""
+
+    clock_offset: float
+    rules: tuple[scenarios.Rule, ...]
+    delivery: settings.DeliverySettings
+
+
+_SNAPSHOT_KEYS = ("clock_offset", "rules", *settings.VALIDATORS)
+
+
+@dataclass(frozen=True)
 class InjectedUplink:
     id: int
     task_id: int | None  # the task last sent to that number, or None
@@ -58,6 +70,23 @@ class Platform:
     def __init__(self, store: Store | str | Path, zone: str = clock.DEFAULT_ZONE) -> None:
         self.store = store if isinstance(store, Store) else Store(store)
         self.zone = clock.platform_zone(zone)
+        self._snapshot: tuple[tuple, Snapshot] | None = None
+
+    def settings_snapshot(self) -> Snapshot:
+        """Every setting a send needs, in one SELECT; parsed again only when a stored value changed.
+
+        Any worker (or the CLI) may change a setting at any time, so the rows are read on every call;
+        what is cached is only the parsing (rules JSON, validation), keyed by the raw text it came from.
+        """
+        stored = self.store.all_settings()
+        key = tuple(stored.get(k) for k in _SNAPSHOT_KEYS)
+        cached = self._snapshot
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        snap = Snapshot(float(stored.get("clock_offset", "0") or 0), scenarios.load_rules(stored.get("rules")),
+                        settings.from_raw(stored))
+        self._snapshot = (key, snap)
+        return snap
 
     # -- time ------------------------------------------------------------
     def now(self) -> float:
@@ -130,8 +159,8 @@ class Platform:
         refused = self._check(req, account)
         if isinstance(refused, SendOutcome):
             return refused
-        recipients, ext, accepted, errors = refused
-        return self._commit(req, account, ext, accepted, errors)
+        recipients, ext, accepted, errors, snap = refused
+        return self._commit(req, account, ext, accepted, errors, snap)
 
     def _check(self, req: SendRequest, account: Account):
         def fail(code: ResultCode, errors: list[str] | None = None) -> SendOutcome:
@@ -151,14 +180,25 @@ class Platform:
             return fail(ResultCode.ContentLong)
         if not account.prices:
             return fail(ResultCode.NoProduct)
-        rules = self.rules()
+        snap = self.settings_snapshot()
+        rules = snap.rules
         accepted: list[Accepted] = []
         errors: list[str] = []
         first_refusal: ResultCode | None = None
+        segments = segment_count(content)
+        charges: dict[str, Charge | None] = {}  # per country: every recipient of one country costs the same
         for recipient in recipients:
             rule = scenarios.rule_for(recipient.mobile, rules)
             code = scenarios.REFUSALS.get(rule.outcome)
-            charge = None if code else charge_for(recipient.mobile, recipient.country, content, account.prices)
+            charge = None
+            if not code:
+                country = recipient.country
+                if country not in charges:
+                    charges[country] = charge_for(recipient.mobile, country, content, account.prices, segments)
+                per_country = charges[country]
+                if per_country is not None:
+                    charge = Charge(recipient.mobile, country, per_country.segments, per_country.price,
+                                    per_country.amount)
             if charge is None:
                 code = code or ResultCode.MsisdnNoChannel
                 errors.append(f"{recipient.mobile}:{code.name}")
@@ -167,51 +207,55 @@ class Platform:
             accepted.append(Accepted(charge, rule))
         if not accepted:
             return fail(first_refusal or ResultCode.MsisdnNoChannel, errors)
-        return recipients, ext, accepted, errors
+        return recipients, ext, accepted, errors, snap
 
     def _commit(self, req: SendRequest, account: Account, ext: str, accepted: list[Accepted],
-                errors: list[str]) -> SendOutcome:
+                errors: list[str], snap: Snapshot) -> SendOutcome:
         billing_count = sum(a.charge.segments for a in accepted)
         amount = sum((a.charge.amount for a in accepted), Decimal("0"))
-        now = self.now()
+        now = clock.wall_seconds() + snap.clock_offset
         send_at = now
         if req.plan_send_time is not None:
             send_at = max(now, clock.to_epoch(req.plan_send_time, self.zone))
         scheduled = send_at > now
-        default_delay = self.report_delay()
+        default_delay = snap.delivery.report_delay
+        rows = self._message_rows(account.name, accepted, send_at, default_delay, scheduled)
         with self.store.write() as db:
-            current = self.store.get_account(account.name, db)
-            if current is None:  # deleted between the checks and now
-                return SendOutcome(ResultCode.UserNameError)
-            if current.pay_type == "prepaid" and current.balance < amount:
-                return SendOutcome(ResultCode.AmountNotEnough, balance=current.balance, errors=errors)
+            # The account was read (and authenticated) just before: debit it if its balance and pay type are
+            # still what the checks saw; else read it again here, under the write lock, and decide on that.
+            balance = self.store.debit(db, account, amount)
+            if balance is None:
+                current = self.store.get_account(account.name, db)
+                if current is None:  # deleted between the checks and now
+                    return SendOutcome(ResultCode.UserNameError)
+                if current.pay_type == "prepaid" and current.balance < amount:
+                    return SendOutcome(ResultCode.AmountNotEnough, balance=current.balance, errors=errors)
+                balance = current.balance - amount
+                self.store.set_balance(db, account.name, balance)
             task_id = self.store.insert_task(
                 db, account=account.name, via=req.via, content=req.content or "", ext_number=ext,
                 created_at=now, send_at=send_at, scheduled=int(scheduled), recipients=len(accepted),
                 billing_count=billing_count, billing_amount=str(amount),
             )
-            self.store.insert_messages(db, [self._message_row(task_id, account.name, a, send_at, default_delay,
-                                                              scheduled) for a in accepted])
-            balance = current.balance - amount
-            self.store.set_balance(db, account.name, balance)
+            self.store.insert_messages(db, [(task_id, *row) for row in rows])
         return SendOutcome(ResultCode.OK, task_id=task_id, balance=balance, billing_amount=amount,
                            billing_count=billing_count, success_count=len(accepted), errors=errors)
 
     @staticmethod
-    def _message_row(task_id: int, account: str, a: Accepted, send_at: float, default_delay: float,
-                     scheduled: bool) -> dict:
-        rule = a.rule
-        reported = rule.outcome != scenarios.NO_REPORT
-        delay = default_delay if rule.delay is None else rule.delay
-        return {
-            "task_id": task_id, "account": account, "mobile": a.charge.mobile, "country": a.charge.country,
-            "segments": a.charge.segments, "price": str(a.charge.price), "amount": str(a.charge.amount),
-            "status": "scheduled" if scheduled else "sent",
-            "report_due_at": send_at + delay if reported else None,
-            "report_status": rule.report_status if reported else None,
-            "report_errorcode": rule.report_errorcode if reported else None,
-            "reply_text": rule.reply or None,
-        }
+    def _message_rows(account: str, accepted: list[Accepted], send_at: float, default_delay: float,
+                      scheduled: bool) -> list[tuple]:
+        """store.MESSAGE_COLUMNS after task_id, one tuple per accepted recipient (built before the write lock)."""
+        status = "scheduled" if scheduled else "sent"
+        rows = []
+        for a in accepted:
+            rule, charge = a.rule, a.charge
+            reported = rule.outcome != scenarios.NO_REPORT
+            delay = default_delay if rule.delay is None else rule.delay
+            rows.append((account, charge.mobile, charge.country, charge.segments, str(charge.price),
+                         str(charge.amount), status, send_at + delay if reported else None,
+                         rule.report_status if reported else None, rule.report_errorcode if reported else None,
+                         rule.reply or None))
+        return rows
 
     # -- account queries -------------------------------------------------
     def authenticate(self, name: str | None, password: str | None, client_ip: str, *,
@@ -234,13 +278,13 @@ class Platform:
         with self.store.write() as db:
             delivery.release_due(db, self.now())
             rows = self.store.take_reports(db, account.name, min(limit, MAX_PULL), task_id)
-        return [delivery.report_from_row(r, self.zone) for r in rows]
+        return delivery.reports_from_rows(rows, self.zone)
 
     def pull_uplinks(self, account: Account, limit: int = MAX_PULL) -> list[Uplink]:
         with self.store.write() as db:
             delivery.release_due(db, self.now())
             rows = self.store.take_uplinks(db, account.name, min(limit, MAX_PULL))
-        return [delivery.uplink_from_row(r, self.zone) for r in rows]
+        return delivery.uplinks_from_rows(rows, self.zone)
 
     def inject_uplink(self, account: str, mobile: str, content: str, extno: str = "") -> InjectedUplink:
         """An MO reply from ``mobile``, linked to the last task sent to it (admin API and tests).

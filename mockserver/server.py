@@ -2,10 +2,15 @@
 
 Why gunicorn with gthread workers: real processes (so a crash or ``kill -9``
 behaves like a real deployment), keep-alive for clients that reuse
-connections, and threads so one slow caller does not stall a worker. Each
-worker builds its own app after the fork, so no SQLite connection crosses a
-fork. The master seeds the demo account before forking. Each worker also
-starts a push runner; a lease in the database lets exactly one of them push.
+connections, and threads so one slow caller (or an injected latency fault)
+does not stall a worker. 2 workers x 2 threads by default: on the 2-core
+benchmark machine it sent ~10% more than 2 x 4 (fewer threads contending for
+each worker's GIL); 1 thread (or gunicorn's sync worker) was faster still,
+but then a single slow request holds up everything its worker would serve
+(README, Benchmarks). Each worker builds its own app after the fork, so no
+SQLite connection crosses a fork. The master seeds the demo account before
+forking. Each worker also starts a push runner; a lease in the database lets
+exactly one of them push.
 """
 from __future__ import annotations
 
@@ -40,13 +45,21 @@ class MockServer(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):
+        import gc
+
         from ipyy_mock.app import create_app
 
-        return create_app(self.db_path, self.zone, admin_token=self.admin_token, push=True, max_body=self.max_body,
-                          journal=self.journal)  # [journal]
+        app = create_app(self.db_path, self.zone, admin_token=self.admin_token, push=True, max_body=self.max_body,
+                         journal=self.journal)  # [journal]
+        # Everything built so far (modules, spyne's models, the WSDL schema, the app) lives as long as the worker:
+        # moved out of the collector's generations, the occasional full collection no longer walks ~50,000
+        # objects (tens of ms with the GIL held).
+        gc.collect()
+        gc.freeze()
+        return app
 
 
-def serve(host: str, port: int, db_path: str, workers: int, threads: int = 4, zone: str | None = None,
+def serve(host: str, port: int, db_path: str, workers: int, threads: int = 2, zone: str | None = None,
           access_log: bool = False, admin_token: str | None = None, max_body: int | None = None,
           journal: bool = True) -> None:
     options: dict[str, Any] = {

@@ -80,10 +80,15 @@ class DeliverySettings:
 
 
 def load(store: Store) -> DeliverySettings:
-    """Current values; a stored value that no longer validates falls back to its default."""
+    """Current values (one SELECT); a stored value that no longer validates falls back to its default."""
+    return from_raw(store.all_settings())
+
+
+def from_raw(stored: dict[str, str]) -> DeliverySettings:
+    """The delivery settings out of the settings table's rows (``Store.all_settings()``)."""
     values: dict[str, Any] = {}
     for key, validate in VALIDATORS.items():
-        raw = store.get_setting(key)
+        raw = stored.get(key)
         if raw is None:
             continue
         try:

@@ -290,3 +290,16 @@ def test_vendor_example_urls_with_demo_credentials(mock_server, code, content):
 def test_ascii_bracket_signature_as_in_the_vendor_example(mock_server, account):
     assert send(mock_server, account, text="test message[HuaXin]")["returnstatus"] == "Success"
     assert send(mock_server, account, text="test message[]")["message"] == "签名错误"
+
+
+def test_vendor_paths_shortcut_routes_as_the_url_map_does(tmp_path):
+    """MockApp looks the exact vendor paths up in a dict before werkzeug's routing: the same endpoints."""
+    from werkzeug.test import EnvironBuilder
+
+    from ipyy_mock.app import VENDOR_PATHS, create_app
+
+    app = create_app(str(tmp_path / "routes.db"))
+    for path, endpoint in VENDOR_PATHS.items():
+        env = EnvironBuilder(path=path).get_environ()
+        assert app.url_map.bind_to_environ(env).match(path_info=path)[0] == endpoint
+    app.platform.store.close()

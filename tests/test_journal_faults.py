@@ -188,11 +188,12 @@ def test_passwords_never_reach_the_journal(mock_server):
     assert any("X-Admin-Token: ***" in r["request_headers"] for r in admin_rows)
     assert any("Authorization: Bearer ***" in r["request_headers"] for r in admin_rows)
 
-    db = sqlite3.connect(mock_server.db_path)
+    db = sqlite3.connect(journal.journal_path(str(mock_server.db_path)))  # the journal's own file
     try:
         table = db.execute("SELECT * FROM journal").fetchall()
     finally:
         db.close()
+    assert table
     for row in table:
         for value in row:
             text = str(value)
@@ -415,6 +416,31 @@ def test_no_journal_flag(tmp_path):
         server.stop()
 
 
+def test_journal_has_a_file_of_its_own_and_reset_clears_it(tmp_path):
+    """The journal is not in the mock's database (its own write lock, no fsync); reset empties it there too."""
+    db = tmp_path / "own.db"
+    server = MockProcess(db, workers=2).start()
+    try:
+        with HttpClient("demo", "demo123", base_url=server.base_url) as http:
+            for _ in range(6):  # both workers: whoever answers the journal read sees every row at once
+                sent = http.send([MOBILE], TEXT)
+                rows = requests.get(server.base_url + "/_mock/api/journal", params={"limit": 1}, timeout=10).json()
+                assert rows["entries"][0]["path"] == "/I18NSms.aspx" and str(sent.task_id) in \
+                    rows["entries"][0]["response_body"]
+        main = sqlite3.connect(db)
+        try:
+            tables = {r[0] for r in main.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        finally:
+            main.close()
+        assert "journal" not in tables
+        assert (tmp_path / ("own.db" + journal.JOURNAL_SUFFIX)).exists()
+        requests.post(server.base_url + "/_mock/api/reset", timeout=10).raise_for_status()
+        left = requests.get(server.base_url + "/_mock/api/journal", timeout=10).json()["entries"]
+        assert [(e["method"], e["path"]) for e in left] == [("POST", "/_mock/api/reset")]
+    finally:
+        server.stop()
+
+
 def test_journal_table_is_capped(tmp_path):
     def app(environ, start_response):
         environ["wsgi.input"].read()
@@ -467,3 +493,20 @@ def test_query_masking_keeps_everything_else():
     assert mask_pairs("action=send&account=demo&password=E99A&mobile=1") == \
         "action=send&account=demo&password=***&mobile=1"
     assert mask_pairs("WSDL") == "WSDL"
+
+
+def test_a_damaged_journal_file_is_set_aside_at_start(tmp_path):
+    """The journal skips fsync (synchronous=OFF): after an OS crash its file may be damaged. The server then
+    starts a new journal (the damaged file is kept aside) instead of failing to boot; the sends are elsewhere."""
+    db = tmp_path / "crashed.db"
+    damaged = tmp_path / ("crashed.db" + journal.JOURNAL_SUFFIX)
+    damaged.write_bytes(b"SQLite format 3\x00" + b"\xff" * 4080)
+    server = MockProcess(db, workers=1).start()
+    try:
+        with HttpClient("demo", "demo123", base_url=server.base_url) as http:
+            http.send([MOBILE], TEXT).raise_for_status()
+        rows = requests.get(server.base_url + "/_mock/api/journal", params={"surface": "http"}, timeout=10).json()
+        assert [r["path"] for r in rows["entries"]] == ["/I18NSms.aspx"]
+    finally:
+        server.stop()
+    assert [p.name.split(".damaged-")[0] for p in tmp_path.glob("*.damaged-*")] == [damaged.name]
