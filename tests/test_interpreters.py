@@ -34,13 +34,25 @@ def find_python(version: str) -> str | None:
 OTHERS = [v for v in SUPPORTED if v != f"{sys.version_info.major}.{sys.version_info.minor}"]
 
 
-def round_trip(version: str, python: str) -> dict:
+def run(cmd: list[str]) -> None:
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    assert done.returncode == 0, f"{' '.join(cmd)}\n{done.stdout}\n{done.stderr}"
+
+
+def build_wheel(out: Path) -> Path:
+    """One pure-Python wheel for every interpreter, built once: two builds in one source tree would race."""
+    run([sys.executable, "-m", "pip", "wheel", "--quiet", "--disable-pip-version-check", "--no-deps",
+         "-w", str(out), str(ROOT)])
+    return next(out.glob("ipyy_sms-*.whl"))
+
+
+def round_trip(version: str, python: str, wheel: Path) -> dict:
     venv = ROOT / f".venv-py{version}"
     if not (venv / "bin" / "python").exists():
-        subprocess.run([python, "-m", "venv", str(venv)], check=True)
+        run([python, "-m", "venv", str(venv)])
     pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-    subprocess.run(pip + ["--force-reinstall", "--no-deps", str(ROOT)], check=True, capture_output=True)
-    subprocess.run(pip + [str(ROOT)], check=True, capture_output=True)  # dependencies, cached after the first run
+    run(pip + ["--force-reinstall", "--no-deps", str(wheel)])
+    run(pip + [str(wheel)])  # its dependencies, cached after the first run
     done = subprocess.run([str(venv / "bin" / "python"), str(ROOT / "tests" / "roundtrip.py")],
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -48,13 +60,15 @@ def round_trip(version: str, python: str) -> dict:
 
 
 @pytest.mark.timeout(900)
-def test_soap_round_trip_on_every_other_interpreter():
+def test_soap_round_trip_on_every_other_interpreter(tmp_path):
     available = {v: find_python(v) for v in OTHERS}
     missing = [v for v, path in available.items() if path is None]
     if len(missing) == len(OTHERS):
         pytest.skip(f"no other Python of {SUPPORTED} on this machine")
+    wheel = build_wheel(tmp_path)
     with ThreadPoolExecutor(max_workers=len(OTHERS)) as pool:
-        outcomes = dict(zip(available, pool.map(lambda item: item[1] and round_trip(*item), available.items())))
+        outcomes = dict(zip(available, pool.map(lambda item: item[1] and round_trip(*item, wheel),
+                                                available.items())))
     for version, outcome in outcomes.items():
         if outcome is None:
             continue
