@@ -33,3 +33,16 @@ def decode_content(hex_text: str) -> str:
 def md5_password(password: str) -> str:
     """``abc123`` → ``E99A18C428CB38D5F260853678922E03`` (32 uppercase hex digits)."""
     return hashlib.md5(password.encode("utf-8")).hexdigest().upper()
+
+
+def escape_xml_text(value: str) -> str:
+    """Element text escaped exactly as lxml writes it: ``&``, ``<``, ``>`` and CR (the templates must match it)."""
+    if "&" in value:
+        value = value.replace("&", "&amp;")
+    if "<" in value:
+        value = value.replace("<", "&lt;")
+    if ">" in value:
+        value = value.replace(">", "&gt;")
+    if "\r" in value:
+        value = value.replace("\r", "&#13;")
+    return value

@@ -48,6 +48,7 @@ from zeep.wsdl import Document
 
 from ipyy_client._common import DEFAULT_BASE_URL, join_msisdns
 from ipyy_client._common import root_cause as _root_cause
+from ipyy_client.encoding import escape_xml_text
 from ipyy_client.codes import ResultCode
 from ipyy_client.errors import IpyyError, ProtocolError, SoapFault, TransportError
 from ipyy_client.results import SendResult
@@ -132,15 +133,7 @@ class _EnvelopeTemplate:
         for value, part in zip(values, self.parts[1:]):
             if self._UNSAFE.search(value):
                 return None
-            if "&" in value:
-                value = value.replace("&", "&amp;")
-            if "<" in value:
-                value = value.replace("<", "&lt;")
-            if ">" in value:
-                value = value.replace(">", "&gt;")
-            if "\r" in value:
-                value = value.replace("\r", "&#13;")
-            out.append(value)
+            out.append(escape_xml_text(value))
             out.append(part)
         return "".join(out).encode("utf-8")
 

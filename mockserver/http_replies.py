@@ -17,6 +17,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Iterable
 
+from ipyy_client.encoding import escape_xml_text
 from ipyy_mock.wire import Report, Uplink
 
 XML_DECLARATION = b'<?xml version="1.0" encoding="utf-8" ?>\n'
@@ -63,15 +64,7 @@ def xml_text(value: str) -> str:
         return value
     if XML_ILLEGAL.search(value):
         value = XML_ILLEGAL.sub("\ufffd", value)
-    if "&" in value:
-        value = value.replace("&", "&amp;")
-    if "<" in value:
-        value = value.replace("<", "&lt;")
-    if ">" in value:
-        value = value.replace(">", "&gt;")
-    if "\r" in value:
-        value = value.replace("\r", "&#13;")
-    return value
+    return escape_xml_text(value)
 
 
 def money(value: Decimal | int) -> str:

@@ -51,6 +51,7 @@ from spyne.server.wsgi import WsgiApplication
 
 import spyne.const
 
+from ipyy_client.encoding import escape_xml_text
 from ipyy_client.codes import ResultCode
 from ipyy_mock.wire import SendOutcome, SendRequest
 
@@ -187,15 +188,7 @@ def _text(value: str) -> str | None:
     """Element text as lxml writes it (``&`` ``<`` ``>`` and CR escaped); None when XML cannot carry it."""
     if _XML_UNSAFE.search(value):
         return None
-    if "&" in value:
-        value = value.replace("&", "&amp;")
-    if "<" in value:
-        value = value.replace("<", "&lt;")
-    if ">" in value:
-        value = value.replace(">", "&gt;")
-    if "\r" in value:
-        value = value.replace("\r", "&#13;")
-    return value
+    return escape_xml_text(value)
 
 
 def reply_envelope(via: str, op: str, status: str, description: str, msg_id: int, balance: Any, amount: Any,
