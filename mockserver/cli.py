@@ -9,9 +9,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sqlite3
 import sys
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import NoReturn
+
+from ipyy_mock.server import DEFAULT_BODY_TIMEOUT, DEFAULT_HEADER_TIMEOUT, DEFAULT_SERVER, SERVERS  # [server]
 
 DEFAULT_DB = "ipyy-mock.db"
 
@@ -33,25 +37,48 @@ def _price(text: str) -> tuple[str, Decimal]:
     return country, _decimal(amount)
 
 
+def _port(text: str) -> int:  # [server]
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is a whole number from 1 to 65535, got {text!r}")
+    return int(text)
+
+
+def _seconds(text: str) -> float:  # [server]
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0.001 <= value <= 60:
+        raise argparse.ArgumentTypeError(f"seconds from 0.001 to 60, got {text!r}")
+    return value
+
+
 def _positive_int(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"must be a whole number of bytes, at least 1: {text!r}")
     return int(text)
 
 
+class _Parser(argparse.ArgumentParser):  # [server]
+    """argparse, but a usage error is one line (what is wrong, where the help is), exit status 2."""
+
+    def error(self, message: str) -> "NoReturn":
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ipyy-mock", description="Offline mock of the Huaxin (ipyy.net) SMS gateway.")
+    parser = _Parser(prog="ipyy-mock", description="Offline mock of the Huaxin (ipyy.net) SMS gateway.")
     sub = parser.add_subparsers(dest="command", required=True)
     db_help = f"SQLite file (default: $IPYY_MOCK_DB or ./{DEFAULT_DB})"
 
     serve = sub.add_parser("serve", help="run the mock server")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--port", type=_port, default=8080, help="TCP port, 1-65535 (default 8080)")
     serve.add_argument("--db", help=db_help)
     serve.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
-    serve.add_argument("--threads", type=int, default=2,
-                       help="threads per worker (default 2: measured fastest of the settings that keep a second "
-                            "thread per worker, for slow callers and latency faults; see README, Benchmarks)")
+    serve.add_argument("--threads", type=int, default=1,
+                       help="Python threads per worker (default 1: measured fastest; slow callers and latency "
+                            "faults do not hold it up, see docs/server.md)")
     serve.add_argument("--zone", default=None, help="platform time zone (default Asia/Shanghai)")
     serve.add_argument("--access-log", action="store_true", help="log each request (paths only, never query strings)")
     serve.add_argument("--admin-token", default=os.environ.get("IPYY_MOCK_ADMIN_TOKEN") or None,
@@ -61,6 +88,19 @@ def build_parser() -> argparse.ArgumentParser:
                        help="refuse request bodies over BYTES with HTTP 413 (default 4 MiB)")
     serve.add_argument("--no-journal", dest="journal", action="store_false",  # [journal]
                        help="do not record requests in the journal (/_mock/api/journal)")
+    # [server] the HTTP server and durability (server.py, docs/server.md)
+    serve.add_argument("--server", choices=SERVERS, default=DEFAULT_SERVER,
+                       help=f"HTTP server (default {DEFAULT_SERVER}; gunicorn: the previous one, gthread workers)")
+    serve.add_argument("--fsync", action="store_true",
+                       help="fsync every commit (SQLite synchronous=FULL): an acknowledged send survives a power "
+                            "loss too; without it (NORMAL) it survives kill -9 of the mock, not an OS crash")
+    serve.add_argument("--header-timeout", type=_seconds, default=DEFAULT_HEADER_TIMEOUT, metavar="SECONDS",
+                       help=f"drop a connection whose request line and headers are not in within SECONDS "
+                            f"(default {DEFAULT_HEADER_TIMEOUT:g}; granian only)")
+    serve.add_argument("--body-timeout", type=_seconds, default=DEFAULT_BODY_TIMEOUT, metavar="SECONDS",
+                       help=f"answer 408 to a request whose body is not in within SECONDS "
+                            f"(default {DEFAULT_BODY_TIMEOUT:g}; granian only)")
+    # [/server]
 
     account = sub.add_parser("account", help="add, show, change or list accounts")
     acc_sub = account.add_subparsers(dest="action", required=True)
@@ -68,6 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
         p = acc_sub.add_parser(action, help=f"{action} an account")
         p.add_argument("name")
         p.add_argument("--db", help=db_help)
+        p.add_argument("--create", action="store_true",  # [server]
+                       help="create the database when it does not exist (account add always does)")
         p.add_argument("--password", required=(action == "add"))
         p.add_argument("--userid")
         p.add_argument("--balance", type=_decimal)
@@ -89,11 +131,27 @@ def build_parser() -> argparse.ArgumentParser:
         if action == "show":
             p.add_argument("name")
         p.add_argument("--db", help=db_help)
+        p.add_argument("--create", action="store_true",  # [server]
+                       help="create the database when it does not exist (account add always does)")
     return parser
 
 
 def _db_path(args: argparse.Namespace) -> str:
     return args.db or os.environ.get("IPYY_MOCK_DB") or DEFAULT_DB
+
+
+def _fail(message: str) -> int:  # [server]
+    """A start error: one line on stderr, exit status 1 (2 is for usage errors, from the parser)."""
+    print(f"ipyy-mock: {message}", file=sys.stderr)
+    return 1
+
+
+def _database_error(path: str, exc: BaseException) -> str:  # [server]
+    where = Path(path).resolve()
+    reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    if isinstance(exc, sqlite3.DatabaseError) and "not a database" in str(exc):
+        return f"{where} is not an SQLite database ({reason}): point --db at the mock's file, or at a new path"
+    return f"cannot open database {where}: {reason}; check the path and its permissions, or use another --db"
 
 
 def _account_json(account) -> dict:
@@ -129,7 +187,16 @@ def run_account(args: argparse.Namespace) -> int:
     from ipyy_mock.core.platform import DEMO_ACCOUNT
     from ipyy_mock.core.store import Account, Store
 
-    store = Store(_db_path(args))
+    path = _db_path(args)
+    # [server] a missing or unreadable database: say which file, and what creates one
+    if args.action != "add" and not args.create and not Path(path).exists():
+        return _fail(f"no database at {Path(path).resolve()}: `ipyy-mock account add NAME --password ...` or "
+                     f"--create makes one (or pass --db / set IPYY_MOCK_DB to the server's file)")
+    try:
+        store = Store(path)
+    except (sqlite3.Error, OSError) as exc:
+        return _fail(_database_error(path, exc))
+    # [/server]
     if args.action == "list":
         print(json.dumps([_account_json(a) for a in store.list_accounts()], ensure_ascii=False, indent=2))
         return 0
@@ -169,20 +236,27 @@ def _ipyy_command() -> str:
 def run_serve(args: argparse.Namespace) -> int:
     from ipyy_mock import __version__
     from ipyy_mock.core.platform import DEMO_ACCOUNT, Platform
-    from ipyy_mock.server import serve
+    from ipyy_mock.server import ServeConfig, StartError, check_port, serve
 
     db_path = _db_path(args)
-    platform = Platform(db_path, args.zone) if args.zone else Platform(db_path)
-    created = platform.seed_demo()
-    demo = platform.store.get_account(DEMO_ACCOUNT.name)
-    platform.store.close()
+    try:  # [server] start errors: one line, before the banner, no traceback
+        check_port(args.host, args.port)
+        platform = Platform(db_path, args.zone) if args.zone else Platform(db_path)
+        created = platform.seed_demo()
+        demo = platform.store.get_account(DEMO_ACCOUNT.name)
+        platform.store.close()
+    except StartError as exc:
+        return _fail(str(exc))
+    except (sqlite3.Error, OSError) as exc:
+        return _fail(_database_error(db_path, exc))
     from ipyy_mock.devtools import journal
 
     journal.prepare(journal.journal_path(db_path))  # a damaged journal is set aside here, not in each worker
     host = f"[{args.host}]" if ":" in args.host else args.host
     base = f"http://{host}:{args.port}"
     lines = [
-        f"ipyy-mock {__version__} on {base}  ({args.workers} workers, database {Path(db_path).resolve()})",
+        f"ipyy-mock {__version__} on {base}  ({args.workers} workers x {args.threads} threads, {args.server}, "
+        f"database {Path(db_path).resolve()})",
         f"  SOAP      {base}/WebService.asmx      WSDL: {base}/WebService.asmx?WSDL",
         f"  HTTP      {base}/I18NSms.aspx  {base}/statusApi.aspx  {base}/callApi.aspx  {base}/pwd.aspx",
         f"  inbox     {base}/_mock/   (every message sent, reply as a phone, mark delivered/failed, journal)",
@@ -195,9 +269,15 @@ def run_serve(args: argparse.Namespace) -> int:
                  + ("loopback, or X-Admin-Token)" if args.admin_token else "loopback callers only)"))
     lines.append(f"  try       IPYY_BASE_URL={base} IPYY_ACCOUNT=demo IPYY_PASSWORD=demo123 "
                  f"{_ipyy_command()} send --to 8613800138000 --text '你好【华信】'")
-    print("\n".join(lines), flush=True)
-    serve(args.host, args.port, db_path, args.workers, args.threads, args.zone, args.access_log, args.admin_token,
-          max_body=args.max_body, journal=args.journal)  # [journal]
+    config = ServeConfig(host=args.host, port=args.port, db_path=db_path, workers=args.workers, threads=args.threads,
+                         zone=args.zone, access_log=args.access_log, admin_token=args.admin_token,
+                         max_body=args.max_body, journal=args.journal,  # [journal]
+                         fsync=args.fsync, server=args.server, header_timeout=args.header_timeout,  # [server]
+                         body_timeout=args.body_timeout)
+    try:
+        serve(config, on_ready=lambda: print("\n".join(lines), flush=True))  # [server] once the port listens
+    except StartError as exc:
+        return _fail(str(exc))
     return 0
 
 

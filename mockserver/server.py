@@ -1,81 +1,280 @@
-"""Runs the mock on gunicorn, a production pre-fork WSGI server.
+"""Which HTTP server runs the mock, and how it starts and stops (docs/server.md).
 
-Why gunicorn with gthread workers: real processes (so a crash or ``kill -9``
-behaves like a real deployment), keep-alive for clients that reuse
-connections, and threads so one slow caller (or an injected latency fault)
-does not stall a worker. 2 workers x 2 threads by default: on the 2-core
-benchmark machine it sent ~10% more than 2 x 4 (fewer threads contending for
-each worker's GIL); 1 thread (or gunicorn's sync worker) was faster still,
-but then a single slow request holds up everything its worker would serve
-(README, Benchmarks). Each worker builds its own app after the fork, so no
-SQLite connection crosses a fork. The master seeds the demo account before
-forking. Each worker also starts a push runner; a lease in the database lets
-exactly one of them push.
+Default: granian (a Rust HTTP server, WSGI interface), ``--workers`` processes
+x ``--threads`` Python threads each (default 2 x 1). Measured on the 2-core
+machine it answers the same send several times faster than gunicorn gthread
+(docs/server.md has the numbers): HTTP parsing, keep-alive and idle
+connections live in Rust, outside the GIL, and one Python thread per worker
+does not fight other threads for it. ``--server gunicorn`` keeps the previous
+server (gthread, same flags) selectable.
+
+What either server gives the mock, and how:
+
+* real processes (a crash or ``kill -9`` behaves like a real deployment); each
+  worker builds its own app after the fork, so no SQLite connection crosses it;
+  a worker that dies is started again (granian: ``respawn_failed_workers``);
+* one push runner per server: every worker starts one, the SQLite lease lets
+  exactly one push (push/runner.py); a stopping worker closes its app
+  (MockApp.close) so the runner hands its claims back;
+* a request line or headers not complete within ``header_timeout`` seconds:
+  the connection is dropped (slow clients, "slowloris"); bodies are read with
+  their own deadline (limits.py);
+* an access log with paths only (query strings carry passwords) and every
+  server log line passed through redact.py;
+* the body limit lives in the app (limits.py), not in the server.
+
+The banner (``on_ready``) is printed only once the port really accepts
+connections.
 """
 from __future__ import annotations
 
-from typing import Any
+import errno
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, Callable
 
-from gunicorn.app.base import BaseApplication
+SERVERS = ("granian", "gunicorn")
+DEFAULT_SERVER = "granian"
+DEFAULT_HEADER_TIMEOUT = 5.0  # seconds for a request line and headers (granian caps it at 60)
+DEFAULT_BODY_TIMEOUT = 15.0  # seconds for a whole request body once its headers are in (4 MiB at ~300 kB/s)
+ACCESS_LOG_FORMAT = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'  # gunicorn: path only, query strings carry passwords
+GRANIAN_ACCESS_LOG_FORMAT = '%(addr)s "%(method)s %(path)s" %(status)d %(dt_ms).0fms'  # the same, path only
+STOP_GRACE = 10  # seconds a stopping worker may take (requests in flight, the push runner's hand-back) before SIGKILL
 
-ACCESS_LOG_FORMAT = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'  # path only: query strings carry passwords
+
+class StartError(Exception):
+    """The server cannot start (a port in use, a bad address): one line that says what to do next."""
 
 
-def worker_exit(server: Any, worker: Any) -> None:
-    """gunicorn hook, in the worker process: stop its push runner cleanly (see pusher.py)."""
-    close = getattr(getattr(worker, "wsgi", None), "close", None)
+@dataclass(frozen=True)
+class ServeConfig:
+    """Everything ``ipyy-mock serve`` hands to the server; picklable (granian may spawn its workers)."""
+
+    host: str
+    port: int
+    db_path: str
+    workers: int = 2
+    threads: int = 1
+    zone: str | None = None
+    access_log: bool = False
+    admin_token: str | None = None
+    max_body: int | None = None
+    journal: bool = True
+    fsync: bool = False
+    server: str = DEFAULT_SERVER
+    header_timeout: float = DEFAULT_HEADER_TIMEOUT
+    body_timeout: float = DEFAULT_BODY_TIMEOUT
+
+    @property
+    def bind(self) -> str:
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+
+
+# -- start-up checks -------------------------------------------------------------------
+
+def check_port(host: str, port: int) -> None:
+    """StartError unless ``host:port`` can be listened on now.
+
+    Why a check of our own: granian's workers bind with SO_REUSEPORT, so a
+    second granian on the same port would start and silently share it with the
+    first. A plain bind (no SO_REUSEPORT) fails while anyone listens there.
+    """
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise StartError(f"cannot listen on {host!r}: {exc.strerror}; give --host an address of this machine, "
+                         "e.g. 127.0.0.1 or 0.0.0.0") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise StartError(f"port {port} is in use: another ipyy-mock? try --port {port + 1 if port < 65535 else 8080}"
+                                 ) from None
+            if exc.errno == errno.EACCES:
+                raise StartError(f"no permission to listen on port {port}: use a port from 1024 up, "
+                                 "e.g. --port 8080") from None
+            if exc.errno == errno.EADDRNOTAVAIL:
+                raise StartError(f"{host} is not an address of this machine: use --host 127.0.0.1 "
+                                 "(this machine only) or 0.0.0.0 (every interface)") from None
+            raise StartError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+
+
+def _wait_listening(host: str, port: int, on_ready: Callable[[], None], stop: threading.Event) -> None:
+    """Call ``on_ready`` once ``host:port`` accepts a connection (granian's workers bind after loading the app)."""
+    target = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+    while not stop.is_set():
+        try:
+            with socket.create_connection((target, port), timeout=1):
+                break
+        except OSError:
+            time.sleep(0.05)
+    else:
+        return
+    on_ready()
+
+
+# -- the app in a worker ---------------------------------------------------------------------
+
+_worker_app: Any = None  # this worker process's app, closed when the worker stops
+
+
+def load_app(config: ServeConfig, edge: bool = False) -> Any:
+    """Build the app in a worker process (after the fork) and remember it for ``close_app``.
+
+    ``edge``: wrapped in the asynchronous edge (edge.py) for granian's RSGI interface."""
+    global _worker_app
+    import gc
+
+    from ipyy_mock.app import create_app
+    from ipyy_mock.core import store
+
+    store.set_fsync(config.fsync)
+    app = create_app(config.db_path, config.zone, admin_token=config.admin_token, push=True,
+                     max_body=config.max_body, journal=config.journal)
+    if edge:
+        from ipyy_mock.edge import Edge
+        from ipyy_mock.limits import DEFAULT_MAX_BODY
+
+        app = Edge(app, max_body=config.max_body or DEFAULT_MAX_BODY, body_timeout=config.body_timeout,
+                   threads=config.threads)
+    # Everything built so far (modules, spyne's models, the WSDL schema, the app) lives as long as the worker:
+    # moved out of the collector's generations, the occasional full collection no longer walks ~50,000
+    # objects (tens of ms with the GIL held).
+    gc.collect()
+    gc.freeze()
+    _worker_app = app
+    return app
+
+
+def close_app() -> None:
+    """Worker exit: stop its push runner cleanly (it gives unsettled pushes back and lets go of the lease)."""
+    global _worker_app
+    app, _worker_app = _worker_app, None
+    close = getattr(app, "close", None)
     if callable(close):
         close()
 
 
+# -- granian ---------------------------------------------------------------------------------
 
-class MockServer(BaseApplication):
-    def __init__(self, db_path: str, zone: str | None, options: dict[str, Any],
-                 admin_token: str | None = None, max_body: int | None = None, journal: bool = True) -> None:
-        self.db_path = db_path
-        self.journal = journal  # [journal] --no-journal turns the request journal off
-        self.max_body = max_body  # [reliability] request body limit (limits.py)
-        self.zone = zone
-        self.options = options
-        self.admin_token = admin_token
-        super().__init__()
+def _granian_worker(*args: Any, **kwargs: Any) -> None:
+    """granian's own RSGI worker, then the app's close() once it has stopped serving (SIGTERM, SIGINT)."""
+    from granian.server import Server
 
-    def load_config(self) -> None:
-        for key, value in self.options.items():
-            self.cfg.set(key, value)
-
-    def load(self):
-        import gc
-
-        from ipyy_mock.app import create_app
-
-        app = create_app(self.db_path, self.zone, admin_token=self.admin_token, push=True, max_body=self.max_body,
-                         journal=self.journal)  # [journal]
-        # Everything built so far (modules, spyne's models, the WSDL schema, the app) lives as long as the worker:
-        # moved out of the collector's generations, the occasional full collection no longer walks ~50,000
-        # objects (tens of ms with the GIL held).
-        gc.collect()
-        gc.freeze()
-        return app
+    try:
+        Server._spawn_rsgi_worker(*args, **kwargs)
+    finally:
+        close_app()
 
 
-def serve(host: str, port: int, db_path: str, workers: int, threads: int = 2, zone: str | None = None,
-          access_log: bool = False, admin_token: str | None = None, max_body: int | None = None,
-          journal: bool = True) -> None:
-    options: dict[str, Any] = {
-        "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
-        "workers": workers,
-        "worker_class": "gthread",
-        "threads": threads,
-        "timeout": 60,
-        "graceful_timeout": 5,
-        "keepalive": 5,
-        "accesslog": "-" if access_log else None,
-        "access_log_format": ACCESS_LOG_FORMAT,
-        "errorlog": "-",
-        "loglevel": "warning",
-        "proc_name": "ipyy-mock",
-        "worker_exit": worker_exit,
-        "logger_class": "ipyy_mock.redact.RedactingLogger",  # [reliability] no password in gunicorn's own lines
+def _granian_logging() -> dict[str, Any]:
+    """granian's logging set-up, with every record (its own and the access log) passed through redact.py."""
+    redact = {"redact": {"()": "ipyy_mock.redact.RedactFilter"}}
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": redact,
+        "formatters": {
+            "generic": {"()": "logging.Formatter", "fmt": "[%(asctime)s] [%(levelname)s] %(message)s"},
+            "access": {"()": "logging.Formatter", "fmt": "%(message)s"},
+        },
+        "handlers": {
+            "console": {"formatter": "generic", "class": "logging.StreamHandler", "stream": "ext://sys.stderr",
+                        "filters": ["redact"]},
+            "access": {"formatter": "access", "class": "logging.StreamHandler", "stream": "ext://sys.stdout",
+                       "filters": ["redact"]},
+        },
+        "loggers": {
+            "_granian": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+            "granian.access": {"handlers": ["access"], "level": "INFO", "propagate": False},
+        },
     }
-    MockServer(db_path, zone, options, admin_token, max_body, journal=journal).run()  # [journal]
+
+
+def _serve_granian(config: ServeConfig, on_ready: Callable[[], None] | None) -> None:
+    from granian.constants import HTTPModes, Interfaces
+    from granian.http import HTTP1Settings
+    from granian.log import LogLevels
+    from granian.server import Server
+
+    server = Server(
+        "ipyy_mock.app:create_app",  # informational only: the loader below builds the app
+        address=config.host,
+        port=config.port,
+        interface=Interfaces.RSGI,  # the edge (edge.py) in front of the WSGI app: see its docstring
+        workers=config.workers,
+        http=HTTPModes.http1,  # the vendor is IIS over HTTP/1.1; no h2c
+        websockets=False,
+        http1_settings=HTTP1Settings(header_read_timeout=max(1, int(config.header_timeout * 1000))),
+        log_level=LogLevels.warning,
+        log_dictconfig=_granian_logging(),
+        log_access=config.access_log,
+        log_access_format=GRANIAN_ACCESS_LOG_FORMAT,
+        respawn_failed_workers=True,
+        workers_kill_timeout=STOP_GRACE,
+    )
+    stop = threading.Event()
+    if on_ready is not None:
+        threading.Thread(target=_wait_listening, args=(config.host, config.port, on_ready, stop),
+                         name="ipyy-ready", daemon=True).start()
+    try:
+        server.serve(spawn_target=_granian_worker, target_loader=partial(load_app, config, True),
+                     wrap_loader=False)
+    finally:
+        stop.set()
+
+
+# -- gunicorn --------------------------------------------------------------------------------
+
+def worker_exit(server: Any, worker: Any) -> None:
+    """gunicorn hook, in the worker process: stop its push runner cleanly (push/runner.py)."""
+    close_app()
+
+
+def _serve_gunicorn(config: ServeConfig, on_ready: Callable[[], None] | None) -> None:
+    from gunicorn.app.base import BaseApplication
+
+    class GunicornServer(BaseApplication):  # type: ignore[misc]  # gunicorn ships no type hints
+        def load_config(self) -> None:
+            options: dict[str, Any] = {
+                "bind": config.bind,
+                "workers": config.workers,
+                "worker_class": "gthread",
+                "threads": config.threads,
+                "timeout": 60,
+                "graceful_timeout": 5,
+                "keepalive": 5,
+                "accesslog": "-" if config.access_log else None,
+                "access_log_format": ACCESS_LOG_FORMAT,
+                "errorlog": "-",
+                "loglevel": "warning",
+                "proc_name": "ipyy-mock",
+                "worker_exit": worker_exit,
+                "logger_class": "ipyy_mock.redact.RedactingLogger",  # no password in gunicorn's own lines
+            }
+            if on_ready is not None:
+                options["when_ready"] = lambda arbiter: on_ready()  # the master listens: print the banner
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Any:
+            return load_app(config)
+
+    GunicornServer().run()
+
+
+def serve(config: ServeConfig, on_ready: Callable[[], None] | None = None) -> None:
+    """Run ``config.server`` until SIGTERM/SIGINT; ``on_ready`` once the port listens. StartError before that."""
+    if config.server not in SERVERS:
+        raise StartError(f"unknown server {config.server!r}: choose one of {', '.join(SERVERS)}")
+    check_port(config.host, config.port)
+    if config.server == "gunicorn":
+        _serve_gunicorn(config, on_ready)
+    else:
+        _serve_granian(config, on_ready)

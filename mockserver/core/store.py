@@ -1,9 +1,15 @@
 """SQLite persistence: accounts, tasks, messages, reports, uplinks, settings, push batches, leases.
 
-Why SQLite in WAL mode with ``synchronous=FULL``: several worker processes
-share one file, readers never block the writer, and a send is on disk before
-its reply leaves (an acknowledged send survives ``kill -9``). Every write runs
-in one ``BEGIN IMMEDIATE`` transaction so a send is all there or not at all.
+Why SQLite in WAL mode: several worker processes share one file and readers
+never block the writer. Durability (docs/server.md): with the default
+``synchronous=NORMAL`` a COMMIT has written the transaction to the WAL file
+(the operating system's page cache) before it returns, so an acknowledged send
+survives ``kill -9`` of the server; only an OS crash or power loss can lose the
+last commits, because the WAL is fsynced at checkpoints, not at every commit.
+``ipyy-mock serve --fsync`` (``set_fsync(True)``) selects ``synchronous=FULL``:
+an fsync per commit, so a send is on the disk itself before its reply leaves.
+Every write runs in one ``BEGIN IMMEDIATE`` transaction so a send is all there
+or not at all.
 Money is stored as decimal text and only ever handled as ``Decimal``.
 """
 from __future__ import annotations
@@ -314,7 +320,16 @@ INSERT_TASK = f"INSERT INTO tasks ({', '.join(TASK_COLUMNS)}) VALUES ({', '.join
 INSERT_MESSAGE = (f"INSERT INTO messages ({', '.join(MESSAGE_COLUMNS)}) "
                   f"VALUES ({', '.join('?' for _ in MESSAGE_COLUMNS)})")
 WRITE_WAIT = 30.0  # seconds a writer waits for this process's write lock (as busy_timeout) before "database is locked"
+#: PRAGMA synchronous of every connection opened from now on in this process: NORMAL (survives kill -9) or
+#: FULL (also survives a power loss; ``serve --fsync``). See the module docstring.
+SYNCHRONOUS = "NORMAL"
 LOCK_SUFFIX = "-writelock"  # next to the database, like SQLite's -wal and -shm: the writers' queue (flock)
+
+
+def set_fsync(fsync: bool) -> None:
+    """``synchronous=FULL`` (an fsync per commit) for the connections this process opens from now on, else NORMAL."""
+    global SYNCHRONOUS
+    SYNCHRONOUS = "FULL" if fsync else "NORMAL"
 
 
 class Store:
@@ -358,7 +373,7 @@ class Store:
             conn = sqlite3.connect(self.path, isolation_level=None, timeout=30.0, check_same_thread=False)
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute(f"PRAGMA synchronous={SYNCHRONOUS}")
             conn.execute("PRAGMA busy_timeout=30000")
             conn.execute("PRAGMA foreign_keys=ON")
             self._local.conn = conn

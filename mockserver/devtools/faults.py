@@ -334,11 +334,17 @@ def malformed_body(environ: dict, path: str) -> bytes:
 def reset_connection(environ: dict) -> bool:
     """Abort the client's TCP connection with an RST; False when there is no socket to abort.
 
-    SO_LINGER (on, 0 s) makes the close send RST instead of FIN. The socket is
-    closed by putting an unconnected socket on its file descriptor (dup2): the
-    connection goes away at once, while gunicorn, which still holds that
-    descriptor, gets a quiet EPIPE when it tries to write the reply.
+    Under granian the server's edge (edge.py) puts ``ipyy.abort_connection`` in
+    the environ: it finds the connection's descriptor by its address pair and
+    aborts it the same way as below. Under gunicorn, its socket is in the
+    environ: SO_LINGER (on, 0 s) makes the close send RST instead of FIN. The
+    socket is closed by putting an unconnected socket on its file descriptor
+    (dup2): the connection goes away at once, while gunicorn, which still holds
+    that descriptor, gets a quiet EPIPE when it tries to write the reply.
     """
+    abort = environ.get("ipyy.abort_connection")
+    if callable(abort):
+        return bool(abort())
     sock = environ.get("gunicorn.socket")
     if not isinstance(sock, socket.socket):
         return False
@@ -393,23 +399,47 @@ class FaultMiddleware:
             _applied.names = None
             _applied.rows = None
 
+    def latency(self, environ: dict) -> float:
+        """Fire the latency faults for this request now and return their total, in seconds, to be waited
+        by the caller (edge.py waits with ``asyncio.sleep``, holding no thread). The request then goes
+        through ``__call__`` as usual, which fires no latency fault a second time."""
+        path = (environ.get("PATH_INFO") or "/").lower()
+        environ["ipyy.latency_done"] = True
+        if path == MOCK_PREFIX or path.startswith(MOCK_PREFIX + "/"):
+            return 0.0
+        rows = environ["ipyy.fault_rows"] = _active(self.store)  # __call__ uses the same read
+        names: list[str] = environ.setdefault("ipyy.faults", [])
+        method = (environ.get("REQUEST_METHOD") or "GET").upper()
+        is_soap_call = path == SOAP_PATH and method == "POST"
+        total = 0.0
+        for row in rows:
+            if row["kind"] == "latency" and _matches(row, method, path, is_soap_call) and _fire(self.store, row):
+                names.append(_label(row))
+                total += int(row["value"]) / 1000.0
+        return total
+
     def _inject(self, environ: dict, start_response: Callable, names: list[str]) -> Iterable[bytes] | None:
         path = (environ.get("PATH_INFO") or "/").lower()
         if path == MOCK_PREFIX or path.startswith(MOCK_PREFIX + "/"):
             return None
-        rows = _active(self.store)
+        rows = environ.pop("ipyy.fault_rows", None)
+        if rows is None:
+            rows = _active(self.store)
         _applied.rows = rows  # forced_code (the `code` kind, in Platform.send) uses the same read
         if not rows:
             return None
+        latency_done = environ.get("ipyy.latency_done", False)
         method = (environ.get("REQUEST_METHOD") or "GET").upper()
         is_soap_call = path == SOAP_PATH and method == "POST"
         for row in rows:
             if row["kind"] == "code" or not _matches(row, method, path, is_soap_call):
                 continue
+            kind = row["kind"]
+            if kind == "latency" and latency_done:  # fired and waited for by latency() already
+                continue
             if not _fire(self.store, row):
                 continue
             names.append(_label(row))
-            kind = row["kind"]
             if kind == "latency":  # additive: wait, then keep looking (a later fault may still apply)
                 self.sleep(int(row["value"]) / 1000.0)
                 continue
