@@ -42,6 +42,9 @@ log = logging.getLogger("ipyy_mock.edge")
 
 REQUEST_TIMEOUT_BODY = (b"408 Request Timeout\nthe request body did not arrive in time; send it at once "
                         b"(ipyy-mock serve --body-timeout SECONDS)\n")
+URI_TOO_LONG_BODY = (b"414 URI Too Long\nthe path and query string are over 4094 bytes; send long recipient lists "
+                     b"by POST\n")
+MAX_TARGET = 4094  # bytes of path + query string, as gunicorn capped the request line (IIS refuses long URLs too)
 SWEEP_EVERY = 0.25  # seconds between looks at the body deadlines
 
 
@@ -150,11 +153,13 @@ class Edge:
         started = (time.time(), time.perf_counter())
         environ = self._environ(scope)
         environ["ipyy.started"] = started  # the journal's clock starts here (a latency fault is waited below)
+        if len(environ["PATH_INFO"]) + len(environ["QUERY_STRING"]) + 1 > MAX_TARGET:
+            protocol.response_bytes(414, _plain(URI_TOO_LONG_BODY), URI_TOO_LONG_BODY)
+            return
         try:
             body = await self._body(scope, protocol, environ)
         except _BodyTimeout:
-            protocol.response_bytes(408, [("Content-Type", "text/plain; charset=utf-8"), ("Connection", "close"),
-                                          ("Content-Length", str(len(REQUEST_TIMEOUT_BODY)))], REQUEST_TIMEOUT_BODY)
+            protocol.response_bytes(408, _plain(REQUEST_TIMEOUT_BODY), REQUEST_TIMEOUT_BODY)
             return
         environ["wsgi.input"] = io.BytesIO(body)
         if self.latency is not None:
@@ -282,6 +287,11 @@ class Edge:
                 close()
         status_line, headers = captured
         return int(status_line.split(" ", 1)[0]), [(str(k), str(v)) for k, v in headers], reply
+
+
+def _plain(body: bytes) -> list[tuple[str, str]]:
+    """Headers of the edge's own refusals: plain text, and the connection closed after it."""
+    return [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body))), ("Connection", "close")]
 
 
 def _no_write(data: bytes) -> None:

@@ -29,6 +29,8 @@ connections.
 from __future__ import annotations
 
 import errno
+import multiprocessing
+import signal
 import socket
 import threading
 import time
@@ -105,8 +107,14 @@ def check_port(host: str, port: int) -> None:
             raise StartError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
 
 
-def _wait_listening(host: str, port: int, on_ready: Callable[[], None], stop: threading.Event) -> None:
-    """Call ``on_ready`` once ``host:port`` accepts a connection (granian's workers bind after loading the app)."""
+def _wait_listening(host: str, port: int, on_ready: Callable[[], None], stop: threading.Event,
+                    ready: Any = None, workers: int = 0) -> None:
+    """Call ``on_ready`` once every worker has built its app (``ready`` released ``workers`` times) and
+    ``host:port`` accepts a connection (granian's workers bind only after loading the app)."""
+    for _ in range(workers if ready is not None else 0):
+        while not ready.acquire(timeout=0.2):
+            if stop.is_set():
+                return
     target = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
     while not stop.is_set():
         try:
@@ -124,31 +132,49 @@ def _wait_listening(host: str, port: int, on_ready: Callable[[], None], stop: th
 _worker_app: Any = None  # this worker process's app, closed when the worker stops
 
 
-def load_app(config: ServeConfig, edge: bool = False) -> Any:
+def load_app(config: ServeConfig, edge: bool = False, ready: Any = None) -> Any:
     """Build the app in a worker process (after the fork) and remember it for ``close_app``.
 
-    ``edge``: wrapped in the asynchronous edge (edge.py) for granian's RSGI interface."""
+    ``edge``: wrapped in the asynchronous edge (edge.py) for granian's RSGI interface. ``ready``: a
+    semaphore released once the app is built (the banner waits for every worker).
+
+    A SIGTERM or SIGINT while the app is built (the server is stopped as it starts) is held until the app
+    exists, then the app is closed and the worker exits: its push runner may already hold the lease, and
+    dying on the spot would leave the lease to expire instead of handing it back.
+    """
     global _worker_app
     import gc
 
     from ipyy_mock.app import create_app
     from ipyy_mock.core import store
 
-    store.set_fsync(config.fsync)
-    app = create_app(config.db_path, config.zone, admin_token=config.admin_token, push=True,
-                     max_body=config.max_body, journal=config.journal)
-    if edge:
-        from ipyy_mock.edge import Edge
-        from ipyy_mock.limits import DEFAULT_MAX_BODY
+    stop_requested: list[int] = []
+    held = (signal.SIGTERM, signal.SIGINT)
+    previous = {sig: signal.signal(sig, lambda signum, frame: stop_requested.append(signum)) for sig in held}
+    try:
+        store.set_fsync(config.fsync)
+        app = create_app(config.db_path, config.zone, admin_token=config.admin_token, push=True,
+                         max_body=config.max_body, journal=config.journal)
+        if edge:
+            from ipyy_mock.edge import Edge
+            from ipyy_mock.limits import DEFAULT_MAX_BODY
 
-        app = Edge(app, max_body=config.max_body or DEFAULT_MAX_BODY, body_timeout=config.body_timeout,
-                   threads=config.threads)
+            app = Edge(app, max_body=config.max_body or DEFAULT_MAX_BODY, body_timeout=config.body_timeout,
+                       threads=config.threads)
+        _worker_app = app
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if stop_requested:
+        close_app()
+        raise SystemExit(0)
     # Everything built so far (modules, spyne's models, the WSDL schema, the app) lives as long as the worker:
     # moved out of the collector's generations, the occasional full collection no longer walks ~50,000
     # objects (tens of ms with the GIL held).
     gc.collect()
     gc.freeze()
-    _worker_app = app
+    if ready is not None:
+        ready.release()
     return app
 
 
@@ -220,11 +246,13 @@ def _serve_granian(config: ServeConfig, on_ready: Callable[[], None] | None) -> 
         workers_kill_timeout=STOP_GRACE,
     )
     stop = threading.Event()
+    method = multiprocessing.get_start_method()
+    ready = multiprocessing.get_context(method if method in ("fork", "spawn") else "spawn").Semaphore(0)  # as granian
     if on_ready is not None:
-        threading.Thread(target=_wait_listening, args=(config.host, config.port, on_ready, stop),
-                         name="ipyy-ready", daemon=True).start()
+        threading.Thread(target=_wait_listening, args=(config.host, config.port, on_ready, stop, ready,
+                                                       config.workers), name="ipyy-ready", daemon=True).start()
     try:
-        server.serve(spawn_target=_granian_worker, target_loader=partial(load_app, config, True),
+        server.serve(spawn_target=_granian_worker, target_loader=partial(load_app, config, True, ready),
                      wrap_loader=False)
     finally:
         stop.set()
