@@ -606,6 +606,10 @@ def _cmd_check(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``ipyy``; returns the exit code (argparse's own exits are turned into a return too)."""
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if not argv:  # no command: say which there are (the help lists them), a usage error
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, --version, usage errors

@@ -282,7 +282,12 @@ def run_serve(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if not argv:  # [server] no command: say which there are (the help lists them), a usage error
+        parser.print_help(sys.stderr)
+        return 2
+    args = parser.parse_args(argv)
     if args.command == "serve":
         return run_serve(args)
     return run_account(args)
