@@ -47,7 +47,7 @@ def read_bounded(environ: dict, max_body: int) -> bytes:
     """The request body, never reading more than ``max_body + 1`` bytes; BodyTooLarge past the limit.
 
     ``Content-Length`` over the limit is refused before reading; a chunked body
-    (gunicorn sets ``wsgi.input_terminated``) is read up to one byte past it.
+    (the server sets ``wsgi.input_terminated``) is read up to one byte past it.
     """
     stream = environ.get("wsgi.input") or io.BytesIO()
     raw_length = (environ.get("CONTENT_LENGTH") or "").strip()

@@ -1,4 +1,4 @@
-"""Keeps passwords out of the server's logs, including the lines gunicorn writes on its own.
+"""Keeps passwords out of the server's logs, including the lines the HTTP server writes on its own.
 
 Why: the vendor's HTTP interface takes ``password`` (and ``newpassword``) in the
 query string. The access log prints paths only (``server.ACCESS_LOG_FORMAT``),
@@ -7,6 +7,8 @@ but gunicorn's error log quotes a malformed request line whole at WARNING
 password=…'"), before the application ever sees it. This logger class (the
 gunicorn ``logger_class`` setting) rewrites every error-log record: query
 strings become ``?…`` and any ``password=``/``newpassword=``/token value is masked.
+Under granian (server.py), ``RedactFilter`` sits on the handlers of granian's
+own logger and of its access log.
 """
 from __future__ import annotations
 

@@ -96,8 +96,8 @@ def check_port(host: str, port: int) -> None:
             probe.bind(address)
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
-                raise StartError(f"port {port} is in use: another ipyy-mock? try --port {port + 1 if port < 65535 else 8080}"
-                                 ) from None
+                other = port + 1 if port < 65535 else 8080
+                raise StartError(f"port {port} is in use: another ipyy-mock? try --port {other}") from None
             if exc.errno == errno.EACCES:
                 raise StartError(f"no permission to listen on port {port}: use a port from 1024 up, "
                                  "e.g. --port 8080") from None

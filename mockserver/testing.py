@@ -1,7 +1,7 @@
 """Run the real mock as a child process, the way a user starts it: for the pytest plugin and this project's tests.
 
 Why a process and not an in-process app: the point of the mock is contract
-tests over real HTTP against a real server (gunicorn, SQLite, background
+tests over real HTTP against a real server (granian, SQLite, background
 delivery), so the fixture starts exactly what ``ipyy-mock serve`` starts.
 """
 from __future__ import annotations

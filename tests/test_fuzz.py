@@ -36,7 +36,7 @@ EXAMPLES = int(os.environ.get("IPYY_FUZZ_EXAMPLES", "100"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None, print_blob=False,
                 suppress_health_check=list(HealthCheck))
 SAFE = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
-GET_LIMIT = 3000  # gunicorn refuses request lines over 4094 bytes itself (a 400); longer forms go by POST
+GET_LIMIT = 3000  # the server refuses path + query over 4094 bytes itself (414); longer forms go by POST
 SEND_FIELDS = ["returnstatus", "message", "balance", "taskID", "BillingAmount", "successCounts"]
 REPORT_FIELDS = ["mobile", "taskid", "status", "receivetime", "errorcode", "extno"]
 UPLINK_FIELDS = ["mobile", "taskid", "content", "receivetime", "extno"]

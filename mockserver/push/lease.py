@@ -1,6 +1,6 @@
 """A named lease in SQLite: at most one holder at a time across every process on one database file.
 
-Why a lease and not "the first worker runs the pusher": gunicorn workers come
+Why a lease and not "the first worker runs the pusher": server workers come
 and go (a crash, ``kill -9``, a restart with the same file, even two servers
 on one file), and exactly one of them must push. The holder renews its lease
 while it runs; when it dies the lease expires (``ttl`` seconds of the real

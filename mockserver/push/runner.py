@@ -1,10 +1,10 @@
 """The push runner (DESIGN.md §5): POSTs report and uplink batches to accounts' push URLs, with retries.
 
-Runner model. Every gunicorn worker starts a PushRunner thread, and a lease
+Runner model. Every server worker starts a PushRunner thread, and a lease
 row in SQLite (``lease.py``) lets exactly one of them run at a time, across
 workers, restarts and even two servers on one file; the others only check
 the lease once a second. Why not a dedicated child process of ``ipyy-mock
-serve``: gunicorn's master owns signals and restarts of its workers but would
+serve``: the server's main process owns signals and restarts of its workers but would
 not supervise a side process, and a lease also covers a worker that dies or a
 second server on the same database. Why not "every worker pushes, claims
 decide": that works too, but the issue asks for one runner, and one runner
