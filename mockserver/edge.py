@@ -42,6 +42,7 @@ log = logging.getLogger("ipyy_mock.edge")
 
 REQUEST_TIMEOUT_BODY = (b"408 Request Timeout\nthe request body did not arrive in time; send it at once "
                         b"(ipyy-mock serve --body-timeout SECONDS)\n")
+BODY_CUT_SHORT = b"400 Bad Request\nthe body ended before its Content-Length; nothing was done\n"
 URI_TOO_LONG_BODY = (b"414 URI Too Long\nthe path and query string are over 4094 bytes; send long recipient lists "
                      b"by POST\n")
 MAX_TARGET = 4094  # bytes of path + query string, as gunicorn capped the request line (IIS refuses long URLs too)
@@ -144,6 +145,8 @@ class Edge:
             close()
 
     def __getattr__(self, name: str) -> Any:  # platform, endpoints ... of the wrapped app
+        if name == "app":  # not set yet (a half-built or unpickled Edge): no recursion
+            raise AttributeError(name)
         return getattr(self.app, name)
 
     # -- RSGI -------------------------------------------------------------------------------
@@ -160,6 +163,16 @@ class Edge:
             body = await self._body(scope, protocol, environ)
         except _BodyTimeout:
             protocol.response_bytes(408, _plain(REQUEST_TIMEOUT_BODY), REQUEST_TIMEOUT_BODY)
+            return
+        except Exception:  # granian: the body ended before its Content-Length (the client stopped sending)
+            body = None
+        length = (environ.get("CONTENT_LENGTH") or "").strip()
+        if body is None or (length.isdigit() and 0 < int(length) <= self.max_body and len(body) < int(length)):
+            # never run a request the client did not finish; tell it, should it still listen
+            try:
+                protocol.response_bytes(400, _plain(BODY_CUT_SHORT), BODY_CUT_SHORT)
+            except Exception:
+                pass
             return
         environ["wsgi.input"] = io.BytesIO(body)
         if self.latency is not None:

@@ -190,6 +190,29 @@ def test_slow_body_senders_do_not_block_others_and_get_408(one_worker):
     assert one_worker.balance(account.name) == account.balance - 5 * __import__("decimal").Decimal("0.05")
 
 
+def test_a_body_cut_short_is_never_run(one_worker):
+    """The client announces more than it sends, then stops: what arrived is a complete-looking send form,
+    but the request was never finished, so nothing is stored or charged, and the answer is a 400."""
+    from ipyy_client.encoding import encode_content
+
+    account = one_worker.new_account()
+    form = (f"action=send&account={account.name}&password={account.password}&mobile={MOBILE}"
+            f"&content={encode_content(TEXT)}&code=8").encode()
+    with socket.create_connection(("127.0.0.1", one_worker.port), timeout=5) as sock:
+        sock.sendall(b"POST /I18NSms.aspx HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                     + f"Content-Length: {len(form) + 50}\r\n\r\n".encode() + form)
+        sock.shutdown(socket.SHUT_WR)
+        took, got = closed_after(sock, 5)
+    assert got.startswith(b"HTTP/1.1 400 ") and b"nothing was done" in got, got[:200]  # the edge's, not a 500
+    time.sleep(0.3)
+    assert one_worker.balance(account.name) == account.balance
+    store = one_worker.platform().store
+    try:
+        assert store.messages(account=account.name) == []
+    finally:
+        store.close()
+
+
 def test_a_body_over_the_limit_is_refused_from_its_header_without_waiting_for_it(tmp_path):
     server = MockProcess(tmp_path / "limit.db", workers=1, args=("--max-body", "1000")).start()
     try:
