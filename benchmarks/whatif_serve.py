@@ -8,9 +8,8 @@ worker inherits them. Nothing on disk is changed.
     python benchmarks/whatif_serve.py --whatif no_gc+sync_normal -- --port 8080 --db x.db --workers 2
 
 what-ifs:
-    sync_normal  the store's connections use PRAGMA synchronous=NORMAL instead of FULL (WAL: no fsync per commit).
-                 Information only: DESIGN.md wants an acknowledged send on disk before its reply, so the
-                 mock keeps FULL; this shows what the fsync costs under load.
+    sync_normal  (the default now: `ipyy-mock serve --fsync` selects FULL, docs/server.md) no-op unless the
+                 server was started with --fsync: the store's connections use synchronous=NORMAL.
     no_gc        (built in now: soap_service.py sets spyne.const.MIN_GC_INTERVAL = inf) no-op
     write_lock   (built in now: store.py queues writers on a thread lock and an flock) no-op
 """
