@@ -629,7 +629,7 @@ def test_a_body_just_under_the_limit_is_served_whole(small_server):
 
 
 def test_over_long_query_string_is_a_clean_4xx(small_server):
-    """The server caps path + query string at 4094 bytes (granian's edge: 414; gunicorn: 400), never a 500.
+    """The server caps path + query string at 4094 bytes (a 414, granian's edge and gunicorn alike), never a 500.
     POST has no such cap."""
     status, _, _ = raw_http(small_server.port, b"GET /I18NSms.aspx?mobile=" + b"," * 10_000
                             + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")

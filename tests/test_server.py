@@ -336,3 +336,38 @@ def test_synchronous_normal_by_default_full_with_fsync(tmp_path):
         full.close()
     finally:
         store_module.set_fsync(False)
+
+
+# -- gunicorn, still selectable --------------------------------------------------------------------------------
+
+def test_gunicorn_is_still_selectable(tmp_path):
+    db = tmp_path / "gunicorn.db"
+    server = MockProcess(db, workers=2, args=("--server", "gunicorn", "--threads", "2")).start()
+    try:
+        assert "gunicorn" in server.banner
+        account = server.new_account()
+        assert send_once(server, account) < 5
+        requests.post(server.base_url + "/_mock/api/faults", json={"endpoint": "pwd", "kind": "reset", "count": 1},
+                      timeout=10).raise_for_status()
+        with pytest.raises(requests.ConnectionError):
+            requests.get(server.base_url + "/pwd.aspx?account=a&password=b&newpassword=c", timeout=10)
+        reply = requests.get(server.base_url + "/I18NSms.aspx?mobile=" + "1," * 3000, timeout=10)
+        assert reply.status_code == 414  # gunicorn's own cap on the request line (4094 bytes)
+    finally:
+        server.stop(signal.SIGTERM)
+    assert "Traceback" not in server.output_text()
+    store = Store(db)
+    try:
+        assert store.db.execute("SELECT owner FROM leases").fetchall() == []  # handed back at the stop
+    finally:
+        store.close()
+
+
+def test_ctrl_c_stops_cleanly(tmp_path):
+    server = MockProcess(tmp_path / "int.db", workers=2).start()
+    proc = server.proc
+    os.killpg(proc.pid, signal.SIGINT)  # what a terminal sends to the whole foreground group
+    assert proc.wait(timeout=20) == 0
+    server._drainer.join(5)
+    server.proc = None
+    assert "Traceback" not in server.output_text() and "KeyboardInterrupt" not in server.output_text()
