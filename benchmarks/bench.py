@@ -803,8 +803,8 @@ def reset_peak(pid: int) -> bool:
 
 def scaling(args: argparse.Namespace, work: Path, results: dict) -> None:
     from ipyy_mock.app import create_app
-    from ipyy_mock.platform import Platform
-    from ipyy_mock.wire import SendRequest
+    from ipyy_mock.core.platform import Platform
+    from ipyy_mock.core.wire import SendRequest
     from werkzeug.test import Client
 
     logdir = work / "logs"
@@ -993,7 +993,7 @@ def push_implemented() -> tuple[bool, str]:
     import importlib.util
     import ipyy_mock
     pkg = Path(ipyy_mock.__file__).parent
-    for mod in ("ipyy_mock.pusher", "ipyy_mock.push"):
+    for mod in ("ipyy_mock.push.runner", "ipyy_mock.push"):
         if importlib.util.find_spec(mod) is not None:
             return True, mod
     for f in pkg.glob("*.py"):

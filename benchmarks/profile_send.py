@@ -41,8 +41,8 @@ FORM_HEADERS = {"Content-Type": bench.FORM_CTYPE}
 
 
 def make_db(path: Path) -> None:
-    from ipyy_mock.platform import DEMO_ACCOUNT
-    from ipyy_mock.store import Account, Store
+    from ipyy_mock.core.platform import DEMO_ACCOUNT
+    from ipyy_mock.core.store import Account, Store
     from decimal import Decimal
     for suffix in ("", "-wal", "-shm"):
         Path(str(path) + suffix).unlink(missing_ok=True)
@@ -238,8 +238,9 @@ def pull_whatifs(n_reports: int = 4000) -> dict[str, Any]:
     from datetime import datetime, timezone
     from xml.sax.saxutils import escape
 
-    from ipyy_mock import clock, http_replies as R
-    from ipyy_mock.wire import Report
+    from ipyy_mock.core import clock
+    from ipyy_mock.httpapi import replies as R
+    from ipyy_mock.core.wire import Report
 
     zone = clock.platform_zone()
     now = time.time()
@@ -279,7 +280,10 @@ def stage_breakdown(app: Any, soap_body: bytes, http_body: bytes, n: int) -> dic
     from spyne.protocol.soap.soap11 import Soap11
 
     from ipyy_mock import app as app_mod
-    from ipyy_mock import http_api, platform as platform_mod, soap_service, store as store_mod
+    from ipyy_mock.httpapi import api as http_api
+    from ipyy_mock.core import platform as platform_mod
+    from ipyy_mock.soap import service as soap_service
+    from ipyy_mock.core import store as store_mod
 
     out: dict[str, dict[str, float]] = {}
     for surface in ("soap", "http"):
@@ -381,9 +385,9 @@ def what_ifs(db_dir: Path, soap_body: bytes, http_body: bytes, n: int) -> dict[s
     from spyne.protocol.soap.soap11 import _parse_xml_string
 
     from ipyy_mock.app import create_app
-    from ipyy_mock.platform import Platform
-    from ipyy_mock.soap_service import _SoapFront, _wsdl_schema, static_wsdl
-    from ipyy_mock.validation import _parse_one
+    from ipyy_mock.core.platform import Platform
+    from ipyy_mock.soap.service import _SoapFront, _wsdl_schema, static_wsdl
+    from ipyy_mock.core.validation import _parse_one
 
     res: dict[str, Any] = {}
 
@@ -439,7 +443,7 @@ def what_ifs(db_dir: Path, soap_body: bytes, http_body: bytes, n: int) -> dict[s
     res["front_xsd_validate_us"] = per_call_us(lambda: schema.validate(op), n * 5)
     kwargs = dict(resolve_entities=False)
     try:  # spyne's own kwargs for this protocol
-        from ipyy_mock.soap_service import spyne_application
+        from ipyy_mock.soap.service import spyne_application
         kwargs = spyne_application("soap11").in_protocol.parser_kwargs
     except Exception:  # noqa: BLE001
         pass

@@ -26,7 +26,7 @@ def apply(whatifs: set[str]) -> list[str]:
         if built_in in whatifs:
             applied.append(f"{built_in} (built in, nothing to patch)")
     if "sync_normal" in whatifs:
-        from ipyy_mock.store import Store
+        from ipyy_mock.core.store import Store
         orig_db = Store.db.fget
         seen: set[int] = set()
 

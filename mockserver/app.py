@@ -13,7 +13,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from ipyy_mock.limits import DEFAULT_MAX_BODY, RequestGuard
-from ipyy_mock.platform import Platform
+from ipyy_mock.core.platform import Platform
 
 WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
 
@@ -43,14 +43,14 @@ class MockApp:
 
     def __init__(self, platform: Platform, *, admin_token: str | None = None, push: bool = False,
                  max_body: int | None = None) -> None:
-        from ipyy_mock.admin_api import make_admin_app
-        from ipyy_mock.http_api import make_http_app
-        from ipyy_mock.soap_service import make_soap_app  # spyne is heavy: import once, here
+        from ipyy_mock.admin.api import make_admin_app
+        from ipyy_mock.httpapi.api import make_http_app
+        from ipyy_mock.soap.service import make_soap_app  # spyne is heavy: import once, here
 
         self.platform = platform
         self.runner = None
         if push:
-            from ipyy_mock.pusher import PushRunner
+            from ipyy_mock.push.runner import PushRunner
 
             self.runner = PushRunner(platform).start()
         http_app = make_http_app(platform)
@@ -59,7 +59,7 @@ class MockApp:
         self.endpoints: dict[str, WSGIApp] = {"soap": make_soap_app(platform, max_body=self.guard.max_body)}
         self.endpoints["admin"] = make_admin_app(platform, admin_token, self.wake)
         # [inbox] the web inbox at /_mock/ (inbox.py): static pages for the admin API's own callers
-        from ipyy_mock.inbox import make_inbox_app
+        from ipyy_mock.admin.inbox import make_inbox_app
 
         self.endpoints["inbox"] = make_inbox_app(self.endpoints["admin"])
         # [/inbox]
@@ -119,6 +119,6 @@ def create_app(db_path: str, zone: str | None = None, *, admin_token: str | None
                push: bool = False, max_body: int | None = None, journal: bool = True) -> MockApp:
     platform = Platform(db_path, zone) if zone else Platform(db_path)
     app = MockApp(platform, admin_token=admin_token, push=push, max_body=max_body)
-    from ipyy_mock.devtools import instrument  # [journal] request journal + fault injection around the app
+    from ipyy_mock.devtools.instrument import instrument  # [journal] request journal + fault injection around the app
 
     return instrument(app, platform, journal_enabled=journal)  # [journal] passes attributes through to MockApp

@@ -126,8 +126,8 @@ def _apply(account, args: argparse.Namespace) -> None:
 def run_account(args: argparse.Namespace) -> int:
     import time
 
-    from ipyy_mock.platform import DEMO_ACCOUNT
-    from ipyy_mock.store import Account, Store
+    from ipyy_mock.core.platform import DEMO_ACCOUNT
+    from ipyy_mock.core.store import Account, Store
 
     store = Store(_db_path(args))
     if args.action == "list":
@@ -168,7 +168,7 @@ def _ipyy_command() -> str:
 
 def run_serve(args: argparse.Namespace) -> int:
     from ipyy_mock import __version__
-    from ipyy_mock.platform import DEMO_ACCOUNT, Platform
+    from ipyy_mock.core.platform import DEMO_ACCOUNT, Platform
     from ipyy_mock.server import serve
 
     db_path = _db_path(args)
@@ -176,7 +176,7 @@ def run_serve(args: argparse.Namespace) -> int:
     created = platform.seed_demo()
     demo = platform.store.get_account(DEMO_ACCOUNT.name)
     platform.store.close()
-    from ipyy_mock import journal
+    from ipyy_mock.devtools import journal
 
     journal.prepare(journal.journal_path(db_path))  # a damaged journal is set aside here, not in each worker
     host = f"[{args.host}]" if ":" in args.host else args.host

@@ -29,7 +29,7 @@ from urllib.parse import parse_qsl, unquote_to_bytes
 
 from ipyy_client.codes import ResultCode
 
-from ipyy_mock import http_replies as R
+from ipyy_mock.httpapi import replies as R
 
 DEFAULT_MAX_BODY = 4 * 1024 * 1024  # 4 MiB: a send to 4000 recipients is ~60 kB; the SOAP front uses it too
 

@@ -20,7 +20,7 @@ from typing import Any, Iterator
 import pytest
 import requests
 
-from ipyy_mock.platform import DEMO_ACCOUNT
+from ipyy_mock.core.platform import DEMO_ACCOUNT
 from ipyy_mock.testing import MockServerProcess
 
 

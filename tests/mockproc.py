@@ -11,8 +11,8 @@ import time
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ipyy_mock.platform import DEMO_ACCOUNT, Platform
-from ipyy_mock.store import Account
+from ipyy_mock.core.platform import DEMO_ACCOUNT, Platform
+from ipyy_mock.core.store import Account
 from ipyy_mock.testing import MockServerProcess, console_script, free_port  # noqa: F401 (re-exported for tests)
 
 _names = itertools.count(1)

@@ -8,7 +8,7 @@ import requests
 from werkzeug.test import Client
 
 from ipyy_mock.app import MockApp
-from ipyy_mock.platform import Platform
+from ipyy_mock.core.platform import Platform
 
 from mockproc import MockProcess
 

@@ -131,7 +131,7 @@ def test_reset_brings_back_the_first_start(api, server):
 
 
 def test_openapi_describes_every_route(api, server):
-    from ipyy_mock.admin_api import AdminApi
+    from ipyy_mock.admin.api import AdminApi
 
     spec = api("GET", "openapi.json")
     assert spec["openapi"].startswith("3.")

@@ -1,4 +1,4 @@
-"""The mock and the client work on Python 3.11, 3.12 and 3.13 (spyne needs ipyy_mock.spyne_compat there).
+"""The mock and the client work on Python 3.11, 3.12 and 3.13 (spyne needs ipyy_mock.soap.spyne_compat there).
 
 The suite itself runs on the default interpreter; for every other supported
 version this machine has, the project is installed from a built wheel into a

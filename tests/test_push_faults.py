@@ -328,8 +328,8 @@ def test_mock_killed_mid_batch_nothing_lost_nothing_twice(tmp_path):
 def runner_platform(tmp_path):
     from decimal import Decimal
 
-    from ipyy_mock.platform import Platform
-    from ipyy_mock.store import Account
+    from ipyy_mock.core.platform import Platform
+    from ipyy_mock.core.store import Account
 
     platform = Platform(tmp_path / "runner.db")
     with PushReceiver() as receiver:
@@ -357,8 +357,8 @@ def _failing_once(monkeypatch, module, name: str) -> list:
 
 
 def test_a_settle_that_hits_a_locked_database_is_retried_not_dropped(runner_platform, monkeypatch):
-    from ipyy_mock import delivery
-    from ipyy_mock.pusher import PushRunner
+    from ipyy_mock.core import delivery
+    from ipyy_mock.push.runner import PushRunner
 
     platform, receiver = runner_platform
     calls = _failing_once(monkeypatch, delivery, "settle")
@@ -377,8 +377,8 @@ def test_a_take_over_that_hits_a_locked_database_is_retried(runner_platform, mon
     import subprocess
     import sys
 
-    from ipyy_mock import delivery
-    from ipyy_mock.pusher import PushRunner
+    from ipyy_mock.core import delivery
+    from ipyy_mock.push.runner import PushRunner
 
     platform, receiver = runner_platform
     platform.inject_uplink("a", "8613800138000", "hi")
@@ -401,7 +401,7 @@ def test_a_take_over_that_hits_a_locked_database_is_retried(runner_platform, mon
 
 def test_a_batch_deleted_while_in_flight_does_not_block_the_runner(runner_platform):
     """``POST /_mock/api/reset`` empties the push tables, maybe while a push is in flight."""
-    from ipyy_mock.pusher import PushRunner
+    from ipyy_mock.push.runner import PushRunner
 
     platform, receiver = runner_platform
     receiver.script = [HANG]
@@ -428,7 +428,7 @@ def test_an_unreaped_dead_worker_counts_as_dead():
     import subprocess
     import sys
 
-    from ipyy_mock import lease
+    from ipyy_mock.push import lease
 
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     try:

@@ -24,10 +24,10 @@ from lxml import etree
 from werkzeug.test import Client
 
 from ipyy_client.codes import ResultCode
-from ipyy_mock.soap_service import make_soap_app, parse_xsd_datetime, spyne_application, static_wsdl
-from ipyy_mock.wire import SendOutcome, SendRequest
+from ipyy_mock.soap.service import make_soap_app, parse_xsd_datetime, spyne_application, static_wsdl
+from ipyy_mock.core.wire import SendOutcome, SendRequest
 
-from spyne.interface.wsdl import Wsdl11  # after ipyy_mock.soap_service (spyne_compat)
+from spyne.interface.wsdl import Wsdl11  # after ipyy_mock.soap.service (spyne_compat)
 
 STATIC = Path(__file__).resolve().parent.parent / "wsdl" / "WebService.wsdl"
 TNS = "http://tempuri.org/"

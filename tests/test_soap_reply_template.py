@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from ipyy_client.codes import ResultCode
-from ipyy_mock import soap_service as S
-from ipyy_mock.wire import SendOutcome
+from ipyy_mock.soap import service as S
+from ipyy_mock.core.wire import SendOutcome
 
 VERSIONS = {"soap11": (S.NS_SOAP11, "text/xml; charset=utf-8"),
             "soap12": (S.NS_SOAP12, "application/soap+xml; charset=utf-8")}

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from ipyy_mock.store import LOCK_SUFFIX, Store
+from ipyy_mock.core.store import LOCK_SUFFIX, Store
 
 CTX = multiprocessing.get_context("fork")
 

@@ -1,7 +1,7 @@
 """The mock's SOAP surface: /WebService.asmx, ASMX document/literal wrapped, SOAP 1.1 and 1.2.
 
 This module only translates between the wire and the domain objects of
-``ipyy_mock.wire``: every send rule lives in ``Platform.send``. The contract is
+``ipyy_mock.core.wire``: every send rule lives in ``Platform.send``. The contract is
 ``wsdl/WebService.wsdl`` (packaged as ``ipyy_client/WebService.wsdl``); the
 spyne models below mirror it element for element, and
 ``tests/test_soap_contract.py`` proves that they agree.
@@ -35,7 +35,7 @@ from typing import Any, Callable, Iterable
 from urllib.parse import parse_qsl
 from xml.sax.saxutils import escape
 
-from ipyy_mock import spyne_compat  # noqa: F401  (must precede every spyne import)
+from ipyy_mock.soap import spyne_compat  # noqa: F401  (must precede every spyne import)
 
 from lxml import etree
 from spyne import Application, ComplexModel, ServiceBase, rpc
@@ -53,7 +53,7 @@ import spyne.const
 
 from ipyy_client.encoding import escape_xml_text
 from ipyy_client.codes import ResultCode
-from ipyy_mock.wire import SendOutcome, SendRequest
+from ipyy_mock.core.wire import SendOutcome, SendRequest
 
 # spyne's MethodContext.close() runs a full gc.collect() whenever a second has passed since the last one, "to
 # have file descriptors returned in a timely manner" (its file-upload contexts). Measured here: 48-119 ms per

@@ -41,7 +41,7 @@ INDEX_FILE = "index.html"
 
 
 def _read(name: str) -> bytes:
-    return resources.files("ipyy_mock").joinpath(STATIC_PACKAGE_DIR, name).read_bytes()
+    return resources.files("ipyy_mock.admin").joinpath(STATIC_PACKAGE_DIR, name).read_bytes()
 
 
 class InboxApp:
@@ -80,7 +80,7 @@ class InboxApp:
     def refusal(self, request: Request) -> Response | None:
         if self.authorize is None:
             return None
-        from ipyy_mock.admin_api import AdminError
+        from ipyy_mock.admin.api import AdminError
 
         try:
             self.authorize(request)

@@ -28,12 +28,12 @@ from datetime import tzinfo
 from itertools import groupby
 from typing import Callable, Iterable
 
-from ipyy_mock import clock
-from ipyy_mock import http_replies as R
-from ipyy_mock.settings import MAX_TRIES, DeliverySettings
-from ipyy_mock.wire import Report, Uplink
+from ipyy_mock.core import clock
+from ipyy_mock.httpapi import replies as R
+from ipyy_mock.core.settings import MAX_TRIES, DeliverySettings
+from ipyy_mock.core.wire import Report, Uplink
 
-log = logging.getLogger("ipyy_mock.delivery")
+log = logging.getLogger("ipyy_mock.core.delivery")
 
 PULL, PUSH = "pull", "push"
 STATUSBOX, CALLBOX = "statusbox", "callbox"

@@ -15,9 +15,9 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from ipyy_mock import clock
-from ipyy_mock.platform import DEMO_ACCOUNT
-from ipyy_mock.store import Account
+from ipyy_mock.core import clock
+from ipyy_mock.core.platform import DEMO_ACCOUNT
+from ipyy_mock.core.store import Account
 
 PREFIX = "/_mock/api"
 ROUTES = [
@@ -43,7 +43,7 @@ MAX_LIMIT = 1000
 
 
 def _api():
-    from ipyy_mock import admin_api  # imported late: admin_api registers this module at its end
+    from ipyy_mock.admin import api as admin_api  # imported late: admin_api registers this module at its end
 
     return admin_api
 
@@ -343,7 +343,7 @@ class DataEndpoints:
                                        "sent": r["sent"], "received": r["received"]} for r in rows]})
 
     def get_openapi(self, request: Request) -> Response:
-        from ipyy_mock.openapi import describe
+        from ipyy_mock.admin.openapi import describe
 
         return _ok(describe(type(self)))
 

@@ -13,7 +13,7 @@ from ipaddress import ip_address, ip_network
 from ipyy_client.codes import ResultCode
 from ipyy_client.encoding import md5_password
 
-from ipyy_mock.store import Account, Store
+from ipyy_mock.core.store import Account, Store
 
 
 def password_matches(account: Account, given: str, *, http: bool) -> bool:

@@ -37,9 +37,9 @@ import time
 from typing import Any, Callable, Iterable
 from urllib.parse import unquote_plus
 
-from ipyy_mock.store import write_queue
+from ipyy_mock.core.store import write_queue
 
-log = logging.getLogger("ipyy_mock.journal")
+log = logging.getLogger("ipyy_mock.devtools.journal")
 
 BODY_LIMIT = 64 * 1024
 KEEP = 10_000

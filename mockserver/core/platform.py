@@ -17,12 +17,16 @@ from pathlib import Path
 from ipyy_client.billing import segment_count
 from ipyy_client.codes import ResultCode
 
-from ipyy_mock import clock, delivery, faults, scenarios, settings
-from ipyy_mock.auth import authenticate
-from ipyy_mock.billing import Charge, charge_for
-from ipyy_mock.store import Account, Store
-from ipyy_mock.validation import check_content, check_ext_number, parse_recipients
-from ipyy_mock.wire import Report, SendOutcome, SendRequest, Uplink
+from ipyy_mock.core import clock
+from ipyy_mock.core import delivery
+from ipyy_mock.devtools import faults
+from ipyy_mock.core import scenarios
+from ipyy_mock.core import settings
+from ipyy_mock.core.auth import authenticate
+from ipyy_mock.core.billing import Charge, charge_for
+from ipyy_mock.core.store import Account, Store
+from ipyy_mock.core.validation import check_content, check_ext_number, parse_recipients
+from ipyy_mock.core.wire import Report, SendOutcome, SendRequest, Uplink
 
 Released = delivery.Released
 

@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from ipyy_mock.store import Store
+from ipyy_mock.core.store import Store
 
 MAX_TRIES = 3  # DESIGN.md §5: at most 3 tries per push batch
 

@@ -33,12 +33,14 @@ import time
 
 import requests
 
-from ipyy_mock import delivery, lease, settings
-from ipyy_mock.delivery import Attempt, Claim
-from ipyy_mock.http_replies import XML_TYPE
-from ipyy_mock.platform import Platform
+from ipyy_mock.core import delivery
+from ipyy_mock.push import lease
+from ipyy_mock.core import settings
+from ipyy_mock.core.delivery import Attempt, Claim
+from ipyy_mock.httpapi.replies import XML_TYPE
+from ipyy_mock.core.platform import Platform
 
-log = logging.getLogger("ipyy_mock.pusher")
+log = logging.getLogger("ipyy_mock.push.runner")
 
 LEASE_NAME = "push-runner"
 ANSWER_LIMIT = 4096  # bytes of the receiver's answer we read: "1" or "error" is all that matters

@@ -15,7 +15,7 @@ import secrets
 import socket
 import time
 
-from ipyy_mock.store import Store
+from ipyy_mock.core.store import Store
 
 
 def new_owner() -> str:

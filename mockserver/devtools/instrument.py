@@ -18,7 +18,9 @@ from typing import Any, Callable
 
 from werkzeug.wrappers import Request, Response
 
-from ipyy_mock import clock, faults, journal
+from ipyy_mock.core import clock
+from ipyy_mock.devtools import faults
+from ipyy_mock.devtools import journal
 
 PREFIX = "/_mock/api"
 MAX_LIMIT = journal.KEEP
@@ -41,7 +43,7 @@ def instrument(app: Any, platform: Any, *, journal_enabled: bool = True) -> Any:
 # -- admin endpoints (methods of admin_api.AdminApi once registered) ---------------------
 
 def _admin() -> Any:
-    from ipyy_mock import admin_api  # imported late: admin_api imports the platform, which imports faults
+    from ipyy_mock.admin import api as admin_api  # imported late: admin_api imports the platform, which imports faults
 
     return admin_api
 

@@ -17,10 +17,10 @@ from werkzeug.wrappers import Request, Response
 from ipyy_client.codes import ResultCode
 from ipyy_client.encoding import decode_content
 
-from ipyy_mock import http_replies as R
-from ipyy_mock.platform import MAX_PULL, Platform
-from ipyy_mock.store import Account
-from ipyy_mock.wire import SendRequest
+from ipyy_mock.httpapi import replies as R
+from ipyy_mock.core.platform import MAX_PULL, Platform
+from ipyy_mock.core.store import Account
+from ipyy_mock.core.wire import SendRequest
 
 log = logging.getLogger("ipyy_mock.http")
 

@@ -31,7 +31,7 @@ from typing import Any, Callable, Iterable
 
 from ipyy_client.codes import ResultCode
 
-log = logging.getLogger("ipyy_mock.faults")
+log = logging.getLogger("ipyy_mock.devtools.faults")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS faults (

@@ -25,8 +25,11 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from ipyy_mock import clock, delivery, scenarios, settings
-from ipyy_mock.platform import Platform
+from ipyy_mock.core import clock
+from ipyy_mock.core import delivery
+from ipyy_mock.core import scenarios
+from ipyy_mock.core import settings
+from ipyy_mock.core.platform import Platform
 
 log = logging.getLogger("ipyy_mock.admin")
 
@@ -336,12 +339,12 @@ def make_admin_app(platform: Platform, token: str | None = None,
     return AdminApi(platform, token=token, wake=wake)
 
 
-# [journal] the request journal and fault-injection endpoints (devtools.py add one Rule + one method each)
-from ipyy_mock import devtools as _devtools  # noqa: E402  (devtools imports this module lazily: no cycle)
+# [journal] the request journal and fault-injection endpoints (devtools/instrument.py adds one Rule + one method each)
+from ipyy_mock.devtools import instrument as _devtools  # noqa: E402  (devtools imports this module lazily: no cycle)
 
 _devtools.register(AdminApi)
 
 # [data] accounts, tasks, messages, reports, uplinks, conversations and reset (admin_data.py)
-from ipyy_mock import admin_data as _admin_data  # noqa: E402
+from ipyy_mock.admin import data as _admin_data  # noqa: E402
 
 _admin_data.register(AdminApi)

@@ -1,0 +1,1 @@
+"""The domain core: every rule the surfaces share (validation, billing, scenarios, store, delivery)."""

@@ -1,0 +1,1 @@
+"""Developer tools around the app: the request journal and fault injection."""
