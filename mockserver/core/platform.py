@@ -41,6 +41,8 @@ DEMO_ACCOUNT = Account(
 )
 DEFAULT_REPORT_DELAY = settings.DEFAULT_REPORT_DELAY
 MAX_PULL = 4000
+#: SendRequest.via → the fault selector (devtools.faults.CODE_SELECTORS) its `code` faults come from.
+FAULT_SURFACES = {"http": "send", "domestic": "domestic"}
 
 
 @dataclass(frozen=True)
@@ -151,12 +153,12 @@ class Platform:
 
     # -- sending ---------------------------------------------------------
     def send(self, req: SendRequest) -> SendOutcome:
-        http = req.via == "http"
+        http = req.via in ("http", "domestic")  # the form interfaces: I18NSms.aspx, sms.aspx / smsJson.aspx
         account = authenticate(self.store, req.account, req.password, req.client_ip, http=http)
         if isinstance(account, ResultCode):
             return SendOutcome(account)
-        forced = faults.forced_code(self.store, "send" if http else "soap")  # [faults] an injected `code` fault:
-        if forced is not None:                                                # refused here, nothing charged
+        forced = faults.forced_code(self.store, FAULT_SURFACES.get(req.via, "soap"))  # [faults] an injected `code`
+        if forced is not None:                                                       # fault: refused, nothing charged
             return SendOutcome(forced, balance=account.balance)
         if req.param_error:
             return SendOutcome(ResultCode.ParamError, balance=account.balance, errors=[req.param_error])

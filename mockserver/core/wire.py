@@ -23,7 +23,7 @@ class SendRequest:
     ext_number: str | None = None
     hybrid: bool = False  # SendHybridSms: Chinese domestic 11-digit numbers allowed
     client_ip: str = ""
-    via: str = "soap11"  # "soap11", "soap12" or "http": recorded on the task, decides strict auth
+    via: str = "soap11"  # "soap11", "soap12", "http" or "domestic": recorded on the task, decides strict auth
     param_error: str | None = None  # the surface could not translate a parameter: ParamError after the account checks
 
 
