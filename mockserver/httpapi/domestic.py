@@ -7,8 +7,9 @@ works too), the same send rules and codes (``Platform.send`` with
 ``via="domestic"``), and replies that count points instead of money
 (``remainpoint``, ``overage``, ``sendTotal``; the mapping is
 ``core.points``). This module only translates; the request handling
-(dispatch, login, the never-a-500 guard, sendTime parsing, the credential
-messages) and the XML/JSON writers are the HTTP API's own, imported.
+(parameters read as ASP.NET reads them, the SendRequest with sendTime and
+the parameter warnings, login, the never-a-500 guard, the credential and
+strict-mode messages) and the XML/JSON writers are the HTTP API's own.
 """
 from __future__ import annotations
 
@@ -16,18 +17,16 @@ from werkzeug.wrappers import Request, Response
 
 from ipyy_client.codes import ResultCode
 
-from ipyy_mock.core import points
+from ipyy_mock.core import conformance, points
 from ipyy_mock.core.platform import Platform
-from ipyy_mock.core.wire import SendRequest
 from ipyy_mock.httpapi import replies as R
-from ipyy_mock.httpapi.api import HttpApi, credential_message, parse_send_time
+from ipyy_mock.httpapi.api import HttpApi, credential_message, strict_message
+from ipyy_mock.httpapi.params import Params
 
 #: app.py's endpoint names: XML and JSON replies.
 XML_ENDPOINT = "domestic"
 JSON_ENDPOINT = "domestic_json"
 ENDPOINTS = (XML_ENDPOINT, JSON_ENDPOINT)
-#: Where ``sendTime`` did not parse (the same text as I18NSms.aspx).
-BAD_SEND_TIME = "sendTime must look like 2010-10-24 09:08:10"
 
 
 # --- reply bodies ---------------------------------------------------------------------
@@ -95,39 +94,36 @@ class DomesticApi(HttpApi):
         return self.reply(send_reply(False, ResultCode.InternalError.description, json_reply=json_reply), json_reply)
 
     def sms(self, request: Request, *, json_reply: bool) -> Response:
-        action = (request.values.get("action") or "").strip().lower()
+        params = Params(request)  # read as ASP.NET reads them, with the page's parameter warnings
+        action = params.text("action").strip().lower()
         if action == "send":
-            return self.domestic_send(request, json_reply)
+            return self.domestic_send(request, params, json_reply)
         if action == "overage":
-            return self.domestic_overage(request, json_reply)
+            return self.domestic_overage(request, params, json_reply)
+        conformance.attach(request.environ, params.warnings)
         return self.reply(send_reply(False, ResultCode.ParamError.description, json_reply=json_reply), json_reply)
 
-    def domestic_send(self, request: Request, json_reply: bool) -> Response:
-        values = request.values
-        send_time, problem = None, None
-        raw_time = (values.get("sendTime") or values.get("sendtime") or "").strip()
-        if raw_time:
-            try:
-                send_time = parse_send_time(raw_time)
-            except ValueError:
-                problem = BAD_SEND_TIME
-        outcome = self.platform.send(SendRequest(
-            account=values.get("account"), password=values.get("password"), msisdns=values.get("mobile"),
-            content=values.get("content"), plan_send_time=send_time, ext_number=values.get("extno"), hybrid=True,
-            client_ip=request.remote_addr or "", via="domestic", param_error=problem,
-        ))
+    def domestic_send(self, request: Request, params: Params, json_reply: bool) -> Response:
+        outcome = self.platform.send(self.send_request(request, params, content=params.get("content"),
+                                                       problem=None, via="domestic", hybrid=True))
+        conformance.attach(request.environ, outcome.warnings)
         if not outcome.ok:
             message = credential_message(outcome.code)
+            if outcome.strict_refusal is not None:
+                message = strict_message(message, outcome.strict_refusal)
             return self.reply(send_reply(False, message, json_reply=json_reply), json_reply)
-        account = self.platform.store.get_account(values.get("account", "").strip())
+        account = self.platform.store.get_account(params.text("account").strip())  # its price makes the points
         left = points.points(account, outcome.balance) if account is not None else 0
         return self.reply(send_reply(True, R.MSG_OK, left, outcome.task_id, outcome.success_count,
                                      json_reply=json_reply), json_reply)
 
-    def domestic_overage(self, request: Request, json_reply: bool) -> Response:
-        account = self.login(request)
+    def domestic_overage(self, request: Request, params: Params, json_reply: bool) -> Response:
+        account = self.login(request, params)
         if isinstance(account, ResultCode):
             return self.reply(overage_reply(credential_message(account), None, json_reply=json_reply), json_reply)
+        if params.refusal is not None:
+            message = strict_message(ResultCode.ParamError.description, params.refusal)
+            return self.reply(overage_reply(message, None, json_reply=json_reply), json_reply)
         figures = points.overage(self.platform.store, account)
         return self.reply(overage_reply("", figures, json_reply=json_reply), json_reply)
 
