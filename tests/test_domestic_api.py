@@ -121,7 +121,7 @@ def test_numbers_follow_the_hybrid_rules(mock_server, account, fmt):
     assert list(reply) == SEND_KEYS
     assert (reply["returnstatus"], reply["successCounts"], reply["remainpoint"]) == ("Success", "2", "1998")
     mobiles = sorted(m["mobile"] for m in tasks_of(mock_server, account))
-    assert mobiles == ["8613800138000", "8613900139000"]  # duplicates (in either form) are sent once
+    assert mobiles == ["13800138000", "8613900139000"]  # stored as sent; a duplicate (in either form) sent once
 
 
 def test_long_text_costs_one_point_per_segment(mock_server, account):
@@ -321,7 +321,7 @@ def test_reports_come_from_status_api_in_both_formats(mock_server, account):
     reports = boxes(call(mock_server, "/statusApi.aspx", **form(account, action="query", statusNum="1")))
     assert [(r["taskid"], r["status"], r["errorcode"], r["extno"]) for r in reports] == [
         (str(first), "10", "DELIVRD", "77")]
-    assert reports[0]["mobile"].endswith("13800138000")
+    assert reports[0]["mobile"] == "13800138000"  # as the client sent it
     rest = call(mock_server, "/statusJsonApi.aspx", **form(account, action="query")).json()["statusbox"]
     assert [(r["taskid"], r["status"], r["errorcode"]) for r in rest] == [(str(first), "20", "UNDELIV")]
     assert second  # 13800000004 never reports
@@ -330,7 +330,7 @@ def test_reports_come_from_status_api_in_both_formats(mock_server, account):
 def test_uplink_of_a_domestic_send_comes_from_call_api(mock_server, account):
     task = send(mock_server, account, mobile="13800000005")["taskID"]
     [uplink] = boxes(call(mock_server, "/callApi.aspx", **form(account, action="query")))
-    assert (uplink["taskid"], uplink["content"]) == (task, "TD") and uplink["mobile"].endswith("13800000005")
+    assert (uplink["mobile"], uplink["taskid"], uplink["content"]) == ("13800000005", task, "TD")
     assert call(mock_server, "/callJsonApi.aspx", **form(account, action="query")).json()["callbox"] == []
 
 
@@ -343,6 +343,7 @@ def test_reports_and_uplinks_of_a_domestic_send_are_pushed(mock_server):
         assert set(kinds) == {"statusbox", "callbox"}
         [report], [uplink] = kinds["statusbox"], kinds["callbox"]
         assert (report.task_id, report.status, uplink.task_id, uplink.content) == (task, 10, task, "TD")
+        assert report.mobile == uplink.mobile == "13800000005"
     assert boxes(call(mock_server, "/statusApi.aspx", **form(acct, action="query"))) == []
 
 
@@ -434,16 +435,41 @@ def test_a_malformed_fault_on_sms_json_is_cut_json(mock_server, account):
 
 def test_the_journal_records_domestic_calls_as_http_with_the_password_masked(mock_server, account):
     send(mock_server, account, "json")
-
-    def entry():
-        reply = admin(mock_server, "GET", "journal", params={"account": account.name})
-        assert reply.status_code == 200, reply.text
-        found = [e for e in reply.json()["entries"] if e["path"].lower() == "/smsjson.aspx"]
-        return found[0] if found else None
-
-    found = wait_until(entry, 10, "the journal entry of the domestic send")
+    found = journal_entry(mock_server, account, "/smsjson.aspx")
     assert found["surface"] == "http"
     assert md5_password(account.password) not in json.dumps(found, ensure_ascii=False)
+
+
+def journal_entry(server, acct, path: str) -> dict:
+    def entry():
+        reply = admin(server, "GET", "journal", params={"account": acct.name})
+        assert reply.status_code == 200, reply.text
+        found = [e for e in reply.json()["entries"] if e["path"].lower() == path]
+        return found[0] if found else None
+
+    return wait_until(entry, 10, f"the journal entry of {path}")
+
+
+def test_the_http_apis_conformance_warnings_apply_to_domestic_sends(mock_server, account):
+    """Parameters read as ASP.NET does (any case), and the send warnings of the core, like I18NSms.aspx's."""
+    reply = values(call(mock_server, "/smsJson.aspx", ACTION="send", Account=account.name,
+                        PASSWORD=account.password, Mobile="13800138000,13800138000", CONTENT="【华信】验证码 1234"),
+                   "json")
+    assert (reply["returnstatus"], reply["successCounts"]) == ("Success", "1")
+    codes = [w["code"] for w in journal_entry(mock_server, account, "/smsjson.aspx")["warnings"]]
+    assert {"plain-password", "duplicate-recipient", "signature-at-start"} <= set(codes), codes
+
+
+@pytest.mark.parametrize("fmt", ["xml", "json"])
+def test_strict_mode_refuses_a_domestic_send_and_overage_in_the_endpoints_format(mock_server, fmt):
+    acct = mock_server.new_account(strict=True)
+    reply = send(mock_server, acct, fmt, password=acct.password)  # plain password: documented is the MD5
+    assert list(reply) == SEND_KEYS and reply["returnstatus"] == "Faild"
+    assert reply["message"].startswith("用户名或密码错误 (strict: plain-password")
+    assert tasks_of(mock_server, acct) == [] and mock_server.balance(acct.name) == Decimal("100.00")
+    refused = overage(mock_server, acct, fmt, password=acct.password)
+    assert list(refused) == OVERAGE_KEYS and refused["returnstatus"] == "Faild" and "strict" in refused["message"]
+    assert send(mock_server, acct, fmt)["returnstatus"] == "Success"  # the MD5 form passes
 
 
 def test_the_index_page_lists_the_domestic_paths(mock_server):
