@@ -34,9 +34,12 @@ def _price(text: str) -> tuple[str, Decimal]:
 
 
 def _positive_int(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
+    from ipyy_mock.core.validation import parse_count
+
+    value = parse_count(text)
+    if not value:
         raise argparse.ArgumentTypeError(f"must be a whole number of bytes, at least 1: {text!r}")
-    return int(text)
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
