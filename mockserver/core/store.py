@@ -525,6 +525,7 @@ class Store:
                       task_id: int | None = None, limit: int = 200) -> list[sqlite3.Row]:
         """Newest first; every filter optional."""
         where, args = [], []  # type: ignore[var-annotated]
+        since = None if since is None else since - 1e-6  # an ISO time (microseconds) read back as a float
         for column, op, value in (("account", "=", account), ("code", "=", code), ("at", ">=", since),
                                   ("task_id", "=", task_id)):
             if value is not None:

@@ -79,6 +79,8 @@ class DomesticApi(HttpApi):
     reply helpers; only the handlers and the error reply are this surface's.
     """
 
+    via = "domestic"
+
     def __init__(self, platform: Platform) -> None:
         super().__init__(platform)
         self.handlers = {
