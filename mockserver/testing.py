@@ -74,7 +74,7 @@ class MockServerProcess:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 time.sleep(0.2)
-                raise RuntimeError(f"ipyy-mock exited:\n{self.banner}{''.join(self.output)}")
+                raise RuntimeError(f"ipyy-mock exited ({self.proc.returncode}):\n{self.banner}{''.join(self.output)}")
             try:
                 with urllib.request.urlopen(self.base_url + "/WebService.asmx?WSDL", timeout=2) as reply:
                     if reply.status == 200:

@@ -144,6 +144,8 @@ class AdminAccess:
         if raw is None:
             return True  # HTTP/1.0 without Host: not a browser (every browser sends one), so not a rebinding page
         name, port = split_host(raw)
+        if port and not port.isdigit():
+            return False  # not a Host a browser sends
         if name in LOOPBACK_NAMES or is_loopback(name):
             return True
         for allowed in self.allowed_hosts:

@@ -58,13 +58,14 @@ def _depth(data: Any) -> int:
 
 def body(request: Request, example: str) -> dict[str, Any]:
     """The request's JSON object; AdminError (400/413) with an example of what would do otherwise."""
-    try:
-        raw = request.get_data(cache=True)
-    except Exception:  # werkzeug's RequestEntityTooLarge (max_content_length)
-        raw = None
-    if raw is None or len(raw) > MAX_BODY:
-        raise AdminError(413, f"body over {MAX_BODY} bytes", "the admin API takes JSON bodies of at most 1 MiB; "
-                         "send less (e.g. fewer rules at once)")
+    too_large = AdminError(413, f"body over {MAX_BODY} bytes", "the admin API takes JSON bodies of at most 1 MiB; "
+                           "send less (e.g. fewer rules at once)")
+    if (request.content_length or 0) > MAX_BODY:
+        raise too_large
+    # Read here, one byte past the limit: werkzeug's own limit cuts a chunked body short without a word.
+    raw = request.stream.read(MAX_BODY + 1)
+    if len(raw) > MAX_BODY:
+        raise too_large
     if not raw.strip():
         raise AdminError(400, "empty body: a JSON object is needed", f"e.g. {example}")
     too_deep = AdminError(400, "body nested too deeply", f"arrays and objects nest at most {MAX_DEPTH} levels; "

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from ipyy_mock.admin import data, endpoints, tools
+from ipyy_mock.devtools import faults
 
 PREFIX = "/_mock/api"
 
@@ -92,7 +93,7 @@ ROUTES: tuple[Route, ...] = (
           query=("limit", "surface", "account", "path", "since", "method", "status")),
     Route("DELETE", "/journal", tools.delete_journal, "Empty the journal"),
     Route("GET", "/faults", tools.get_faults, "Injected faults with their hits"),
-    Route("POST", "/faults", tools.post_fault, "Inject a fault", body='{"endpoint": "soap", "kind": "http_503"}'),
+    Route("POST", "/faults", tools.post_fault, "Inject a fault", body=faults.EXAMPLE),
     Route("DELETE", "/faults", tools.delete_faults, "Remove every fault"),
     Route("DELETE", "/faults/<int:fault_id>", tools.delete_fault, "Remove one fault"),
     # the whole mock
