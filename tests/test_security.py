@@ -178,6 +178,37 @@ def test_allowed_host_flag(proxied, host, served):
         assert (status == 200) is served, (host, method, path, status)
 
 
+def _own_address() -> str | None:
+    """This machine's address on its default route (a UDP connect sends nothing), or None."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))
+            address = probe.getsockname()[0]
+        except OSError:
+            return None
+    return None if address.startswith("127.") else address
+
+
+def test_listening_on_every_address_serves_the_address_it_was_reached_at(tmp_path):
+    """--host 0.0.0.0 in a container: http://<its IP>:PORT works (an IP literal is the mock's own origin),
+    a name still needs --allowed-host."""
+    address = _own_address()
+    if address is None:
+        pytest.skip("this machine has no non-loopback IPv4 address")
+    server = MockProcess(tmp_path / "any.db", workers=1, admin_token=TOKEN, args=("--host", "0.0.0.0")).start()
+    try:
+        url = f"http://{address}:{server.port}/_mock/api/clock"
+        token = {"X-Admin-Token": TOKEN}
+        assert requests.get(url, headers=token, timeout=10).status_code == 200
+        for host in (f"{EVIL}:{server.port}", f"10.255.0.1:{server.port}"):
+            reply = requests.get(url, headers={**token, "Host": host}, timeout=10)
+            assert reply.status_code == 403 and "--allowed-host" in reply.json()["hint"], host
+    finally:
+        server.stop()
+
+
 @pytest.mark.parametrize("flags, says", [
     (("--allowed-host", "bad host!"), "--allowed-host"),
     (("--allowed-host", "mock:99999"), "--allowed-host"),
