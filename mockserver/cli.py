@@ -34,9 +34,12 @@ def _price(text: str) -> tuple[str, Decimal]:
 
 
 def _positive_int(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
+    from ipyy_mock.core.validation import parse_count
+
+    value = parse_count(text)
+    if not value:
         raise argparse.ArgumentTypeError(f"must be a whole number of bytes, at least 1: {text!r}")
-    return int(text)
+    return value
 
 
 def _allowed_hosts(value: str | list | tuple | None) -> tuple[str, ...]:  # [security]
@@ -243,6 +246,7 @@ def run_serve(args: argparse.Namespace) -> int:
         f"ipyy-mock {__version__} on {base}  ({args.workers} workers, database {Path(db_path).resolve()})",
         f"  SOAP      {base}/WebService.asmx      WSDL: {base}/WebService.asmx?WSDL",
         f"  HTTP      {base}/I18NSms.aspx  {base}/statusApi.aspx  {base}/callApi.aspx  {base}/pwd.aspx",
+        f"  domestic  {base}/sms.aspx  {base}/smsJson.aspx",
         f"  inbox     {base}/_mock/   (every message sent, reply as a phone, mark delivered/failed, journal)",
     ]
     if demo is not None:

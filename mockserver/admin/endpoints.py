@@ -15,6 +15,7 @@ from werkzeug.wrappers import Request, Response
 from ipyy_mock.admin.jsonapi import AdminError, body, json_response, limit_arg
 from ipyy_mock.admin.openapi import describe
 from ipyy_mock.core import clock, delivery, scenarios, settings
+from ipyy_mock.core.validation import parse_count
 
 if TYPE_CHECKING:  # the app imports this module through its route table
     from ipyy_mock.admin.api import AdminApi
@@ -65,7 +66,7 @@ def post_uplink(admin: AdminApi, request: Request) -> Response:
         raise AdminError(400, f"mobile must be a phone number (digits), got {mobile!r}", example)
     if not isinstance(content, str) or not content:
         raise AdminError(400, "content must be a non-empty string", example)
-    if not isinstance(extno, str) or (extno and not extno.isdigit()):
+    if not isinstance(extno, str) or (extno and parse_count(extno) is None):
         raise AdminError(400, f"extno must be digits or empty, got {extno!r}", example)
     if admin.platform.store.get_account(account) is None:
         raise AdminError(404, f"no account {account!r}", "create it with `ipyy-mock account add NAME --password P`")

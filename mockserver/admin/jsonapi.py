@@ -16,6 +16,7 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from ipyy_mock.core import clock
+from ipyy_mock.core.validation import parse_count
 
 JSON_TYPE = "application/json; charset=utf-8"
 MAX_BODY = 1024 * 1024  # bytes of JSON the admin API takes: a rule list or an account is a few hundred
@@ -91,18 +92,21 @@ def body(request: Request, example: str) -> dict[str, Any]:
 # -- query arguments -------------------------------------------------------------------
 def limit_arg(request: Request, default: int = 200, high: int = MAX_LIMIT) -> int:
     raw = request.args.get("limit", str(default))
-    if not raw.isdigit() or not 1 <= int(raw) <= high:
+    value = parse_count(raw, high)
+    if value is None or value < 1:
         raise AdminError(400, f"limit must be 1 to {high}, got {raw!r}", "e.g. ?limit=50")
-    return int(raw)
+    return value
 
 
 def int_arg(request: Request, name: str) -> int | None:
     raw = request.args.get(name)
     if raw in (None, ""):
         return None
-    if not raw.isdigit():
-        raise AdminError(400, f"{name} must be a whole number, got {raw!r}", f"e.g. ?{name}=1000001")
-    return int(raw)
+    value = parse_count(raw)
+    if value is None:
+        raise AdminError(400, f"{name} must be a whole number (at most 19 digits), got {raw!r}",
+                         f"e.g. ?{name}=1000001")
+    return value
 
 
 def time_arg(request: Request, name: str, zone: tzinfo) -> float | None:

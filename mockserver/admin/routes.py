@@ -6,8 +6,8 @@ lists it, so the three cannot drift apart. A handler is
 ``handler(admin, request, **path_args)`` returning a werkzeug Response, or any
 JSON-able value (answered with 200). Adding an endpoint is one line here, e.g.::
 
-    Route("GET", "/warnings", lambda admin, request: {"warnings": admin.platform.warnings()},
-          "Conformance warnings, newest first", query=("limit",)),
+    Route("GET", "/warnings/count", lambda admin, request: {"count": len(admin.platform.warnings())},
+          "How many conformance warnings there are"),
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from ipyy_mock.admin import data, endpoints, tools
+from ipyy_mock.admin import data, endpoints, tools, warnings
 from ipyy_mock.devtools import faults
 
 PREFIX = "/_mock/api"
@@ -88,6 +88,11 @@ ROUTES: tuple[Route, ...] = (
           body='{"account": "demo", "mobile": "8613800138000", "content": "TD"}'),
     Route("GET", "/conversations", data.list_conversations, "One row per phone number", query=LIST),
     Route("GET", "/pushes", endpoints.get_pushes, "The push journal, newest batch first", query=LIST),
+    # conformance warnings (what the vendor accepts but its document does not)
+    Route("GET", "/warnings", warnings.list_warnings, "Conformance warnings, newest first",
+          query=("account", "code", "since", "task_id", "limit")),
+    Route("GET", "/warnings/codes", warnings.warning_codes,
+          "Every warning code with its rule, fix and strict-mode answer"),
     # developer tools
     Route("GET", "/journal", tools.get_journal, "The request journal, newest first (passwords masked)",
           query=("limit", "surface", "account", "path", "since", "method", "status")),

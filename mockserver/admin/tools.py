@@ -12,6 +12,7 @@ from werkzeug.wrappers import Request, Response
 
 from ipyy_mock.admin.jsonapi import AdminError, body, json_response
 from ipyy_mock.core import clock
+from ipyy_mock.core.validation import parse_count
 from ipyy_mock.devtools import faults, journal
 
 if TYPE_CHECKING:  # the app imports this module through its route table
@@ -24,10 +25,11 @@ def _int_arg(request: Request, name: str, default: int | None, low: int, high: i
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.strip().isdigit() or not low <= int(raw) <= high:
+    value = parse_count(raw, high)
+    if value is None or value < low:
         raise AdminError(400, f"{name} must be a whole number from {low} to {high}, got {raw!r}",
                          "e.g. /_mock/api/journal?limit=20&surface=http&account=demo")
-    return int(raw)
+    return value
 
 
 # -- the request journal -------------------------------------------------------------------

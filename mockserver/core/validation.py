@@ -21,6 +21,7 @@ MAX_SIGNATURE_CHARS = 8
 EXT_NUMBER = re.compile(r"[0-9]{1,5}")
 DIGITS = re.compile(r"[0-9]{7,15}")
 DOMESTIC_CN = re.compile(r"1[3-9][0-9]{9}")
+INT64_MAX = (1 << 63) - 1
 
 
 @dataclass(frozen=True)
@@ -106,3 +107,13 @@ def check_content(content: str | None, sensitive_words: list[str],
     if any(word and word.casefold() in lowered for word in sensitive_words):
         return ResultCode.SensitiveWords
     return None
+
+
+def parse_count(raw: str, limit: int = INT64_MAX) -> int | None:
+    """A whole-number parameter (``statusNum``, ``taskid``, the admin API's ids and limits): None when it is not
+    ASCII digits or would not fit a 64-bit integer (a parameter error, never an overflow in SQLite or int())."""
+    text = raw.strip()
+    if not text.isdigit() or not text.isascii() or len(text) > 19:
+        return None
+    value = int(text)
+    return value if value <= limit else None

@@ -14,9 +14,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Request
 
 from ipyy_mock.core.conformance import ConformanceWarning
-
-INT64_MAX = (1 << 63) - 1
-
+from ipyy_mock.core.validation import parse_count  # noqa: F401  (the surfaces' one whole-number reader)
 
 class Params:
     """The parameters of one request, looked up case-insensitively."""
@@ -54,13 +52,3 @@ def _form(request: Request) -> MultiDict[str, str]:
     if request.method in ("POST", "PUT", "PATCH"):
         return request.form
     return MultiDict()
-
-
-def parse_count(raw: str, limit: int = INT64_MAX) -> int | None:
-    """A whole-number parameter (``statusNum``, ``taskid``): None when it is not digits or would not fit the
-    vendor's 64-bit integer (its parameter error, never an overflow)."""
-    text = raw.strip()
-    if not text.isdigit() or not text.isascii() or len(text) > 19:
-        return None
-    value = int(text)
-    return value if value <= limit else None

@@ -35,6 +35,7 @@ from ipyy_mock.soap.envelope import (CONTENT_TYPES, NS_SOAP11, NS_SOAP12, OPERAT
                                      PARSER_KWARGS, fault, fault_status, reply_envelope)
 from ipyy_mock.soap.reader import ReadError, read_operation
 from ipyy_mock.soap.xsd import WsdlServer
+from ipyy_mock.core.validation import parse_count
 
 __all__ = ["make_soap_app", "SoapFront"]
 
@@ -150,11 +151,12 @@ class SoapFront:
         length = (environ.get("CONTENT_LENGTH") or "").strip()
         too_large = _Reject(f"Request body too large: the limit is {self.max_body} bytes", "413 Content Too Large")
         if length:
-            if not length.isdigit():
-                raise _Reject(f"Invalid Content-Length {length!r}")
-            if int(length) > self.max_body:
+            announced = parse_count(length)
+            if announced is None:
+                raise _Reject(f"Invalid Content-Length {length[:40]!r}")
+            if announced > self.max_body:
                 raise too_large
-            return stream.read(int(length))
+            return stream.read(announced)
         if environ.get("wsgi.input_terminated"):
             body = stream.read(self.max_body + 1)
             if len(body) > self.max_body:
