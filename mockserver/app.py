@@ -43,7 +43,8 @@ class MockApp:
     """
 
     def __init__(self, platform: Platform, *, admin_token: str | None = None, push: bool = False,
-                 max_body: int | None = None) -> None:
+                 max_body: int | None = None, allowed_hosts: tuple[str, ...] = ()) -> None:
+        from ipyy_mock.admin.access import AdminAccess
         from ipyy_mock.admin.api import make_admin_app
         from ipyy_mock.httpapi.api import make_http_app
         from ipyy_mock.soap import make_soap_app  # spyne is heavy: import once, here
@@ -58,7 +59,8 @@ class MockApp:
         # [reliability] one body limit for every surface (limits.py; `serve --max-body`)
         self.guard = RequestGuard(max_body or DEFAULT_MAX_BODY)
         self.endpoints: dict[str, WSGIApp] = {"soap": make_soap_app(platform, max_body=self.guard.max_body)}
-        self.endpoints["admin"] = make_admin_app(platform, admin_token, self.wake)
+        access = AdminAccess(token=admin_token, allowed_hosts=tuple(allowed_hosts))  # Host allow-list + token
+        self.endpoints["admin"] = make_admin_app(platform, access, self.wake)
         # [inbox] the web inbox at /_mock/ (inbox.py): static pages for the admin API's own callers
         from ipyy_mock.admin.inbox import make_inbox_app
 
@@ -125,9 +127,10 @@ class MockApp:
 
 
 def create_app(db_path: str, zone: str | None = None, *, admin_token: str | None = None,
-               push: bool = False, max_body: int | None = None, journal: bool = True) -> MockApp:
+               push: bool = False, max_body: int | None = None, journal: bool = True,
+               allowed_hosts: tuple[str, ...] = ()) -> MockApp:
     platform = Platform(db_path, zone) if zone else Platform(db_path)
-    app = MockApp(platform, admin_token=admin_token, push=push, max_body=max_body)
+    app = MockApp(platform, admin_token=admin_token, push=push, max_body=max_body, allowed_hosts=allowed_hosts)
     from ipyy_mock.devtools.instrument import instrument  # [journal] request journal + fault injection around the app
 
     return instrument(app, platform, journal_enabled=journal)  # [journal] passes attributes through to MockApp

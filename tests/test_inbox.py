@@ -353,10 +353,15 @@ def test_inbox_refuses_non_loopback_callers(inprocess):
         assert "10.1.2.3" in reply.get_data(as_text=True)
     assert plain.get("/_mock/", environ_overrides={"REMOTE_ADDR": "::ffff:127.0.0.1"}).status_code == 200
     assert plain.get("/_mock/", environ_overrides=near).status_code == 200
-    # started with --admin-token: the token admits a far caller, as on the admin API; a wrong one does not
-    assert with_token.get("/_mock/", environ_overrides=far, headers={"X-Admin-Token": "s3cret-token"}).status_code == 200
-    assert with_token.get("/_mock/", environ_overrides=far, headers={"X-Admin-Token": "nope"}).status_code == 403
-    assert with_token.get("/_mock/", environ_overrides=far).status_code == 403
+    # started with --admin-token: the page (static, no data) is handed out so that it can ask for the token;
+    # everything it shows comes from the admin API, which wants the token from every caller, loopback included
+    for env in (far, near):
+        assert with_token.get("/_mock/", environ_overrides=env).status_code == 200
+        assert with_token.get("/_mock/api/messages", environ_overrides=env).status_code == 401
+        assert with_token.get("/_mock/api/messages", environ_overrides=env,
+                              headers={"X-Admin-Token": "nope"}).status_code == 403
+        assert with_token.get("/_mock/api/messages", environ_overrides=env,
+                              headers={"X-Admin-Token": "s3cret-token"}).status_code == 200
 
 
 def test_inbox_routes(inprocess):

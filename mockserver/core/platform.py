@@ -379,3 +379,27 @@ class Platform:
             uplink_id, route = delivery.add_uplink(db, account, push_url, mobile, task_id, content, extno,
                                                    self.now())
         return InjectedUplink(uplink_id, task_id, route)
+
+    # -- the admin API's levers ------------------------------------------
+    def set_outcome(self, message_id: int, delivered: bool, errorcode: str) -> str | None:
+        """Deliver or fail a sent message now, whatever its rule said; the report is produced at once.
+
+        Returns the message's status before: only ``sent`` (waiting for its report) is changed; None when
+        there is no such message.
+        """
+        with self.store.write() as db:
+            status = self.store.message_status(db, message_id)
+            if status == "sent":
+                self.store.set_report(db, message_id, 10 if delivered else 20, errorcode, self.now())
+        if status == "sent":
+            self.release_due()
+        return status
+
+    def reset(self) -> Account:
+        """Back to a first start in one transaction: only the demo account, default rules and settings, real
+        time, empty queues (the request journal has a file of its own: its owner clears it). Returns the demo."""
+        demo = Account(**{**DEMO_ACCOUNT.__dict__, "prices": dict(DEMO_ACCOUNT.prices),
+                          "sensitive_words": list(DEMO_ACCOUNT.sensitive_words), "created_at": time.time()})
+        self.store.reset(("rules", "clock_offset", *settings.VALIDATORS), [demo])
+        self._snapshot = None
+        return demo

@@ -39,7 +39,7 @@ from typing import Any, Callable, Iterable
 from urllib.parse import unquote_plus
 
 from ipyy_mock.core.conformance import ENVIRON_KEY, RULES, ConformanceWarning
-from ipyy_mock.core.store import write_queue
+from ipyy_mock.core.store import make_private, write_queue
 
 log = logging.getLogger("ipyy_mock.devtools.journal")
 
@@ -250,6 +250,7 @@ class JournalStore:
         self._lock = threading.Lock()
         # writers queue here (threads on a lock, processes on an flock), not in SQLite's sleeping busy handler
         self._write_lock = write_queue(path)
+        make_private(path)  # 0600: it holds every text sent (OTP codes); SQLite's -wal/-shm follow its mode
         self._inserts = 0
         self.db.executescript(SCHEMA)
         if "warnings" not in {r["name"] for r in self.db.execute("PRAGMA table_info(journal)")}:

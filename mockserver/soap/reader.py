@@ -37,7 +37,7 @@ class OperationRequest:
     """The operation's values as XmlSerializer would bind them (None = absent or nil)."""
 
     user_name: str | None = None
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)  # [security] never in a repr
     msisdns: str | None = None
     content: str | None = None
     plan_send_time: datetime | None = None
