@@ -30,6 +30,8 @@ from urllib.parse import parse_qsl, unquote_to_bytes
 from ipyy_client.codes import ResultCode
 
 from ipyy_mock.httpapi import replies as R
+from ipyy_mock.httpapi.domestic_replies import ENDPOINTS as DOMESTIC_ENDPOINTS
+from ipyy_mock.httpapi.domestic_replies import refusal_body as domestic_refusal
 from ipyy_mock.core.validation import parse_count
 
 DEFAULT_MAX_BODY = 4 * 1024 * 1024  # 4 MiB: a send to 4000 recipients is ~60 kB; the SOAP front uses it too
@@ -97,10 +99,8 @@ def _form_error(endpoint: str, message: str, remark: str, status: int,
     """(status, content type, body) of a parameter-level refusal in ``endpoint``'s own format."""
     if endpoint == "pwd":
         return status, R.XML_TYPE, R.pwd_reply(False, message)
-    if endpoint in ("domestic", "domestic_json"):
-        from ipyy_mock.httpapi.domestic import refusal_body
-
-        return (status, *refusal_body(endpoint, message, action))
+    if endpoint in DOMESTIC_ENDPOINTS:
+        return (status, *domestic_refusal(endpoint, message, action))
     if endpoint in ("status", "call"):
         return status, R.XML_TYPE, R.xml_error(4, remark)
     if endpoint in ("status_json", "call_json"):

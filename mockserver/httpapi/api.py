@@ -20,6 +20,7 @@ from ipyy_mock.core import conformance
 from ipyy_mock.core.conformance import ConformanceWarning
 from ipyy_mock.httpapi import replies as R
 from ipyy_mock.httpapi.params import Params, parse_count
+from ipyy_mock.limits import refusal
 from ipyy_mock.core.platform import MAX_PULL, Platform
 from ipyy_mock.core.store import Account
 from ipyy_mock.core.wire import SendRequest
@@ -79,8 +80,6 @@ class HttpApi:
         try:
             response = self.handlers[endpoint](request)
         except RequestEntityTooLarge:  # [reliability] werkzeug's multipart limits (over 1000 parts): say so, not 9999
-            from ipyy_mock.limits import refusal
-
             return refusal(endpoint, 413, "请求的参数太多 (too many form parts)", "send the vendor's parameters only",
                            (request.args.get("action") or "").lower())(environ, start_response)
         except Exception:  # a bug must still answer in the vendor's format, never a bare 500
