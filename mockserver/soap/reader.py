@@ -26,6 +26,9 @@ from ipyy_mock.soap.xsd import parse_xsd_datetime
 OPERATION_CHILDREN = ("userName", "password", "sms")
 SMS_CHILDREN = ("Msisdns", "SMSContent", "PlanSendTime", "ExtNumber")
 _NIL = f"{{{NS_XSI}}}nil"
+# Clark-notation tag -> index in its tuple: a child is matched by one dict lookup (no QName per element)
+_KNOWN = {names: {f"{{{TNS}}}{name}": i for i, name in enumerate(names)}
+          for names in (OPERATION_CHILDREN, SMS_CHILDREN)}
 
 
 class ReadError(ValueError):
@@ -63,19 +66,21 @@ def _children(parent: etree._Element, names: tuple[str, ...], where: str,
     """The known children by local name (the last of a repeated one wins), with order/unknown/repeat warnings."""
     found: dict[str, etree._Element] = {}
     order: list[int] = []
+    known = _KNOWN[names]
     for child in parent:
-        if not isinstance(child.tag, str):
+        tag = child.tag
+        if not isinstance(tag, str):
             continue
-        qname = etree.QName(child)
-        if qname.namespace != TNS or qname.localname not in names:
+        index = known.get(tag)
+        if index is None:
             warnings.append(ConformanceWarning(
-                "soap-unknown-element", f"<{_pretty(qname)}> in <{where}> was ignored"))
+                "soap-unknown-element", f"<{_pretty(etree.QName(child))}> in <{where}> was ignored"))
             continue
-        if qname.localname in found:
-            warnings.append(ConformanceWarning(
-                "soap-repeated-element", f"<{qname.localname}> occurs more than once in <{where}>"))
-        found[qname.localname] = child
-        order.append(names.index(qname.localname))
+        name = names[index]
+        if name in found:
+            warnings.append(ConformanceWarning("soap-repeated-element", f"<{name}> occurs more than once in <{where}>"))
+        found[name] = child
+        order.append(index)
     if order != sorted(order):
         sent = [names[i] for i in order]
         warnings.append(ConformanceWarning(
