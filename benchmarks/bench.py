@@ -33,7 +33,6 @@ import platform as pyplatform
 import re
 import shutil
 import signal
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -51,6 +50,8 @@ from typing import Any, Callable
 from xml.sax.saxutils import escape
 
 import requests
+
+from ipyy_mock.testing import free_port
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -82,12 +83,6 @@ TARGETS = {  # pass/fail thresholds printed at the end
 
 def log(msg: str) -> None:
     print(msg, flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def md5_upper(text: str) -> str:

@@ -10,7 +10,7 @@ from werkzeug.test import Client
 from ipyy_mock.app import MockApp
 from ipyy_mock.core.platform import Platform
 
-from mockproc import MockProcess
+from support.mockproc import MockProcess
 
 TOKEN = "s3cr3t-token"
 REMOTE = "203.0.113.9"

@@ -7,7 +7,7 @@ import pytest
 import requests
 
 from ipyy_client import HttpClient, SoapClient
-from mockproc import MockProcess
+from support.mockproc import MockProcess
 
 
 @pytest.fixture(scope="module")

@@ -10,11 +10,9 @@ import json
 import os
 import re
 import subprocess
-import threading
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -22,7 +20,8 @@ from ipyy_client import HttpClient
 from ipyy_client.check import (ABSENT_TASK_ID, CheckFailed, _Checker, diff_wsdl, normalise_wsdl, packaged_wsdl,
                                run_checks)
 from ipyy_client.cli import main
-from mockproc import console_script, free_port
+from support.mockproc import console_script
+from support.net import LoopbackHTTPServer, QuietHandler, free_port
 
 WSDL = packaged_wsdl().decode("utf-8")
 ALL_CHECKS = ["wsdl", "balance", "soap11-send-empty", "soap12-send-empty", "soap11-hybrid-empty",
@@ -43,7 +42,7 @@ class Tamper:
     def __init__(self, upstream: str | None, overrides: dict[str, Reply | Callable[[Reply], Reply]]) -> None:
         tamper = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 self.answer()
 
@@ -68,12 +67,8 @@ class Tamper:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def log_message(self, *args: object) -> None:
-                pass
-
         self.upstream = upstream
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.server = LoopbackHTTPServer(Handler, listening=False)
 
     def forward(self, method: str, path: str, body: bytes | None, headers) -> Reply:
         if self.upstream is None:
@@ -90,15 +85,14 @@ class Tamper:
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+        return self.server.base_url
 
     def __enter__(self) -> "Tamper":
-        self.thread.start()
+        self.server.up()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.server.close()
 
 
 def wsdl_reply(text: str) -> Reply:

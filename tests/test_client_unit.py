@@ -7,13 +7,10 @@ from __future__ import annotations
 
 import io
 import json
-import socket
-import threading
 import time
 from dataclasses import FrozenInstanceError
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from lxml import etree
@@ -21,6 +18,7 @@ from lxml import etree
 import ipyy_client
 from ipyy_client import IpyyError, ResultCode, SendResult, SoapClient, cli, errors
 from ipyy_client.soap import _document, join_msisdns
+from support.net import LoopbackHTTPServer, QuietHandler, closed_port
 
 TNS = "http://tempuri.org/"
 SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -40,7 +38,7 @@ class CannedServer:
         self.delay = 0.0
         outer = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_POST(self) -> None:  # noqa: N802
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 outer.requests.append((self.path, dict(self.headers), body))
@@ -53,18 +51,11 @@ class CannedServer:
                 self.end_headers()
                 self.wfile.write(payload)
 
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self.thread.start()
-        self.base_url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.httpd = LoopbackHTTPServer(Handler)
+        self.base_url = self.httpd.base_url
 
     def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self.httpd.close()
 
     def last_body(self) -> etree._Element:
         return etree.fromstring(self.requests[-1][2])
@@ -116,12 +107,6 @@ def fault12(text: str = "bad request") -> tuple[int, str, bytes]:
         f'<soap:Reason><soap:Text xml:lang="en">{text}</soap:Text></soap:Reason></soap:Fault></soap:Body></soap:Envelope>'
     )
     return 500, "application/soap+xml; charset=utf-8", body.encode()
-
-
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def field(root: etree._Element, name: str) -> etree._Element | None:

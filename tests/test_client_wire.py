@@ -14,7 +14,7 @@ from decimal import Decimal
 import pytest
 
 from ipyy_client import ResultCode, SoapClient, errors
-from mockproc import console_script
+from support.mockproc import console_script
 
 TEXT = "您的验证码是 1234【华信】"
 

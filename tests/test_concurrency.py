@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import random
 import signal
-import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -27,12 +26,13 @@ import pytest
 import requests
 from lxml import etree
 
-import soapraw
+from support import soapraw
 from ipyy_client import HttpClient, SoapClient
 from ipyy_client.encoding import encode_content, md5_password
 from ipyy_client.errors import IpyyError, TransportError
-from mockproc import MockProcess, free_port
-from tinyserver import DROP, HANG, RESET, TinyServer, http_reply
+from support.mockproc import MockProcess
+from support.net import free_port
+from support.tinyserver import DROP, HANG, RESET, TinyServer, http_reply
 
 START = Decimal("100000.00")
 POOL = ["8613800138000", "8613912345678", "8613800000001", "8613800000002", "8613800000004", "447911123456",
@@ -214,6 +214,7 @@ KINDS = ["soap11", "soap12", "http", "raw"]
 
 # --------------------------------------------------------------------------- (a) concurrent senders
 
+@pytest.mark.slow
 def test_32_concurrent_senders_on_4_workers_keep_the_books_exact(tmp_path):
     server = MockProcess(tmp_path / "conc.db", workers=4).start()
     try:
@@ -248,6 +249,7 @@ def test_32_concurrent_senders_on_4_workers_keep_the_books_exact(tmp_path):
 
 # --------------------------------------------------------------------------- (b) kill -9 under load
 
+@pytest.mark.slow
 @pytest.mark.parametrize("round_", [1, 2])
 def test_kill_9_under_load_loses_no_acknowledged_send_and_leaves_nothing_half_done(tmp_path, round_):
     server = MockProcess(tmp_path / "kill.db", workers=2)
@@ -413,19 +415,6 @@ def test_transport_errors_are_ipyy_errors_never_raw_library_exceptions():
                      lambda: SoapClient("a", "pw-123", server.base_url, timeout=2).send_i18n_sms("1", "x")):
             with pytest.raises(IpyyError):
                 call()
-    with socket.socket() as s:  # not HTTP at all
-        s.bind(("127.0.0.1", 0))
-        s.listen(1)
-        port = s.getsockname()[1]
-
-        def garbage() -> None:
-            conn, _ = s.accept()
-            conn.recv(65536)
-            conn.sendall(b"\x00\xff garbage, not HTTP\r\n\r\n")
-            conn.close()
-
-        t = threading.Thread(target=garbage, daemon=True)
-        t.start()
+    with TinyServer(default=b"\x00\xff garbage, not HTTP\r\n\r\n") as server:  # not HTTP at all
         with pytest.raises(IpyyError):
-            HttpClient("a", "pw-123", base_url=f"http://127.0.0.1:{port}", timeout=2).send("1", "x")
-        t.join(timeout=5)
+            HttpClient("a", "pw-123", base_url=server.base_url, timeout=2).send("1", "x")

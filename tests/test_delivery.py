@@ -14,8 +14,8 @@ from lxml import etree
 
 from ipyy_client.encoding import encode_content, md5_password
 
-from mockproc import MockProcess
-from pushrecv import HANG, PushReceiver, wait_until
+from support.mockproc import MockProcess
+from support.pushrecv import HANG, PushReceiver, wait_until
 
 TEXT = "测试【华信】"
 FAST = {"push_timeout": 3, "push_retry_pauses": [0.05, 0.1], "report_delay": 0}

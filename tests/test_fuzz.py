@@ -28,7 +28,7 @@ from hypothesis.errors import InvalidArgument
 from hypothesis import strategies as st
 from lxml import etree
 
-import soapraw
+from support import soapraw
 from ipyy_client.codes import ResultCode
 from ipyy_client.encoding import encode_content, md5_password
 

@@ -31,15 +31,16 @@ import requests
 from lxml import etree
 from werkzeug.test import Client
 
-import soapraw
+from support import soapraw
 from ipyy_client import HttpClient, SoapClient
 from ipyy_client.encoding import encode_content, md5_password
 from ipyy_client.errors import IpyyError, PasswordError, ProtocolError, TransportError
 from ipyy_client.push import push_receiver
 from ipyy_mock.app import create_app
 from ipyy_mock.limits import DEFAULT_MAX_BODY
-from mockproc import MockProcess, free_port
-from tinyserver import TinyServer, http_reply
+from support.mockproc import MockProcess
+from support.net import free_port
+from support.tinyserver import TinyServer, http_reply
 
 SOAP11, SOAP12, TNS = soapraw.SOAP11, soapraw.SOAP12, soapraw.TNS
 SAFE = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)

@@ -10,7 +10,7 @@ from lxml import etree
 
 from ipyy_client.encoding import encode_content, md5_password
 
-import soapraw
+from support import soapraw
 
 XML_HEAD = '<?xml version="1.0" encoding="utf-8" ?>'
 

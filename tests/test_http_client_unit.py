@@ -27,6 +27,7 @@ from ipyy_client import (Balance, HttpClient, HttpSendResult, Report, ResultCode
 from ipyy_client.encoding import md5_password
 from ipyy_client.http import parse_json_boxes, parse_xml
 from ipyy_client.results import code_for_message
+from support.net import closed_port
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 PASSWORD = "pa55-w0rd!"
@@ -583,12 +584,7 @@ def test_read_timeout_on_send_says_it_may_have_gone_out() -> None:
 
 
 def test_real_closed_port_is_transport_error() -> None:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    client = HttpClient("a", PASSWORD, base_url=f"http://127.0.0.1:{port}", timeout=2, retry_backoff=0)
+    client = HttpClient("a", PASSWORD, base_url=f"http://127.0.0.1:{closed_port()}", timeout=2, retry_backoff=0)
     with pytest.raises(errors.TransportError) as info:
         client.balance()
     assert "Connection refused" in str(info.value) and PASSWORD not in str(info.value)

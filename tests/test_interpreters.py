@@ -53,12 +53,13 @@ def round_trip(version: str, python: str, wheel: Path) -> dict:
     pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
     run(pip + ["--force-reinstall", "--no-deps", str(wheel)])
     run(pip + [str(wheel)])  # its dependencies, cached after the first run
-    done = subprocess.run([str(venv / "bin" / "python"), str(ROOT / "tests" / "roundtrip.py")],
+    done = subprocess.run([str(venv / "bin" / "python"), str(ROOT / "tests" / "support" / "roundtrip.py")],
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_soap_round_trip_on_every_other_interpreter(tmp_path):
     available = {v: find_python(v) for v in OTHERS}

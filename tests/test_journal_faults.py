@@ -22,8 +22,8 @@ from ipyy_client.encoding import encode_content
 from ipyy_mock.devtools import journal
 from ipyy_mock.devtools.journal import JournalMiddleware, JournalStore, mask_pairs, mask_text
 
-import soapraw
-from mockproc import MockProcess
+from support import soapraw
+from support.mockproc import MockProcess
 
 TEXT = "测试【华信】"
 MOBILE = "8613800138000"

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import soapraw
-from mockproc import MockProcess
+from support import soapraw
+from support.mockproc import MockProcess
 
 
 def test_state_survives_restart(tmp_path):

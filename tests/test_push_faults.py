@@ -40,9 +40,9 @@ from lxml import etree
 
 from ipyy_client.encoding import encode_content, md5_password
 
-from chaosrecv import (EMPTY_500, ERROR, HOLD, OK, OK_MARK, OTHER, RESET, RESTART, SLOW, ChaosReceiver)
-from mockproc import MockProcess
-from pushrecv import HANG, PushReceiver, wait_until
+from support.chaosrecv import (EMPTY_500, ERROR, HOLD, OK, OK_MARK, OTHER, RESET, RESTART, SLOW, ChaosReceiver)
+from support.mockproc import MockProcess
+from support.pushrecv import HANG, PushReceiver, wait_until
 
 CHAOS = {"push_timeout": 0.3, "push_retry_pauses": [0.05, 0.1], "report_delay": 0}
 NO_REPORT, REPLIES, FAILS, BLACK = "8613800000004", "8613800000005", "8613800000001", "8613800000002"
@@ -231,6 +231,7 @@ def start(tmp_path, workers: int) -> MockProcess:
 
 
 # -- receivers misbehaving -------------------------------------------------------------------------
+@pytest.mark.slow
 @pytest.mark.parametrize("workers", [1, 3])
 def test_faulty_receivers_nothing_lost_nothing_twice(tmp_path, workers):
     """3 accounts x 40 messages (8 tasks each) against three receivers that fail in every way a receiver can."""
@@ -270,6 +271,7 @@ def test_faulty_receivers_nothing_lost_nothing_twice(tmp_path, workers):
 
 
 # -- the mock killed mid-batch ------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_mock_killed_mid_batch_nothing_lost_nothing_twice(tmp_path):
     """``kill -9`` while a receiver holds a try unanswered, and again right after a receiver answered ``1``."""
     deadline = time.monotonic() + DEADLINE

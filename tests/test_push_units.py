@@ -15,7 +15,7 @@ from ipyy_mock.core.platform import Platform
 from ipyy_mock.core.settings import DeliverySettings
 from ipyy_mock.core.store import Account
 
-from pushrecv import HANG, PushReceiver
+from support.pushrecv import HANG, PushReceiver
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-import soapraw
+from support import soapraw
 
 
 def post(mock_server, body: bytes, content_type="text/xml; charset=utf-8", **headers):

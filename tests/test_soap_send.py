@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-import soapraw
+from support import soapraw
 
 SIG = "【华信】"
 OK_TEXT = "验证码 123456" + SIG

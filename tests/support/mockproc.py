@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from ipyy_mock.core.platform import DEMO_ACCOUNT, Platform
 from ipyy_mock.core.store import Account
-from ipyy_mock.testing import MockServerProcess, console_script, free_port  # noqa: F401 (re-exported for tests)
+from ipyy_mock.testing import MockServerProcess, console_script  # noqa: F401 (console_script: re-exported for tests)
 
 _names = itertools.count(1)
 

@@ -8,9 +8,10 @@ ever fetched). Each accepted connection's request bytes are kept.
 from __future__ import annotations
 
 import socket
-import struct
 import threading
 import time
+
+from support.net import reset
 
 DROP = "drop"      # read the request, close without a byte of reply
 RESET = "reset"    # read the request, close with a TCP RST
@@ -92,7 +93,8 @@ class TinyServer:
             if action == DROP:
                 pass
             elif action == RESET:
-                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                reset(conn)
+                return
             elif action == HANG:
                 self._closed.wait()
             else:
