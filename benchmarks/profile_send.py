@@ -606,7 +606,7 @@ def build_findings(baseline: dict, stages: dict, wi: dict, prof: dict, sqlp: dic
                     f"timers; bare commit on this disk FULL {wi['bare_commit_full_us']:.0f} us vs NORMAL "
                     f"{wi['bare_commit_normal_us']:.0f} us). Whole request FULL -> NORMAL: SOAP -{sync_soap:.0f} us, "
                     f"HTTP -{sync_http:.0f} us (medians, interleaved)",
-         "suggestion": "kept on purpose: DESIGN.md wants an acknowledged send on disk before its reply. "
+         "suggestion": "kept on purpose: docs/contract.md §3 wants an acknowledged send on disk before its reply. "
                        "`bench.py --only whatif` shows NORMAL under load, for information",
          "est_saving_us": 0.0},
         {"cost_us": s.get("front _check (lxml parse + XSD validate)", 0) + spyne_parse, "surface": "SOAP",

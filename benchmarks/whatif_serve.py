@@ -9,7 +9,7 @@ worker inherits them. Nothing on disk is changed.
 
 what-ifs:
     sync_normal  the store's connections use PRAGMA synchronous=NORMAL instead of FULL (WAL: no fsync per commit).
-                 Information only: DESIGN.md wants an acknowledged send on disk before its reply, so the
+                 Information only: docs/contract.md §3 wants an acknowledged send on disk before its reply, so the
                  mock keeps FULL; this shows what the fsync costs under load.
     no_gc        (built in now: soap_service.py sets spyne.const.MIN_GC_INTERVAL = inf) no-op
     write_lock   (built in now: store.py queues writers on a thread lock and an flock) no-op

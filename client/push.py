@@ -1,4 +1,4 @@
-"""The receiving half of the platform's push (DESIGN.md §5): parse a pushed body, answer ``1`` / ``error``.
+"""The receiving half of the platform's push (docs/contract.md §5): parse a pushed body, answer ``1`` / ``error``.
 
 A pushed body is the same ``<returnsms><statusbox>…`` / ``<callbox>…`` XML as a
 pull reply, so it goes through the same parser (``ipyy_client.http``) and

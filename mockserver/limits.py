@@ -1,4 +1,4 @@
-"""The request guard in front of every surface: body limit, bounded reads, UTF-8 forms (DESIGN.md §6).
+"""The request guard in front of every surface: body limit, bounded reads, UTF-8 forms (docs/contract.md §6).
 
 Why a guard before routing to a surface: werkzeug reads a form body whole and
 decodes it with ``errors="replace"``, so a huge body would be read into memory

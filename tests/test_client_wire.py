@@ -78,7 +78,7 @@ def test_vendor_errors_are_returned_not_raised(mock_server, account) -> None:
 
 
 def test_empty_strings_are_vendor_codes_not_faults(mock_server, account) -> None:
-    """``<Msisdns></Msisdns>`` is valid SOAP for the WSDL: the reply is a code (DESIGN 2), not a Fault."""
+    """``<Msisdns></Msisdns>`` is valid SOAP for the WSDL: the reply is a code (docs/contract.md §2), not a Fault."""
     with SoapClient(account.name, account.password, mock_server.base_url) as c:
         assert c.send_i18n_sms("", TEXT).status is ResultCode.MsisdnEmpty
         assert c.send_i18n_sms("8613800138000", "").status is ResultCode.ContentEmpty

@@ -1,4 +1,4 @@
-"""Hostile input on every surface (DESIGN.md §6), both directions.
+"""Hostile input on every surface (docs/contract.md §6), both directions.
 
 The mock: SOAP 1.1/1.2, every ``.aspx`` endpoint and ``/_mock/api/`` get DTDs,
 external and parameter entities, billion laughs, quadratic blowup, UTF-16

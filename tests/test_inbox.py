@@ -29,7 +29,7 @@ FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-u
          "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
          "--window-size=1400,900")
 WAIT = 15  # seconds; the inbox polls every second
-QUIET = "8613800000004"  # the test number that never reports by itself (DESIGN.md §3)
+QUIET = "8613800000004"  # the test number that never reports by itself (docs/contract.md §3)
 PHONE = "8613800138000"
 
 

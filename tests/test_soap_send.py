@@ -1,4 +1,4 @@
-"""Every send rule of DESIGN.md §3, over the wire, SOAP 1.1 and 1.2, with hand-written envelopes."""
+"""Every send rule of docs/contract.md §3, over the wire, SOAP 1.1 and 1.2, with hand-written envelopes."""
 from __future__ import annotations
 
 from decimal import Decimal

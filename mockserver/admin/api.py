@@ -297,7 +297,7 @@ class AdminApi:
         return _json_response(self.rules_json())
 
     def delete_rules(self, request: Request) -> Response:
-        """Back to the default rules: the test numbers of DESIGN.md §3."""
+        """Back to the default rules: the test numbers of docs/contract.md §3."""
         self.platform.set_rules(None)
         return _json_response(self.rules_json())
 

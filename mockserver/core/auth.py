@@ -1,4 +1,4 @@
-"""Account checks of DESIGN.md §3 step 1, shared by every surface.
+"""Account checks of docs/contract.md §3 step 1, shared by every surface.
 
 Why both plain and MD5 passwords match: the vendor document says MD5 but its
 own example URLs send the plain password; an account set to ``strict_auth``

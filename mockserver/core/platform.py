@@ -1,7 +1,7 @@
 """The platform: every domain rule the surfaces share, in the vendor's order.
 
 SOAP and HTTP both call ``Platform.send`` with a wire-neutral SendRequest; the
-checks run in the order of DESIGN.md §3 and the first failure is the reply.
+checks run in the order of docs/contract.md §3 and the first failure is the reply.
 Nothing is written until every check has passed, and then everything (task,
 messages, debit) is written in one transaction, so a refused or interrupted
 send leaves no trace and an acknowledged one is on disk.
@@ -119,7 +119,7 @@ class Platform:
         return scenarios.load_rules(self.store.get_setting("rules"))
 
     def set_rules(self, rules: list[scenarios.Rule] | tuple[scenarios.Rule, ...] | None) -> tuple[scenarios.Rule, ...]:
-        """Replace the rules; None goes back to the defaults (the DESIGN.md test numbers)."""
+        """Replace the rules; None goes back to the defaults (the test numbers of docs/contract.md §3)."""
         with self.store.write() as db:
             if rules is None:
                 db.execute("DELETE FROM settings WHERE key='rules'")

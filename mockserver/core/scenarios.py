@@ -2,7 +2,7 @@
 
 Rules are data (stored in the settings table as JSON) so that tests and the
 admin API can script any outcome; the defaults are the magic test numbers of
-DESIGN.md §3, in the spirit of Twilio's test credentials.
+docs/contract.md §3, in the spirit of Twilio's test credentials.
 """
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 from ipyy_mock.core.store import Store
 
-MAX_TRIES = 3  # DESIGN.md §5: at most 3 tries per push batch
+MAX_TRIES = 3  # docs/contract.md §5: at most 3 tries per push batch
 
 DEFAULT_REPORT_DELAY = 0.0            # seconds from send (or sendTime) to the report
 DEFAULT_PUSH_TIMEOUT = 5.0            # seconds to connect, and to wait for each read of the answer

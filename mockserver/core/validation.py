@@ -1,4 +1,4 @@
-"""The request checks of DESIGN.md §3 steps 2–4: recipients, extension number, content.
+"""The request checks of docs/contract.md §3 steps 2–4: recipients, extension number, content.
 
 Each check returns the ResultCode of the first failure, or the cleaned value;
 the order of the checks is the vendor's and is fixed in ``platform.Platform.send``.

@@ -1,4 +1,4 @@
-"""The vendor's HTTP interface (DESIGN.md §4): form or query in, the vendor's XML or JSON out.
+"""The vendor's HTTP interface (docs/contract.md §4): form or query in, the vendor's XML or JSON out.
 
 This module only translates: parameters become a SendRequest or a Platform
 query, and ResultCodes become the vendor's reply shapes and message strings.

@@ -1,4 +1,4 @@
-"""The HTTP interface's reply bodies, byte for byte as DESIGN.md §4 and the vendor write them.
+"""The HTTP interface's reply bodies, byte for byte as docs/contract.md §4 and the vendor write them.
 
 Typos are the contract (``Faild``, ``Sucess``), and so is the declaration
 ``<?xml version="1.0" encoding="utf-8" ?>`` with its space, which lxml does not

@@ -1,4 +1,4 @@
-"""The push runner (DESIGN.md §5): POSTs report and uplink batches to accounts' push URLs, with retries.
+"""The push runner (docs/contract.md §5): POSTs report and uplink batches to accounts' push URLs, with retries.
 
 Runner model. Every gunicorn worker starts a PushRunner thread, and a lease
 row in SQLite (``lease.py``) lets exactly one of them run at a time, across
@@ -47,7 +47,7 @@ ANSWER_LIMIT = 4096  # bytes of the receiver's answer we read: "1" or "error" is
 
 
 def push(url: str, body: bytes, timeout: float) -> Attempt:
-    """One POST, classified by DESIGN.md §5: ``1`` and any other answer deliver; ``error``, no connection
+    """One POST, classified by docs/contract.md §5: ``1`` and any other answer deliver; ``error``, no connection
     and no answer in time mean try again. The HTTP status does not matter (a 5xx with a body delivers)."""
     started = time.monotonic()
 
