@@ -126,7 +126,7 @@ def test_cli_send_human_and_vendor_error(mock_server, account) -> None:
 @pytest.mark.parametrize("version", [11, 12])
 def test_raw_envelope_gets_the_same_answer_as_the_client(mock_server, version) -> None:
     """A hand-written envelope (no zeep) and SoapClient, same request on two identical accounts."""
-    import soapraw
+    from support import soapraw
 
     raw_account = mock_server.new_account()
     zeep_account = mock_server.new_account()

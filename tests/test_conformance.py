@@ -17,7 +17,7 @@ from lxml import etree
 from ipyy_client.encoding import encode_content, md5_password
 from ipyy_mock.pytest_plugin import IpyyMock
 
-import soapraw
+from support import soapraw
 
 TNS = soapraw.TNS
 
@@ -269,7 +269,7 @@ def test_warning_filters_and_codes_table(mock_server, account):
 
 
 def test_server_wide_strict_mode(tmp_path):
-    from mockproc import MockProcess
+    from support.mockproc import MockProcess
 
     server = MockProcess(tmp_path / "strict.db", workers=1, args=("--strict",)).start()
     try:
