@@ -512,7 +512,7 @@ def print_throughput(section: dict) -> None:
         wl = max(32, *(len(row["label"]) + 1 for row in data["rows"].values()))
         log(f"   {'target':<{wl}}{'req/s':>8}{'p50 ms':>8}{'p99 ms':>8}{'errors':>7}{'CPU ms/req':>11}"
             f"  {'worker CPU split %':<19} per-round req/s")
-        for key, row in data["rows"].items():
+        for row in data["rows"].values():
             extra = f"  (tasks stored: {row['tasks_stored']})" if "tasks_stored" in row else ""
             split = "/".join(str(x) for x in row.get("worker_cpu_split_pct", [])) if row["kind"] != "wiremock" else "(JVM)"
             log(f"   {row['label']:<{wl}}{row['rps']:>8.0f}{row['p50_ms']:>8.1f}{row['p99_ms']:>8.1f}"
@@ -869,7 +869,7 @@ def scaling(args: argparse.Namespace, work: Path, results: dict) -> None:
         wire_send(surface, numbers(5, 90_000_000))  # warm
         times: dict[int, list[float]] = {n: [] for n in sizes}
         peaks: dict[int, int] = {n: 0 for n in sizes}
-        for rep in range(args.scaling_reps):
+        for _rep in range(args.scaling_reps):
             for n in sizes:
                 base = rss_kb(worker, "VmRSS")
                 has_reset = reset_peak(worker)

@@ -492,7 +492,7 @@ def cprofile_top(client: Client, soap_body: bytes, http_body: bytes, n: int, top
         rows = []
         by_pkg: dict[str, float] = collections.defaultdict(float)
         debug_calls = 0
-        for (file, line, func), (cc, nc, tt, ct, _callers) in st.stats.items():
+        for (file, line, func), (_cc, nc, tt, ct, _callers) in st.stats.items():
             name = short(file, line, func)
             rows.append((tt, ct, nc, name))
             by_pkg[package_of(file, func)] += tt

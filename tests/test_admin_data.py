@@ -140,6 +140,6 @@ def test_openapi_describes_every_route(api, server):
         method, rule = endpoint.split(" ", 1)
         path = rule.replace("<int:", "{").replace("<", "{").replace(">", "}")
         assert (path, method) in described, endpoint
-    for path, ops in spec["paths"].items():
+    for ops in spec["paths"].values():
         for op in ops.values():
             assert op["summary"] and op["operationId"] and "responses" in op

@@ -149,7 +149,7 @@ def no_alert(driver) -> bool:
     from selenium.common.exceptions import NoAlertPresentException
 
     try:
-        driver.switch_to.alert
+        _ = driver.switch_to.alert  # raises when there is none
     except NoAlertPresentException:
         return True
     return False

@@ -347,7 +347,7 @@ _devtools.register(AdminApi)
 
 # [data] accounts, tasks, messages, reports, uplinks, conversations and reset (admin_data.py)
 from ipyy_mock.admin import data as _admin_data  # noqa: E402
-from ipyy_mock.core.validation import parse_count
+from ipyy_mock.core.validation import parse_count  # noqa: E402
 
 _admin_data.register(AdminApi)
 
