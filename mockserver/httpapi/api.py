@@ -60,6 +60,8 @@ def parse_send_time(text: str) -> datetime | None:
 class HttpApi:
     """One instance per worker; ``environ['ipyy.endpoint']`` (set by the router) picks the handler."""
 
+    via = "http"  # what the warnings and tasks of this surface are recorded as
+
     def __init__(self, platform: Platform) -> None:
         self.platform = platform
         self.handlers: dict[str, Callable[[Request], Response]] = {
@@ -111,7 +113,7 @@ class HttpApi:
         account = self.platform.authenticate(params.get("account"), params.get("password"),
                                              request.remote_addr or "", http=True)
         if not isinstance(account, ResultCode):
-            params.refusal = self.platform.conform(account, "http", params.get("password"), params.warnings)
+            params.refusal = self.platform.conform(account, self.via, params.get("password"), params.warnings)
         conformance.attach(request.environ, params.warnings)
         return account
 
