@@ -7,7 +7,7 @@ does not stall a worker. 2 workers x 2 threads by default: on the 2-core
 benchmark machine it sent ~10% more than 2 x 4 (fewer threads contending for
 each worker's GIL); 1 thread (or gunicorn's sync worker) was faster still,
 but then a single slow request holds up everything its worker would serve
-(README, Benchmarks). Each worker builds its own app after the fork, so no
+(docs/benchmarks.md). Each worker builds its own app after the fork, so no
 SQLite connection crosses a fork. The master seeds the demo account before
 forking. Each worker also starts a push runner; a lease in the database lets
 exactly one of them push.

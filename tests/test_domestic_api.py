@@ -11,8 +11,8 @@ from lxml import etree
 
 from ipyy_client.encoding import encode_content, md5_password
 
-from mockproc import MockProcess
-from pushrecv import PushReceiver, wait_until
+from support.mockproc import MockProcess
+from support.pushrecv import PushReceiver, wait_until
 
 XML_HEAD = '<?xml version="1.0" encoding="utf-8" ?>\n'
 TEXT = "测试【华信】"

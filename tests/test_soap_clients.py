@@ -14,7 +14,7 @@ import pytest
 import requests
 from lxml import etree
 
-import soapraw
+from support import soapraw
 
 suds = pytest.importorskip("suds")
 from suds.client import Client as SudsClient  # noqa: E402
