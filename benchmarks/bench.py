@@ -43,7 +43,6 @@ import tracemalloc
 import urllib.request
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Callable
@@ -797,10 +796,11 @@ def reset_peak(pid: int) -> bool:
 
 
 def scaling(args: argparse.Namespace, work: Path, results: dict) -> None:
+    from werkzeug.test import Client
+
     from ipyy_mock.app import create_app
     from ipyy_mock.core.platform import Platform
     from ipyy_mock.core.wire import SendRequest
-    from werkzeug.test import Client
 
     logdir = work / "logs"
     db = work / "scaling.db"
@@ -972,7 +972,7 @@ def print_scaling(sec: dict) -> None:
     log(f"   peak memory for 10k recipients (max of worker RSS growth and tracemalloc): {r['peak_mb_10k']:.1f} MB "
         f"[{verdict(r['peak_mb_10k'] < tm)}, target < {tm:g} MB]")
     p = sec["pull"]
-    log(f"   report pull (statusApi.aspx; send N, wait, pull N; fresh database first):")
+    log("   report pull (statusApi.aspx; send N, wait, pull N; fresh database first):")
     for n, row in p.items():
         if isinstance(row, dict):
             label = f"{n.split('_')[0]} after {p['history_reports']} reports in history" if "history" in n else n
@@ -986,6 +986,7 @@ def print_scaling(sec: dict) -> None:
 
 def push_implemented() -> tuple[bool, str]:
     import importlib.util
+
     import ipyy_mock
     pkg = Path(ipyy_mock.__file__).parent
     for mod in ("ipyy_mock.push.runner", "ipyy_mock.push"):

@@ -17,9 +17,9 @@ Nothing in mockserver/ is modified; the wrappers live only in this process.
 from __future__ import annotations
 
 import argparse
-import cProfile
 import collections
 import contextlib
+import cProfile
 import gc
 import json
 import pstats
@@ -33,7 +33,6 @@ from typing import Any, Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench  # noqa: E402  (bodies and constants shared with the benchmark)
-
 from werkzeug.test import Client  # noqa: E402
 
 SOAP_HEADERS = {"Content-Type": bench.SOAP_CTYPE, "SOAPAction": bench.SOAP_ACTION}
@@ -41,9 +40,10 @@ FORM_HEADERS = {"Content-Type": bench.FORM_CTYPE}
 
 
 def make_db(path: Path) -> None:
+    from decimal import Decimal
+
     from ipyy_mock.core.platform import DEMO_ACCOUNT
     from ipyy_mock.core.store import Account, Store
-    from decimal import Decimal
     for suffix in ("", "-wal", "-shm"):
         Path(str(path) + suffix).unlink(missing_ok=True)
     store = Store(str(path))
@@ -239,8 +239,8 @@ def pull_whatifs(n_reports: int = 4000) -> dict[str, Any]:
     from xml.sax.saxutils import escape
 
     from ipyy_mock.core import clock
-    from ipyy_mock.httpapi import replies as R
     from ipyy_mock.core.wire import Report
+    from ipyy_mock.httpapi import replies as R
 
     zone = clock.platform_zone()
     now = time.time()
@@ -280,10 +280,10 @@ def stage_breakdown(app: Any, soap_body: bytes, http_body: bytes, n: int) -> dic
     from spyne.protocol.soap.soap11 import Soap11
 
     from ipyy_mock import app as app_mod
-    from ipyy_mock.httpapi import api as http_api
     from ipyy_mock.core import platform as platform_mod
-    from ipyy_mock.soap import service as soap_service
     from ipyy_mock.core import store as store_mod
+    from ipyy_mock.httpapi import api as http_api
+    from ipyy_mock.soap import service as soap_service
 
     out: dict[str, dict[str, float]] = {}
     for surface in ("soap", "http"):
@@ -386,8 +386,8 @@ def what_ifs(db_dir: Path, soap_body: bytes, http_body: bytes, n: int) -> dict[s
 
     from ipyy_mock.app import create_app
     from ipyy_mock.core.platform import Platform
-    from ipyy_mock.soap.service import _SoapFront, _wsdl_schema, static_wsdl
     from ipyy_mock.core.validation import _parse_one
+    from ipyy_mock.soap.service import _SoapFront, _wsdl_schema, static_wsdl
 
     res: dict[str, Any] = {}
 

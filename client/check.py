@@ -52,8 +52,15 @@ from ipyy_client.domestic import PATHS as DOMESTIC_PATHS
 from ipyy_client.domestic import DomesticClient
 from ipyy_client.encoding import md5_password
 from ipyy_client.errors import IpyyError, PasswordError, ReportsNotAllowed, TransportError
-from ipyy_client.http import (HttpClient, boxes_from_xml, message_error, parse_json_boxes, parse_xml, xml_error,
-                              xml_fields)
+from ipyy_client.http import (
+    HttpClient,
+    boxes_from_xml,
+    message_error,
+    parse_json_boxes,
+    parse_xml,
+    xml_error,
+    xml_fields,
+)
 from ipyy_client.results import MSG_REPORTS_NOT_ALLOWED, PAY_TYPES
 from ipyy_client.soap import SoapClient
 

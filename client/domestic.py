@@ -29,8 +29,15 @@ import requests
 
 from ipyy_client._common import DEFAULT_BASE_URL, DEFAULT_ZONE, join_msisdns
 from ipyy_client.http import MAX_PULL, HttpClient, _fmt, _int_or_none, message_error, narrow, parse_xml, xml_fields
-from ipyy_client.results import (PAY_TYPES, SUCCESS_STATUSES, DomesticSendResult, PointsBalance, Report, Uplink,
-                                 code_for_message)
+from ipyy_client.results import (
+    PAY_TYPES,
+    SUCCESS_STATUSES,
+    DomesticSendResult,
+    PointsBalance,
+    Report,
+    Uplink,
+    code_for_message,
+)
 
 PATHS = {"xml": "/sms.aspx", "json": "/smsJson.aspx"}
 _WHOLE = re.compile(r"-?[0-9]+")

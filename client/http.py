@@ -36,14 +36,28 @@ from zoneinfo import ZoneInfo
 import requests
 from lxml import etree
 
-from ipyy_client._common import DEFAULT_BASE_URL, DEFAULT_ZONE, check_base_url, join_msisdns, package_version
-from ipyy_client._common import root_cause
+from ipyy_client._common import (
+    DEFAULT_BASE_URL,
+    DEFAULT_ZONE,
+    check_base_url,
+    join_msisdns,
+    package_version,
+    root_cause,
+)
 from ipyy_client.codes import ResultCode
 from ipyy_client.encoding import encode_content, md5_password
-from ipyy_client.errors import (IpyyError, ProtocolError, ReportsNotAllowed, TransportError, VendorError,
-                                error_for)
-from ipyy_client.results import (MSG_EMPTY_CREDENTIALS, MSG_REPORTS_NOT_ALLOWED, PAY_TYPES, SUCCESS_STATUSES, Balance, HttpSendResult,
-                                 Report, Uplink, code_for_message)
+from ipyy_client.errors import IpyyError, ProtocolError, ReportsNotAllowed, TransportError, VendorError, error_for
+from ipyy_client.results import (
+    MSG_EMPTY_CREDENTIALS,
+    MSG_REPORTS_NOT_ALLOWED,
+    PAY_TYPES,
+    SUCCESS_STATUSES,
+    Balance,
+    HttpSendResult,
+    Report,
+    Uplink,
+    code_for_message,
+)
 
 MAX_PULL = 4000
 MAX_NEW_PASSWORD = 20

@@ -26,6 +26,7 @@ Why these choices:
 """
 from __future__ import annotations
 
+import copy
 import io
 import re
 import threading
@@ -35,8 +36,6 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from importlib import resources
 from typing import Any, Literal
-
-import copy
 
 import requests
 import zeep
@@ -48,8 +47,8 @@ from zeep.wsdl import Document
 
 from ipyy_client._common import DEFAULT_BASE_URL, join_msisdns
 from ipyy_client._common import root_cause as _root_cause
-from ipyy_client.encoding import escape_xml_text
 from ipyy_client.codes import ResultCode
+from ipyy_client.encoding import escape_xml_text
 from ipyy_client.errors import IpyyError, ProtocolError, SoapFault, TransportError
 from ipyy_client.results import SendResult
 

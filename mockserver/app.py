@@ -12,8 +12,8 @@ from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from ipyy_mock.limits import DEFAULT_MAX_BODY, RequestGuard
 from ipyy_mock.core.platform import Platform
+from ipyy_mock.limits import DEFAULT_MAX_BODY, RequestGuard
 
 WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
 

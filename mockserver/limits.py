@@ -28,9 +28,8 @@ from typing import Callable, Iterable
 from urllib.parse import parse_qsl, unquote_to_bytes
 
 from ipyy_client.codes import ResultCode
-
-from ipyy_mock.httpapi import replies as R
 from ipyy_mock.core.validation import parse_count
+from ipyy_mock.httpapi import replies as R
 
 DEFAULT_MAX_BODY = 4 * 1024 * 1024  # 4 MiB: a send to 4000 recipients is ~60 kB; the SOAP front uses it too
 

@@ -9,7 +9,6 @@ from werkzeug.test import Client
 
 from ipyy_mock.app import MockApp
 from ipyy_mock.core.platform import Platform
-
 from support.mockproc import MockProcess
 
 TOKEN = "s3cr3t-token"

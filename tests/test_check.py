@@ -17,8 +17,15 @@ from collections.abc import Callable
 import pytest
 
 from ipyy_client import HttpClient
-from ipyy_client.check import (ABSENT_TASK_ID, CheckFailed, _Checker, diff_wsdl, normalise_wsdl, packaged_wsdl,
-                               run_checks)
+from ipyy_client.check import (
+    ABSENT_TASK_ID,
+    CheckFailed,
+    _Checker,
+    diff_wsdl,
+    normalise_wsdl,
+    packaged_wsdl,
+    run_checks,
+)
 from ipyy_client.cli import main
 from support.mockproc import console_script
 from support.net import LoopbackHTTPServer, QuietHandler, free_port

@@ -26,10 +26,10 @@ import pytest
 import requests
 from lxml import etree
 
-from support import soapraw
 from ipyy_client import HttpClient, SoapClient
 from ipyy_client.encoding import encode_content, md5_password
 from ipyy_client.errors import IpyyError, TransportError
+from support import soapraw
 from support.mockproc import MockProcess
 from support.net import free_port
 from support.tinyserver import DROP, HANG, RESET, TinyServer, http_reply

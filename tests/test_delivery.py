@@ -13,7 +13,6 @@ import requests
 from lxml import etree
 
 from ipyy_client.encoding import encode_content, md5_password
-
 from support.mockproc import MockProcess
 from support.pushrecv import HANG, PushReceiver, wait_until
 

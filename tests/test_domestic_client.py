@@ -8,14 +8,13 @@ from decimal import Decimal
 
 import pytest
 import requests
+from test_check import Tamper
+from test_http_client_unit import HEAD, PASSWORD, FakeSession, refused
 
 import ipyy_client
 from ipyy_client import DomesticClient, DomesticSendResult, PointsBalance, Report, ResultCode, Uplink, cli, errors
 from ipyy_client.check import run_checks
 from ipyy_client.encoding import md5_password
-
-from test_check import Tamper
-from test_http_client_unit import HEAD, PASSWORD, FakeSession, refused
 
 TEXT = "验证码 1234【华信】"
 MOBILE = "13800138000"

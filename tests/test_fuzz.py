@@ -24,13 +24,13 @@ import pytest
 import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import event as _event
-from hypothesis.errors import InvalidArgument
 from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
 from lxml import etree
 
-from support import soapraw
 from ipyy_client.codes import ResultCode
 from ipyy_client.encoding import encode_content, md5_password
+from support import soapraw
 
 EXAMPLES = int(os.environ.get("IPYY_FUZZ_EXAMPLES", "100"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None, print_blob=False,

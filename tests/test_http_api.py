@@ -1,7 +1,6 @@
 """The vendor's HTTP interface over the wire: exact reply bytes, every error path, both formats."""
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 
 import pytest
@@ -9,7 +8,6 @@ import requests
 from lxml import etree
 
 from ipyy_client.encoding import encode_content, md5_password
-
 from support import soapraw
 
 XML_HEAD = '<?xml version="1.0" encoding="utf-8" ?>'

@@ -22,8 +22,18 @@ from urllib3.exceptions import MaxRetryError, NewConnectionError
 from werkzeug.test import Client
 
 import ipyy_client
-from ipyy_client import (Balance, HttpClient, HttpSendResult, Report, ResultCode, Uplink, cli, errors, parse_push,
-                         push_receiver)
+from ipyy_client import (
+    Balance,
+    HttpClient,
+    HttpSendResult,
+    Report,
+    ResultCode,
+    Uplink,
+    cli,
+    errors,
+    parse_push,
+    push_receiver,
+)
 from ipyy_client.encoding import md5_password
 from ipyy_client.http import parse_json_boxes, parse_xml
 from ipyy_client.results import code_for_message

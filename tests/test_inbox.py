@@ -20,8 +20,8 @@ from werkzeug.test import Client
 
 from ipyy_client import SoapClient
 from ipyy_client.http import HttpClient
-from ipyy_mock.app import create_app
 from ipyy_mock.admin.inbox import CSP
+from ipyy_mock.app import create_app
 
 CHROMIUM = os.environ.get("IPYY_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = os.environ.get("IPYY_CHROMEDRIVER") or shutil.which("chromedriver") or "/usr/bin/chromedriver"

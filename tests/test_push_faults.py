@@ -39,8 +39,7 @@ import requests
 from lxml import etree
 
 from ipyy_client.encoding import encode_content, md5_password
-
-from support.chaosrecv import (EMPTY_500, ERROR, HOLD, OK, OK_MARK, OTHER, RESET, RESTART, SLOW, ChaosReceiver)
+from support.chaosrecv import EMPTY_500, ERROR, HOLD, OK, OK_MARK, OTHER, RESET, RESTART, SLOW, ChaosReceiver
 from support.mockproc import MockProcess
 from support.pushrecv import HANG, PushReceiver, wait_until
 

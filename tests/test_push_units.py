@@ -9,12 +9,11 @@ from decimal import Decimal
 import pytest
 
 from ipyy_mock.core import delivery
-from ipyy_mock.push import lease
-from ipyy_mock.push import runner as pusher
 from ipyy_mock.core.platform import Platform
 from ipyy_mock.core.settings import DeliverySettings
 from ipyy_mock.core.store import Account
-
+from ipyy_mock.push import lease
+from ipyy_mock.push import runner as pusher
 from support.pushrecv import HANG, PushReceiver
 
 

@@ -21,15 +21,14 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
 from lxml import etree
+from spyne.interface.wsdl import Wsdl11  # after ipyy_mock.soap.models (spyne_compat)
 from werkzeug.test import Client
 
 from ipyy_client.codes import ResultCode
+from ipyy_mock.core.wire import SendOutcome, SendRequest
 from ipyy_mock.soap import make_soap_app
 from ipyy_mock.soap.models import spyne_application
 from ipyy_mock.soap.xsd import parse_xsd_datetime, static_wsdl
-from ipyy_mock.core.wire import SendOutcome, SendRequest
-
-from spyne.interface.wsdl import Wsdl11  # after ipyy_mock.soap.models (spyne_compat)
 
 STATIC = Path(__file__).resolve().parent.parent / "wsdl" / "WebService.wsdl"
 TNS = "http://tempuri.org/"

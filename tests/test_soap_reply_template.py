@@ -20,8 +20,8 @@ from lxml import etree
 
 from ipyy_client.codes import ResultCode
 from ipyy_client.encoding import XML_ILLEGAL
-from ipyy_mock.soap import models as S
 from ipyy_mock.core.wire import SendOutcome
+from ipyy_mock.soap import models as S
 
 VERSIONS = {"soap11": (S.NS_SOAP11, "text/xml; charset=utf-8"),
             "soap12": (S.NS_SOAP12, "application/soap+xml; charset=utf-8")}

@@ -25,10 +25,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from ipyy_mock.core import clock
-from ipyy_mock.core import delivery
-from ipyy_mock.core import scenarios
-from ipyy_mock.core import settings
+from ipyy_mock.core import clock, delivery, scenarios, settings
 from ipyy_mock.core.platform import Platform
 
 log = logging.getLogger("ipyy_mock.admin")

@@ -13,7 +13,6 @@ from ipaddress import ip_address, ip_network
 
 from ipyy_client.codes import ResultCode
 from ipyy_client.encoding import md5_password
-
 from ipyy_mock.core.conformance import ConformanceWarning
 from ipyy_mock.core.store import Account, Store
 

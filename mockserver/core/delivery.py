@@ -29,9 +29,9 @@ from itertools import groupby
 from typing import Callable, Iterable
 
 from ipyy_mock.core import clock
-from ipyy_mock.httpapi import replies as R
 from ipyy_mock.core.settings import MAX_TRIES, DeliverySettings
 from ipyy_mock.core.wire import Report, Uplink
+from ipyy_mock.httpapi import replies as R
 
 log = logging.getLogger("ipyy_mock.core.delivery")
 

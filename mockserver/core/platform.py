@@ -17,18 +17,14 @@ from typing import Any
 
 from ipyy_client.billing import segment_count
 from ipyy_client.codes import ResultCode
-
-from ipyy_mock.core import clock
-from ipyy_mock.core import delivery
-from ipyy_mock.devtools import faults
-from ipyy_mock.core import scenarios
-from ipyy_mock.core import settings
+from ipyy_mock.core import clock, delivery, scenarios, settings
 from ipyy_mock.core.auth import authenticate, password_warnings
-from ipyy_mock.core.conformance import ConformanceWarning
 from ipyy_mock.core.billing import Charge, charge_for
+from ipyy_mock.core.conformance import ConformanceWarning
 from ipyy_mock.core.store import Account, Store
 from ipyy_mock.core.validation import check_content, check_ext_number, parse_recipients
 from ipyy_mock.core.wire import Report, SendOutcome, SendRequest, Uplink
+from ipyy_mock.devtools import faults
 
 Released = delivery.Released
 

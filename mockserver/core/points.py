@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 
 from ipyy_client.billing import price_for
-
 from ipyy_mock.core.store import Account, Store
 
 #: The country whose segment price is the price of one point.

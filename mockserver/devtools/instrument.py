@@ -19,9 +19,8 @@ from typing import Any, Callable
 from werkzeug.wrappers import Request, Response
 
 from ipyy_mock.core import clock
-from ipyy_mock.devtools import faults
-from ipyy_mock.devtools import journal
 from ipyy_mock.core.validation import parse_count
+from ipyy_mock.devtools import faults, journal
 
 PREFIX = "/_mock/api"
 MAX_LIMIT = journal.KEEP

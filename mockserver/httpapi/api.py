@@ -15,14 +15,13 @@ from werkzeug.wrappers import Request, Response
 
 from ipyy_client.codes import ResultCode
 from ipyy_client.encoding import decode_content
-
 from ipyy_mock.core import conformance
 from ipyy_mock.core.conformance import ConformanceWarning
-from ipyy_mock.httpapi import replies as R
-from ipyy_mock.httpapi.params import Params, parse_count
 from ipyy_mock.core.platform import MAX_PULL, Platform
 from ipyy_mock.core.store import Account
 from ipyy_mock.core.wire import SendRequest
+from ipyy_mock.httpapi import replies as R
+from ipyy_mock.httpapi.params import Params, parse_count
 
 log = logging.getLogger("ipyy_mock.http")
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 from werkzeug.wrappers import Request, Response
 
 from ipyy_client.codes import ResultCode
-
 from ipyy_mock.core import conformance, points
 from ipyy_mock.core.platform import Platform
 from ipyy_mock.httpapi import replies as R

@@ -16,6 +16,7 @@ from werkzeug.wrappers import Request
 from ipyy_mock.core.conformance import ConformanceWarning
 from ipyy_mock.core.validation import parse_count  # noqa: F401  (the surfaces' one whole-number reader)
 
+
 class Params:
     """The parameters of one request, looked up case-insensitively."""
 

@@ -33,12 +33,11 @@ import time
 
 import requests
 
-from ipyy_mock.core import delivery
-from ipyy_mock.push import lease
-from ipyy_mock.core import settings
+from ipyy_mock.core import delivery, settings
 from ipyy_mock.core.delivery import Attempt, Claim
-from ipyy_mock.httpapi.replies import XML_TYPE
 from ipyy_mock.core.platform import Platform
+from ipyy_mock.httpapi.replies import XML_TYPE
+from ipyy_mock.push import lease
 
 log = logging.getLogger("ipyy_mock.push.runner")
 

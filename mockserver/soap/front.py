@@ -30,12 +30,23 @@ from lxml import etree
 
 from ipyy_client.codes import ResultCode
 from ipyy_mock.core import conformance
+from ipyy_mock.core.validation import parse_count
 from ipyy_mock.core.wire import SendOutcome, SendRequest
-from ipyy_mock.soap.envelope import (CONTENT_TYPES, NS_SOAP11, NS_SOAP12, OPERATIONS, TNS, VIA, XML_DECLARATION,
-                                     PARSER_KWARGS, fault, fault_status, reply_envelope)
+from ipyy_mock.soap.envelope import (
+    CONTENT_TYPES,
+    NS_SOAP11,
+    NS_SOAP12,
+    OPERATIONS,
+    PARSER_KWARGS,
+    TNS,
+    VIA,
+    XML_DECLARATION,
+    fault,
+    fault_status,
+    reply_envelope,
+)
 from ipyy_mock.soap.reader import ReadError, read_operation
 from ipyy_mock.soap.xsd import WsdlServer
-from ipyy_mock.core.validation import parse_count
 
 __all__ = ["make_soap_app", "SoapFront"]
 

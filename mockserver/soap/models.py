@@ -14,8 +14,6 @@ from datetime import datetime
 from decimal import Decimal as D
 from typing import Any
 
-from ipyy_mock.soap import spyne_compat  # noqa: F401  (must precede every spyne import)
-
 import spyne.const
 from lxml import etree  # noqa: F401
 from spyne import Application, ComplexModel, ServiceBase, rpc
@@ -31,6 +29,7 @@ from spyne.server.wsgi import WsgiApplication  # noqa: F401  (tests build spyne'
 
 from ipyy_client.codes import ResultCode
 from ipyy_mock.core.wire import SendOutcome, SendRequest
+from ipyy_mock.soap import spyne_compat  # noqa: F401  (must precede every spyne import)
 from ipyy_mock.soap.envelope import NS_SOAP11, NS_SOAP12, PARSER_KWARGS, TNS, reply_envelope  # noqa: F401
 from ipyy_mock.soap.xsd import parse_xsd_datetime
 

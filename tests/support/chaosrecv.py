@@ -31,7 +31,6 @@ from dataclasses import dataclass
 
 from ipyy_client.push import parse_push
 from ipyy_client.results import Report, Uplink
-
 from support.net import LoopbackHTTPServer, QuietHandler, reset
 
 OK, OTHER, EMPTY_500, ERROR = "ok", "other", "empty_500", "error"

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Callable
 
 from ipyy_client.push import parse_push
-
 from support.net import LoopbackHTTPServer, QuietHandler
 
 HANG = "hang"
