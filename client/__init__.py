@@ -1,4 +1,5 @@
 """ipyy_client: a Python client for the Huaxin (ipyy.net) international SMS gateway."""
+
 from importlib import metadata as _metadata
 
 try:

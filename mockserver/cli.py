@@ -4,6 +4,7 @@ Account commands open the same SQLite file the server uses (WAL lets them run
 while it serves), so a test or a person can set a balance or stop an account
 without any admin endpoint.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -52,20 +53,39 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument("--db", help=db_help)
     serve.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
-    serve.add_argument("--threads", type=int, default=2,
-                       help="threads per worker (default 2: measured fastest of the settings that keep a second "
-                            "thread per worker, for slow callers and latency faults; see README, Benchmarks)")
+    serve.add_argument(
+        "--threads",
+        type=int,
+        default=2,
+        help="threads per worker (default 2: measured fastest of the settings that keep a second "
+        "thread per worker, for slow callers and latency faults; see README, Benchmarks)",
+    )
     serve.add_argument("--zone", default=None, help="platform time zone (default Asia/Shanghai)")
     serve.add_argument("--access-log", action="store_true", help="log each request (paths only, never query strings)")
-    serve.add_argument("--admin-token", default=os.environ.get("IPYY_MOCK_ADMIN_TOKEN") or None,
-                       help="let non-loopback callers use /_mock/api/ with X-Admin-Token: TOKEN "
-                            "(default: $IPYY_MOCK_ADMIN_TOKEN; without it only loopback callers are served)")
-    serve.add_argument("--max-body", type=_positive_int, default=None, metavar="BYTES",  # [reliability]
-                       help="refuse request bodies over BYTES with HTTP 413 (default 4 MiB)")
-    serve.add_argument("--strict", action="store_true",
-                       help="refuse every request that deviates from the vendor's document (conformance warnings)")
-    serve.add_argument("--no-journal", dest="journal", action="store_false",  # [journal]
-                       help="do not record requests in the journal (/_mock/api/journal)")
+    serve.add_argument(
+        "--admin-token",
+        default=os.environ.get("IPYY_MOCK_ADMIN_TOKEN") or None,
+        help="let non-loopback callers use /_mock/api/ with X-Admin-Token: TOKEN "
+        "(default: $IPYY_MOCK_ADMIN_TOKEN; without it only loopback callers are served)",
+    )
+    serve.add_argument(
+        "--max-body",
+        type=_positive_int,
+        default=None,
+        metavar="BYTES",  # [reliability]
+        help="refuse request bodies over BYTES with HTTP 413 (default 4 MiB)",
+    )
+    serve.add_argument(
+        "--strict",
+        action="store_true",
+        help="refuse every request that deviates from the vendor's document (conformance warnings)",
+    )
+    serve.add_argument(
+        "--no-journal",
+        dest="journal",
+        action="store_false",  # [journal]
+        help="do not record requests in the journal (/_mock/api/journal)",
+    )
 
     account = sub.add_parser("account", help="add, show, change or list accounts")
     acc_sub = account.add_subparsers(dest="action", required=True)
@@ -77,18 +97,36 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--userid")
         p.add_argument("--balance", type=_decimal)
         p.add_argument("--pay-type", choices=["prepaid", "postpaid"])
-        p.add_argument("--price", type=_price, action="append", metavar="CC=AMOUNT",
-                       help="per-segment price for a country code, or * for the rest; repeatable")
+        p.add_argument(
+            "--price",
+            type=_price,
+            action="append",
+            metavar="CC=AMOUNT",
+            help="per-segment price for a country code, or * for the rest; repeatable",
+        )
         p.add_argument("--segment-limit", type=int)
         p.add_argument("--bind-ip", action="append", metavar="IP", help="allowed caller address or network; repeatable")
         p.add_argument("--no-bind-ip", action="store_true", help="accept callers from anywhere")
         p.add_argument("--stopped", action=argparse.BooleanOptionalAction, default=None)
-        p.add_argument("--strict-auth", action=argparse.BooleanOptionalAction, default=None,
-                       help="HTTP interface takes only the MD5 password")
-        p.add_argument("--strict", action=argparse.BooleanOptionalAction, default=None,
-                       help="strict mode for this account: refuse what deviates from the document")
-        p.add_argument("--reports", dest="can_read_reports", action=argparse.BooleanOptionalAction, default=None,
-                       help="may pull delivery reports")
+        p.add_argument(
+            "--strict-auth",
+            action=argparse.BooleanOptionalAction,
+            default=None,
+            help="HTTP interface takes only the MD5 password",
+        )
+        p.add_argument(
+            "--strict",
+            action=argparse.BooleanOptionalAction,
+            default=None,
+            help="strict mode for this account: refuse what deviates from the document",
+        )
+        p.add_argument(
+            "--reports",
+            dest="can_read_reports",
+            action=argparse.BooleanOptionalAction,
+            default=None,
+            help="may pull delivery reports",
+        )
         p.add_argument("--push-url")
         p.add_argument("--sensitive-word", action="append", metavar="WORD", help="repeatable")
     for action in ("show", "list"):
@@ -115,8 +153,18 @@ def _account_json(account) -> dict:
 
 
 def _apply(account, args: argparse.Namespace) -> None:
-    for attr in ("password", "userid", "balance", "pay_type", "segment_limit", "stopped", "strict_auth", "strict",
-                 "can_read_reports", "push_url"):
+    for attr in (
+        "password",
+        "userid",
+        "balance",
+        "pay_type",
+        "segment_limit",
+        "stopped",
+        "strict_auth",
+        "strict",
+        "can_read_reports",
+        "push_url",
+    ):
         value = getattr(args, attr)
         if value is not None:
             setattr(account, attr, value)
@@ -143,18 +191,28 @@ def run_account(args: argparse.Namespace) -> int:
     existing = store.get_account(args.name)
     if args.action == "add":
         if existing is not None:
-            print(f"ipyy-mock: account {args.name!r} exists; change it with `ipyy-mock account set {args.name} ...`",
-                  file=sys.stderr)
+            print(
+                f"ipyy-mock: account {args.name!r} exists; change it with `ipyy-mock account set {args.name} ...`",
+                file=sys.stderr,
+            )
             return 1
-        account = Account(name=args.name, password=args.password, balance=Decimal("0"),
-                          prices=dict(DEMO_ACCOUNT.prices), sensitive_words=list(DEMO_ACCOUNT.sensitive_words),
-                          created_at=time.time())
+        account = Account(
+            name=args.name,
+            password=args.password,
+            balance=Decimal("0"),
+            prices=dict(DEMO_ACCOUNT.prices),
+            sensitive_words=list(DEMO_ACCOUNT.sensitive_words),
+            created_at=time.time(),
+        )
         _apply(account, args)
         store.insert_account(account)
     else:
         if existing is None:
-            print(f"ipyy-mock: no account {args.name!r}; create it with `ipyy-mock account add {args.name} "
-                  f"--password ...`", file=sys.stderr)
+            print(
+                f"ipyy-mock: no account {args.name!r}; create it with `ipyy-mock account add {args.name} "
+                f"--password ...`",
+                file=sys.stderr,
+            )
             return 1
         account = existing
         if args.action == "set":
@@ -198,15 +256,31 @@ def run_serve(args: argparse.Namespace) -> int:
     ]
     if demo is not None:
         state = "created" if created else "kept"
-        lines.append(f"  account   {demo.name} / {DEMO_ACCOUNT.password if created else '(password as set)'}"
-                     f"  userid {demo.userid}  balance {demo.balance}  ({state})")
-    lines.append(f"  admin     {base}/_mock/api/clock  (JSON; "
-                 + ("loopback, or X-Admin-Token)" if args.admin_token else "loopback callers only)"))
-    lines.append(f"  try       IPYY_BASE_URL={base} IPYY_ACCOUNT=demo IPYY_PASSWORD=demo123 "
-                 f"{_ipyy_command()} send --to 8613800138000 --text '你好【华信】'")
+        lines.append(
+            f"  account   {demo.name} / {DEMO_ACCOUNT.password if created else '(password as set)'}"
+            f"  userid {demo.userid}  balance {demo.balance}  ({state})"
+        )
+    lines.append(
+        f"  admin     {base}/_mock/api/clock  (JSON; "
+        + ("loopback, or X-Admin-Token)" if args.admin_token else "loopback callers only)")
+    )
+    lines.append(
+        f"  try       IPYY_BASE_URL={base} IPYY_ACCOUNT=demo IPYY_PASSWORD=demo123 "
+        f"{_ipyy_command()} send --to 8613800138000 --text '你好【华信】'"
+    )
     print("\n".join(lines), flush=True)
-    serve(args.host, args.port, db_path, args.workers, args.threads, args.zone, args.access_log, args.admin_token,
-          max_body=args.max_body, journal=args.journal)  # [journal]
+    serve(
+        args.host,
+        args.port,
+        db_path,
+        args.workers,
+        args.threads,
+        args.zone,
+        args.access_log,
+        args.admin_token,
+        max_body=args.max_body,
+        journal=args.journal,
+    )  # [journal]
     return 0
 
 

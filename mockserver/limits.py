@@ -20,6 +20,7 @@ API's body is read (bounded) here too, its 413 is JSON, and it checks the JSON
 itself. Other paths read no body; only a length announced over the limit is
 refused there.
 """
+
 from __future__ import annotations
 
 import io
@@ -91,8 +92,7 @@ def _action(*sources: bytes) -> str:
     return ""
 
 
-def _form_error(endpoint: str, message: str, remark: str, status: int,
-                action: str = "") -> tuple[int, str, bytes]:
+def _form_error(endpoint: str, message: str, remark: str, status: int, action: str = "") -> tuple[int, str, bytes]:
     """(status, content type, body) of a parameter-level refusal in ``endpoint``'s own format."""
     if endpoint == "pwd":
         return status, R.XML_TYPE, R.pwd_reply(False, message)
@@ -110,8 +110,9 @@ def _form_error(endpoint: str, message: str, remark: str, status: int,
     return status, R.XML_TYPE, R.send_reply(False, message, 0, 0, 0, 0)  # I18NSms.aspx (send/overage)
 
 
-def _refusal(endpoint: str | None, status: int, message: str, remark: str, hint: str,
-             action: str = "") -> tuple[int, str, bytes]:
+def _refusal(
+    endpoint: str | None, status: int, message: str, remark: str, hint: str, action: str = ""
+) -> tuple[int, str, bytes]:
     if endpoint in FORM_ENDPOINTS:
         return _form_error(endpoint, message, remark, status, action)
     if endpoint == "admin":
@@ -154,8 +155,9 @@ class RequestGuard:
         except BodyTooLarge:
             return _answer(*_refusal(endpoint, 413, *too_large, _action(query)))
         except ValueError as exc:
-            return _answer(*_refusal(endpoint, 400, ResultCode.ParamError.description, str(exc),
-                                     "send a valid Content-Length"))
+            return _answer(
+                *_refusal(endpoint, 400, ResultCode.ParamError.description, str(exc), "send a valid Content-Length")
+            )
         # The surface reads the buffered copy: no second read of the socket, no unbounded read.
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
@@ -172,15 +174,25 @@ class RequestGuard:
                 form_ok = False
         if not (_utf8_form(query) and form_ok):
             action = _action(query, body if ctype == "application/x-www-form-urlencoded" else b"")
-            return _answer(*_refusal(endpoint, 200, ResultCode.ParamError.description, R.MSG_BAD_PARAMS,
-                                     "parameters must be UTF-8 (percent-encoded)", action))
+            return _answer(
+                *_refusal(
+                    endpoint,
+                    200,
+                    ResultCode.ParamError.description,
+                    R.MSG_BAD_PARAMS,
+                    "parameters must be UTF-8 (percent-encoded)",
+                    action,
+                )
+            )
         return None
 
 
 def _answer(status: int, ctype: str, body: bytes) -> WSGIApp:
     def app(environ: dict, start_response: Callable) -> Iterable[bytes]:
-        start_response(f"{status} {_REASONS.get(status, '')}".strip(),
-                       [("Content-Type", ctype), ("Content-Length", str(len(body)))])
+        start_response(
+            f"{status} {_REASONS.get(status, '')}".strip(),
+            [("Content-Type", ctype), ("Content-Length", str(len(body)))],
+        )
         return [body]
 
     return app

@@ -4,6 +4,7 @@ Why a process and not an in-process app: the point of the mock is contract
 tests over real HTTP against a real server (gunicorn, SQLite, background
 delivery), so the fixture starts exactly what ``ipyy-mock serve`` starts.
 """
+
 from __future__ import annotations
 
 import os
@@ -49,12 +50,22 @@ class MockServerProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def command(self) -> list[str]:
-        return [console_script("ipyy-mock"), "serve", "--port", str(self.port), "--db", str(self.db_path),
-                "--workers", str(self.workers), *self.args]
+        return [
+            console_script("ipyy-mock"),
+            "serve",
+            "--port",
+            str(self.port),
+            "--db",
+            str(self.db_path),
+            "--workers",
+            str(self.workers),
+            *self.args,
+        ]
 
     def start(self, timeout: float = 30.0) -> "MockServerProcess":
-        self.proc = subprocess.Popen(self.command(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                     start_new_session=True)
+        self.proc = subprocess.Popen(
+            self.command(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+        )
         self.banner = ""
         while True:  # the banner ends with the "try" line
             line = self.proc.stdout.readline()

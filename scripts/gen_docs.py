@@ -9,6 +9,7 @@ working however the routes are declared. tests/test_docs.py runs it with
 Usage: .venv/bin/python scripts/gen_docs.py          rewrite the tables in place
        .venv/bin/python scripts/gen_docs.py --check  exit 1 and show the difference if a table is stale
 """
+
 from __future__ import annotations
 
 import argparse
@@ -83,8 +84,9 @@ def render() -> dict[Path, str]:
     """Every generated doc, as its full new text."""
     out: dict[Path, str] = {}
     mock = DOCS / "mock.md"
-    out[mock] = replace_block(mock.read_text(encoding="utf-8"), "admin API table",
-                              admin_table(fetch("/_mock/api/openapi.json")))
+    out[mock] = replace_block(
+        mock.read_text(encoding="utf-8"), "admin API table", admin_table(fetch("/_mock/api/openapi.json"))
+    )
     return out
 
 
@@ -100,7 +102,9 @@ def main(argv: list[str] | None = None) -> int:
         stale += 1
         name = str(path.relative_to(ROOT))
         if args.check:
-            sys.stdout.writelines(difflib.unified_diff(old.splitlines(True), new.splitlines(True), name, name + " (generated)"))
+            sys.stdout.writelines(
+                difflib.unified_diff(old.splitlines(True), new.splitlines(True), name, name + " (generated)")
+            )
         else:
             path.write_text(new, encoding="utf-8")
             print(f"rewrote {name}")

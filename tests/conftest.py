@@ -3,6 +3,7 @@
 Tests that need PHP or a browser get the ``php`` / ``browser`` marker from the
 fixture they ask for, so ``-m 'not browser'`` can never miss one.
 """
+
 from __future__ import annotations
 
 import pytest

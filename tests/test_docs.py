@@ -1,6 +1,7 @@
 """The docs stay true: the generated admin table matches the served OpenAPI description, links resolve, the README
 stays a five-minute read.
 """
+
 from __future__ import annotations
 
 import re
@@ -15,8 +16,9 @@ PENDING = {"async.md", "server.md", "container.md"}
 
 
 def test_admin_table_is_generated_from_openapi():
-    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "gen_docs.py"), "--check"], capture_output=True,
-                          text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "gen_docs.py"), "--check"], capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, f"docs/mock.md's admin table is stale:\n{done.stdout}{done.stderr}"
 
 

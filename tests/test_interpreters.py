@@ -9,6 +9,7 @@ between runs) records the hash of the sources its wheel was built from; the
 wheel is built and installed again only when that hash differs, and the
 dependencies only when pyproject.toml did. The round trips run in parallel.
 """
+
 from __future__ import annotations
 
 import glob
@@ -48,8 +49,20 @@ def run(cmd: list[str]) -> None:
 
 def build_wheel(out: Path) -> Path:
     """One pure-Python wheel for every interpreter, built once: two builds in one source tree would race."""
-    run([sys.executable, "-m", "pip", "wheel", "--quiet", "--disable-pip-version-check", "--no-deps",
-         "-w", str(out), str(ROOT)])
+    run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--no-deps",
+            "-w",
+            str(out),
+            str(ROOT),
+        ]
+    )
     return next(out.glob("ipyy_sms-*.whl"))
 
 
@@ -85,8 +98,12 @@ def install(venv: Path, wheel: Path, digest: str) -> None:
 
 
 def round_trip(venv: Path) -> dict:
-    done = subprocess.run([str(venv / "bin" / "python"), str(ROOT / "tests" / "support" / "roundtrip.py")],
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [str(venv / "bin" / "python"), str(ROOT / "tests" / "support" / "roundtrip.py")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1])
 

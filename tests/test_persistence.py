@@ -1,4 +1,5 @@
 """State lives in the SQLite file: it survives a restart and task ids keep increasing."""
+
 from __future__ import annotations
 
 from decimal import Decimal

@@ -3,6 +3,7 @@
 These read the checkout (and run its scripts against a throw-away copy); they
 start no mock.
 """
+
 from __future__ import annotations
 
 import os
@@ -44,8 +45,11 @@ def test_one_version_everywhere(capsys):
 
 def test_no_second_version_string_in_the_code():
     literal = re.compile(r"""__version__\s*=\s*["']\d+\.\d+""")
-    offenders = [str(p.relative_to(ROOT)) for p in tracked_files()
-                 if p.suffix == ".py" and literal.search(p.read_text(encoding="utf-8"))]
+    offenders = [
+        str(p.relative_to(ROOT))
+        for p in tracked_files()
+        if p.suffix == ".py" and literal.search(p.read_text(encoding="utf-8"))
+    ]
     assert offenders == [], "read the version from the installed package (importlib.metadata), as __init__ does"
 
 
@@ -53,7 +57,8 @@ def test_changelog_names_the_current_version():
     headings = re.findall(r"^## (\S+)", (ROOT / "CHANGELOG.md").read_text(encoding="utf-8"), re.M)
     released = [h for h in headings if h != "Unreleased"]
     assert released and released[0] == project_version(), (
-        f"CHANGELOG.md's newest release is {released[:1]}, pyproject.toml says {project_version()}")
+        f"CHANGELOG.md's newest release is {released[:1]}, pyproject.toml says {project_version()}"
+    )
 
 
 # -- the scripts' set-up: pip once, then only when pyproject.toml changes --------------------------------------
@@ -78,8 +83,13 @@ def checkout(tmp_path):
 
 def set_up(checkout: Path) -> tuple[float, list[str]]:
     started = time.monotonic()
-    done = subprocess.run(["bash", "-c", "set -euo pipefail; source scripts/_venv.sh"], cwd=checkout,
-                          capture_output=True, text=True, env={**os.environ, "IPYY_REINSTALL": ""})
+    done = subprocess.run(
+        ["bash", "-c", "set -euo pipefail; source scripts/_venv.sh"],
+        cwd=checkout,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "IPYY_REINSTALL": ""},
+    )
     assert done.returncode == 0, done.stderr
     calls = checkout / ".venv" / "pip-calls"
     return time.monotonic() - started, calls.read_text().splitlines() if calls.exists() else []
@@ -99,8 +109,9 @@ def test_set_up_installs_once_then_skips_pip_until_pyproject_changes(checkout):
 
 def test_an_interrupted_install_is_retried(checkout):
     (checkout / ".venv" / "bin" / "python").write_text("#!/bin/sh\nexit 1\n")
-    done = subprocess.run(["bash", "-c", "set -euo pipefail; source scripts/_venv.sh"], cwd=checkout,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        ["bash", "-c", "set -euo pipefail; source scripts/_venv.sh"], cwd=checkout, capture_output=True, text=True
+    )
     assert done.returncode != 0
     assert not (checkout / ".venv" / "ipyy-sms.stamp").exists(), "a failed pip must leave no stamp"
 

@@ -10,6 +10,7 @@ what that line prints. The one liberty taken: the tests' mocks run on a free
 port, so ``127.0.0.1:8080`` becomes that port, and scripts/mock.sh gets
 ``--port`` and ``--db`` (a temporary file) appended.
 """
+
 from __future__ import annotations
 
 import os
@@ -39,7 +40,7 @@ def section(heading: str, doc: Path = README) -> str:
     text = doc.read_text(encoding="utf-8")
     start = text.index(f"\n## {heading}\n")
     end = text.find("\n## ", start + 1)
-    return text[start:end if end >= 0 else len(text)]
+    return text[start : end if end >= 0 else len(text)]
 
 
 def blocks(markdown: str, lang: str) -> list[str]:
@@ -76,7 +77,8 @@ def assert_shows(command: Command, output: str) -> None:
     for shown in command.shows:
         expected = pattern(shown)
         assert any(expected.fullmatch(line) for line in lines), (
-            f"`{command.line}` should print\n  {shown}\nbut printed:\n{output}")
+            f"`{command.line}` should print\n  {shown}\nbut printed:\n{output}"
+        )
 
 
 def local(text: str, port: int) -> str:
@@ -90,9 +92,8 @@ def clean_env() -> dict[str, str]:
 
 def run_commands(cmds: list[Command], port: int, cwd: Path = ROOT) -> list[tuple[Command, int, str]]:
     """All commands in one bash, as typed in one terminal (exports carry over); each one's exit code and output."""
-    script = "exec 2>&1\n" + "".join(f"{local(c.line, port)}\necho \"{MARK}$?\"\n" for c in cmds)
-    done = subprocess.run(["bash", "-c", script], cwd=cwd, env=clean_env(), capture_output=True, text=True,
-                          timeout=600)
+    script = "exec 2>&1\n" + "".join(f'{local(c.line, port)}\necho "{MARK}$?"\n' for c in cmds)
+    done = subprocess.run(["bash", "-c", script], cwd=cwd, env=clean_env(), capture_output=True, text=True, timeout=600)
     chunks = re.split(rf"^{re.escape(MARK)}(\d+)\n", done.stdout, flags=re.M)
     outputs, codes = chunks[0:-1:2], [int(c) for c in chunks[1::2]]
     assert len(codes) == len(cmds), f"the commands stopped early:\n{done.stdout}\n{done.stderr}"
@@ -111,8 +112,9 @@ def check(results: list[tuple[Command, int, str]], port: int) -> None:
 
 def demo_still_works(base_url: str) -> None:
     """An example may change things, but must leave the demo account as the next reader needs it."""
-    reply = requests.get(base_url + "/I18NSms.aspx", timeout=30,
-                         params={"action": "overage", "account": "demo", "password": "demo123"})
+    reply = requests.get(
+        base_url + "/I18NSms.aspx", timeout=30, params={"action": "overage", "account": "demo", "password": "demo123"}
+    )
     assert "<returnstatus>Success</returnstatus>" in reply.text, reply.text
 
 
@@ -121,9 +123,15 @@ class MockScript:
     """``bash scripts/mock.sh`` in the background, as step 1 leaves it running; its output kept."""
 
     def __init__(self, command: str, port: int, db: Path) -> None:
-        self.proc = subprocess.Popen(["bash", "-c", f"{command} --port {port} --db {db}"], cwd=ROOT,
-                                     env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                     start_new_session=True)
+        self.proc = subprocess.Popen(
+            ["bash", "-c", f"{command} --port {port} --db {db}"],
+            cwd=ROOT,
+            env=clean_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
         self.lines: list[str] = []
         self.started = threading.Event()
         threading.Thread(target=self._read, daemon=True).start()
@@ -169,7 +177,8 @@ def test_the_tour_works_as_written(tmp_path):
         mock.stop()
     [test_file] = blocks(tour, "python")
     assert (ROOT / "examples" / "test_welcome.py").read_text(encoding="utf-8") == test_file, (
-        "step 5 shows examples/test_welcome.py: keep the two the same")
+        "step 5 shows examples/test_welcome.py: keep the two the same"
+    )
 
 
 # -- the examples ---------------------------------------------------------------------------------------------------
@@ -195,8 +204,7 @@ def test_python_examples_print_what_they_show(fresh_mock, tmp_path, name):
     assert shows, "a Python example shows what it prints"
     script = tmp_path / "example.py"
     script.write_text(local(source, fresh_mock.port), encoding="utf-8")
-    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120,
-                          env=clean_env())
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, env=clean_env())
     assert done.returncode == 0, done.stdout + done.stderr
     printed = done.stdout.splitlines()
     assert len(printed) == len(shows), done.stdout
@@ -215,8 +223,12 @@ def test_command_line_examples_print_what_they_show(fresh_mock):
 def test_reading_a_block():
     """The reader itself: commands, what they show, and the one wildcard."""
     [first, second] = commands("# a comment\nexport A=1\nrun it\n# printed … here\n# and this\n")
-    assert (first.line, first.shows, second.line, second.shows) == ("export A=1", [], "run it",
-                                                                     ["printed … here", "and this"])
+    assert (first.line, first.shows, second.line, second.shows) == (
+        "export A=1",
+        [],
+        "run it",
+        ["printed … here", "and this"],
+    )
     assert pattern("OK task … done").fullmatch("OK task 1000001 — done")
     assert not pattern("OK 1").fullmatch("OK 12")
     assert Command("x", ["error: no"]).must_fail and not Command("x", ["fine"]).must_fail

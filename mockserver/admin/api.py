@@ -11,6 +11,7 @@ started with ``--admin-token T`` and the caller sends ``X-Admin-Token: T``
 (or ``Authorization: Bearer T``): the admin API can rewrite any outcome, so
 it is not for the network by default.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -73,8 +74,11 @@ def refuse_cross_site(request: Request) -> None:
     site = (request.headers.get("Sec-Fetch-Site") or "").lower()
     origin = request.headers.get("Origin")
     if site in ("cross-site", "same-site") or (origin and origin != f"{request.scheme}://{request.host}"):
-        raise AdminError(403, f"cross-site request refused (from {origin or site})",
-                         "the admin API and the inbox answer same-origin pages and non-browser clients only")
+        raise AdminError(
+            403,
+            f"cross-site request refused (from {origin or site})",
+            "the admin API and the inbox answer same-origin pages and non-browser clients only",
+        )
 
 
 def _json_response(data: Any, status: int = 200) -> Response:
@@ -88,22 +92,24 @@ def _error(status: int, message: str, hint: str = "") -> Response:
 class AdminApi:
     """WSGI app for ``/_mock/api/...``; one per worker, sharing the worker's Platform."""
 
-    url_map = Map([
-        Rule(f"{PREFIX}/clock", methods=["GET"], endpoint="get_clock"),
-        Rule(f"{PREFIX}/clock/advance", methods=["POST"], endpoint="advance_clock"),
-        Rule(f"{PREFIX}/uplinks", methods=["POST"], endpoint="post_uplink"),
-        Rule(f"{PREFIX}/rules", methods=["GET"], endpoint="get_rules"),
-        Rule(f"{PREFIX}/rules", methods=["POST"], endpoint="post_rule"),
-        Rule(f"{PREFIX}/rules", methods=["PUT"], endpoint="put_rules"),
-        Rule(f"{PREFIX}/rules", methods=["DELETE"], endpoint="delete_rules"),
-        Rule(f"{PREFIX}/rules/<int:index>", methods=["DELETE"], endpoint="delete_rule"),
-        Rule(f"{PREFIX}/settings", methods=["GET"], endpoint="get_settings"),
-        Rule(f"{PREFIX}/settings", methods=["PUT", "PATCH"], endpoint="put_settings"),
-        Rule(f"{PREFIX}/pushes", methods=["GET"], endpoint="get_pushes"),
-    ], strict_slashes=False)
+    url_map = Map(
+        [
+            Rule(f"{PREFIX}/clock", methods=["GET"], endpoint="get_clock"),
+            Rule(f"{PREFIX}/clock/advance", methods=["POST"], endpoint="advance_clock"),
+            Rule(f"{PREFIX}/uplinks", methods=["POST"], endpoint="post_uplink"),
+            Rule(f"{PREFIX}/rules", methods=["GET"], endpoint="get_rules"),
+            Rule(f"{PREFIX}/rules", methods=["POST"], endpoint="post_rule"),
+            Rule(f"{PREFIX}/rules", methods=["PUT"], endpoint="put_rules"),
+            Rule(f"{PREFIX}/rules", methods=["DELETE"], endpoint="delete_rules"),
+            Rule(f"{PREFIX}/rules/<int:index>", methods=["DELETE"], endpoint="delete_rule"),
+            Rule(f"{PREFIX}/settings", methods=["GET"], endpoint="get_settings"),
+            Rule(f"{PREFIX}/settings", methods=["PUT", "PATCH"], endpoint="put_settings"),
+            Rule(f"{PREFIX}/pushes", methods=["GET"], endpoint="get_pushes"),
+        ],
+        strict_slashes=False,
+    )
 
-    def __init__(self, platform: Platform, *, token: str | None = None,
-                 wake: Callable[[], None] | None = None) -> None:
+    def __init__(self, platform: Platform, *, token: str | None = None, wake: Callable[[], None] | None = None) -> None:
         self.platform = platform
         self.token = token or None
         self.wake = wake or (lambda: None)
@@ -126,8 +132,9 @@ class AdminApi:
             response = _error(exc.code or 400, exc.name, exc.description or "")
         except Exception as exc:  # a bug: say so in JSON rather than an HTML 500
             log.exception("admin API error on %s %s", request.method, request.path)
-            response = _error(400, f"internal error: {type(exc).__name__}: {exc}",
-                              "a bug in the mock; its log has the traceback")
+            response = _error(
+                400, f"internal error: {type(exc).__name__}: {exc}", "a bug in the mock; its log has the traceback"
+            )
         return response(environ, start_response)
 
     @classmethod
@@ -142,8 +149,14 @@ class AdminApi:
 
     @classmethod
     def endpoints(cls) -> list[str]:
-        return sorted({f"{m} {r.rule}" for r in cls.url_map.iter_rules() for m in (r.methods or ())
-                       if m not in ("HEAD", "OPTIONS")})
+        return sorted(
+            {
+                f"{m} {r.rule}"
+                for r in cls.url_map.iter_rules()
+                for m in (r.methods or ())
+                if m not in ("HEAD", "OPTIONS")
+            }
+        )
 
     # -- plumbing ---------------------------------------------------------------
     def authorize(self, request: Request) -> None:
@@ -152,12 +165,18 @@ class AdminApi:
         if self.token and given is not None:
             if hmac.compare_digest(given.encode(), self.token.encode()):
                 return
-            raise AdminError(403, "wrong admin token", "send the token the server was started with "
-                             "(--admin-token / $IPYY_MOCK_ADMIN_TOKEN) in X-Admin-Token")
+            raise AdminError(
+                403,
+                "wrong admin token",
+                "send the token the server was started with (--admin-token / $IPYY_MOCK_ADMIN_TOKEN) in X-Admin-Token",
+            )
         if is_loopback(request.remote_addr):
             return
-        hint = ("send X-Admin-Token: <token> (or Authorization: Bearer <token>)" if self.token else
-                "call from the mock's own host, or start it with --admin-token T and send X-Admin-Token: T")
+        hint = (
+            "send X-Admin-Token: <token> (or Authorization: Bearer <token>)"
+            if self.token
+            else "call from the mock's own host, or start it with --admin-token T and send X-Admin-Token: T"
+        )
         raise AdminError(403, f"the admin API serves loopback callers only, not {request.remote_addr}", hint)
 
     @staticmethod
@@ -174,14 +193,14 @@ class AdminApi:
         try:  # [reliability] "\ud800" in JSON is a lone surrogate: SQLite (UTF-8) cannot store it
             json.dumps(data, ensure_ascii=False).encode("utf-8")
         except UnicodeEncodeError:
-            raise AdminError(400, "body has a lone surrogate escape (\\ud800-\\udfff without its pair)",
-                             "send valid Unicode text") from None
+            raise AdminError(
+                400, "body has a lone surrogate escape (\\ud800-\\udfff without its pair)", "send valid Unicode text"
+            ) from None
         return data
 
     def clock_json(self) -> dict[str, Any]:
         now = self.platform.now_datetime()
-        return {"now": now.isoformat(), "zone": str(self.platform.zone),
-                "offset_seconds": self.platform.clock_offset()}
+        return {"now": now.isoformat(), "zone": str(self.platform.zone), "offset_seconds": self.platform.clock_offset()}
 
     # -- clock --------------------------------------------------------------------
     def get_clock(self, request: Request) -> Response:
@@ -193,14 +212,20 @@ class AdminApi:
         if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds != seconds:
             raise AdminError(400, f"seconds must be a number, got {seconds!r}", 'e.g. {"seconds": 3600}')
         if not 0 <= seconds <= 10 * 366 * 86400:
-            raise AdminError(400, f"seconds must be between 0 and ten years, got {seconds!r}",
-                             "the virtual clock only moves forward")
+            raise AdminError(
+                400, f"seconds must be between 0 and ten years, got {seconds!r}", "the virtual clock only moves forward"
+            )
         before = self.platform.now()
         released = self.platform.advance(float(seconds))
         self.wake()
-        return _json_response({**self.clock_json(), "advanced_seconds": float(seconds),
-                               "from": clock.from_epoch(before, self.platform.zone).isoformat(),
-                               "released": released.as_json()})
+        return _json_response(
+            {
+                **self.clock_json(),
+                "advanced_seconds": float(seconds),
+                "from": clock.from_epoch(before, self.platform.zone).isoformat(),
+                "released": released.as_json(),
+            }
+        )
 
     # -- uplinks ------------------------------------------------------------------
     def post_uplink(self, request: Request) -> Response:
@@ -223,14 +248,22 @@ class AdminApi:
             raise AdminError(404, f"no account {account!r}", "create it with `ipyy-mock account add NAME --password P`")
         injected = self.platform.inject_uplink(account, mobile.strip().lstrip("+"), content, extno)
         self.wake()
-        return _json_response({"id": injected.id, "account": account, "mobile": mobile.strip().lstrip("+"),
-                               "task_id": injected.task_id, "content": content, "extno": extno,
-                               "route": injected.route}, 201)
+        return _json_response(
+            {
+                "id": injected.id,
+                "account": account,
+                "mobile": mobile.strip().lstrip("+"),
+                "task_id": injected.task_id,
+                "content": content,
+                "extno": extno,
+                "route": injected.route,
+            },
+            201,
+        )
 
     # -- rules ----------------------------------------------------------------------
     def rules_json(self) -> dict[str, Any]:
-        return {"rules": [asdict(r) for r in self.platform.rules()],
-                "outcomes": list(scenarios.OUTCOMES)}
+        return {"rules": [asdict(r) for r in self.platform.rules()], "outcomes": list(scenarios.OUTCOMES)}
 
     @staticmethod
     def parse_rule(data: Any) -> scenarios.Rule:
@@ -242,14 +275,16 @@ class AdminApi:
             raise AdminError(400, f"unknown rule field(s): {', '.join(unknown)}", f"fields: {', '.join(RULE_FIELDS)}")
         pattern = data.get("pattern")
         if not isinstance(pattern, str) or not pattern:
-            raise AdminError(400, "pattern is required: a regular expression matched against the whole number",
-                             example)
+            raise AdminError(400, "pattern is required: a regular expression matched against the whole number", example)
         try:
             re.compile(pattern)
         except re.error as exc:
-            raise AdminError(400, f"pattern is not a valid regular expression: {exc}",
-                             'escape backslashes in JSON, e.g. "86139\\\\d{8}"; the pattern must match the '
-                             "whole number, country code first") from None
+            raise AdminError(
+                400,
+                f"pattern is not a valid regular expression: {exc}",
+                'escape backslashes in JSON, e.g. "86139\\\\d{8}"; the pattern must match the '
+                "whole number, country code first",
+            ) from None
         outcome = data.get("outcome", scenarios.DELIVERED)
         if outcome not in scenarios.OUTCOMES:
             raise AdminError(400, f"unknown outcome {outcome!r}", f"one of: {', '.join(scenarios.OUTCOMES)}")
@@ -261,12 +296,16 @@ class AdminApi:
             try:
                 delay = settings.VALIDATORS["report_delay"](delay)
             except settings.SettingError as exc:
-                raise AdminError(400, str(exc).replace("report_delay", "delay"), "seconds from send to report, "
-                                 "or null for the default report_delay") from None
+                raise AdminError(
+                    400,
+                    str(exc).replace("report_delay", "delay"),
+                    "seconds from send to report, or null for the default report_delay",
+                ) from None
         reply = data.get("reply", "") or ""
         if not isinstance(reply, str):
-            raise AdminError(400, "reply must be a string: the uplink that number sends back after its report",
-                             'e.g. "TD"')
+            raise AdminError(
+                400, "reply must be a string: the uplink that number sends back after its report", 'e.g. "TD"'
+            )
         return scenarios.Rule(pattern, outcome, errorcode, delay, reply)
 
     def get_rules(self, request: Request) -> Response:
@@ -278,8 +317,11 @@ class AdminApi:
         position = data.get("position", 0)
         count = len(self.platform.rules())
         if isinstance(position, bool) or not isinstance(position, int) or not 0 <= position <= count:
-            raise AdminError(400, f"position must be an index from 0 to {count}", "0 (the default) puts the rule "
-                             "first, so it wins over every other rule")
+            raise AdminError(
+                400,
+                f"position must be an index from 0 to {count}",
+                "0 (the default) puts the rule first, so it wins over every other rule",
+            )
         self.platform.add_rule(rule, position)
         return _json_response({"rule": asdict(rule), **self.rules_json()}, 201)
 
@@ -288,8 +330,10 @@ class AdminApi:
         rules = data.get("rules")
         if not isinstance(rules, list):
             raise AdminError(400, "rules must be a list of rules", "GET this endpoint to see the shape")
-        parsed = [self.parse_rule({k: v for k, v in r.items() if k != "position"} if isinstance(r, dict) else r)
-                  for r in rules]
+        parsed = [
+            self.parse_rule({k: v for k, v in r.items() if k != "position"} if isinstance(r, dict) else r)
+            for r in rules
+        ]
         self.platform.set_rules(parsed)
         return _json_response(self.rules_json())
 
@@ -327,13 +371,13 @@ class AdminApi:
         if not limit:
             raise AdminError(400, f"limit must be 1 to 1000, got {raw_limit!r}", "e.g. ?limit=20&account=demo")
         zone = self.platform.zone
-        batches = delivery.list_batches(self.platform.store.db, account, limit,
-                                        lambda t: clock.from_epoch(t, zone).isoformat())
+        batches = delivery.list_batches(
+            self.platform.store.db, account, limit, lambda t: clock.from_epoch(t, zone).isoformat()
+        )
         return _json_response({"batches": batches})
 
 
-def make_admin_app(platform: Platform, token: str | None = None,
-                   wake: Callable[[], None] | None = None) -> AdminApi:
+def make_admin_app(platform: Platform, token: str | None = None, wake: Callable[[], None] | None = None) -> AdminApi:
     return AdminApi(platform, token=token, wake=wake)
 
 

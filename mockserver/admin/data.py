@@ -5,6 +5,7 @@ can be marked delivered or failed by hand (the report is produced at once, on
 the same path as a scripted outcome); reset brings the mock back to its first
 start in one transaction, so a test suite gets fresh state without a restart.
 """
+
 from __future__ import annotations
 
 import time
@@ -38,8 +39,17 @@ ROUTES = [
 # Tables emptied by a reset; accounts are reseeded, the runner's lease is left alone. The request journal has a
 # file of its own (journal.journal_path) and is cleared there; "journal" here is the table of a database made by
 # an older version, which kept it in the main file.
-RESET_TABLES = ("push_attempts", "push_batches", "reports", "uplinks", "messages", "tasks", "journal", "faults",
-                "warnings")
+RESET_TABLES = (
+    "push_attempts",
+    "push_batches",
+    "reports",
+    "uplinks",
+    "messages",
+    "tasks",
+    "journal",
+    "faults",
+    "warnings",
+)
 RESET_SETTINGS = ("rules", "clock_offset", "report_delay", "push_timeout", "push_retry_pauses")
 MAX_LIMIT = 1000
 
@@ -61,11 +71,19 @@ def _fail(status: int, message: str, hint: str = "") -> Exception:
 def account_json(account: Account) -> dict[str, Any]:
     """An account without its password: the admin API, the inbox and ``ipyy-mock account show`` print this."""
     return {
-        "name": account.name, "userid": account.userid, "balance": str(account.balance),
-        "pay_type": account.pay_type, "prices": {k: str(v) for k, v in account.prices.items()},
-        "segment_limit": account.segment_limit, "bind_ips": list(account.bind_ips), "stopped": account.stopped,
-        "strict_auth": account.strict_auth, "strict": account.strict, "can_read_reports": account.can_read_reports,
-        "push_url": account.push_url, "sensitive_words": list(account.sensitive_words),
+        "name": account.name,
+        "userid": account.userid,
+        "balance": str(account.balance),
+        "pay_type": account.pay_type,
+        "prices": {k: str(v) for k, v in account.prices.items()},
+        "segment_limit": account.segment_limit,
+        "bind_ips": list(account.bind_ips),
+        "stopped": account.stopped,
+        "strict_auth": account.strict_auth,
+        "strict": account.strict,
+        "can_read_reports": account.can_read_reports,
+        "push_url": account.push_url,
+        "sensitive_words": list(account.sensitive_words),
     }
 
 
@@ -94,8 +112,11 @@ def _flag(field: str, value: Any) -> bool:
 
 def _prices(value: Any) -> dict[str, Decimal]:
     if not isinstance(value, dict) or not all(k == "*" or (isinstance(k, str) and k.isdigit()) for k in value):
-        raise _fail(400, "prices must map country codes (or \"*\") to per-segment prices",
-                    'e.g. "prices": {"86": "0.05", "*": "0.30"}')
+        raise _fail(
+            400,
+            'prices must map country codes (or "*") to per-segment prices',
+            'e.g. "prices": {"86": "0.05", "*": "0.30"}',
+        )
     return {k: _decimal(f"prices[{k}]", v) for k, v in value.items()}
 
 
@@ -135,11 +156,18 @@ def _password(value: Any) -> str:
 
 
 FIELDS = {
-    "password": _password, "userid": lambda v: _text("userid", v, 32), "balance": lambda v: _decimal("balance", v),
-    "pay_type": _pay_type, "prices": _prices, "segment_limit": _segment_limit, "bind_ips": _bind_ips,
-    "stopped": lambda v: _flag("stopped", v), "strict_auth": lambda v: _flag("strict_auth", v),
+    "password": _password,
+    "userid": lambda v: _text("userid", v, 32),
+    "balance": lambda v: _decimal("balance", v),
+    "pay_type": _pay_type,
+    "prices": _prices,
+    "segment_limit": _segment_limit,
+    "bind_ips": _bind_ips,
+    "stopped": lambda v: _flag("stopped", v),
+    "strict_auth": lambda v: _flag("strict_auth", v),
     "strict": lambda v: _flag("strict", v),
-    "can_read_reports": lambda v: _flag("can_read_reports", v), "push_url": lambda v: _text("push_url", v, 2000),
+    "can_read_reports": lambda v: _flag("can_read_reports", v),
+    "push_url": lambda v: _text("push_url", v, 2000),
     "sensitive_words": _words,
 }
 
@@ -218,8 +246,13 @@ class DataEndpoints:
             raise _fail(400, "password is required", example)
         if self.platform.store.get_account(name) is not None:
             raise _fail(409, f"account {name!r} exists", f"PATCH /_mock/api/accounts/{name} changes it")
-        account = Account(name=name, password="", prices=dict(DEMO_ACCOUNT.prices),
-                          sensitive_words=list(DEMO_ACCOUNT.sensitive_words), created_at=time.time())
+        account = Account(
+            name=name,
+            password="",
+            prices=dict(DEMO_ACCOUNT.prices),
+            sensitive_words=list(DEMO_ACCOUNT.sensitive_words),
+            created_at=time.time(),
+        )
         apply_changes(account, data)
         self.platform.store.insert_account(account)
         return _ok(account_json(account), 201)
@@ -238,36 +271,56 @@ class DataEndpoints:
     # -- tasks and messages ------------------------------------------------------
     def list_tasks(self, request: Request) -> Response:
         zone = self.platform.zone
-        clause, args = _where([("account=?", request.args.get("account")), ("id=?", _int_arg(request, "task_id")),
-                               ("id>?", _int_arg(request, "since_id")),
-                               ("created_at>=?", _time_arg(request, "since", zone)),
-                               ("created_at<?", _time_arg(request, "until", zone))])
+        clause, args = _where(
+            [
+                ("account=?", request.args.get("account")),
+                ("id=?", _int_arg(request, "task_id")),
+                ("id>?", _int_arg(request, "since_id")),
+                ("created_at>=?", _time_arg(request, "since", zone)),
+                ("created_at<?", _time_arg(request, "until", zone)),
+            ]
+        )
         rows = self.platform.store.db.execute(
-            f"SELECT * FROM tasks{clause} ORDER BY id DESC LIMIT ?", (*args, _limit(request))).fetchall()
+            f"SELECT * FROM tasks{clause} ORDER BY id DESC LIMIT ?", (*args, _limit(request))
+        ).fetchall()
         return _ok({"tasks": [self._task_json(r) for r in rows]})
 
     def _task_json(self, r) -> dict[str, Any]:
-        return {"id": r["id"], "account": r["account"], "via": r["via"], "content": r["content"],
-                "ext_number": r["ext_number"], "created_at": self._iso(r["created_at"]),
-                "send_at": self._iso(r["send_at"]), "scheduled": bool(r["scheduled"]),
-                "recipients": r["recipients"], "billing_count": r["billing_count"],
-                "billing_amount": r["billing_amount"]}
+        return {
+            "id": r["id"],
+            "account": r["account"],
+            "via": r["via"],
+            "content": r["content"],
+            "ext_number": r["ext_number"],
+            "created_at": self._iso(r["created_at"]),
+            "send_at": self._iso(r["send_at"]),
+            "scheduled": bool(r["scheduled"]),
+            "recipients": r["recipients"],
+            "billing_count": r["billing_count"],
+            "billing_amount": r["billing_amount"],
+        }
 
     def list_messages(self, request: Request) -> Response:
         self.platform.release_due()  # statuses as of now: reports are produced lazily
         args = request.args
-        clause, values = _where([
-            ("m.account=?", args.get("account")), ("m.mobile=?", (args.get("mobile") or "").lstrip("+")),
-            ("m.task_id=?", _int_arg(request, "task_id")), ("m.status=?", args.get("status")),
-            ("m.id>?", _int_arg(request, "since_id")),
-            ("t.created_at>=?", _time_arg(request, "since", self.platform.zone)),
-            ("t.created_at<?", _time_arg(request, "until", self.platform.zone)),
-        ])
+        clause, values = _where(
+            [
+                ("m.account=?", args.get("account")),
+                ("m.mobile=?", (args.get("mobile") or "").lstrip("+")),
+                ("m.task_id=?", _int_arg(request, "task_id")),
+                ("m.status=?", args.get("status")),
+                ("m.id>?", _int_arg(request, "since_id")),
+                ("t.created_at>=?", _time_arg(request, "since", self.platform.zone)),
+                ("t.created_at<?", _time_arg(request, "until", self.platform.zone)),
+            ]
+        )
         rows = self.platform.store.db.execute(
             "SELECT m.*, t.content, t.ext_number, t.created_at, t.send_at, t.via, "
             "r.receive_time AS reported_at FROM messages m JOIN tasks t ON t.id=m.task_id "
             "LEFT JOIN reports r ON r.task_id=m.task_id AND r.mobile=m.mobile"
-            f"{clause} ORDER BY m.id DESC LIMIT ?", (*values, _limit(request))).fetchall()
+            f"{clause} ORDER BY m.id DESC LIMIT ?",
+            (*values, _limit(request)),
+        ).fetchall()
         found = self.platform.store.warnings_by_task([r["task_id"] for r in rows])
         messages = []
         for r in rows:
@@ -278,21 +331,37 @@ class DataEndpoints:
 
     def _message_json(self, r) -> dict[str, Any]:
         reported = r["status"] in ("delivered", "failed")
-        return {"id": r["id"], "task_id": r["task_id"], "account": r["account"], "mobile": r["mobile"],
-                "country": r["country"], "content": r["content"], "ext_number": r["ext_number"], "via": r["via"],
-                "segments": r["segments"], "price": r["price"], "amount": r["amount"], "status": r["status"],
-                "created_at": self._iso(r["created_at"]), "send_at": self._iso(r["send_at"]),
-                "report_status": r["report_status"] if reported else None,
-                "report_errorcode": r["report_errorcode"] if reported else None,
-                "reported_at": self._iso(r["reported_at"]), "report_due_at": self._iso(r["report_due_at"])}
+        return {
+            "id": r["id"],
+            "task_id": r["task_id"],
+            "account": r["account"],
+            "mobile": r["mobile"],
+            "country": r["country"],
+            "content": r["content"],
+            "ext_number": r["ext_number"],
+            "via": r["via"],
+            "segments": r["segments"],
+            "price": r["price"],
+            "amount": r["amount"],
+            "status": r["status"],
+            "created_at": self._iso(r["created_at"]),
+            "send_at": self._iso(r["send_at"]),
+            "report_status": r["report_status"] if reported else None,
+            "report_errorcode": r["report_errorcode"] if reported else None,
+            "reported_at": self._iso(r["reported_at"]),
+            "report_due_at": self._iso(r["report_due_at"]),
+        }
 
     def set_outcome(self, request: Request, message_id: int) -> Response:
         """Deliver or fail a sent message now, whatever its rule said: the report follows at once."""
         data = self.body(request, '{"status": "failed", "errorcode": "UNDELIV"}')
         status = data.get("status")
         if status not in ("delivered", "failed"):
-            raise _fail(400, f"status must be delivered or failed, got {status!r}",
-                        '{"status": "delivered"} or {"status": "failed", "errorcode": "UNDELIV"}')
+            raise _fail(
+                400,
+                f"status must be delivered or failed, got {status!r}",
+                '{"status": "delivered"} or {"status": "failed", "errorcode": "UNDELIV"}',
+            )
         errorcode = data.get("errorcode") or ("DELIVRD" if status == "delivered" else "UNDELIV")
         _text("errorcode", errorcode, 20)
         now = self.platform.now()
@@ -301,44 +370,80 @@ class DataEndpoints:
             if row is None:
                 raise _fail(404, f"no message {message_id}", "GET /_mock/api/messages lists them")
             if row["status"] != "sent":
-                hint = ("advance the clock past its send time first" if row["status"] == "scheduled"
-                        else "its report has been produced already")
+                hint = (
+                    "advance the clock past its send time first"
+                    if row["status"] == "scheduled"
+                    else "its report has been produced already"
+                )
                 raise _fail(409, f"message {message_id} is {row['status']}, not waiting for a report", hint)
-            db.execute("UPDATE messages SET report_status=?, report_errorcode=?, report_due_at=? WHERE id=?",
-                       (10 if status == "delivered" else 20, errorcode, now, message_id))
+            db.execute(
+                "UPDATE messages SET report_status=?, report_errorcode=?, report_due_at=? WHERE id=?",
+                (10 if status == "delivered" else 20, errorcode, now, message_id),
+            )
         self.platform.release_due()
         self.wake()
         row = self.platform.store.db.execute(
             "SELECT m.*, t.content, t.ext_number, t.created_at, t.send_at, t.via, r.receive_time AS reported_at "
             "FROM messages m JOIN tasks t ON t.id=m.task_id LEFT JOIN reports r ON r.task_id=m.task_id "
-            "AND r.mobile=m.mobile WHERE m.id=?", (message_id,)).fetchone()
+            "AND r.mobile=m.mobile WHERE m.id=?",
+            (message_id,),
+        ).fetchone()
         return _ok(self._message_json(row))
 
     # -- reports, uplinks, conversations --------------------------------------------
     def list_reports(self, request: Request) -> Response:
         """Every report produced (pulled or not): the mock's view, which never consumes anything."""
         self.platform.release_due()
-        clause, args = _where([("account=?", request.args.get("account")),
-                               ("task_id=?", _int_arg(request, "task_id"))])
+        clause, args = _where([("account=?", request.args.get("account")), ("task_id=?", _int_arg(request, "task_id"))])
         rows = self.platform.store.db.execute(
-            f"SELECT * FROM reports{clause} ORDER BY receive_time DESC, id DESC LIMIT ?", (*args, _limit(request))).fetchall()
-        return _ok({"reports": [{
-            "id": r["id"], "account": r["account"], "task_id": r["task_id"], "mobile": r["mobile"],
-            "status": r["status"], "errorcode": r["errorcode"], "extno": r["extno"],
-            "receive_time": self._iso(r["receive_time"]), "consumed": bool(r["consumed"]), "route": r["route"],
-        } for r in rows]})
+            f"SELECT * FROM reports{clause} ORDER BY receive_time DESC, id DESC LIMIT ?", (*args, _limit(request))
+        ).fetchall()
+        return _ok(
+            {
+                "reports": [
+                    {
+                        "id": r["id"],
+                        "account": r["account"],
+                        "task_id": r["task_id"],
+                        "mobile": r["mobile"],
+                        "status": r["status"],
+                        "errorcode": r["errorcode"],
+                        "extno": r["extno"],
+                        "receive_time": self._iso(r["receive_time"]),
+                        "consumed": bool(r["consumed"]),
+                        "route": r["route"],
+                    }
+                    for r in rows
+                ]
+            }
+        )
 
     def list_uplinks(self, request: Request) -> Response:
         self.platform.release_due()
-        clause, args = _where([("account=?", request.args.get("account")),
-                               ("mobile=?", (request.args.get("mobile") or "").lstrip("+"))])
+        clause, args = _where(
+            [("account=?", request.args.get("account")), ("mobile=?", (request.args.get("mobile") or "").lstrip("+"))]
+        )
         rows = self.platform.store.db.execute(
-            f"SELECT * FROM uplinks{clause} ORDER BY receive_time DESC, id DESC LIMIT ?", (*args, _limit(request))).fetchall()
-        return _ok({"uplinks": [{
-            "id": u["id"], "account": u["account"], "mobile": u["mobile"], "task_id": u["task_id"],
-            "content": u["content"], "extno": u["extno"], "receive_time": self._iso(u["receive_time"]),
-            "consumed": bool(u["consumed"]), "route": u["route"],
-        } for u in rows]})
+            f"SELECT * FROM uplinks{clause} ORDER BY receive_time DESC, id DESC LIMIT ?", (*args, _limit(request))
+        ).fetchall()
+        return _ok(
+            {
+                "uplinks": [
+                    {
+                        "id": u["id"],
+                        "account": u["account"],
+                        "mobile": u["mobile"],
+                        "task_id": u["task_id"],
+                        "content": u["content"],
+                        "extno": u["extno"],
+                        "receive_time": self._iso(u["receive_time"]),
+                        "consumed": bool(u["consumed"]),
+                        "route": u["route"],
+                    }
+                    for u in rows
+                ]
+            }
+        )
 
     def list_conversations(self, request: Request) -> Response:
         """One row per (account, phone number): the inbox's left-hand list, most recent first."""
@@ -349,9 +454,23 @@ class DataEndpoints:
             " SELECT m.account, m.mobile, t.created_at AS at, 1 AS sent, 0 AS received"
             " FROM messages m JOIN tasks t ON t.id=m.task_id"
             " UNION ALL SELECT account, mobile, receive_time, 0, 1 FROM uplinks)"
-            f"{clause} GROUP BY account, mobile ORDER BY last_at DESC LIMIT ?", (*args, _limit(request))).fetchall()
-        return _ok({"conversations": [{"account": r["account"], "mobile": r["mobile"], "last_at": self._iso(r["last_at"]),
-                                       "sent": r["sent"], "received": r["received"]} for r in rows]})
+            f"{clause} GROUP BY account, mobile ORDER BY last_at DESC LIMIT ?",
+            (*args, _limit(request)),
+        ).fetchall()
+        return _ok(
+            {
+                "conversations": [
+                    {
+                        "account": r["account"],
+                        "mobile": r["mobile"],
+                        "last_at": self._iso(r["last_at"]),
+                        "sent": r["sent"],
+                        "received": r["received"],
+                    }
+                    for r in rows
+                ]
+            }
+        )
 
     def get_openapi(self, request: Request) -> Response:
         from ipyy_mock.admin.openapi import describe
@@ -369,11 +488,18 @@ class DataEndpoints:
                     db.execute(f"DELETE FROM {table}")  # noqa: S608 (fixed names)
             db.execute("DELETE FROM accounts")
             db.executemany("DELETE FROM settings WHERE key=?", [(k,) for k in RESET_SETTINGS])
-            demo = Account(**{**DEMO_ACCOUNT.__dict__, "prices": dict(DEMO_ACCOUNT.prices),
-                              "sensitive_words": list(DEMO_ACCOUNT.sensitive_words), "created_at": time.time()})
+            demo = Account(
+                **{
+                    **DEMO_ACCOUNT.__dict__,
+                    "prices": dict(DEMO_ACCOUNT.prices),
+                    "sensitive_words": list(DEMO_ACCOUNT.sensitive_words),
+                    "created_at": time.time(),
+                }
+            )
             row = demo.to_row()
-            db.execute(f"INSERT INTO accounts ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
-                       tuple(row.values()))
+            db.execute(
+                f"INSERT INTO accounts ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})", tuple(row.values())
+            )
         journal_store = getattr(self, "journal_store", None)  # set by devtools.instrument
         if journal_store is not None:
             journal_store.clear()
@@ -383,6 +509,7 @@ class DataEndpoints:
 
 def register(admin_cls: Any) -> None:
     """Add these endpoints to the admin API."""
-    handlers = {name: member for name, member in vars(DataEndpoints).items()
-                if callable(member) and not name.startswith("__")}
+    handlers = {
+        name: member for name, member in vars(DataEndpoints).items() if callable(member) and not name.startswith("__")
+    }
     admin_cls.extend(handlers, ROUTES)

@@ -12,6 +12,7 @@ Who may load it: the same callers as the admin API it calls (loopback, or a
 caller presenting the ``--admin-token``), checked by the admin API's own
 ``authorize``.
 """
+
 from __future__ import annotations
 
 from importlib import resources
@@ -21,8 +22,10 @@ from werkzeug.wrappers import Request, Response
 
 PREFIX = "/_mock"
 STATIC_PACKAGE_DIR = "inbox_static"
-CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
-       "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
 SECURITY_HEADERS = (
     ("Content-Security-Policy", CSP),
     ("X-Content-Type-Options", "nosniff"),
@@ -64,9 +67,13 @@ class InboxApp:
         if path == PREFIX:  # relative URLs in the page need the trailing slash
             return self._secure(Response("", status=308, headers={"Location": f"{PREFIX}/"}))
         if request.method not in ("GET", "HEAD"):
-            return self._text(405, f"{request.method} is not allowed on {request.path}: the inbox pages are "
-                                   "read-only; the page changes things through /_mock/api/", allow="GET, HEAD")
-        name = path[len(PREFIX) + 1:] if path.startswith(PREFIX + "/") else None
+            return self._text(
+                405,
+                f"{request.method} is not allowed on {request.path}: the inbox pages are "
+                "read-only; the page changes things through /_mock/api/",
+                allow="GET, HEAD",
+            )
+        name = path[len(PREFIX) + 1 :] if path.startswith(PREFIX + "/") else None
         if name in ("index.html",):
             name = ""
         found = self.files.get(name) if name is not None else None
@@ -85,8 +92,9 @@ class InboxApp:
         try:
             self.authorize(request)
         except AdminError as exc:
-            return self._text(exc.status, f"{exc.message}\n{exc.hint}".replace("the admin API serves",
-                                                                               "the inbox serves"))
+            return self._text(
+                exc.status, f"{exc.message}\n{exc.hint}".replace("the admin API serves", "the inbox serves")
+            )
         return None
 
     def _text(self, status: int, text: str, **headers: str) -> Response:

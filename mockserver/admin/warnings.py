@@ -4,6 +4,7 @@
 first, each with its rule and fix; ``GET /_mock/api/warnings/codes`` is the table of codes
 (core/conformance.py), with what strict mode answers for each.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -24,9 +25,13 @@ def list_warnings(self: Any, request: Request) -> Response:
     code = request.args.get("code") or None
     if code is not None and code not in conformance.RULES:
         raise data._fail(400, f"unknown warning code {code!r}", "codes: " + ", ".join(conformance.RULES))
-    items = self.platform.warnings(account=request.args.get("account") or None, code=code,
-                                   since=data._time_arg(request, "since", self.platform.zone),
-                                   task_id=data._int_arg(request, "task_id"), limit=data._limit(request))
+    items = self.platform.warnings(
+        account=request.args.get("account") or None,
+        code=code,
+        since=data._time_arg(request, "since", self.platform.zone),
+        task_id=data._int_arg(request, "task_id"),
+        limit=data._limit(request),
+    )
     return data._ok({"warnings": items})
 
 

@@ -5,6 +5,7 @@ own example URLs send the plain password; an account set to ``strict_auth``
 takes only the MD5 form on the HTTP interface, the way a careful vendor
 configuration would. SOAP has always sent the plain password.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -52,8 +53,9 @@ def ip_allowed(account: Account, client_ip: str) -> bool:
     return False
 
 
-def authenticate(store: Store, name: str | None, password: str | None, client_ip: str, *,
-                 http: bool) -> Account | ResultCode:
+def authenticate(
+    store: Store, name: str | None, password: str | None, client_ip: str, *, http: bool
+) -> Account | ResultCode:
     name = (name or "").strip()
     if not name:
         return ResultCode.UserNameEmpty

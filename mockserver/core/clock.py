@@ -3,6 +3,7 @@
 Why an offset in the database and not a variable: every worker process must
 agree on "now", and the clock must survive restarts like the rest of the state.
 """
+
 from __future__ import annotations
 
 import time

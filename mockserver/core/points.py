@@ -17,6 +17,7 @@ domestically (no channel) and a division by zero has no meaning. Floor, not
 rounding: a fraction of a point does not buy a segment. A postpaid balance
 below zero gives negative points (what is owed).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -6,6 +6,7 @@ its reply leaves (an acknowledged send survives ``kill -9``). Every write runs
 in one ``BEGIN IMMEDIATE`` transaction so a send is all there or not at all.
 Money is stored as decimal text and only ever handled as ``Decimal``.
 """
+
 from __future__ import annotations
 
 import json
@@ -229,17 +230,24 @@ class Account:
 ACCOUNT_COLUMNS = [f.name for f in fields(Account)]
 
 TAKE_REPORTS = "SELECT * FROM reports WHERE account=? AND consumed=0 AND route='pull' ORDER BY id LIMIT ?"
-TAKE_TASK_REPORTS = ("SELECT * FROM reports WHERE account=? AND consumed=0 AND route='pull' AND task_id=? "
-                     "ORDER BY id LIMIT ?")
+TAKE_TASK_REPORTS = (
+    "SELECT * FROM reports WHERE account=? AND consumed=0 AND route='pull' AND task_id=? ORDER BY id LIMIT ?"
+)
 TAKE_UPLINKS = "SELECT * FROM uplinks WHERE account=? AND consumed=0 AND route='pull' ORDER BY id LIMIT ?"
 # The same rows, marked consumed in one UPDATE (a pull of 4000 was 4000 UPDATEs). Both statements run in one
 # IMMEDIATE transaction, so nothing can change between them: the subquery selects exactly the rows handed out.
-CONSUME_REPORTS = ("UPDATE reports SET consumed=1 WHERE id IN (SELECT id FROM reports WHERE account=? AND consumed=0 "
-                   "AND route='pull' ORDER BY id LIMIT ?)")
-CONSUME_TASK_REPORTS = ("UPDATE reports SET consumed=1 WHERE id IN (SELECT id FROM reports WHERE account=? "
-                        "AND consumed=0 AND route='pull' AND task_id=? ORDER BY id LIMIT ?)")
-CONSUME_UPLINKS = ("UPDATE uplinks SET consumed=1 WHERE id IN (SELECT id FROM uplinks WHERE account=? AND consumed=0 "
-                   "AND route='pull' ORDER BY id LIMIT ?)")
+CONSUME_REPORTS = (
+    "UPDATE reports SET consumed=1 WHERE id IN (SELECT id FROM reports WHERE account=? AND consumed=0 "
+    "AND route='pull' ORDER BY id LIMIT ?)"
+)
+CONSUME_TASK_REPORTS = (
+    "UPDATE reports SET consumed=1 WHERE id IN (SELECT id FROM reports WHERE account=? "
+    "AND consumed=0 AND route='pull' AND task_id=? ORDER BY id LIMIT ?)"
+)
+CONSUME_UPLINKS = (
+    "UPDATE uplinks SET consumed=1 WHERE id IN (SELECT id FROM uplinks WHERE account=? AND consumed=0 "
+    "AND route='pull' ORDER BY id LIMIT ?)"
+)
 
 
 def _check_consumed(updated: int, rows: list[sqlite3.Row]) -> None:
@@ -299,8 +307,9 @@ class _WriteQueue:
 
     def __enter__(self) -> None:
         if not self.lock.acquire(timeout=WRITE_WAIT):
-            raise sqlite3.OperationalError("database is locked (another thread of this process held the write "
-                                           f"lock for {WRITE_WAIT:g} s)")
+            raise sqlite3.OperationalError(
+                f"database is locked (another thread of this process held the write lock for {WRITE_WAIT:g} s)"
+            )
         self.depth += 1
         if self.depth == 1 and self._lock_fd() is not None:
             try:
@@ -319,14 +328,37 @@ class _WriteQueue:
             self.lock.release()
 
 
-TASK_COLUMNS = ("account", "via", "content", "ext_number", "created_at", "send_at", "scheduled", "recipients",
-                "billing_count", "billing_amount")
-MESSAGE_COLUMNS = ("task_id", "account", "mobile", "country", "segments", "price", "amount", "status",
-                   "report_due_at", "report_status", "report_errorcode", "reply_text")
+TASK_COLUMNS = (
+    "account",
+    "via",
+    "content",
+    "ext_number",
+    "created_at",
+    "send_at",
+    "scheduled",
+    "recipients",
+    "billing_count",
+    "billing_amount",
+)
+MESSAGE_COLUMNS = (
+    "task_id",
+    "account",
+    "mobile",
+    "country",
+    "segments",
+    "price",
+    "amount",
+    "status",
+    "report_due_at",
+    "report_status",
+    "report_errorcode",
+    "reply_text",
+)
 # Constant SQL in the hot paths: sqlite3 caches the prepared statement per connection by its text.
 INSERT_TASK = f"INSERT INTO tasks ({', '.join(TASK_COLUMNS)}) VALUES ({', '.join('?' for _ in TASK_COLUMNS)})"
-INSERT_MESSAGE = (f"INSERT INTO messages ({', '.join(MESSAGE_COLUMNS)}) "
-                  f"VALUES ({', '.join('?' for _ in MESSAGE_COLUMNS)})")
+INSERT_MESSAGE = (
+    f"INSERT INTO messages ({', '.join(MESSAGE_COLUMNS)}) VALUES ({', '.join('?' for _ in MESSAGE_COLUMNS)})"
+)
 WRITE_WAIT = 30.0  # seconds a writer waits for this process's write lock (as busy_timeout) before "database is locked"
 LOCK_SUFFIX = "-writelock"  # next to the database, like SQLite's -wal and -shm: the writers' queue (flock)
 
@@ -452,8 +484,10 @@ class Store:
         if account.pay_type == "prepaid" and account.balance < amount:
             return None  # maybe topped up since it was read: the caller decides on the current row
         balance = account.balance - amount
-        cur = db.execute("UPDATE accounts SET balance=? WHERE name=? AND balance=? AND pay_type=?",
-                         (str(balance), account.name, str(account.balance), account.pay_type))
+        cur = db.execute(
+            "UPDATE accounts SET balance=? WHERE name=? AND balance=? AND pay_type=?",
+            (str(balance), account.name, str(account.balance), account.pay_type),
+        )
         return balance if cur.rowcount == 1 else None
 
     def insert_task(self, db: sqlite3.Connection, **task: Any) -> int:
@@ -484,15 +518,18 @@ class Store:
     def get_task(self, task_id: int) -> sqlite3.Row | None:
         return self.db.execute("SELECT * FROM tasks WHERE id=?", (task_id,)).fetchone()
 
-    def messages(self, account: str | None = None, mobile: str | None = None, task_id: int | None = None,
-                 limit: int = 1000) -> list[sqlite3.Row]:
+    def messages(
+        self, account: str | None = None, mobile: str | None = None, task_id: int | None = None, limit: int = 1000
+    ) -> list[sqlite3.Row]:
         where, args = [], []
         for col, val in (("m.account", account), ("m.mobile", mobile), ("m.task_id", task_id)):
             if val is not None:
                 where.append(f"{col}=?")
                 args.append(val)
-        sql = ("SELECT m.*, t.content, t.ext_number, t.send_at, t.scheduled, t.via FROM messages m "
-               "JOIN tasks t ON t.id = m.task_id")
+        sql = (
+            "SELECT m.*, t.content, t.ext_number, t.send_at, t.scheduled, t.via FROM messages m "
+            "JOIN tasks t ON t.id = m.task_id"
+        )
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY m.id DESC LIMIT ?"
@@ -501,7 +538,7 @@ class Store:
     def last_task_to(self, db: sqlite3.Connection, account: str, mobile: str) -> int | None:
         row = db.execute(
             "SELECT task_id FROM messages WHERE account=? AND mobile=? AND status!='scheduled' ORDER BY id DESC LIMIT 1",
-            (account, mobile)
+            (account, mobile),
         ).fetchone()
         return row["task_id"] if row else None
 
@@ -518,20 +555,32 @@ class Store:
     # -- conformance warnings ---------------------------------------------
     def insert_warnings(self, db: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
         """``rows``: (at, account, task_id, via, code, detail)."""
-        db.executemany("INSERT INTO warnings (at, account, task_id, via, code, detail) VALUES (?, ?, ?, ?, ?, ?)",
-                       rows)
+        db.executemany("INSERT INTO warnings (at, account, task_id, via, code, detail) VALUES (?, ?, ?, ?, ?, ?)", rows)
 
-    def list_warnings(self, *, account: str | None = None, code: str | None = None, since: float | None = None,
-                      task_id: int | None = None, limit: int = 200) -> list[sqlite3.Row]:
+    def list_warnings(
+        self,
+        *,
+        account: str | None = None,
+        code: str | None = None,
+        since: float | None = None,
+        task_id: int | None = None,
+        limit: int = 200,
+    ) -> list[sqlite3.Row]:
         """Newest first; every filter optional."""
         where, args = [], []  # type: ignore[var-annotated]
         since = None if since is None else since - 1e-6  # an ISO time (microseconds) read back as a float
-        for column, op, value in (("account", "=", account), ("code", "=", code), ("at", ">=", since),
-                                  ("task_id", "=", task_id)):
+        for column, op, value in (
+            ("account", "=", account),
+            ("code", "=", code),
+            ("at", ">=", since),
+            ("task_id", "=", task_id),
+        ):
             if value is not None:
                 where.append(f"{column} {op} ?")
                 args.append(value)
-        sql = "SELECT * FROM warnings" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id DESC LIMIT ?"
+        sql = (
+            "SELECT * FROM warnings" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id DESC LIMIT ?"
+        )
         return self.db.execute(sql, (*args, limit)).fetchall()
 
     def warnings_by_task(self, task_ids: list[int]) -> dict[int, list[sqlite3.Row]]:
@@ -539,7 +588,7 @@ class Store:
         out: dict[int, list[sqlite3.Row]] = {}
         ids = sorted(set(task_ids))
         for start in range(0, len(ids), 500):
-            chunk = ids[start:start + 500]
+            chunk = ids[start : start + 500]
             marks = ",".join("?" * len(chunk))
             for row in self.db.execute(f"SELECT * FROM warnings WHERE task_id IN ({marks}) ORDER BY id", chunk):
                 out.setdefault(row["task_id"], []).append(row)

@@ -12,6 +12,7 @@ then the app. ``register()`` adds the endpoints below to the admin API
     DELETE /_mock/api/faults
     DELETE /_mock/api/faults/<id>
 """
+
 from __future__ import annotations
 
 from typing import Any, Callable
@@ -42,6 +43,7 @@ def instrument(app: Any, platform: Any, *, journal_enabled: bool = True) -> Any:
 
 # -- admin endpoints (methods of admin_api.AdminApi once registered) ---------------------
 
+
 def _admin() -> Any:
     from ipyy_mock.admin import api as admin_api  # imported late: admin_api imports the platform, which imports faults
 
@@ -61,8 +63,11 @@ def _int_arg(request: Request, name: str, default: int | None, low: int, high: i
         return default
     value = parse_count(raw, high)
     if value is None or value < low:
-        raise _admin().AdminError(400, f"{name} must be a whole number from {low} to {high}, got {raw!r}",
-                                  "e.g. /_mock/api/journal?limit=20&surface=http&account=demo")
+        raise _admin().AdminError(
+            400,
+            f"{name} must be a whole number from {low} to {high}, got {raw!r}",
+            "e.g. /_mock/api/journal?limit=20&surface=http&account=demo",
+        )
     return value
 
 
@@ -74,14 +79,21 @@ def get_journal(self: Any, request: Request) -> Response:
     surface = request.args.get("surface") or None
     if surface is not None and surface not in journal.SURFACES:
         raise admin.AdminError(400, f"unknown surface {surface!r}", f"one of: {', '.join(journal.SURFACES)}")
-    entries = _journal_store(self).entries(limit=limit, surface=surface, account=request.args.get("account") or None,
-                                           path=request.args.get("path") or None, since=since,
-                                           method=request.args.get("method") or None, status=status)
+    entries = _journal_store(self).entries(
+        limit=limit,
+        surface=surface,
+        account=request.args.get("account") or None,
+        path=request.args.get("path") or None,
+        since=since,
+        method=request.args.get("method") or None,
+        status=status,
+    )
     zone = self.platform.zone
     for entry in entries:
         entry["at"] = clock.from_epoch(entry["time"], zone).isoformat(timespec="milliseconds")
-    return admin._json_response({"enabled": getattr(self, "journal_enabled", None), "count": len(entries),
-                                 "entries": entries})
+    return admin._json_response(
+        {"enabled": getattr(self, "journal_enabled", None), "count": len(entries), "entries": entries}
+    )
 
 
 def delete_journal(self: Any, request: Request) -> Response:
@@ -89,8 +101,11 @@ def delete_journal(self: Any, request: Request) -> Response:
 
 
 def _faults_json(self: Any) -> dict[str, Any]:
-    return {"faults": faults.list_faults(self.platform.store.db), "kinds": faults.KINDS,
-            "endpoints": {k: list(v) or ["every vendor path"] for k, v in faults.ENDPOINTS.items()}}
+    return {
+        "faults": faults.list_faults(self.platform.store.db),
+        "kinds": faults.KINDS,
+        "endpoints": {k: list(v) or ["every vendor path"] for k, v in faults.ENDPOINTS.items()},
+    }
 
 
 def get_faults(self: Any, request: Request) -> Response:

@@ -12,6 +12,7 @@ or malformed ``PlanSendTime``) or a string element holding elements.
 Reading the tree here is also the hot path: no schema validation and no
 spyne deserialization per request (docs/benchmarks.md).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -58,8 +59,9 @@ def _string(element: etree._Element, where: str) -> str | None:
     return element.text or ""
 
 
-def _children(parent: etree._Element, names: tuple[str, ...], where: str,
-              warnings: list[ConformanceWarning]) -> dict[str, etree._Element]:
+def _children(
+    parent: etree._Element, names: tuple[str, ...], where: str, warnings: list[ConformanceWarning]
+) -> dict[str, etree._Element]:
     """The known children by local name (the last of a repeated one wins), with order/unknown/repeat warnings."""
     found: dict[str, etree._Element] = {}
     order: list[int] = []
@@ -68,19 +70,23 @@ def _children(parent: etree._Element, names: tuple[str, ...], where: str,
             continue
         qname = etree.QName(child)
         if qname.namespace != TNS or qname.localname not in names:
-            warnings.append(ConformanceWarning(
-                "soap-unknown-element", f"<{_pretty(qname)}> in <{where}> was ignored"))
+            warnings.append(ConformanceWarning("soap-unknown-element", f"<{_pretty(qname)}> in <{where}> was ignored"))
             continue
         if qname.localname in found:
-            warnings.append(ConformanceWarning(
-                "soap-repeated-element", f"<{qname.localname}> occurs more than once in <{where}>"))
+            warnings.append(
+                ConformanceWarning("soap-repeated-element", f"<{qname.localname}> occurs more than once in <{where}>")
+            )
         found[qname.localname] = child
         order.append(names.index(qname.localname))
     if order != sorted(order):
         sent = [names[i] for i in order]
-        warnings.append(ConformanceWarning(
-            "soap-element-order", f"<{where}> children came as {', '.join(sent)}; the WSDL order is "
-                                  f"{', '.join(n for n in names if n in found)}"))
+        warnings.append(
+            ConformanceWarning(
+                "soap-element-order",
+                f"<{where}> children came as {', '.join(sent)}; the WSDL order is "
+                f"{', '.join(n for n in names if n in found)}",
+            )
+        )
     return found
 
 

@@ -22,6 +22,7 @@ otherwise ``default`` follows it):
 request is recorded (``hits``) before it is answered, with the keys of the
 items it carried and whether an answer that delivers was written in time.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -36,8 +37,15 @@ from support.net import LoopbackHTTPServer, QuietHandler, reset
 OK, OTHER, EMPTY_500, ERROR = "ok", "other", "empty_500", "error"
 RESET, SLOW, RESTART, HOLD, OK_MARK = "reset", "slow", "restart", "hold", "ok_mark"
 DELIVERING = {OK, OTHER, EMPTY_500, SLOW, HOLD, OK_MARK}  # actions whose answer (if it gets out) delivers
-ANSWERS = {OK: (200, b"1"), OTHER: (200, b"received"), EMPTY_500: (500, b""), ERROR: (200, b"error"),
-           SLOW: (200, b"1"), HOLD: (200, b"1"), OK_MARK: (200, b"1")}
+ANSWERS = {
+    OK: (200, b"1"),
+    OTHER: (200, b"received"),
+    EMPTY_500: (500, b""),
+    ERROR: (200, b"error"),
+    SLOW: (200, b"1"),
+    HOLD: (200, b"1"),
+    OK_MARK: (200, b"1"),
+}
 
 
 def report_key(item: Report) -> tuple:
@@ -50,15 +58,23 @@ def uplink_key(item: Uplink) -> tuple:
 
 @dataclass
 class Hit:
-    kind: str               # "statusbox" or "callbox"
-    keys: frozenset         # report_key / uplink_key of every item
+    kind: str  # "statusbox" or "callbox"
+    keys: frozenset  # report_key / uplink_key of every item
     action: str
     answered: bool = False  # an answer that delivers was written (the mock may still have given up)
 
 
 class ChaosReceiver(LoopbackHTTPServer):
-    def __init__(self, script: list[str] | tuple[str, ...] = (), *, cycle: bool = False, default: str = OK,
-                 slow: float = 1.0, down: float = 0.5, listening: bool = True) -> None:
+    def __init__(
+        self,
+        script: list[str] | tuple[str, ...] = (),
+        *,
+        cycle: bool = False,
+        default: str = OK,
+        slow: float = 1.0,
+        down: float = 0.5,
+        listening: bool = True,
+    ) -> None:
         self._script = itertools.cycle(script) if cycle and script else iter(script)
         self.default = default
         self.slow = slow

@@ -3,6 +3,7 @@
 The process handling is the package's own (``ipyy_mock.testing``, which the
 pytest plugin uses too); this adds direct access to the SQLite file for checks.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -25,8 +26,13 @@ class MockProcess(MockServerProcess):
         return Platform(self.db_path)
 
     def new_account(self, **overrides) -> Account:
-        values = {**DEMO_ACCOUNT.__dict__, "name": f"acct{os.getpid()}x{next(_names)}", "password": "s3cret!",
-                  "created_at": time.time(), **overrides}
+        values = {
+            **DEMO_ACCOUNT.__dict__,
+            "name": f"acct{os.getpid()}x{next(_names)}",
+            "password": "s3cret!",
+            "created_at": time.time(),
+            **overrides,
+        }
         values["prices"] = dict(values["prices"])
         values["sensitive_words"] = list(values["sensitive_words"])
         account = Account(**values)

@@ -4,6 +4,7 @@ Why one module: the receivers and scripted servers of the suite all need the
 same three things, and each hand-written copy was a chance for one of them to
 send FIN where the test meant RST, or to log into the test output.
 """
+
 from __future__ import annotations
 
 import socket

@@ -8,6 +8,7 @@ runs out every push gets ``default``.
 ``listening=False`` leaves its port closed, so a push to it is refused at
 once (a dead receiver); ``listen()`` brings it up on that port.
 """
+
 from __future__ import annotations
 
 import threading

@@ -4,6 +4,7 @@ Starts that interpreter's own ``ipyy-mock serve`` on a free port and sends
 through that interpreter's ``SoapClient``, so spyne, zeep and the packaged
 WSDL are all exercised on that Python version. Prints one JSON line.
 """
+
 import json
 import platform
 import sys
