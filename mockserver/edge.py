@@ -25,6 +25,7 @@ worker process), and it:
 Headers are granian's (Rust) job: a request line and headers not complete
 within ``--header-timeout`` seconds drop the connection before Python sees it.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -40,11 +41,14 @@ from typing import Any, Callable, Iterable
 
 log = logging.getLogger("ipyy_mock.edge")
 
-REQUEST_TIMEOUT_BODY = (b"408 Request Timeout\nthe request body did not arrive in time; send it at once "
-                        b"(ipyy-mock serve --body-timeout SECONDS)\n")
+REQUEST_TIMEOUT_BODY = (
+    b"408 Request Timeout\nthe request body did not arrive in time; send it at once "
+    b"(ipyy-mock serve --body-timeout SECONDS)\n"
+)
 BODY_CUT_SHORT = b"400 Bad Request\nthe body ended before its Content-Length; nothing was done\n"
-URI_TOO_LONG_BODY = (b"414 URI Too Long\nthe path and query string are over 4094 bytes; send long recipient lists "
-                     b"by POST\n")
+URI_TOO_LONG_BODY = (
+    b"414 URI Too Long\nthe path and query string are over 4094 bytes; send long recipient lists by POST\n"
+)
 MAX_TARGET = 4094  # bytes of path + query string, as gunicorn capped the request line (IIS refuses long URLs too)
 SWEEP_EVERY = 0.25  # seconds between looks at the body deadlines
 
@@ -217,8 +221,7 @@ class Edge:
             "wsgi.multithread": self.pool is not None,
             "wsgi.multiprocess": True,
             "wsgi.run_once": False,
-            "ipyy.abort_connection": lambda: abort_connection((server_host, server_port),
-                                                              (client_host, client_port)),
+            "ipyy.abort_connection": lambda: abort_connection((server_host, server_port), (client_host, client_port)),
         }
         headers = scope.headers
         for key in headers.keys():

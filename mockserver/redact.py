@@ -10,6 +10,7 @@ strings become ``?…`` and any ``password=``/``newpassword=``/token value is ma
 Under granian (server.py), ``RedactFilter`` sits on the handlers of granian's
 own logger and of its access log.
 """
+
 from __future__ import annotations
 
 import logging

@@ -26,6 +26,7 @@ What either server gives the mock, and how:
 The banner (``on_ready``) is printed only once the port really accepts
 connections.
 """
+
 from __future__ import annotations
 
 import errno
@@ -69,6 +70,7 @@ class ServeConfig:
     server: str = DEFAULT_SERVER
     header_timeout: float = DEFAULT_HEADER_TIMEOUT
     body_timeout: float = DEFAULT_BODY_TIMEOUT
+    allowed_hosts: tuple[str, ...] = ()  # [security] Host names the admin API and inbox answer for
 
     @property
     def bind(self) -> str:
@@ -76,6 +78,7 @@ class ServeConfig:
 
 
 # -- start-up checks -------------------------------------------------------------------
+
 
 def check_port(host: str, port: int) -> None:
     """StartError unless ``host:port`` can be listened on now.
@@ -87,8 +90,10 @@ def check_port(host: str, port: int) -> None:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except socket.gaierror as exc:
-        raise StartError(f"cannot listen on {host!r}: {exc.strerror}; give --host an address of this machine, "
-                         "e.g. 127.0.0.1 or 0.0.0.0") from None
+        raise StartError(
+            f"cannot listen on {host!r}: {exc.strerror}; give --host an address of this machine, "
+            "e.g. 127.0.0.1 or 0.0.0.0"
+        ) from None
     family, kind, proto, _, address = infos[0]
     with socket.socket(family, kind, proto) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -99,16 +104,20 @@ def check_port(host: str, port: int) -> None:
                 other = port + 1 if port < 65535 else 8080
                 raise StartError(f"port {port} is in use: another ipyy-mock? try --port {other}") from None
             if exc.errno == errno.EACCES:
-                raise StartError(f"no permission to listen on port {port}: use a port from 1024 up, "
-                                 "e.g. --port 8080") from None
+                raise StartError(
+                    f"no permission to listen on port {port}: use a port from 1024 up, e.g. --port 8080"
+                ) from None
             if exc.errno == errno.EADDRNOTAVAIL:
-                raise StartError(f"{host} is not an address of this machine: use --host 127.0.0.1 "
-                                 "(this machine only) or 0.0.0.0 (every interface)") from None
+                raise StartError(
+                    f"{host} is not an address of this machine: use --host 127.0.0.1 "
+                    "(this machine only) or 0.0.0.0 (every interface)"
+                ) from None
             raise StartError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
 
 
-def _wait_listening(host: str, port: int, on_ready: Callable[[], None], stop: threading.Event,
-                    ready: Any = None, workers: int = 0) -> None:
+def _wait_listening(
+    host: str, port: int, on_ready: Callable[[], None], stop: threading.Event, ready: Any = None, workers: int = 0
+) -> None:
     """Call ``on_ready`` once every worker has built its app (``ready`` released ``workers`` times) and
     ``host:port`` accepts a connection (granian's workers bind only after loading the app)."""
     for _ in range(workers if ready is not None else 0):
@@ -153,14 +162,25 @@ def load_app(config: ServeConfig, edge: bool = False, ready: Any = None) -> Any:
     previous = {sig: signal.signal(sig, lambda signum, frame: stop_requested.append(signum)) for sig in held}
     try:
         store.set_fsync(config.fsync)
-        app = create_app(config.db_path, config.zone, admin_token=config.admin_token, push=True,
-                         max_body=config.max_body, journal=config.journal)
+        app: Any = create_app(
+            config.db_path,
+            config.zone,
+            admin_token=config.admin_token,
+            push=True,
+            max_body=config.max_body,
+            journal=config.journal,
+            allowed_hosts=config.allowed_hosts,
+        )
         if edge:
             from ipyy_mock.edge import Edge
             from ipyy_mock.limits import DEFAULT_MAX_BODY
 
-            app = Edge(app, max_body=config.max_body or DEFAULT_MAX_BODY, body_timeout=config.body_timeout,
-                       threads=config.threads)
+            app = Edge(
+                app,
+                max_body=config.max_body or DEFAULT_MAX_BODY,
+                body_timeout=config.body_timeout,
+                threads=config.threads,
+            )
         _worker_app = app
     finally:
         for sig, handler in previous.items():
@@ -189,6 +209,7 @@ def close_app() -> None:
 
 # -- granian ---------------------------------------------------------------------------------
 
+
 def _granian_worker(*args: Any, **kwargs: Any) -> None:
     """granian's own RSGI worker, then the app's close() once it has stopped serving (SIGTERM, SIGINT)."""
     from granian.server import Server
@@ -211,10 +232,18 @@ def _granian_logging() -> dict[str, Any]:
             "access": {"()": "logging.Formatter", "fmt": "%(message)s"},
         },
         "handlers": {
-            "console": {"formatter": "generic", "class": "logging.StreamHandler", "stream": "ext://sys.stderr",
-                        "filters": ["redact"]},
-            "access": {"formatter": "access", "class": "logging.StreamHandler", "stream": "ext://sys.stdout",
-                       "filters": ["redact"]},
+            "console": {
+                "formatter": "generic",
+                "class": "logging.StreamHandler",
+                "stream": "ext://sys.stderr",
+                "filters": ["redact"],
+            },
+            "access": {
+                "formatter": "access",
+                "class": "logging.StreamHandler",
+                "stream": "ext://sys.stdout",
+                "filters": ["redact"],
+            },
         },
         "loggers": {
             "_granian": {"handlers": ["console"], "level": "WARNING", "propagate": False},
@@ -249,16 +278,22 @@ def _serve_granian(config: ServeConfig, on_ready: Callable[[], None] | None) -> 
     method = multiprocessing.get_start_method()
     ready = multiprocessing.get_context(method if method in ("fork", "spawn") else "spawn").Semaphore(0)  # as granian
     if on_ready is not None:
-        threading.Thread(target=_wait_listening, args=(config.host, config.port, on_ready, stop, ready,
-                                                       config.workers), name="ipyy-ready", daemon=True).start()
+        threading.Thread(
+            target=_wait_listening,
+            args=(config.host, config.port, on_ready, stop, ready, config.workers),
+            name="ipyy-ready",
+            daemon=True,
+        ).start()
     try:
-        server.serve(spawn_target=_granian_worker, target_loader=partial(load_app, config, True, ready),
-                     wrap_loader=False)
+        server.serve(
+            spawn_target=_granian_worker, target_loader=partial(load_app, config, True, ready), wrap_loader=False
+        )
     finally:
         stop.set()
 
 
 # -- gunicorn --------------------------------------------------------------------------------
+
 
 def worker_exit(server: Any, worker: Any) -> None:
     """gunicorn hook, in the worker process: stop its push runner cleanly (push/runner.py)."""

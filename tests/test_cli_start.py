@@ -3,6 +3,7 @@
 Exit status 2 for a usage error (the parser's), 1 for anything else that stops a start (a port in use,
 a database that cannot be opened). The banner is printed only once the server answers.
 """
+
 from __future__ import annotations
 
 import os
@@ -14,7 +15,8 @@ import urllib.request
 
 import pytest
 
-from mockproc import console_script, free_port
+from ipyy_mock.testing import free_port
+from support.mockproc import console_script
 
 
 def run(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
@@ -54,8 +56,9 @@ def test_a_busy_port_says_so_and_suggests_the_next(tmp_path, reuseport):
 
 
 def test_a_host_that_is_not_this_machine(tmp_path):
-    line = one_line_error(run(MOCK, "serve", "--host", "192.0.2.1", "--port", str(free_port()),
-                              "--db", str(tmp_path / "x.db")), 1)  # bind() only: nothing is sent anywhere
+    line = one_line_error(
+        run(MOCK, "serve", "--host", "192.0.2.1", "--port", str(free_port()), "--db", str(tmp_path / "x.db")), 1
+    )  # bind() only: nothing is sent anywhere
     assert "192.0.2.1 is not an address of this machine" in line and "--host 127.0.0.1" in line
 
 
@@ -102,8 +105,13 @@ def test_no_command_lists_the_commands(script, commands):
 
 def test_the_banner_comes_once_the_server_answers(tmp_path):
     port = free_port()
-    proc = subprocess.Popen([MOCK, "serve", "--port", str(port), "--db", str(tmp_path / "b.db"), "--workers", "2"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        [MOCK, "serve", "--port", str(port), "--db", str(tmp_path / "b.db"), "--workers", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     try:
         banner = ""
         deadline = time.monotonic() + 60

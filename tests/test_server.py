@@ -7,6 +7,7 @@ serves everybody else in a worker. The ``reset`` fault really sends an RST.
 A worker that dies is replaced; a stopped server hands back its push lease.
 All traffic goes to 127.0.0.1, every loop is bounded in time and count.
 """
+
 from __future__ import annotations
 
 import os
@@ -22,8 +23,7 @@ import requests
 from ipyy_client import HttpClient
 from ipyy_mock.core import store as store_module
 from ipyy_mock.core.store import Store
-
-from mockproc import MockProcess
+from support.mockproc import MockProcess
 
 TEXT = "测试【华信】"
 MOBILE = "8613800138000"
@@ -63,13 +63,15 @@ def closed_after(sock: socket.socket, limit: float, trickle: bytes = b"", every:
 @pytest.fixture(scope="module")
 def one_worker(tmp_path_factory):
     """One worker with one Python thread: whatever stalls that thread stalls the whole server."""
-    server = MockProcess(tmp_path_factory.mktemp("server") / "one.db", workers=1,
-                         args=("--header-timeout", "2", "--body-timeout", "2")).start()
+    server = MockProcess(
+        tmp_path_factory.mktemp("server") / "one.db", workers=1, args=("--header-timeout", "2", "--body-timeout", "2")
+    ).start()
     yield server
     server.stop()
 
 
 # -- slow headers ("slowloris") ----------------------------------------------------------------------
+
 
 def test_a_client_that_never_finishes_its_headers_is_dropped_after_the_timeout(one_worker):
     with socket.create_connection(("127.0.0.1", one_worker.port), timeout=5) as sock:
@@ -157,11 +159,14 @@ def test_200_slowloris_connections_do_not_stall_sends(tmp_path):
 
 # -- slow bodies -----------------------------------------------------------------------------------------
 
+
 def test_slow_body_senders_do_not_block_others_and_get_408(one_worker):
     """20 clients announce a body and trickle it (or send none): one worker, one thread, still serves."""
     account = one_worker.new_account()
-    head = (b"POST /I18NSms.aspx HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-            b"Content-Length: 1000\r\n\r\n")
+    head = (
+        b"POST /I18NSms.aspx HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+        b"Content-Length: 1000\r\n\r\n"
+    )
     socks = [socket.create_connection(("127.0.0.1", one_worker.port), timeout=5) for _ in range(20)]
     results: list[tuple[float, bytes]] = []
     try:
@@ -171,8 +176,9 @@ def test_slow_body_senders_do_not_block_others_and_get_408(one_worker):
         def trickle(sock: socket.socket, data: bytes) -> None:
             results.append(closed_after(sock, 10, trickle=data, every=0.2))
 
-        threads = [threading.Thread(target=trickle, args=(s, b"a" if i % 2 else b""), daemon=True)
-                   for i, s in enumerate(socks)]
+        threads = [
+            threading.Thread(target=trickle, args=(s, b"a" if i % 2 else b""), daemon=True) for i, s in enumerate(socks)
+        ]
         for t in threads:
             t.start()
         time.sleep(0.3)
@@ -196,11 +202,16 @@ def test_a_body_cut_short_is_never_run(one_worker):
     from ipyy_client.encoding import encode_content
 
     account = one_worker.new_account()
-    form = (f"action=send&account={account.name}&password={account.password}&mobile={MOBILE}"
-            f"&content={encode_content(TEXT)}&code=8").encode()
+    form = (
+        f"action=send&account={account.name}&password={account.password}&mobile={MOBILE}"
+        f"&content={encode_content(TEXT)}&code=8"
+    ).encode()
     with socket.create_connection(("127.0.0.1", one_worker.port), timeout=5) as sock:
-        sock.sendall(b"POST /I18NSms.aspx HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-                     + f"Content-Length: {len(form) + 50}\r\n\r\n".encode() + form)
+        sock.sendall(
+            b"POST /I18NSms.aspx HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+            + f"Content-Length: {len(form) + 50}\r\n\r\n".encode()
+            + form
+        )
         sock.shutdown(socket.SHUT_WR)
         took, got = closed_after(sock, 5)
     assert got.startswith(b"HTTP/1.1 400 ") and b"nothing was done" in got, got[:200]  # the edge's, not a 500
@@ -217,8 +228,10 @@ def test_a_body_over_the_limit_is_refused_from_its_header_without_waiting_for_it
     server = MockProcess(tmp_path / "limit.db", workers=1, args=("--max-body", "1000")).start()
     try:
         with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
-            sock.sendall(b"POST /I18NSms.aspx HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded"
-                         b"\r\nContent-Length: 5000000\r\n\r\naction=send")
+            sock.sendall(
+                b"POST /I18NSms.aspx HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded"
+                b"\r\nContent-Length: 5000000\r\n\r\naction=send"
+            )
             took, got = closed_after(sock, 5)
     finally:
         server.stop()
@@ -228,11 +241,14 @@ def test_a_body_over_the_limit_is_refused_from_its_header_without_waiting_for_it
 
 # -- latency faults and the one thread ------------------------------------------------------------------
 
+
 def test_a_latency_fault_does_not_stall_other_requests(one_worker):
     account = one_worker.new_account()
-    requests.post(one_worker.base_url + "/_mock/api/faults",
-                  json={"endpoint": "status", "kind": "latency", "value": 3000, "count": 1}, timeout=10
-                  ).raise_for_status()
+    requests.post(
+        one_worker.base_url + "/_mock/api/faults",
+        json={"endpoint": "status", "kind": "latency", "value": 3000, "count": 1},
+        timeout=10,
+    ).raise_for_status()
     slow: dict[str, float] = {}
 
     def query() -> None:
@@ -252,9 +268,11 @@ def test_a_latency_fault_does_not_stall_other_requests(one_worker):
 
 # -- the reset fault ---------------------------------------------------------------------------------------
 
+
 def test_the_reset_fault_sends_an_rst(one_worker):
-    requests.post(one_worker.base_url + "/_mock/api/faults", json={"endpoint": "pwd", "kind": "reset", "count": 1},
-                  timeout=10).raise_for_status()
+    requests.post(
+        one_worker.base_url + "/_mock/api/faults", json={"endpoint": "pwd", "kind": "reset", "count": 1}, timeout=10
+    ).raise_for_status()
     with socket.create_connection(("127.0.0.1", one_worker.port), timeout=5) as sock:
         sock.sendall(b"GET /pwd.aspx?account=a&password=b&newpassword=c HTTP/1.1\r\nHost: x\r\n\r\n")
         with pytest.raises(ConnectionResetError):
@@ -271,6 +289,7 @@ def test_a_long_url_is_414(one_worker):
 
 
 # -- workers: crash, stop ------------------------------------------------------------------------------------
+
 
 def _worker_pids(server: MockProcess) -> set[int]:
     out = open(f"/proc/{server.proc.pid}/task/{server.proc.pid}/children").read().split()
@@ -324,6 +343,7 @@ def test_a_stopped_server_lets_go_of_the_push_lease(tmp_path):
 
 # -- durability ---------------------------------------------------------------------------------------------------
 
+
 def test_synchronous_normal_by_default_full_with_fsync(tmp_path):
     try:
         store_module.set_fsync(False)
@@ -340,6 +360,7 @@ def test_synchronous_normal_by_default_full_with_fsync(tmp_path):
 
 # -- gunicorn, still selectable --------------------------------------------------------------------------------
 
+
 def test_gunicorn_is_still_selectable(tmp_path):
     db = tmp_path / "gunicorn.db"
     server = MockProcess(db, workers=2, args=("--server", "gunicorn", "--threads", "2")).start()
@@ -347,8 +368,9 @@ def test_gunicorn_is_still_selectable(tmp_path):
         assert "gunicorn" in server.banner
         account = server.new_account()
         assert send_once(server, account) < 5
-        requests.post(server.base_url + "/_mock/api/faults", json={"endpoint": "pwd", "kind": "reset", "count": 1},
-                      timeout=10).raise_for_status()
+        requests.post(
+            server.base_url + "/_mock/api/faults", json={"endpoint": "pwd", "kind": "reset", "count": 1}, timeout=10
+        ).raise_for_status()
         with pytest.raises(requests.ConnectionError):
             requests.get(server.base_url + "/pwd.aspx?account=a&password=b&newpassword=c", timeout=10)
         reply = requests.get(server.base_url + "/I18NSms.aspx?mobile=" + "1," * 3000, timeout=10)
