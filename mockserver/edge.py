@@ -51,6 +51,7 @@ URI_TOO_LONG_BODY = (
 )
 MAX_TARGET = 4094  # bytes of path + query string, as gunicorn capped the request line (IIS refuses long URLs too)
 SWEEP_EVERY = 0.25  # seconds between looks at the body deadlines
+WILDCARDS = ("0.0.0.0", "::", "")  # what granian reports as the local address of a server on every address
 
 
 def _split_addr(text: str) -> tuple[str, int]:
@@ -63,7 +64,9 @@ def find_connection_fd(local: tuple[str, int], peer: tuple[str, int]) -> int | N
     """The descriptor, in this process, of the TCP connection ``local`` ↔ ``peer``; None if there is none.
 
     Looks at each socket descriptor in ``/proc/self/fd`` (``/dev/fd`` elsewhere) through a duplicate, so
-    nothing about the original changes. The connection's 4-tuple is unique while it is open.
+    nothing about the original changes. The connection's 4-tuple is unique while it is open. A wildcard
+    local address (``0.0.0.0``, ``::``: what granian reports for a server listening on every address)
+    matches any local address on that port.
     """
     fd_dir = "/proc/self/fd" if os.path.isdir("/proc/self/fd") else "/dev/fd"
     try:
@@ -97,7 +100,22 @@ def _same(address: Any, wanted: tuple[str, int]) -> bool:
     if host.startswith("::ffff:"):
         host = host[7:]
     want_host = wanted[0][7:] if wanted[0].startswith("::ffff:") else wanted[0]
-    return port == wanted[1] and host == want_host
+    return port == wanted[1] and (host == want_host or want_host in WILDCARDS)
+
+
+def local_address(local: tuple[str, int], peer: tuple[str, int]) -> str | None:
+    """The address of this machine that the connection ``local`` ↔ ``peer`` reached (``local`` may be a
+    wildcard); None if the connection is gone. For the admin API's Host check on a server listening on
+    every address (admin/access.py): an IP literal in Host is allowed only when it is this address."""
+    fd = find_connection_fd(local, peer)
+    if fd is None:
+        return None
+    try:
+        with socket.socket(fileno=os.dup(fd)) as conn:
+            host = str(conn.getsockname()[0])
+    except OSError:
+        return None
+    return host[7:] if host.startswith("::ffff:") else host
 
 
 def abort_connection(local: tuple[str, int], peer: tuple[str, int]) -> bool:
@@ -222,6 +240,7 @@ class Edge:
             "wsgi.multiprocess": True,
             "wsgi.run_once": False,
             "ipyy.abort_connection": lambda: abort_connection((server_host, server_port), (client_host, client_port)),
+            "ipyy.local_address": lambda: local_address((server_host, server_port), (client_host, client_port)),
         }
         headers = scope.headers
         for key in headers.keys():

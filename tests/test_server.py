@@ -269,18 +269,34 @@ def test_a_latency_fault_does_not_stall_other_requests(one_worker):
 # -- the reset fault ---------------------------------------------------------------------------------------
 
 
-def test_the_reset_fault_sends_an_rst(one_worker):
-    requests.post(
-        one_worker.base_url + "/_mock/api/faults", json={"endpoint": "pwd", "kind": "reset", "count": 1}, timeout=10
-    ).raise_for_status()
-    with socket.create_connection(("127.0.0.1", one_worker.port), timeout=5) as sock:
+def _expect_rst(port: int) -> None:
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
         sock.sendall(b"GET /pwd.aspx?account=a&password=b&newpassword=c HTTP/1.1\r\nHost: x\r\n\r\n")
         with pytest.raises(ConnectionResetError):
             for _ in range(50):  # an RST: recv raises; a FIN would return b"" instead
                 if sock.recv(4096) == b"":
                     pytest.fail("the connection was closed (FIN), not reset (RST)")
+
+
+def test_the_reset_fault_sends_an_rst(one_worker):
+    requests.post(
+        one_worker.base_url + "/_mock/api/faults", json={"endpoint": "pwd", "kind": "reset", "count": 1}, timeout=10
+    ).raise_for_status()
+    _expect_rst(one_worker.port)
     reply = requests.get(one_worker.base_url + "/pwd.aspx?account=a&password=b&newpassword=c", timeout=10)
     assert reply.status_code == 200  # spent: the server itself is fine
+
+
+def test_the_reset_fault_on_a_server_listening_on_every_address(tmp_path):
+    """granian reports 0.0.0.0 as the local address there; the connection is still found (and reset)."""
+    server = MockProcess(tmp_path / "any.db", workers=1, args=("--host", "0.0.0.0")).start()
+    try:
+        requests.post(
+            server.base_url + "/_mock/api/faults", json={"endpoint": "pwd", "kind": "reset", "count": 1}, timeout=10
+        ).raise_for_status()
+        _expect_rst(server.port)
+    finally:
+        server.stop()
 
 
 def test_a_long_url_is_414(one_worker):

@@ -167,9 +167,14 @@ class AdminAccess:
 
     @staticmethod
     def _own_addresses(environ: dict) -> set[str]:
-        """The address the mock listens on (gunicorn's SERVER_NAME), or when it listens on every address the
-        one this connection reached: an IP literal in Host is only ever the mock's own origin."""
+        """The address the mock listens on (SERVER_NAME), or when it listens on every address the one this
+        connection reached: an IP literal in Host is only ever the mock's own origin."""
         own = {split_host(str(environ.get("SERVER_NAME") or ""))[0]} - WILDCARDS
+        local = environ.get("ipyy.local_address")  # [server] granian's edge (edge.py): looked up only when asked
+        if callable(local):
+            address = local()
+            if address:
+                own.add(address.split("%", 1)[0].lower())
         sock = environ.get("gunicorn.socket")
         if sock is not None:
             try:
