@@ -405,7 +405,8 @@ def run_serve(args: argparse.Namespace) -> int:
     host = f"[{args.host}]" if ":" in args.host else args.host
     base = f"http://{host}:{args.port}"
     lines = [
-        f"ipyy-mock {__version__} on {base}  ({args.workers} workers x {args.threads} threads, {args.server}, "
+        f"ipyy-mock {__version__} on {base}  ({args.workers} workers x {args.threads} "
+        f"thread{'' if args.threads == 1 else 's'}, {args.server}, "
         f"database {Path(db_path).resolve()})",
         f"  SOAP      {base}/WebService.asmx      WSDL: {base}/WebService.asmx?WSDL",
         f"  HTTP      {base}/I18NSms.aspx  {base}/statusApi.aspx  {base}/callApi.aspx  {base}/pwd.aspx",
