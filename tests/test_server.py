@@ -16,6 +16,7 @@ import signal
 import socket
 import threading
 import time
+from decimal import Decimal
 
 import pytest
 import requests
@@ -95,7 +96,7 @@ def test_200_slowloris_connections_do_not_stall_sends(tmp_path):
     stop = threading.Event()
     stats = {"opened": 0, "dropped": 0, "lived": []}
     try:
-        account = server.new_account(balance=__import__("decimal").Decimal("1000"))
+        account = server.new_account(balance=Decimal("1000"))
         send_once(server, account)  # warm: both workers have loaded
 
         def attack() -> None:
@@ -193,7 +194,7 @@ def test_slow_body_senders_do_not_block_others_and_get_408(one_worker):
     for took, got in results:
         assert got.startswith(b"HTTP/1.1 408 "), got[:80]
         assert 1.5 <= took < 4, took  # --body-timeout 2
-    assert one_worker.balance(account.name) == account.balance - 5 * __import__("decimal").Decimal("0.05")
+    assert one_worker.balance(account.name) == account.balance - 5 * Decimal("0.05")
 
 
 def test_a_body_cut_short_is_never_run(one_worker):
@@ -409,3 +410,20 @@ def test_ctrl_c_stops_cleanly(tmp_path):
     server._drainer.join(5)
     server.proc = None
     assert "Traceback" not in server.output_text() and "KeyboardInterrupt" not in server.output_text()
+
+
+def test_threads_above_one_run_the_app_in_a_pool(tmp_path):
+    """--threads 2 on granian: the app runs in a pool of 2 threads per worker (not the loop's thread)."""
+    server = MockProcess(tmp_path / "pool.db", workers=1, args=("--threads", "2")).start()
+    try:
+        assert "1 workers x 2 threads, granian" in server.banner
+        account = server.new_account()
+        senders = [threading.Thread(target=send_once, args=(server, account)) for _ in range(6)]
+        for t in senders:
+            t.start()
+        for t in senders:
+            t.join(30)
+        assert server.balance(account.name) == account.balance - 6 * Decimal("0.05")
+    finally:
+        server.stop()
+    assert "Traceback" not in server.output_text()
