@@ -313,7 +313,7 @@ def valid_soap_reply(request: bytes) -> bytes:
 
 def test_timeouts_are_on_by_default():
     soap = SoapClient("a", "b", "http://127.0.0.1:9")
-    assert soap.timeout == 30 and soap._transport.operation_timeout == 30 and soap._transport.load_timeout == 30
+    assert soap.timeout == 30 and soap._transport.timeout == 30
     http = HttpClient("a", "b", base_url="http://127.0.0.1:9")
     assert http.timeout == 30
     soap.close()
