@@ -1,14 +1,15 @@
 """ipyy_client: a Python client for the Huaxin (ipyy.net) international SMS gateway."""
 __version__ = "0.1.0"
 
-from ipyy_client.codes import ResultCode
+from ipyy_client.aio import AsyncHttpClient, AsyncSoapClient
 from ipyy_client.billing import predict_cost, price_for, segment_count, utf16_units
+from ipyy_client.codes import ResultCode
 from ipyy_client.encoding import decode_content, encode_content, md5_password
 from ipyy_client.errors import IpyyError
-from ipyy_client.results import Balance, HttpSendResult, Report, SendResult, Uplink
-from ipyy_client.soap import SoapClient
 from ipyy_client.http import HttpClient
 from ipyy_client.push import parse_push, push_receiver
+from ipyy_client.results import Balance, HttpSendResult, Report, SendResult, Uplink
+from ipyy_client.soap import SoapClient
 
 __all__ = [
     "ResultCode",
@@ -19,6 +20,8 @@ __all__ = [
     "Uplink",
     "SoapClient",
     "HttpClient",
+    "AsyncSoapClient",
+    "AsyncHttpClient",
     "parse_push",
     "push_receiver",
     "IpyyError",

@@ -16,7 +16,6 @@ import ssl
 import time
 from typing import Any, TypeVar
 
-import anyio
 import httpx
 import requests
 
@@ -32,7 +31,10 @@ def _pause(seconds: float) -> None:
 
 
 async def _async_pause(seconds: float) -> None:
-    """The async back-off: anyio's sleep, so the client runs under asyncio and trio alike."""
+    """The async back-off: anyio's sleep, so the client runs under asyncio and trio alike (imported here:
+    only a retry needs it)."""
+    import anyio
+
     await anyio.sleep(seconds)
 
 

@@ -26,8 +26,15 @@ from typing import Any, TextIO
 
 from ipyy_client import __version__
 from ipyy_client.codes import ResultCode
-from ipyy_client.errors import IpyyError, ProtocolError, SoapFault, TransportError, error_for
-from ipyy_client.errors import ReportsNotAllowed, VendorError
+from ipyy_client.errors import (
+    IpyyError,
+    ProtocolError,
+    ReportsNotAllowed,
+    SoapFault,
+    TransportError,
+    VendorError,
+    error_for,
+)
 from ipyy_client.http import MAX_PULL, HttpClient
 from ipyy_client.results import Balance, HttpSendResult, Report, SendResult, Uplink
 from ipyy_client.soap import DEFAULT_BASE_URL, SoapClient, join_msisdns

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+import flavours
 from mockproc import MockProcess
 
 
@@ -17,3 +18,11 @@ def mock_server(tmp_path_factory):
 def account(mock_server):
     """A new prepaid account like the demo one: balance 100.00, 86 at 0.05, others 0.30."""
     return mock_server.new_account()
+
+
+@pytest.fixture(params=flavours.NAMES)
+def flavour(request):
+    """The sync clients, then their async twins (tests/flavours.py): one test body checks both."""
+    made = flavours.Flavour(request.param)
+    yield made
+    made.close()
