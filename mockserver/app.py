@@ -45,7 +45,7 @@ class MockApp:
                  max_body: int | None = None) -> None:
         from ipyy_mock.admin.api import make_admin_app
         from ipyy_mock.httpapi.api import make_http_app
-        from ipyy_mock.soap.service import make_soap_app  # spyne is heavy: import once, here
+        from ipyy_mock.soap import make_soap_app  # spyne is heavy: import once, here
 
         self.platform = platform
         self.runner = None

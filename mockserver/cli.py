@@ -34,9 +34,12 @@ def _price(text: str) -> tuple[str, Decimal]:
 
 
 def _positive_int(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
+    from ipyy_mock.core.validation import parse_count
+
+    value = parse_count(text)
+    if not value:
         raise argparse.ArgumentTypeError(f"must be a whole number of bytes, at least 1: {text!r}")
-    return int(text)
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -59,6 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
                             "(default: $IPYY_MOCK_ADMIN_TOKEN; without it only loopback callers are served)")
     serve.add_argument("--max-body", type=_positive_int, default=None, metavar="BYTES",  # [reliability]
                        help="refuse request bodies over BYTES with HTTP 413 (default 4 MiB)")
+    serve.add_argument("--strict", action="store_true",
+                       help="refuse every request that deviates from the vendor's document (conformance warnings)")
     serve.add_argument("--no-journal", dest="journal", action="store_false",  # [journal]
                        help="do not record requests in the journal (/_mock/api/journal)")
 
@@ -80,6 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--stopped", action=argparse.BooleanOptionalAction, default=None)
         p.add_argument("--strict-auth", action=argparse.BooleanOptionalAction, default=None,
                        help="HTTP interface takes only the MD5 password")
+        p.add_argument("--strict", action=argparse.BooleanOptionalAction, default=None,
+                       help="strict mode for this account: refuse what deviates from the document")
         p.add_argument("--reports", dest="can_read_reports", action=argparse.BooleanOptionalAction, default=None,
                        help="may pull delivery reports")
         p.add_argument("--push-url")
@@ -102,13 +109,13 @@ def _account_json(account) -> dict:
     data["prices"] = json.loads(data["prices"])
     data["sensitive_words"] = json.loads(data["sensitive_words"])
     data["bind_ips"] = account.bind_ips
-    for flag in ("stopped", "strict_auth", "can_read_reports"):
+    for flag in ("stopped", "strict_auth", "strict", "can_read_reports"):
         data[flag] = bool(data[flag])
     return data
 
 
 def _apply(account, args: argparse.Namespace) -> None:
-    for attr in ("password", "userid", "balance", "pay_type", "segment_limit", "stopped", "strict_auth",
+    for attr in ("password", "userid", "balance", "pay_type", "segment_limit", "stopped", "strict_auth", "strict",
                  "can_read_reports", "push_url"):
         value = getattr(args, attr)
         if value is not None:
@@ -174,6 +181,7 @@ def run_serve(args: argparse.Namespace) -> int:
     db_path = _db_path(args)
     platform = Platform(db_path, args.zone) if args.zone else Platform(db_path)
     created = platform.seed_demo()
+    platform.set_strict(args.strict)
     demo = platform.store.get_account(DEMO_ACCOUNT.name)
     platform.store.close()
     from ipyy_mock.devtools import journal

@@ -112,6 +112,19 @@ class IpyyMock:
         return self.api("POST", "faults", json={"endpoint": endpoint, "kind": kind, "value": value, "count": count,
                                                 "probability": probability})
 
+    def warnings(self, **filters: Any) -> list[dict]:
+        """Conformance warnings since this test's reset, newest first: each a dict with ``code``, ``detail``,
+        ``rule`` and ``fix`` (filters: account, code, since, task_id)."""
+        return self.api("GET", "warnings", params=filters)["warnings"]
+
+    def assert_no_warnings(self, **filters: Any) -> None:
+        """Fail the test if the code under test sent anything the vendor's document does not allow (opt-in:
+        the vendor accepts these requests, so they are not errors by default)."""
+        found = self.warnings(**filters)
+        if found:
+            lines = "\n".join(f"  {w['code']}: {w['detail']} -> {w['fix']}" for w in found)
+            raise AssertionError(f"{len(found)} conformance warning(s) (docs/contract.md):\n{lines}")
+
     def __repr__(self) -> str:
         return f"IpyyMock({self.base_url!r}, account={self.account!r})"
 

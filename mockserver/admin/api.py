@@ -220,7 +220,7 @@ class AdminApi:
             raise AdminError(400, f"mobile must be a phone number (digits), got {mobile!r}", example)
         if not isinstance(content, str) or not content:
             raise AdminError(400, "content must be a non-empty string", example)
-        if not isinstance(extno, str) or (extno and not extno.isdigit()):
+        if not isinstance(extno, str) or (extno and parse_count(extno) is None):
             raise AdminError(400, f"extno must be digits or empty, got {extno!r}", example)
         if self.platform.store.get_account(account) is None:
             raise AdminError(404, f"no account {account!r}", "create it with `ipyy-mock account add NAME --password P`")
@@ -326,10 +326,11 @@ class AdminApi:
     def get_pushes(self, request: Request) -> Response:
         account = request.args.get("account") or None
         raw_limit = request.args.get("limit", "50")
-        if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= 1000:
+        limit = parse_count(raw_limit, 1000)
+        if not limit:
             raise AdminError(400, f"limit must be 1 to 1000, got {raw_limit!r}", "e.g. ?limit=20&account=demo")
         zone = self.platform.zone
-        batches = delivery.list_batches(self.platform.store.db, account, int(raw_limit),
+        batches = delivery.list_batches(self.platform.store.db, account, limit,
                                         lambda t: clock.from_epoch(t, zone).isoformat())
         return _json_response({"batches": batches})
 
@@ -346,5 +347,11 @@ _devtools.register(AdminApi)
 
 # [data] accounts, tasks, messages, reports, uplinks, conversations and reset (admin_data.py)
 from ipyy_mock.admin import data as _admin_data  # noqa: E402
+from ipyy_mock.core.validation import parse_count
 
 _admin_data.register(AdminApi)
+
+# [warnings] conformance warnings (admin/warnings.py)
+from ipyy_mock.admin import warnings as _warnings  # noqa: E402
+
+_warnings.register(AdminApi)

@@ -18,6 +18,7 @@ from werkzeug.wrappers import Request, Response
 from ipyy_mock.core import clock
 from ipyy_mock.core.platform import DEMO_ACCOUNT
 from ipyy_mock.core.store import Account
+from ipyy_mock.core.validation import parse_count
 
 PREFIX = "/_mock/api"
 ROUTES = [
@@ -37,7 +38,8 @@ ROUTES = [
 # Tables emptied by a reset; accounts are reseeded, the runner's lease is left alone. The request journal has a
 # file of its own (journal.journal_path) and is cleared there; "journal" here is the table of a database made by
 # an older version, which kept it in the main file.
-RESET_TABLES = ("push_attempts", "push_batches", "reports", "uplinks", "messages", "tasks", "journal", "faults")
+RESET_TABLES = ("push_attempts", "push_batches", "reports", "uplinks", "messages", "tasks", "journal", "faults",
+                "warnings")
 RESET_SETTINGS = ("rules", "clock_offset", "report_delay", "push_timeout", "push_retry_pauses")
 MAX_LIMIT = 1000
 
@@ -62,7 +64,7 @@ def account_json(account: Account) -> dict[str, Any]:
         "name": account.name, "userid": account.userid, "balance": str(account.balance),
         "pay_type": account.pay_type, "prices": {k: str(v) for k, v in account.prices.items()},
         "segment_limit": account.segment_limit, "bind_ips": list(account.bind_ips), "stopped": account.stopped,
-        "strict_auth": account.strict_auth, "can_read_reports": account.can_read_reports,
+        "strict_auth": account.strict_auth, "strict": account.strict, "can_read_reports": account.can_read_reports,
         "push_url": account.push_url, "sensitive_words": list(account.sensitive_words),
     }
 
@@ -136,6 +138,7 @@ FIELDS = {
     "password": _password, "userid": lambda v: _text("userid", v, 32), "balance": lambda v: _decimal("balance", v),
     "pay_type": _pay_type, "prices": _prices, "segment_limit": _segment_limit, "bind_ips": _bind_ips,
     "stopped": lambda v: _flag("stopped", v), "strict_auth": lambda v: _flag("strict_auth", v),
+    "strict": lambda v: _flag("strict", v),
     "can_read_reports": lambda v: _flag("can_read_reports", v), "push_url": lambda v: _text("push_url", v, 2000),
     "sensitive_words": _words,
 }
@@ -153,18 +156,20 @@ def apply_changes(account: Account, data: dict[str, Any]) -> None:
 # -- query helpers -------------------------------------------------------------------
 def _limit(request: Request, default: int = 200) -> int:
     raw = request.args.get("limit", str(default))
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+    value = parse_count(raw, MAX_LIMIT)
+    if value is None or value < 1:
         raise _fail(400, f"limit must be 1 to {MAX_LIMIT}, got {raw!r}", "e.g. ?limit=50")
-    return int(raw)
+    return value
 
 
 def _int_arg(request: Request, name: str) -> int | None:
     raw = request.args.get(name)
     if raw in (None, ""):
         return None
-    if not raw.isdigit():
-        raise _fail(400, f"{name} must be a whole number, got {raw!r}", f"e.g. ?{name}=1000001")
-    return int(raw)
+    value = parse_count(raw)
+    if value is None:
+        raise _fail(400, f"{name} must be a whole number (at most 19 digits), got {raw!r}", f"e.g. ?{name}=1000001")
+    return value
 
 
 def _time_arg(request: Request, name: str, zone) -> float | None:
@@ -263,7 +268,13 @@ class DataEndpoints:
             "r.receive_time AS reported_at FROM messages m JOIN tasks t ON t.id=m.task_id "
             "LEFT JOIN reports r ON r.task_id=m.task_id AND r.mobile=m.mobile"
             f"{clause} ORDER BY m.id DESC LIMIT ?", (*values, _limit(request))).fetchall()
-        return _ok({"messages": [self._message_json(r) for r in rows], "now": self.platform.now_datetime().isoformat()})
+        found = self.platform.store.warnings_by_task([r["task_id"] for r in rows])
+        messages = []
+        for r in rows:
+            item = self._message_json(r)
+            item["warnings"] = [{"code": w["code"], "detail": w["detail"]} for w in found.get(r["task_id"], ())]
+            messages.append(item)
+        return _ok({"messages": messages, "now": self.platform.now_datetime().isoformat()})
 
     def _message_json(self, r) -> dict[str, Any]:
         reported = r["status"] in ("delivered", "failed")

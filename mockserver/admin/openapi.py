@@ -36,6 +36,7 @@ QUERY = {
     "list_reports": ["account", "task_id", "limit"], "list_uplinks": ["account", "mobile", "limit"],
     "list_conversations": ["account", "limit"], "get_pushes": ["account", "limit"],
     "get_journal": ["limit", "surface", "account", "path", "since", "method", "status"],
+    "list_warnings": ["account", "code", "since", "task_id", "limit"],
 }
 BODY = {"advance_clock", "post_uplink", "post_rule", "put_rules", "put_settings", "post_fault",
         "create_account", "patch_account", "set_outcome"}

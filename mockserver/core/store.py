@@ -133,6 +133,16 @@ CREATE TABLE IF NOT EXISTS push_attempts (
     detail TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS push_attempts_batch ON push_attempts(batch_id, id);
+CREATE TABLE IF NOT EXISTS warnings (  -- conformance warnings (core/conformance.py): diagnostics, not money
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at REAL NOT NULL,                -- platform time
+    account TEXT NOT NULL DEFAULT '',
+    task_id INTEGER,                 -- the send it was found on, when the send was accepted
+    via TEXT NOT NULL,
+    code TEXT NOT NULL,
+    detail TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS warnings_task ON warnings(task_id);
 CREATE TABLE IF NOT EXISTS leases (
     name TEXT PRIMARY KEY,
     owner TEXT NOT NULL,
@@ -146,6 +156,7 @@ MIGRATIONS = (
     ("reports", "batch_id", "INTEGER"),
     ("uplinks", "route", "TEXT NOT NULL DEFAULT 'pull'"),
     ("uplinks", "batch_id", "INTEGER"),
+    ("accounts", "strict", "INTEGER NOT NULL DEFAULT 0"),
 )
 POST_MIGRATION = """
 CREATE INDEX IF NOT EXISTS reports_batch ON reports(batch_id);
@@ -169,6 +180,7 @@ class Account:
     bind_ips: list[str] = field(default_factory=list)
     stopped: bool = False
     strict_auth: bool = False
+    strict: bool = False  # strict mode: refuse what deviates from the document (core/conformance.py)
     can_read_reports: bool = True
     push_url: str = ""
     sensitive_words: list[str] = field(default_factory=list)
@@ -187,6 +199,7 @@ class Account:
             bind_ips=[ip for ip in row["bind_ips"].split(",") if ip],
             stopped=bool(row["stopped"]),
             strict_auth=bool(row["strict_auth"]),
+            strict=bool(row["strict"]),
             can_read_reports=bool(row["can_read_reports"]),
             push_url=row["push_url"],
             sensitive_words=json.loads(row["sensitive_words"]),
@@ -205,6 +218,7 @@ class Account:
             "bind_ips": ",".join(self.bind_ips),
             "stopped": int(self.stopped),
             "strict_auth": int(self.strict_auth),
+            "strict": int(self.strict),
             "can_read_reports": int(self.can_read_reports),
             "push_url": self.push_url,
             "sensitive_words": json.dumps(self.sensitive_words, ensure_ascii=False),
@@ -495,6 +509,35 @@ class Store:
             cur = db.execute(CONSUME_REPORTS if task_id is None else CONSUME_TASK_REPORTS, args)
             _check_consumed(cur.rowcount, rows)
         return rows
+
+    # -- conformance warnings ---------------------------------------------
+    def insert_warnings(self, db: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
+        """``rows``: (at, account, task_id, via, code, detail)."""
+        db.executemany("INSERT INTO warnings (at, account, task_id, via, code, detail) VALUES (?, ?, ?, ?, ?, ?)",
+                       rows)
+
+    def list_warnings(self, *, account: str | None = None, code: str | None = None, since: float | None = None,
+                      task_id: int | None = None, limit: int = 200) -> list[sqlite3.Row]:
+        """Newest first; every filter optional."""
+        where, args = [], []  # type: ignore[var-annotated]
+        for column, op, value in (("account", "=", account), ("code", "=", code), ("at", ">=", since),
+                                  ("task_id", "=", task_id)):
+            if value is not None:
+                where.append(f"{column} {op} ?")
+                args.append(value)
+        sql = "SELECT * FROM warnings" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id DESC LIMIT ?"
+        return self.db.execute(sql, (*args, limit)).fetchall()
+
+    def warnings_by_task(self, task_ids: list[int]) -> dict[int, list[sqlite3.Row]]:
+        """The warnings of each of these tasks (the inbox and the admin API show them on their messages)."""
+        out: dict[int, list[sqlite3.Row]] = {}
+        ids = sorted(set(task_ids))
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in self.db.execute(f"SELECT * FROM warnings WHERE task_id IN ({marks}) ORDER BY id", chunk):
+                out.setdefault(row["task_id"], []).append(row)
+        return out
 
     def take_uplinks(self, db: sqlite3.Connection, account: str, limit: int) -> list[sqlite3.Row]:
         rows = db.execute(TAKE_UPLINKS, (account, limit)).fetchall()

@@ -30,6 +30,7 @@ import time
 from typing import Any, Callable, Iterable
 
 from ipyy_client.codes import ResultCode
+from ipyy_mock.core.validation import parse_count
 
 log = logging.getLogger("ipyy_mock.devtools.faults")
 
@@ -184,8 +185,8 @@ def parse_fault(data: Any) -> dict[str, Any]:
 
     value = data.get("value")
     if kind == "latency":
-        if isinstance(value, str) and value.strip().isdigit():
-            value = int(value.strip())
+        if isinstance(value, str) and parse_count(value) is not None:
+            value = parse_count(value)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value \
                 or not 0 < value <= MAX_LATENCY_MS:
             raise FaultError(f"latency needs value = milliseconds from 1 to {MAX_LATENCY_MS}, got {value!r}",
@@ -217,8 +218,9 @@ def _code_name(value: Any) -> str:
         code = next((c for c in ResultCode if c.code == value), None)
     elif isinstance(value, str):
         text = value.strip()
-        if text.isdigit():
-            code = next((c for c in ResultCode if c.code == int(text)), None)
+        number = parse_count(text)
+        if number is not None:
+            code = next((c for c in ResultCode if c.code == number), None)
         else:
             code = next((c for c in ResultCode if c.name.lower() == text.lower()), None)
     if code is None or code is ResultCode.OK:
@@ -362,9 +364,10 @@ def _read_small_body(environ: dict, limit: int = 64 * 1024) -> None:
     """Read a body announced at most ``limit`` bytes (a larger or chunked one is left alone: never wait on it)."""
     length = (environ.get("CONTENT_LENGTH") or "").strip()
     stream = environ.get("wsgi.input")
-    if stream is not None and length.isdigit() and 0 < int(length) <= limit:
+    announced = parse_count(length, limit)
+    if stream is not None and announced:
         try:
-            stream.read(int(length))
+            stream.read(announced)
         except Exception:
             pass
 

@@ -21,6 +21,7 @@ from werkzeug.wrappers import Request, Response
 from ipyy_mock.core import clock
 from ipyy_mock.devtools import faults
 from ipyy_mock.devtools import journal
+from ipyy_mock.core.validation import parse_count
 
 PREFIX = "/_mock/api"
 MAX_LIMIT = journal.KEEP
@@ -59,10 +60,11 @@ def _int_arg(request: Request, name: str, default: int | None, low: int, high: i
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.strip().isdigit() or not low <= int(raw) <= high:
+    value = parse_count(raw, high)
+    if value is None or value < low:
         raise _admin().AdminError(400, f"{name} must be a whole number from {low} to {high}, got {raw!r}",
                                   "e.g. /_mock/api/journal?limit=20&surface=http&account=demo")
-    return int(raw)
+    return value
 
 
 def get_journal(self: Any, request: Request) -> Response:
