@@ -46,6 +46,27 @@ def test_steer_everything(ipyy_mock):
         ipyy_mock.add_rule("1", "exploded")
 '''
 
+ASYNC = '''
+from decimal import Decimal
+
+import pytest
+from ipyy_client import AsyncHttpClient, AsyncSoapClient
+
+
+@pytest.mark.anyio
+async def test_welcome_sms_from_an_event_loop(ipyy_mock):
+    async with ipyy_mock.async_soap_client(soap_version=12) as sms:
+        assert isinstance(sms, AsyncSoapClient)
+        result = await sms.send_i18n_sms("8613800138000", "欢迎【华信】")
+    result.raise_for_status()
+    async with ipyy_mock.async_http_client(timeout=10) as sms:
+        assert isinstance(sms, AsyncHttpClient)
+        [report] = await sms.status_reports()
+        assert (await sms.balance()).balance == Decimal("99.95")
+    assert report.task_id == result.msg_id and report.delivered
+    assert ipyy_mock.balance() == Decimal("99.95")
+'''
+
 
 def run(pytester: pytest.Pytester, source: str, *args: str) -> pytest.RunResult:
     pytester.makepyfile(test_user=source)
@@ -74,3 +95,11 @@ def test_keep_state_and_db_options(pytester, tmp_path):
 
 def test_handle_steers_balance_rules_clock_uplinks(pytester):
     run(pytester, STEERING).assert_outcomes(passed=1)
+
+
+def test_async_clients_from_the_fixture(pytester):
+    """The handle gives the async twins too, and an anyio test of a user's runs them against the mock
+    (once per event loop anyio finds: asyncio, and trio where it is installed)."""
+    from anyio.pytest_plugin import get_available_backends
+
+    run(pytester, ASYNC).assert_outcomes(passed=len(get_available_backends()))
