@@ -132,7 +132,9 @@ class SyncTransport:
         self.owns = session is None
         self.session = session if session is not None else requests.Session()
         if self.owns:
-            self.session.headers["User-Agent"] = f"ipyy-sms/{package_version()} {self.session.headers['User-Agent']}"
+            agent = self.session.headers.get("User-Agent", "")
+            agent = agent.decode("latin-1") if isinstance(agent, bytes) else agent
+            self.session.headers["User-Agent"] = f"ipyy-sms/{package_version()} {agent}".rstrip()
         self.timeout = timeout
         self.retries = retries
         self.backoff = backoff

@@ -206,7 +206,7 @@ class ReportsNotAllowed(VendorError):
 
 
 _BY_CODE: dict[ResultCode, type[VendorError]] = {
-    cls.code: cls  # type: ignore[misc]
+    cls.code: cls
     for cls in VendorError.__subclasses__()
     if cls.code is not None
 }

@@ -72,13 +72,13 @@ def _settings(raw_response: bool = False) -> zeep.Settings:
     )
 
 
-class _NoNetwork(zeep.Transport):  # type: ignore[misc]
+class _NoNetwork(zeep.Transport):
     """The transport zeep's objects are built with. The clients post requests themselves (``_transport.py``),
     so zeep never needs the network: the packaged WSDL has no imports and nothing else is fetched. Any
     attempt raises instead of silently reaching out."""
 
     def __init__(self) -> None:
-        super().__init__(timeout=30, operation_timeout=30)
+        super().__init__(timeout=30, operation_timeout=30)  # type: ignore[no-untyped-call]
 
     def _refuse(self, *args: Any, **kwargs: Any) -> Any:
         raise zexc.TransportError("ipyy_client never lets zeep do network I/O")
@@ -96,7 +96,8 @@ def _document() -> Document:
     """Parse the packaged WSDL once per process (lru_cache is thread-safe enough: at worst parsed twice)."""
     data = resources.files("ipyy_client").joinpath("WebService.wsdl").read_bytes()
     # The WSDL has no imports: the transport is never asked to fetch anything (and would refuse).
-    return Document(io.BytesIO(data), _offline_transport(), settings=_settings())
+    # (zeep annotates the transport as a class; it takes an instance)
+    return Document(io.BytesIO(data), _offline_transport(), settings=_settings())  # type: ignore[arg-type]
 
 
 _XSD = "http://www.w3.org/2001/XMLSchema"
@@ -112,6 +113,8 @@ def _reply_schema() -> etree.XMLSchema:
         data = resources.files("ipyy_client").joinpath("WebService.wsdl").read_bytes()
         root = etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False))
         inner = root.find(f"{{http://schemas.xmlsoap.org/wsdl/}}types/{{{_XSD}}}schema")
+        if inner is None:
+            raise RuntimeError("the packaged WSDL has no wsdl:types schema")
         element = etree.Element(inner.tag, dict(inner.attrib), nsmap=inner.nsmap)
         element.extend(copy.deepcopy(child) for child in inner)
         schema = _schemas.schema = etree.XMLSchema(element)
@@ -128,7 +131,7 @@ class _EnvelopeTemplate:
     _MARK = "\ue000{}\ue001"  # private-use characters: written as they are, and never in a value it fills
     _UNSAFE = re.compile("[\ud800-\udfff\ue000\ue001]")  # surrogates (zeep's own error) and the marks
 
-    def __init__(self, binding: Any, client: Any, options: dict, operation: str, ext_number: bool) -> None:
+    def __init__(self, binding: Any, client: Any, options: dict[str, Any], operation: str, ext_number: bool) -> None:
         from zeep.wsdl.utils import etree_to_string
 
         names = ["userName", "password", "Msisdns", "SMSContent"] + (["ExtNumber"] if ext_number else [])
@@ -323,7 +326,9 @@ class SoapWire:
         ctype = reply.headers.get("Content-Type", "text/xml")
         if reply.status_code == 200 and reply.content and get_media_type(ctype) != "multipart/related":
             try:
-                doc = parse_xml(reply.content, _offline_transport(), settings=self._client.settings)
+                # (zeep annotates the content as str; it parses bytes, as its own process_reply hands it)
+                doc = parse_xml(reply.content, _offline_transport(),  # type: ignore[arg-type]
+                                settings=self._client.settings)
             except (etree.XMLSyntaxError, zexc.XMLSyntaxError):
                 doc = None  # zeep says so, in its own words (process_reply below)
             if doc is not None:
