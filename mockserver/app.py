@@ -20,6 +20,7 @@ WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
 SURFACES = """ipyy-mock: offline mock of the Huaxin (ipyy.net) SMS gateway
   SOAP  /WebService.asmx  (WSDL: /WebService.asmx?WSDL)
   HTTP  /I18NSms.aspx /statusApi.aspx /statusJsonApi.aspx /callApi.aspx /callJsonApi.aspx /pwd.aspx
+  domestic  /sms.aspx /smsJson.aspx
   inbox /_mock/  (web inbox: messages, replies, journal, live)
   mock  /_mock/api/clock /_mock/api/rules /_mock/api/settings /_mock/api/uplinks /_mock/api/pushes (JSON)
 """
@@ -30,7 +31,7 @@ SURFACES = """ipyy-mock: offline mock of the Huaxin (ipyy.net) SMS gateway
 VENDOR_PATHS = {
     "/webservice.asmx": "soap", "/i18nsms.aspx": "send", "/statusapi.aspx": "status",
     "/statusjsonapi.aspx": "status_json", "/callapi.aspx": "call", "/calljsonapi.aspx": "call_json",
-    "/pwd.aspx": "pwd",
+    "/pwd.aspx": "pwd", "/sms.aspx": "domestic", "/smsjson.aspx": "domestic_json",
 }
 
 
@@ -65,6 +66,12 @@ class MockApp:
         # [/inbox]
         for name in ("send", "status", "status_json", "call", "call_json", "pwd"):
             self.endpoints[name] = http_app
+        from ipyy_mock.httpapi.domestic import ENDPOINTS as DOMESTIC_ENDPOINTS
+        from ipyy_mock.httpapi.domestic import make_domestic_app
+
+        domestic_app = make_domestic_app(platform)  # sms.aspx / smsJson.aspx (docs/domestic.md)
+        for name in DOMESTIC_ENDPOINTS:
+            self.endpoints[name] = domestic_app
         self.url_map = Map([
             Rule("/", endpoint="index"),
             Rule("/webservice.asmx", endpoint="soap"),
@@ -74,6 +81,8 @@ class MockApp:
             Rule("/callapi.aspx", endpoint="call"),
             Rule("/calljsonapi.aspx", endpoint="call_json"),
             Rule("/pwd.aspx", endpoint="pwd"),
+            Rule("/sms.aspx", endpoint="domestic"),
+            Rule("/smsjson.aspx", endpoint="domestic_json"),
             Rule("/_mock/api", endpoint="admin"),
             Rule("/_mock/api/<path:rest>", endpoint="admin"),
             Rule("/_mock", endpoint="inbox"),  # [inbox] the web inbox; /_mock/api/... stays the admin API's

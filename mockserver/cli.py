@@ -193,6 +193,7 @@ def run_serve(args: argparse.Namespace) -> int:
         f"ipyy-mock {__version__} on {base}  ({args.workers} workers, database {Path(db_path).resolve()})",
         f"  SOAP      {base}/WebService.asmx      WSDL: {base}/WebService.asmx?WSDL",
         f"  HTTP      {base}/I18NSms.aspx  {base}/statusApi.aspx  {base}/callApi.aspx  {base}/pwd.aspx",
+        f"  domestic  {base}/sms.aspx  {base}/smsJson.aspx",
         f"  inbox     {base}/_mock/   (every message sent, reply as a phone, mark delivered/failed, journal)",
     ]
     if demo is not None:

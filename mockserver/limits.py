@@ -35,7 +35,7 @@ from ipyy_mock.core.validation import parse_count
 DEFAULT_MAX_BODY = 4 * 1024 * 1024  # 4 MiB: a send to 4000 recipients is ~60 kB; the SOAP front uses it too
 
 #: Endpoints (app.py's names) of the vendor's form-based HTTP interface.
-FORM_ENDPOINTS = ("send", "status", "status_json", "call", "call_json", "pwd")
+FORM_ENDPOINTS = ("send", "status", "status_json", "call", "call_json", "pwd", "domestic", "domestic_json")
 
 WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
 
@@ -97,6 +97,10 @@ def _form_error(endpoint: str, message: str, remark: str, status: int,
     """(status, content type, body) of a parameter-level refusal in ``endpoint``'s own format."""
     if endpoint == "pwd":
         return status, R.XML_TYPE, R.pwd_reply(False, message)
+    if endpoint in ("domestic", "domestic_json"):
+        from ipyy_mock.httpapi.domestic import refusal_body
+
+        return (status, *refusal_body(endpoint, message, action))
     if endpoint in ("status", "call"):
         return status, R.XML_TYPE, R.xml_error(4, remark)
     if endpoint in ("status_json", "call_json"):

@@ -53,6 +53,13 @@ class IpyyMock:
         return HttpClient(kwargs.pop("account", self.account), kwargs.pop("password", self.password),
                           base_url=self.base_url, **kwargs)
 
+    def domestic_client(self, **kwargs: Any):
+        """A DomesticClient (``sms.aspx`` / ``smsJson.aspx``) of the demo account on this mock."""
+        from ipyy_client import DomesticClient
+
+        return DomesticClient(kwargs.pop("account", self.account), kwargs.pop("password", self.password),
+                              base_url=self.base_url, **kwargs)
+
     def async_soap_client(self, **kwargs: Any):
         """An AsyncSoapClient of the demo account on this mock (``async with`` it, or ``await c.aclose()``)."""
         from ipyy_client import AsyncSoapClient
@@ -66,6 +73,13 @@ class IpyyMock:
 
         return AsyncHttpClient(kwargs.pop("account", self.account), kwargs.pop("password", self.password),
                                base_url=self.base_url, **kwargs)
+
+    def async_domestic_client(self, **kwargs: Any):
+        """An AsyncDomesticClient of the demo account on this mock (``async with`` it, or ``await c.aclose()``)."""
+        from ipyy_client import AsyncDomesticClient
+
+        return AsyncDomesticClient(kwargs.pop("account", self.account), kwargs.pop("password", self.password),
+                                   base_url=self.base_url, **kwargs)
 
     # -- admin API -----------------------------------------------------
     def api(self, method: str, path: str, **kwargs: Any) -> Any:

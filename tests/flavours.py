@@ -11,7 +11,7 @@ import asyncio
 import inspect
 from typing import Any
 
-from ipyy_client import AsyncHttpClient, AsyncSoapClient, HttpClient, SoapClient
+from ipyy_client import AsyncDomesticClient, AsyncHttpClient, AsyncSoapClient, DomesticClient, HttpClient, SoapClient
 
 NAMES = ("sync", "async")
 
@@ -64,6 +64,9 @@ class Flavour:
 
     def http(self, *args: Any, **kwargs: Any) -> Any:
         return self._wrap(AsyncHttpClient(*args, **kwargs) if self.is_async else HttpClient(*args, **kwargs))
+
+    def domestic(self, *args: Any, **kwargs: Any) -> Any:
+        return self._wrap(AsyncDomesticClient(*args, **kwargs) if self.is_async else DomesticClient(*args, **kwargs))
 
     def run(self, coro: Any) -> Any:
         assert self.runner is not None

@@ -13,7 +13,15 @@ import httpx
 import pytest
 import requests
 
-from ipyy_client import AsyncHttpClient, AsyncSoapClient, HttpClient, SoapClient, errors
+from ipyy_client import (
+    AsyncDomesticClient,
+    AsyncHttpClient,
+    AsyncSoapClient,
+    DomesticClient,
+    HttpClient,
+    SoapClient,
+    errors,
+)
 from ipyy_client.encoding import md5_password
 
 pytestmark = pytest.mark.anyio
@@ -22,6 +30,8 @@ CONCURRENT = 100
 
 
 def make(kind: str, base_url: str, name: str, password: str, **kwargs):
+    if kind == "domestic":
+        return AsyncDomesticClient(name, password, base_url=base_url, timeout=30, **kwargs)
     if kind == "http":
         return AsyncHttpClient(name, password, base_url=base_url, timeout=30, **kwargs)
     return AsyncSoapClient(name, password, base_url, soap_version=12 if kind == "soap12" else 11, timeout=30,
@@ -29,17 +39,20 @@ def make(kind: str, base_url: str, name: str, password: str, **kwargs):
 
 
 async def send(client, mobile: str):
+    if isinstance(client, AsyncDomesticClient):
+        return await client.send(mobile[2:], TEXT, fmt="json")
     if isinstance(client, AsyncHttpClient):
         return await client.send(mobile, TEXT)
     return await client.send_i18n_sms(mobile, TEXT)
 
 
-@pytest.mark.parametrize("kind", ["soap11", "soap12", "http"])
+@pytest.mark.parametrize("kind", ["soap11", "soap12", "http", "domestic"])
 async def test_a_hundred_concurrent_sends_keep_exact_books(mock_server, kind):
     """100 sends at once from one event loop and one connection pool: 100 tasks, each charged once.
 
     Every send's reply carries the balance after it; with exact books the hundred balances are exactly
-    100.00 - 0.05 * k for k = 1..100 (each debit saw the one before it), and the account ends at 95.00.
+    100.00 - 0.05 * k for k = 1..100 (each debit saw the one before it), and the account ends at 95.00
+    (a domestic send reports points instead: 2000 - k).
     """
     account = mock_server.new_account()
     results: list = []
@@ -53,9 +66,12 @@ async def test_a_hundred_concurrent_sends_keep_exact_books(mock_server, kind):
     assert len(results) == CONCURRENT and all(r.ok for r in results), [r for r in results if not r.ok][:3]
     task_ids = {r.task_id for r in results}
     assert len(task_ids) == CONCURRENT
-    assert sorted((r.balance for r in results), reverse=True) == [
-        Decimal("100.00") - Decimal("0.05") * k for k in range(1, CONCURRENT + 1)]
-    assert all(r.billing_amount == Decimal("0.05") for r in results)
+    if kind == "domestic":
+        assert sorted((r.remain_points for r in results), reverse=True) == [2000 - k for k in range(1, CONCURRENT + 1)]
+    else:
+        assert sorted((r.balance for r in results), reverse=True) == [
+            Decimal("100.00") - Decimal("0.05") * k for k in range(1, CONCURRENT + 1)]
+        assert all(r.billing_amount == Decimal("0.05") for r in results)
     assert mock_server.balance(account.name) == Decimal("95.00")
     store = mock_server.platform().store
     try:
@@ -87,7 +103,7 @@ async def test_concurrent_pulls_hand_each_report_out_once(mock_server):
 
 async def test_async_with_closes_its_own_pool_and_leaves_a_borrowed_one_open(mock_server):
     account = mock_server.new_account()
-    for kind in ("soap11", "http"):
+    for kind in ("soap11", "http", "domestic"):
         async with make(kind, mock_server.base_url, account.name, account.password) as client:
             assert (await send(client, "8613800138000")).ok
             pool = client._session
@@ -102,7 +118,7 @@ async def test_async_with_closes_its_own_pool_and_leaves_a_borrowed_one_open(moc
         client = make(kind, mock_server.base_url, account.name, account.password)
         await client.close()  # the sync twin's name, awaited
         assert client._session.is_closed
-    assert mock_server.balance(account.name) == Decimal("99.70")
+    assert mock_server.balance(account.name) == Decimal("99.55")
 
 
 async def test_the_async_twins_take_the_sync_twins_arguments_and_refuse_a_requests_session():
@@ -125,11 +141,15 @@ async def test_the_async_twins_take_the_sync_twins_arguments_and_refuse_a_reques
         AsyncHttpClient("a", "b", session=requests.Session())
     with pytest.raises(TypeError, match="httpx.AsyncClient"):
         AsyncSoapClient("a", "b", session=requests.Session())
+    with pytest.raises(TypeError, match="httpx.AsyncClient"):
+        AsyncDomesticClient("a", "b", session=requests.Session())
     async with httpx.AsyncClient() as pool:
         with pytest.raises(TypeError, match="requests.Session"):
             HttpClient("a", "b", session=pool)
         with pytest.raises(TypeError, match="requests.Session"):
             SoapClient("a", "b", session=pool)
+        with pytest.raises(TypeError, match="requests.Session"):
+            DomesticClient("a", "b", session=pool)
 
 
 async def test_arguments_are_checked_before_anything_is_sent():

@@ -297,7 +297,8 @@ def test_kill_9_under_load_loses_no_acknowledged_send_and_leaves_nothing_half_do
 def valid_send_reply() -> bytes:
     return http_reply('<?xml version="1.0" encoding="utf-8" ?><returnsms><returnstatus>Success</returnstatus>'
                       "<message>操作成功</message><balance>9</balance><taskID>1000001</taskID>"
-                      "<BillingAmount>0.05</BillingAmount><successCounts>1</successCounts></returnsms>".encode())
+                      "<BillingAmount>0.05</BillingAmount><successCounts>1</successCounts><remainpoint>9</remainpoint>"
+                      "</returnsms>".encode())  # (remainpoint: the domestic send's points; HttpClient ignores it)
 
 
 def valid_soap_reply(request: bytes) -> bytes:
@@ -340,6 +341,7 @@ SENDS = {
     "soap11 hybrid": lambda f, url: f.soap("a", "pw-123", url, timeout=5).send_hybrid_sms("13800138000", "x【y】"),
     "soap12 i18n": lambda f, url: f.soap("a", "pw-123", url, soap_version=12, timeout=5).send_i18n_sms(
         "8613800138000", "x【y】"),
+    "domestic": lambda f, url: f.domestic("a", "pw-123", base_url=url, timeout=5).send("13800138000", "x【y】"),
 }
 
 
@@ -364,6 +366,7 @@ def test_a_closed_port_is_a_clear_transport_error(flavour):
     url = f"http://127.0.0.1:{free_port()}"
     for call in (lambda: flavour.http("a", "pw-123", base_url=url, retries=0).send("1", "x"),
                  lambda: flavour.http("a", "pw-123", base_url=url, retries=1, retry_backoff=0).balance(),
+                 lambda: flavour.domestic("a", "pw-123", base_url=url, retries=0).balance(),
                  lambda: flavour.soap("a", "pw-123", url).send_i18n_sms("1", "x")):
         with pytest.raises(TransportError, match="cannot connect") as info:
             call()
@@ -404,6 +407,7 @@ def test_balance_is_retried_after_a_reset_and_after_a_refused_connection(flavour
 
 READ_ONLY = {
     "balance": lambda c: c.balance(),
+    "domestic-points": lambda c: c.balance(fmt="json"),
     "reports": lambda c: c.status_reports(),
     "reports-json": lambda c: c.status_reports(fmt="json"),
     "uplinks": lambda c: c.uplinks(),
@@ -411,7 +415,16 @@ READ_ONLY = {
 }
 READ_ONLY_REPLIES = {"balance": BALANCE_REPLY, "reports": EMPTY_PULL_REPLY, "uplinks": EMPTY_PULL_REPLY,
                      "pwd": PWD_REPLY,
+                     "domestic-points": http_reply(b'{"returnstatus":"Sucess","message":"","payinfo":"prepaid",'
+                                                   b'"overage":"25","sendTotal":"30"}', ctype="application/json"),
                      "reports-json": http_reply(b'{"error":"1","remark":"ok","statusbox":[]}', ctype="application/json")}
+
+
+def make_for(flavour, name: str, url: str, **kwargs):
+    """The client a READ_ONLY call belongs to (the domestic points query is DomesticClient's)."""
+    if name.startswith("domestic"):
+        return flavour.domestic("a", "pw-123", base_url=url, **kwargs)
+    return flavour.http("a", "pw-123", base_url=url, **kwargs)
 
 
 @pytest.mark.parametrize("name", list(READ_ONLY))
@@ -438,7 +451,7 @@ def test_calls_are_retried_exactly_while_no_connection_was_made(flavour, monkeyp
     monkeypatch.setattr(_transport, "_pause", up_on_second_pause)
     monkeypatch.setattr(_transport, "_async_pause", async_pause)
     try:
-        client = flavour.http("a", "pw-123", base_url=f"http://127.0.0.1:{port}", retries=2, retry_backoff=0.25)
+        client = make_for(flavour, name, f"http://127.0.0.1:{port}", retries=2, retry_backoff=0.25)
         READ_ONLY[name](client)  # it returned: the third try reached the server
         assert pauses == [0.25, 0.5]  # exponential back-off
         assert box["server"].connections == 1
@@ -448,7 +461,7 @@ def test_calls_are_retried_exactly_while_no_connection_was_made(flavour, monkeyp
     pauses.clear()
     box["never"] = True  # from now on nobody listens
     port = free_port()
-    client = flavour.http("a", "pw-123", base_url=f"http://127.0.0.1:{port}", retries=2, retry_backoff=0.25)
+    client = make_for(flavour, name, f"http://127.0.0.1:{port}", retries=2, retry_backoff=0.25)
     with pytest.raises(TransportError, match="tried 3 times"):  # nobody ever listens: gives up after 2 retries
         READ_ONLY[name](client)
     assert pauses == [0.25, 0.5]
@@ -466,6 +479,7 @@ def test_sends_are_not_retried_even_when_no_connection_was_made(flavour, monkeyp
     monkeypatch.setattr(_transport, "_async_pause", async_pause)
     url = f"http://127.0.0.1:{free_port()}"
     for send in (lambda: flavour.http("a", "pw-123", base_url=url, retries=5).send("1", "x"),
+                 lambda: flavour.domestic("a", "pw-123", base_url=url, retries=5).send("1", "x"),
                  lambda: flavour.soap("a", "pw-123", url).send_i18n_sms("1", "x")):
         with pytest.raises(TransportError, match="cannot connect") as info:
             send()

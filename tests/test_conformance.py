@@ -336,3 +336,13 @@ def test_numbers_too_large_are_parameter_errors_and_consume_nothing(mock_server,
 def test_admin_numbers_too_large_are_400_not_internal_errors(mock_server, path):
     reply = requests.get(mock_server.base_url + path, timeout=30)
     assert reply.status_code == 400 and "internal" not in json.dumps(reply.json())
+
+
+def test_the_docs_list_every_warning_code_as_the_code_table_says():
+    from pathlib import Path
+
+    from ipyy_mock.core.conformance import codes_table
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "conformance.md").read_text(encoding="utf-8")
+    for c in codes_table():
+        assert f"| `{c['code']}` | {c['rule']} | {c['fix']} | {c['strict_refusal']} |" in doc, c["code"]

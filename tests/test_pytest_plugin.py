@@ -64,7 +64,10 @@ async def test_welcome_sms_from_an_event_loop(ipyy_mock):
         [report] = await sms.status_reports()
         assert (await sms.balance()).balance == Decimal("99.95")
     assert report.task_id == result.msg_id and report.delivered
-    assert ipyy_mock.balance() == Decimal("99.95")
+    async with ipyy_mock.async_domestic_client() as sms:
+        assert (await sms.send("13800138000", "你好【华信】", fmt="json")).ok
+    assert ipyy_mock.domestic_client().balance().points == 1998
+    assert ipyy_mock.balance() == Decimal("99.90")
 '''
 
 

@@ -4,7 +4,7 @@ A tiny server (tests/tinyserver.py) answers every request with the request itsel
 ways a real server or proxy might quote it: raw, form-decoded, XML-escaped inside a reply's message,
 remark, Description, faultstring or Fault detail, JSON-escaped in a JSON remark, padded so a secret
 straddles the 300-byte ``.body`` cut and the 120-character message snippet. Every client (SOAP 1.1 and
-1.2, HTTP, each method, sync and async twins) must then show neither the password nor the new password,
+1.2, HTTP, domestic, each method, sync and async twins) must then show neither the password nor the new password,
 plain or in any of their wire forms (MD5 upper and lower hex, URL-, XML-, JSON-encoded), in any
 exception's message, repr, description or body, in a Fault's fields, or in a result's repr.
 """
@@ -141,6 +141,45 @@ def test_http_client_masks_every_echo(flavour, reply, echo):
     assert any(PASSWORD.encode() in r or md5_password(PASSWORD).encode() in r for r in server.requests)
 
 
+DOMESTIC_CALLS = {
+    "send-xml": lambda c: c.send("13800138000", "x【华信】"),
+    "send-json": lambda c: c.send("13800138000", "x【华信】", fmt="json"),
+    "balance-xml": lambda c: c.balance(),
+    "balance-json": lambda c: c.balance(fmt="json"),
+    "pwd": lambda c: c.change_password(NEW_PASSWORD),
+}
+
+
+def domestic_replies(echo: str) -> dict[str, bytes]:
+    replies = http_replies(echo)
+    replies["json-faild"] = http_reply(json.dumps({"returnstatus": "Faild", "message": echo, "remainpoint": "0",
+                                                   "taskID": "", "successCounts": "0"}).encode(),
+                                       ctype="application/json")
+    return replies
+
+
+@pytest.mark.parametrize("reply", list(domestic_replies("")))
+@pytest.mark.parametrize("echo", list(HTTP_ECHOES))
+def test_domestic_client_masks_every_echo(flavour, reply, echo):
+    def answer(request: bytes) -> bytes:
+        return domestic_replies(HTTP_ECHOES[echo](request))[reply]
+
+    with TinyServer(default=answer) as server:
+        for call in DOMESTIC_CALLS.values():
+            client = flavour.domestic("acct", PASSWORD, base_url=server.base_url, retries=0, timeout=5)
+            try:
+                outcome = call(client)
+            except IpyyError as exc:
+                assert_clean(*texts_of(exc))
+            else:
+                assert_clean(repr(outcome))
+                if hasattr(outcome, "raise_for_status"):
+                    with pytest.raises(IpyyError) as info:
+                        outcome.raise_for_status()
+                    assert_clean(*texts_of(info.value))
+            assert_clean(repr(client))
+
+
 # --- SOAP: the reply's Description and Errors, a Fault's string and detail, garbage ---------------------------
 
 def soap_replies(echo: str, version: int = 11) -> dict[str, bytes]:
@@ -215,7 +254,8 @@ def test_a_secret_cut_by_the_snippets_leaves_no_prefix(flavour):
 
 def test_repr_of_clients_never_shows_a_password(flavour):
     for client in (flavour.soap("acct", PASSWORD, "http://gw.invalid"),
-                   flavour.http("acct", PASSWORD, "9", "http://gw.invalid")):
+                   flavour.http("acct", PASSWORD, "9", "http://gw.invalid"),
+                   flavour.domestic("acct", PASSWORD, "9", "http://gw.invalid")):
         assert_clean(repr(client), str(client))
         assert "acct" in repr(client)
 

@@ -28,16 +28,16 @@ class WarningRule:
 
 RULES: dict[str, WarningRule] = {r.code: r for r in (
     WarningRule("soap-element-order",
-                "The WSDL's sequence fixes the order of the children of the operation element and of <sms>.",
+                "The WSDL's sequence fixes the order of the children of the operation element and of sms.",
                 "Send userName, password, sms and, inside sms, Msisdns, SMSContent, PlanSendTime, ExtNumber in "
                 "that order (generate the request from the WSDL)."),
     WarningRule("soap-unknown-element",
-                "The operation element and <sms> hold only the elements the WSDL declares (in namespace "
+                "The operation element and sms hold only the elements the WSDL declares (in namespace "
                 "http://tempuri.org/); the real endpoint ignores any other.",
                 "Remove the element, or fix its name, case or namespace: an ignored element's value never "
                 "reaches the platform."),
     WarningRule("soap-repeated-element",
-                "Each element of the operation and of <sms> occurs at most once.",
+                "Each element of the operation and of sms occurs at most once.",
                 "Send the element once; the endpoint keeps only the last one."),
     WarningRule("signature-at-start",
                 "The document writes content + 【签名】: the signature at the end.",

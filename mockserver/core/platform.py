@@ -45,6 +45,8 @@ DEFAULT_REPORT_DELAY = settings.DEFAULT_REPORT_DELAY
 MAX_PULL = 4000
 HTTP_VIAS = frozenset({"http", "domestic"})  # the surfaces whose documented password is the MD5 form
 PAST_GRACE = 1.0  # seconds: a "now" computed by the client a moment ago is not in the past
+#: SendRequest.via → the fault selector (devtools.faults.CODE_SELECTORS) its `code` faults come from.
+FAULT_SURFACES = {"http": "send", "domestic": "domestic"}
 
 
 @dataclass(frozen=True)
@@ -165,8 +167,8 @@ class Platform:
             return SendOutcome(account, warnings=warnings)
         if http:
             warnings += password_warnings(req.password)
-        forced = faults.forced_code(self.store, "send" if http else "soap")  # [faults] an injected `code` fault:
-        if forced is not None:                                                # refused here, nothing charged
+        forced = faults.forced_code(self.store, FAULT_SURFACES.get(req.via, "soap"))  # [faults] an injected `code`
+        if forced is not None:                                                       # fault: refused, nothing charged
             return self._refused(req, account, SendOutcome(forced, balance=account.balance), warnings)
         if req.param_error:
             return self._refused(req, account, SendOutcome(ResultCode.ParamError, balance=account.balance,

@@ -476,6 +476,11 @@ class Store:
         sql = f"INSERT INTO messages ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})"
         db.executemany(sql, [tuple(r[c] for c in cols) for r in rows])
 
+    def total_charged(self, account: str) -> Decimal:
+        """What the account's sends have been charged in all (summed as Decimal: SQLite's SUM would use floats)."""
+        rows = self.db.execute("SELECT billing_amount FROM tasks WHERE account=?", (account,))
+        return sum((Decimal(row[0]) for row in rows), Decimal("0"))
+
     def get_task(self, task_id: int) -> sqlite3.Row | None:
         return self.db.execute("SELECT * FROM tasks WHERE id=?", (task_id,)).fetchone()
 

@@ -37,7 +37,7 @@ log = logging.getLogger("ipyy_mock.devtools.faults")
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS faults (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
-    endpoint TEXT NOT NULL,          -- soap | send | status | call | pwd | * | a path such as /pwd.aspx
+    endpoint TEXT NOT NULL,          -- soap | send | status | call | pwd | domestic | * | a path such as /pwd.aspx
     kind TEXT NOT NULL,              -- see KINDS
     value TEXT,                      -- latency: milliseconds; code: a ResultCode name
     remaining INTEGER,               -- NULL = unlimited; a fault at 0 is spent (kept so hits stay visible)
@@ -65,15 +65,17 @@ ENDPOINTS = {
     "status": ("/statusapi.aspx", "/statusjsonapi.aspx"),
     "call": ("/callapi.aspx", "/calljsonapi.aspx"),
     "pwd": ("/pwd.aspx",),
+    "domestic": ("/sms.aspx", "/smsjson.aspx"),
     "*": (),
 }
 SOAP_PATH = "/webservice.asmx"
 SEND_PATH = "/i18nsms.aspx"
-JSON_PATHS = ("/statusjsonapi.aspx", "/calljsonapi.aspx")
+JSON_PATHS = ("/statusjsonapi.aspx", "/calljsonapi.aspx", "/smsjson.aspx")
 MOCK_PREFIX = "/_mock"
 MAX_LATENCY_MS = 60_000
 # the surfaces that call forced_code, and the selectors that reach each
-CODE_SELECTORS = {"soap": ("soap", "*", SOAP_PATH), "send": ("send", "*", SEND_PATH)}
+CODE_SELECTORS = {"soap": ("soap", "*", SOAP_PATH), "send": ("send", "*", SEND_PATH),
+                  "domestic": ("domestic", "*", *ENDPOINTS["domestic"])}
 
 XML_TYPE = "text/xml; charset=utf-8"
 SOAP12_TYPE = "application/soap+xml; charset=utf-8"
@@ -173,15 +175,17 @@ def parse_fault(data: Any) -> dict[str, Any]:
         raise FaultError(f"unknown endpoint {endpoint!r}",
                          "soap (POST /WebService.asmx), send (/I18NSms.aspx), status (/statusApi.aspx and "
                          "/statusJsonApi.aspx), call (/callApi.aspx and /callJsonApi.aspx), pwd (/pwd.aspx), "
+                         "domestic (/sms.aspx and /smsJson.aspx), "
                          "* (every vendor path) or a path starting with /")
 
     paths = _selector_paths(endpoint)
     if kind == "soap_fault" and paths is not None and SOAP_PATH not in paths:
         raise FaultError(f"soap_fault needs a SOAP endpoint, not {endpoint!r}",
                          "use endpoint soap, /WebService.asmx or * (with *, only SOAP calls get it)")
-    if kind == "code" and paths is not None and SOAP_PATH not in paths and SEND_PATH not in paths:
+    if kind == "code" and paths is not None and not {SOAP_PATH, SEND_PATH, *ENDPOINTS["domestic"]} & set(paths):
         raise FaultError(f"code faults refuse sends: endpoint {endpoint!r} has none",
-                         "use endpoint soap (SendI18NSms/SendHybridSms), send (I18NSms.aspx action=send) or *")
+                         "use endpoint soap (SendI18NSms/SendHybridSms), send (I18NSms.aspx action=send), "
+                         "domestic (sms.aspx / smsJson.aspx action=send) or *")
 
     value = data.get("value")
     if kind == "latency":

@@ -57,7 +57,7 @@ KEPT_HEADERS = {"HTTP_HOST": "Host", "HTTP_USER_AGENT": "User-Agent", "HTTP_SOAP
                 "HTTP_TRANSFER_ENCODING": "Transfer-Encoding"}
 SURFACES = ("soap11", "soap12", "http", "admin", "inbox", "other")
 HTTP_PATHS = frozenset({"/i18nsms.aspx", "/statusapi.aspx", "/statusjsonapi.aspx", "/callapi.aspx",
-                        "/calljsonapi.aspx", "/pwd.aspx"})
+                        "/calljsonapi.aspx", "/pwd.aspx", "/sms.aspx", "/smsjson.aspx"})
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS journal (

@@ -389,8 +389,24 @@
         h('span', { class: 'chip' }, `#${m.task_id}`),
         h('span', { class: 'chip' }, m.via),
         h('span', { class: 'chip' }, `${plural(m.segments, 'seg')} · ${m.amount}`),
+        warningChip(m.warnings),
         h('span', { class: 'grow' }),
         badge(m.status)));
+  }
+
+  // Conformance warnings (the vendor accepted the request, its document does not): a chip on lists, a list on
+  // bubbles and journal rows. Text only, never HTML: details quote what the client sent.
+  function warningChip(warnings) {
+    if (!warnings || !warnings.length) return null;
+    return h('span', { class: 'chip warn', 'data-warnings': warnings.map((w) => w.code).join(' '),
+                       title: warnings.map((w) => `${w.code}: ${w.detail}`).join('\n') },
+      `⚠ ${plural(warnings.length, 'warning')}`);
+  }
+
+  function warningList(warnings) {
+    if (!warnings || !warnings.length) return null;
+    return h('ul', { class: 'warnings' }, ...warnings.map((w) => h('li', { 'data-code': w.code },
+      h('strong', null, w.code), ` ${w.detail}`, w.fix ? h('span', { class: 'muted' }, ` ${w.fix}`) : null)));
   }
 
   function uplinkItem(u, selected, key) {
@@ -482,7 +498,8 @@
       h('div', { class: 'bubble-status' },
         badge(m.status),
         h('span', { class: 'report', title: m.reported_at || m.report_due_at || '' }, reportLine(m)),
-        outcomeButtons(m)));
+        outcomeButtons(m)),
+      warningList(m.warnings));
   }
 
   function inBubble(u) {
@@ -635,7 +652,8 @@
       h('td', null, h('span', { class: `surface sf-${/^[a-z0-9]+$/.test(e.surface) ? e.surface : 'other'}` }, e.surface)),
       h('td', { class: 'mono' }, e.method),
       h('td', { class: 'mono path' }, e.path, e.query ? h('span', { class: 'muted' }, `?${e.query}`) : null,
-        e.fault ? h('span', { class: 'badge st-failed', title: e.fault }, 'fault') : null),
+        e.fault ? h('span', { class: 'badge st-failed', title: e.fault }, 'fault') : null,
+        warningChip(e.warnings)),
       h('td', null, h('span', { class: `http ${statusClass(e.status)}` }, e.status ?? '—')),
       h('td', { class: 'num mono' }, typeof e.duration_ms === 'number' ? `${e.duration_ms.toFixed(1)} ms` : ''),
       h('td', null, e.account || ''));
@@ -650,7 +668,8 @@
             block('Client', null, e.client_ip)),
           h('div', null,
             block('Response body', `${e.response_content_type || 'no content type'} · ${e.response_bytes} bytes`, e.response_body),
-            block('Fault injected', null, e.fault), block('Error', null, e.error))))));
+            block('Fault injected', null, e.fault), block('Error', null, e.error),
+            e.warnings && e.warnings.length ? [h('h4', null, 'Conformance warnings'), warningList(e.warnings)] : [])))));
     }
     return body;
   }
