@@ -239,6 +239,7 @@ def _wire_forms(value: str) -> Iterable[str]:
     yield quote_plus(value).lower()  # %2f as well as %2F
     yield json.dumps(value)[1:-1]
     yield json.dumps(value, ensure_ascii=False)[1:-1]
+    yield json.dumps(value, ensure_ascii=False)[1:-1].replace("/", "\\/")  # PHP's json_encode escapes "/"
     yield repr(value)[1:-1]
     yield repr(value.encode("utf-8"))[2:-1]
 

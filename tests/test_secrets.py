@@ -32,7 +32,7 @@ TNS = "http://tempuri.org/"
 def forms(secret: str) -> set[str]:
     md5 = md5_password(secret)
     return {secret, md5, md5.lower(), quote_plus(secret), quote(secret, safe=""), escape(secret),
-            json.dumps(secret)[1:-1]}
+            json.dumps(secret)[1:-1], json.dumps(secret)[1:-1].replace("/", "\\/")}
 
 
 SECRETS = forms(PASSWORD) | forms(NEW_PASSWORD)
