@@ -39,7 +39,8 @@ from ipyy_client.push import push_receiver
 from ipyy_mock.app import create_app
 from ipyy_mock.limits import DEFAULT_MAX_BODY
 from support import soapraw
-from support.mockproc import MockProcess, free_port
+from support.mockproc import MockProcess
+from support.net import free_port
 from support.tinyserver import TinyServer, http_reply
 
 SOAP11, SOAP12, TNS = soapraw.SOAP11, soapraw.SOAP12, soapraw.TNS
