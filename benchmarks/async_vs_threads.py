@@ -23,6 +23,7 @@ with a fixed OK reply, so what differs is the clients alone. Bounded: every figu
 given on the command line (defaults: about a minute on two idle cores). Nothing is written to disk
 except a temporary database and the canned replies, both removed at the end.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -52,14 +53,18 @@ BENCH = Path(__file__).resolve().parent
 ACCOUNT, PASSWORD = "bench", "bench-pw-1"
 TEXT = "性能测试【华信】"
 MOBILE = "8613800138000"
-CANNED_SOAP = ('<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/'
-               'envelope/"><soap:Body><SendI18NSmsResponse xmlns="http://tempuri.org/"><SendI18NSmsResult>'
-               "<StatusCode>OK</StatusCode><Description>操作成功</Description><MsgId>1000001</MsgId>"
-               "<Balance>99.95</Balance><BillingAmount>0.05</BillingAmount><BillingCount>1</BillingCount>"
-               "<Errors /></SendI18NSmsResult></SendI18NSmsResponse></soap:Body></soap:Envelope>")
-CANNED_HTTP = ('<?xml version="1.0" encoding="utf-8" ?><returnsms><returnstatus>Success</returnstatus>'
-               "<message>操作成功</message><balance>99.95</balance><taskID>1000001</taskID>"
-               "<BillingAmount>0.05</BillingAmount><successCounts>1</successCounts></returnsms>")
+CANNED_SOAP = (
+    '<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/'
+    'envelope/"><soap:Body><SendI18NSmsResponse xmlns="http://tempuri.org/"><SendI18NSmsResult>'
+    "<StatusCode>OK</StatusCode><Description>操作成功</Description><MsgId>1000001</MsgId>"
+    "<Balance>99.95</Balance><BillingAmount>0.05</BillingAmount><BillingCount>1</BillingCount>"
+    "<Errors /></SendI18NSmsResult></SendI18NSmsResponse></soap:Body></soap:Envelope>"
+)
+CANNED_HTTP = (
+    '<?xml version="1.0" encoding="utf-8" ?><returnsms><returnstatus>Success</returnstatus>'
+    "<message>操作成功</message><balance>99.95</balance><taskID>1000001</taskID>"
+    "<BillingAmount>0.05</BillingAmount><successCounts>1</successCounts></returnsms>"
+)
 
 
 # --- the servers ---------------------------------------------------------------------------------------
@@ -74,10 +79,28 @@ class Canned:
         (workdir / "http.xml").write_text(CANNED_HTTP, encoding="utf-8")
         env = {**os.environ, "RAW_SOAP_REPLY": str(workdir / "soap.xml"), "RAW_HTTP_REPLY": str(workdir / "http.xml")}
         gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
-        self.proc = subprocess.Popen([gunicorn, "-k", "gthread", "-w", "2", "--threads", "4", "--keep-alive", "5",
-                                      "-b", f"127.0.0.1:{self.port}", "--chdir", str(BENCH), "raw_app:app"],
-                                     env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                     start_new_session=True)
+        self.proc = subprocess.Popen(
+            [
+                gunicorn,
+                "-k",
+                "gthread",
+                "-w",
+                "2",
+                "--threads",
+                "4",
+                "--keep-alive",
+                "5",
+                "-b",
+                f"127.0.0.1:{self.port}",
+                "--chdir",
+                str(BENCH),
+                "raw_app:app",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         self.base_url = f"http://127.0.0.1:{self.port}"
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -102,8 +125,11 @@ class Canned:
 def start_mock(workdir: Path) -> MockServerProcess:
     server = MockServerProcess(workdir / "mock.db")
     server.start()
-    reply = requests.post(f"{server.base_url}/_mock/api/accounts", timeout=30,
-                          json={"name": ACCOUNT, "password": PASSWORD, "balance": "100000000.00"})
+    reply = requests.post(
+        f"{server.base_url}/_mock/api/accounts",
+        timeout=30,
+        json={"name": ACCOUNT, "password": PASSWORD, "balance": "100000000.00"},
+    )
     if reply.status_code >= 400:
         server.stop()
         raise SystemExit(f"could not create the benchmark account: {reply.status_code} {reply.text[:200]}")
@@ -220,14 +246,19 @@ def compare(surface: str, base_url: str, args: argparse.Namespace) -> dict[str, 
             for _ in range(20):  # warm-up: connections, templates, schema
                 check(sync_call(sclient)())
                 check(runner.run(async_call(aclient)()))
-            for label, callers, calls in (("per call", 1, args.calls), (f"{args.callers} callers", args.callers,
-                                                                          args.calls * 5)):
+            for label, callers, calls in (
+                ("per call", 1, args.calls),
+                (f"{args.callers} callers", args.callers, args.calls * 5),
+            ):
                 rounds: dict[str, list[Run]] = {"async": [], "threads": []}
                 for i in range(args.rounds):
                     order = ("async", "threads") if i % 2 == 0 else ("threads", "async")
                     for name in order:
-                        run = (run_async(runner, aclient, calls, callers) if name == "async"
-                               else run_sync(sclient, calls, callers))
+                        run = (
+                            run_async(runner, aclient, calls, callers)
+                            if name == "async"
+                            else run_sync(sclient, calls, callers)
+                        )
                         rounds[name].append(run)
                 out[label] = rounds
         finally:
@@ -247,26 +278,36 @@ def report(target: str, surface: str, result: dict[str, Any]) -> None:
     s = med([r.pct(0.5) for r in one["threads"]])
     ac = med([r.cpu_ms_per_call for r in one["async"]])
     sc = med([r.cpu_ms_per_call for r in one["threads"]])
-    print(f"   per call (1 caller):   async {a:7.3f} ms   sync {s:7.3f} ms   ratio async/sync {a / s:5.2f}"
-          f"   | client CPU/call async {ac:6.3f} ms  sync {sc:6.3f} ms  ratio {ac / sc:5.2f}")
+    print(
+        f"   per call (1 caller):   async {a:7.3f} ms   sync {s:7.3f} ms   ratio async/sync {a / s:5.2f}"
+        f"   | client CPU/call async {ac:6.3f} ms  sync {sc:6.3f} ms  ratio {ac / sc:5.2f}"
+    )
     label = next(k for k in result if k != "per call")
     many = result[label]
     for name in ("async", "threads"):
         runs = many[name]
-        print(f"   {label:>11} {name:>7}: {med([r.per_second for r in runs]):8.1f} calls/s   "
-              f"p50 {med([r.pct(0.5) for r in runs]):7.2f} ms   p95 {med([r.pct(0.95) for r in runs]):7.2f} ms   "
-              f"client CPU/call {med([r.cpu_ms_per_call for r in runs]):6.3f} ms")
+        print(
+            f"   {label:>11} {name:>7}: {med([r.per_second for r in runs]):8.1f} calls/s   "
+            f"p50 {med([r.pct(0.5) for r in runs]):7.2f} ms   p95 {med([r.pct(0.95) for r in runs]):7.2f} ms   "
+            f"client CPU/call {med([r.cpu_ms_per_call for r in runs]):6.3f} ms"
+        )
     ratio = med([r.per_second for r in many["async"]]) / med([r.per_second for r in many["threads"]])
     cpu_ratio = med([r.cpu_ms_per_call for r in many["async"]]) / med([r.cpu_ms_per_call for r in many["threads"]])
     p95 = med([r.pct(0.95) for r in many["async"]]) / med([r.pct(0.95) for r in many["threads"]])
-    print(f"   {label:>11}  ratios: throughput async/threads {ratio:5.2f}   p95 async/threads {p95:5.2f}   "
-          f"client CPU/call async/threads {cpu_ratio:5.2f}")
+    print(
+        f"   {label:>11}  ratios: throughput async/threads {ratio:5.2f}   p95 async/threads {p95:5.2f}   "
+        f"client CPU/call async/threads {cpu_ratio:5.2f}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--calls", type=int, default=200, help="calls per flavour per round, one caller "
-                        "(five times as many under the concurrent callers); default 200")
+    parser.add_argument(
+        "--calls",
+        type=int,
+        default=200,
+        help="calls per flavour per round, one caller (five times as many under the concurrent callers); default 200",
+    )
     parser.add_argument("--callers", type=int, default=50, help="concurrent callers (tasks / threads); default 50")
     parser.add_argument("--rounds", type=int, default=3, help="rounds per measurement; default 3")
     parser.add_argument("--target", choices=("mock", "canned", "both"), default="both")
@@ -276,9 +317,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("keep it bounded: --calls 1..5000, --callers 2..200, --rounds 1..10")
     surfaces = ("soap", "http") if args.surface == "both" else (args.surface,)
     targets = ("mock", "canned") if args.target == "both" else (args.target,)
-    print(f"ipyy-sms async vs threads: {args.calls} calls x {args.rounds} rounds per call, "
-          f"{args.calls * 5} x {args.rounds} under {args.callers} callers; Python {sys.version.split()[0]}, "
-          f"{os.cpu_count()} CPU(s), loopback")
+    print(
+        f"ipyy-sms async vs threads: {args.calls} calls x {args.rounds} rounds per call, "
+        f"{args.calls * 5} x {args.rounds} under {args.callers} callers; Python {sys.version.split()[0]}, "
+        f"{os.cpu_count()} CPU(s), loopback"
+    )
     with tempfile.TemporaryDirectory(prefix="ipyy-async-bench-") as tmp:
         workdir = Path(tmp)
         for target in targets:

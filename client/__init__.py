@@ -1,5 +1,11 @@
 """ipyy_client: a Python client for the Huaxin (ipyy.net) international SMS gateway."""
-__version__ = "0.1.0"
+
+from importlib import metadata as _metadata
+
+try:
+    __version__ = _metadata.version("ipyy-sms")  # the one version, pyproject.toml's
+except _metadata.PackageNotFoundError:  # a source tree that was never installed
+    __version__ = "0+unknown"
 
 from ipyy_client.aio import AsyncDomesticClient, AsyncHttpClient, AsyncSoapClient
 from ipyy_client.billing import predict_cost, price_for, segment_count, utf16_units

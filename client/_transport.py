@@ -10,6 +10,7 @@ Neither follows redirects (a POST turned into a GET loses the request; the clien
 instead) and both put the client's timeout on every request, so a borrowed session or client without
 one cannot make a call wait forever.
 """
+
 from __future__ import annotations
 
 import ssl
@@ -125,8 +126,9 @@ def httpx_cause(exc: Exception) -> str:
 class SyncTransport:
     """Posts calls with a ``requests.Session``: the client's own (closed by ``close``) or a borrowed one."""
 
-    def __init__(self, session: requests.Session | None, *, timeout: float, retries: int = 0,
-                 backoff: float = 0.5) -> None:
+    def __init__(
+        self, session: requests.Session | None, *, timeout: float, retries: int = 0, backoff: float = 0.5
+    ) -> None:
         if session is not None and not isinstance(session, requests.Session):
             raise TypeError(f"session must be a requests.Session, not {type(session).__name__}")
         self.owns = session is None
@@ -147,9 +149,13 @@ class SyncTransport:
         attempt = 0
         while True:
             try:
-                response = self.session.post(call.url, data=call.form if call.form is not None else call.body,
-                                             headers=call.headers or None, timeout=self.timeout,
-                                             allow_redirects=False)
+                response = self.session.post(
+                    call.url,
+                    data=call.form if call.form is not None else call.body,
+                    headers=call.headers or None,
+                    timeout=self.timeout,
+                    allow_redirects=False,
+                )
             except requests.RequestException as exc:
                 failure = requests_failure(exc)
                 delay = retry_delay(call.retry, failure, attempt, self.retries, self.backoff)
@@ -172,13 +178,19 @@ class AsyncTransport:
     connections (httpx's default limit is 100 connections; pass your own client to change it).
     """
 
-    def __init__(self, client: httpx.AsyncClient | None, *, timeout: float, retries: int = 0,
-                 backoff: float = 0.5) -> None:
+    def __init__(
+        self, client: httpx.AsyncClient | None, *, timeout: float, retries: int = 0, backoff: float = 0.5
+    ) -> None:
         if client is not None and not isinstance(client, httpx.AsyncClient):
             raise TypeError(f"session must be an httpx.AsyncClient, not {type(client).__name__}")
         self.owns = client is None
-        self.client = client if client is not None else httpx.AsyncClient(
-            headers={"User-Agent": f"ipyy-sms/{package_version()} python-httpx/{httpx.__version__}"})
+        self.client = (
+            client
+            if client is not None
+            else httpx.AsyncClient(
+                headers={"User-Agent": f"ipyy-sms/{package_version()} python-httpx/{httpx.__version__}"}
+            )
+        )
         self.timeout = timeout
         self.retries = retries
         self.backoff = backoff
@@ -192,11 +204,21 @@ class AsyncTransport:
         while True:
             try:
                 if call.form is not None:
-                    response = await self.client.post(call.url, data=call.form, headers=call.headers or None,
-                                                      timeout=self.timeout, follow_redirects=False)
+                    response = await self.client.post(
+                        call.url,
+                        data=call.form,
+                        headers=call.headers or None,
+                        timeout=self.timeout,
+                        follow_redirects=False,
+                    )
                 else:
-                    response = await self.client.post(call.url, content=call.body, headers=call.headers or None,
-                                                      timeout=self.timeout, follow_redirects=False)
+                    response = await self.client.post(
+                        call.url,
+                        content=call.body,
+                        headers=call.headers or None,
+                        timeout=self.timeout,
+                        follow_redirects=False,
+                    )
             except (httpx.HTTPError, httpx.InvalidURL) as exc:
                 failure = httpx_failure(exc)
                 delay = retry_delay(call.retry, failure, attempt, self.retries, self.backoff)

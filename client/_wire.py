@@ -7,6 +7,7 @@ Why a module of its own: the sync clients (``SoapClient``, ``HttpClient``) and t
 subtly wrong on its own -- the retry rule, the words of a TransportError, the masking of passwords -- is
 written here once and used by both.
 """
+
 from __future__ import annotations
 
 import enum
@@ -94,26 +95,27 @@ def retry_delay(retry: Retry, failure: Failure, attempt: int, retries: int, back
     if retry is Retry.NEVER or attempt >= retries:
         return None
     if failure is Failure.UNSENT or (retry is Retry.IDEMPOTENT and failure is Failure.BROKEN):
-        return float(backoff * (2 ** attempt))
+        return float(backoff * (2**attempt))
     return None
 
 
-def transport_error(failure: Failure, cause: str, *, url: str, base_url: str, what: str, tries: int,
-                    timeout: float, secrets: Secrets) -> TransportError:
+def transport_error(
+    failure: Failure, cause: str, *, url: str, base_url: str, what: str, tries: int, timeout: float, secrets: Secrets
+) -> TransportError:
     """The TransportError of a failed exchange: one line that says what happened and what to do next."""
     cause = secrets.text(cause)
     if failure is Failure.UNSENT:
         tried = f" (tried {tries} times)" if tries > 1 else ""
         return TransportError(
             f"cannot connect to {url}: {cause}{tried}. Check the base URL ({base_url}) and that the "
-            "server is running (for the offline mock: `ipyy-mock serve`).")
+            "server is running (for the offline mock: `ipyy-mock serve`)."
+        )
     if failure is Failure.TLS:
         return TransportError(f"TLS failure talking to {url}: {cause}")
     if what == "send":
         after = "The send may or may not have reached the platform; it was not retried."
     elif what.endswith("pull"):
-        after = ("The server may have handed out items in the lost reply (each is handed out once); "
-                 "it was not retried.")
+        after = "The server may have handed out items in the lost reply (each is handed out once); it was not retried."
     else:
         after = "It was not retried." if failure is Failure.TIMEOUT else ""
     if failure is Failure.TIMEOUT:
@@ -121,9 +123,15 @@ def transport_error(failure: Failure, cause: str, *, url: str, base_url: str, wh
     return TransportError(f"{what} to {url} failed: {cause}. {after}".rstrip())
 
 
-def protocol_error(what: str, status_code: int | None = None, body: bytes | None = None, *,
-                   content_type: str | None = None, where: str | None = None,
-                   secrets: Secrets | None = None) -> ProtocolError:
+def protocol_error(
+    what: str,
+    status_code: int | None = None,
+    body: bytes | None = None,
+    *,
+    content_type: str | None = None,
+    where: str | None = None,
+    secrets: Secrets | None = None,
+) -> ProtocolError:
     """A ProtocolError with the HTTP status and the start of the body, passwords masked *before* the cut
     (a secret straddling the snippet's end would otherwise leave its first half in view)."""
     if secrets is not None:
@@ -249,13 +257,15 @@ def scrub_texts(secrets: Secrets, *texts: str) -> tuple[str, ...]:
     return tuple(secrets.text(t) for t in texts)
 
 
-def failed_call(*, url: str, base_url: str, what: str, timeout: float,
-                secrets: Secrets) -> Callable[[Failure, str, int], TransportError]:
+def failed_call(
+    *, url: str, base_url: str, what: str, timeout: float, secrets: Secrets
+) -> Callable[[Failure, str, int], TransportError]:
     """The ``Call.failed`` of a call to ``url``: transport_error with the client's settings bound."""
 
     def failed(failure: Failure, cause: str, tries: int) -> TransportError:
-        return transport_error(failure, cause, url=url, base_url=base_url, what=what, tries=tries,
-                               timeout=timeout, secrets=secrets)
+        return transport_error(
+            failure, cause, url=url, base_url=base_url, what=what, tries=tries, timeout=timeout, secrets=secrets
+        )
 
     return failed
 

@@ -10,6 +10,7 @@ here, see ``_transport.AsyncTransport``). ``async with`` closes the connection p
 One client holds one connection pool, so create it once (at application start-up) and share it
 between requests and tasks; it is safe to use from many tasks of one event loop at once.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -60,8 +61,7 @@ class AsyncSoapClient(SoapWire):
         ext_number: str | int | None = None,
     ) -> SendResult:
         """``SendI18NSms`` (see ``SoapClient.send_i18n_sms``). Never retried."""
-        return await self._transport.run(self._send_call("SendI18NSms", msisdns, content, plan_send_time,
-                                                         ext_number))
+        return await self._transport.run(self._send_call("SendI18NSms", msisdns, content, plan_send_time, ext_number))
 
     async def send_hybrid_sms(
         self,
@@ -71,8 +71,7 @@ class AsyncSoapClient(SoapWire):
         ext_number: str | int | None = None,
     ) -> SendResult:
         """``SendHybridSms``: like ``send_i18n_sms`` but also takes Chinese 11-digit numbers."""
-        return await self._transport.run(self._send_call("SendHybridSms", msisdns, content, plan_send_time,
-                                                         ext_number))
+        return await self._transport.run(self._send_call("SendHybridSms", msisdns, content, plan_send_time, ext_number))
 
     async def aclose(self) -> None:
         """Close the connection pool if this client created it."""
@@ -110,8 +109,16 @@ class AsyncHttpClient(HttpWire):
         zone: str | tzinfo = DEFAULT_ZONE,
         retry_backoff: float = 0.5,
     ) -> None:
-        super().__init__(account, password, userid, base_url, timeout=timeout, retries=retries, zone=zone,
-                         retry_backoff=retry_backoff)
+        super().__init__(
+            account,
+            password,
+            userid,
+            base_url,
+            timeout=timeout,
+            retries=retries,
+            zone=zone,
+            retry_backoff=retry_backoff,
+        )
         self._transport = AsyncTransport(session, timeout=timeout, retries=retries, backoff=retry_backoff)
         self._session = self._transport.client
 
@@ -129,8 +136,9 @@ class AsyncHttpClient(HttpWire):
         """``I18NSms.aspx?action=overage``. Retried when no connection was made or the connection broke."""
         return await self._transport.run(self._balance_call())
 
-    async def status_reports(self, task_id: int | None = None, limit: int = MAX_PULL,
-                             fmt: Literal["xml", "json"] = "xml") -> list[Report]:
+    async def status_reports(
+        self, task_id: int | None = None, limit: int = MAX_PULL, fmt: Literal["xml", "json"] = "xml"
+    ) -> list[Report]:
         """Pull delivery reports, oldest first; each handed out once, so retried only when no connection was made."""
         return await self._transport.run(self._reports_call(task_id, limit, fmt))
 
@@ -178,8 +186,16 @@ class AsyncDomesticClient(DomesticWire):
         zone: str | tzinfo = DEFAULT_ZONE,
         retry_backoff: float = 0.5,
     ) -> None:
-        super().__init__(account, password, userid, base_url, timeout=timeout, retries=retries, zone=zone,
-                         retry_backoff=retry_backoff)
+        super().__init__(
+            account,
+            password,
+            userid,
+            base_url,
+            timeout=timeout,
+            retries=retries,
+            zone=zone,
+            retry_backoff=retry_backoff,
+        )
         self._transport = AsyncTransport(session, timeout=timeout, retries=retries, backoff=retry_backoff)
         self._session = self._transport.client
 
@@ -199,8 +215,9 @@ class AsyncDomesticClient(DomesticWire):
         """``action=overage``: points left and recharged. Retried when no connection was made or it broke."""
         return await self._transport.run(self._points_call(fmt))
 
-    async def status_reports(self, task_id: int | None = None, limit: int = MAX_PULL,
-                             fmt: Literal["xml", "json"] = "xml") -> list[Report]:
+    async def status_reports(
+        self, task_id: int | None = None, limit: int = MAX_PULL, fmt: Literal["xml", "json"] = "xml"
+    ) -> list[Report]:
         """Delivery reports of domestic and international sends alike; each handed out once."""
         return await self._transport.run(self._reports_call(task_id, limit, fmt))
 

@@ -18,6 +18,7 @@ changes nothing and is retried after a connect failure or a broken connection.
 ``DomesticClient`` posts with requests; its async twin,
 ``ipyy_client.aio.AsyncDomesticClient``, with httpx: nothing else differs.
 """
+
 from __future__ import annotations
 
 import json
@@ -50,8 +51,14 @@ class DomesticWire(HttpWire):
     """What ``DomesticClient`` and ``AsyncDomesticClient`` share: ``HttpWire`` (reports, uplinks, password,
     credentials) plus the domestic send and points query, built and read here. No I/O happens here."""
 
-    def _domestic_send_call(self, mobiles: str | Iterable[str | int], content: str, send_time: datetime | None,
-                            extno: str | int | None, fmt: str) -> Call[DomesticSendResult]:
+    def _domestic_send_call(
+        self,
+        mobiles: str | Iterable[str | int],
+        content: str,
+        send_time: datetime | None,
+        extno: str | int | None,
+        fmt: str,
+    ) -> Call[DomesticSendResult]:
         if not isinstance(content, str):
             raise TypeError(f"content must be str, not {type(content).__name__}")
         path = PATHS[_fmt(fmt)]
@@ -85,7 +92,9 @@ class DomesticWire(HttpWire):
             except ValueError as exc:
                 raise self._protocol(
                     f"malformed send reply ({exc}); returnstatus was {status!r}, so the send "
-                    f"{'was accepted' if ok else 'was refused'} -- do not resend blindly", reply) from None
+                    f"{'was accepted' if ok else 'was refused'} -- do not resend blindly",
+                    reply,
+                ) from None
 
         return self._call(path, data, "send", Retry.NEVER, read)
 
@@ -155,8 +164,16 @@ class DomesticClient(DomesticWire):
         zone: str | tzinfo = DEFAULT_ZONE,
         retry_backoff: float = 0.5,
     ) -> None:
-        super().__init__(account, password, userid, base_url, timeout=timeout, retries=retries, zone=zone,
-                         retry_backoff=retry_backoff)
+        super().__init__(
+            account,
+            password,
+            userid,
+            base_url,
+            timeout=timeout,
+            retries=retries,
+            zone=zone,
+            retry_backoff=retry_backoff,
+        )
         self._transport = SyncTransport(session, timeout=timeout, retries=retries, backoff=retry_backoff)
         self._session = self._transport.session
 
@@ -189,8 +206,9 @@ class DomesticClient(DomesticWire):
 
     # -- the shared endpoints: reports, uplinks, password -------------------------
 
-    def status_reports(self, task_id: int | None = None, limit: int = MAX_PULL,
-                       fmt: Literal["xml", "json"] = "xml") -> list[Report]:
+    def status_reports(
+        self, task_id: int | None = None, limit: int = MAX_PULL, fmt: Literal["xml", "json"] = "xml"
+    ) -> list[Report]:
         """Delivery reports of domestic and international sends alike (``HttpClient.status_reports``)."""
         return self._transport.run(self._reports_call(task_id, limit, fmt))
 
@@ -223,4 +241,3 @@ def _whole(text: str | None, what: str, *, required: bool = False) -> int:
     if not _WHOLE.fullmatch(text):
         raise ValueError(f"{what} is not a whole number: {text[:20]!r}")
     return int(text)
-

@@ -10,6 +10,7 @@ raised by the client directly, as ``TransportError``, ``ProtocolError`` and
 ``SoapFault``.  Everything is an ``IpyyError``; no zeep/requests exception leaks.
 Messages never contain the account password.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -206,9 +207,7 @@ class ReportsNotAllowed(VendorError):
 
 
 _BY_CODE: dict[ResultCode, type[VendorError]] = {
-    cls.code: cls
-    for cls in VendorError.__subclasses__()
-    if cls.code is not None
+    cls.code: cls for cls in VendorError.__subclasses__() if cls.code is not None
 }
 
 

@@ -26,6 +26,7 @@ Why these choices:
   ``Call`` and reads its reply; ``HttpClient`` posts it with requests,
   ``ipyy_client.aio.AsyncHttpClient`` with httpx. Nothing else differs.
 """
+
 from __future__ import annotations
 
 import json
@@ -60,16 +61,21 @@ from ipyy_client.results import (
 T = TypeVar("T")
 MAX_PULL = 4000
 MAX_NEW_PASSWORD = 20
-TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y/%m/%d %H:%M:%S", "%Y-%m-%d %H:%M:%S.%f",
-                "%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%d %H:%M")
+TIME_FORMATS = (
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y-%m-%d %H:%M:%S.%f",
+    "%Y-%m-%dT%H:%M:%S.%f",
+    "%Y-%m-%d %H:%M",
+)
 SEND_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 BOXES = ("statusbox", "callbox")
 _DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
 _DIGITS = re.compile(r"[0-9]+")
 _REFUSED_DTD = "reply has a DOCTYPE (refused: DTDs and entities are never processed)"
 #: ``errorstatus`` numbers of the status/uplink pulls (the vendor's table); 3 is ReportsNotAllowed.
-XML_ERRORS: dict[int, ResultCode] = {1: ResultCode.UserNameEmpty, 2: ResultCode.PasswordError,
-                                     4: ResultCode.ParamError}
+XML_ERRORS: dict[int, ResultCode] = {1: ResultCode.UserNameEmpty, 2: ResultCode.PasswordError, 4: ResultCode.ParamError}
 
 
 # --- parsing, shared with push.py -------------------------------------------------------
@@ -91,8 +97,15 @@ def parse_xml(body: bytes, status_code: int | None = None, *, secrets: Secrets |
         raise _protocol("empty reply", status_code, body, secrets)
     if _DOCTYPE.search(body):
         raise _protocol(_REFUSED_DTD, status_code, body, secrets)
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
-                             huge_tree=False, remove_comments=True, remove_pis=True)
+    parser = etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+    )
     try:
         root = etree.fromstring(body, parser)
     except (etree.XMLSyntaxError, ValueError) as exc:
@@ -165,8 +178,9 @@ def uplink_from(fields: dict[str, str], zone: str | tzinfo = DEFAULT_ZONE) -> Up
     )
 
 
-def boxes_from_xml(root: etree._Element, zone: str | tzinfo = DEFAULT_ZONE,
-                   boxes: Iterable[str] = BOXES) -> list[Report | Uplink]:
+def boxes_from_xml(
+    root: etree._Element, zone: str | tzinfo = DEFAULT_ZONE, boxes: Iterable[str] = BOXES
+) -> list[Report | Uplink]:
     """The ``statusbox`` / ``callbox`` items of a ``<returnsms>``, in document order; other children are ignored."""
     wanted = set(boxes)
     items: list[Report | Uplink] = []
@@ -200,8 +214,9 @@ def narrow(code: ResultCode | None, message: str, empty_code: ResultCode) -> Res
     return code
 
 
-def pull_error(number: int | None, remark: str, *, json_numbers: bool,
-               empty_code: ResultCode = ResultCode.UserNameEmpty) -> IpyyError:
+def pull_error(
+    number: int | None, remark: str, *, json_numbers: bool, empty_code: ResultCode = ResultCode.UserNameEmpty
+) -> IpyyError:
     """Error number + remark of a pull reply → exception.
 
     ``errorstatus`` 3, or its remark (which JSON sends with ParamError's
@@ -240,9 +255,15 @@ def message_error(message: str, empty_code: ResultCode = ResultCode.UserNameEmpt
     return error_for(code)(description=message or code.description)
 
 
-def parse_json_boxes(body: bytes, box: str, zone: str | tzinfo = DEFAULT_ZONE, *, status_code: int | None = None,
-                     empty_code: ResultCode = ResultCode.UserNameEmpty,
-                     secrets: Secrets | None = None) -> list[Report | Uplink]:
+def parse_json_boxes(
+    body: bytes,
+    box: str,
+    zone: str | tzinfo = DEFAULT_ZONE,
+    *,
+    status_code: int | None = None,
+    empty_code: ResultCode = ResultCode.UserNameEmpty,
+    secrets: Secrets | None = None,
+) -> list[Report | Uplink]:
     """A ``statusJsonApi`` / ``callJsonApi`` reply → items; its ``error`` other than "1" → the matching exception."""
     try:
         data = json.loads(body.decode("utf-8-sig"))
@@ -261,8 +282,7 @@ def parse_json_boxes(body: bytes, box: str, zone: str | tzinfo = DEFAULT_ZONE, *
             raise _protocol(f"JSON 'error' is not a number: {text[:40]!r}", status_code, body, secrets)
         if int(text) != ResultCode.OK.code:
             remark = data.get("remark")
-            raise pull_error(int(text), "" if remark is None else str(remark), json_numbers=True,
-                             empty_code=empty_code)
+            raise pull_error(int(text), "" if remark is None else str(remark), json_numbers=True, empty_code=empty_code)
     if items is None:
         return []
     if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
@@ -271,8 +291,7 @@ def parse_json_boxes(body: bytes, box: str, zone: str | tzinfo = DEFAULT_ZONE, *
     return [build({str(k).lower(): "" if v is None else str(v) for k, v in item.items()}, zone) for item in items]
 
 
-def _protocol(what: str, status_code: int | None, body: bytes | None,
-              secrets: Secrets | None = None) -> ProtocolError:
+def _protocol(what: str, status_code: int | None, body: bytes | None, secrets: Secrets | None = None) -> ProtocolError:
     return protocol_error(what, status_code, body, secrets=secrets)
 
 
@@ -323,8 +342,9 @@ class HttpWire:
 
     # -- the calls ---------------------------------------------------------------
 
-    def _send_call(self, mobiles: str | Iterable[str | int], content: str, send_time: datetime | None,
-                   extno: str | int | None) -> Call[HttpSendResult]:
+    def _send_call(
+        self, mobiles: str | Iterable[str | int], content: str, send_time: datetime | None, extno: str | int | None
+    ) -> Call[HttpSendResult]:
         if not isinstance(content, str):
             raise TypeError(f"content must be str, not {type(content).__name__}")
         data = self._credentials() | {
@@ -360,7 +380,9 @@ class HttpWire:
         except (ValueError, InvalidOperation) as exc:
             raise self._protocol(
                 f"malformed send reply ({exc}); returnstatus was {status!r}, so the send "
-                f"{'was accepted' if ok else 'was refused'} -- do not resend blindly", reply) from None
+                f"{'was accepted' if ok else 'was refused'} -- do not resend blindly",
+                reply,
+            ) from None
 
     def _balance_call(self) -> Call[Balance]:
         data = self._credentials() | {"action": "overage"}
@@ -405,8 +427,14 @@ class HttpWire:
     def _read_boxes(self, reply: Reply, box: str, fmt: str) -> list[Report | Uplink]:
         if fmt == "json":
             self._expect_200(reply)
-            return parse_json_boxes(reply.content, box, self.zone, status_code=reply.status_code,
-                                    empty_code=self._empty_code(), secrets=self._secrets)
+            return parse_json_boxes(
+                reply.content,
+                box,
+                self.zone,
+                status_code=reply.status_code,
+                empty_code=self._empty_code(),
+                secrets=self._secrets,
+            )
         root = self._root(reply)
         error = xml_error(root, self._empty_code())
         if error is not None:
@@ -431,17 +459,24 @@ class HttpWire:
 
     # -- helpers -------------------------------------------------------------------
 
-    def _call(self, path: str, form: dict[str, str], what: str, retry: Retry,
-              read: Callable[[Reply], T]) -> Call[T]:
+    def _call(self, path: str, form: dict[str, str], what: str, retry: Retry, read: Callable[[Reply], T]) -> Call[T]:
         url = self.base_url + path
-        return Call(url=url, what=what, read=guarded(read, self._secrets), form=form, retry=retry,
-                    failed=failed_call(url=url, base_url=self.base_url, what=what, timeout=self.timeout,
-                                       secrets=self._secrets))
+        return Call(
+            url=url,
+            what=what,
+            read=guarded(read, self._secrets),
+            form=form,
+            retry=retry,
+            failed=failed_call(url=url, base_url=self.base_url, what=what, timeout=self.timeout, secrets=self._secrets),
+        )
 
     def _credentials(self) -> dict[str, str]:
         # An empty password stays empty (its MD5 is not), so the server can say "empty".
-        return {"userid": self.userid, "account": self.account,
-                "password": md5_password(self._password) if self._password else ""}
+        return {
+            "userid": self.userid,
+            "account": self.account,
+            "password": md5_password(self._password) if self._password else "",
+        }
 
     def _empty_code(self) -> ResultCode:
         """Which code ``用户名或密码不能为空`` means: this client knows whether its name was empty."""
@@ -465,8 +500,13 @@ class HttpWire:
         return parse_xml(reply.content, reply.status_code, secrets=self._secrets)
 
     def _protocol(self, what: str, reply: Reply) -> ProtocolError:
-        return protocol_error(what, reply.status_code, reply.content, content_type=reply.headers.get("Content-Type", "?"),
-                              secrets=self._secrets)
+        return protocol_error(
+            what,
+            reply.status_code,
+            reply.content,
+            content_type=reply.headers.get("Content-Type", "?"),
+            secrets=self._secrets,
+        )
 
 
 # --- the sync client -----------------------------------------------------------------------------------
@@ -497,8 +537,16 @@ class HttpClient(HttpWire):
         zone: str | tzinfo = DEFAULT_ZONE,
         retry_backoff: float = 0.5,
     ) -> None:
-        super().__init__(account, password, userid, base_url, timeout=timeout, retries=retries, zone=zone,
-                         retry_backoff=retry_backoff)
+        super().__init__(
+            account,
+            password,
+            userid,
+            base_url,
+            timeout=timeout,
+            retries=retries,
+            zone=zone,
+            retry_backoff=retry_backoff,
+        )
         self._transport = SyncTransport(session, timeout=timeout, retries=retries, backoff=retry_backoff)
         self._session = self._transport.session
 
@@ -522,8 +570,9 @@ class HttpClient(HttpWire):
         """``I18NSms.aspx?action=overage``: pay type and balance. Raises the matching IpyyError on refusal."""
         return self._transport.run(self._balance_call())
 
-    def status_reports(self, task_id: int | None = None, limit: int = MAX_PULL,
-                       fmt: Literal["xml", "json"] = "xml") -> list[Report]:
+    def status_reports(
+        self, task_id: int | None = None, limit: int = MAX_PULL, fmt: Literal["xml", "json"] = "xml"
+    ) -> list[Report]:
         """Pull delivery reports (``statusApi.aspx`` / ``statusJsonApi.aspx``), oldest first, at most ``limit``.
 
         The server hands each report out once: what this call returns is gone

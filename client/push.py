@@ -1,4 +1,4 @@
-"""The receiving half of the platform's push (DESIGN.md §5): parse a pushed body, answer ``1`` / ``error``.
+"""The receiving half of the platform's push (docs/contract.md §5): parse a pushed body, answer ``1`` / ``error``.
 
 A pushed body is the same ``<returnsms><statusbox>…`` / ``<callbox>…`` XML as a
 pull reply, so it goes through the same parser (``ipyy_client.http``) and
@@ -6,6 +6,7 @@ gives the same Report / Uplink objects. The platform retries a batch when the
 answer is ``error`` (at most 3 tries), so the receiver answers ``error`` only
 when retrying can help: the body did not parse or the handler raised.
 """
+
 from __future__ import annotations
 
 import logging
@@ -42,8 +43,7 @@ def parse_push(body: bytes, zone: str | tzinfo = DEFAULT_ZONE) -> list[Report | 
     return boxes_from_xml(root, zone)
 
 
-def push_receiver(handler: Handler, *, zone: str | tzinfo = DEFAULT_ZONE, max_body: int = MAX_BODY
-                  ) -> WSGIApplication:
+def push_receiver(handler: Handler, *, zone: str | tzinfo = DEFAULT_ZONE, max_body: int = MAX_BODY) -> WSGIApplication:
     """A WSGI app for the account's push URL: ``handler(items)`` per POST, then ``1``; ``error`` on failure.
 
     The whole body is read (the vendor pushes raw XML, not a form field).
@@ -56,8 +56,12 @@ def push_receiver(handler: Handler, *, zone: str | tzinfo = DEFAULT_ZONE, max_bo
         request = Request(environ)
         request.max_content_length = max_body
         if request.method != "POST":
-            response = Response("POST the pushed XML here\n", status=405, headers={"Allow": "POST"},
-                                content_type="text/plain; charset=utf-8")
+            response = Response(
+                "POST the pushed XML here\n",
+                status=405,
+                headers={"Allow": "POST"},
+                content_type="text/plain; charset=utf-8",
+            )
             return response(environ, start_response)
         try:
             body = request.get_data(cache=False)
@@ -78,6 +82,5 @@ def push_receiver(handler: Handler, *, zone: str | tzinfo = DEFAULT_ZONE, max_bo
     return app
 
 
-def _answer(body: bytes, environ: WSGIEnvironment, start_response: StartResponse, status: int = 200
-            ) -> Iterable[bytes]:
+def _answer(body: bytes, environ: WSGIEnvironment, start_response: StartResponse, status: int = 200) -> Iterable[bytes]:
     return Response(body, status=status, content_type="text/plain; charset=utf-8")(environ, start_response)

@@ -28,6 +28,7 @@ Why these choices:
   over a bare POST. Faults, non-200 replies and anything unexpected still go
   through zeep's own ``process_reply``, so they raise exactly as before.
 """
+
 from __future__ import annotations
 
 import copy
@@ -139,9 +140,13 @@ class _EnvelopeTemplate:
         sms = {"Msisdns": marks["Msisdns"], "SMSContent": marks["SMSContent"]}
         if ext_number:
             sms["ExtNumber"] = marks["ExtNumber"]
-        envelope, headers = binding._create(operation, (), {"userName": marks["userName"],
-                                                            "password": marks["password"], "sms": sms},
-                                            client=client, options=options)
+        envelope, headers = binding._create(
+            operation,
+            (),
+            {"userName": marks["userName"], "password": marks["password"], "sms": sms},
+            client=client,
+            options=options,
+        )
         text = etree_to_string(envelope).decode("utf-8")
         parts: list[str] = []
         for name in names:
@@ -213,8 +218,10 @@ class SoapWire:
         self._templates: dict[tuple[str, bool], _EnvelopeTemplate | None] = {}
 
     def __repr__(self) -> str:
-        return (f"{type(self).__name__}(account={self.account!r}, endpoint={self.endpoint!r}, "
-                f"soap_version={self.soap_version})")
+        return (
+            f"{type(self).__name__}(account={self.account!r}, endpoint={self.endpoint!r}, "
+            f"soap_version={self.soap_version})"
+        )
 
     # -- the request -------------------------------------------------------------
 
@@ -237,9 +244,17 @@ class SoapWire:
         def read(reply: Reply) -> SendResult:
             return self._read(operation, reply)
 
-        return Call(url=url, what="send", read=guarded(read, self._secrets), body=body, headers=headers,
-                    retry=Retry.NEVER, failed=failed_call(url=url, base_url=self.base_url, what="send",
-                                                          timeout=self.timeout, secrets=self._secrets))
+        return Call(
+            url=url,
+            what="send",
+            read=guarded(read, self._secrets),
+            body=body,
+            headers=headers,
+            retry=Retry.NEVER,
+            failed=failed_call(
+                url=url, base_url=self.base_url, what="send", timeout=self.timeout, secrets=self._secrets
+            ),
+        )
 
     def _sms_object(
         self,
@@ -273,8 +288,12 @@ class SoapWire:
 
         try:
             envelope, headers = self._binding._create(
-                operation, (), {"userName": self.account, "password": self._password, "sms": sms},
-                client=self._client, options=self._binding_options)
+                operation,
+                (),
+                {"userName": self.account, "password": self._password, "sms": sms},
+                client=self._client,
+                options=self._binding_options,
+            )
             return etree_to_string(envelope), dict(headers)
         except (zexc.Error, ValueError, TypeError) as exc:  # a value zeep/lxml cannot serialize (a lone surrogate)
             raise ValueError(self._secrets.text(f"cannot build the SOAP request: {exc}")) from None
@@ -287,8 +306,9 @@ class SoapWire:
         key = (operation, ext)
         if key not in self._templates:
             try:
-                self._templates[key] = _EnvelopeTemplate(self._binding, self._client, self._binding_options,
-                                                         operation, ext)
+                self._templates[key] = _EnvelopeTemplate(
+                    self._binding, self._client, self._binding_options, operation, ext
+                )
             except Exception:  # a zeep that renders differently: it renders every call itself
                 self._templates[key] = None
         template = self._templates[key]
@@ -327,8 +347,11 @@ class SoapWire:
         if reply.status_code == 200 and reply.content and get_media_type(ctype) != "multipart/related":
             try:
                 # (zeep annotates the content as str; it parses bytes, as its own process_reply hands it)
-                doc = parse_xml(reply.content, _offline_transport(),  # type: ignore[arg-type]
-                                settings=self._client.settings)
+                doc = parse_xml(
+                    reply.content,  # type: ignore[arg-type]
+                    _offline_transport(),
+                    settings=self._client.settings,
+                )
             except (etree.XMLSyntaxError, zexc.XMLSyntaxError):
                 doc = None  # zeep says so, in its own words (process_reply below)
             if doc is not None:
@@ -358,16 +381,23 @@ class SoapWire:
             error = schema.error_log.last_error
             raise self._protocol_error(
                 f"reply does not match the WSDL ({error.message if error is not None else 'schema validation failed'})",
-                reply)
+                reply,
+            )
         t = f"{{{NAMESPACE}}}"
         result = element.find(f"{t}{operation}Result")  # minOccurs=1: the schema made sure it is there
         if result is None:
             raise self._protocol_error(f"reply has no {operation}Result", reply)
         errors = result.find(f"{t}Errors")
         # as zeep mapped them: a nil or empty <string/> is None there, and None items are dropped
-        items = () if errors is None else tuple(
-            self._secrets.text(item.text) for item in errors.iterfind(f"{t}string")
-            if item.text is not None and item.get(_XSI_NIL) not in ("true", "1"))
+        items = (
+            ()
+            if errors is None
+            else tuple(
+                self._secrets.text(item.text)
+                for item in errors.iterfind(f"{t}string")
+                if item.text is not None and item.get(_XSI_NIL) not in ("true", "1")
+            )
+        )
         return SendResult(
             status=ResultCode[_text(result, f"{t}StatusCode").strip()],
             description=self._secrets.text(result.findtext(f"{t}Description") or ""),
@@ -391,9 +421,14 @@ class SoapWire:
         message = what.split("\nContent:")[0]  # zeep appends the whole body; we show a snippet
         if reply is None:
             return protocol_error(message, secrets=self._secrets)
-        return protocol_error(message, reply.status_code, reply.content,
-                              content_type=reply.headers.get("Content-Type", "?"), where=self.endpoint,
-                              secrets=self._secrets)
+        return protocol_error(
+            message,
+            reply.status_code,
+            reply.content,
+            content_type=reply.headers.get("Content-Type", "?"),
+            where=self.endpoint,
+            secrets=self._secrets,
+        )
 
     def _to_result(self, value: Any, reply: Reply | None = None) -> SendResult:
         if value is None:
@@ -411,8 +446,9 @@ class SoapWire:
                 errors=tuple(self._secrets.text(e) for e in (errors or []) if e is not None),
             )
         except (KeyError, AttributeError, TypeError, ValueError, InvalidOperation) as exc:
-            raise self._protocol_error(f"reply does not match SendResultBase ({type(exc).__name__}: {exc})",
-                                       reply) from None
+            raise self._protocol_error(
+                f"reply does not match SendResultBase ({type(exc).__name__}: {exc})", reply
+            ) from None
 
 
 def _text(element: etree._Element, path: str) -> str:
@@ -420,7 +456,7 @@ def _text(element: etree._Element, path: str) -> str:
     text = element.findtext(path)
     if text is None:
         raise ValueError(f"no {path.rpartition('}')[2]} in the reply")
-    return text
+    return str(text)
 
 
 class SoapClient(SoapWire):

@@ -4,6 +4,7 @@ Paths are matched case-insensitively, as IIS does (the vendor document itself
 writes both ``I18NSms.aspx`` and ``I18Nsms.aspx``). Routing is werkzeug's; the
 surfaces only translate wire formats and call the shared Platform.
 """
+
 from __future__ import annotations
 
 from typing import Callable, Iterable
@@ -12,8 +13,8 @@ from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from ipyy_mock.limits import DEFAULT_MAX_BODY, RequestGuard
 from ipyy_mock.core.platform import Platform
+from ipyy_mock.limits import DEFAULT_MAX_BODY, RequestGuard
 
 WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
 
@@ -29,9 +30,15 @@ SURFACES = """ipyy-mock: offline mock of the Huaxin (ipyy.net) SMS gateway
 # The exact vendor paths (lower case) and their endpoints: what url_map below answers for them, looked up
 # without werkzeug's routing (~50-80 us a request); any other path still goes through url_map.
 VENDOR_PATHS = {
-    "/webservice.asmx": "soap", "/i18nsms.aspx": "send", "/statusapi.aspx": "status",
-    "/statusjsonapi.aspx": "status_json", "/callapi.aspx": "call", "/calljsonapi.aspx": "call_json",
-    "/pwd.aspx": "pwd", "/sms.aspx": "domestic", "/smsjson.aspx": "domestic_json",
+    "/webservice.asmx": "soap",
+    "/i18nsms.aspx": "send",
+    "/statusapi.aspx": "status",
+    "/statusjsonapi.aspx": "status_json",
+    "/callapi.aspx": "call",
+    "/calljsonapi.aspx": "call_json",
+    "/pwd.aspx": "pwd",
+    "/sms.aspx": "domestic",
+    "/smsjson.aspx": "domestic_json",
 }
 
 
@@ -42,8 +49,16 @@ class MockApp:
     one holding the lease pushes. In-process tests leave it off.
     """
 
-    def __init__(self, platform: Platform, *, admin_token: str | None = None, push: bool = False,
-                 max_body: int | None = None) -> None:
+    def __init__(
+        self,
+        platform: Platform,
+        *,
+        admin_token: str | None = None,
+        push: bool = False,
+        max_body: int | None = None,
+        allowed_hosts: tuple[str, ...] = (),
+    ) -> None:
+        from ipyy_mock.admin.access import AdminAccess
         from ipyy_mock.admin.api import make_admin_app
         from ipyy_mock.httpapi.api import make_http_app
         from ipyy_mock.soap import make_soap_app  # spyne is heavy: import once, here
@@ -58,7 +73,8 @@ class MockApp:
         # [reliability] one body limit for every surface (limits.py; `serve --max-body`)
         self.guard = RequestGuard(max_body or DEFAULT_MAX_BODY)
         self.endpoints: dict[str, WSGIApp] = {"soap": make_soap_app(platform, max_body=self.guard.max_body)}
-        self.endpoints["admin"] = make_admin_app(platform, admin_token, self.wake)
+        access = AdminAccess(token=admin_token, allowed_hosts=tuple(allowed_hosts))  # Host allow-list + token
+        self.endpoints["admin"] = make_admin_app(platform, access, self.wake)
         # [inbox] the web inbox at /_mock/ (inbox.py): static pages for the admin API's own callers
         from ipyy_mock.admin.inbox import make_inbox_app
 
@@ -72,22 +88,25 @@ class MockApp:
         domestic_app = make_domestic_app(platform)  # sms.aspx / smsJson.aspx (docs/domestic.md)
         for name in DOMESTIC_ENDPOINTS:
             self.endpoints[name] = domestic_app
-        self.url_map = Map([
-            Rule("/", endpoint="index"),
-            Rule("/webservice.asmx", endpoint="soap"),
-            Rule("/i18nsms.aspx", endpoint="send"),
-            Rule("/statusapi.aspx", endpoint="status"),
-            Rule("/statusjsonapi.aspx", endpoint="status_json"),
-            Rule("/callapi.aspx", endpoint="call"),
-            Rule("/calljsonapi.aspx", endpoint="call_json"),
-            Rule("/pwd.aspx", endpoint="pwd"),
-            Rule("/sms.aspx", endpoint="domestic"),
-            Rule("/smsjson.aspx", endpoint="domestic_json"),
-            Rule("/_mock/api", endpoint="admin"),
-            Rule("/_mock/api/<path:rest>", endpoint="admin"),
-            Rule("/_mock", endpoint="inbox"),  # [inbox] the web inbox; /_mock/api/... stays the admin API's
-            Rule("/_mock/<path:rest>", endpoint="inbox"),  # [inbox]
-        ], strict_slashes=False)
+        self.url_map = Map(
+            [
+                Rule("/", endpoint="index"),
+                Rule("/webservice.asmx", endpoint="soap"),
+                Rule("/i18nsms.aspx", endpoint="send"),
+                Rule("/statusapi.aspx", endpoint="status"),
+                Rule("/statusjsonapi.aspx", endpoint="status_json"),
+                Rule("/callapi.aspx", endpoint="call"),
+                Rule("/calljsonapi.aspx", endpoint="call_json"),
+                Rule("/pwd.aspx", endpoint="pwd"),
+                Rule("/sms.aspx", endpoint="domestic"),
+                Rule("/smsjson.aspx", endpoint="domestic_json"),
+                Rule("/_mock/api", endpoint="admin"),
+                Rule("/_mock/api/<path:rest>", endpoint="admin"),
+                Rule("/_mock", endpoint="inbox"),  # [inbox] the web inbox; /_mock/api/... stays the admin API's
+                Rule("/_mock/<path:rest>", endpoint="inbox"),  # [inbox]
+            ],
+            strict_slashes=False,
+        )
 
     def wake(self) -> None:
         """Nudge this worker's push runner; a runner in another worker notices within its poll interval."""
@@ -124,10 +143,18 @@ class MockApp:
             return Response(body, status=exc.code, content_type="text/plain; charset=utf-8")(environ, start_response)
 
 
-def create_app(db_path: str, zone: str | None = None, *, admin_token: str | None = None,
-               push: bool = False, max_body: int | None = None, journal: bool = True) -> MockApp:
+def create_app(
+    db_path: str,
+    zone: str | None = None,
+    *,
+    admin_token: str | None = None,
+    push: bool = False,
+    max_body: int | None = None,
+    journal: bool = True,
+    allowed_hosts: tuple[str, ...] = (),
+) -> MockApp:
     platform = Platform(db_path, zone) if zone else Platform(db_path)
-    app = MockApp(platform, admin_token=admin_token, push=push, max_body=max_body)
+    app = MockApp(platform, admin_token=admin_token, push=push, max_body=max_body, allowed_hosts=allowed_hosts)
     from ipyy_mock.devtools.instrument import instrument  # [journal] request journal + fault injection around the app
 
     return instrument(app, platform, journal_enabled=journal)  # [journal] passes attributes through to MockApp

@@ -4,6 +4,7 @@ Why a process and not an in-process app: the point of the mock is contract
 tests over real HTTP against a real server (gunicorn, SQLite, background
 delivery), so the fixture starts exactly what ``ipyy-mock serve`` starts.
 """
+
 from __future__ import annotations
 
 import os
@@ -38,7 +39,10 @@ class MockServerProcess:
     db_path: Path
     workers: int = 2
     port: int = field(default_factory=free_port)
-    args: tuple[str, ...] = ()  # more `ipyy-mock serve` flags, e.g. ("--admin-token", "T")
+    args: tuple[str, ...] = ()  # more `ipyy-mock serve` flags, e.g. ("--allowed-host", "mock")
+    # The admin token, handed to the child in $IPYY_MOCK_ADMIN_TOKEN (not on its command line, where `ps` shows it)
+    admin_token: str | None = field(default=None, repr=False)
+    env: dict[str, str] | None = field(default=None, repr=False)  # the child's environment (default: ours)
     proc: subprocess.Popen | None = None
     banner: str = ""
     output: deque = field(default_factory=lambda: deque(maxlen=2000))
@@ -49,12 +53,25 @@ class MockServerProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def command(self) -> list[str]:
-        return [console_script("ipyy-mock"), "serve", "--port", str(self.port), "--db", str(self.db_path),
-                "--workers", str(self.workers), *self.args]
+        return [
+            console_script("ipyy-mock"),
+            "serve",
+            "--port",
+            str(self.port),
+            "--db",
+            str(self.db_path),
+            "--workers",
+            str(self.workers),
+            *self.args,
+        ]
 
     def start(self, timeout: float = 30.0) -> "MockServerProcess":
-        self.proc = subprocess.Popen(self.command(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                     start_new_session=True)
+        env = dict(os.environ if self.env is None else self.env)
+        if self.admin_token is not None:
+            env["IPYY_MOCK_ADMIN_TOKEN"] = self.admin_token
+        self.proc = subprocess.Popen(
+            self.command(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True, env=env
+        )
         self.banner = ""
         while True:  # the banner ends with the "try" line
             line = self.proc.stdout.readline()
@@ -68,7 +85,7 @@ class MockServerProcess:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 time.sleep(0.2)
-                raise RuntimeError(f"ipyy-mock exited:\n{self.banner}{''.join(self.output)}")
+                raise RuntimeError(f"ipyy-mock exited ({self.proc.returncode}):\n{self.banner}{''.join(self.output)}")
             try:
                 with urllib.request.urlopen(self.base_url + "/WebService.asmx?WSDL", timeout=2) as reply:
                     if reply.status == 200:

@@ -1,4 +1,5 @@
 """The admin API (/_mock/api/): who may call it, JSON errors with hints, validation; never a 500."""
+
 from __future__ import annotations
 
 import json
@@ -9,8 +10,7 @@ from werkzeug.test import Client
 
 from ipyy_mock.app import MockApp
 from ipyy_mock.core.platform import Platform
-
-from mockproc import MockProcess
+from support.mockproc import MockProcess
 
 TOKEN = "s3cr3t-token"
 REMOTE = "203.0.113.9"
@@ -25,7 +25,7 @@ def platform(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def app(platform):
-    return MockApp(platform, admin_token=TOKEN)
+    return MockApp(platform)
 
 
 @pytest.fixture
@@ -34,11 +34,25 @@ def client(app, platform):
     platform.set_rules(None)
 
 
-def call(client: Client, method: str, path: str, body=None, *, remote: str = "127.0.0.1", raw: bytes | None = None,
-         headers: dict | None = None):
+@pytest.fixture(scope="module")
+def token_client(platform):
+    return Client(MockApp(platform, admin_token=TOKEN))
+
+
+def call(
+    client: Client,
+    method: str,
+    path: str,
+    body=None,
+    *,
+    remote: str = "127.0.0.1",
+    raw: bytes | None = None,
+    headers: dict | None = None,
+):
     data = raw if raw is not None else (None if body is None else json.dumps(body))
-    reply = client.open(f"/_mock/api/{path}", method=method, data=data, headers=headers or {},
-                        environ_base={"REMOTE_ADDR": remote})
+    reply = client.open(
+        f"/_mock/api/{path}", method=method, data=data, headers=headers or {}, environ_base={"REMOTE_ADDR": remote}
+    )
     assert reply.status_code < 500, reply.text
     assert reply.content_type == "application/json; charset=utf-8", reply.text
     return reply
@@ -54,40 +68,76 @@ def refused(reply, status: int = 400, says: str = "") -> dict:
 
 # -- who may call -------------------------------------------------------------------
 @pytest.mark.parametrize("addr", ["127.0.0.1", "127.8.9.10", "::1", "::ffff:127.0.0.1"])
-def test_loopback_callers_need_no_token(client, addr):
+def test_without_a_token_loopback_callers_are_served(client, addr):
     reply = call(client, "GET", "clock", remote=addr)
     assert reply.status_code == 200
     assert reply.json["zone"] == "Asia/Shanghai" and reply.json["now"].endswith("+08:00")
 
 
-def test_non_loopback_caller_is_refused_without_the_token(client):
+def test_without_a_token_non_loopback_callers_are_refused(client):
     body = refused(call(client, "GET", "clock", remote=REMOTE), 403, "loopback")
-    assert "X-Admin-Token" in body["hint"]
+    assert "X-Admin-Token" in body["hint"] and "--admin-token-file" in body["hint"]
     refused(call(client, "POST", "clock/advance", {"seconds": 1}, remote="10.0.0.5"), 403)
 
 
-@pytest.mark.parametrize("headers", [{"X-Admin-Token": TOKEN}, {"Authorization": f"Bearer {TOKEN}"}])
-def test_non_loopback_caller_with_the_token_is_served(client, headers):
-    assert call(client, "GET", "clock", remote=REMOTE, headers=headers).status_code == 200
-
-
-def test_wrong_token_is_refused_even_from_loopback(client):
-    refused(call(client, "GET", "clock", remote=REMOTE, headers={"X-Admin-Token": "nope"}), 403, "wrong admin token")
-    refused(call(client, "GET", "clock", headers={"Authorization": "Bearer nope"}), 403)
-
-
-def test_without_a_configured_token_no_token_opens_it(platform):
-    client = Client(MockApp(platform))
+def test_without_a_configured_token_no_token_opens_it(client):
     refused(call(client, "GET", "clock", remote=REMOTE, headers={"X-Admin-Token": "anything"}), 403)
-    assert call(client, "GET", "clock").status_code == 200
+
+
+@pytest.mark.parametrize("remote", [REMOTE, "127.0.0.1", "::1"])
+@pytest.mark.parametrize(
+    "headers", [{"X-Admin-Token": TOKEN}, {"Authorization": f"Bearer {TOKEN}"}, {"X-Admin-Token": f"  {TOKEN} "}]
+)
+def test_with_a_token_any_caller_with_it_is_served(token_client, remote, headers):
+    assert call(token_client, "GET", "clock", remote=remote, headers=headers).status_code == 200
+
+
+@pytest.mark.parametrize("remote", ["127.0.0.1", "::1", "::ffff:127.0.0.1", REMOTE])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"X-Admin-Token": ""},
+        {"X-Admin-Token": "   "},
+        {"Authorization": "Bearer"},
+        {"Authorization": "Bearer  "},
+        {"Authorization": f"Basic {TOKEN}"},
+    ],
+)
+def test_with_a_token_loopback_callers_need_it_too(token_client, platform, remote, headers):
+    """Token means token: loopback is no exception (a DNS-rebinding page is a loopback caller), and an
+    empty header is a missing token."""
+    reply = call(token_client, "GET", "clock", remote=remote, headers=headers)
+    body = refused(reply, 401, "admin token required")
+    assert "X-Admin-Token" in body["hint"] and reply.headers["WWW-Authenticate"].startswith("Bearer")
+    before = platform.rules()
+    refused(call(token_client, "DELETE", "rules", remote=remote, headers=headers), 401)
+    refused(call(token_client, "POST", "reset", remote=remote, headers=headers), 401)
+    assert platform.rules() == before
+
+
+@pytest.mark.parametrize("remote", [REMOTE, "127.0.0.1"])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"X-Admin-Token": "nope"},
+        {"Authorization": "Bearer nope"},
+        {"X-Admin-Token": TOKEN[:-1]},
+        {"X-Admin-Token": TOKEN + "x"},
+    ],
+)
+def test_wrong_token_is_refused_from_anywhere(token_client, remote, headers):
+    refused(call(token_client, "GET", "clock", remote=remote, headers=headers), 403, "wrong admin token")
 
 
 def test_admin_token_flag_over_the_wire(tmp_path):
     server = MockProcess(tmp_path / "token.db", workers=1, args=("--admin-token", TOKEN)).start()
     try:
-        assert "/_mock/api/clock" in server.banner
+        assert "/_mock/api/clock" in server.banner and "admin token on" in server.banner
+        assert TOKEN not in server.banner
         url = server.base_url + "/_mock/api/clock"
-        assert requests.get(url, timeout=10).status_code == 200  # loopback
+        with requests.get(url, timeout=10) as missing:  # loopback, no token
+            assert missing.status_code == 401 and missing.json()["error"] == "admin token required"
         assert requests.get(url, headers={"X-Admin-Token": TOKEN}, timeout=10).status_code == 200
         with requests.get(url, headers={"X-Admin-Token": "x"}, timeout=10) as wrong:  # closed: a fast stop
             assert wrong.status_code == 403 and wrong.json()["error"] == "wrong admin token"
@@ -96,10 +146,16 @@ def test_admin_token_flag_over_the_wire(tmp_path):
 
 
 # -- bad requests are JSON 4xx --------------------------------------------------------
-@pytest.mark.parametrize("raw, says", [
-    (b"{not json", "not valid JSON"), (b"", "empty body"), (b"[1, 2]", "JSON object"),
-    (b"\xff\xfe", "not valid JSON"), (b'"seconds"', "JSON object"),
-])
+@pytest.mark.parametrize(
+    "raw, says",
+    [
+        (b"{not json", "not valid JSON"),
+        (b"", "empty body"),
+        (b"[1, 2]", "JSON object"),
+        (b"\xff\xfe", "not valid JSON"),
+        (b'"seconds"', "JSON object"),
+    ],
+)
 def test_bad_json_is_400(client, raw, says):
     refused(call(client, "POST", "clock/advance", raw=raw), 400, says)
 
@@ -137,21 +193,25 @@ def test_rules_list_add_delete_reset(client, platform):
     assert len(call(client, "DELETE", "rules/0").json["rules"]) == 6
     refused(call(client, "DELETE", "rules/99"), 404, "no rule")
     replaced = call(client, "PUT", "rules", {"rules": [{"pattern": ".*", "outcome": "failed", "delay": 5}]})
-    assert replaced.json["rules"] == [{"pattern": ".*", "outcome": "failed", "errorcode": "", "delay": 5.0,
-                                       "reply": ""}]
+    assert replaced.json["rules"] == [
+        {"pattern": ".*", "outcome": "failed", "errorcode": "", "delay": 5.0, "reply": ""}
+    ]
     assert call(client, "DELETE", "rules").json == defaults
 
 
-@pytest.mark.parametrize("rule, says, hint", [
-    ({"pattern": "8613(", "outcome": "failed"}, "not a valid regular expression", "escape"),
-    ({"pattern": "861", "outcome": "lost"}, "unknown outcome", "delivered"),
-    ({"outcome": "failed"}, "pattern is required", "pattern"),
-    ({"pattern": "861", "delay": -5}, "delay", "seconds"),
-    ({"pattern": "861", "delay": "soon"}, "delay", "seconds"),
-    ({"pattern": "861", "colour": "red"}, "unknown rule field", "pattern"),
-    ({"pattern": "861", "reply": 7}, "reply", "TD"),
-    ({"pattern": "861", "position": 99}, "position", "first"),
-])
+@pytest.mark.parametrize(
+    "rule, says, hint",
+    [
+        ({"pattern": "8613(", "outcome": "failed"}, "not a valid regular expression", "escape"),
+        ({"pattern": "861", "outcome": "lost"}, "unknown outcome", "delivered"),
+        ({"outcome": "failed"}, "pattern is required", "pattern"),
+        ({"pattern": "861", "delay": -5}, "delay", "seconds"),
+        ({"pattern": "861", "delay": "soon"}, "delay", "seconds"),
+        ({"pattern": "861", "colour": "red"}, "unknown rule field", "pattern"),
+        ({"pattern": "861", "reply": 7}, "reply", "TD"),
+        ({"pattern": "861", "position": 99}, "position", "first"),
+    ],
+)
 def test_bad_rules_are_400_with_a_hint(client, platform, rule, says, hint):
     body = refused(call(client, "POST", "rules", rule), 400, says)
     assert hint.lower() in body["hint"].lower()
@@ -166,19 +226,28 @@ def test_put_rules_validates_every_rule_first(client, platform):
 
 # -- settings -------------------------------------------------------------------------------
 def test_settings_get_and_put(client, platform):
-    assert call(client, "GET", "settings").json == {"report_delay": 0.0, "push_timeout": 5.0,
-                                                     "push_retry_pauses": [1.0, 4.0]}
+    assert call(client, "GET", "settings").json == {
+        "report_delay": 0.0,
+        "push_timeout": 5.0,
+        "push_retry_pauses": [1.0, 4.0],
+    }
     reply = call(client, "PUT", "settings", {"report_delay": 12, "push_retry_pauses": [0.5]})
     assert reply.status_code == 200 and reply.json["report_delay"] == 12 and reply.json["push_retry_pauses"] == [0.5]
     assert platform.report_delay() == 12
     call(client, "PUT", "settings", {"report_delay": 0, "push_retry_pauses": [1, 4]})
 
 
-@pytest.mark.parametrize("change, says", [
-    ({"report_dealy": 5}, "unknown setting"), ({"report_delay": -1}, "between"), ({"push_timeout": 0}, "more than 0"),
-    ({"push_retry_pauses": [1, 2, 3]}, "list of 1 to 2"), ({"push_retry_pauses": 3}, "list"),
-    ({"push_timeout": "5"}, "number"),
-])
+@pytest.mark.parametrize(
+    "change, says",
+    [
+        ({"report_dealy": 5}, "unknown setting"),
+        ({"report_delay": -1}, "between"),
+        ({"push_timeout": 0}, "more than 0"),
+        ({"push_retry_pauses": [1, 2, 3]}, "list of 1 to 2"),
+        ({"push_retry_pauses": 3}, "list"),
+        ({"push_timeout": "5"}, "number"),
+    ],
+)
 def test_bad_settings_are_400_and_change_nothing(client, platform, change, says):
     before = platform.delivery_settings()
     refused(call(client, "PUT", "settings", {"report_delay": 3, **change}), 400, says)
@@ -187,12 +256,18 @@ def test_bad_settings_are_400_and_change_nothing(client, platform, change, says)
 
 # -- uplinks -----------------------------------------------------------------------------
 def test_uplink_injection_validates(client):
-    refused(call(client, "POST", "uplinks", {"account": "ghost", "mobile": "8613800138000", "content": "x"}), 404,
-            "no account")
+    refused(
+        call(client, "POST", "uplinks", {"account": "ghost", "mobile": "8613800138000", "content": "x"}),
+        404,
+        "no account",
+    )
     refused(call(client, "POST", "uplinks", {"account": "demo", "mobile": "call me", "content": "x"}), 400, "mobile")
     refused(call(client, "POST", "uplinks", {"account": "demo", "mobile": "8613800138000"}), 400, "content")
-    refused(call(client, "POST", "uplinks", {"account": "demo", "mobile": "1", "content": "x", "x": 1}), 400,
-            "unknown field")
+    refused(
+        call(client, "POST", "uplinks", {"account": "demo", "mobile": "1", "content": "x", "x": 1}),
+        400,
+        "unknown field",
+    )
     ok = call(client, "POST", "uplinks", {"account": "demo", "mobile": "+8613800138000", "content": "你好"})
     assert ok.status_code == 201 and ok.json["mobile"] == "8613800138000" and ok.json["route"] == "pull"
 
@@ -208,21 +283,36 @@ def test_vendor_paths_still_route(client):
 
 
 # -- cross-site requests from a browser (CSRF) ------------------------------------------
-@pytest.mark.parametrize("headers", [
-    {"Sec-Fetch-Site": "cross-site"},
-    {"Sec-Fetch-Site": "same-site"},
-    {"Origin": "http://evil.example"},
-    {"Origin": "http://localhost:9999"},
-])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Sec-Fetch-Site": "cross-site"},
+        {"Sec-Fetch-Site": "same-site"},
+        {"Origin": "http://evil.example"},
+        {"Origin": "http://localhost:9999"},
+    ],
+)
 def test_cross_site_browser_requests_are_refused(client, platform, headers):
     before = platform.rules()
-    reply = call(client, "POST", "rules", {"pattern": "1", "outcome": "failed"},
-                 headers={"Content-Type": "text/plain", **headers})
+    reply = call(
+        client,
+        "POST",
+        "rules",
+        {"pattern": "1", "outcome": "failed"},
+        headers={"Content-Type": "text/plain", **headers},
+    )
     refused(reply, 403, "cross-site")
     assert platform.rules() == before
 
 
-@pytest.mark.parametrize("headers", [{}, {"Sec-Fetch-Site": "same-origin"}, {"Sec-Fetch-Site": "none"},
-                                     {"Origin": "http://localhost", "Sec-Fetch-Site": "same-origin"}])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Sec-Fetch-Site": "same-origin"},
+        {"Sec-Fetch-Site": "none"},
+        {"Origin": "http://localhost", "Sec-Fetch-Site": "same-origin"},
+    ],
+)
 def test_same_origin_and_non_browser_callers_pass(client, headers):
     assert call(client, "GET", "rules", headers=headers).status_code == 200

@@ -4,6 +4,7 @@ Everything else (every method, error and retry rule) runs through both flavours 
 test files (the ``flavour`` fixture). These tests are native async tests (anyio's pytest plugin: asyncio,
 and trio where it is installed) against the real mock over the wire.
 """
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -34,8 +35,7 @@ def make(kind: str, base_url: str, name: str, password: str, **kwargs):
         return AsyncDomesticClient(name, password, base_url=base_url, timeout=30, **kwargs)
     if kind == "http":
         return AsyncHttpClient(name, password, base_url=base_url, timeout=30, **kwargs)
-    return AsyncSoapClient(name, password, base_url, soap_version=12 if kind == "soap12" else 11, timeout=30,
-                           **kwargs)
+    return AsyncSoapClient(name, password, base_url, soap_version=12 if kind == "soap12" else 11, timeout=30, **kwargs)
 
 
 async def send(client, mobile: str):
@@ -57,6 +57,7 @@ async def test_a_hundred_concurrent_sends_keep_exact_books(mock_server, kind):
     account = mock_server.new_account()
     results: list = []
     async with make(kind, mock_server.base_url, account.name, account.password) as client:
+
         async def one(i: int) -> None:
             results.append(await send(client, f"86150{i:08d}"))
 
@@ -70,7 +71,8 @@ async def test_a_hundred_concurrent_sends_keep_exact_books(mock_server, kind):
         assert sorted((r.remain_points for r in results), reverse=True) == [2000 - k for k in range(1, CONCURRENT + 1)]
     else:
         assert sorted((r.balance for r in results), reverse=True) == [
-            Decimal("100.00") - Decimal("0.05") * k for k in range(1, CONCURRENT + 1)]
+            Decimal("100.00") - Decimal("0.05") * k for k in range(1, CONCURRENT + 1)
+        ]
         assert all(r.billing_amount == Decimal("0.05") for r in results)
     assert mock_server.balance(account.name) == Decimal("95.00")
     store = mock_server.platform().store
@@ -113,8 +115,11 @@ async def test_async_with_closes_its_own_pool_and_leaves_a_borrowed_one_open(moc
             async with make(kind, mock_server.base_url, account.name, account.password, session=borrowed) as client:
                 assert (await send(client, "8613800138000")).ok
             assert not borrowed.is_closed  # the caller's to close
-            assert (await send(make(kind, mock_server.base_url, account.name, account.password, session=borrowed),
-                               "8613800138000")).ok
+            assert (
+                await send(
+                    make(kind, mock_server.base_url, account.name, account.password, session=borrowed), "8613800138000"
+                )
+            ).ok
         client = make(kind, mock_server.base_url, account.name, account.password)
         await client.close()  # the sync twin's name, awaited
         assert client._session.is_closed
@@ -132,9 +137,13 @@ async def test_the_async_twins_take_the_sync_twins_arguments_and_refuse_a_reques
             assert secret not in repr(client)
         await client.aclose()
     assert repr(soap).startswith("AsyncSoapClient(") and repr(http).startswith("AsyncHttpClient(")
-    for bad in (lambda: AsyncSoapClient("a", "b", soap_version=13), lambda: AsyncSoapClient("a", "b", "x"),
-                lambda: AsyncHttpClient("a", "b", "http://127.0.0.1:1"), lambda: AsyncHttpClient("a", "b", retries=-1),
-                lambda: AsyncHttpClient("a", "b", timeout=0)):
+    for bad in (
+        lambda: AsyncSoapClient("a", "b", soap_version=13),
+        lambda: AsyncSoapClient("a", "b", "x"),
+        lambda: AsyncHttpClient("a", "b", "http://127.0.0.1:1"),
+        lambda: AsyncHttpClient("a", "b", retries=-1),
+        lambda: AsyncHttpClient("a", "b", timeout=0),
+    ):
         with pytest.raises(ValueError):
             bad()
     with pytest.raises(TypeError, match="httpx.AsyncClient"):

@@ -1,4 +1,5 @@
 """docs/async.md stays true: its Python examples compile, and its pytest example passes against the fixture."""
+
 from __future__ import annotations
 
 import re
@@ -34,8 +35,10 @@ def test_the_first_example_runs_against_the_mock(mock_server, account):
     import anyio
 
     [source] = [b for b in examples() if "async def welcome" in b]
-    source = source.replace('"demo", "demo123", "http://127.0.0.1:8080"',
-                            f'"{account.name}", "{account.password}", "{mock_server.base_url}"')
+    source = source.replace(
+        '"demo", "demo123", "http://127.0.0.1:8080"',
+        f'"{account.name}", "{account.password}", "{mock_server.base_url}"',
+    )
     namespace: dict = {}
     exec(compile(source, str(DOC), "exec"), namespace)
     task_id = anyio.run(namespace["welcome"], "8613800138000")

@@ -1,18 +1,19 @@
 """The ``ipyy_mock`` fixture as a user meets it: installed with the package, in a pytest run of their own."""
+
 from __future__ import annotations
 
 import pytest
 
 pytest_plugins = ["pytester"]
 
-FIRST_TEST = '''
+FIRST_TEST = """
 def test_welcome_sms(ipyy_mock):
     ipyy_mock.soap_client().send_i18n_sms("8613800138000", "欢迎【华信】").raise_for_status()
     [message] = ipyy_mock.messages(mobile="8613800138000")
     assert message["content"] == "欢迎【华信】" and message["status"] == "delivered"
-'''
+"""
 
-STATEFUL = '''
+STATEFUL = """
 from decimal import Decimal
 
 def test_a_sends(ipyy_mock):
@@ -20,9 +21,9 @@ def test_a_sends(ipyy_mock):
 
 def test_b_sees(ipyy_mock):
     print("MESSAGES", len(ipyy_mock.messages()), "BALANCE", ipyy_mock.balance())
-'''
+"""
 
-STEERING = '''
+STEERING = """
 import pytest
 from decimal import Decimal
 from ipyy_client import errors
@@ -44,9 +45,10 @@ def test_steer_everything(ipyy_mock):
     assert ipyy_mock.balance() == Decimal("9.95")
     with pytest.raises(AdminError, match="unknown outcome"):
         ipyy_mock.add_rule("1", "exploded")
-'''
+"""
 
-ASYNC = '''
+
+ASYNC = """
 from decimal import Decimal
 
 import pytest
@@ -68,7 +70,7 @@ async def test_welcome_sms_from_an_event_loop(ipyy_mock):
         assert (await sms.send("13800138000", "你好【华信】", fmt="json")).ok
     assert ipyy_mock.domestic_client().balance().points == 1998
     assert ipyy_mock.balance() == Decimal("99.90")
-'''
+"""
 
 
 def run(pytester: pytest.Pytester, source: str, *args: str) -> pytest.RunResult:
@@ -98,6 +100,31 @@ def test_keep_state_and_db_options(pytester, tmp_path):
 
 def test_handle_steers_balance_rules_clock_uplinks(pytester):
     run(pytester, STEERING).assert_outcomes(passed=1)
+
+
+TOKENED = """
+import requests
+
+def test_fixture_sends_the_token(ipyy_mock):
+    ipyy_mock.set_balance(5)
+    assert ipyy_mock.balance() == 5
+    url = ipyy_mock.base_url + "/_mock/api/clock"
+    assert requests.get(url, timeout=10).status_code == 401  # the mock it started wants the token
+    print("TOKEN", ipyy_mock.session.headers["X-Admin-Token"])
+"""
+
+
+def test_fixture_with_an_admin_token_option(pytester):
+    result = run(pytester, TOKENED, "--ipyy-mock-admin-token", "fixture-tok-1")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*TOKEN fixture-tok-1*"])
+
+
+def test_fixture_with_an_admin_token_in_the_environment(pytester, monkeypatch):
+    monkeypatch.setenv("IPYY_MOCK_ADMIN_TOKEN", "fixture-tok-2")
+    result = run(pytester, TOKENED)
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*TOKEN fixture-tok-2*"])
 
 
 def test_async_clients_from_the_fixture(pytester):

@@ -8,6 +8,7 @@ straddles the 300-byte ``.body`` cut and the 120-character message snippet. Ever
 plain or in any of their wire forms (MD5 upper and lower hex, URL-, XML-, JSON-encoded), in any
 exception's message, repr, description or body, in a Fault's fields, or in a result's repr.
 """
+
 from __future__ import annotations
 
 import json
@@ -19,7 +20,7 @@ import pytest
 from ipyy_client import IpyyError, errors
 from ipyy_client._wire import Secrets
 from ipyy_client.encoding import md5_password
-from tinyserver import TinyServer, http_reply
+from support.tinyserver import TinyServer, http_reply
 
 PASSWORD = "Pw-Zq81x!&<>/"
 NEW_PASSWORD = "Nw/Kd 72y?&"
@@ -31,8 +32,16 @@ TNS = "http://tempuri.org/"
 
 def forms(secret: str) -> set[str]:
     md5 = md5_password(secret)
-    return {secret, md5, md5.lower(), quote_plus(secret), quote(secret, safe=""), escape(secret),
-            json.dumps(secret)[1:-1], json.dumps(secret)[1:-1].replace("/", "\\/")}
+    return {
+        secret,
+        md5,
+        md5.lower(),
+        quote_plus(secret),
+        quote(secret, safe=""),
+        escape(secret),
+        json.dumps(secret)[1:-1],
+        json.dumps(secret)[1:-1].replace("/", "\\/"),
+    }
 
 
 SECRETS = forms(PASSWORD) | forms(NEW_PASSWORD)
@@ -91,19 +100,24 @@ SOAP_ECHOES = {"raw": the_request, "soap-values": soap_values}
 
 # --- the HTTP interface: every method, every place a reply can quote the request ----------------------------
 
+
 def http_replies(echo: str) -> dict[str, bytes]:
     text = escape(echo)
     return {
         "500-plain": http_reply(echo.encode(), "500 Internal Server Error", "text/plain"),
         "200-not-xml": http_reply(b"x" * 290 + echo.encode(), ctype="text/html"),  # straddles the 300-byte cut
-        "faild-message": http_reply(f"{HEAD}<returnsms><returnstatus>Faild</returnstatus><message>{text}</message>"
-                                    "<balance>0</balance><taskID></taskID><successCounts>0</successCounts>"
-                                    "</returnsms>".encode()),
-        "errorstatus": http_reply(f"{HEAD}<returnsms><errorstatus><error>2</error><remark>{text}</remark>"
-                                  "</errorstatus></returnsms>".encode()),
+        "faild-message": http_reply(
+            f"{HEAD}<returnsms><returnstatus>Faild</returnstatus><message>{text}</message>"
+            "<balance>0</balance><taskID></taskID><successCounts>0</successCounts>"
+            "</returnsms>".encode()
+        ),
+        "errorstatus": http_reply(
+            f"{HEAD}<returnsms><errorstatus><error>2</error><remark>{text}</remark></errorstatus></returnsms>".encode()
+        ),
         "malformed-xml": http_reply(f"{HEAD}<returnsms><message>{text}</message>".encode()),
-        "json-remark": http_reply(json.dumps({"error": "1005", "remark": echo, "statusbox": []}).encode(),
-                                  ctype="application/json"),
+        "json-remark": http_reply(
+            json.dumps({"error": "1005", "remark": echo, "statusbox": []}).encode(), ctype="application/json"
+        ),
         "json-ascii": http_reply(json.dumps({"error": "x" + echo}).encode(), ctype="application/json"),
     }
 
@@ -125,7 +139,7 @@ def test_http_client_masks_every_echo(flavour, reply, echo):
         return http_replies(HTTP_ECHOES[echo](request))[reply]
 
     with TinyServer(default=answer) as server:
-        for name, call in HTTP_CALLS.items():
+        for call in HTTP_CALLS.values():
             client = flavour.http("acct", PASSWORD, base_url=server.base_url, retries=0, timeout=5)
             try:
                 outcome = call(client)
@@ -152,9 +166,12 @@ DOMESTIC_CALLS = {
 
 def domestic_replies(echo: str) -> dict[str, bytes]:
     replies = http_replies(echo)
-    replies["json-faild"] = http_reply(json.dumps({"returnstatus": "Faild", "message": echo, "remainpoint": "0",
-                                                   "taskID": "", "successCounts": "0"}).encode(),
-                                       ctype="application/json")
+    replies["json-faild"] = http_reply(
+        json.dumps(
+            {"returnstatus": "Faild", "message": echo, "remainpoint": "0", "taskID": "", "successCounts": "0"}
+        ).encode(),
+        ctype="application/json",
+    )
     return replies
 
 
@@ -182,22 +199,29 @@ def test_domestic_client_masks_every_echo(flavour, reply, echo):
 
 # --- SOAP: the reply's Description and Errors, a Fault's string and detail, garbage ---------------------------
 
+
 def soap_replies(echo: str, version: int = 11) -> dict[str, bytes]:
     text = escape(echo)
     envelope = f'{HEAD}<soap:Envelope xmlns:soap="{SOAP11 if version == 11 else SOAP12}"><soap:Body>'
     end = "</soap:Body></soap:Envelope>"
-    result = (f'<SendI18NSmsResponse xmlns="{TNS}"><SendI18NSmsResult><StatusCode>PasswordError</StatusCode>'
-              f"<Description>{text}</Description><MsgId>0</MsgId><Balance>0</Balance><BillingAmount>0"
-              f"</BillingAmount><BillingCount>0</BillingCount><Errors><string>{text}</string></Errors>"
-              "</SendI18NSmsResult></SendI18NSmsResponse>")
-    detail = f"<echo said=\"{escape(echo, {chr(34): '&quot;'})}\">{text}</echo>"
+    result = (
+        f'<SendI18NSmsResponse xmlns="{TNS}"><SendI18NSmsResult><StatusCode>PasswordError</StatusCode>'
+        f"<Description>{text}</Description><MsgId>0</MsgId><Balance>0</Balance><BillingAmount>0"
+        f"</BillingAmount><BillingCount>0</BillingCount><Errors><string>{text}</string></Errors>"
+        "</SendI18NSmsResult></SendI18NSmsResponse>"
+    )
+    detail = f'<echo said="{escape(echo, {chr(34): "&quot;"})}">{text}</echo>'
     if version == 11:
-        fault = (f"<soap:Fault><faultcode>soap:Client</faultcode><faultstring>{text}</faultstring>"
-                 f"<detail>{detail}</detail></soap:Fault>")
+        fault = (
+            f"<soap:Fault><faultcode>soap:Client</faultcode><faultstring>{text}</faultstring>"
+            f"<detail>{detail}</detail></soap:Fault>"
+        )
     else:
-        fault = (f"<soap:Fault><soap:Code><soap:Value>soap:Sender</soap:Value></soap:Code><soap:Reason>"
-                 f'<soap:Text xml:lang="en">{text}</soap:Text></soap:Reason><soap:Detail>{detail}</soap:Detail>'
-                 "</soap:Fault>")
+        fault = (
+            f"<soap:Fault><soap:Code><soap:Value>soap:Sender</soap:Value></soap:Code><soap:Reason>"
+            f'<soap:Text xml:lang="en">{text}</soap:Text></soap:Reason><soap:Detail>{detail}</soap:Detail>'
+            "</soap:Fault>"
+        )
     return {
         "description": http_reply((envelope + result + end).encode()),
         "fault": http_reply((envelope + fault + end).encode(), "500 Internal Server Error"),
@@ -253,9 +277,11 @@ def test_a_secret_cut_by_the_snippets_leaves_no_prefix(flavour):
 
 
 def test_repr_of_clients_never_shows_a_password(flavour):
-    for client in (flavour.soap("acct", PASSWORD, "http://gw.invalid"),
-                   flavour.http("acct", PASSWORD, "9", "http://gw.invalid"),
-                   flavour.domestic("acct", PASSWORD, "9", "http://gw.invalid")):
+    for client in (
+        flavour.soap("acct", PASSWORD, "http://gw.invalid"),
+        flavour.http("acct", PASSWORD, "9", "http://gw.invalid"),
+        flavour.domestic("acct", PASSWORD, "9", "http://gw.invalid"),
+    ):
         assert_clean(repr(client), str(client))
         assert "acct" in repr(client)
 

@@ -8,10 +8,13 @@ was sent by a client and may be hostile, so the script builds the DOM with
 Content-Security-Policy (no inline script or style, no other origin) plus
 ``nosniff`` and ``no-referrer``.
 
-Who may load it: the same callers as the admin API it calls (loopback, or a
-caller presenting the ``--admin-token``), checked by the admin API's own
-``authorize``.
+Who may load it: the admin API's rule (admin/access.py: the Host allow-list,
+no cross-site requests, loopback callers only when the server has no token),
+except that a server with an admin token hands these static files to any
+caller on an allowed Host: they hold no data, and the page asks for the token
+(once per tab, kept in sessionStorage) and sends it with every API call.
 """
+
 from __future__ import annotations
 
 from importlib import resources
@@ -19,10 +22,14 @@ from typing import Any, Callable, Iterable
 
 from werkzeug.wrappers import Request, Response
 
+from ipyy_mock.admin.jsonapi import AdminError
+
 PREFIX = "/_mock"
 STATIC_PACKAGE_DIR = "inbox_static"
-CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
-       "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
 SECURITY_HEADERS = (
     ("Content-Security-Policy", CSP),
     ("X-Content-Type-Options", "nosniff"),
@@ -64,9 +71,13 @@ class InboxApp:
         if path == PREFIX:  # relative URLs in the page need the trailing slash
             return self._secure(Response("", status=308, headers={"Location": f"{PREFIX}/"}))
         if request.method not in ("GET", "HEAD"):
-            return self._text(405, f"{request.method} is not allowed on {request.path}: the inbox pages are "
-                                   "read-only; the page changes things through /_mock/api/", allow="GET, HEAD")
-        name = path[len(PREFIX) + 1:] if path.startswith(PREFIX + "/") else None
+            return self._text(
+                405,
+                f"{request.method} is not allowed on {request.path}: the inbox pages are "
+                "read-only; the page changes things through /_mock/api/",
+                allow="GET, HEAD",
+            )
+        name = path[len(PREFIX) + 1 :] if path.startswith(PREFIX + "/") else None
         if name in ("index.html",):
             name = ""
         found = self.files.get(name) if name is not None else None
@@ -80,13 +91,12 @@ class InboxApp:
     def refusal(self, request: Request) -> Response | None:
         if self.authorize is None:
             return None
-        from ipyy_mock.admin.api import AdminError
-
         try:
             self.authorize(request)
         except AdminError as exc:
-            return self._text(exc.status, f"{exc.message}\n{exc.hint}".replace("the admin API serves",
-                                                                               "the inbox serves"))
+            return self._text(
+                exc.status, f"{exc.message}\n{exc.hint}".replace("the admin API serves", "the inbox serves")
+            )
         return None
 
     def _text(self, status: int, text: str, **headers: str) -> Response:
@@ -103,5 +113,6 @@ class InboxApp:
 
 
 def make_inbox_app(admin: Any = None) -> InboxApp:
-    """The inbox, admitting the callers ``admin`` (the AdminApi) admits; ``None``: everyone (tests only)."""
-    return InboxApp(getattr(admin, "authorize", None))
+    """The inbox, admitting the callers ``admin`` (the AdminApi) admits to its page; ``None``: everyone (tests)."""
+    access = getattr(admin, "access", None)
+    return InboxApp(access.authorize_page if access is not None else None)

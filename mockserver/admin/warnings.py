@@ -2,41 +2,38 @@
 
 ``GET /_mock/api/warnings`` lists recorded warnings (filters: account, code, since, task_id, limit), newest
 first, each with its rule and fix; ``GET /_mock/api/warnings/codes`` is the table of codes
-(core/conformance.py), with what strict mode answers for each.
+(core/conformance.py), with what strict mode answers for each. Both are rows of the route table
+(admin/routes.py).
 """
+
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from werkzeug.wrappers import Request, Response
+from werkzeug.wrappers import Request
 
-from ipyy_mock.admin import data
+from ipyy_mock.admin.jsonapi import AdminError, int_arg, limit_arg, time_arg
 from ipyy_mock.core import conformance
 
-ROUTES = (
-    ("/warnings", "GET", "list_warnings"),
-    ("/warnings/codes", "GET", "warning_codes"),
-)
+if TYPE_CHECKING:  # the app imports this module through its route table
+    from ipyy_mock.admin.api import AdminApi
 
 
-def list_warnings(self: Any, request: Request) -> Response:
+def list_warnings(admin: AdminApi, request: Request) -> Any:
     """Conformance warnings, newest first (filters: account, code, since, task_id, limit)"""
     code = request.args.get("code") or None
     if code is not None and code not in conformance.RULES:
-        raise data._fail(400, f"unknown warning code {code!r}", "codes: " + ", ".join(conformance.RULES))
-    items = self.platform.warnings(account=request.args.get("account") or None, code=code,
-                                   since=data._time_arg(request, "since", self.platform.zone),
-                                   task_id=data._int_arg(request, "task_id"), limit=data._limit(request))
-    return data._ok({"warnings": items})
+        raise AdminError(400, f"unknown warning code {code!r}", "codes: " + ", ".join(conformance.RULES))
+    items = admin.platform.warnings(
+        account=request.args.get("account") or None,
+        code=code,
+        since=time_arg(request, "since", admin.platform.zone),
+        task_id=int_arg(request, "task_id"),
+        limit=limit_arg(request),
+    )
+    return {"warnings": items}
 
 
-def warning_codes(self: Any, request: Request) -> Response:
+def warning_codes(admin: AdminApi, request: Request) -> Any:
     """Every warning code with its rule, fix and strict-mode answer"""
-    return data._ok({"codes": conformance.codes_table()})
-
-
-HANDLERS = {"list_warnings": list_warnings, "warning_codes": warning_codes}
-
-
-def register(admin_cls: Any) -> None:
-    admin_cls.extend(HANDLERS, ROUTES)
+    return {"codes": conformance.codes_table()}

@@ -4,6 +4,7 @@ The SOAP service and the HTTP API both build a SendRequest from their own wire
 format, hand it to ``Platform.send`` and translate the SendOutcome back; no send
 rule lives in a surface.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from ipyy_mock.core.conformance import ConformanceWarning
 @dataclass
 class SendRequest:
     account: str | None
-    password: str | None
+    password: str | None = field(repr=False)  # [security] never in a repr (logs, tracebacks)
     msisdns: str | None
     content: str | None
     plan_send_time: datetime | None = None  # naive = platform time zone

@@ -26,6 +26,7 @@ Requests to the journal endpoint itself are not journaled (reading the
 journal would otherwise fill it). The table keeps the newest ``keep`` rows
 (10,000): every ``trim_every`` inserts a worker deletes the older ones.
 """
+
 from __future__ import annotations
 
 import json
@@ -39,7 +40,7 @@ from typing import Any, Callable, Iterable
 from urllib.parse import unquote_plus
 
 from ipyy_mock.core.conformance import ENVIRON_KEY, RULES, ConformanceWarning
-from ipyy_mock.core.store import write_queue
+from ipyy_mock.core.store import make_private, write_queue
 
 log = logging.getLogger("ipyy_mock.devtools.journal")
 
@@ -50,14 +51,31 @@ MASK = "***"
 JOURNAL_PATH = "/_mock/api/journal"
 SECRET_KEYS = frozenset({"password", "newpassword", "token", "admin_token"})
 SECRET_HEADERS = frozenset({"HTTP_X_ADMIN_TOKEN", "HTTP_AUTHORIZATION", "HTTP_PROXY_AUTHORIZATION", "HTTP_COOKIE"})
-KEPT_HEADERS = {"HTTP_HOST": "Host", "HTTP_USER_AGENT": "User-Agent", "HTTP_SOAPACTION": "SOAPAction",
-                "HTTP_X_ADMIN_TOKEN": "X-Admin-Token", "HTTP_AUTHORIZATION": "Authorization",
-                "HTTP_PROXY_AUTHORIZATION": "Proxy-Authorization", "HTTP_COOKIE": "Cookie",
-                "HTTP_X_FORWARDED_FOR": "X-Forwarded-For", "HTTP_CONTENT_ENCODING": "Content-Encoding",
-                "HTTP_TRANSFER_ENCODING": "Transfer-Encoding"}
+KEPT_HEADERS = {
+    "HTTP_HOST": "Host",
+    "HTTP_USER_AGENT": "User-Agent",
+    "HTTP_SOAPACTION": "SOAPAction",
+    "HTTP_X_ADMIN_TOKEN": "X-Admin-Token",
+    "HTTP_AUTHORIZATION": "Authorization",
+    "HTTP_PROXY_AUTHORIZATION": "Proxy-Authorization",
+    "HTTP_COOKIE": "Cookie",
+    "HTTP_X_FORWARDED_FOR": "X-Forwarded-For",
+    "HTTP_CONTENT_ENCODING": "Content-Encoding",
+    "HTTP_TRANSFER_ENCODING": "Transfer-Encoding",
+}
 SURFACES = ("soap11", "soap12", "http", "admin", "inbox", "other")
-HTTP_PATHS = frozenset({"/i18nsms.aspx", "/statusapi.aspx", "/statusjsonapi.aspx", "/callapi.aspx",
-                        "/calljsonapi.aspx", "/pwd.aspx", "/sms.aspx", "/smsjson.aspx"})
+HTTP_PATHS = frozenset(
+    {
+        "/i18nsms.aspx",
+        "/statusapi.aspx",
+        "/statusjsonapi.aspx",
+        "/callapi.aspx",
+        "/calljsonapi.aspx",
+        "/pwd.aspx",
+        "/sms.aspx",
+        "/smsjson.aspx",
+    }
+)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS journal (
@@ -83,9 +101,27 @@ CREATE TABLE IF NOT EXISTS journal (
     warnings TEXT NOT NULL DEFAULT ''    -- conformance warnings, JSON [{"code", "detail"}], '' for none
 );
 """
-COLUMNS = ("time", "method", "path", "query", "client_ip", "request_content_type", "request_headers",
-           "request_body", "request_bytes", "status", "response_content_type", "response_body", "response_bytes",
-           "duration_ms", "surface", "account", "fault", "error", "warnings")
+COLUMNS = (
+    "time",
+    "method",
+    "path",
+    "query",
+    "client_ip",
+    "request_content_type",
+    "request_headers",
+    "request_body",
+    "request_bytes",
+    "status",
+    "response_content_type",
+    "response_body",
+    "response_bytes",
+    "duration_ms",
+    "surface",
+    "account",
+    "fault",
+    "error",
+    "warnings",
+)
 INSERT = f"INSERT INTO journal ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)})"
 
 
@@ -97,6 +133,7 @@ def warnings_json(warnings: list[ConformanceWarning] | None) -> str:
 
 
 # -- masking -----------------------------------------------------------------------
+
 
 def _secret_key(raw: str) -> bool:
     try:
@@ -121,12 +158,16 @@ def mask_pairs(text: str) -> str:
 
 _XML_SECRET = re.compile(
     r"(<(?:[\w.\-]+:)?(?:new)?password(?=[\s>/])[^>]*(?<!/)>)(.*?)(</(?:[\w.\-]+:)?(?:new)?password\s*>|\Z)",
-    re.IGNORECASE | re.DOTALL)
+    re.IGNORECASE | re.DOTALL,
+)
 _JSON_SECRET = re.compile(
-    r'("(?:new)?password"|"(?:admin_)?token")(\s*:\s*)("(?:[^"\\]|\\.)*"?|[^,}\]\s]+)', re.IGNORECASE)
+    r'("(?:new)?password"|"(?:admin_)?token")(\s*:\s*)("(?:[^"\\]|\\.)*"?|[^,}\]\s]+)', re.IGNORECASE
+)
 _MULTIPART_SECRET = re.compile(
     r'(content-disposition:[^\r\n]*?\bname="?(?:new)?password"?(?:[;\s][^\r\n]*)?\r?\n(?:[^\r\n]+\r?\n)*\r?\n)'
-    r"(.*?)(?=\r?\n--|\Z)", re.IGNORECASE | re.DOTALL)
+    r"(.*?)(?=\r?\n--|\Z)",
+    re.IGNORECASE | re.DOTALL,
+)
 
 
 def mask_text(text: str) -> str:
@@ -167,6 +208,7 @@ def body_text(data: bytes, total: int) -> str:
 
 
 # -- derived columns ---------------------------------------------------------------
+
 
 def surface_of(method: str, path: str, content_type: str) -> str:
     if path == "/webservice.asmx":
@@ -250,6 +292,7 @@ class JournalStore:
         self._lock = threading.Lock()
         # writers queue here (threads on a lock, processes on an flock), not in SQLite's sleeping busy handler
         self._write_lock = write_queue(path)
+        make_private(path)  # 0600: it holds every text sent (OTP codes); SQLite's -wal/-shm follow its mode
         self._inserts = 0
         self.db.executescript(SCHEMA)
         if "warnings" not in {r["name"] for r in self.db.execute("PRAGMA table_info(journal)")}:
@@ -283,17 +326,25 @@ class JournalStore:
         """Keep the newest ``keep`` rows (ids are dense: one autocommit INSERT each)."""
         db = self.db
         with self._write_lock:
-            return db.execute("DELETE FROM journal WHERE id <= (SELECT MAX(id) FROM journal) - ?",
-                              (self.keep,)).rowcount
+            return db.execute(
+                "DELETE FROM journal WHERE id <= (SELECT MAX(id) FROM journal) - ?", (self.keep,)
+            ).rowcount
 
     def clear(self) -> int:
         db = self.db
         with self._write_lock:
             return db.execute("DELETE FROM journal").rowcount
 
-    def entries(self, limit: int = 100, surface: str | None = None, account: str | None = None,
-                path: str | None = None, since: int | None = None, method: str | None = None,
-                status: int | None = None) -> list[dict[str, Any]]:
+    def entries(
+        self,
+        limit: int = 100,
+        surface: str | None = None,
+        account: str | None = None,
+        path: str | None = None,
+        since: int | None = None,
+        method: str | None = None,
+        status: int | None = None,
+    ) -> list[dict[str, Any]]:
         """Newest first; path matches case-insensitively (``*`` is a wildcard)."""
         where, args = [], []
         if surface:
@@ -325,8 +376,11 @@ class JournalStore:
         out = []
         for r in self.db.execute(sql, (*args, limit)):
             entry = {k: r[k] for k in r.keys()}
-            entry["warnings"] = [ConformanceWarning(w["code"], w["detail"]).to_json()
-                                 for w in json.loads(entry["warnings"] or "[]") if w.get("code") in RULES]
+            entry["warnings"] = [
+                ConformanceWarning(w["code"], w["detail"]).to_json()
+                for w in json.loads(entry["warnings"] or "[]")
+                if w.get("code") in RULES
+            ]
             out.append(entry)
         return out
 
@@ -338,6 +392,7 @@ class JournalStore:
 
 
 # -- the middleware ----------------------------------------------------------------
+
 
 class TeeInput:
     """``wsgi.input`` that keeps the first ``limit`` bytes of whatever the app reads."""
@@ -379,8 +434,9 @@ class TeeInput:
 class _Streaming:
     """A reply without Content-Length: passed through as it comes, journaled on close()."""
 
-    def __init__(self, inner: Iterable[bytes], done: Callable[[list[bytes], int, BaseException | None], None],
-                 limit: int) -> None:
+    def __init__(
+        self, inner: Iterable[bytes], done: Callable[[list[bytes], int, BaseException | None], None], limit: int
+    ) -> None:
         self.inner = inner
         self.done = done
         self.limit = limit
@@ -463,8 +519,17 @@ class JournalMiddleware:
             return chunks
         return _Streaming(result, record, self.limit)
 
-    def _record(self, environ: dict, tee: TeeInput | None, captured: dict[str, Any], chunks: list[bytes],
-                total: int, started: float, t0: float, error: BaseException | None) -> None:
+    def _record(
+        self,
+        environ: dict,
+        tee: TeeInput | None,
+        captured: dict[str, Any],
+        chunks: list[bytes],
+        total: int,
+        started: float,
+        t0: float,
+        error: BaseException | None,
+    ) -> None:
         try:
             duration = (time.perf_counter() - t0) * 1000.0
             method = (environ.get("REQUEST_METHOD") or "GET").upper()
@@ -487,14 +552,28 @@ class JournalMiddleware:
             kept = b"".join(chunks)[: self.limit]
             response_text = mask_text(body_text(kept, total)) if status is not None else ""
             row = (
-                started, method, path, query, environ.get("REMOTE_ADDR") or "", req_type, headers_text(environ),
-                request_text, req_total, status, resp_type, response_text, total if status is not None else 0,
-                round(duration, 3), surface, account_of(surface, query, request_text, req_type),
+                started,
+                method,
+                path,
+                query,
+                environ.get("REMOTE_ADDR") or "",
+                req_type,
+                headers_text(environ),
+                request_text,
+                req_total,
+                status,
+                resp_type,
+                response_text,
+                total if status is not None else 0,
+                round(duration, 3),
+                surface,
+                account_of(surface, query, request_text, req_type),
                 "; ".join(environ.get("ipyy.faults") or ()),
                 "" if error is None else mask_text(f"{type(error).__name__}: {error}"[:500]),
                 warnings_json(environ.get(ENVIRON_KEY)),
             )
             self.store.insert(row)
         except Exception:  # the journal must never break a reply
-            log.warning("could not journal %s %s", environ.get("REQUEST_METHOD"), environ.get("PATH_INFO"),
-                        exc_info=True)
+            log.warning(
+                "could not journal %s %s", environ.get("REQUEST_METHOD"), environ.get("PATH_INFO"), exc_info=True
+            )

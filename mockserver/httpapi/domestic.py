@@ -11,61 +11,20 @@ works too), the same send rules and codes (``Platform.send`` with
 the parameter warnings, login, the never-a-500 guard, the credential and
 strict-mode messages) and the XML/JSON writers are the HTTP API's own.
 """
+
 from __future__ import annotations
 
 from werkzeug.wrappers import Request, Response
 
 from ipyy_client.codes import ResultCode
-
 from ipyy_mock.core import conformance, points
 from ipyy_mock.core.platform import Platform
 from ipyy_mock.httpapi import replies as R
 from ipyy_mock.httpapi.api import HttpApi, credential_message, strict_message
+from ipyy_mock.httpapi.domestic_replies import ENDPOINTS, JSON_ENDPOINT, XML_ENDPOINT, overage_reply, send_reply
 from ipyy_mock.httpapi.params import Params
 
-#: app.py's endpoint names: XML and JSON replies.
-XML_ENDPOINT = "domestic"
-JSON_ENDPOINT = "domestic_json"
-ENDPOINTS = (XML_ENDPOINT, JSON_ENDPOINT)
-
-
-# --- reply bodies ---------------------------------------------------------------------
-# One list of (name, text) pairs per reply, written by the HTTP API's XML writer or as a JSON
-# object of strings (every value is a string on the wire: "remainpoint":"0").
-
-
-def _body(fields: list[tuple[str, str]], json_reply: bool) -> bytes:
-    return R._json(dict(fields)) if json_reply else R._returnsms(fields)
-
-
-def send_reply(ok: bool, message: str, remain_points: int = 0, task_id: int = 0, count: int = 0, *,
-               json_reply: bool) -> bytes:
-    """``returnstatus, message, remainpoint, taskID, successCounts``; a refusal says 0, "", 0 (the vendor's)."""
-    return _body([
-        ("returnstatus", R.SUCCESS if ok else R.FAILED), ("message", message),
-        ("remainpoint", str(remain_points) if ok else "0"), ("taskID", str(task_id) if ok and task_id else ""),
-        ("successCounts", str(count) if ok else "0"),
-    ], json_reply)
-
-
-def overage_reply(message: str, figures: points.PointsOverage | None, *, json_reply: bool) -> bytes:
-    """``returnstatus (Sucess, sic), message (empty), payinfo, overage, sendTotal``; None is a refusal: Faild, 0, 0."""
-    if figures is None:
-        return _body([("returnstatus", R.FAILED), ("message", message), ("payinfo", ""), ("overage", "0"),
-                      ("sendTotal", "0")], json_reply)
-    return _body([
-        ("returnstatus", R.PWD_SUCCESS), ("message", message), ("payinfo", R.PAY_TYPES.get(figures.pay_type, "")),
-        ("overage", str(figures.points)), ("sendTotal", str(figures.send_total)),
-    ], json_reply)
-
-
-def refusal_body(endpoint: str, message: str, action: str = "") -> tuple[str, bytes]:
-    """(content type, body) of a refusal before the request was read (limits.py: size, encoding)."""
-    json_reply = endpoint == JSON_ENDPOINT
-    ctype = R.JSON_TYPE if json_reply else R.XML_TYPE
-    if action == "overage":
-        return ctype, overage_reply(message, None, json_reply=json_reply)
-    return ctype, send_reply(False, message, json_reply=json_reply)
+__all__ = ["DomesticApi", "make_domestic_app", "ENDPOINTS"]
 
 
 # --- the surface ----------------------------------------------------------------------
@@ -78,6 +37,8 @@ class DomesticApi(HttpApi):
     unexpected error answers in the endpoint's format), ``login`` and the
     reply helpers; only the handlers and the error reply are this surface's.
     """
+
+    via = "domestic"
 
     def __init__(self, platform: Platform) -> None:
         super().__init__(platform)
@@ -104,8 +65,9 @@ class DomesticApi(HttpApi):
         return self.reply(send_reply(False, ResultCode.ParamError.description, json_reply=json_reply), json_reply)
 
     def domestic_send(self, request: Request, params: Params, json_reply: bool) -> Response:
-        outcome = self.platform.send(self.send_request(request, params, content=params.get("content"),
-                                                       problem=None, via="domestic", hybrid=True))
+        outcome = self.platform.send(
+            self.send_request(request, params, content=params.get("content"), problem=None, via="domestic", hybrid=True)
+        )
         conformance.attach(request.environ, outcome.warnings)
         if not outcome.ok:
             message = credential_message(outcome.code)
@@ -114,8 +76,9 @@ class DomesticApi(HttpApi):
             return self.reply(send_reply(False, message, json_reply=json_reply), json_reply)
         account = self.platform.store.get_account(params.text("account").strip())  # its price makes the points
         left = points.points(account, outcome.balance) if account is not None else 0
-        return self.reply(send_reply(True, R.MSG_OK, left, outcome.task_id, outcome.success_count,
-                                     json_reply=json_reply), json_reply)
+        return self.reply(
+            send_reply(True, R.MSG_OK, left, outcome.task_id, outcome.success_count, json_reply=json_reply), json_reply
+        )
 
     def domestic_overage(self, request: Request, params: Params, json_reply: bool) -> Response:
         account = self.login(request, params)

@@ -1,4 +1,4 @@
-"""The push runner (DESIGN.md §5): POSTs report and uplink batches to accounts' push URLs, with retries.
+"""The push runner (docs/contract.md §5): POSTs report and uplink batches to accounts' push URLs, with retries.
 
 Runner model. Every gunicorn worker starts a PushRunner thread, and a lease
 row in SQLite (``lease.py``) lets exactly one of them run at a time, across
@@ -23,6 +23,7 @@ stopping worker waits briefly for its pushes, then gives the unsettled ones
 back; a killed one's claims are taken back by the next runner on this host at
 once, or after the claim expires (2 × push_timeout + 30 s) on another host.
 """
+
 from __future__ import annotations
 
 import logging
@@ -33,30 +34,45 @@ import time
 
 import requests
 
-from ipyy_mock.core import delivery
-from ipyy_mock.push import lease
-from ipyy_mock.core import settings
+from ipyy_mock.core import delivery, settings
 from ipyy_mock.core.delivery import Attempt, Claim
-from ipyy_mock.httpapi.replies import XML_TYPE
 from ipyy_mock.core.platform import Platform
+from ipyy_mock.httpapi.replies import XML_TYPE
+from ipyy_mock.push import lease
+from ipyy_mock.push.target import PushUrlError, check_push_url
 
 log = logging.getLogger("ipyy_mock.push.runner")
 
 LEASE_NAME = "push-runner"
 ANSWER_LIMIT = 4096  # bytes of the receiver's answer we read: "1" or "error" is all that matters
+DETAIL_LIMIT = delivery.DETAIL_LIMIT  # characters of an attempt's detail in the push journal (answer, error)
+
+
+def _attempt(outcome: str, status: int | None, took: float, detail: str) -> Attempt:
+    return Attempt(outcome, status, took, detail[:DETAIL_LIMIT])
 
 
 def push(url: str, body: bytes, timeout: float) -> Attempt:
-    """One POST, classified by DESIGN.md §5: ``1`` and any other answer deliver; ``error``, no connection
+    """One POST, classified by docs/contract.md §5: ``1`` and any other answer deliver; ``error``, no connection
     and no answer in time mean try again. The HTTP status does not matter (a 5xx with a body delivers)."""
     started = time.monotonic()
 
     def took() -> float:
         return (time.monotonic() - started) * 1000
 
+    try:  # [security] a URL stored before the http(s) rule (or written into the file by hand) is never fetched
+        check_push_url(url)
+    except PushUrlError as exc:
+        return _attempt(delivery.CONNECT_ERROR, None, 0.0, f"not pushed: {exc}")
     try:
-        with requests.post(url, data=body, headers={"Content-Type": XML_TYPE}, timeout=(timeout, timeout),
-                           allow_redirects=False, stream=True) as reply:
+        with requests.post(
+            url,
+            data=body,
+            headers={"Content-Type": XML_TYPE},
+            timeout=(timeout, timeout),
+            allow_redirects=False,
+            stream=True,
+        ) as reply:
             answer = b""
             for chunk in reply.iter_content(1024):
                 answer += chunk
@@ -64,26 +80,34 @@ def push(url: str, body: bytes, timeout: float) -> Attempt:
                     break
             status = reply.status_code
     except requests.Timeout:
-        return Attempt(delivery.TIMEOUT, None, took(), f"no answer within {timeout:g} s")
+        return _attempt(delivery.TIMEOUT, None, took(), f"no answer within {timeout:g} s")
     except requests.RequestException as exc:
         outcome = delivery.TIMEOUT if "timed out" in str(exc).lower() else delivery.CONNECT_ERROR
-        return Attempt(outcome, None, took(), f"{type(exc).__name__}: {exc}"[:500])
+        return _attempt(outcome, None, took(), f"{type(exc).__name__}: {exc}")
     text = answer.decode("utf-8", "replace").strip().lstrip("\ufeff").strip()
     shown = f"{text[:60]!r} (HTTP {status})"
     if text == "1":
-        return Attempt(delivery.DELIVERED, status, took(), f"answered {shown}")
+        return _attempt(delivery.DELIVERED, status, took(), f"answered {shown}")
     if text.lower() == "error":
-        return Attempt(delivery.ERROR, status, took(), f"answered {shown}: will try again")
+        return _attempt(delivery.ERROR, status, took(), f"answered {shown}: will try again")
     what = "no body" if not text else f"answered {text[:60]!r}"
-    return Attempt(delivery.DELIVERED_OTHER, status, took(),
-                   f"{what} (HTTP {status}): counts as delivered (the vendor document)")
+    return _attempt(
+        delivery.DELIVERED_OTHER, status, took(), f"{what} (HTTP {status}): counts as delivered (the vendor document)"
+    )
 
 
 class PushRunner:
     """One per worker process; only the lease holder releases and pushes."""
 
-    def __init__(self, platform: Platform, *, poll: float = 0.2, contend_every: float = 1.0,
-                 max_in_flight: int = 8, lease_ttl: float = 5.0) -> None:
+    def __init__(
+        self,
+        platform: Platform,
+        *,
+        poll: float = 0.2,
+        contend_every: float = 1.0,
+        max_in_flight: int = 8,
+        lease_ttl: float = 5.0,
+    ) -> None:
         self.platform = platform
         self.store = platform.store
         self.owner = lease.new_owner()
@@ -146,8 +170,9 @@ class PushRunner:
         with self.store.write() as db:
             dead = [o for o in delivery.claim_owners(db) if o != self.owner and lease.owner_is_dead(o)]
             if dead:
-                n = delivery.release_claims(db, dead, self.platform.now(),
-                                            "the mock stopped while this try was in flight")
+                n = delivery.release_claims(
+                    db, dead, self.platform.now(), "the mock stopped while this try was in flight"
+                )
                 log.warning("took back %d push batch(es) from stopped runner(s) %s", n, ", ".join(dead))
         # [push-faults] only once the take-back is committed: set before it, a failed write (a locked
         # database) was never retried and the dead runner's batches waited out their claim (30 s and more).
@@ -171,8 +196,9 @@ class PushRunner:
             if claim is None:
                 break
             self._in_flight[claim.batch_id] = claim
-            threading.Thread(target=self._post, args=(claim, current.push_timeout),
-                             name=f"ipyy-push-{claim.batch_id}", daemon=True).start()
+            threading.Thread(
+                target=self._post, args=(claim, current.push_timeout), name=f"ipyy-push-{claim.batch_id}", daemon=True
+            ).start()
 
     def _post(self, claim: Claim, timeout: float) -> None:
         """Runs in its own thread: HTTP only, never SQLite."""
@@ -180,7 +206,7 @@ class PushRunner:
             attempt = push(claim.url, claim.body, timeout)
         except Exception as exc:  # a bug here must not strand the claim
             log.exception("push of batch %s failed unexpectedly", claim.batch_id)
-            attempt = Attempt(delivery.CONNECT_ERROR, None, 0.0, f"{type(exc).__name__}: {exc}"[:500])
+            attempt = _attempt(delivery.CONNECT_ERROR, None, 0.0, f"{type(exc).__name__}: {exc}")
         self._results.put((claim, attempt))
         self._wake.set()
 
@@ -203,8 +229,9 @@ class PushRunner:
         with self.store.write() as db:
             state = delivery.settle(db, claim, self.owner, attempt, self.platform.now(), settings.load(self.store))
         self._in_flight.pop(claim.batch_id, None)
-        log.info("push batch %s try %d to %s: %s -> %s", claim.batch_id, claim.try_no, claim.url,
-                 attempt.outcome, state)
+        log.info(
+            "push batch %s try %d to %s: %s -> %s", claim.batch_id, claim.try_no, claim.url, attempt.outcome, state
+        )
 
     def _shutdown(self) -> None:
         """Settle what answers within the grace period; the rest is given back (at-least-once)."""
@@ -220,8 +247,9 @@ class PushRunner:
                     break
             self._settle_results()
             with self.store.write() as db:
-                delivery.release_claims(db, [self.owner], self.platform.now(),
-                                        "the mock stopped while this try was in flight")
+                delivery.release_claims(
+                    db, [self.owner], self.platform.now(), "the mock stopped while this try was in flight"
+                )
             self.lease.release()
         except Exception:
             log.exception("push runner shutdown")

@@ -9,6 +9,7 @@
 
 (function () {
   const API = 'api/';            // relative to /_mock/
+  const TOKEN_KEY = 'ipyy-mock-admin-token';   // sessionStorage: this tab only, gone when it closes
   const POLL_MS = 1000;
   const WINDOW = 200;            // newest messages / uplinks / tasks kept in the lists
   const JOURNAL_KEEP = 300;
@@ -151,11 +152,35 @@
     return `${plural(m.segments, 'segment')} × ${m.price} = ${m.amount}`;
   }
 
+  // -- the admin token (a server started with one wants it from every caller) ----------------------
+  function storedToken() {
+    try { return sessionStorage.getItem(TOKEN_KEY) || ''; } catch (e) { return ''; }
+  }
+
+  function askToken(wrong) {
+    if (wrong) { try { sessionStorage.removeItem(TOKEN_KEY); } catch (e) { /* storage off: nothing kept */ } }
+    const form = $('token-form');
+    if (wrong || form.hidden) setText('token-status', wrong ? 'That token is wrong: the mock refused it.' : '');
+    if (form.hidden) { form.hidden = false; $('token-input').focus(); }
+  }
+
+  function useToken(ev) {
+    ev.preventDefault();
+    const token = $('token-input').value.trim();
+    if (!token) { setText('token-status', 'Type the token first.'); return; }
+    try { sessionStorage.setItem(TOKEN_KEY, token); } catch (e) { setText('token-status', 'This browser keeps no session storage.'); return; }
+    $('token-input').value = '';
+    $('token-form').hidden = true;
+    refreshNow();
+  }
+
   // -- the admin API -----------------------------------------------------------------------------
   async function api(path, opts) {
     const o = opts || {};
     const init = { method: o.method || 'GET', headers: { Accept: 'application/json' }, cache: 'no-store',
                    credentials: 'same-origin', redirect: 'error' };
+    const token = storedToken();
+    if (token) init.headers['X-Admin-Token'] = token;
     if (o.body !== undefined) {
       init.headers['Content-Type'] = 'application/json';
       init.body = JSON.stringify(o.body);
@@ -172,6 +197,8 @@
     }
     let data = null;
     try { data = await res.json(); } catch (e) { data = null; }
+    if (res.status === 401) askToken(false);
+    else if (res.status === 403 && data && data.error === 'wrong admin token') askToken(true);
     if (!res.ok) {
       const err = new Error((data && typeof data.error === 'string' && data.error) || `HTTP ${res.status}`);
       err.status = res.status;
@@ -823,6 +850,7 @@
     $('conv-close').addEventListener('click', closeDetail);
     $('task-close').addEventListener('click', closeDetail);
     $('reply-form').addEventListener('submit', sendReply);
+    $('token-form').addEventListener('submit', useToken);
     $('reply-content').addEventListener('keydown', (ev) => {
       if (ev.key === 'Enter' && (ev.ctrlKey || ev.metaKey)) { ev.preventDefault(); $('reply-form').requestSubmit(); }
     });

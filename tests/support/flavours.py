@@ -5,6 +5,7 @@ run the awaited ones to completion on the flavour's event loop (one loop per tes
 connection pool lives on one loop). A test written against the sync client's API then checks the async
 client over the same wire, with the same assertions, and no copy of the test exists.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -26,6 +27,7 @@ class Blocking:
     def __getattr__(self, name: str) -> Any:
         value = getattr(self.client, name)
         if inspect.iscoroutinefunction(value):
+
             def call(*args: Any, **kwargs: Any) -> Any:
                 return self._runner.run(value(*args, **kwargs))
 
