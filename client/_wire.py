@@ -173,6 +173,7 @@ class Secrets:
 
     def __init__(self, *values: str) -> None:
         self._forms: list[str] = []
+        self._bytes: list[tuple[bytes, bytes]] = []
         for value in values:
             self.add(value)
 
@@ -180,12 +181,17 @@ class Secrets:
         """Add a secret (a new password, a password being set) with all its wire forms."""
         if not value or not isinstance(value, str):
             return
-        forms = {md5_password(value), md5_password(value).lower()}
-        if len(value) >= self.MIN_PLAIN:
-            forms.update(_wire_forms(value))
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: it cannot travel, so only the typed form can show up
+            forms = {value} if len(value) >= self.MIN_PLAIN else set()
+        else:
+            forms = {md5_password(value), md5_password(value).lower()}
+            if len(value) >= self.MIN_PLAIN:
+                forms.update(_wire_forms(value))
         merged = set(self._forms) | {f for f in forms if f}
         self._forms = sorted(merged, key=lambda f: (-len(f), f))  # longest first: a form inside another
-        self._bytes = [(f.encode("utf-8"), self.MASK.encode()) for f in self._forms]
+        self._bytes = [(f.encode("utf-8", "surrogatepass"), self.MASK.encode()) for f in self._forms]
 
     def __bool__(self) -> bool:
         return bool(self._forms)
@@ -200,7 +206,7 @@ class Secrets:
         return text
 
     def data(self, data: bytes) -> bytes:
-        for form, mask in getattr(self, "_bytes", []):
+        for form, mask in self._bytes:
             if form in data:
                 data = data.replace(form, mask)
         return data
@@ -250,11 +256,6 @@ def _wire_forms(value: str) -> Iterable[str]:
     yield json.dumps(value, ensure_ascii=False)[1:-1].replace("/", "\\/")  # PHP's json_encode escapes "/"
     yield repr(value)[1:-1]
     yield repr(value.encode("utf-8"))[2:-1]
-
-
-def scrub_texts(secrets: Secrets, *texts: str) -> tuple[str, ...]:
-    """Several server texts masked at once (a reply's message, description, error lines)."""
-    return tuple(secrets.text(t) for t in texts)
 
 
 def failed_call(

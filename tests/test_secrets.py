@@ -300,3 +300,14 @@ def test_secrets_mask_every_wire_form_and_keep_old_passwords():
     assert short.text(md5_password("ab")) == "***"  # ... but its digest is masked
     assert not Secrets("") and not Secrets()
     assert "Pw" not in repr(secrets)
+
+
+def test_a_password_that_cannot_travel_is_refused_before_sending_without_being_shown(flavour):
+    """A lone surrogate has no UTF-8 (so no MD5): the client builds, then refuses the call with a ValueError."""
+    bad = "Pw-\ud800-Zq81x"
+    assert Secrets(bad).text(f"echo {bad}") == "echo ***"
+    soap = flavour.soap("acct", bad, "http://127.0.0.1:9")
+    with pytest.raises(ValueError) as info:
+        soap.send_i18n_sms("8613800138000", "x【华信】")
+    assert bad not in str(info.value) and "Zq81x" not in str(info.value)
+    assert_clean(repr(soap))
