@@ -13,7 +13,11 @@ import sys
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from ipyy_mock import envflags
+from ipyy_mock.core import seeding
+
 DEFAULT_DB = "ipyy-mock.db"
+ENV_PREFIX = "IPYY_MOCK_"  # [image] `serve --max-body` defaults to $IPYY_MOCK_MAX_BODY (envflags.py)
 
 
 def _decimal(text: str) -> Decimal:
@@ -48,6 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument("--db", help=db_help)
+    serve.add_argument("--seed-account", action="append", type=seeding.parse, metavar=seeding.FORM,  # [image]
+                       help="create this account at start unless it exists (the demo's prices, balance 100.00 "
+                            "unless given); repeatable")
     serve.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
     serve.add_argument("--threads", type=int, default=2,
                        help="threads per worker (default 2: measured fastest of the settings that keep a second "
@@ -89,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
         if action == "show":
             p.add_argument("name")
         p.add_argument("--db", help=db_help)
+    envflags.apply(serve, ENV_PREFIX)  # [image] last: every serve flag, also those added above later
     return parser
 
 
@@ -166,14 +174,29 @@ def _ipyy_command() -> str:
     return "ipyy" if found and Path(found).resolve() == ours.resolve() else str(ours)
 
 
+def _open_platform(db_path: str, zone: str | None, seeds: list) -> tuple:  # [image]
+    """The server's Platform with the demo and the seed accounts in it (each with "created now?"), or one line
+    saying why its database cannot be used (say, a volume its user cannot write)."""
+    import sqlite3
+
+    from ipyy_mock.core.platform import Platform
+
+    try:
+        platform = Platform(db_path, zone) if zone else Platform(db_path)
+        return platform, platform.seed_demo(), seeding.seed(platform.store, seeds)
+    except (OSError, sqlite3.Error) as exc:
+        raise SystemExit(f"ipyy-mock: cannot open the database {db_path}: {exc}; it needs a directory user "
+                         f"{os.getuid()} can write (a volume: check its owner), or choose another file with --db "
+                         f"($IPYY_MOCK_DB)") from None
+
+
 def run_serve(args: argparse.Namespace) -> int:
     from ipyy_mock import __version__
-    from ipyy_mock.core.platform import DEMO_ACCOUNT, Platform
+    from ipyy_mock.core.platform import DEMO_ACCOUNT
     from ipyy_mock.server import serve
 
     db_path = _db_path(args)
-    platform = Platform(db_path, args.zone) if args.zone else Platform(db_path)
-    created = platform.seed_demo()
+    platform, created, seeded = _open_platform(db_path, args.zone, args.seed_account or [])  # [image]
     demo = platform.store.get_account(DEMO_ACCOUNT.name)
     platform.store.close()
     from ipyy_mock.devtools import journal
@@ -191,6 +214,8 @@ def run_serve(args: argparse.Namespace) -> int:
         state = "created" if created else "kept"
         lines.append(f"  account   {demo.name} / {DEMO_ACCOUNT.password if created else '(password as set)'}"
                      f"  userid {demo.userid}  balance {demo.balance}  ({state})")
+    for account, created in seeded:  # [image] the operator's own passwords are not printed
+        lines.append(f"  account   {account.name}  balance {account.balance}  ({'created' if created else 'kept'})")
     lines.append(f"  admin     {base}/_mock/api/clock  (JSON; "
                  + ("loopback, or X-Admin-Token)" if args.admin_token else "loopback callers only)"))
     lines.append(f"  try       IPYY_BASE_URL={base} IPYY_ACCOUNT=demo IPYY_PASSWORD=demo123 "
