@@ -5,20 +5,24 @@ from ipyy_client.codes import ResultCode
 from ipyy_client.billing import predict_cost, price_for, segment_count, utf16_units
 from ipyy_client.encoding import decode_content, encode_content, md5_password
 from ipyy_client.errors import IpyyError
-from ipyy_client.results import Balance, HttpSendResult, Report, SendResult, Uplink
+from ipyy_client.results import Balance, DomesticSendResult, HttpSendResult, PointsBalance, Report, SendResult, Uplink
 from ipyy_client.soap import SoapClient
 from ipyy_client.http import HttpClient
+from ipyy_client.domestic import DomesticClient
 from ipyy_client.push import parse_push, push_receiver
 
 __all__ = [
     "ResultCode",
     "SendResult",
     "HttpSendResult",
+    "DomesticSendResult",
+    "PointsBalance",
     "Balance",
     "Report",
     "Uplink",
     "SoapClient",
     "HttpClient",
+    "DomesticClient",
     "parse_push",
     "push_receiver",
     "IpyyError",

@@ -6,8 +6,11 @@ account as often as wanted:
 
 * the WSDL is fetched and compared, in meaning, with the packaged one;
 * sends go out with an EMPTY recipient list (SOAP 1.1 and 1.2, both
-  operations, and the HTTP send): the platform refuses them with
-  ``MsisdnEmpty`` before anything is stored or charged;
+  operations, the HTTP send and the domestic ``sms.aspx`` / ``smsJson.aspx``
+  send): the platform refuses them with ``MsisdnEmpty`` before anything is
+  stored or charged;
+* the balance is queried on the HTTP interface (money) and on the domestic
+  one in both formats (points);
 * delivery reports are queried for task id 1, which no account of the mock
   has (ids start at 1000001) and which a vendor account will not have either,
   so nothing is handed out (``statusNum=1`` caps it even if a server ignored
@@ -21,7 +24,7 @@ account as often as wanted:
 
 Parsing reuses the client's own code (``http.parse_xml``, ``xml_fields``,
 ``boxes_from_xml``, ``parse_json_boxes``, ``xml_error``, ``SoapClient``,
-``HttpClient``); what is added here is the structural validation the client
+``HttpClient``, ``DomesticClient``); what is added here is the structural validation the client
 is deliberately lenient about (exact element names and keys, the XML
 declaration, string-typed JSON values) and the WSDL normaliser.
 
@@ -38,16 +41,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from importlib import resources
-from typing import Any
+from typing import Any, Literal
 
 import requests
 from lxml import etree
 
 from ipyy_client._common import DEFAULT_BASE_URL, check_base_url, root_cause
 from ipyy_client.codes import ResultCode
+from ipyy_client.domestic import PATHS as DOMESTIC_PATHS
+from ipyy_client.domestic import DomesticClient
 from ipyy_client.encoding import md5_password
 from ipyy_client.errors import IpyyError, PasswordError, ReportsNotAllowed, TransportError
-from ipyy_client.http import HttpClient, boxes_from_xml, parse_json_boxes, parse_xml, xml_error, xml_fields
+from ipyy_client.http import (HttpClient, boxes_from_xml, message_error, parse_json_boxes, parse_xml, xml_error,
+                              xml_fields)
 from ipyy_client.results import MSG_REPORTS_NOT_ALLOWED, PAY_TYPES
 from ipyy_client.soap import SoapClient
 
@@ -63,6 +69,10 @@ REPORT_FIELDS = ("mobile", "taskid", "status", "receivetime", "errorcode", "extn
 UPLINK_FIELDS = ("mobile", "taskid", "content", "receivetime", "extno")
 BOX_FIELDS = {"statusbox": REPORT_FIELDS, "callbox": UPLINK_FIELDS}
 OVERAGE_FIELDS = ("returnstatus", "message", "payinfo", "balance")
+#: The domestic replies' element names / JSON keys, exact case (the vendor's recorded replies).
+DOMESTIC_SEND_FIELDS = ("returnstatus", "message", "remainpoint", "taskID", "successCounts")
+DOMESTIC_OVERAGE_FIELDS = ("returnstatus", "message", "payinfo", "overage", "sendTotal")
+_WHOLE = re.compile(r"-?[0-9]+")
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 #: The vendor document's wrong-password replies, to the byte.
 BAD_PASSWORD_JSON = '{{"error":"1005","remark":"密码错了","{box}":[]}}'
@@ -480,6 +490,71 @@ class _Checker:
         return (f"Faild {result.message!r} (MsisdnEmpty), taskID empty, BillingAmount {result.billing_amount}, "
                 f"balance {result.balance}")
 
+    # -- 3b. the domestic interface (sms.aspx / smsJson.aspx) -----------------------
+
+    def domestic_fields(self, fmt: str, expected: tuple[str, ...], **form: str) -> dict[str, str]:
+        """One domestic reply's values, after its exact names (and, in JSON, string values) are checked."""
+        response = self.request("POST", DOMESTIC_PATHS[fmt], self.form(**form))
+        if fmt == "xml":
+            root = self.xml_reply(response)
+            _same([c.tag for c in root], expected, "<returnsms> children")
+            if any(len(c) for c in root):
+                raise CheckFailed("<returnsms> has nested elements")
+            return {c.tag: "".join(c.itertext()) for c in root}
+        _, body = self.json_reply(response)
+        _same(body, expected, "JSON keys")
+        bad = [k for k, v in body.items() if not isinstance(v, str)]
+        if bad:
+            raise CheckFailed(f"{', '.join(bad)} not strings (the vendor sends every value as a string)")
+        return body
+
+    def domestic_client(self) -> DomesticClient:
+        return DomesticClient(self.account, self.password, self.userid, self.base_url, timeout=self.timeout,
+                              session=self.session, retries=0)
+
+    def domestic_empty_send(self, fmt: Literal["xml", "json"]) -> str:
+        fields = self.domestic_fields(fmt, DOMESTIC_SEND_FIELDS, action="send", mobile="", content=CHECK_CONTENT,
+                                      sendTime="", extno="")
+        got = (fields["returnstatus"], fields["message"])
+        if got != ("Faild", ResultCode.MsisdnEmpty.description):
+            raise CheckFailed(f"returnstatus {got[0]!r}, message {got[1]!r}; "
+                              f"expected 'Faild', '{ResultCode.MsisdnEmpty.description}'")
+        if fields["taskID"] != "" or fields["successCounts"] != "0":
+            raise CheckFailed(f"a refused send has taskID {fields['taskID']!r}, successCounts "
+                              f"{fields['successCounts']!r}; expected empty and 0")
+        if not _WHOLE.fullmatch(fields["remainpoint"]):
+            raise CheckFailed(f"remainpoint {fields['remainpoint'][:20]!r} is not a whole number")
+        with self.domestic_client() as client:
+            result = client.send([], CHECK_CONTENT, fmt=fmt)
+        if result.code is not ResultCode.MsisdnEmpty or result.task_id is not None:
+            raise CheckFailed(f"the client reads it as {result.code} with task {result.task_id}, "
+                              "expected MsisdnEmpty and none")
+        return self.with_notes(f"Faild {fields['message']!r} (MsisdnEmpty), taskID empty, successCounts 0, "
+                               f"remainpoint {fields['remainpoint']}")
+
+    def domestic_balance(self, fmt: Literal["xml", "json"]) -> str:
+        fields = self.domestic_fields(fmt, DOMESTIC_OVERAGE_FIELDS, action="overage")
+        status = fields["returnstatus"]
+        if status not in ("Sucess", "Success"):
+            raise CheckFailed(f"returnstatus {status!r}, message {fields['message']!r} "
+                              f"({message_error(fields['message'])})")
+        if status == "Success":
+            self.notes.append("returnstatus 'Success'; the vendor writes 'Sucess' here (clients accept both)")
+        if fields["message"] not in ("", "操作成功"):
+            raise CheckFailed(f"message {fields['message']!r}, expected empty (or '操作成功')")
+        if fields["payinfo"] not in PAY_TYPES:
+            raise CheckFailed(f"payinfo {fields['payinfo']!r} is neither 预付费 nor 后付费")
+        for name in ("overage", "sendTotal"):
+            if not _WHOLE.fullmatch(fields[name]):
+                raise CheckFailed(f"{name} {fields[name][:20]!r} is not a whole number of points")
+        with self.domestic_client() as client:
+            info = client.balance(fmt=fmt)
+        if str(info.points) != fields["overage"] or info.pay_type != PAY_TYPES[fields["payinfo"]]:
+            raise CheckFailed(f"the client reads it as {info}, the reply says overage {fields['overage']} "
+                              f"payinfo {fields['payinfo']}")
+        return self.with_notes(f"{status}, payinfo {fields['payinfo']} ({info.pay_type}), overage "
+                               f"{info.points} point(s), sendTotal {info.send_total}")
+
     # -- 5/6. report and uplink queries --------------------------------------------
 
     def pull_xml(self, path: str, box: str, data: dict[str, str]) -> str:
@@ -617,6 +692,10 @@ def run_checks(base_url: str = DEFAULT_BASE_URL, account: str = "", password: st
         ("soap11-hybrid-empty", lambda: checker.soap_empty_send(11, hybrid=True)),
         ("soap12-hybrid-empty", lambda: checker.soap_empty_send(12, hybrid=True)),
         ("http-send-empty", checker.http_empty_send),
+        ("domestic-send-empty-xml", lambda: checker.domestic_empty_send("xml")),
+        ("domestic-send-empty-json", lambda: checker.domestic_empty_send("json")),
+        ("domestic-balance-xml", lambda: checker.domestic_balance("xml")),
+        ("domestic-balance-json", lambda: checker.domestic_balance("json")),
         ("reports-xml", lambda: checker.reports("xml")),
         ("reports-json", lambda: checker.reports("json")),
         ("reports-xml-bad-password", lambda: checker.bad_password_xml("/statusApi.aspx")),

@@ -5,9 +5,10 @@ command a ``_cmd_<name>(args) -> exit code`` function registered with
 ``set_defaults(func=...)``; connection options (``--account/--password/
 --base-url/--timeout/--userid``) are accepted before or after the command and
 fall back to ``IPYY_ACCOUNT``, ``IPYY_PASSWORD``, ``IPYY_BASE_URL``,
-``IPYY_USERID``. Commands: send (SOAP, or the HTTP interface with ``--via
-http``), balance, reports, uplinks, passwd (HTTP interface) and listen (a
-local receiver for the platform's push). Human output is text and aligned
+``IPYY_USERID``. Commands: send (SOAP, the HTTP interface with ``--via
+http``, or the domestic interface with ``--via domestic``), balance (money on
+the HTTP interface, points with ``--via domestic``), reports, uplinks, passwd
+(HTTP interface) and listen (a local receiver for the platform's push). Human output is text and aligned
 tables; ``--json`` prints JSON (money as strings, times ISO 8601 with offset).
 
 Exit codes: 0 OK, 1 the gateway answered with an error code, 2 usage error,
@@ -26,10 +27,11 @@ from typing import Any, TextIO
 
 from ipyy_client import __version__
 from ipyy_client.codes import ResultCode
+from ipyy_client.domestic import DomesticClient
 from ipyy_client.errors import IpyyError, ProtocolError, SoapFault, TransportError, error_for
 from ipyy_client.errors import ReportsNotAllowed, VendorError
 from ipyy_client.http import MAX_PULL, HttpClient
-from ipyy_client.results import Balance, HttpSendResult, Report, SendResult, Uplink
+from ipyy_client.results import Balance, DomesticSendResult, HttpSendResult, PointsBalance, Report, SendResult, Uplink
 from ipyy_client.soap import DEFAULT_BASE_URL, SoapClient, join_msisdns
 
 EXIT_OK = 0
@@ -166,7 +168,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         required=True,
         metavar="MSISDN",
-        help="recipient with country code, e.g. 8613800138000; repeat or give a comma list",
+        help="recipient with country code, e.g. 8613800138000 (--via domestic: 13800138000); "
+             "repeat or give a comma list",
     )
     send.add_argument("--text", required=True, help="the message, ending with a signature 【…】; '-' reads stdin")
     send.add_argument(
@@ -183,17 +186,26 @@ def build_parser() -> argparse.ArgumentParser:
     send.add_argument("--ext", type=_ext_number, metavar="DIGITS", help="extension number (1-5 digits)")
     send.add_argument(
         "--via",
-        choices=("soap", "http"),
+        choices=("soap", "http", "domestic"),
         default="soap",
-        help="interface to send through: soap (WebService.asmx) or http (I18NSms.aspx) (default: soap)",
+        help="interface to send through: soap (WebService.asmx), http (I18NSms.aspx) or domestic "
+             "(sms.aspx / smsJson.aspx: Chinese 11-digit numbers, plain text, points) (default: soap)",
     )
+    send.add_argument("--format", dest="fmt", choices=("xml", "json"), default=None,
+                      help="--via domestic only: the reply format to ask for, xml (sms.aspx) or json "
+                           "(smsJson.aspx) (default: xml); output is the same")
     send.add_argument("--soap12", action="store_true", help="use SOAP 1.2 instead of 1.1")
     send.set_defaults(func=_cmd_send)
 
     balance = commands.add_parser(
         "balance", parents=[connection, output], help="show the balance",
-        description="Show the account's pay type and balance (HTTP action=overage).",
+        description="Show the account's pay type and balance (HTTP action=overage), or with --via domestic "
+                    "its points left and recharged (sms.aspx / smsJson.aspx action=overage).",
     )
+    balance.add_argument("--via", choices=("http", "domestic"), default="http",
+                         help="http (I18NSms.aspx: money) or domestic (points) (default: http)")
+    balance.add_argument("--format", dest="fmt", choices=("xml", "json"), default=None,
+                         help="--via domestic only: xml (sms.aspx) or json (smsJson.aspx) (default: xml)")
     balance.set_defaults(func=_cmd_balance)
 
     def pull_options(sub: argparse.ArgumentParser) -> None:
@@ -290,6 +302,20 @@ def result_to_json(result: SendResult) -> dict[str, Any]:
         "billing_amount": str(result.billing_amount),
         "billing_count": result.billing_count,
         "errors": list(result.errors),
+    }
+
+
+def domestic_result_to_json(result: DomesticSendResult) -> dict[str, Any]:
+    """The JSON shape of ``send --via domestic --json``: the HTTP one with points instead of money."""
+    return {
+        "ok": result.ok,
+        "status": result.code.name if result.code else None,
+        "code": result.code.code if result.code else None,
+        "description": result.message,
+        "returnstatus": result.status,
+        "msg_id": result.task_id,
+        "remain_points": result.remain_points,
+        "success_counts": result.success_counts,
     }
 
 
@@ -418,10 +444,16 @@ def _cmd_send(args: argparse.Namespace) -> int:
     text = sys.stdin.read().rstrip("\r\n") if args.text == "-" else args.text
     if not text:
         raise UsageError("--text: the message is empty")
+    if args.fmt is not None and args.via != "domestic":
+        raise UsageError("--format is a --via domestic option (sms.aspx or smsJson.aspx)")
     if args.via == "http":
         if args.hybrid or args.soap12:
             raise UsageError("--hybrid and --soap12 are SOAP options; the HTTP send takes country code + number")
         return _send_http(args, account, password, base_url, timeout, msisdns, text)
+    if args.via == "domestic":
+        if args.hybrid or args.soap12:
+            raise UsageError("--hybrid and --soap12 are SOAP options; the domestic send takes 11-digit numbers")
+        return _send_domestic(args, account, password, base_url, timeout, msisdns, text)
 
     try:
         with SoapClient(account, password, base_url, soap_version=12 if args.soap12 else 11, timeout=timeout) as client:
@@ -458,13 +490,7 @@ def _send_http(args: argparse.Namespace, account: str, password: str, base_url: 
     if args.json:
         print(json.dumps(http_result_to_json(result), ensure_ascii=False))
     if not result.ok:
-        code = result.code
-        name = f"{code.name} ({code.code})" if code else f"{result.status}"
-        print(f"error: {name}: {result.message}", file=sys.stderr)
-        hint = (_CLI_HINTS.get(code) or error_for(code).hint) if code and code is not ResultCode.OK else ""
-        if hint:
-            print(f"hint: {hint}", file=sys.stderr)
-        return EXIT_VENDOR
+        return _print_http_refusal(result)
     if not args.json:
         when = f", scheduled for {args.at.isoformat(sep=' ')}" if args.at else ""
         print(
@@ -474,7 +500,57 @@ def _send_http(args: argparse.Namespace, account: str, password: str, base_url: 
     return EXIT_OK
 
 
+def _print_http_refusal(result: HttpSendResult | DomesticSendResult) -> int:
+    """A refused HTTP or domestic send: the code the message names, and what to do next."""
+    code = result.code
+    name = f"{code.name} ({code.code})" if code else f"{result.status}"
+    print(f"error: {name}: {result.message}", file=sys.stderr)
+    hint = (_CLI_HINTS.get(code) or error_for(code).hint) if code and code is not ResultCode.OK else ""
+    if hint:
+        print(f"hint: {hint}", file=sys.stderr)
+    return EXIT_VENDOR
+
+
+def _send_domestic(args: argparse.Namespace, account: str, password: str, base_url: str, timeout: float,
+                   msisdns: str, text: str) -> int:
+    try:
+        with DomesticClient(account, password, _userid(args), base_url, timeout=timeout) as client:
+            result = client.send(msisdns, text, send_time=args.at, extno=args.ext, fmt=args.fmt or "xml")
+    except IpyyError as exc:
+        _print_wire_error(exc, base_url, sys.stderr)
+        return EXIT_TRANSPORT
+
+    if args.json:
+        print(json.dumps(domestic_result_to_json(result), ensure_ascii=False))
+    if not result.ok:
+        return _print_http_refusal(result)
+    if not args.json:
+        when = f", scheduled for {args.at.isoformat(sep=' ')}" if args.at else ""
+        print(f"OK task {result.task_id} — {result.success_counts} message(s), "
+              f"{result.remain_points} point(s) left{when}")
+    return EXIT_OK
+
+
+def _balance_domestic(args: argparse.Namespace) -> int:
+    account, password, base_url, timeout = _connection(args)
+    try:
+        with DomesticClient(account, password, _userid(args), base_url, timeout=timeout) as client:
+            info: PointsBalance = client.balance(fmt=args.fmt or "xml")
+    except IpyyError as exc:
+        return _print_raised_error(exc, base_url, sys.stderr)
+    if args.json:
+        print(json.dumps({"pay_type": info.pay_type, "points": info.points, "send_total": info.send_total},
+                         ensure_ascii=False))
+    else:
+        print(f"points {info.points} ({info.pay_type}), {info.send_total} recharged in total")
+    return EXIT_OK
+
+
 def _cmd_balance(args: argparse.Namespace) -> int:
+    if args.via == "domestic":
+        return _balance_domestic(args)
+    if args.fmt is not None:
+        raise UsageError("--format is a --via domestic option (sms.aspx or smsJson.aspx)")
     client, base_url = _http_client(args)
     try:
         with client:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import binascii
 import hashlib
+import re
 
 
 def encode_content(text: str) -> str:
@@ -46,3 +47,8 @@ def escape_xml_text(value: str) -> str:
     if "\r" in value:
         value = value.replace("\r", "&#13;")
     return value
+
+
+# Characters XML 1.0 cannot carry (C0 controls but tab/LF/CR, the non-characters U+FFFE/U+FFFF, lone
+# surrogates): the one pattern both sides use to refuse or replace them.
+XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")

@@ -1,4 +1,4 @@
-"""What the gateway answers, as plain values: send results (SOAP and HTTP), balance, reports, uplinks.
+"""What the gateway answers, as plain values: send results (SOAP, HTTP, domestic), balance, reports, uplinks.
 
 Why a plain value instead of raising: a non-OK reply is still a reply (the
 vendor never uses SOAP Faults for business errors), and a partly accepted send
@@ -109,6 +109,14 @@ def code_for_message(message: str | None) -> ResultCode | None:
     return None
 
 
+def send_code(ok: bool, message: str) -> ResultCode | None:
+    """The ResultCode of an HTTP send reply, which carries only a status and a message."""
+    if ok:
+        return ResultCode.OK
+    derived = code_for_message(message)
+    return None if derived is ResultCode.OK else derived  # "Faild" with 操作成功 is no success: no code
+
+
 @dataclass(frozen=True)
 class HttpSendResult:
     """The ``I18NSms.aspx?action=send`` reply. Money is Decimal, never float.
@@ -128,12 +136,7 @@ class HttpSendResult:
 
     def __post_init__(self) -> None:
         if self.code is None:
-            derived = code_for_message(self.message)
-            if self.ok:
-                derived = ResultCode.OK
-            elif derived is ResultCode.OK:  # "Faild" with 操作成功 is no success; say so with no code
-                derived = None
-            object.__setattr__(self, "code", derived)
+            object.__setattr__(self, "code", send_code(self.ok, self.message))
 
     @property
     def ok(self) -> bool:
@@ -175,6 +178,73 @@ class Balance:
 
     pay_type: str
     balance: Decimal
+
+
+# --- the domestic interface (sms.aspx, smsJson.aspx) -------------------------------------
+
+
+@dataclass(frozen=True)
+class DomesticSendResult:
+    """The ``sms.aspx`` / ``smsJson.aspx`` ``action=send`` reply.
+
+    A domestic account counts points (messages), not money, so there is no
+    amount here: ``remain_points`` is what is left after the send (the
+    vendor's ``remainpoint``; ``0`` in a refusal). ``code`` is derived from
+    ``message`` unless given, as for ``HttpSendResult``.
+    """
+
+    #: ``returnstatus`` as sent: ``Success`` or ``Faild``.
+    status: str
+    message: str
+    remain_points: int
+    task_id: int | None
+    success_counts: int
+    code: ResultCode | None = None
+
+    def __post_init__(self) -> None:
+        if self.code is None:
+            object.__setattr__(self, "code", send_code(self.ok, self.message))
+
+    @property
+    def ok(self) -> bool:
+        return self.status.strip().lower() in SUCCESS_STATUSES
+
+    @property
+    def description(self) -> str:
+        """The same as ``message`` (the name SendResult and IpyyError use)."""
+        return self.message
+
+    @property
+    def msg_id(self) -> int | None:
+        """The same as ``task_id`` (SOAP calls it MsgId)."""
+        return self.task_id
+
+    @property
+    def errors(self) -> tuple[str, ...]:
+        """Always empty: the domestic send reply names no left-out recipients."""
+        return ()
+
+    def raise_for_status(self) -> "DomesticSendResult":
+        """Raise the exception named after ``code`` unless the send succeeded; return self so calls chain."""
+        if self.ok:
+            return self
+        if self.code is None or self.code is ResultCode.OK:
+            raise VendorError(f"send failed ({self.status}): {self.message}", description=self.message)
+        raise error_for(self.code)(result=self)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class PointsBalance:
+    """The domestic ``action=overage`` reply: points (messages), not money.
+
+    ``points`` is the vendor's ``overage`` (points left), ``send_total`` its
+    ``sendTotal`` (points recharged in total, for a prepaid account);
+    ``pay_type`` as in ``Balance``.
+    """
+
+    pay_type: str
+    points: int
+    send_total: int
 
 
 @dataclass(frozen=True)

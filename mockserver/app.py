@@ -20,6 +20,7 @@ WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
 SURFACES = """ipyy-mock: offline mock of the Huaxin (ipyy.net) SMS gateway
   SOAP  /WebService.asmx  (WSDL: /WebService.asmx?WSDL)
   HTTP  /I18NSms.aspx /statusApi.aspx /statusJsonApi.aspx /callApi.aspx /callJsonApi.aspx /pwd.aspx
+  domestic  /sms.aspx /smsJson.aspx
   inbox /_mock/  (web inbox: messages, replies, journal, live)
   mock  /_mock/api/clock /_mock/api/rules /_mock/api/settings /_mock/api/uplinks /_mock/api/pushes (JSON)
   health /_mock/health  (JSON: ok, version, database_writable; any caller)
@@ -31,7 +32,7 @@ SURFACES = """ipyy-mock: offline mock of the Huaxin (ipyy.net) SMS gateway
 VENDOR_PATHS = {
     "/webservice.asmx": "soap", "/i18nsms.aspx": "send", "/statusapi.aspx": "status",
     "/statusjsonapi.aspx": "status_json", "/callapi.aspx": "call", "/calljsonapi.aspx": "call_json",
-    "/pwd.aspx": "pwd",
+    "/pwd.aspx": "pwd", "/sms.aspx": "domestic", "/smsjson.aspx": "domestic_json",
 }
 
 
@@ -43,10 +44,11 @@ class MockApp:
     """
 
     def __init__(self, platform: Platform, *, admin_token: str | None = None, push: bool = False,
-                 max_body: int | None = None) -> None:
+                 max_body: int | None = None, allowed_hosts: tuple[str, ...] = ()) -> None:
+        from ipyy_mock.admin.access import AdminAccess
         from ipyy_mock.admin.api import make_admin_app
         from ipyy_mock.httpapi.api import make_http_app
-        from ipyy_mock.soap.service import make_soap_app  # spyne is heavy: import once, here
+        from ipyy_mock.soap import make_soap_app  # spyne is heavy: import once, here
 
         self.platform = platform
         self.runner = None
@@ -61,7 +63,8 @@ class MockApp:
         from ipyy_mock.health import HealthApp  # [image] GET /_mock/health, for any caller and any Host
 
         self.endpoints["health"] = HealthApp(platform.store)
-        self.endpoints["admin"] = make_admin_app(platform, admin_token, self.wake)
+        access = AdminAccess(token=admin_token, allowed_hosts=tuple(allowed_hosts))  # Host allow-list + token
+        self.endpoints["admin"] = make_admin_app(platform, access, self.wake)
         # [inbox] the web inbox at /_mock/ (inbox.py): static pages for the admin API's own callers
         from ipyy_mock.admin.inbox import make_inbox_app
 
@@ -69,6 +72,12 @@ class MockApp:
         # [/inbox]
         for name in ("send", "status", "status_json", "call", "call_json", "pwd"):
             self.endpoints[name] = http_app
+        from ipyy_mock.httpapi.domestic import ENDPOINTS as DOMESTIC_ENDPOINTS
+        from ipyy_mock.httpapi.domestic import make_domestic_app
+
+        domestic_app = make_domestic_app(platform)  # sms.aspx / smsJson.aspx (docs/domestic.md)
+        for name in DOMESTIC_ENDPOINTS:
+            self.endpoints[name] = domestic_app
         self.url_map = Map([
             Rule("/", endpoint="index"),
             Rule("/webservice.asmx", endpoint="soap"),
@@ -78,6 +87,8 @@ class MockApp:
             Rule("/callapi.aspx", endpoint="call"),
             Rule("/calljsonapi.aspx", endpoint="call_json"),
             Rule("/pwd.aspx", endpoint="pwd"),
+            Rule("/sms.aspx", endpoint="domestic"),
+            Rule("/smsjson.aspx", endpoint="domestic_json"),
             Rule("/_mock/health", endpoint="health"),  # [image] before the admin API and the inbox
             Rule("/_mock/api", endpoint="admin"),
             Rule("/_mock/api/<path:rest>", endpoint="admin"),
@@ -121,9 +132,10 @@ class MockApp:
 
 
 def create_app(db_path: str, zone: str | None = None, *, admin_token: str | None = None,
-               push: bool = False, max_body: int | None = None, journal: bool = True) -> MockApp:
+               push: bool = False, max_body: int | None = None, journal: bool = True,
+               allowed_hosts: tuple[str, ...] = ()) -> MockApp:
     platform = Platform(db_path, zone) if zone else Platform(db_path)
-    app = MockApp(platform, admin_token=admin_token, push=push, max_body=max_body)
+    app = MockApp(platform, admin_token=admin_token, push=push, max_body=max_body, allowed_hosts=allowed_hosts)
     from ipyy_mock.devtools.instrument import instrument  # [journal] request journal + fault injection around the app
 
     return instrument(app, platform, journal_enabled=journal)  # [journal] passes attributes through to MockApp

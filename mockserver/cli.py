@@ -38,9 +38,34 @@ def _price(text: str) -> tuple[str, Decimal]:
 
 
 def _positive_int(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
+    from ipyy_mock.core.validation import parse_count
+
+    value = parse_count(text)
+    if not value:
         raise argparse.ArgumentTypeError(f"must be a whole number of bytes, at least 1: {text!r}")
-    return int(text)
+    return value
+
+
+def _allowed_hosts(value: str | list | tuple | None) -> tuple[str, ...]:  # [security]
+    """``--allowed-host`` values (repeated, or comma-separated as in $IPYY_MOCK_ALLOWED_HOST), checked."""
+    from ipyy_mock.admin.access import AccessError, allowed_host
+
+    if value is None:
+        return ()
+    items = value.split(",") if isinstance(value, str) else [h for v in value for h in _allowed_hosts(v)]
+    try:
+        return tuple(allowed_host(h) for h in items if h.strip())
+    except AccessError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _push_url(text: str) -> str:  # [security] http(s) only, as the admin API checks it
+    from ipyy_mock.push.target import PushUrlError, check_push_url
+
+    try:
+        return check_push_url(text)
+    except PushUrlError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -61,11 +86,22 @@ def build_parser() -> argparse.ArgumentParser:
                             "thread per worker, for slow callers and latency faults; see README, Benchmarks)")
     serve.add_argument("--zone", default=None, help="platform time zone (default Asia/Shanghai)")
     serve.add_argument("--access-log", action="store_true", help="log each request (paths only, never query strings)")
-    serve.add_argument("--admin-token", default=os.environ.get("IPYY_MOCK_ADMIN_TOKEN") or None,
-                       help="let non-loopback callers use /_mock/api/ with X-Admin-Token: TOKEN "
-                            "(default: $IPYY_MOCK_ADMIN_TOKEN; without it only loopback callers are served)")
+    token = serve.add_mutually_exclusive_group()  # [security] docs/security.md
+    token.add_argument("--admin-token", default=None, metavar="TOKEN",
+                       help="every caller of /_mock/api/ and the inbox must send X-Admin-Token: TOKEN, loopback "
+                            "too (without a token only loopback callers are served). Visible to every user in "
+                            "`ps`: prefer --admin-token-file or $IPYY_MOCK_ADMIN_TOKEN")
+    token.add_argument("--admin-token-file", default=None, metavar="PATH",
+                       help="read the admin token from PATH (first line; not shown in `ps`)")
+    serve.add_argument("--allowed-host", action="append", default=None, metavar="NAME[:PORT]",
+                       type=_allowed_hosts,
+                       help="also serve the admin API and the inbox for requests with this Host name (a proxy's "
+                            "or a container's name); repeatable. Loopback names and the --host address always "
+                            "are; any other Host is refused (DNS rebinding)")
     serve.add_argument("--max-body", type=_positive_int, default=None, metavar="BYTES",  # [reliability]
                        help="refuse request bodies over BYTES with HTTP 413 (default 4 MiB)")
+    serve.add_argument("--strict", action="store_true",
+                       help="refuse every request that deviates from the vendor's document (conformance warnings)")
     serve.add_argument("--no-journal", dest="journal", action="store_false",  # [journal]
                        help="do not record requests in the journal (/_mock/api/journal)")
 
@@ -87,9 +123,11 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--stopped", action=argparse.BooleanOptionalAction, default=None)
         p.add_argument("--strict-auth", action=argparse.BooleanOptionalAction, default=None,
                        help="HTTP interface takes only the MD5 password")
+        p.add_argument("--strict", action=argparse.BooleanOptionalAction, default=None,
+                       help="strict mode for this account: refuse what deviates from the document")
         p.add_argument("--reports", dest="can_read_reports", action=argparse.BooleanOptionalAction, default=None,
                        help="may pull delivery reports")
-        p.add_argument("--push-url")
+        p.add_argument("--push-url", type=_push_url, help="http(s) URL to push reports and uplinks to; \"\" for none")
         p.add_argument("--sensitive-word", action="append", metavar="WORD", help="repeatable")
     for action in ("show", "list"):
         p = acc_sub.add_parser(action, help=f"{action} account(s) as JSON")
@@ -110,13 +148,13 @@ def _account_json(account) -> dict:
     data["prices"] = json.loads(data["prices"])
     data["sensitive_words"] = json.loads(data["sensitive_words"])
     data["bind_ips"] = account.bind_ips
-    for flag in ("stopped", "strict_auth", "can_read_reports"):
+    for flag in ("stopped", "strict_auth", "strict", "can_read_reports"):
         data[flag] = bool(data[flag])
     return data
 
 
 def _apply(account, args: argparse.Namespace) -> None:
-    for attr in ("password", "userid", "balance", "pay_type", "segment_limit", "stopped", "strict_auth",
+    for attr in ("password", "userid", "balance", "pay_type", "segment_limit", "stopped", "strict_auth", "strict",
                  "can_read_reports", "push_url"):
         value = getattr(args, attr)
         if value is not None:
@@ -190,13 +228,36 @@ def _open_platform(db_path: str, zone: str | None, seeds: list) -> tuple:  # [im
                          f"($IPYY_MOCK_DB)") from None
 
 
+def _listen_hosts(host: str) -> tuple[str, ...]:  # [security]
+    """The --host name as a Host the admin API answers for (a wildcard address is no name: none)."""
+    from ipyy_mock.admin.access import WILDCARDS, AccessError, allowed_host
+
+    try:
+        return () if host.strip("[]") in WILDCARDS else (allowed_host(host),)
+    except AccessError:
+        return ()
+
+
 def run_serve(args: argparse.Namespace) -> int:
     from ipyy_mock import __version__
+    from ipyy_mock.admin.access import AccessError, read_token  # [security]
     from ipyy_mock.core.platform import DEMO_ACCOUNT
     from ipyy_mock.server import serve
 
+    try:  # [security] --admin-token, else --admin-token-file, else $IPYY_MOCK_ADMIN_TOKEN
+        admin_token = read_token(args.admin_token, args.admin_token_file)
+    except AccessError as exc:
+        print(f"ipyy-mock: {exc}", file=sys.stderr)
+        return 2
+    try:
+        extra_hosts = _allowed_hosts(args.allowed_host)
+    except argparse.ArgumentTypeError as exc:
+        print(f"ipyy-mock: {exc}", file=sys.stderr)
+        return 2
+    allowed_hosts = _listen_hosts(args.host) + extra_hosts
     db_path = _db_path(args)
     platform, created, seeded = _open_platform(db_path, args.zone, args.seed_account or [])  # [image]
+    platform.set_strict(args.strict)
     demo = platform.store.get_account(DEMO_ACCOUNT.name)
     platform.store.close()
     from ipyy_mock.devtools import journal
@@ -208,6 +269,7 @@ def run_serve(args: argparse.Namespace) -> int:
         f"ipyy-mock {__version__} on {base}  ({args.workers} workers, database {Path(db_path).resolve()})",
         f"  SOAP      {base}/WebService.asmx      WSDL: {base}/WebService.asmx?WSDL",
         f"  HTTP      {base}/I18NSms.aspx  {base}/statusApi.aspx  {base}/callApi.aspx  {base}/pwd.aspx",
+        f"  domestic  {base}/sms.aspx  {base}/smsJson.aspx",
         f"  inbox     {base}/_mock/   (every message sent, reply as a phone, mark delivered/failed, journal)",
     ]
     if demo is not None:
@@ -216,13 +278,17 @@ def run_serve(args: argparse.Namespace) -> int:
                      f"  userid {demo.userid}  balance {demo.balance}  ({state})")
     for account, created in seeded:  # [image] the operator's own passwords are not printed
         lines.append(f"  account   {account.name}  balance {account.balance}  ({'created' if created else 'kept'})")
-    lines.append(f"  admin     {base}/_mock/api/clock  (JSON; "
-                 + ("loopback, or X-Admin-Token)" if args.admin_token else "loopback callers only)"))
+    lines.append(f"  admin     {base}/_mock/api/clock  (JSON; "  # [security] says whether a token is on, never it
+                 + ("admin token on: every caller sends X-Admin-Token)" if admin_token
+                    else "no admin token: loopback callers only)"))
+    if extra_hosts:
+        lines.append(f"  hosts     admin API and inbox also for Host {', '.join(extra_hosts)}")
     lines.append(f"  try       IPYY_BASE_URL={base} IPYY_ACCOUNT=demo IPYY_PASSWORD=demo123 "
                  f"{_ipyy_command()} send --to 8613800138000 --text '你好【华信】'")
     print("\n".join(lines), flush=True)
-    serve(args.host, args.port, db_path, args.workers, args.threads, args.zone, args.access_log, args.admin_token,
-          max_body=args.max_body, journal=args.journal)  # [journal]
+    serve(args.host, args.port, db_path, args.workers, args.threads, args.zone, args.access_log, admin_token,
+          max_body=args.max_body, journal=args.journal,  # [journal]
+          allowed_hosts=allowed_hosts)  # [security]
     return 0
 
 

@@ -15,7 +15,9 @@ without naming it here. The rules:
   spaces; any value on the command line replaces the whole list;
 - a switch (``store_true``, ``store_false``, ``--x/--no-x``) reads
   ``1/true/yes/on`` or ``0/false/no/off``;
-- a flag given on the command line always wins over the environment.
+- a flag given on the command line always wins over the environment, also over
+  the variable of a flag it excludes (``--admin-token-file F`` wins over
+  ``$IPYY_MOCK_ADMIN_TOKEN``: the two are a mutually exclusive group).
 """
 from __future__ import annotations
 
@@ -122,9 +124,31 @@ def _from_env(action: argparse.Action) -> Callable[[str], Any]:
     return convert
 
 
+def _excluding(action: argparse.Action, others: list[argparse.Action], defaults: dict[int, Any]) -> None:
+    """Make ``action``, when the command line gives it, drop the environment's value of the flags it excludes.
+
+    Until the end of parsing a flag not given still holds its EnvText default; putting the plain default back
+    means argparse no longer converts the variable's text for it.
+    """
+    class Excluding(type(action)):  # type: ignore[misc]  # argparse calls the action's class's __call__
+        def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                     option_string: str | None = None) -> None:
+            for other in others:
+                if isinstance(getattr(namespace, other.dest, None), EnvText):
+                    setattr(namespace, other.dest, defaults[id(other)])
+            super().__call__(parser, namespace, values, option_string)
+
+    Excluding.__name__ = Excluding.__qualname__ = type(action).__name__
+    action.__class__ = Excluding
+
+
 def apply(parser: argparse.ArgumentParser, prefix: str, environ: Mapping[str, str] | None = None) -> None:
     """Give each of ``parser``'s long options its default from ``<prefix><NAME>`` and name the variable in --help."""
     env = os.environ if environ is None else environ
+    defaults = {id(action): action.default for action in parser._actions}
+    for group in parser._mutually_exclusive_groups:
+        for action in group._group_actions:
+            _excluding(action, [a for a in group._group_actions if a is not action], defaults)
     for action in parser._actions:
         var = variable(action, prefix)
         if var is None:

@@ -30,11 +30,14 @@ from urllib.parse import parse_qsl, unquote_to_bytes
 from ipyy_client.codes import ResultCode
 
 from ipyy_mock.httpapi import replies as R
+from ipyy_mock.httpapi.domestic_replies import ENDPOINTS as DOMESTIC_ENDPOINTS
+from ipyy_mock.httpapi.domestic_replies import refusal_body as domestic_refusal
+from ipyy_mock.core.validation import parse_count
 
 DEFAULT_MAX_BODY = 4 * 1024 * 1024  # 4 MiB: a send to 4000 recipients is ~60 kB; the SOAP front uses it too
 
 #: Endpoints (app.py's names) of the vendor's form-based HTTP interface.
-FORM_ENDPOINTS = ("send", "status", "status_json", "call", "call_json", "pwd")
+FORM_ENDPOINTS = ("send", "status", "status_json", "call", "call_json", "pwd", "domestic", "domestic_json")
 
 WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
 
@@ -52,9 +55,9 @@ def read_bounded(environ: dict, max_body: int) -> bytes:
     stream = environ.get("wsgi.input") or io.BytesIO()
     raw_length = (environ.get("CONTENT_LENGTH") or "").strip()
     if raw_length:
-        if not raw_length.isdigit():
+        want = parse_count(raw_length)
+        if want is None:
             raise ValueError(f"invalid Content-Length {raw_length[:40]!r}")
-        want = int(raw_length)
         if want > max_body:
             raise BodyTooLarge()
     elif environ.get("wsgi.input_terminated"):
@@ -96,6 +99,8 @@ def _form_error(endpoint: str, message: str, remark: str, status: int,
     """(status, content type, body) of a parameter-level refusal in ``endpoint``'s own format."""
     if endpoint == "pwd":
         return status, R.XML_TYPE, R.pwd_reply(False, message)
+    if endpoint in DOMESTIC_ENDPOINTS:
+        return (status, *domestic_refusal(endpoint, message, action))
     if endpoint in ("status", "call"):
         return status, R.XML_TYPE, R.xml_error(4, remark)
     if endpoint in ("status_json", "call_json"):
@@ -140,7 +145,8 @@ class RequestGuard:
         if endpoint not in FORM_ENDPOINTS and endpoint != "admin":
             # Only a length announced over the limit is refused here; these surfaces read no body.
             raw_length = (environ.get("CONTENT_LENGTH") or "").strip()
-            if raw_length.isdigit() and int(raw_length) > self.max_body:
+            announced = parse_count(raw_length)
+            if announced is not None and announced > self.max_body:
                 return _answer(*_refusal(endpoint, 413, *too_large))
             return None
         query = (environ.get("QUERY_STRING") or "").encode("latin-1", "replace")  # PEP 3333: bytes as latin-1

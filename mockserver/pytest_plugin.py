@@ -12,6 +12,7 @@ transaction, not a new process), and a handle with everything a test needs::
 """
 from __future__ import annotations
 
+import os
 import tempfile
 from decimal import Decimal
 from pathlib import Path
@@ -37,7 +38,7 @@ class IpyyMock:
         self.account = account
         self.password = password
         self.session = requests.Session()
-        if admin_token:
+        if admin_token:  # a mock started with a token wants it from every caller
             self.session.headers["X-Admin-Token"] = admin_token
 
     # -- clients -------------------------------------------------------
@@ -112,6 +113,19 @@ class IpyyMock:
         return self.api("POST", "faults", json={"endpoint": endpoint, "kind": kind, "value": value, "count": count,
                                                 "probability": probability})
 
+    def warnings(self, **filters: Any) -> list[dict]:
+        """Conformance warnings since this test's reset, newest first: each a dict with ``code``, ``detail``,
+        ``rule`` and ``fix`` (filters: account, code, since, task_id)."""
+        return self.api("GET", "warnings", params=filters)["warnings"]
+
+    def assert_no_warnings(self, **filters: Any) -> None:
+        """Fail the test if the code under test sent anything the vendor's document does not allow (opt-in:
+        the vendor accepts these requests, so they are not errors by default)."""
+        found = self.warnings(**filters)
+        if found:
+            lines = "\n".join(f"  {w['code']}: {w['detail']} -> {w['fix']}" for w in found)
+            raise AssertionError(f"{len(found)} conformance warning(s) (docs/contract.md):\n{lines}")
+
     def __repr__(self) -> str:
         return f"IpyyMock({self.base_url!r}, account={self.account!r})"
 
@@ -123,6 +137,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         ("--ipyy-mock-db", "ipyy_mock_db", "SQLite file for the mock (default: a temporary one)"),
         ("--ipyy-mock-url", "ipyy_mock_url", "use an already running mock at this base URL instead of starting one"),
         ("--ipyy-mock-workers", "ipyy_mock_workers", "worker processes (default 1)"),
+        ("--ipyy-mock-admin-token", "ipyy_mock_admin_token",
+         "admin token the mock wants (default: $IPYY_MOCK_ADMIN_TOKEN); a mock started here gets it too"),
     ]
     for flag, ini, help_text in options:
         group.addoption(flag, dest=ini, default=None, help=help_text)
@@ -135,6 +151,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def _option(config: pytest.Config, name: str) -> Any:
     value = config.getoption(name)
     return value if value is not None else config.getini(name)
+
+
+def _admin_token(config: pytest.Config) -> str | None:
+    """The admin token: --ipyy-mock-admin-token, the ini value, else $IPYY_MOCK_ADMIN_TOKEN (what the server reads)."""
+    return (_option(config, "ipyy_mock_admin_token") or os.environ.get("IPYY_MOCK_ADMIN_TOKEN") or "").strip() or None
 
 
 @pytest.fixture(scope="session")
@@ -152,7 +173,8 @@ def ipyy_mock_server(request: pytest.FixtureRequest) -> Iterator[str]:
         db = str(Path(tmp.name) / "mock.db")
     port = _option(config, "ipyy_mock_port")
     workers = int(_option(config, "ipyy_mock_workers") or 1)
-    server = MockServerProcess(Path(db), workers=workers, **({"port": int(port)} if port else {}))
+    server = MockServerProcess(Path(db), workers=workers, admin_token=_admin_token(config),
+                               **({"port": int(port)} if port else {}))
     server.start()
     try:
         yield server.base_url
@@ -165,7 +187,7 @@ def ipyy_mock_server(request: pytest.FixtureRequest) -> Iterator[str]:
 @pytest.fixture
 def ipyy_mock(request: pytest.FixtureRequest, ipyy_mock_server: str) -> IpyyMock:
     """A running mock in a fresh state, and a handle to look at it and steer it."""
-    handle = IpyyMock(ipyy_mock_server)
+    handle = IpyyMock(ipyy_mock_server, admin_token=_admin_token(request.config))
     if not _option(request.config, "ipyy_mock_keep_state"):
         handle.reset()
     return handle

@@ -31,7 +31,9 @@ def worker_exit(server: Any, worker: Any) -> None:
 
 class MockServer(BaseApplication):
     def __init__(self, db_path: str, zone: str | None, options: dict[str, Any],
-                 admin_token: str | None = None, max_body: int | None = None, journal: bool = True) -> None:
+                 admin_token: str | None = None, max_body: int | None = None, journal: bool = True,
+                 allowed_hosts: tuple[str, ...] = ()) -> None:
+        self.allowed_hosts = allowed_hosts  # [security] Host names the admin API and inbox answer for
         self.db_path = db_path
         self.journal = journal  # [journal] --no-journal turns the request journal off
         self.max_body = max_body  # [reliability] request body limit (limits.py)
@@ -50,7 +52,8 @@ class MockServer(BaseApplication):
         from ipyy_mock.app import create_app
 
         app = create_app(self.db_path, self.zone, admin_token=self.admin_token, push=True, max_body=self.max_body,
-                         journal=self.journal)  # [journal]
+                         journal=self.journal,  # [journal]
+                         allowed_hosts=self.allowed_hosts)  # [security]
         # Everything built so far (modules, spyne's models, the WSDL schema, the app) lives as long as the worker:
         # moved out of the collector's generations, the occasional full collection no longer walks ~50,000
         # objects (tens of ms with the GIL held).
@@ -61,7 +64,7 @@ class MockServer(BaseApplication):
 
 def serve(host: str, port: int, db_path: str, workers: int, threads: int = 2, zone: str | None = None,
           access_log: bool = False, admin_token: str | None = None, max_body: int | None = None,
-          journal: bool = True) -> None:
+          journal: bool = True, allowed_hosts: tuple[str, ...] = ()) -> None:
     options: dict[str, Any] = {
         "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
         "workers": workers,
@@ -78,4 +81,5 @@ def serve(host: str, port: int, db_path: str, workers: int, threads: int = 2, zo
         "worker_exit": worker_exit,
         "logger_class": "ipyy_mock.redact.RedactingLogger",  # [reliability] no password in gunicorn's own lines
     }
-    MockServer(db_path, zone, options, admin_token, max_body, journal=journal).run()  # [journal]
+    MockServer(db_path, zone, options, admin_token, max_body, journal=journal,  # [journal]
+               allowed_hosts=allowed_hosts).run()  # [security]

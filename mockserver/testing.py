@@ -40,7 +40,10 @@ class MockServerProcess:
     db_path: Path
     workers: int = 2
     port: int = field(default_factory=free_port)
-    args: tuple[str, ...] = ()  # more `ipyy-mock serve` flags, e.g. ("--admin-token", "T")
+    args: tuple[str, ...] = ()  # more `ipyy-mock serve` flags, e.g. ("--allowed-host", "mock")
+    # The admin token, handed to the child in $IPYY_MOCK_ADMIN_TOKEN (not on its command line, where `ps` shows it)
+    admin_token: str | None = field(default=None, repr=False)
+    env: dict[str, str] | None = field(default=None, repr=False)  # the child's environment (default: ours)
     proc: subprocess.Popen | None = None
     banner: str = ""
     output: deque = field(default_factory=lambda: deque(maxlen=2000))
@@ -55,8 +58,11 @@ class MockServerProcess:
                 "--workers", str(self.workers), *self.args]
 
     def start(self, timeout: float = 30.0) -> "MockServerProcess":
+        env = dict(os.environ if self.env is None else self.env)
+        if self.admin_token is not None:
+            env["IPYY_MOCK_ADMIN_TOKEN"] = self.admin_token
         self.proc = subprocess.Popen(self.command(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                     start_new_session=True)
+                                     start_new_session=True, env=env)
         self.banner = ""
         while True:  # the banner ends with the "try" line
             line = self.proc.stdout.readline()
@@ -70,7 +76,7 @@ class MockServerProcess:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 time.sleep(0.2)
-                raise RuntimeError(f"ipyy-mock exited:\n{self.banner}{''.join(self.output)}")
+                raise RuntimeError(f"ipyy-mock exited ({self.proc.returncode}):\n{self.banner}{''.join(self.output)}")
             try:
                 with urllib.request.urlopen(self.base_url + HEALTH_PATH, timeout=2) as reply:  # 503 raises
                     if reply.status == 200:

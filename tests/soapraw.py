@@ -13,6 +13,10 @@ SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
 SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
 
 
+# A Fault's HTTP status: 500 for SOAP 1.1 (its HTTP binding, WS-I BP R1126, ASMX), 400 (Sender) for SOAP 1.2.
+FAULT_STATUS = {11: 500, 12: 400}
+
+
 def envelope(op: str, user: str | None, password: str | None, msisdns: str | None, content: str | None,
              plan: str | None = None, ext: str | None = None, version: int = 11) -> bytes:
     def el(name: str, value: str | None) -> str:

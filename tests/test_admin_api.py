@@ -25,13 +25,18 @@ def platform(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def app(platform):
-    return MockApp(platform, admin_token=TOKEN)
+    return MockApp(platform)
 
 
 @pytest.fixture
 def client(app, platform):
     yield Client(app)
     platform.set_rules(None)
+
+
+@pytest.fixture(scope="module")
+def token_client(platform):
+    return Client(MockApp(platform, admin_token=TOKEN))
 
 
 def call(client: Client, method: str, path: str, body=None, *, remote: str = "127.0.0.1", raw: bytes | None = None,
@@ -54,40 +59,59 @@ def refused(reply, status: int = 400, says: str = "") -> dict:
 
 # -- who may call -------------------------------------------------------------------
 @pytest.mark.parametrize("addr", ["127.0.0.1", "127.8.9.10", "::1", "::ffff:127.0.0.1"])
-def test_loopback_callers_need_no_token(client, addr):
+def test_without_a_token_loopback_callers_are_served(client, addr):
     reply = call(client, "GET", "clock", remote=addr)
     assert reply.status_code == 200
     assert reply.json["zone"] == "Asia/Shanghai" and reply.json["now"].endswith("+08:00")
 
 
-def test_non_loopback_caller_is_refused_without_the_token(client):
+def test_without_a_token_non_loopback_callers_are_refused(client):
     body = refused(call(client, "GET", "clock", remote=REMOTE), 403, "loopback")
-    assert "X-Admin-Token" in body["hint"]
+    assert "X-Admin-Token" in body["hint"] and "--admin-token-file" in body["hint"]
     refused(call(client, "POST", "clock/advance", {"seconds": 1}, remote="10.0.0.5"), 403)
 
 
-@pytest.mark.parametrize("headers", [{"X-Admin-Token": TOKEN}, {"Authorization": f"Bearer {TOKEN}"}])
-def test_non_loopback_caller_with_the_token_is_served(client, headers):
-    assert call(client, "GET", "clock", remote=REMOTE, headers=headers).status_code == 200
-
-
-def test_wrong_token_is_refused_even_from_loopback(client):
-    refused(call(client, "GET", "clock", remote=REMOTE, headers={"X-Admin-Token": "nope"}), 403, "wrong admin token")
-    refused(call(client, "GET", "clock", headers={"Authorization": "Bearer nope"}), 403)
-
-
-def test_without_a_configured_token_no_token_opens_it(platform):
-    client = Client(MockApp(platform))
+def test_without_a_configured_token_no_token_opens_it(client):
     refused(call(client, "GET", "clock", remote=REMOTE, headers={"X-Admin-Token": "anything"}), 403)
-    assert call(client, "GET", "clock").status_code == 200
+
+
+@pytest.mark.parametrize("remote", [REMOTE, "127.0.0.1", "::1"])
+@pytest.mark.parametrize("headers", [{"X-Admin-Token": TOKEN}, {"Authorization": f"Bearer {TOKEN}"},
+                                     {"X-Admin-Token": f"  {TOKEN} "}])
+def test_with_a_token_any_caller_with_it_is_served(token_client, remote, headers):
+    assert call(token_client, "GET", "clock", remote=remote, headers=headers).status_code == 200
+
+
+@pytest.mark.parametrize("remote", ["127.0.0.1", "::1", "::ffff:127.0.0.1", REMOTE])
+@pytest.mark.parametrize("headers", [{}, {"X-Admin-Token": ""}, {"X-Admin-Token": "   "}, {"Authorization": "Bearer"},
+                                     {"Authorization": "Bearer  "}, {"Authorization": f"Basic {TOKEN}"}])
+def test_with_a_token_loopback_callers_need_it_too(token_client, platform, remote, headers):
+    """Token means token: loopback is no exception (a DNS-rebinding page is a loopback caller), and an
+    empty header is a missing token."""
+    reply = call(token_client, "GET", "clock", remote=remote, headers=headers)
+    body = refused(reply, 401, "admin token required")
+    assert "X-Admin-Token" in body["hint"] and reply.headers["WWW-Authenticate"].startswith("Bearer")
+    before = platform.rules()
+    refused(call(token_client, "DELETE", "rules", remote=remote, headers=headers), 401)
+    refused(call(token_client, "POST", "reset", remote=remote, headers=headers), 401)
+    assert platform.rules() == before
+
+
+@pytest.mark.parametrize("remote", [REMOTE, "127.0.0.1"])
+@pytest.mark.parametrize("headers", [{"X-Admin-Token": "nope"}, {"Authorization": "Bearer nope"},
+                                     {"X-Admin-Token": TOKEN[:-1]}, {"X-Admin-Token": TOKEN + "x"}])
+def test_wrong_token_is_refused_from_anywhere(token_client, remote, headers):
+    refused(call(token_client, "GET", "clock", remote=remote, headers=headers), 403, "wrong admin token")
 
 
 def test_admin_token_flag_over_the_wire(tmp_path):
     server = MockProcess(tmp_path / "token.db", workers=1, args=("--admin-token", TOKEN)).start()
     try:
-        assert "/_mock/api/clock" in server.banner
+        assert "/_mock/api/clock" in server.banner and "admin token on" in server.banner
+        assert TOKEN not in server.banner
         url = server.base_url + "/_mock/api/clock"
-        assert requests.get(url, timeout=10).status_code == 200  # loopback
+        with requests.get(url, timeout=10) as missing:  # loopback, no token
+            assert missing.status_code == 401 and missing.json()["error"] == "admin token required"
         assert requests.get(url, headers={"X-Admin-Token": TOKEN}, timeout=10).status_code == 200
         with requests.get(url, headers={"X-Admin-Token": "x"}, timeout=10) as wrong:  # closed: a fast stop
             assert wrong.status_code == 403 and wrong.json()["error"] == "wrong admin token"

@@ -143,3 +143,18 @@ def test_openapi_describes_every_route(api, server):
     for path, ops in spec["paths"].items():
         for op in ops.values():
             assert op["summary"] and op["operationId"] and "responses" in op
+
+
+def test_openapi_is_generated_from_the_route_table(api):
+    from ipyy_mock.admin.routes import ROUTES
+
+    spec = api("GET", "openapi.json")
+    ops = [(path, method, op) for path, methods in spec["paths"].items() for method, op in methods.items()]
+    assert len(ops) == len(ROUTES)
+    assert len({op["operationId"] for _, _, op in ops}) == len(ops)
+    for route in ROUTES:
+        path = route.rule.replace("<int:", "{").replace("<", "{").replace(">", "}")
+        op = spec["paths"][path][route.method.lower()]
+        assert op["summary"] == route.summary
+        assert ("requestBody" in op) == bool(route.body)
+        assert [p["name"] for p in op.get("parameters", []) if p["in"] == "query"] == list(route.query)

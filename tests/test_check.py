@@ -26,7 +26,8 @@ from mockproc import console_script, free_port
 
 WSDL = packaged_wsdl().decode("utf-8")
 ALL_CHECKS = ["wsdl", "balance", "soap11-send-empty", "soap12-send-empty", "soap11-hybrid-empty",
-              "soap12-hybrid-empty", "http-send-empty", "reports-xml", "reports-json", "reports-xml-bad-password",
+              "soap12-hybrid-empty", "http-send-empty", "domestic-send-empty-xml", "domestic-send-empty-json",
+              "domestic-balance-xml", "domestic-balance-json", "reports-xml", "reports-json", "reports-xml-bad-password",
               "reports-json-bad-password", "uplinks-xml-bad-password", "uplinks-json-bad-password", "uplinks-xml",
               "uplinks-json"]
 
@@ -135,7 +136,7 @@ def test_all_checks_pass_and_nothing_is_sent_or_charged(mock_server, account, ca
     assert "MsisdnEmpty" in table["soap12-send-empty"][1] and "charged 0" in table["soap11-send-empty"][1]
     assert "手机号码为空" in table["http-send-empty"][1]
     assert "--include-uplinks" in table["uplinks-xml"][1]
-    assert "13 passed, 0 failed, 2 skipped" in out
+    assert "17 passed, 0 failed, 2 skipped" in out
     assert mock_server.balance(account.name) == before
     store = mock_server.platform().store
     try:
@@ -260,7 +261,7 @@ def test_a_server_that_is_not_the_gateway_fails_every_check(account, capsys):
     assert code == 1, out + err
     table = rows(out)
     assert "SubjectEmpty" in table["wsdl"][1]
-    assert [r for r, _ in table.values()] == ["FAIL"] * 13 + ["SKIP", "SKIP"]
+    assert [r for r, _ in table.values()] == ["FAIL"] * 17 + ["SKIP", "SKIP"]
     assert "not XML" in table["balance"][1] or "<?xml" in table["balance"][1]
 
 

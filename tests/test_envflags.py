@@ -8,12 +8,11 @@ by its environment alone and talk to it over the wire.
 from __future__ import annotations
 
 import argparse
-import json
-import urllib.request
 from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
+import requests
 
 from ipyy_client import HttpClient
 from ipyy_mock import cli, envflags
@@ -154,21 +153,29 @@ def test_server_configured_by_environment_only(monkeypatch, tmp_path):
     server = EnvOnlyMock(tmp_path / "env.db", workers=1)
     for var, value in {"PORT": str(server.port), "DB": str(server.db_path), "WORKERS": "1", "ZONE": "UTC",
                        "SEED_ACCOUNT": "shop:s3cret:50.00 billing:pw2", "ADMIN_TOKEN": "tok",
-                       "NO_JOURNAL": "1"}.items():
+                       "ALLOWED_HOST": "ipyy-mock, mock.internal", "NO_JOURNAL": "1"}.items():
         monkeypatch.setenv("IPYY_MOCK_" + var, value)
     server.start()
+    token = {"X-Admin-Token": "tok"}
     try:
         assert f"(1 workers, database {server.db_path.resolve()})" in server.banner
         assert "  account   shop  balance 50.00  (created)" in server.banner
         assert "s3cret" not in server.banner and "pw2" not in server.banner
-        assert "loopback, or X-Admin-Token" in server.banner
-        with urllib.request.urlopen(server.base_url + "/_mock/api/clock", timeout=10) as reply:
-            assert json.load(reply)["zone"] == "UTC"
+        assert "admin token on" in server.banner and "tok" not in server.banner.replace("token", "")
+        assert "also for Host ipyy-mock, mock.internal" in server.banner
+        clock = requests.get(server.base_url + "/_mock/api/clock", headers=token, timeout=10)
+        assert clock.status_code == 200 and clock.json()["zone"] == "UTC"
+        assert requests.get(server.base_url + "/_mock/api/clock", timeout=10).status_code == 401
+        as_service = requests.get(server.base_url + "/_mock/api/clock", timeout=10,
+                                  headers={**token, "Host": f"ipyy-mock:{server.port}"})
+        assert as_service.status_code == 200, "IPYY_MOCK_ALLOWED_HOST admits the service name"
+        other = requests.get(server.base_url + "/_mock/api/clock", timeout=10, headers={**token, "Host": "evil.example"})
+        assert other.status_code == 403
         with HttpClient("shop", "s3cret", base_url=server.base_url) as client:
             sent = client.send(["8613800138000"], "验证码 1234【华信】").raise_for_status()
             assert sent.balance == Decimal("49.95")
-        with urllib.request.urlopen(server.base_url + "/_mock/api/journal", timeout=10) as reply:
-            assert json.load(reply)["enabled"] is False, "IPYY_MOCK_NO_JOURNAL=1 turned the journal off"
+        journal = requests.get(server.base_url + "/_mock/api/journal", headers=token, timeout=10)
+        assert journal.json()["enabled"] is False, "IPYY_MOCK_NO_JOURNAL=1 turned the journal off"
         server.stop()
         monkeypatch.setenv("IPYY_MOCK_SEED_ACCOUNT", "shop:changed:1.00")
         server.start()  # the same database: the account is kept as the test left it
@@ -177,6 +184,19 @@ def test_server_configured_by_environment_only(monkeypatch, tmp_path):
             assert client.balance().balance == Decimal("49.95")
     finally:
         server.stop()
+
+
+def test_a_token_file_on_the_command_line_wins_over_the_token_variable(monkeypatch, tmp_path):
+    """--admin-token and --admin-token-file exclude each other: the one given wins over the other's variable."""
+    (tmp_path / "token").write_text("from-file\n")
+    monkeypatch.setenv("IPYY_MOCK_ADMIN_TOKEN", "from-env")
+    args = serve_args("--admin-token-file", str(tmp_path / "token"))
+    assert (args.admin_token, args.admin_token_file) == (None, str(tmp_path / "token"))
+    assert serve_args().admin_token == "from-env"
+    monkeypatch.delenv("IPYY_MOCK_ADMIN_TOKEN")
+    monkeypatch.setenv("IPYY_MOCK_ADMIN_TOKEN_FILE", str(tmp_path / "token"))
+    assert serve_args("--admin-token", "flag").admin_token_file is None
+    assert serve_args().admin_token_file == str(tmp_path / "token")
 
 
 def test_server_refuses_a_bad_variable_with_a_usage_error(monkeypatch, tmp_path):

@@ -15,6 +15,7 @@ import uuid
 from html.parser import HTMLParser
 
 import pytest
+import requests
 from werkzeug.test import Client
 
 from ipyy_client import SoapClient
@@ -352,10 +353,15 @@ def test_inbox_refuses_non_loopback_callers(inprocess):
         assert "10.1.2.3" in reply.get_data(as_text=True)
     assert plain.get("/_mock/", environ_overrides={"REMOTE_ADDR": "::ffff:127.0.0.1"}).status_code == 200
     assert plain.get("/_mock/", environ_overrides=near).status_code == 200
-    # started with --admin-token: the token admits a far caller, as on the admin API; a wrong one does not
-    assert with_token.get("/_mock/", environ_overrides=far, headers={"X-Admin-Token": "s3cret-token"}).status_code == 200
-    assert with_token.get("/_mock/", environ_overrides=far, headers={"X-Admin-Token": "nope"}).status_code == 403
-    assert with_token.get("/_mock/", environ_overrides=far).status_code == 403
+    # started with --admin-token: the page (static, no data) is handed out so that it can ask for the token;
+    # everything it shows comes from the admin API, which wants the token from every caller, loopback included
+    for env in (far, near):
+        assert with_token.get("/_mock/", environ_overrides=env).status_code == 200
+        assert with_token.get("/_mock/api/messages", environ_overrides=env).status_code == 401
+        assert with_token.get("/_mock/api/messages", environ_overrides=env,
+                              headers={"X-Admin-Token": "nope"}).status_code == 403
+        assert with_token.get("/_mock/api/messages", environ_overrides=env,
+                              headers={"X-Admin-Token": "s3cret-token"}).status_code == 200
 
 
 def test_inbox_routes(inprocess):
@@ -371,3 +377,38 @@ def test_inbox_routes(inprocess):
     refused = client.post("/_mock/", environ_overrides=near)
     assert refused.status_code == 405 and refused.headers["Allow"] == "GET, HEAD"
     assert client.get("/_mock/api/clock", environ_overrides=near).status_code == 200  # still the admin API's
+
+
+def test_conformance_warnings_show_on_message_bubble_and_journal_row(browser, mock_server):
+    """A send the vendor accepts off the document (signature first, plain password) is marked in the inbox."""
+    from ipyy_client.encoding import encode_content
+
+    account = mock_server.new_account()
+    content = f"【华信】warned {uuid.uuid4().hex[:6]}"
+    reply = requests.post(mock_server.base_url + "/I18NSms.aspx", timeout=30, data={
+        "action": "send", "account": account.name, "password": account.password, "mobile": PHONE,
+        "content": encode_content(content), "code": "8"})
+    assert "<returnstatus>Success</returnstatus>" in reply.text
+    clean = soap_send(mock_server, account, PHONE, "clean【华信】")
+    open_inbox(browser, mock_server.base_url, account.name)
+
+    item = wait(browser, lambda d: feed_item(d, content), "the warned send is not in the feed")
+    assert "2 warnings" in item["meta"]
+    assert "warning" not in (wait(browser, lambda d: feed_item(d, "clean【华信】"), "no clean send") or {})["meta"]
+    chips = css(browser, "#feed li.item .chip.warn")
+    assert len(chips) == 1 and chips[0].get_attribute("data-warnings") == "plain-password signature-at-start"
+    click(browser, "#feed li.item", content)
+    listed = wait(browser, lambda d: [li.get_property("textContent") for li in
+                                      css(d, "#thread li.bubble.out ul.warnings li")], "no warnings on the bubble")
+    assert any(text.startswith("signature-at-start") for text in listed)
+    assert clean.msg_id
+
+    browser.find_element("id", "view-journal").click()
+
+    def warned_row(d):
+        rows = d.execute_script("return [...document.querySelectorAll('#journal-table tr.jrow')]"
+                                ".map((r) => [r.dataset.surface, r.textContent])")
+        return next((text for surface, text in rows if surface == "http" and "warning" in text), None)
+
+    row = wait(browser, warned_row, "the journal row shows no warning")
+    assert "⚠ 2 warnings" in row

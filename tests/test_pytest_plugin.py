@@ -74,3 +74,28 @@ def test_keep_state_and_db_options(pytester, tmp_path):
 
 def test_handle_steers_balance_rules_clock_uplinks(pytester):
     run(pytester, STEERING).assert_outcomes(passed=1)
+
+
+TOKENED = '''
+import requests
+
+def test_fixture_sends_the_token(ipyy_mock):
+    ipyy_mock.set_balance(5)
+    assert ipyy_mock.balance() == 5
+    url = ipyy_mock.base_url + "/_mock/api/clock"
+    assert requests.get(url, timeout=10).status_code == 401  # the mock it started wants the token
+    print("TOKEN", ipyy_mock.session.headers["X-Admin-Token"])
+'''
+
+
+def test_fixture_with_an_admin_token_option(pytester):
+    result = run(pytester, TOKENED, "--ipyy-mock-admin-token", "fixture-tok-1")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*TOKEN fixture-tok-1*"])
+
+
+def test_fixture_with_an_admin_token_in_the_environment(pytester, monkeypatch):
+    monkeypatch.setenv("IPYY_MOCK_ADMIN_TOKEN", "fixture-tok-2")
+    result = run(pytester, TOKENED)
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*TOKEN fixture-tok-2*"])

@@ -8,9 +8,11 @@ was sent by a client and may be hostile, so the script builds the DOM with
 Content-Security-Policy (no inline script or style, no other origin) plus
 ``nosniff`` and ``no-referrer``.
 
-Who may load it: the same callers as the admin API it calls (loopback, or a
-caller presenting the ``--admin-token``), checked by the admin API's own
-``authorize``.
+Who may load it: the admin API's rule (admin/access.py: the Host allow-list,
+no cross-site requests, loopback callers only when the server has no token),
+except that a server with an admin token hands these static files to any
+caller on an allowed Host: they hold no data, and the page asks for the token
+(once per tab, kept in sessionStorage) and sends it with every API call.
 """
 from __future__ import annotations
 
@@ -18,6 +20,8 @@ from importlib import resources
 from typing import Any, Callable, Iterable
 
 from werkzeug.wrappers import Request, Response
+
+from ipyy_mock.admin.jsonapi import AdminError
 
 PREFIX = "/_mock"
 STATIC_PACKAGE_DIR = "inbox_static"
@@ -80,8 +84,6 @@ class InboxApp:
     def refusal(self, request: Request) -> Response | None:
         if self.authorize is None:
             return None
-        from ipyy_mock.admin.api import AdminError
-
         try:
             self.authorize(request)
         except AdminError as exc:
@@ -103,5 +105,6 @@ class InboxApp:
 
 
 def make_inbox_app(admin: Any = None) -> InboxApp:
-    """The inbox, admitting the callers ``admin`` (the AdminApi) admits; ``None``: everyone (tests only)."""
-    return InboxApp(getattr(admin, "authorize", None))
+    """The inbox, admitting the callers ``admin`` (the AdminApi) admits to its page; ``None``: everyone (tests)."""
+    access = getattr(admin, "access", None)
+    return InboxApp(access.authorize_page if access is not None else None)

@@ -8,12 +8,23 @@ configuration would. SOAP has always sent the plain password.
 from __future__ import annotations
 
 import hmac
+import re
 from ipaddress import ip_address, ip_network
 
 from ipyy_client.codes import ResultCode
 from ipyy_client.encoding import md5_password
 
+from ipyy_mock.core.conformance import ConformanceWarning
 from ipyy_mock.core.store import Account, Store
+
+_MD5_HEX = re.compile(r"[0-9A-Fa-f]{32}")
+
+
+def password_warnings(given: str | None) -> list[ConformanceWarning]:
+    """The HTTP interface documents the MD5 form; a password that is not 32 hex digits was sent plain."""
+    if given and not _MD5_HEX.fullmatch(given):
+        return [ConformanceWarning("plain-password", "password was sent as plain text, not as its MD5")]
+    return []
 
 
 def password_matches(account: Account, given: str, *, http: bool) -> bool:

@@ -60,6 +60,9 @@ class Released:
         return {"reports": self.reports, "uplinks": self.uplinks, "push_batches": self.batches}
 
 
+DETAIL_LIMIT = 200  # characters of an attempt's detail the push journal keeps: a receiver's answer is not ours to store
+
+
 @dataclass(frozen=True)
 class Attempt:
     """What one push try came to."""
@@ -279,7 +282,7 @@ def settle(db: sqlite3.Connection, claim: Claim, owner: str, attempt: Attempt, n
            settings: DeliverySettings) -> str:
     """Record the try and move the batch on; returns the batch's state afterwards."""
     db.execute("UPDATE push_attempts SET outcome=?, http_status=?, duration_ms=?, detail=? WHERE id=?",
-               (attempt.outcome, attempt.http_status, round(attempt.duration_ms, 1), attempt.detail,
+               (attempt.outcome, attempt.http_status, round(attempt.duration_ms, 1), attempt.detail[:DETAIL_LIMIT],
                 claim.attempt_id))
     row = db.execute("SELECT * FROM push_batches WHERE id=?", (claim.batch_id,)).fetchone()
     if row is None:  # [push-faults] deleted while in flight (POST /_mock/api/reset): nothing left to settle

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from ipyy_client.billing import segment_count
 from ipyy_client.codes import ResultCode
@@ -22,7 +23,8 @@ from ipyy_mock.core import delivery
 from ipyy_mock.devtools import faults
 from ipyy_mock.core import scenarios
 from ipyy_mock.core import settings
-from ipyy_mock.core.auth import authenticate
+from ipyy_mock.core.auth import authenticate, password_warnings
+from ipyy_mock.core.conformance import ConformanceWarning
 from ipyy_mock.core.billing import Charge, charge_for
 from ipyy_mock.core.store import Account, Store
 from ipyy_mock.core.validation import check_content, check_ext_number, parse_recipients
@@ -41,6 +43,10 @@ DEMO_ACCOUNT = Account(
 )
 DEFAULT_REPORT_DELAY = settings.DEFAULT_REPORT_DELAY
 MAX_PULL = 4000
+HTTP_VIAS = frozenset({"http", "domestic"})  # the surfaces whose documented password is the MD5 form
+PAST_GRACE = 1.0  # seconds: a "now" computed by the client a moment ago is not in the past
+#: SendRequest.via → the fault selector (devtools.faults.CODE_SELECTORS) its `code` faults come from.
+FAULT_SURFACES = {"http": "send", "domestic": "domestic"}
 
 
 @dataclass(frozen=True)
@@ -56,9 +62,10 @@ class Snapshot:
     clock_offset: float
     rules: tuple[scenarios.Rule, ...]
     delivery: settings.DeliverySettings
+    strict: bool = False  # `serve --strict` (a setting, so that every worker process sees it)
 
 
-_SNAPSHOT_KEYS = ("clock_offset", "rules", *settings.VALIDATORS)
+_SNAPSHOT_KEYS = ("clock_offset", "rules", "strict", *settings.VALIDATORS)
 
 
 @dataclass(frozen=True)
@@ -71,9 +78,10 @@ class InjectedUplink:
 class Platform:
     """The mock gateway's state and rules over one SQLite store."""
 
-    def __init__(self, store: Store | str | Path, zone: str = clock.DEFAULT_ZONE) -> None:
+    def __init__(self, store: Store | str | Path, zone: str = clock.DEFAULT_ZONE, *, strict: bool = False) -> None:
         self.store = store if isinstance(store, Store) else Store(store)
         self.zone = clock.platform_zone(zone)
+        self.strict = strict  # `serve --strict`: every account refuses what deviates from the document
         self._snapshot: tuple[tuple, Snapshot] | None = None
 
     def settings_snapshot(self) -> Snapshot:
@@ -88,7 +96,7 @@ class Platform:
         if cached is not None and cached[0] == key:
             return cached[1]
         snap = Snapshot(float(stored.get("clock_offset", "0") or 0), scenarios.load_rules(stored.get("rules")),
-                        settings.from_raw(stored))
+                        settings.from_raw(stored), stored.get("strict") == "1")
         self._snapshot = (key, snap)
         return snap
 
@@ -151,33 +159,92 @@ class Platform:
 
     # -- sending ---------------------------------------------------------
     def send(self, req: SendRequest) -> SendOutcome:
-        http = req.via == "http"
+        http = req.via in HTTP_VIAS
+        warnings = list(req.warnings)
         account = authenticate(self.store, req.account, req.password, req.client_ip, http=http)
         if isinstance(account, ResultCode):
-            return SendOutcome(account)
-        forced = faults.forced_code(self.store, "send" if http else "soap")  # [faults] an injected `code` fault:
-        if forced is not None:                                                # refused here, nothing charged
-            return SendOutcome(forced, balance=account.balance)
+            self.record_warnings(req.account or "", req.via, warnings)
+            return SendOutcome(account, warnings=warnings)
+        if http:
+            warnings += password_warnings(req.password)
+        forced = faults.forced_code(self.store, FAULT_SURFACES.get(req.via, "soap"))  # [faults] an injected `code`
+        if forced is not None:                                                       # fault: refused, nothing charged
+            return self._refused(req, account, SendOutcome(forced, balance=account.balance), warnings)
         if req.param_error:
-            return SendOutcome(ResultCode.ParamError, balance=account.balance, errors=[req.param_error])
-        refused = self._check(req, account)
-        if isinstance(refused, SendOutcome):
-            return refused
-        recipients, ext, accepted, errors, snap = refused
-        return self._commit(req, account, ext, accepted, errors, snap)
+            return self._refused(req, account, SendOutcome(ResultCode.ParamError, balance=account.balance,
+                                                           errors=[req.param_error]), warnings)
+        checked = self._check(req, account, warnings)
+        if isinstance(checked, SendOutcome):
+            return self._refused(req, account, checked, warnings)
+        if warnings and self.is_strict(account):
+            refusal = warnings[0]
+            return self._refused(req, account, SendOutcome(refusal.refusal, balance=account.balance,
+                                                           strict_refusal=refusal), warnings)
+        recipients, ext, accepted, errors, snap = checked
+        return self._commit(req, account, ext, accepted, errors, snap, warnings)
 
-    def _check(self, req: SendRequest, account: Account):
+    # -- conformance (core/conformance.py) --------------------------------
+    def is_strict(self, account: Account | None) -> bool:
+        """Strict mode for this account: the server's `--strict`, or the account's own ``strict``."""
+        if account is not None and account.strict:
+            return True
+        return self.strict or self.settings_snapshot().strict
+
+    def set_strict(self, strict: bool) -> None:
+        """Server-wide strict mode (`serve --strict` sets it at every start, on or off)."""
+        with self.store.write() as db:
+            self.store.set_setting("strict", "1" if strict else "0", db)
+
+    def conform(self, account: Account, via: str, password: str | None,
+                warnings: list[ConformanceWarning]) -> ConformanceWarning | None:
+        """For a request other than a send (queries, overage, password change) by an authenticated account: adds
+        the password warning, records every warning, and returns the one strict mode refuses it for, if any."""
+        warnings.extend(password_warnings(password) if via in HTTP_VIAS else [])
+        self.record_warnings(account.name, via, warnings)
+        return warnings[0] if warnings and self.is_strict(account) else None
+
+    def record_warnings(self, account: str, via: str, warnings: list[ConformanceWarning],
+                        task_id: int | None = None, db: Any = None) -> None:
+        """Warnings are diagnostics kept beside the data; written only when there are any (never on the happy
+        path), in the send's own transaction when ``db`` is given."""
+        if not warnings:
+            return
+        rows = [(self.now(), account, task_id, via, w.code, w.detail) for w in warnings]
+        if db is not None:
+            self.store.insert_warnings(db, rows)
+            return
+        with self.store.write() as own:
+            self.store.insert_warnings(own, rows)
+
+    def warnings(self, account: str | None = None, code: str | None = None, since: float | None = None,
+                 task_id: int | None = None, limit: int = 200) -> list[dict[str, Any]]:
+        """Recorded warnings, newest first, each with its rule and fix (admin API, fixture, inbox)."""
+        out = []
+        for row in self.store.list_warnings(account=account, code=code, since=since, task_id=task_id, limit=limit):
+            item = ConformanceWarning(row["code"], row["detail"]).to_json()
+            item.update(id=row["id"], at=clock.from_epoch(row["at"], self.zone).isoformat(),
+                        account=row["account"], task_id=row["task_id"], via=row["via"])
+            out.append(item)
+        return out
+
+    def _refused(self, req: SendRequest, account: Account, outcome: SendOutcome,
+                 warnings: list[ConformanceWarning]) -> SendOutcome:
+        outcome.warnings = warnings
+        self.record_warnings(account.name, req.via, warnings)
+        return outcome
+
+    def _check(self, req: SendRequest, account: Account, warnings: list[ConformanceWarning]):
         def fail(code: ResultCode, errors: list[str] | None = None) -> SendOutcome:
             return SendOutcome(code, balance=account.balance, errors=errors or [])
 
-        recipients = parse_recipients(req.msisdns, req.hybrid)
+        recipients = parse_recipients(req.msisdns, req.hybrid, warnings)
         if isinstance(recipients, ResultCode):
             return fail(recipients)
         ext = check_ext_number(req.ext_number)
         if isinstance(ext, ResultCode):
             return fail(ext)
         content = req.content or ""
-        problem = check_content(content, account.sensitive_words)
+        problem = check_content(content, account.sensitive_words, warnings)
         if problem is not None:
             return fail(problem)
         if segment_count(content) > account.segment_limit:
@@ -185,6 +252,12 @@ class Platform:
         if not account.prices:
             return fail(ResultCode.NoProduct)
         snap = self.settings_snapshot()
+        if req.plan_send_time is not None:
+            now = clock.wall_seconds() + snap.clock_offset
+            if clock.to_epoch(req.plan_send_time, self.zone) < now - PAST_GRACE:
+                warnings.append(ConformanceWarning(
+                    "send-time-past", f"{req.plan_send_time.isoformat()} is before the platform time "
+                                      f"{clock.from_epoch(now, self.zone).isoformat(timespec='seconds')}"))
         rules = snap.rules
         accepted: list[Accepted] = []
         errors: list[str] = []
@@ -192,7 +265,9 @@ class Platform:
         segments = segment_count(content)
         charges: dict[str, Charge | None] = {}  # per country: every recipient of one country costs the same
         for recipient in recipients:
-            rule = scenarios.rule_for(recipient.mobile, rules)
+            rule = scenarios.rule_for(recipient.international, rules)
+            if rule is scenarios.FALLBACK and recipient.mobile != recipient.international:
+                rule = scenarios.rule_for(recipient.mobile, rules)  # a rule may name the number as sent
             code = scenarios.REFUSALS.get(rule.outcome)
             charge = None
             if not code:
@@ -214,7 +289,7 @@ class Platform:
         return recipients, ext, accepted, errors, snap
 
     def _commit(self, req: SendRequest, account: Account, ext: str, accepted: list[Accepted],
-                errors: list[str], snap: Snapshot) -> SendOutcome:
+                errors: list[str], snap: Snapshot, warnings: list[ConformanceWarning]) -> SendOutcome:
         billing_count = sum(a.charge.segments for a in accepted)
         amount = sum((a.charge.amount for a in accepted), Decimal("0"))
         now = clock.wall_seconds() + snap.clock_offset
@@ -242,8 +317,10 @@ class Platform:
                 billing_count=billing_count, billing_amount=str(amount),
             )
             self.store.insert_messages(db, [(task_id, *row) for row in rows])
+            self.record_warnings(account.name, req.via, warnings, task_id, db)
         return SendOutcome(ResultCode.OK, task_id=task_id, balance=balance, billing_amount=amount,
-                           billing_count=billing_count, success_count=len(accepted), errors=errors)
+                           billing_count=billing_count, success_count=len(accepted), errors=errors,
+                           warnings=warnings)
 
     @staticmethod
     def _message_rows(account: str, accepted: list[Accepted], send_at: float, default_delay: float,
@@ -302,3 +379,27 @@ class Platform:
             uplink_id, route = delivery.add_uplink(db, account, push_url, mobile, task_id, content, extno,
                                                    self.now())
         return InjectedUplink(uplink_id, task_id, route)
+
+    # -- the admin API's levers ------------------------------------------
+    def set_outcome(self, message_id: int, delivered: bool, errorcode: str) -> str | None:
+        """Deliver or fail a sent message now, whatever its rule said; the report is produced at once.
+
+        Returns the message's status before: only ``sent`` (waiting for its report) is changed; None when
+        there is no such message.
+        """
+        with self.store.write() as db:
+            status = self.store.message_status(db, message_id)
+            if status == "sent":
+                self.store.set_report(db, message_id, 10 if delivered else 20, errorcode, self.now())
+        if status == "sent":
+            self.release_due()
+        return status
+
+    def reset(self) -> Account:
+        """Back to a first start in one transaction: only the demo account, default rules and settings, real
+        time, empty queues (the request journal has a file of its own: its owner clears it). Returns the demo."""
+        demo = Account(**{**DEMO_ACCOUNT.__dict__, "prices": dict(DEMO_ACCOUNT.prices),
+                          "sensitive_words": list(DEMO_ACCOUNT.sensitive_words), "created_at": time.time()})
+        self.store.reset(("rules", "clock_offset", *settings.VALIDATORS), [demo])
+        self._snapshot = None
+        return demo

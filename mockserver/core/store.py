@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 try:
     import fcntl
@@ -133,6 +133,16 @@ CREATE TABLE IF NOT EXISTS push_attempts (
     detail TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS push_attempts_batch ON push_attempts(batch_id, id);
+CREATE TABLE IF NOT EXISTS warnings (  -- conformance warnings (core/conformance.py): diagnostics, not money
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at REAL NOT NULL,                -- platform time
+    account TEXT NOT NULL DEFAULT '',
+    task_id INTEGER,                 -- the send it was found on, when the send was accepted
+    via TEXT NOT NULL,
+    code TEXT NOT NULL,
+    detail TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS warnings_task ON warnings(task_id);
 CREATE TABLE IF NOT EXISTS leases (
     name TEXT PRIMARY KEY,
     owner TEXT NOT NULL,
@@ -146,6 +156,7 @@ MIGRATIONS = (
     ("reports", "batch_id", "INTEGER"),
     ("uplinks", "route", "TEXT NOT NULL DEFAULT 'pull'"),
     ("uplinks", "batch_id", "INTEGER"),
+    ("accounts", "strict", "INTEGER NOT NULL DEFAULT 0"),
 )
 POST_MIGRATION = """
 CREATE INDEX IF NOT EXISTS reports_batch ON reports(batch_id);
@@ -160,7 +171,7 @@ class Account:
     """An account as the platform sees it; ``prices`` maps country code (or ``*``) to a per-segment price."""
 
     name: str
-    password: str
+    password: str = field(repr=False)  # needed in clear for the MD5 check (auth.py); never printed
     userid: str = ""
     balance: Decimal = Decimal("0")
     pay_type: str = "prepaid"  # prepaid | postpaid (postpaid may go below zero)
@@ -169,6 +180,7 @@ class Account:
     bind_ips: list[str] = field(default_factory=list)
     stopped: bool = False
     strict_auth: bool = False
+    strict: bool = False  # strict mode: refuse what deviates from the document (core/conformance.py)
     can_read_reports: bool = True
     push_url: str = ""
     sensitive_words: list[str] = field(default_factory=list)
@@ -187,6 +199,7 @@ class Account:
             bind_ips=[ip for ip in row["bind_ips"].split(",") if ip],
             stopped=bool(row["stopped"]),
             strict_auth=bool(row["strict_auth"]),
+            strict=bool(row["strict"]),
             can_read_reports=bool(row["can_read_reports"]),
             push_url=row["push_url"],
             sensitive_words=json.loads(row["sensitive_words"]),
@@ -205,6 +218,7 @@ class Account:
             "bind_ips": ",".join(self.bind_ips),
             "stopped": int(self.stopped),
             "strict_auth": int(self.strict_auth),
+            "strict": int(self.strict),
             "can_read_reports": int(self.can_read_reports),
             "push_url": self.push_url,
             "sensitive_words": json.dumps(self.sensitive_words, ensure_ascii=False),
@@ -266,7 +280,7 @@ class _WriteQueue:
     def _lock_fd(self) -> int | None:
         if not self._opened:
             try:
-                self.fd = os.open(self.path + LOCK_SUFFIX, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+                self.fd = os.open(self.path + LOCK_SUFFIX, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, PRIVATE_MODE)
             except OSError:  # a read-only directory: SQLite's own lock still serializes the writers
                 self.fd = None
             self._opened = True
@@ -313,8 +327,50 @@ MESSAGE_COLUMNS = ("task_id", "account", "mobile", "country", "segments", "price
 INSERT_TASK = f"INSERT INTO tasks ({', '.join(TASK_COLUMNS)}) VALUES ({', '.join('?' for _ in TASK_COLUMNS)})"
 INSERT_MESSAGE = (f"INSERT INTO messages ({', '.join(MESSAGE_COLUMNS)}) "
                   f"VALUES ({', '.join('?' for _ in MESSAGE_COLUMNS)})")
+PRIVATE_MODE = 0o600  # the database, its -wal/-shm and lock files: account passwords and every text sent are in them
 WRITE_WAIT = 30.0  # seconds a writer waits for this process's write lock (as busy_timeout) before "database is locked"
 LOCK_SUFFIX = "-writelock"  # next to the database, like SQLite's -wal and -shm: the writers' queue (flock)
+# Tables a reset empties; accounts are reseeded, the runner's lease is left alone. "journal" is the table of a
+# database made by an older version, which kept the request journal in the main file.
+RESET_TABLES = ("push_attempts", "push_batches", "reports", "uplinks", "messages", "tasks", "journal", "faults",
+                "warnings")
+
+
+def make_private(path: str) -> None:
+    """Create the SQLite file ``path`` readable and writable by its owner only, before SQLite opens it.
+
+    Why before: SQLite creates a new database 0644 (less the umask), and gives the ``-wal`` and ``-shm``
+    files it makes later the database file's own mode, so a file created 0600 here keeps all three private.
+    Files an older version left group- or world-readable are tightened (when they are ours to change).
+    """
+    if path == ":memory:" or path.startswith("file:"):
+        return
+    try:
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, PRIVATE_MODE))
+    except OSError:
+        return  # a read-only place, a directory...: SQLite's own error says what is wrong
+    for suffix in ("", "-wal", "-shm", LOCK_SUFFIX):
+        try:
+            if os.stat(path + suffix).st_mode & 0o077:
+                os.chmod(path + suffix, PRIVATE_MODE)
+        except OSError:
+            pass  # absent, or someone else's file
+
+
+def where(filters: Iterable[tuple[str, Any]]) -> tuple[str, list[Any]]:
+    """`` WHERE a=? AND b>?`` and its values, from (condition, value) pairs whose value is given."""
+    parts = [(sql, value) for sql, value in filters if value not in (None, "")]
+    clause = (" WHERE " + " AND ".join(sql for sql, _ in parts)) if parts else ""
+    return clause, [value for _, value in parts]
+
+
+MESSAGE_VIEW = ("SELECT m.*, t.content, t.ext_number, t.created_at, t.send_at, t.via, r.receive_time AS reported_at "
+                "FROM messages m JOIN tasks t ON t.id=m.task_id "
+                "LEFT JOIN reports r ON r.task_id=m.task_id AND r.mobile=m.mobile")
+CONVERSATIONS = ("SELECT account, mobile, MAX(at) AS last_at, SUM(sent) AS sent, SUM(received) AS received FROM ("
+                 " SELECT m.account, m.mobile, t.created_at AS at, 1 AS sent, 0 AS received"
+                 " FROM messages m JOIN tasks t ON t.id=m.task_id"
+                 " UNION ALL SELECT account, mobile, receive_time, 0, 1 FROM uplinks)")
 
 
 class Store:
@@ -340,6 +396,7 @@ class Store:
         self._queue = _WriteQueue.of(self.path)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            make_private(self.path)
         self.db.executescript(SCHEMA)
         with self.write() as db:
             for table, column, definition in MIGRATIONS:
@@ -488,6 +545,11 @@ class Store:
         sql = f"INSERT INTO messages ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})"
         db.executemany(sql, [tuple(r[c] for c in cols) for r in rows])
 
+    def total_charged(self, account: str) -> Decimal:
+        """What the account's sends have been charged in all (summed as Decimal: SQLite's SUM would use floats)."""
+        rows = self.db.execute("SELECT billing_amount FROM tasks WHERE account=?", (account,))
+        return sum((Decimal(row[0]) for row in rows), Decimal("0"))
+
     def get_task(self, task_id: int) -> sqlite3.Row | None:
         return self.db.execute("SELECT * FROM tasks WHERE id=?", (task_id,)).fetchone()
 
@@ -522,9 +584,100 @@ class Store:
             _check_consumed(cur.rowcount, rows)
         return rows
 
+    # -- conformance warnings ---------------------------------------------
+    def insert_warnings(self, db: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
+        """``rows``: (at, account, task_id, via, code, detail)."""
+        db.executemany("INSERT INTO warnings (at, account, task_id, via, code, detail) VALUES (?, ?, ?, ?, ?, ?)",
+                       rows)
+
+    def list_warnings(self, *, account: str | None = None, code: str | None = None, since: float | None = None,
+                      task_id: int | None = None, limit: int = 200) -> list[sqlite3.Row]:
+        """Newest first; every filter optional."""
+        where, args = [], []  # type: ignore[var-annotated]
+        since = None if since is None else since - 1e-6  # an ISO time (microseconds) read back as a float
+        for column, op, value in (("account", "=", account), ("code", "=", code), ("at", ">=", since),
+                                  ("task_id", "=", task_id)):
+            if value is not None:
+                where.append(f"{column} {op} ?")
+                args.append(value)
+        sql = "SELECT * FROM warnings" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id DESC LIMIT ?"
+        return self.db.execute(sql, (*args, limit)).fetchall()
+
+    def warnings_by_task(self, task_ids: list[int]) -> dict[int, list[sqlite3.Row]]:
+        """The warnings of each of these tasks (the inbox and the admin API show them on their messages)."""
+        out: dict[int, list[sqlite3.Row]] = {}
+        ids = sorted(set(task_ids))
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in self.db.execute(f"SELECT * FROM warnings WHERE task_id IN ({marks}) ORDER BY id", chunk):
+                out.setdefault(row["task_id"], []).append(row)
+        return out
+
     def take_uplinks(self, db: sqlite3.Connection, account: str, limit: int) -> list[sqlite3.Row]:
         rows = db.execute(TAKE_UPLINKS, (account, limit)).fetchall()
         if rows:
             cur = db.execute(CONSUME_UPLINKS, (account, limit))
             _check_consumed(cur.rowcount, rows)
         return rows
+
+    # -- what the admin API lists (read only; newest first) ---------------
+    def list_tasks(self, *, account: str | None = None, task_id: int | None = None, since_id: int | None = None,
+                   since: float | None = None, until: float | None = None, limit: int = 200) -> list[sqlite3.Row]:
+        clause, args = where([("account=?", account), ("id=?", task_id), ("id>?", since_id),
+                              ("created_at>=?", since), ("created_at<?", until)])
+        return self.db.execute(f"SELECT * FROM tasks{clause} ORDER BY id DESC LIMIT ?", (*args, limit)).fetchall()
+
+    def list_messages(self, *, account: str | None = None, mobile: str | None = None, task_id: int | None = None,
+                      status: str | None = None, since_id: int | None = None, since: float | None = None,
+                      until: float | None = None, message_id: int | None = None,
+                      limit: int = 200) -> list[sqlite3.Row]:
+        """Messages with their task's text and times, and when their report was produced (``reported_at``)."""
+        clause, args = where([("m.account=?", account), ("m.mobile=?", mobile), ("m.task_id=?", task_id),
+                              ("m.status=?", status), ("m.id>?", since_id), ("m.id=?", message_id),
+                              ("t.created_at>=?", since), ("t.created_at<?", until)])
+        return self.db.execute(f"{MESSAGE_VIEW}{clause} ORDER BY m.id DESC LIMIT ?", (*args, limit)).fetchall()
+
+    def list_reports(self, *, account: str | None = None, task_id: int | None = None,
+                     limit: int = 200) -> list[sqlite3.Row]:
+        """Every report produced, pulled or not (the mock's view: nothing is consumed)."""
+        clause, args = where([("account=?", account), ("task_id=?", task_id)])
+        return self.db.execute(f"SELECT * FROM reports{clause} ORDER BY receive_time DESC, id DESC LIMIT ?",
+                               (*args, limit)).fetchall()
+
+    def list_uplinks(self, *, account: str | None = None, mobile: str | None = None,
+                     limit: int = 200) -> list[sqlite3.Row]:
+        clause, args = where([("account=?", account), ("mobile=?", mobile)])
+        return self.db.execute(f"SELECT * FROM uplinks{clause} ORDER BY receive_time DESC, id DESC LIMIT ?",
+                               (*args, limit)).fetchall()
+
+    def conversations(self, *, account: str | None = None, limit: int = 200) -> list[sqlite3.Row]:
+        """One row per (account, phone number) with its last activity and counts sent and received."""
+        clause, args = where([("account=?", account)])
+        return self.db.execute(f"{CONVERSATIONS}{clause} GROUP BY account, mobile ORDER BY last_at DESC LIMIT ?",
+                               (*args, limit)).fetchall()
+
+    # -- outcomes and reset ------------------------------------------------
+    def message_status(self, db: sqlite3.Connection, message_id: int) -> str | None:
+        row = db.execute("SELECT status FROM messages WHERE id=?", (message_id,)).fetchone()
+        return row["status"] if row else None
+
+    def set_report(self, db: sqlite3.Connection, message_id: int, report_status: int, errorcode: str,
+                   due_at: float) -> None:
+        """The report this message will get, and when (release_due produces it)."""
+        db.execute("UPDATE messages SET report_status=?, report_errorcode=?, report_due_at=? WHERE id=?",
+                   (report_status, errorcode, due_at, message_id))
+
+    def reset(self, settings: Iterable[str], accounts: Iterable[Account]) -> None:
+        """Empty every data table, delete these settings, and make ``accounts`` the only ones: one transaction."""
+        existing = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        with self.write() as db:
+            for table in RESET_TABLES:
+                if table in existing:
+                    db.execute(f"DELETE FROM {table}")  # noqa: S608 (fixed names)
+            db.execute("DELETE FROM accounts")
+            db.executemany("DELETE FROM settings WHERE key=?", [(k,) for k in settings])
+            for account in accounts:
+                row = account.to_row()
+                db.execute(f"INSERT INTO accounts ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
+                           tuple(row.values()))

@@ -11,20 +11,22 @@ from datetime import datetime
 from decimal import Decimal
 
 from ipyy_client.codes import ResultCode
+from ipyy_mock.core.conformance import ConformanceWarning
 
 
 @dataclass
 class SendRequest:
     account: str | None
-    password: str | None
+    password: str | None = field(repr=False)  # [security] never in a repr (logs, tracebacks)
     msisdns: str | None
     content: str | None
     plan_send_time: datetime | None = None  # naive = platform time zone
     ext_number: str | None = None
     hybrid: bool = False  # SendHybridSms: Chinese domestic 11-digit numbers allowed
     client_ip: str = ""
-    via: str = "soap11"  # "soap11", "soap12" or "http": recorded on the task, decides strict auth
+    via: str = "soap11"  # "soap11", "soap12", "http" or "domestic": recorded on the task, decides strict auth
     param_error: str | None = None  # the surface could not translate a parameter: ParamError after the account checks
+    warnings: list[ConformanceWarning] = field(default_factory=list)  # what the surface found off the document
 
 
 @dataclass
@@ -36,6 +38,8 @@ class SendOutcome:
     billing_count: int = 0
     success_count: int = 0
     errors: list[str] = field(default_factory=list)
+    warnings: list[ConformanceWarning] = field(default_factory=list)  # the surface's and the core's, in order
+    strict_refusal: ConformanceWarning | None = None  # strict mode refused the send for this warning
 
     @property
     def ok(self) -> bool:

@@ -30,13 +30,14 @@ import time
 from typing import Any, Callable, Iterable
 
 from ipyy_client.codes import ResultCode
+from ipyy_mock.core.validation import parse_count
 
 log = logging.getLogger("ipyy_mock.devtools.faults")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS faults (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
-    endpoint TEXT NOT NULL,          -- soap | send | status | call | pwd | * | a path such as /pwd.aspx
+    endpoint TEXT NOT NULL,          -- soap | send | status | call | pwd | domestic | * | a path such as /pwd.aspx
     kind TEXT NOT NULL,              -- see KINDS
     value TEXT,                      -- latency: milliseconds; code: a ResultCode name
     remaining INTEGER,               -- NULL = unlimited; a fault at 0 is spent (kept so hits stay visible)
@@ -64,15 +65,17 @@ ENDPOINTS = {
     "status": ("/statusapi.aspx", "/statusjsonapi.aspx"),
     "call": ("/callapi.aspx", "/calljsonapi.aspx"),
     "pwd": ("/pwd.aspx",),
+    "domestic": ("/sms.aspx", "/smsjson.aspx"),
     "*": (),
 }
 SOAP_PATH = "/webservice.asmx"
 SEND_PATH = "/i18nsms.aspx"
-JSON_PATHS = ("/statusjsonapi.aspx", "/calljsonapi.aspx")
+JSON_PATHS = ("/statusjsonapi.aspx", "/calljsonapi.aspx", "/smsjson.aspx")
 MOCK_PREFIX = "/_mock"
 MAX_LATENCY_MS = 60_000
 # the surfaces that call forced_code, and the selectors that reach each
-CODE_SELECTORS = {"soap": ("soap", "*", SOAP_PATH), "send": ("send", "*", SEND_PATH)}
+CODE_SELECTORS = {"soap": ("soap", "*", SOAP_PATH), "send": ("send", "*", SEND_PATH),
+                  "domestic": ("domestic", "*", *ENDPOINTS["domestic"])}
 
 XML_TYPE = "text/xml; charset=utf-8"
 SOAP12_TYPE = "application/soap+xml; charset=utf-8"
@@ -172,20 +175,22 @@ def parse_fault(data: Any) -> dict[str, Any]:
         raise FaultError(f"unknown endpoint {endpoint!r}",
                          "soap (POST /WebService.asmx), send (/I18NSms.aspx), status (/statusApi.aspx and "
                          "/statusJsonApi.aspx), call (/callApi.aspx and /callJsonApi.aspx), pwd (/pwd.aspx), "
+                         "domestic (/sms.aspx and /smsJson.aspx), "
                          "* (every vendor path) or a path starting with /")
 
     paths = _selector_paths(endpoint)
     if kind == "soap_fault" and paths is not None and SOAP_PATH not in paths:
         raise FaultError(f"soap_fault needs a SOAP endpoint, not {endpoint!r}",
                          "use endpoint soap, /WebService.asmx or * (with *, only SOAP calls get it)")
-    if kind == "code" and paths is not None and SOAP_PATH not in paths and SEND_PATH not in paths:
+    if kind == "code" and paths is not None and not {SOAP_PATH, SEND_PATH, *ENDPOINTS["domestic"]} & set(paths):
         raise FaultError(f"code faults refuse sends: endpoint {endpoint!r} has none",
-                         "use endpoint soap (SendI18NSms/SendHybridSms), send (I18NSms.aspx action=send) or *")
+                         "use endpoint soap (SendI18NSms/SendHybridSms), send (I18NSms.aspx action=send), "
+                         "domestic (sms.aspx / smsJson.aspx action=send) or *")
 
     value = data.get("value")
     if kind == "latency":
-        if isinstance(value, str) and value.strip().isdigit():
-            value = int(value.strip())
+        if isinstance(value, str) and parse_count(value) is not None:
+            value = parse_count(value)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value \
                 or not 0 < value <= MAX_LATENCY_MS:
             raise FaultError(f"latency needs value = milliseconds from 1 to {MAX_LATENCY_MS}, got {value!r}",
@@ -217,8 +222,9 @@ def _code_name(value: Any) -> str:
         code = next((c for c in ResultCode if c.code == value), None)
     elif isinstance(value, str):
         text = value.strip()
-        if text.isdigit():
-            code = next((c for c in ResultCode if c.code == int(text)), None)
+        number = parse_count(text)
+        if number is not None:
+            code = next((c for c in ResultCode if c.code == number), None)
         else:
             code = next((c for c in ResultCode if c.name.lower() == text.lower()), None)
     if code is None or code is ResultCode.OK:
@@ -362,9 +368,10 @@ def _read_small_body(environ: dict, limit: int = 64 * 1024) -> None:
     """Read a body announced at most ``limit`` bytes (a larger or chunked one is left alone: never wait on it)."""
     length = (environ.get("CONTENT_LENGTH") or "").strip()
     stream = environ.get("wsgi.input")
-    if stream is not None and length.isdigit() and 0 < int(length) <= limit:
+    announced = parse_count(length, limit)
+    if stream is not None and announced:
         try:
-            stream.read(int(length))
+            stream.read(announced)
         except Exception:
             pass
 

@@ -29,6 +29,7 @@ worker deletes the older ones.
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -38,7 +39,8 @@ import time
 from typing import Any, Callable, Iterable
 from urllib.parse import unquote_plus
 
-from ipyy_mock.core.store import write_queue
+from ipyy_mock.core.conformance import ENVIRON_KEY, RULES, ConformanceWarning
+from ipyy_mock.core.store import make_private, write_queue
 from ipyy_mock.health import PATH as HEALTH_PATH  # [image] polled every few seconds: not journaled
 
 log = logging.getLogger("ipyy_mock.devtools.journal")
@@ -57,7 +59,7 @@ KEPT_HEADERS = {"HTTP_HOST": "Host", "HTTP_USER_AGENT": "User-Agent", "HTTP_SOAP
                 "HTTP_TRANSFER_ENCODING": "Transfer-Encoding"}
 SURFACES = ("soap11", "soap12", "http", "admin", "inbox", "other")
 HTTP_PATHS = frozenset({"/i18nsms.aspx", "/statusapi.aspx", "/statusjsonapi.aspx", "/callapi.aspx",
-                        "/calljsonapi.aspx", "/pwd.aspx"})
+                        "/calljsonapi.aspx", "/pwd.aspx", "/sms.aspx", "/smsjson.aspx"})
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS journal (
@@ -79,13 +81,21 @@ CREATE TABLE IF NOT EXISTS journal (
     surface TEXT NOT NULL,               -- soap11 | soap12 | http | admin | inbox | other
     account TEXT NOT NULL DEFAULT '',
     fault TEXT NOT NULL DEFAULT '',      -- injected faults that fired for this request
-    error TEXT NOT NULL DEFAULT ''
+    error TEXT NOT NULL DEFAULT '',
+    warnings TEXT NOT NULL DEFAULT ''    -- conformance warnings, JSON [{"code", "detail"}], '' for none
 );
 """
 COLUMNS = ("time", "method", "path", "query", "client_ip", "request_content_type", "request_headers",
            "request_body", "request_bytes", "status", "response_content_type", "response_body", "response_bytes",
-           "duration_ms", "surface", "account", "fault", "error")
+           "duration_ms", "surface", "account", "fault", "error", "warnings")
 INSERT = f"INSERT INTO journal ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)})"
+
+
+def warnings_json(warnings: list[ConformanceWarning] | None) -> str:
+    """The journal's warnings column: code and detail of each (the rule and fix come from the code table)."""
+    if not warnings:
+        return ""
+    return json.dumps([{"code": w.code, "detail": w.detail} for w in warnings], ensure_ascii=False)
 
 
 # -- masking -----------------------------------------------------------------------
@@ -242,8 +252,12 @@ class JournalStore:
         self._lock = threading.Lock()
         # writers queue here (threads on a lock, processes on an flock), not in SQLite's sleeping busy handler
         self._write_lock = write_queue(path)
+        make_private(path)  # 0600: it holds every text sent (OTP codes); SQLite's -wal/-shm follow its mode
         self._inserts = 0
         self.db.executescript(SCHEMA)
+        if "warnings" not in {r["name"] for r in self.db.execute("PRAGMA table_info(journal)")}:
+            with self._write_lock:  # a journal from before conformance warnings
+                self.db.execute("ALTER TABLE journal ADD COLUMN warnings TEXT NOT NULL DEFAULT ''")
         self.trim()
 
     @property
@@ -311,7 +325,13 @@ class JournalStore:
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY id DESC LIMIT ?"
-        return [{k: r[k] for k in r.keys()} for r in self.db.execute(sql, (*args, limit))]
+        out = []
+        for r in self.db.execute(sql, (*args, limit)):
+            entry = {k: r[k] for k in r.keys()}
+            entry["warnings"] = [ConformanceWarning(w["code"], w["detail"]).to_json()
+                                 for w in json.loads(entry["warnings"] or "[]") if w.get("code") in RULES]
+            out.append(entry)
+        return out
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
@@ -476,6 +496,7 @@ class JournalMiddleware:
                 round(duration, 3), surface, account_of(surface, query, request_text, req_type),
                 "; ".join(environ.get("ipyy.faults") or ()),
                 "" if error is None else mask_text(f"{type(error).__name__}: {error}"[:500]),
+                warnings_json(environ.get(ENVIRON_KEY)),
             )
             self.store.insert(row)
         except Exception:  # the journal must never break a reply

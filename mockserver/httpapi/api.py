@@ -7,7 +7,6 @@ Every failure, expected or not, is answered in the endpoint's own format.
 from __future__ import annotations
 
 import logging
-import re
 from datetime import datetime
 from typing import Callable
 
@@ -17,7 +16,11 @@ from werkzeug.wrappers import Request, Response
 from ipyy_client.codes import ResultCode
 from ipyy_client.encoding import decode_content
 
+from ipyy_mock.core import conformance
+from ipyy_mock.core.conformance import ConformanceWarning
 from ipyy_mock.httpapi import replies as R
+from ipyy_mock.httpapi.params import Params, parse_count
+from ipyy_mock.limits import refusal
 from ipyy_mock.core.platform import MAX_PULL, Platform
 from ipyy_mock.core.store import Account
 from ipyy_mock.core.wire import SendRequest
@@ -27,7 +30,6 @@ log = logging.getLogger("ipyy_mock.http")
 EMPTY_CREDENTIALS = (ResultCode.UserNameEmpty, ResultCode.PasswordEmpty)
 BAD_CREDENTIALS = (ResultCode.UserNameError, ResultCode.PasswordError)
 SEND_TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y/%m/%d %H:%M:%S", "%Y-%m-%d %H:%M")
-DIGITS = re.compile(r"[0-9]+")
 MAX_NEW_PASSWORD = 20
 
 
@@ -38,6 +40,11 @@ def credential_message(code: ResultCode) -> str:
     if code in BAD_CREDENTIALS:
         return R.MSG_BAD_CREDENTIALS
     return code.description
+
+
+def strict_message(message: str, refusal: ConformanceWarning) -> str:
+    """A strict-mode refusal's message: the vendor's text, then the warning that refused it."""
+    return f"{message} (strict: {refusal.text()})"
 
 
 def parse_send_time(text: str) -> datetime | None:
@@ -53,6 +60,8 @@ def parse_send_time(text: str) -> datetime | None:
 
 class HttpApi:
     """One instance per worker; ``environ['ipyy.endpoint']`` (set by the router) picks the handler."""
+
+    via = "http"  # what the warnings and tasks of this surface are recorded as
 
     def __init__(self, platform: Platform) -> None:
         self.platform = platform
@@ -71,8 +80,6 @@ class HttpApi:
         try:
             response = self.handlers[endpoint](request)
         except RequestEntityTooLarge:  # [reliability] werkzeug's multipart limits (over 1000 parts): say so, not 9999
-            from ipyy_mock.limits import refusal
-
             return refusal(endpoint, 413, "请求的参数太多 (too many form parts)", "send the vendor's parameters only",
                            (request.args.get("action") or "").lower())(environ, start_response)
         except Exception:  # a bug must still answer in the vendor's format, never a bare 500
@@ -100,70 +107,95 @@ class HttpApi:
             return self.json(R.json_error(ResultCode.InternalError.code, message, box))
         return self.xml(R.send_reply(False, message, 0, 0, 0, 0))
 
-    def login(self, request: Request) -> Account | ResultCode:
-        values = request.values
-        return self.platform.authenticate(values.get("account"), values.get("password"),
-                                          request.remote_addr or "", http=True)
+    def login(self, request: Request, params: Params) -> Account | ResultCode:
+        """Authenticate a request other than a send; its warnings are recorded (strict mode: see ``strict``)."""
+        account = self.platform.authenticate(params.get("account"), params.get("password"),
+                                             request.remote_addr or "", http=True)
+        if not isinstance(account, ResultCode):
+            params.refusal = self.platform.conform(account, self.via, params.get("password"), params.warnings)
+        conformance.attach(request.environ, params.warnings)
+        return account
 
     # -- I18NSms.aspx --------------------------------------------------------
     def i18nsms(self, request: Request) -> Response:
-        action = (request.values.get("action") or "").strip().lower()
+        params = Params(request)
+        action = params.text("action").strip().lower()
         if action == "send":
-            return self.send(request)
+            return self.send(request, params)
         if action == "overage":
-            return self.overage(request)
+            return self.overage(request, params)
+        conformance.attach(request.environ, params.warnings)
         return self.xml(R.send_reply(False, ResultCode.ParamError.description, 0, 0, 0, 0))
 
-    def send(self, request: Request) -> Response:
-        values = request.values
-        problem = None
-        content = None
-        code = (values.get("code") or "8").strip()
-        if code not in ("8", "0"):
-            problem = "code must be 8 or 0"
-        try:
-            content = decode_content(values.get("content") or "")
-        except ValueError as exc:
-            problem = problem or str(exc)
+    def send_request(self, request: Request, params: Params, *, content: str | None, problem: str | None,
+                     via: str, hybrid: bool) -> SendRequest:
+        """The SendRequest of an HTTP send (I18NSms.aspx, and the domestic sms.aspx/smsJson.aspx): the fields
+        every send page reads alike, sendTime's formats, and the page's parameter warnings."""
         send_time = None
-        raw_time = (values.get("sendTime") or values.get("sendtime") or "").strip()
+        raw_time = params.text("sendTime").strip()
         if raw_time:
             try:
                 send_time = parse_send_time(raw_time)
             except ValueError:
                 problem = problem or "sendTime must look like 2010-10-24 09:08:10"
-        outcome = self.platform.send(SendRequest(
-            account=values.get("account"), password=values.get("password"), msisdns=values.get("mobile"),
-            content=content, plan_send_time=send_time, ext_number=values.get("extno"), hybrid=False,
-            client_ip=request.remote_addr or "", via="http", param_error=problem,
-        ))
+        return SendRequest(
+            account=params.get("account"), password=params.get("password"), msisdns=params.get("mobile"),
+            content=content, plan_send_time=send_time, ext_number=params.get("extno"), hybrid=hybrid,
+            client_ip=request.remote_addr or "", via=via, param_error=problem, warnings=params.warnings,
+        )
+
+    def send(self, request: Request, params: Params) -> Response:
+        problem = None
+        content = None
+        code = params.text("code").strip() or "8"
+        if code not in ("8", "0"):
+            problem = "code must be 8 or 0"
+        elif code != "8":
+            params.warnings.append(ConformanceWarning("code-not-8", f"code={code}"))
+        try:
+            content = decode_content(params.text("content"))
+        except ValueError as exc:
+            problem = problem or str(exc)
+        outcome = self.platform.send(self.send_request(request, params, content=content, problem=problem,
+                                                       via="http", hybrid=False))
+        conformance.attach(request.environ, outcome.warnings)
         message = R.MSG_OK if outcome.ok else credential_message(outcome.code)
+        if outcome.strict_refusal is not None:
+            message = strict_message(message, outcome.strict_refusal)
         return self.xml(R.send_reply(outcome.ok, message, outcome.balance, outcome.task_id,
                                      outcome.billing_amount, outcome.success_count))
 
-    def overage(self, request: Request) -> Response:
-        account = self.login(request)
+    def overage(self, request: Request, params: Params) -> Response:
+        account = self.login(request, params)
         if isinstance(account, ResultCode):
             return self.xml(R.overage_reply(False, credential_message(account), "", 0))
+        if params.refusal is not None:
+            return self.xml(R.overage_reply(False, strict_message(ResultCode.ParamError.description,
+                                                                  params.refusal), "", 0))
         return self.xml(R.overage_reply(True, R.MSG_OK, account.pay_type, account.balance))
 
     # -- statusApi.aspx / callApi.aspx and their JSON twins --------------------
     def queue(self, request: Request, box: str, *, json_reply: bool) -> Response:
-        values = request.values
-        account = self.login(request)
+        params = Params(request)
+        account = self.login(request, params)
         if isinstance(account, ResultCode):
             return self.queue_error(box, json_reply, account, credential_message(account))
-        if (values.get("action") or "").strip().lower() != "query":
+        if params.refusal is not None:
+            return self.queue_error(box, json_reply, ResultCode.ParamError,
+                                    strict_message(R.MSG_BAD_PARAMS, params.refusal))
+        if params.text("action").strip().lower() != "query":
             return self.queue_error(box, json_reply, ResultCode.ParamError, R.MSG_BAD_PARAMS)
-        raw_num = (values.get("statusNum") or values.get("statusnum") or "").strip()
-        raw_task = (values.get("taskid") or values.get("taskId") or "").strip()
-        if (raw_num and not DIGITS.fullmatch(raw_num)) or (raw_task and not DIGITS.fullmatch(raw_task)):
+        raw_num = params.text("statusNum").strip()
+        raw_task = params.text("taskid").strip()
+        num = parse_count(raw_num) if raw_num else MAX_PULL
+        task = parse_count(raw_task) if raw_task else None
+        if num is None or (raw_task and task is None):  # not digits, or beyond a 64-bit integer: parameter error
             return self.queue_error(box, json_reply, ResultCode.ParamError, R.MSG_BAD_PARAMS)
-        limit = min(int(raw_num), MAX_PULL) if raw_num else MAX_PULL
+        limit = min(num, MAX_PULL)
         if box == "statusbox":
             if not account.can_read_reports:
                 return self.queue_error(box, json_reply, None, R.MSG_NO_REPORTS)
-            reports = self.platform.pull_reports(account, limit, int(raw_task) if raw_task else None)
+            reports = self.platform.pull_reports(account, limit, task)
             if json_reply:
                 return self.json(R.boxes_json(box, [R.report_fields(r) for r in reports]))
             return self.xml(R.statusbox_xml(reports))
@@ -193,10 +225,13 @@ class HttpApi:
 
     # -- pwd.aspx -------------------------------------------------------------
     def pwd(self, request: Request) -> Response:
-        account = self.login(request)
+        params = Params(request)
+        account = self.login(request, params)
         if isinstance(account, ResultCode):
             return self.xml(R.pwd_reply(False, credential_message(account)))
-        new = request.values.get("newpassword") or ""
+        if params.refusal is not None:
+            return self.xml(R.pwd_reply(False, strict_message(ResultCode.ParamError.description, params.refusal)))
+        new = params.text("newpassword")
         if not new or len(new) > MAX_NEW_PASSWORD:
             return self.xml(R.pwd_reply(False, f"新密码长度须为1到{MAX_NEW_PASSWORD}位"))
         if R.xml_problem(new):  # [reliability] a password SOAP (XML) cannot carry would lock SOAP out

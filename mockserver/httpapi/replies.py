@@ -17,7 +17,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Iterable
 
-from ipyy_client.encoding import escape_xml_text
+from ipyy_client.encoding import XML_ILLEGAL, escape_xml_text
 from ipyy_mock.core.wire import Report, Uplink
 
 XML_DECLARATION = b'<?xml version="1.0" encoding="utf-8" ?>\n'
@@ -40,7 +40,6 @@ PAY_TYPES = {"prepaid": "预付费", "postpaid": "后付费"}
 # [reliability] What XML 1.0 cannot carry: C0 controls other than tab/CR/LF, U+FFFE/U+FFFF, lone surrogates.
 # Text from outside (an uplink's content) may hold them; lxml would raise while building a reply
 # *after* a pull has handed its items out, losing them. They are written as U+FFFD instead.
-XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
 def xml_safe(text: str) -> str:
@@ -54,7 +53,7 @@ def xml_problem(text: str) -> str | None:
     return None if match is None else f"U+{ord(match.group()):04X} at position {match.start()}"
 
 
-_XML_SPECIAL = re.compile("[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+_XML_SPECIAL = re.compile("[&<>\r]|" + XML_ILLEGAL.pattern)
 
 
 def xml_text(value: str) -> str:

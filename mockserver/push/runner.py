@@ -39,11 +39,17 @@ from ipyy_mock.core import settings
 from ipyy_mock.core.delivery import Attempt, Claim
 from ipyy_mock.httpapi.replies import XML_TYPE
 from ipyy_mock.core.platform import Platform
+from ipyy_mock.push.target import PushUrlError, check_push_url
 
 log = logging.getLogger("ipyy_mock.push.runner")
 
 LEASE_NAME = "push-runner"
 ANSWER_LIMIT = 4096  # bytes of the receiver's answer we read: "1" or "error" is all that matters
+DETAIL_LIMIT = delivery.DETAIL_LIMIT  # characters of an attempt's detail in the push journal (answer, error)
+
+
+def _attempt(outcome: str, status: int | None, took: float, detail: str) -> Attempt:
+    return Attempt(outcome, status, took, detail[:DETAIL_LIMIT])
 
 
 def push(url: str, body: bytes, timeout: float) -> Attempt:
@@ -54,6 +60,10 @@ def push(url: str, body: bytes, timeout: float) -> Attempt:
     def took() -> float:
         return (time.monotonic() - started) * 1000
 
+    try:  # [security] a URL stored before the http(s) rule (or written into the file by hand) is never fetched
+        check_push_url(url)
+    except PushUrlError as exc:
+        return _attempt(delivery.CONNECT_ERROR, None, 0.0, f"not pushed: {exc}")
     try:
         with requests.post(url, data=body, headers={"Content-Type": XML_TYPE}, timeout=(timeout, timeout),
                            allow_redirects=False, stream=True) as reply:
@@ -64,19 +74,19 @@ def push(url: str, body: bytes, timeout: float) -> Attempt:
                     break
             status = reply.status_code
     except requests.Timeout:
-        return Attempt(delivery.TIMEOUT, None, took(), f"no answer within {timeout:g} s")
+        return _attempt(delivery.TIMEOUT, None, took(), f"no answer within {timeout:g} s")
     except requests.RequestException as exc:
         outcome = delivery.TIMEOUT if "timed out" in str(exc).lower() else delivery.CONNECT_ERROR
-        return Attempt(outcome, None, took(), f"{type(exc).__name__}: {exc}"[:500])
+        return _attempt(outcome, None, took(), f"{type(exc).__name__}: {exc}")
     text = answer.decode("utf-8", "replace").strip().lstrip("\ufeff").strip()
     shown = f"{text[:60]!r} (HTTP {status})"
     if text == "1":
-        return Attempt(delivery.DELIVERED, status, took(), f"answered {shown}")
+        return _attempt(delivery.DELIVERED, status, took(), f"answered {shown}")
     if text.lower() == "error":
-        return Attempt(delivery.ERROR, status, took(), f"answered {shown}: will try again")
+        return _attempt(delivery.ERROR, status, took(), f"answered {shown}: will try again")
     what = "no body" if not text else f"answered {text[:60]!r}"
-    return Attempt(delivery.DELIVERED_OTHER, status, took(),
-                   f"{what} (HTTP {status}): counts as delivered (the vendor document)")
+    return _attempt(delivery.DELIVERED_OTHER, status, took(),
+                    f"{what} (HTTP {status}): counts as delivered (the vendor document)")
 
 
 class PushRunner:
@@ -180,7 +190,7 @@ class PushRunner:
             attempt = push(claim.url, claim.body, timeout)
         except Exception as exc:  # a bug here must not strand the claim
             log.exception("push of batch %s failed unexpectedly", claim.batch_id)
-            attempt = Attempt(delivery.CONNECT_ERROR, None, 0.0, f"{type(exc).__name__}: {exc}"[:500])
+            attempt = _attempt(delivery.CONNECT_ERROR, None, 0.0, f"{type(exc).__name__}: {exc}")
         self._results.put((claim, attempt))
         self._wake.set()
 

@@ -9,6 +9,7 @@
 
 (function () {
   const API = 'api/';            // relative to /_mock/
+  const TOKEN_KEY = 'ipyy-mock-admin-token';   // sessionStorage: this tab only, gone when it closes
   const POLL_MS = 1000;
   const WINDOW = 200;            // newest messages / uplinks / tasks kept in the lists
   const JOURNAL_KEEP = 300;
@@ -151,11 +152,35 @@
     return `${plural(m.segments, 'segment')} × ${m.price} = ${m.amount}`;
   }
 
+  // -- the admin token (a server started with one wants it from every caller) ----------------------
+  function storedToken() {
+    try { return sessionStorage.getItem(TOKEN_KEY) || ''; } catch (e) { return ''; }
+  }
+
+  function askToken(wrong) {
+    if (wrong) { try { sessionStorage.removeItem(TOKEN_KEY); } catch (e) { /* storage off: nothing kept */ } }
+    const form = $('token-form');
+    if (wrong || form.hidden) setText('token-status', wrong ? 'That token is wrong: the mock refused it.' : '');
+    if (form.hidden) { form.hidden = false; $('token-input').focus(); }
+  }
+
+  function useToken(ev) {
+    ev.preventDefault();
+    const token = $('token-input').value.trim();
+    if (!token) { setText('token-status', 'Type the token first.'); return; }
+    try { sessionStorage.setItem(TOKEN_KEY, token); } catch (e) { setText('token-status', 'This browser keeps no session storage.'); return; }
+    $('token-input').value = '';
+    $('token-form').hidden = true;
+    refreshNow();
+  }
+
   // -- the admin API -----------------------------------------------------------------------------
   async function api(path, opts) {
     const o = opts || {};
     const init = { method: o.method || 'GET', headers: { Accept: 'application/json' }, cache: 'no-store',
                    credentials: 'same-origin', redirect: 'error' };
+    const token = storedToken();
+    if (token) init.headers['X-Admin-Token'] = token;
     if (o.body !== undefined) {
       init.headers['Content-Type'] = 'application/json';
       init.body = JSON.stringify(o.body);
@@ -172,6 +197,8 @@
     }
     let data = null;
     try { data = await res.json(); } catch (e) { data = null; }
+    if (res.status === 401) askToken(false);
+    else if (res.status === 403 && data && data.error === 'wrong admin token') askToken(true);
     if (!res.ok) {
       const err = new Error((data && typeof data.error === 'string' && data.error) || `HTTP ${res.status}`);
       err.status = res.status;
@@ -389,8 +416,24 @@
         h('span', { class: 'chip' }, `#${m.task_id}`),
         h('span', { class: 'chip' }, m.via),
         h('span', { class: 'chip' }, `${plural(m.segments, 'seg')} · ${m.amount}`),
+        warningChip(m.warnings),
         h('span', { class: 'grow' }),
         badge(m.status)));
+  }
+
+  // Conformance warnings (the vendor accepted the request, its document does not): a chip on lists, a list on
+  // bubbles and journal rows. Text only, never HTML: details quote what the client sent.
+  function warningChip(warnings) {
+    if (!warnings || !warnings.length) return null;
+    return h('span', { class: 'chip warn', 'data-warnings': warnings.map((w) => w.code).join(' '),
+                       title: warnings.map((w) => `${w.code}: ${w.detail}`).join('\n') },
+      `⚠ ${plural(warnings.length, 'warning')}`);
+  }
+
+  function warningList(warnings) {
+    if (!warnings || !warnings.length) return null;
+    return h('ul', { class: 'warnings' }, ...warnings.map((w) => h('li', { 'data-code': w.code },
+      h('strong', null, w.code), ` ${w.detail}`, w.fix ? h('span', { class: 'muted' }, ` ${w.fix}`) : null)));
   }
 
   function uplinkItem(u, selected, key) {
@@ -482,7 +525,8 @@
       h('div', { class: 'bubble-status' },
         badge(m.status),
         h('span', { class: 'report', title: m.reported_at || m.report_due_at || '' }, reportLine(m)),
-        outcomeButtons(m)));
+        outcomeButtons(m)),
+      warningList(m.warnings));
   }
 
   function inBubble(u) {
@@ -635,7 +679,8 @@
       h('td', null, h('span', { class: `surface sf-${/^[a-z0-9]+$/.test(e.surface) ? e.surface : 'other'}` }, e.surface)),
       h('td', { class: 'mono' }, e.method),
       h('td', { class: 'mono path' }, e.path, e.query ? h('span', { class: 'muted' }, `?${e.query}`) : null,
-        e.fault ? h('span', { class: 'badge st-failed', title: e.fault }, 'fault') : null),
+        e.fault ? h('span', { class: 'badge st-failed', title: e.fault }, 'fault') : null,
+        warningChip(e.warnings)),
       h('td', null, h('span', { class: `http ${statusClass(e.status)}` }, e.status ?? '—')),
       h('td', { class: 'num mono' }, typeof e.duration_ms === 'number' ? `${e.duration_ms.toFixed(1)} ms` : ''),
       h('td', null, e.account || ''));
@@ -650,7 +695,8 @@
             block('Client', null, e.client_ip)),
           h('div', null,
             block('Response body', `${e.response_content_type || 'no content type'} · ${e.response_bytes} bytes`, e.response_body),
-            block('Fault injected', null, e.fault), block('Error', null, e.error))))));
+            block('Fault injected', null, e.fault), block('Error', null, e.error),
+            e.warnings && e.warnings.length ? [h('h4', null, 'Conformance warnings'), warningList(e.warnings)] : [])))));
     }
     return body;
   }
@@ -804,6 +850,7 @@
     $('conv-close').addEventListener('click', closeDetail);
     $('task-close').addEventListener('click', closeDetail);
     $('reply-form').addEventListener('submit', sendReply);
+    $('token-form').addEventListener('submit', useToken);
     $('reply-content').addEventListener('keydown', (ev) => {
       if (ev.key === 'Enter' && (ev.ctrlKey || ev.metaKey)) { ev.preventDefault(); $('reply-form').requestSubmit(); }
     });

@@ -1,0 +1,64 @@
+"""The package's layout rules that a reader would otherwise have to take on trust."""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent.parent / "mockserver"
+
+
+def runtime_imports() -> dict[str, set[str]]:
+    """ipyy_mock module → the ipyy_mock modules it imports when it runs (top level or in a function, not
+    under ``if TYPE_CHECKING``)."""
+    names = {}
+    for path in PACKAGE.rglob("*.py"):
+        parts = path.relative_to(PACKAGE).with_suffix("").parts
+        names[".".join(("ipyy_mock", *parts)).removesuffix(".__init__")] = path
+    graph: dict[str, set[str]] = {}
+    for module, path in names.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        typing_only = {id(n) for node in ast.walk(tree) if isinstance(node, ast.If)
+                       and "TYPE_CHECKING" in ast.unparse(node.test) for n in ast.walk(node)}
+        found = set()
+        for node in ast.walk(tree):
+            if id(node) in typing_only:
+                continue
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("ipyy_mock"):
+                for alias in node.names:
+                    sub = f"{node.module}.{alias.name}"
+                    found.add(sub if sub in names else node.module)
+            elif isinstance(node, ast.Import):
+                found |= {a.name for a in node.names if a.name.startswith("ipyy_mock")}
+        graph[module] = found & set(names)
+    return graph
+
+
+# Known cycles owned elsewhere, each to be broken by its module's owner (then deleted here): lazy imports today.
+KNOWN_CYCLES: list[set[str]] = []
+
+
+def test_no_runtime_import_cycle():
+    graph = runtime_imports()
+    cycles = []
+
+    def visit(module: str, trail: list[str]) -> None:
+        for target in sorted(graph[module]):
+            if target in trail:
+                cycles.append(trail[trail.index(target):] + [target])
+            elif target not in done:
+                visit(target, trail + [target])
+        done.add(module)
+
+    done: set[str] = set()
+    for module in sorted(graph):
+        if module not in done:
+            visit(module, [module])
+    cycles = [c for c in cycles if not any(set(c) <= known for known in KNOWN_CYCLES)]
+    assert cycles == [], "import cycles: " + "; ".join(" -> ".join(c) for c in cycles)
+
+
+def test_admin_handlers_run_no_sql():
+    """The admin API calls the Platform and the Store; SQL lives in the store (and the devtools' own files)."""
+    for path in (PACKAGE / "admin").glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert ".execute(" not in text and ".executemany(" not in text, path.name
