@@ -212,16 +212,18 @@ def _ipyy_command() -> str:
     return "ipyy" if found and Path(found).resolve() == ours.resolve() else str(ours)
 
 
-def _open_platform(db_path: str, zone: str | None, seeds: list) -> tuple:  # [image]
-    """The server's Platform with the demo and the seed accounts in it (each with "created now?"), or one line
-    saying why its database cannot be used (say, a volume its user cannot write)."""
+def _open_platform(db_path: str, zone: str | None, seeds: list, strict: bool) -> tuple:  # [image]
+    """The server's Platform with the demo and the seed accounts in it (each with "created now?") and strict mode
+    set, or one line saying why its database cannot be used (say, a volume its user cannot write)."""
     import sqlite3
 
     from ipyy_mock.core.platform import Platform
 
     try:
         platform = Platform(db_path, zone) if zone else Platform(db_path)
-        return platform, platform.seed_demo(), seeding.seed(platform.store, seeds)
+        created, seeded = platform.seed_demo(), seeding.seed(platform.store, seeds)
+        platform.set_strict(strict)
+        return platform, created, seeded
     except (OSError, sqlite3.Error) as exc:
         raise SystemExit(f"ipyy-mock: cannot open the database {db_path}: {exc}; it needs a directory user "
                          f"{os.getuid()} can write (a volume: check its owner), or choose another file with --db "
@@ -256,8 +258,7 @@ def run_serve(args: argparse.Namespace) -> int:
         return 2
     allowed_hosts = _listen_hosts(args.host) + extra_hosts
     db_path = _db_path(args)
-    platform, created, seeded = _open_platform(db_path, args.zone, args.seed_account or [])  # [image]
-    platform.set_strict(args.strict)
+    platform, created, seeded = _open_platform(db_path, args.zone, args.seed_account or [], args.strict)  # [image]
     demo = platform.store.get_account(DEMO_ACCOUNT.name)
     platform.store.close()
     from ipyy_mock.devtools import journal

@@ -3,9 +3,9 @@
 Why its own endpoint: a container runtime, a CI ``services:`` entry or a test
 harness needs a cheap yes/no that does not depend on the admin API's access
 rules, touches no vendor path (so it never shows up in an account's traffic)
-and says more than "the port is open": a mock started on a database its
-user cannot write (a read-only file, a volume mounted read-only) answers, but
-every send fails.
+and says more than "the port is open": a mock whose database cannot be
+written now (another process holds its write lock, or a worker opened it
+read-only) still answers, but every send fails.
 
 The reply is ``{"ok": true, "version": "0.1.0", "database_writable": true}``
 with 200, or ``"ok": false`` with 503 when the database cannot be written

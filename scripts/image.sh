@@ -9,9 +9,10 @@
 #   5. runs the image's ENTRYPOINT + CMD, as the image's user, with the image's environment, from the writable root
 #      of a created (never started) container: chroot in a private mount namespace with a podman volume on /data,
 #      on a free loopback port (IPYY_MOCK_HOST/IPYY_MOCK_PORT override the image's 0.0.0.0:8080);
-#   6. drives it with curl: WSDL, a SOAP send, an HTTP send, a seeded account, /_mock/health, the image's
-#      HEALTHCHECK command, a read-only database seen as unhealthy, and the data on the volume still there when a
-#      second container replaces the first.
+#   6. drives it with curl: WSDL, a SOAP send, an HTTP send, a seeded account, the Compose example's environment
+#      and app, /_mock/health, the image's HEALTHCHECK command, the admin API with the token, the data on the
+#      volume still there when a second container replaces the first, a locked database (unhealthy), and a
+#      read-only database or volume (one line, exit 1).
 # Everything it starts is stopped and removed on exit (also on Ctrl-C or the time limit); the image is kept as
 # localhost/ipyy-mock:check (the build cache). Usage: bash scripts/image.sh
 # Environment: IMAGE_TIMEOUT (seconds, default 900), IMAGE_CACHE (default ~/.cache/ipyy-sms/image),
@@ -208,6 +209,10 @@ else
   COMPOSE=
 fi
 RUN_ENV=("${IMAGE_ENV[@]}" "${MOCK_ENV[@]}" IPYY_MOCK_HOST=127.0.0.1 "IPYY_MOCK_PORT=$PORT" IPYY_MOCK_WORKERS=2)
+ADMIN=()  # with an admin token every caller of the admin API sends it, loopback too
+for kv in "${MOCK_ENV[@]}"; do
+  case "$kv" in IPYY_MOCK_ADMIN_TOKEN=?*) ADMIN=(-H "X-Admin-Token: ${kv#*=}") ;; esac
+done
 podman volume create --label "$LABEL=1" "$VOLUME" >/dev/null
 VOLDIR=$(podman volume inspect "$VOLUME" --format '{{.Mountpoint}}')
 ROOTFS=
@@ -282,7 +287,14 @@ fi
 expect "health" "$HEALTHY" "$(fetch "$B/_mock/health")"
 expect "health for any Host" "$HEALTHY" "$(fetch -H 'Host: ipyy-mock:8080' "$B/_mock/health")"
 expect "the image's HEALTHCHECK command" "exit 0" "$(in_image python3 -m ipyy_mock.health 2>&1; echo "exit $?")"
-expect "journal (loopback caller)" '"path": "/I18NSms.aspx"' "$(fetch "$B/_mock/api/journal?limit=5")"
+expect "journal" '"path": "/I18NSms.aspx"' "$(fetch "${ADMIN[@]}" "$B/_mock/api/journal?limit=5")"
+if [ ${#ADMIN[@]} -gt 0 ]; then
+  expect "admin API without the token: 401" "401" "$(fetch -o /dev/null -w '%{http_code}' "$B/_mock/api/clock")"
+  expect "admin API as http://ipyy-mock:8080 (the Compose example's allowed host)" "200" \
+    "$(fetch "${ADMIN[@]}" -H 'Host: ipyy-mock:8080' -o /dev/null -w '%{http_code}' "$B/_mock/api/clock")"
+  expect "admin API for another Host: 403" "403" \
+    "$(fetch "${ADMIN[@]}" -H 'Host: elsewhere.example' -o /dev/null -w '%{http_code}' "$B/_mock/api/clock")"
+fi
 stop_server
 podman rm -f "${CONTAINERS[@]}" >/dev/null 2>&1
 CONTAINERS=()
@@ -295,27 +307,37 @@ expect "banner: the volume's database kept" "(password as set)  userid 1  balanc
 expect "banner: seeded account kept" "account   shop  balance $SHOP  (kept)" "$(cat "$TMP/server-2.log")"
 expect "balance after the restart" "<balance>99.90</balance>" \
   "$(fetch "$B/I18NSms.aspx?action=overage&account=demo&password=demo123")"
-expect "the sends are still there" '"id": 1000001' "$(fetch "$B/_mock/api/tasks?account=demo")"
+expect "the sends are still there" '"id": 1000001' "$(fetch "${ADMIN[@]}" "$B/_mock/api/tasks?account=demo")"
+
+say "the database locked by another writer for longer than the health check waits"
+"$PYTHON" -c 'import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], isolation_level=None); db.execute("BEGIN IMMEDIATE"); time.sleep(8)' \
+  "$VOLDIR/ipyy-mock.db" 9>&- &
+LOCKER=$!
+sleep 0.5
+expect "unhealthy (503)" '"database_writable": false}
+ 503' "$(fetch -w ' %{http_code}' "$B/_mock/health")"
+expect "the HEALTHCHECK command fails" "exit 1" "$(in_image python3 -m ipyy_mock.health 2>&1; echo "exit $?")"
+wait "$LOCKER"
+expect "healthy again" "$HEALTHY" "$(fetch "$B/_mock/health")"
 stop_server
 
 say "the database read-only for the image's user"
 chmod a-w "$VOLDIR/ipyy-mock.db"
-start_server 3 any
-expect "unhealthy (503)" '"database_writable": false}
- 503' "$(fetch -w ' %{http_code}' "$B/_mock/health")"
-expect "the HEALTHCHECK command fails" "exit 1" "$(in_image python3 -m ipyy_mock.health 2>&1; echo "exit $?")"
-expect "a send is refused in the vendor's format, not a 500" "<returnstatus>Faild</returnstatus>" \
-  "$(fetch -w ' %{http_code}' "$B/I18NSms.aspx" -d action=send -d account=demo -d password=demo123 \
-       -d mobile=8613800138000 -d code=8 -d content=6D4B8BD53010534E4FE13011)"
-stop_server
+image_argv "${COMMAND[@]}"
+OUT=$(timeout 60 "${ARGV[@]}" 9>&- 2>&1; echo "exit $?")
+expect "one line saying what to do" "ipyy-mock: cannot open the database /data/ipyy-mock.db: attempt to write a \
+readonly database; it needs a directory user ${USERSPEC%%:*} can write" "$OUT"
+expect "exit 1, nothing else printed" "1 lines, exit 1" "$(($(wc -l <<<"$OUT") - 1)) lines, ${OUT##*$'\n'}"
 chmod u+w "$VOLDIR/ipyy-mock.db"
 
 say "a volume the image's user cannot write"
 VOLDIR=$TMP/root-owned
 mkdir -m 0755 "$VOLDIR"
 image_argv "${COMMAND[@]}"
-expect "one line saying what to do, exit 1" "cannot open the database /data/ipyy-mock.db: unable to open database \
-file; it needs a directory user ${USERSPEC%%:*} can write (a volume: check its owner), or choose another file with \
---db (\$IPYY_MOCK_DB)
-exit 1" "$(timeout 60 "${ARGV[@]}" 9>&- 2>&1; echo "exit $?")"
+OUT=$(timeout 60 "${ARGV[@]}" 9>&- 2>&1; echo "exit $?")
+expect "one line saying what to do" "ipyy-mock: cannot open the database /data/ipyy-mock.db: unable to open \
+database file; it needs a directory user ${USERSPEC%%:*} can write (a volume: check its owner), or choose another \
+file with --db (\$IPYY_MOCK_DB)" "$OUT"
+expect "exit 1, nothing else printed" "1 lines, exit 1" "$(($(wc -l <<<"$OUT") - 1)) lines, ${OUT##*$'\n'}"
 say "image checks passed: $IMAGE"

@@ -169,7 +169,8 @@ def test_server_configured_by_environment_only(monkeypatch, tmp_path):
         as_service = requests.get(server.base_url + "/_mock/api/clock", timeout=10,
                                   headers={**token, "Host": f"ipyy-mock:{server.port}"})
         assert as_service.status_code == 200, "IPYY_MOCK_ALLOWED_HOST admits the service name"
-        other = requests.get(server.base_url + "/_mock/api/clock", timeout=10, headers={**token, "Host": "evil.example"})
+        other = requests.get(server.base_url + "/_mock/api/clock", timeout=10,
+                             headers={**token, "Host": "evil.example"})
         assert other.status_code == 403
         with HttpClient("shop", "s3cret", base_url=server.base_url) as client:
             sent = client.send(["8613800138000"], "验证码 1234【华信】").raise_for_status()
