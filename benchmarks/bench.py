@@ -22,6 +22,7 @@ both sides alike; the numbers that matter are the ratios):
 5. Push throughput, when the mock has a push runner (else reported as n/a).
 6. A profile of the mock's SOAP and HTTP send paths (``profile_send.py``).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,7 +34,6 @@ import platform as pyplatform
 import re
 import shutil
 import signal
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -44,13 +44,14 @@ import tracemalloc
 import urllib.request
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Callable
 from xml.sax.saxutils import escape
 
 import requests
+
+from ipyy_mock.testing import free_port
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -80,18 +81,14 @@ TARGETS = {  # pass/fail thresholds printed at the end
 
 # --------------------------------------------------------------------------- helpers
 
+
 def log(msg: str) -> None:
     print(msg, flush=True)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def md5_upper(text: str) -> str:
     import hashlib
+
     return hashlib.md5(text.encode("utf-8")).hexdigest().upper()
 
 
@@ -106,26 +103,47 @@ def numbers(n: int, start: int = 0) -> list[str]:
 
 def soap_envelope(msisdns: str, content: str = CONTENT, user: str = ACCOUNT, password: str = PASSWORD) -> bytes:
     """What an ASMX client puts on the wire (the vendor document's SOAP 1.1 sample, filled in)."""
-    return ('<?xml version="1.0" encoding="utf-8"?>'
-            '<soap:Envelope xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
-            f'xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:soap="{SOAP11}">'
-            f'<soap:Body><SendI18NSms xmlns="{TNS}"><userName>{escape(user)}</userName>'
-            f'<password>{escape(password)}</password><sms><Msisdns>{escape(msisdns)}</Msisdns>'
-            f'<SMSContent>{escape(content)}</SMSContent><PlanSendTime xsi:nil="true" /><ExtNumber></ExtNumber>'
-            '</sms></SendI18NSms></soap:Body></soap:Envelope>').encode("utf-8")
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>'
+        '<soap:Envelope xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+        f'xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:soap="{SOAP11}">'
+        f'<soap:Body><SendI18NSms xmlns="{TNS}"><userName>{escape(user)}</userName>'
+        f"<password>{escape(password)}</password><sms><Msisdns>{escape(msisdns)}</Msisdns>"
+        f'<SMSContent>{escape(content)}</SMSContent><PlanSendTime xsi:nil="true" /><ExtNumber></ExtNumber>'
+        "</sms></SendI18NSms></soap:Body></soap:Envelope>"
+    ).encode("utf-8")
 
 
 def http_form(msisdns: str, content: str = CONTENT) -> bytes:
     from urllib.parse import urlencode
-    return urlencode([("action", "send"), ("userid", ""), ("account", ACCOUNT), ("password", md5_upper(PASSWORD)),
-                      ("mobile", msisdns), ("code", "8"), ("content", hex_content(content)), ("sendTime", ""),
-                      ("extno", "")]).encode("ascii")
+
+    return urlencode(
+        [
+            ("action", "send"),
+            ("userid", ""),
+            ("account", ACCOUNT),
+            ("password", md5_upper(PASSWORD)),
+            ("mobile", msisdns),
+            ("code", "8"),
+            ("content", hex_content(content)),
+            ("sendTime", ""),
+            ("extno", ""),
+        ]
+    ).encode("ascii")
 
 
 def status_form(limit: int) -> bytes:
     from urllib.parse import urlencode
-    return urlencode([("action", "query"), ("userid", ""), ("account", ACCOUNT), ("password", md5_upper(PASSWORD)),
-                      ("statusNum", str(limit))]).encode("ascii")
+
+    return urlencode(
+        [
+            ("action", "query"),
+            ("userid", ""),
+            ("account", ACCOUNT),
+            ("password", md5_upper(PASSWORD)),
+            ("statusNum", str(limit)),
+        ]
+    ).encode("ascii")
 
 
 def median(xs: list[float]) -> float:
@@ -146,6 +164,7 @@ def cmd_version(cmd: list[str]) -> str:
 
 # --------------------------------------------------------------------------- servers
 
+
 @dataclass
 class Server:
     name: str
@@ -162,8 +181,9 @@ class Server:
 
     def start(self, timeout: float = 60.0) -> "Server":
         out = open(self.log_path, "wb") if self.log_path else subprocess.DEVNULL
-        self.proc = subprocess.Popen(self.cmd, stdout=out, stderr=subprocess.STDOUT, env=self.env,
-                                     start_new_session=True, cwd=str(ROOT))
+        self.proc = subprocess.Popen(
+            self.cmd, stdout=out, stderr=subprocess.STDOUT, env=self.env, start_new_session=True, cwd=str(ROOT)
+        )
         return self
 
     def wait(self, timeout: float = 60.0) -> "Server":
@@ -216,7 +236,9 @@ def _get_ok(url: str) -> bool:
         return r.status == 200
 
 
-def mock_server(name: str, db: Path, workers: int, threads: int, logdir: Path, extra: list[str] | None = None) -> Server:
+def mock_server(
+    name: str, db: Path, workers: int, threads: int, logdir: Path, extra: list[str] | None = None
+) -> Server:
     """``ipyy-mock serve``; an extra ``whatif=a+b`` runs it through whatif_serve.py with those patches."""
     port = free_port()
     flags = [f for f in (extra or []) if not f.startswith("whatif=")]
@@ -226,26 +248,55 @@ def mock_server(name: str, db: Path, workers: int, threads: int, logdir: Path, e
         cmd = [sys.executable, str(BENCH / "whatif_serve.py"), "--whatif", "+".join(whatif), "--", *serve_args]
     else:
         cmd = [str(BIN / "ipyy-mock"), "serve", *serve_args]
-    return Server(name, cmd, port, lambda s: _get_ok(s.url + "/WebService.asmx?WSDL"),
-                  log_path=logdir / f"{name}.log")
+    return Server(name, cmd, port, lambda s: _get_ok(s.url + "/WebService.asmx?WSDL"), log_path=logdir / f"{name}.log")
 
 
 def raw_server(name: str, workers: int, threads: int, soap_reply: Path, http_reply: Path, logdir: Path) -> Server:
     port = free_port()
     # the same gunicorn settings as mockserver/server.py (gthread, keep-alive 5 s, timeout 60)
-    cmd = [str(BIN / "gunicorn"), "-k", "gthread", "-w", str(workers), "--threads", str(threads),
-           "--keep-alive", "5", "--timeout", "60", "--graceful-timeout", "5", "--log-level", "warning",
-           "-b", f"127.0.0.1:{port}", "--chdir", str(BENCH), "raw_app:app"]
+    cmd = [
+        str(BIN / "gunicorn"),
+        "-k",
+        "gthread",
+        "-w",
+        str(workers),
+        "--threads",
+        str(threads),
+        "--keep-alive",
+        "5",
+        "--timeout",
+        "60",
+        "--graceful-timeout",
+        "5",
+        "--log-level",
+        "warning",
+        "-b",
+        f"127.0.0.1:{port}",
+        "--chdir",
+        str(BENCH),
+        "raw_app:app",
+    ]
     env = dict(os.environ, RAW_SOAP_REPLY=str(soap_reply), RAW_HTTP_REPLY=str(http_reply))
     return Server(name, cmd, port, lambda s: _get_ok(s.url + "/"), env=env, log_path=logdir / f"{name}.log")
 
 
 def wiremock_server(jar: Path, root_dir: Path, logdir: Path) -> Server:
     port = free_port()
-    cmd = ["java", "-jar", str(jar), "--port", str(port), "--bind-address", "127.0.0.1",
-           "--root-dir", str(root_dir), "--disable-banner", "--no-request-journal", "--disable-request-logging"]
-    return Server("wiremock", cmd, port, lambda s: _get_ok(s.url + "/__admin/health"),
-                  log_path=logdir / "wiremock.log")
+    cmd = [
+        "java",
+        "-jar",
+        str(jar),
+        "--port",
+        str(port),
+        "--bind-address",
+        "127.0.0.1",
+        "--root-dir",
+        str(root_dir),
+        "--disable-banner",
+        "--no-request-journal",
+        "--disable-request-logging",
+    ]
+    return Server("wiremock", cmd, port, lambda s: _get_ok(s.url + "/__admin/health"), log_path=logdir / "wiremock.log")
 
 
 def write_wiremock_mappings(root_dir: Path, soap_reply: bytes, http_reply: bytes) -> None:
@@ -253,15 +304,34 @@ def write_wiremock_mappings(root_dir: Path, soap_reply: bytes, http_reply: bytes
     (root_dir / "mappings").mkdir(parents=True, exist_ok=True)
     (root_dir / "__files").mkdir(parents=True, exist_ok=True)
     for name, path, body in (("soap", "/WebService.asmx", soap_reply), ("http", "/I18NSms.aspx", http_reply)):
-        mapping = {"request": {"method": "POST", "urlPath": path},
-                   "response": {"status": 200, "headers": {"Content-Type": SOAP_CTYPE},
-                                "base64Body": base64.b64encode(body).decode("ascii")}}
+        mapping = {
+            "request": {"method": "POST", "urlPath": path},
+            "response": {
+                "status": 200,
+                "headers": {"Content-Type": SOAP_CTYPE},
+                "base64Body": base64.b64encode(body).decode("ascii"),
+            },
+        }
         (root_dir / "mappings" / f"{name}.json").write_text(json.dumps(mapping, indent=2))
 
 
 def create_account(db: Path) -> None:
-    subprocess.run([str(BIN / "ipyy-mock"), "account", "add", ACCOUNT, "--password", PASSWORD,
-                    "--balance", BALANCE, "--db", str(db)], check=True, capture_output=True)
+    subprocess.run(
+        [
+            str(BIN / "ipyy-mock"),
+            "account",
+            "add",
+            ACCOUNT,
+            "--password",
+            PASSWORD,
+            "--balance",
+            BALANCE,
+            "--db",
+            str(db),
+        ],
+        check=True,
+        capture_output=True,
+    )
 
 
 def task_seq(db: Path) -> int:
@@ -295,8 +365,17 @@ def wrk_script(path: Path, body_file: Path, headers: dict[str, str]) -> Path:
 
 
 def run_wrk(url: str, script: Path, seconds: float, connections: int, threads: int) -> dict[str, Any]:
-    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s",
-           "-s", str(script), url]
+    cmd = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{max(1, round(seconds))}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(script),
+        url,
+    ]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60)
     m = re.search(r"BENCHJSON (\{.*\})", out.stdout)
     if not m:
@@ -308,6 +387,7 @@ def run_wrk(url: str, script: Path, seconds: float, connections: int, threads: i
 
 
 # --------------------------------------------------------------------------- 1 + 2: throughput
+
 
 @dataclass
 class Target:
@@ -357,14 +437,30 @@ def throughput(args: argparse.Namespace, work: Path, jar: Path, results: dict) -
     for w, t in configs:
         db = work / f"mock_{w}x{t}.db"
         create_account(db)
-        mocks.append(Target(f"mock_{w}x{t}", f"mock  {w} workers x {t} threads", mock_server(f"mock_{w}x{t}", db, w, t, logdir),
-                            "mock", f"{w}x{t}", db))
+        mocks.append(
+            Target(
+                f"mock_{w}x{t}",
+                f"mock  {w} workers x {t} threads",
+                mock_server(f"mock_{w}x{t}", db, w, t, logdir),
+                "mock",
+                f"{w}x{t}",
+                db,
+            )
+        )
     for w, t, extra in variants:
         tag = "_".join(f.lstrip("-").replace("whatif=", "").replace("+", "_") for f in extra)
         db = work / f"mock_{w}x{t}_{tag}.db"
         create_account(db)
-        mocks.append(Target(f"mock_{w}x{t}_{tag}", f"mock  {w}x{t} {' '.join(extra)}",
-                            mock_server(f"mock_{w}x{t}_{tag}", db, w, t, logdir, extra), "variant", f"{w}x{t}", db))
+        mocks.append(
+            Target(
+                f"mock_{w}x{t}_{tag}",
+                f"mock  {w}x{t} {' '.join(extra)}",
+                mock_server(f"mock_{w}x{t}_{tag}", db, w, t, logdir, extra),
+                "variant",
+                f"{w}x{t}",
+                db,
+            )
+        )
     for m in mocks:
         m.server.start()
     for m in mocks:
@@ -372,14 +468,18 @@ def throughput(args: argparse.Namespace, work: Path, jar: Path, results: dict) -
 
     # The canned replies: exactly what the mock answered for these bodies.
     first = mocks[0].server
-    soap_reply = requests.post(first.url + "/WebService.asmx", data=soap_body.read_bytes(),
-                               headers=surfaces["soap"][2], timeout=30)
-    http_reply = requests.post(first.url + "/I18NSms.aspx", data=http_body.read_bytes(),
-                               headers=surfaces["http"][2], timeout=30)
-    assert soap_reply.status_code == 200 and b"<tns:StatusCode>OK</tns:StatusCode>" in soap_reply.content, \
+    soap_reply = requests.post(
+        first.url + "/WebService.asmx", data=soap_body.read_bytes(), headers=surfaces["soap"][2], timeout=30
+    )
+    http_reply = requests.post(
+        first.url + "/I18NSms.aspx", data=http_body.read_bytes(), headers=surfaces["http"][2], timeout=30
+    )
+    assert soap_reply.status_code == 200 and b"<tns:StatusCode>OK</tns:StatusCode>" in soap_reply.content, (
         soap_reply.content
-    assert http_reply.status_code == 200 and b"<returnstatus>Success</returnstatus>" in http_reply.content, \
+    )
+    assert http_reply.status_code == 200 and b"<returnstatus>Success</returnstatus>" in http_reply.content, (
         http_reply.content
+    )
     canned = {"soap": soap_reply.content, "http": http_reply.content}
     (work / "soap_reply.xml").write_bytes(canned["soap"])
     (work / "http_reply.xml").write_bytes(canned["http"])
@@ -388,11 +488,19 @@ def throughput(args: argparse.Namespace, work: Path, jar: Path, results: dict) -
 
     others: list[Target] = []
     if args.baselines:
-        others = [Target(f"raw_{w}x{t}", f"raw WSGI {w} workers x {t} threads",
-                         raw_server(f"raw_{w}x{t}", w, t, work / "soap_reply.xml", work / "http_reply.xml", logdir),
-                         "raw", f"{w}x{t}") for w, t in configs]
-        others.append(Target("wiremock", f"WireMock {args.wiremock_version}", wiremock_server(jar, wm_root, logdir),
-                             "wiremock"))
+        others = [
+            Target(
+                f"raw_{w}x{t}",
+                f"raw WSGI {w} workers x {t} threads",
+                raw_server(f"raw_{w}x{t}", w, t, work / "soap_reply.xml", work / "http_reply.xml", logdir),
+                "raw",
+                f"{w}x{t}",
+            )
+            for w, t in configs
+        ]
+        others.append(
+            Target("wiremock", f"WireMock {args.wiremock_version}", wiremock_server(jar, wm_root, logdir), "wiremock")
+        )
     for o in others:
         o.server.start()
     for o in others:
@@ -404,9 +512,13 @@ def throughput(args: argparse.Namespace, work: Path, jar: Path, results: dict) -
         for s, (path, body, hdrs) in surfaces.items():
             got = requests.post(o.server.url + path, data=body.read_bytes(), headers=hdrs, timeout=30)
             if got.status_code != 200 or got.content != canned[s]:
-                raise RuntimeError(f"{o.key} {s} reply differs from the mock's: {got.status_code} {got.content[:200]!r}")
-    log(f"   servers up: {', '.join(t.key + ' :' + str(t.server.port) for t in targets)}; canned replies "
-        f"identical (SOAP {len(canned['soap'])} B, HTTP {len(canned['http'])} B)")
+                raise RuntimeError(
+                    f"{o.key} {s} reply differs from the mock's: {got.status_code} {got.content[:200]!r}"
+                )
+    log(
+        f"   servers up: {', '.join(t.key + ' :' + str(t.server.port) for t in targets)}; canned replies "
+        f"identical (SOAP {len(canned['soap'])} B, HTTP {len(canned['http'])} B)"
+    )
 
     # Warm-up: every target, both surfaces; WireMock longer (its JIT needs it: this only flatters WireMock).
     for t in targets:
@@ -418,7 +530,7 @@ def throughput(args: argparse.Namespace, work: Path, jar: Path, results: dict) -
     # Measurement: rounds, each visiting every target, order rotated per round.
     per_round = args.duration / args.rounds
     for r in range(args.rounds):
-        order = targets[r % len(targets):] + targets[:r % len(targets)]
+        order = targets[r % len(targets) :] + targets[: r % len(targets)]
         if r % 2:
             order = list(reversed(order))
         for s, (path, _, _) in surfaces.items():
@@ -442,15 +554,22 @@ def throughput(args: argparse.Namespace, work: Path, jar: Path, results: dict) -
 
     # a mock reply after the load must still be a real OK send
     for m in mocks:
-        check = requests.post(m.server.url + "/WebService.asmx", data=soap_body.read_bytes(),
-                              headers=surfaces["soap"][2], timeout=30)
+        check = requests.post(
+            m.server.url + "/WebService.asmx", data=soap_body.read_bytes(), headers=surfaces["soap"][2], timeout=30
+        )
         assert b"<tns:StatusCode>OK</tns:StatusCode>" in check.content, check.content
 
     section: dict[str, Any] = {
-        "load": {"tool": cmd_version(["wrk", "--version"]), "connections": args.connections,
-                 "threads": args.wrk_threads, "seconds_per_target": args.duration, "rounds": args.rounds,
-                 "warmup_s": args.warmup, "wiremock_warmup_s": args.warmup * args.wiremock_warmup_factor,
-                 "keepalive": True},
+        "load": {
+            "tool": cmd_version(["wrk", "--version"]),
+            "connections": args.connections,
+            "threads": args.wrk_threads,
+            "seconds_per_target": args.duration,
+            "rounds": args.rounds,
+            "warmup_s": args.warmup,
+            "wiremock_warmup_s": args.warmup * args.wiremock_warmup_factor,
+            "keepalive": True,
+        },
         "canned_reply_bytes": {s: len(b) for s, b in canned.items()},
     }
     for s in surfaces:
@@ -460,8 +579,11 @@ def throughput(args: argparse.Namespace, work: Path, jar: Path, results: dict) -
             reqs = sum(x["requests"] for x in rs)
             dur = sum(x["duration_us"] for x in rs) / 1e6
             rows[t.key] = {
-                "label": t.label, "kind": t.kind, "config": t.config,
-                "rps": reqs / dur, "requests": reqs,
+                "label": t.label,
+                "kind": t.kind,
+                "config": t.config,
+                "rps": reqs / dur,
+                "requests": reqs,
                 "p50_ms": statistics.mean(x["p50_us"] for x in rs) / 1000,
                 "p99_ms": statistics.mean(x["p99_us"] for x in rs) / 1000,
                 "errors": sum(x["errors"] for x in rs),
@@ -509,26 +631,42 @@ def throughput(args: argparse.Namespace, work: Path, jar: Path, results: dict) -
 
 def print_throughput(section: dict) -> None:
     load = section["load"]
-    for s, title in (("soap", "1. SOAP send throughput (SendI18NSms, 1 recipient)"),
-                     ("http", "2. HTTP send throughput (I18NSms.aspx action=send)")):
+    for s, title in (
+        ("soap", "1. SOAP send throughput (SendI18NSms, 1 recipient)"),
+        ("http", "2. HTTP send throughput (I18NSms.aspx action=send)"),
+    ):
         data = section[s]
-        log(f"\n== {title}: wrk -t{load['threads']} -c{load['connections']} keep-alive, "
-            f"{load['seconds_per_target']:g} s per target in {load['rounds']} interleaved rounds")
+        log(
+            f"\n== {title}: wrk -t{load['threads']} -c{load['connections']} keep-alive, "
+            f"{load['seconds_per_target']:g} s per target in {load['rounds']} interleaved rounds"
+        )
         wl = max(32, *(len(row["label"]) + 1 for row in data["rows"].values()))
-        log(f"   {'target':<{wl}}{'req/s':>8}{'p50 ms':>8}{'p99 ms':>8}{'errors':>7}{'CPU ms/req':>11}"
-            f"  {'worker CPU split %':<19} per-round req/s")
-        for key, row in data["rows"].items():
+        log(
+            f"   {'target':<{wl}}{'req/s':>8}{'p50 ms':>8}{'p99 ms':>8}{'errors':>7}{'CPU ms/req':>11}"
+            f"  {'worker CPU split %':<19} per-round req/s"
+        )
+        for row in data["rows"].values():
             extra = f"  (tasks stored: {row['tasks_stored']})" if "tasks_stored" in row else ""
-            split = "/".join(str(x) for x in row.get("worker_cpu_split_pct", [])) if row["kind"] != "wiremock" else "(JVM)"
-            log(f"   {row['label']:<{wl}}{row['rps']:>8.0f}{row['p50_ms']:>8.1f}{row['p99_ms']:>8.1f}"
-                f"{row['errors']:>7}{row.get('cpu_ms_per_request', 0):>11.2f}  {split:<19} {row['rounds_rps']}{extra}")
+            split = (
+                "/".join(str(x) for x in row.get("worker_cpu_split_pct", [])) if row["kind"] != "wiremock" else "(JVM)"
+            )
+            log(
+                f"   {row['label']:<{wl}}{row['rps']:>8.0f}{row['p50_ms']:>8.1f}{row['p99_ms']:>8.1f}"
+                f"{row['errors']:>7}{row.get('cpu_ms_per_request', 0):>11.2f}  {split:<19} {row['rounds_rps']}{extra}"
+            )
         r = data["ratios"]
         target = TARGETS[f"{s}_vs_wiremock"]
         if "mock_vs_wiremock" in r:
-            log(f"   best mock = {r['best_mock']}:  mock/WireMock = {r['mock_vs_wiremock']:.2f}x "
+            log(
+                f"   best mock = {r['best_mock']}:  mock/WireMock = {r['mock_vs_wiremock']:.2f}x "
                 f"[{verdict(r['mock_vs_wiremock'] >= target)}, target >= {target}x]   "
-                f"mock/raw (same config) = {r['mock_vs_raw_same_config']:.2f}x   raw/WireMock = {r['raw_vs_wiremock']:.2f}x")
-        names = {"vs_wiremock": "vs WireMock", "vs_raw": "vs raw", "vs_plain_same_config": "vs the same config as shipped"}
+                f"mock/raw (same config) = {r['mock_vs_raw_same_config']:.2f}x   raw/WireMock = {r['raw_vs_wiremock']:.2f}x"
+            )
+        names = {
+            "vs_wiremock": "vs WireMock",
+            "vs_raw": "vs raw",
+            "vs_plain_same_config": "vs the same config as shipped",
+        }
         for key, pr in r["per_config"].items():
             if pr:
                 log(f"     {key}: " + ", ".join(f"{names[k]} {v:.2f}x" for k, v in pr.items()))
@@ -542,12 +680,15 @@ PY_SPY = CACHE / "tools" / "bin" / "py-spy"
 def classify(frames: list[str]) -> str:
     """One py-spy stack (root first) -> what that thread was doing."""
     names = [f.split(" (")[0] for f in frames]
-    files = [f[f.find("(") + 1:].rsplit(":", 1)[0] if "(" in f else "" for f in frames]
+    files = [f[f.find("(") + 1 :].rsplit(":", 1)[0] if "(" in f else "" for f in frames]
     leaf, leaf_file = names[-1], files[-1]
     joined = ";".join(names)
     if "PushRunner" in joined or "pusher" in ";".join(files):
-        return "idle: push runner waiting" if leaf in ("Condition.wait", "Event.wait", "wait") else \
-            "push runner thread working (release, batches, SQL)"
+        return (
+            "idle: push runner waiting"
+            if leaf in ("Condition.wait", "Event.wait", "wait")
+            else "push runner thread working (release, batches, SQL)"
+        )
     if "handle" not in joined and "_worker" not in joined:
         return "idle: gunicorn main loop (poll)"
     if "ThreadWorker.handle" not in joined:
@@ -588,16 +729,50 @@ def live_profile(args: argparse.Namespace, target: "Target", url: str, script: P
     if not workers:
         return {"skipped": "no worker pid"}
     secs = max(3, int(args.live_seconds))
-    load = subprocess.Popen(["wrk", f"-t{args.wrk_threads}", f"-c{args.connections}", f"-d{secs + 2}s", "--timeout", "10s",
-                             "-s", str(script), url], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    load = subprocess.Popen(
+        [
+            "wrk",
+            f"-t{args.wrk_threads}",
+            f"-c{args.connections}",
+            f"-d{secs + 2}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(script),
+            url,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     time.sleep(1)
     raws, spies = [], []
     for pid in workers:  # every worker: keep-alive connections need not spread evenly over them
         raw = work / f"pyspy_{target.key}_{url.rsplit('/', 1)[-1]}_{pid}.txt"
         raws.append(raw)
-        spies.append(subprocess.Popen([str(PY_SPY), "record", "--pid", str(pid), "--duration", str(secs), "--rate", "100",
-                                       "--idle", "--nonblocking", "--format", "raw", "--output", str(raw)],
-                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+        spies.append(
+            subprocess.Popen(
+                [
+                    str(PY_SPY),
+                    "record",
+                    "--pid",
+                    str(pid),
+                    "--duration",
+                    str(secs),
+                    "--rate",
+                    "100",
+                    "--idle",
+                    "--nonblocking",
+                    "--format",
+                    "raw",
+                    "--output",
+                    str(raw),
+                ],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+        )
     errors = []
     for spy in spies:
         out_text, _ = spy.communicate(timeout=secs + 60)
@@ -619,15 +794,20 @@ def live_profile(args: argparse.Namespace, target: "Target", url: str, script: P
     busy = {k: v for k, v in buckets.items() if not k.startswith("idle") and not k.startswith("push runner")}
     total_busy = sum(busy.values()) or 1
     return {
-        "worker_pids": workers, "seconds": secs,
-        "request_thread_pct": {k: round(v / total_busy * 100, 1) for k, v in sorted(busy.items(), key=lambda kv: -kv[1])},
+        "worker_pids": workers,
+        "seconds": secs,
+        "request_thread_pct": {
+            k: round(v / total_busy * 100, 1) for k, v in sorted(busy.items(), key=lambda kv: -kv[1])
+        },
         "all_samples": dict(sorted(buckets.items(), key=lambda kv: -kv[1])),
     }
 
 
 def print_live(sec: dict) -> None:
-    log(f"\n== Live profile under wrk load (py-spy --idle on every worker of {sec['server']}; share of the "
-        "request threads' samples, busy or blocked)")
+    log(
+        f"\n== Live profile under wrk load (py-spy --idle on every worker of {sec['server']}; share of the "
+        "request threads' samples, busy or blocked)"
+    )
     for s in ("soap", "http"):
         d = sec.get(s, {})
         if "skipped" in d:
@@ -637,6 +817,7 @@ def print_live(sec: dict) -> None:
 
 
 # --------------------------------------------------------------------------- 3: client overhead
+
 
 def client_overhead(args: argparse.Namespace, mock: Server, raw: Server | None, results: dict) -> None:
     """Each library call vs a hand-written requests.Session().post of the very same bytes.
@@ -676,14 +857,28 @@ def client_overhead(args: argparse.Namespace, mock: Server, raw: Server | None, 
         assert r.ok, r
         return r
 
-    specs = [("SoapClient.send_i18n_sms", "/WebService.asmx",
-              lambda base, s=None: SoapClient(ACCOUNT, PASSWORD, base_url=base, session=s), soap_call)]
+    specs = [
+        (
+            "SoapClient.send_i18n_sms",
+            "/WebService.asmx",
+            lambda base, s=None: SoapClient(ACCOUNT, PASSWORD, base_url=base, session=s),
+            soap_call,
+        )
+    ]
     if HttpClient is not None:
-        specs.append(("HttpClient.send", "/I18NSms.aspx",
-                      lambda base, s=None: HttpClient(ACCOUNT, PASSWORD, base_url=base, session=s), http_call))
+        specs.append(
+            (
+                "HttpClient.send",
+                "/I18NSms.aspx",
+                lambda base, s=None: HttpClient(ACCOUNT, PASSWORD, base_url=base, session=s),
+                http_call,
+            )
+        )
 
-    out: dict[str, Any] = {"server": f"the mock ({mock.name}); calls alternate client/raw, order swapped each call",
-                           "calls": args.client_calls * args.client_rounds}
+    out: dict[str, Any] = {
+        "server": f"the mock ({mock.name}); calls alternate client/raw, order swapped each call",
+        "calls": args.client_calls * args.client_rounds,
+    }
     servers = [("mock", mock)] + ([("raw", raw)] if raw else [])
     for name, path, make, call in specs:
         for where, srv in servers:
@@ -711,9 +906,12 @@ def client_overhead(args: argparse.Namespace, mock: Server, raw: Server | None, 
                     fn()
                     acc.append(time.perf_counter() - t0)
             row = {
-                "client_median_ms": median(tc) * 1e3, "raw_median_ms": median(tr) * 1e3,
-                "client_mean_ms": statistics.mean(tc) * 1e3, "raw_mean_ms": statistics.mean(tr) * 1e3,
-                "ratio_median": median(tc) / median(tr), "ratio_mean": sum(tc) / sum(tr),
+                "client_median_ms": median(tc) * 1e3,
+                "raw_median_ms": median(tr) * 1e3,
+                "client_mean_ms": statistics.mean(tc) * 1e3,
+                "raw_mean_ms": statistics.mean(tr) * 1e3,
+                "ratio_median": median(tc) / median(tr),
+                "ratio_mean": sum(tc) / sum(tr),
                 "overhead_us": (median(tc) - median(tr)) * 1e6,
             }
             if where == "mock":
@@ -726,8 +924,9 @@ def client_overhead(args: argparse.Namespace, mock: Server, raw: Server | None, 
     if http_note:
         out["HttpClient.send"] = {"skipped": http_note}
     soap_client = SoapClient(ACCOUNT, PASSWORD, base_url=(raw or mock).url)
-    out["soap_client_split_us"] = client_split(lambda: soap_client.send_i18n_sms([MSISDN], CONTENT),
-                                               max(50, args.client_calls * 2))
+    out["soap_client_split_us"] = client_split(
+        lambda: soap_client.send_i18n_sms([MSISDN], CONTENT), max(50, args.client_calls * 2)
+    )
     out["soap_client_split_server"] = "raw" if raw else "mock"
     soap_client.close()
     results["client"] = out
@@ -737,6 +936,7 @@ def client_split(call: Callable[[], Any], n: int) -> dict[str, float]:
     """cProfile of the SOAP client: where its per-call time goes (cumulative us per call, profiler-inflated)."""
     import cProfile
     import pstats
+
     pr = cProfile.Profile()
     pr.enable()
     for _ in range(n):
@@ -749,8 +949,10 @@ def client_split(call: Callable[[], Any], n: int) -> dict[str, float]:
         "zeep: build envelope (_create)": ("zeep/wsdl/bindings/soap.py", "_create"),
         "zeep: parse + map reply (process_reply)": ("zeep/wsdl/bindings/soap.py", "process_reply"),
         "requests: Session.request (HTTP round trip incl. server)": ("requests/sessions.py", "request"),
-        "requests: proxy/env lookups (merge_environment_settings)": ("requests/sessions.py",
-                                                                     "merge_environment_settings"),
+        "requests: proxy/env lookups (merge_environment_settings)": (
+            "requests/sessions.py",
+            "merge_environment_settings",
+        ),
     }
     for label, (path, func) in wanted.items():
         best = 0.0
@@ -772,19 +974,26 @@ def print_client(sec: dict) -> None:
         if "skipped" in row:
             log(f"   {name:<40} {row['skipped']}")
             continue
-        log(f"   {name:<40}{row['client_median_ms']:>10.2f}{row['raw_median_ms']:>9.2f}"
+        log(
+            f"   {name:<40}{row['client_median_ms']:>10.2f}{row['raw_median_ms']:>9.2f}"
             f"{row['ratio_median']:>7.2f}x{row['overhead_us']:>8.0f} us  "
-            f"[{verdict(row['ratio_median'] <= t)}, target <= {t}x; mean-based {row['ratio_mean']:.2f}x]")
+            f"[{verdict(row['ratio_median'] <= t)}, target <= {t}x; mean-based {row['ratio_mean']:.2f}x]"
+        )
     for name, row in (sec.get("vs_canned_raw_server") or {}).items():
-        log(f"   {name + ' vs canned raw app':<40}{row['client_median_ms']:>10.2f}{row['raw_median_ms']:>9.2f}"
-            f"{row['ratio_median']:>7.2f}x{row['overhead_us']:>8.0f} us  (pure client cost, no target)")
+        log(
+            f"   {name + ' vs canned raw app':<40}{row['client_median_ms']:>10.2f}{row['raw_median_ms']:>9.2f}"
+            f"{row['ratio_median']:>7.2f}x{row['overhead_us']:>8.0f} us  (pure client cost, no target)"
+        )
     split = sec.get("soap_client_split_us")
     if split:
-        log(f"   SoapClient per call under cProfile against the {sec.get('soap_client_split_server')} server "
-            "(cumulative us, profiler-inflated): " + "; ".join(f"{k} {v:.0f}" for k, v in split.items()))
+        log(
+            f"   SoapClient per call under cProfile against the {sec.get('soap_client_split_server')} server "
+            "(cumulative us, profiler-inflated): " + "; ".join(f"{k} {v:.0f}" for k, v in split.items())
+        )
 
 
 # --------------------------------------------------------------------------- 4: scaling
+
 
 def rss_kb(pid: int, field_name: str) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -802,10 +1011,11 @@ def reset_peak(pid: int) -> bool:
 
 
 def scaling(args: argparse.Namespace, work: Path, results: dict) -> None:
+    from werkzeug.test import Client
+
     from ipyy_mock.app import create_app
     from ipyy_mock.core.platform import Platform
     from ipyy_mock.core.wire import SendRequest
-    from werkzeug.test import Client
 
     logdir = work / "logs"
     db = work / "scaling.db"
@@ -814,15 +1024,21 @@ def scaling(args: argparse.Namespace, work: Path, results: dict) -> None:
     worker = srv.children()[0]
     session = requests.Session()
     sizes = [int(x) for x in args.sizes.split(",")]
-    out: dict[str, Any] = {"server": "ipyy-mock serve --workers 1 --threads 1 (one worker: its pid and RSS are known)",
-                           "wire": {}, "in_process": {}}
+    out: dict[str, Any] = {
+        "server": "ipyy-mock serve --workers 1 --threads 1 (one worker: its pid and RSS are known)",
+        "wire": {},
+        "in_process": {},
+    }
     offset = 0
 
     def wire_send(surface: str, nums: list[str]) -> tuple[float, bytes]:
         msisdns = ",".join(nums)
         if surface == "soap":
-            body, hdrs, path = soap_envelope(msisdns), {"Content-Type": SOAP_CTYPE, "SOAPAction": SOAP_ACTION}, \
-                "/WebService.asmx"
+            body, hdrs, path = (
+                soap_envelope(msisdns),
+                {"Content-Type": SOAP_CTYPE, "SOAPAction": SOAP_ACTION},
+                "/WebService.asmx",
+            )
         else:
             body, hdrs, path = http_form(msisdns), {"Content-Type": FORM_CTYPE}, "/I18NSms.aspx"
         t0 = time.perf_counter()
@@ -837,8 +1053,9 @@ def scaling(args: argparse.Namespace, work: Path, results: dict) -> None:
 
     def pull(limit: int) -> tuple[float, int]:
         t0 = time.perf_counter()
-        r = session.post(srv.url + "/statusApi.aspx", data=status_form(limit), headers={"Content-Type": FORM_CTYPE},
-                         timeout=120)
+        r = session.post(
+            srv.url + "/statusApi.aspx", data=status_form(limit), headers={"Content-Type": FORM_CTYPE}, timeout=120
+        )
         dt = time.perf_counter() - t0
         assert r.status_code == 200 and b"errorstatus" not in r.content, r.content[:300]
         return dt, r.content.count(b"<statusbox>")
@@ -874,21 +1091,25 @@ def scaling(args: argparse.Namespace, work: Path, results: dict) -> None:
         wire_send(surface, numbers(5, 90_000_000))  # warm
         times: dict[int, list[float]] = {n: [] for n in sizes}
         peaks: dict[int, int] = {n: 0 for n in sizes}
-        for rep in range(args.scaling_reps):
+        for _rep in range(args.scaling_reps):
             for n in sizes:
                 base = rss_kb(worker, "VmRSS")
                 has_reset = reset_peak(worker)
                 dt, content = wire_send(surface, numbers(n, offset))
                 offset += n
-                ok = (f"<tns:BillingCount>{n}</tns:BillingCount>".encode() in content if surface == "soap"
-                      else f"<successCounts>{n}</successCounts>".encode() in content)
+                ok = (
+                    f"<tns:BillingCount>{n}</tns:BillingCount>".encode() in content
+                    if surface == "soap"
+                    else f"<successCounts>{n}</successCounts>".encode() in content
+                )
                 assert ok, content[:400]
                 times[n].append(dt)
                 if has_reset:
                     peaks[n] = max(peaks[n], rss_kb(worker, "VmHWM") - base)
         for n in sizes:
             out["wire"].setdefault(surface, {})[str(n)] = {
-                "median_ms": median(times[n]) * 1e3, "runs_ms": [round(t * 1e3, 2) for t in times[n]],
+                "median_ms": median(times[n]) * 1e3,
+                "runs_ms": [round(t * 1e3, 2) for t in times[n]],
                 "worker_peak_rss_delta_mb": peaks[n] / 1024,
             }
         out["wire"][surface]["worker_rss_after_mb"] = rss_kb(worker, "VmRSS") / 1024
@@ -903,12 +1124,23 @@ def scaling(args: argparse.Namespace, work: Path, results: dict) -> None:
     client = Client(app)
 
     def platform_send(nums: list[str]):
-        return platform.send(SendRequest(account=ACCOUNT, password=PASSWORD, msisdns=",".join(nums), content=CONTENT,
-                                         via="soap11", client_ip="127.0.0.1"))
+        return platform.send(
+            SendRequest(
+                account=ACCOUNT,
+                password=PASSWORD,
+                msisdns=",".join(nums),
+                content=CONTENT,
+                via="soap11",
+                client_ip="127.0.0.1",
+            )
+        )
 
     def app_send(nums: list[str]):
-        r = client.post("/WebService.asmx", data=soap_envelope(",".join(nums)),
-                        headers={"Content-Type": SOAP_CTYPE, "SOAPAction": SOAP_ACTION})
+        r = client.post(
+            "/WebService.asmx",
+            data=soap_envelope(",".join(nums)),
+            headers={"Content-Type": SOAP_CTYPE, "SOAPAction": SOAP_ACTION},
+        )
         assert r.status_code == 200
         return r
 
@@ -935,9 +1167,11 @@ def scaling(args: argparse.Namespace, work: Path, results: dict) -> None:
             fn(nums)
             peaks_mb[label] = (tracemalloc.get_traced_memory()[1] - base) / 1024 / 1024
             tracemalloc.stop()
-        out["in_process"][str(n)] = {"platform_send_median_ms": median(ip_times[n]) * 1e3,
-                                     "platform_send_peak_mb": peaks_mb["platform_send"],
-                                     "soap_request_peak_mb": peaks_mb["soap_request"]}
+        out["in_process"][str(n)] = {
+            "platform_send_median_ms": median(ip_times[n]) * 1e3,
+            "platform_send_peak_mb": peaks_mb["platform_send"],
+            "soap_request_peak_mb": peaks_mb["soap_request"],
+        }
     platform.store.close()
     app.platform.store.close()
 
@@ -946,52 +1180,70 @@ def scaling(args: argparse.Namespace, work: Path, results: dict) -> None:
     out["ratios"] = {
         "soap_wire_10k_vs_1k": w["soap"][big]["median_ms"] / w["soap"][mid]["median_ms"],
         "http_wire_10k_vs_1k": w["http"][big]["median_ms"] / w["http"][mid]["median_ms"],
-        "platform_10k_vs_1k": out["in_process"][big]["platform_send_median_ms"] /
-        out["in_process"][mid]["platform_send_median_ms"],
+        "platform_10k_vs_1k": out["in_process"][big]["platform_send_median_ms"]
+        / out["in_process"][mid]["platform_send_median_ms"],
         "pull_4000_vs_1": pulls[str(pull_sizes[-1])]["median_ms"] / pulls[str(pull_sizes[0])]["median_ms"],
-        "pull_4000_vs_1_after_history": pulls[str(pull_sizes[-1])]["median_ms"] /
-        pulls[f"{pull_sizes[0]}_after_history"]["median_ms"],
-        "peak_mb_10k": max(w["soap"][big]["worker_peak_rss_delta_mb"], w["http"][big]["worker_peak_rss_delta_mb"],
-                           out["in_process"][big]["soap_request_peak_mb"],
-                           out["in_process"][big]["platform_send_peak_mb"]),
+        "pull_4000_vs_1_after_history": pulls[str(pull_sizes[-1])]["median_ms"]
+        / pulls[f"{pull_sizes[0]}_after_history"]["median_ms"],
+        "peak_mb_10k": max(
+            w["soap"][big]["worker_peak_rss_delta_mb"],
+            w["http"][big]["worker_peak_rss_delta_mb"],
+            out["in_process"][big]["soap_request_peak_mb"],
+            out["in_process"][big]["platform_send_peak_mb"],
+        ),
     }
     results["scaling"] = out
 
 
 def print_scaling(sec: dict) -> None:
-    log(f"\n== 4. Scaling: one send to N recipients, medians ({sec['server']}; in-process = Platform.send, "
-        "and the whole SOAP request through the WSGI app for tracemalloc)")
-    log(f"   {'N':>6}{'SOAP wire ms':>14}{'HTTP wire ms':>14}{'worker peak RSS +MB':>21}"
-        f"{'in-proc send ms':>17}{'tracemalloc MB send/SOAP':>26}")
+    log(
+        f"\n== 4. Scaling: one send to N recipients, medians ({sec['server']}; in-process = Platform.send, "
+        "and the whole SOAP request through the WSGI app for tracemalloc)"
+    )
+    log(
+        f"   {'N':>6}{'SOAP wire ms':>14}{'HTTP wire ms':>14}{'worker peak RSS +MB':>21}"
+        f"{'in-proc send ms':>17}{'tracemalloc MB send/SOAP':>26}"
+    )
     for n, ip in sec["in_process"].items():
         ws, wh = sec["wire"]["soap"][n], sec["wire"]["http"][n]
         rss = max(ws["worker_peak_rss_delta_mb"], wh["worker_peak_rss_delta_mb"])
-        log(f"   {n:>6}{ws['median_ms']:>14.1f}{wh['median_ms']:>14.1f}{rss:>21.1f}"
-            f"{ip['platform_send_median_ms']:>17.1f}{ip['platform_send_peak_mb']:>14.1f} / {ip['soap_request_peak_mb']:.1f}")
+        log(
+            f"   {n:>6}{ws['median_ms']:>14.1f}{wh['median_ms']:>14.1f}{rss:>21.1f}"
+            f"{ip['platform_send_median_ms']:>17.1f}{ip['platform_send_peak_mb']:>14.1f} / {ip['soap_request_peak_mb']:.1f}"
+        )
     r = sec["ratios"]
     t = TARGETS["send_10k_vs_1k"]
     worst = max(r["soap_wire_10k_vs_1k"], r["http_wire_10k_vs_1k"])
-    log(f"   t(10k)/t(1k): SOAP {r['soap_wire_10k_vs_1k']:.1f}x, HTTP {r['http_wire_10k_vs_1k']:.1f}x, "
-        f"Platform.send {r['platform_10k_vs_1k']:.1f}x  [{verdict(worst <= t)}, target <= {t:g}]")
+    log(
+        f"   t(10k)/t(1k): SOAP {r['soap_wire_10k_vs_1k']:.1f}x, HTTP {r['http_wire_10k_vs_1k']:.1f}x, "
+        f"Platform.send {r['platform_10k_vs_1k']:.1f}x  [{verdict(worst <= t)}, target <= {t:g}]"
+    )
     tm = TARGETS["peak_mb_10k"]
-    log(f"   peak memory for 10k recipients (max of worker RSS growth and tracemalloc): {r['peak_mb_10k']:.1f} MB "
-        f"[{verdict(r['peak_mb_10k'] < tm)}, target < {tm:g} MB]")
+    log(
+        f"   peak memory for 10k recipients (max of worker RSS growth and tracemalloc): {r['peak_mb_10k']:.1f} MB "
+        f"[{verdict(r['peak_mb_10k'] < tm)}, target < {tm:g} MB]"
+    )
     p = sec["pull"]
-    log(f"   report pull (statusApi.aspx; send N, wait, pull N; fresh database first):")
+    log("   report pull (statusApi.aspx; send N, wait, pull N; fresh database first):")
     for n, row in p.items():
         if isinstance(row, dict):
             label = f"{n.split('_')[0]} after {p['history_reports']} reports in history" if "history" in n else n
             log(f"   {label:>40} {row['median_ms']:>9.1f} ms   runs {row['runs_ms']}")
     tp = TARGETS["pull_4000_vs_1"]
-    log(f"   t(pull 4000)/t(pull 1) = {r['pull_4000_vs_1']:.1f}x  [{verdict(r['pull_4000_vs_1'] <= tp)}, "
-        f"target <= {tp:g}]   (against pull 1 after the history: {r['pull_4000_vs_1_after_history']:.1f}x)")
+    log(
+        f"   t(pull 4000)/t(pull 1) = {r['pull_4000_vs_1']:.1f}x  [{verdict(r['pull_4000_vs_1'] <= tp)}, "
+        f"target <= {tp:g}]   (against pull 1 after the history: {r['pull_4000_vs_1_after_history']:.1f}x)"
+    )
 
 
 # --------------------------------------------------------------------------- 5: push
 
+
 def push_implemented() -> tuple[bool, str]:
     import importlib.util
+
     import ipyy_mock
+
     pkg = Path(ipyy_mock.__file__).parent
     for mod in ("ipyy_mock.push.runner", "ipyy_mock.push"):
         if importlib.util.find_spec(mod) is not None:
@@ -1041,8 +1293,11 @@ def push(args: argparse.Namespace, work: Path, results: dict) -> None:
     url = f"http://127.0.0.1:{recv.server_address[1]}/push"
     db = work / "push.db"
     create_account(db)
-    subprocess.run([str(BIN / "ipyy-mock"), "account", "set", ACCOUNT, "--push-url", url, "--db", str(db)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [str(BIN / "ipyy-mock"), "account", "set", ACCOUNT, "--push-url", url, "--db", str(db)],
+        check=True,
+        capture_output=True,
+    )
     srv = mock_server("mock_push", db, 2, 2, work / "logs").start().wait()
     try:
         total = args.push_reports
@@ -1050,8 +1305,12 @@ def push(args: argparse.Namespace, work: Path, results: dict) -> None:
         t0 = time.perf_counter()
         for i in range(0, total, per_send):
             n = min(per_send, total - i)
-            r = requests.post(srv.url + "/I18NSms.aspx", data=http_form(",".join(numbers(n, 50_000_000 + i))),
-                              headers={"Content-Type": FORM_CTYPE}, timeout=120)
+            r = requests.post(
+                srv.url + "/I18NSms.aspx",
+                data=http_form(",".join(numbers(n, 50_000_000 + i))),
+                headers={"Content-Type": FORM_CTYPE},
+                timeout=120,
+            )
             assert b"Success" in r.content, r.content
         sent = time.perf_counter()
         deadline = sent + args.push_timeout
@@ -1064,15 +1323,22 @@ def push(args: argparse.Namespace, work: Path, results: dict) -> None:
             out["result"] = "n/a (push code present, but no report reached the receiver within 10 s)"
         else:
             span = (c["last"] or sent) - t0
-            out.update(reports=c["reports"], batches=c["batches"], expected=total,
-                       send_seconds=sent - t0, seconds_first_send_to_last_push=span,
-                       reports_per_s=c["reports"] / span,
-                       drain_after_last_send_s=max(0.0, (c["last"] or sent) - sent),
-                       seconds_first_to_last_push=(c["last"] - c["first"]) if c["first"] else None)
-            out["result"] = (f"{c['reports'] / span:.0f} reports/s end to end ({c['reports']}/{total} reports in "
-                             f"{c['batches']} batches, {span:.2f} s from the first send to the last push; sends "
-                             f"took {sent - t0:.2f} s, the last push came {out['drain_after_last_send_s']:.2f} s "
-                             "after the last send)")
+            out.update(
+                reports=c["reports"],
+                batches=c["batches"],
+                expected=total,
+                send_seconds=sent - t0,
+                seconds_first_send_to_last_push=span,
+                reports_per_s=c["reports"] / span,
+                drain_after_last_send_s=max(0.0, (c["last"] or sent) - sent),
+                seconds_first_to_last_push=(c["last"] - c["first"]) if c["first"] else None,
+            )
+            out["result"] = (
+                f"{c['reports'] / span:.0f} reports/s end to end ({c['reports']}/{total} reports in "
+                f"{c['batches']} batches, {span:.2f} s from the first send to the last push; sends "
+                f"took {sent - t0:.2f} s, the last push came {out['drain_after_last_send_s']:.2f} s "
+                "after the last send)"
+            )
     finally:
         srv.stop()
         recv.shutdown()
@@ -1081,10 +1347,19 @@ def push(args: argparse.Namespace, work: Path, results: dict) -> None:
 
 # --------------------------------------------------------------------------- 6: profile
 
+
 def profile(args: argparse.Namespace, work: Path, results: dict) -> None:
     out_json = work / "profile.json"
-    cmd = [sys.executable, str(BENCH / "profile_send.py"), "--n", str(args.profile_n), "--db-dir", str(work),
-           "--json", str(out_json)]
+    cmd = [
+        sys.executable,
+        str(BENCH / "profile_send.py"),
+        "--n",
+        str(args.profile_n),
+        "--db-dir",
+        str(work),
+        "--json",
+        str(out_json),
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     if proc.returncode != 0:
         results["profile"] = {"error": proc.stderr[-3000:]}
@@ -1095,6 +1370,7 @@ def profile(args: argparse.Namespace, work: Path, results: dict) -> None:
 
 
 # --------------------------------------------------------------------------- main
+
 
 def find_jar(explicit: str | None) -> Path:
     if explicit:
@@ -1137,30 +1413,74 @@ def summary(results: dict) -> list[dict]:
             if "mock_vs_wiremock" not in tp[s]["ratios"]:
                 continue
             v = tp[s]["ratios"]["mock_vs_wiremock"]
-            rows.append({"what": f"{s.upper()} send throughput, mock/WireMock", "value": v,
-                         "target": f">= {TARGETS[f'{s}_vs_wiremock']}", "pass": v >= TARGETS[f"{s}_vs_wiremock"]})
+            rows.append(
+                {
+                    "what": f"{s.upper()} send throughput, mock/WireMock",
+                    "value": v,
+                    "target": f">= {TARGETS[f'{s}_vs_wiremock']}",
+                    "pass": v >= TARGETS[f"{s}_vs_wiremock"],
+                }
+            )
     cl = results.get("client", {})
     for name in ("SoapClient.send_i18n_sms", "HttpClient.send"):
         row = cl.get(name)
         if row and "ratio_median" in row:
-            rows.append({"what": f"{name} per call / raw POST", "value": row["ratio_median"],
-                         "target": f"<= {TARGETS['client_vs_raw']}", "pass": row["ratio_median"] <= TARGETS["client_vs_raw"]})
+            rows.append(
+                {
+                    "what": f"{name} per call / raw POST",
+                    "value": row["ratio_median"],
+                    "target": f"<= {TARGETS['client_vs_raw']}",
+                    "pass": row["ratio_median"] <= TARGETS["client_vs_raw"],
+                }
+            )
         elif row:
-            rows.append({"what": f"{name} per call / raw POST", "value": None, "target": "", "pass": None,
-                         "note": row.get("skipped")})
+            rows.append(
+                {
+                    "what": f"{name} per call / raw POST",
+                    "value": None,
+                    "target": "",
+                    "pass": None,
+                    "note": row.get("skipped"),
+                }
+            )
     sc = results.get("scaling", {}).get("ratios")
     if sc:
         worst = max(sc["soap_wire_10k_vs_1k"], sc["http_wire_10k_vs_1k"])
-        rows.append({"what": "send t(10k)/t(1k) (worst of SOAP, HTTP)", "value": worst,
-                     "target": f"<= {TARGETS['send_10k_vs_1k']:g}", "pass": worst <= TARGETS["send_10k_vs_1k"]})
-        rows.append({"what": "peak memory, 10k recipients (MB)", "value": sc["peak_mb_10k"],
-                     "target": f"< {TARGETS['peak_mb_10k']:g}", "pass": sc["peak_mb_10k"] < TARGETS["peak_mb_10k"]})
-        rows.append({"what": "pull t(4000)/t(1)", "value": sc["pull_4000_vs_1"],
-                     "target": f"<= {TARGETS['pull_4000_vs_1']:g}", "pass": sc["pull_4000_vs_1"] <= TARGETS["pull_4000_vs_1"]})
+        rows.append(
+            {
+                "what": "send t(10k)/t(1k) (worst of SOAP, HTTP)",
+                "value": worst,
+                "target": f"<= {TARGETS['send_10k_vs_1k']:g}",
+                "pass": worst <= TARGETS["send_10k_vs_1k"],
+            }
+        )
+        rows.append(
+            {
+                "what": "peak memory, 10k recipients (MB)",
+                "value": sc["peak_mb_10k"],
+                "target": f"< {TARGETS['peak_mb_10k']:g}",
+                "pass": sc["peak_mb_10k"] < TARGETS["peak_mb_10k"],
+            }
+        )
+        rows.append(
+            {
+                "what": "pull t(4000)/t(1)",
+                "value": sc["pull_4000_vs_1"],
+                "target": f"<= {TARGETS['pull_4000_vs_1']:g}",
+                "pass": sc["pull_4000_vs_1"] <= TARGETS["pull_4000_vs_1"],
+            }
+        )
     pu = results.get("push")
     if pu:
-        rows.append({"what": "push reports/s", "value": pu.get("reports_per_s"), "target": "(reported)",
-                     "pass": None, "note": pu["result"]})
+        rows.append(
+            {
+                "what": "push reports/s",
+                "value": pu.get("reports_per_s"),
+                "target": "(reported)",
+                "pass": None,
+                "note": pu["result"],
+            }
+        )
     return rows
 
 
@@ -1168,13 +1488,20 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--wiremock-jar")
     p.add_argument("--wiremock-version", default=None, help="label only (default: from the jar's name)")
-    p.add_argument("--configs", default="2x2,2x4",
-                   help="mock (and raw) gunicorn WORKERSxTHREADS list; WxT:--flag adds a mock variant with that flag")
-    p.add_argument("--variants", default="",
-                   help="extra mock variants WxT:--flag or WxT:whatif=a+b (whatif_serve.py), comma-separated; a "
-                        "--flag variant runs only if `ipyy-mock serve --help` knows the flag")
-    p.add_argument("--no-baselines", dest="baselines", action="store_false",
-                   help="no raw WSGI / WireMock servers (what-if runs)")
+    p.add_argument(
+        "--configs",
+        default="2x2,2x4",
+        help="mock (and raw) gunicorn WORKERSxTHREADS list; WxT:--flag adds a mock variant with that flag",
+    )
+    p.add_argument(
+        "--variants",
+        default="",
+        help="extra mock variants WxT:--flag or WxT:whatif=a+b (whatif_serve.py), comma-separated; a "
+        "--flag variant runs only if `ipyy-mock serve --help` knows the flag",
+    )
+    p.add_argument(
+        "--no-baselines", dest="baselines", action="store_false", help="no raw WSGI / WireMock servers (what-if runs)"
+    )
     p.add_argument("--live-seconds", type=float, default=6.0, help="py-spy sampling time per surface")
     p.add_argument("--duration", type=float, default=8.0, help="measured seconds per target and surface")
     p.add_argument("--rounds", type=int, default=2, help="interleaved rounds the duration is split into")
@@ -1187,8 +1514,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sizes", default="1,100,1000,10000")
     p.add_argument("--pull-sizes", default="1,100,4000")
     p.add_argument("--scaling-reps", type=int, default=3, help="repetitions of each send size (interleaved)")
-    p.add_argument("--pull-settle", type=float, default=0.5,
-                   help="seconds between the send and the timed pull (lets a delivery runner release reports)")
+    p.add_argument(
+        "--pull-settle",
+        type=float,
+        default=0.5,
+        help="seconds between the send and the timed pull (lets a delivery runner release reports)",
+    )
     p.add_argument("--push-reports", type=int, default=10000)
     p.add_argument("--push-timeout", type=float, default=60.0)
     p.add_argument("--profile-n", type=int, default=300)
@@ -1205,8 +1536,9 @@ def main(argv: list[str] | None = None) -> int:
     if "whatif" in only:  # the suggestions, measured under the same load as the shipped server
         only = (only - {"whatif"}) | {"throughput", "live"}
         args.configs = "2x2,2x4,2x1"  # the shipped default first, then the worker settings it was picked from
-        args.variants = args.variants or ",".join([
-            "2x2:--no-journal", "2x2:whatif=sync_normal", "2x2:whatif=sync_normal --no-journal"])
+        args.variants = args.variants or ",".join(
+            ["2x2:--no-journal", "2x2:whatif=sync_normal", "2x2:whatif=sync_normal --no-journal"]
+        )
         args.baselines = False
         results_name = "results-whatif.json"
         if args.out == str(BENCH / "results.json"):
@@ -1227,20 +1559,27 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {
         "meta": {
             "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "cpus": os.cpu_count(), "python": sys.version.split()[0], "platform": pyplatform.platform(),
+            "cpus": os.cpu_count(),
+            "python": sys.version.split()[0],
+            "platform": pyplatform.platform(),
             "wrk": cmd_version(["wrk", "--version"]) if shutil.which("wrk") else None,
             "java": cmd_version(["java", "-version"]) if shutil.which("java") else None,
-            "wiremock": args.wiremock_version, "wiremock_jar": str(jar) if jar else None,
+            "wiremock": args.wiremock_version,
+            "wiremock_jar": str(jar) if jar else None,
             "targets": TARGETS,
             "loadavg_start": os.getloadavg(),
         }
     }
-    log(f"ipyy-sms benchmarks: {os.cpu_count()} CPUs, Python {results['meta']['python']}, "
-        f"WireMock {args.wiremock_version}, {results['meta']['wrk']}")
+    log(
+        f"ipyy-sms benchmarks: {os.cpu_count()} CPUs, Python {results['meta']['python']}, "
+        f"WireMock {args.wiremock_version}, {results['meta']['wrk']}"
+    )
     load1 = os.getloadavg()[0]
     if load1 > (os.cpu_count() or 1):
-        log(f"   warning: load average {load1:.1f} on {os.cpu_count()} CPUs before the start: other work is running, "
-            "absolute numbers will be low and noisy (the ratios are interleaved and hold up better)")
+        log(
+            f"   warning: load average {load1:.1f} on {os.cpu_count()} CPUs before the start: other work is running, "
+            "absolute numbers will be low and noisy (the ratios are interleaved and hold up better)"
+        )
     mock = None
     try:
         if "throughput" in only:
@@ -1261,7 +1600,7 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 client_overhead(args, mock, None, results)
             print_client(results["client"])
-        for srv in (mock if isinstance(mock, list) else [mock] if mock is not None else []):
+        for srv in mock if isinstance(mock, list) else [mock] if mock is not None else []:
             srv.stop()
         mock = None
         if "scaling" in only:
@@ -1275,19 +1614,25 @@ def main(argv: list[str] | None = None) -> int:
         if "profile" in only:
             profile(args, work, results)
     finally:
-        for srv in (mock if isinstance(mock, list) else [mock] if mock is not None else []):
+        for srv in mock if isinstance(mock, list) else [mock] if mock is not None else []:
             srv.stop()
     results["meta"]["commit_rate"] = commit_rate(work)
     cr = results["meta"]["commit_rate"]
-    log(f"\n== SQLite commits on this disk, one writer (WAL): synchronous=FULL {cr['full_commits_per_s']:.0f}/s "
-        f"(median {cr['full_median_us']:.0f} us, an fsync each), NORMAL {cr['normal_commits_per_s']:.0f}/s")
+    log(
+        f"\n== SQLite commits on this disk, one writer (WAL): synchronous=FULL {cr['full_commits_per_s']:.0f}/s "
+        f"(median {cr['full_median_us']:.0f} us, an fsync each), NORMAL {cr['normal_commits_per_s']:.0f}/s"
+    )
     results["meta"]["wall_seconds"] = time.perf_counter() - started
     results["meta"]["loadavg_end"] = os.getloadavg()
     results["summary"] = summary(results)
     log("\n== Targets")
     for row in results["summary"]:
         mark = {True: "PASS", False: "FAIL", None: "----"}[row["pass"]]
-        value = "n/a" if row["value"] is None else (f"{row['value']:.2f}" if isinstance(row["value"], float) else row["value"])
+        value = (
+            "n/a"
+            if row["value"] is None
+            else (f"{row['value']:.2f}" if isinstance(row["value"], float) else row["value"])
+        )
         log(f"   {mark}  {row['what']:<44} {value:>9}  target {row['target']}  {row.get('note') or ''}")
     Path(args.out).write_text(json.dumps(results, indent=2, ensure_ascii=False, default=str) + "\n")
     la = results["meta"]["loadavg_end"]

@@ -13,6 +13,7 @@ Both are sent as ``text/xml; charset=utf-8``, like the mock.
 
 Run: gunicorn -k gthread -w 2 --threads 4 --keep-alive 5 --chdir benchmarks raw_app:app
 """
+
 from __future__ import annotations
 
 import os

@@ -9,11 +9,12 @@ worker inherits them. Nothing on disk is changed.
 
 what-ifs:
     sync_normal  the store's connections use PRAGMA synchronous=NORMAL instead of FULL (WAL: no fsync per commit).
-                 Information only: DESIGN.md wants an acknowledged send on disk before its reply, so the
+                 Information only: docs/contract.md §3 wants an acknowledged send on disk before its reply, so the
                  mock keeps FULL; this shows what the fsync costs under load.
     no_gc        (built in now: soap_service.py sets spyne.const.MIN_GC_INTERVAL = inf) no-op
     write_lock   (built in now: store.py queues writers on a thread lock and an flock) no-op
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,6 +28,7 @@ def apply(whatifs: set[str]) -> list[str]:
             applied.append(f"{built_in} (built in, nothing to patch)")
     if "sync_normal" in whatifs:
         from ipyy_mock.core.store import Store
+
         orig_db = Store.db.fget
         seen: set[int] = set()
 
@@ -47,14 +49,15 @@ def apply(whatifs: set[str]) -> list[str]:
 
 def main() -> int:
     argv = sys.argv[1:]
-    serve_args = argv[argv.index("--") + 1:] if "--" in argv else []
-    own = argv[:argv.index("--")] if "--" in argv else argv
+    serve_args = argv[argv.index("--") + 1 :] if "--" in argv else []
+    own = argv[: argv.index("--")] if "--" in argv else argv
     p = argparse.ArgumentParser()
     p.add_argument("--whatif", default="")
     args = p.parse_args(own)
     applied = apply({w for w in args.whatif.replace(",", "+").split("+") if w})
     print(f"what-if patches: {', '.join(applied) or '(none)'}", flush=True)
     from ipyy_mock.cli import main as cli_main
+
     return cli_main(["serve", *serve_args])
 
 

@@ -3,6 +3,7 @@
 Kept apart so neither client module has to import the other: ``soap.py``
 pulls in zeep, ``http.py`` only needs requests and lxml.
 """
+
 from __future__ import annotations
 
 import re
@@ -50,9 +51,16 @@ def root_cause(exc: BaseException) -> str:
             break
         seen = nxt
     text = str(seen) or type(seen).__name__
-    for needle in ("Connection refused", "Name or service not known", "nodename nor servname",
-                   "Temporary failure in name resolution", "timed out", "No route to host",
-                   "Connection reset", "certificate verify failed"):
+    for needle in (
+        "Connection refused",
+        "Name or service not known",
+        "nodename nor servname",
+        "Temporary failure in name resolution",
+        "timed out",
+        "No route to host",
+        "Connection reset",
+        "certificate verify failed",
+    ):
         if needle in str(exc) or needle in text:
             return needle
     return text[:200]

@@ -3,6 +3,7 @@
 Why UTF-16 code units: the vendor sends UCS-2/UTF-16 (``code=8``), so an emoji
 outside the BMP costs two units, and "70 characters" really means 70 units.
 """
+
 from __future__ import annotations
 
 from decimal import Decimal

@@ -32,6 +32,7 @@ Each check yields a ``CheckResult``; ``CheckReport.exit_code`` is 0 when all
 pass, 1 when one fails, 3 when the endpoint could not be reached (the run
 stops at the first request that got no reply).
 """
+
 from __future__ import annotations
 
 import json
@@ -52,8 +53,15 @@ from ipyy_client.domestic import PATHS as DOMESTIC_PATHS
 from ipyy_client.domestic import DomesticClient
 from ipyy_client.encoding import md5_password
 from ipyy_client.errors import IpyyError, PasswordError, ReportsNotAllowed, TransportError
-from ipyy_client.http import (HttpClient, boxes_from_xml, message_error, parse_json_boxes, parse_xml, xml_error,
-                              xml_fields)
+from ipyy_client.http import (
+    HttpClient,
+    boxes_from_xml,
+    message_error,
+    parse_json_boxes,
+    parse_xml,
+    xml_error,
+    xml_fields,
+)
 from ipyy_client.results import MSG_REPORTS_NOT_ALLOWED, PAY_TYPES
 from ipyy_client.soap import SoapClient
 
@@ -77,8 +85,9 @@ TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 #: The vendor document's wrong-password replies, to the byte.
 BAD_PASSWORD_JSON = '{{"error":"1005","remark":"密码错了","{box}":[]}}'
 BAD_PASSWORD_XML = ("2", "用户名或密码错误")
-_XML_DECLARATION = re.compile(rb'^<\?xml\s+version\s*=\s*["\']1\.0["\']\s+encoding\s*=\s*["\']utf-8["\']\s*\?>',
-                              re.IGNORECASE)
+_XML_DECLARATION = re.compile(
+    rb'^<\?xml\s+version\s*=\s*["\']1\.0["\']\s+encoding\s*=\s*["\']utf-8["\']\s*\?>', re.IGNORECASE
+)
 _DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
 _MAX_DIFFS_SHOWN = 4
 
@@ -124,8 +133,15 @@ SOAP11_NS = "http://schemas.xmlsoap.org/wsdl/soap/"
 SOAP12_NS = "http://schemas.xmlsoap.org/wsdl/soap12/"
 HTTP_NS = "http://schemas.xmlsoap.org/wsdl/http/"
 #: Display prefixes: the served document's own prefixes are irrelevant.
-PREFIXES = {WSDL_NS: "wsdl", XSD_NS: "xs", SOAP11_NS: "soap", SOAP12_NS: "soap12", HTTP_NS: "http",
-            "http://schemas.xmlsoap.org/wsdl/mime/": "mime", "http://microsoft.com/wsdl/mime/textMatching/": "tm"}
+PREFIXES = {
+    WSDL_NS: "wsdl",
+    XSD_NS: "xs",
+    SOAP11_NS: "soap",
+    SOAP12_NS: "soap12",
+    HTTP_NS: "http",
+    "http://schemas.xmlsoap.org/wsdl/mime/": "mime",
+    "http://microsoft.com/wsdl/mime/textMatching/": "tm",
+}
 _QNAME_ATTRS = {"type", "element", "message", "binding", "base", "ref", "itemType", "substitutionGroup"}
 _QNAME_LIST_ATTRS = {"memberTypes"}
 _ADDRESSES = {f"{{{ns}}}address" for ns in (SOAP11_NS, SOAP12_NS, HTTP_NS)}
@@ -151,8 +167,15 @@ def parse_wsdl(data: bytes) -> etree._Element:
         raise CheckFailed("empty WSDL")
     if _DOCTYPE.search(data):
         raise CheckFailed("WSDL has a DOCTYPE (refused: DTDs and entities are never processed)")
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
-                             huge_tree=False, remove_comments=True, remove_pis=True)
+    parser = etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+    )
     try:
         root = etree.fromstring(data, parser)
     except (etree.XMLSyntaxError, ValueError) as exc:
@@ -239,8 +262,10 @@ def diff_wsdl(packaged: NormalWsdl, served: NormalWsdl) -> list[str]:
         for name in [*attrs, *(n for n in other if n not in attrs)]:
             mine, theirs = attrs.get(name), other.get(name)
             if mine != theirs:
-                lines.append(f"{_path_text(path)}: {name} is {_value_text(theirs)} in the served WSDL, "
-                             f"{_value_text(mine)} in the packaged one")
+                lines.append(
+                    f"{_path_text(path)}: {name} is {_value_text(theirs)} in the served WSDL, "
+                    f"{_value_text(mine)} in the packaged one"
+                )
     for path in served:
         if path not in packaged and path[:-1] in packaged:
             lines.append(f"{_path_text(path)}: in the served WSDL only")
@@ -275,7 +300,11 @@ def _value_text(value: str | None) -> str:
 
 
 def _summary(normal: NormalWsdl) -> str:
-    ops = {p[-1] for p in normal if len(p) >= 3 and p[-2].startswith("wsdl:portType[") and p[-1].startswith("wsdl:operation[")}
+    ops = {
+        p[-1]
+        for p in normal
+        if len(p) >= 3 and p[-2].startswith("wsdl:portType[") and p[-1].startswith("wsdl:operation[")
+    }
     bindings = [p[-1] for p in normal if len(p) == 2 and p[-1].startswith("wsdl:binding[")]
     ports = [p[-1] for p in normal if len(p) == 3 and p[-1].startswith("wsdl:port[")]
     return f"{len(ops)} operations, {len(bindings)} bindings, {len(ports)} ports, {len(normal)} nodes"
@@ -331,15 +360,15 @@ def _check_fields(fields: dict[str, str], box: str, index: int) -> None:
     try:
         datetime.strptime(fields.get("receivetime", "").strip(), TIME_FORMAT)
     except ValueError:
-        raise CheckFailed(f"{where}: receivetime {fields.get('receivetime', '')[:30]!r} is not "
-                          "yyyy-MM-dd HH:mm:ss") from None
+        raise CheckFailed(
+            f"{where}: receivetime {fields.get('receivetime', '')[:30]!r} is not yyyy-MM-dd HH:mm:ss"
+        ) from None
 
 
 def _describe_items(box: str, items: list[dict[str, str]]) -> str:
     if box == "statusbox":
         return "; ".join(f"task {i['taskid']} {i['mobile']} status {i['status']} {i['errorcode']}" for i in items)
-    return "; ".join(f"{i['mobile']} (task {i['taskid'] or '-'}) {i['content']!r} at {i['receivetime']}"
-                     for i in items)
+    return "; ".join(f"{i['mobile']} (task {i['taskid'] or '-'}) {i['content']!r} at {i['receivetime']}" for i in items)
 
 
 # --- the checks -----------------------------------------------------------------------
@@ -362,8 +391,12 @@ class _Checker:
 
     def form(self, password: str | None = None, **extra: str) -> dict[str, str]:
         secret = self.password if password is None else password
-        return {"userid": self.userid, "account": self.account,
-                "password": md5_password(secret) if secret else "", **extra}
+        return {
+            "userid": self.userid,
+            "account": self.account,
+            "password": md5_password(secret) if secret else "",
+            **extra,
+        }
 
     def request(self, method: str, path: str, data: dict[str, str] | None = None) -> requests.Response:
         url = self.base_url + path
@@ -374,16 +407,18 @@ class _Checker:
         if response.status_code != 200:
             where = response.headers.get("Location")
             extra = f" (redirect to {where})" if where else ""
-            raise CheckFailed(f"HTTP {response.status_code}{extra} from {path}; body starts: "
-                              f"{_snippet(response.content)}")
+            raise CheckFailed(
+                f"HTTP {response.status_code}{extra} from {path}; body starts: {_snippet(response.content)}"
+            )
         return response
 
     def xml_reply(self, response: requests.Response) -> etree._Element:
         """The ``<returnsms>`` root, after the declaration and exact root name are checked."""
         body = response.content
         if not _XML_DECLARATION.match(body):
-            raise CheckFailed(f'reply does not start with <?xml version="1.0" encoding="utf-8" ?>; '
-                              f"starts: {_snippet(body)}")
+            raise CheckFailed(
+                f'reply does not start with <?xml version="1.0" encoding="utf-8" ?>; starts: {_snippet(body)}'
+            )
         root = parse_xml(body, response.status_code)  # DOCTYPE refused, root must be returnsms
         if root.tag != "returnsms":
             raise CheckFailed(f"reply root is <{root.tag}>, not <returnsms>")
@@ -440,8 +475,10 @@ class _Checker:
         fields = xml_fields(root)
         if fields["returnstatus"] != "Success":
             error = xml_error(root)
-            raise CheckFailed(f"returnstatus {fields['returnstatus']!r}, message {fields['message']!r}"
-                              + (f" ({error})" if error else ""))
+            raise CheckFailed(
+                f"returnstatus {fields['returnstatus']!r}, message {fields['message']!r}"
+                + (f" ({error})" if error else "")
+            )
         if fields["message"] != "操作成功":
             raise CheckFailed(f"message {fields['message']!r}, expected '操作成功'")
         if fields["payinfo"] not in PAY_TYPES:
@@ -455,40 +492,63 @@ class _Checker:
     # -- 2. SOAP -------------------------------------------------------------------
 
     def soap_empty_send(self, version: int, hybrid: bool) -> str:
-        with SoapClient(self.account, self.password, self.base_url, soap_version=version,  # type: ignore[arg-type]
-                        timeout=self.timeout, session=self.session) as client:
+        with SoapClient(
+            self.account,
+            self.password,
+            self.base_url,
+            soap_version=version,  # type: ignore[arg-type]
+            timeout=self.timeout,
+            session=self.session,
+        ) as client:
             send = client.send_hybrid_sms if hybrid else client.send_i18n_sms
             result = send([], CHECK_CONTENT)  # the client validates the reply against the WSDL schema (strict)
         if result.status is not ResultCode.MsisdnEmpty:
             raise CheckFailed(f"StatusCode {result.status.name} ({result.description!r}), expected MsisdnEmpty")
         if result.billing_amount != 0 or result.billing_count != 0:
-            raise CheckFailed(f"a refused send was charged: BillingAmount {result.billing_amount}, "
-                              f"BillingCount {result.billing_count}")
+            raise CheckFailed(
+                f"a refused send was charged: BillingAmount {result.billing_amount}, "
+                f"BillingCount {result.billing_count}"
+            )
         if result.msg_id != 0:
             raise CheckFailed(f"a refused send has MsgId {result.msg_id}, expected 0 (no task)")
         if result.errors:
             raise CheckFailed(f"Errors should be empty, got {list(result.errors)}")
         if not result.balance.is_finite() or (self.pay_type == "prepaid" and result.balance < 0):
             raise CheckFailed(f"Balance {result.balance} is not a sensible {self.pay_type or ''} balance")
-        return (f"MsisdnEmpty {result.description!r}, MsgId 0, Balance {result.balance}, "
-                f"charged {result.billing_amount} ({result.billing_count} segments)")
+        return (
+            f"MsisdnEmpty {result.description!r}, MsgId 0, Balance {result.balance}, "
+            f"charged {result.billing_amount} ({result.billing_count} segments)"
+        )
 
     # -- 3. HTTP send --------------------------------------------------------------
 
     def http_empty_send(self) -> str:
-        with HttpClient(self.account, self.password, self.userid, self.base_url, timeout=self.timeout,
-                        session=self.session, retries=0) as client:
+        with HttpClient(
+            self.account,
+            self.password,
+            self.userid,
+            self.base_url,
+            timeout=self.timeout,
+            session=self.session,
+            retries=0,
+        ) as client:
             result = client.send([], CHECK_CONTENT)
         if result.status != "Faild" or result.message != ResultCode.MsisdnEmpty.description:
-            raise CheckFailed(f"returnstatus {result.status!r}, message {result.message!r}; "
-                              f"expected 'Faild', '{ResultCode.MsisdnEmpty.description}'")
+            raise CheckFailed(
+                f"returnstatus {result.status!r}, message {result.message!r}; "
+                f"expected 'Faild', '{ResultCode.MsisdnEmpty.description}'"
+            )
         if result.code is not ResultCode.MsisdnEmpty:
             raise CheckFailed(f"message reads as {result.code}, expected MsisdnEmpty")
         if result.task_id is not None or result.billing_amount != 0 or result.success_counts != 0:
-            raise CheckFailed(f"a refused send has taskID {result.task_id}, BillingAmount {result.billing_amount}, "
-                              f"successCounts {result.success_counts}; expected empty, 0, 0")
-        return (f"Faild {result.message!r} (MsisdnEmpty), taskID empty, BillingAmount {result.billing_amount}, "
-                f"balance {result.balance}")
+            raise CheckFailed(
+                f"a refused send has taskID {result.task_id}, BillingAmount {result.billing_amount}, "
+                f"successCounts {result.success_counts}; expected empty, 0, 0"
+            )
+        return (
+            f"Faild {result.message!r} (MsisdnEmpty), taskID empty, BillingAmount {result.billing_amount}, "
+            f"balance {result.balance}"
+        )
 
     # -- 3b. the domestic interface (sms.aspx / smsJson.aspx) -----------------------
 
@@ -509,35 +569,50 @@ class _Checker:
         return body
 
     def domestic_client(self) -> DomesticClient:
-        return DomesticClient(self.account, self.password, self.userid, self.base_url, timeout=self.timeout,
-                              session=self.session, retries=0)
+        return DomesticClient(
+            self.account,
+            self.password,
+            self.userid,
+            self.base_url,
+            timeout=self.timeout,
+            session=self.session,
+            retries=0,
+        )
 
     def domestic_empty_send(self, fmt: Literal["xml", "json"]) -> str:
-        fields = self.domestic_fields(fmt, DOMESTIC_SEND_FIELDS, action="send", mobile="", content=CHECK_CONTENT,
-                                      sendTime="", extno="")
+        fields = self.domestic_fields(
+            fmt, DOMESTIC_SEND_FIELDS, action="send", mobile="", content=CHECK_CONTENT, sendTime="", extno=""
+        )
         got = (fields["returnstatus"], fields["message"])
         if got != ("Faild", ResultCode.MsisdnEmpty.description):
-            raise CheckFailed(f"returnstatus {got[0]!r}, message {got[1]!r}; "
-                              f"expected 'Faild', '{ResultCode.MsisdnEmpty.description}'")
+            raise CheckFailed(
+                f"returnstatus {got[0]!r}, message {got[1]!r}; expected 'Faild', '{ResultCode.MsisdnEmpty.description}'"
+            )
         if fields["taskID"] != "" or fields["successCounts"] != "0":
-            raise CheckFailed(f"a refused send has taskID {fields['taskID']!r}, successCounts "
-                              f"{fields['successCounts']!r}; expected empty and 0")
+            raise CheckFailed(
+                f"a refused send has taskID {fields['taskID']!r}, successCounts "
+                f"{fields['successCounts']!r}; expected empty and 0"
+            )
         if not _WHOLE.fullmatch(fields["remainpoint"]):
             raise CheckFailed(f"remainpoint {fields['remainpoint'][:20]!r} is not a whole number")
         with self.domestic_client() as client:
             result = client.send([], CHECK_CONTENT, fmt=fmt)
         if result.code is not ResultCode.MsisdnEmpty or result.task_id is not None:
-            raise CheckFailed(f"the client reads it as {result.code} with task {result.task_id}, "
-                              "expected MsisdnEmpty and none")
-        return self.with_notes(f"Faild {fields['message']!r} (MsisdnEmpty), taskID empty, successCounts 0, "
-                               f"remainpoint {fields['remainpoint']}")
+            raise CheckFailed(
+                f"the client reads it as {result.code} with task {result.task_id}, expected MsisdnEmpty and none"
+            )
+        return self.with_notes(
+            f"Faild {fields['message']!r} (MsisdnEmpty), taskID empty, successCounts 0, "
+            f"remainpoint {fields['remainpoint']}"
+        )
 
     def domestic_balance(self, fmt: Literal["xml", "json"]) -> str:
         fields = self.domestic_fields(fmt, DOMESTIC_OVERAGE_FIELDS, action="overage")
         status = fields["returnstatus"]
         if status not in ("Sucess", "Success"):
-            raise CheckFailed(f"returnstatus {status!r}, message {fields['message']!r} "
-                              f"({message_error(fields['message'])})")
+            raise CheckFailed(
+                f"returnstatus {status!r}, message {fields['message']!r} ({message_error(fields['message'])})"
+            )
         if status == "Success":
             self.notes.append("returnstatus 'Success'; the vendor writes 'Sucess' here (clients accept both)")
         if fields["message"] not in ("", "操作成功"):
@@ -550,10 +625,13 @@ class _Checker:
         with self.domestic_client() as client:
             info = client.balance(fmt=fmt)
         if str(info.points) != fields["overage"] or info.pay_type != PAY_TYPES[fields["payinfo"]]:
-            raise CheckFailed(f"the client reads it as {info}, the reply says overage {fields['overage']} "
-                              f"payinfo {fields['payinfo']}")
-        return self.with_notes(f"{status}, payinfo {fields['payinfo']} ({info.pay_type}), overage "
-                               f"{info.points} point(s), sendTotal {info.send_total}")
+            raise CheckFailed(
+                f"the client reads it as {info}, the reply says overage {fields['overage']} payinfo {fields['payinfo']}"
+            )
+        return self.with_notes(
+            f"{status}, payinfo {fields['payinfo']} ({info.pay_type}), overage "
+            f"{info.points} point(s), sendTotal {info.send_total}"
+        )
 
     # -- 5/6. report and uplink queries --------------------------------------------
 
@@ -610,21 +688,25 @@ class _Checker:
         if task is not None:
             strays = [i for i in raw if i["taskid"] != task]
             if strays:
-                raise CheckFailed(f"asked for task {task} only, was handed (and so consumed) "
-                                  f"{_describe_items(box, strays)}")
+                raise CheckFailed(
+                    f"asked for task {task} only, was handed (and so consumed) {_describe_items(box, strays)}"
+                )
         if not raw:
             where = f" for task {task}" if task else ""
             return self.with_notes(f"well-formed, 0 {noun}s{where}")
         return self.with_notes(f"well-formed, handed out {len(raw)} {noun}(s): {_describe_items(box, raw)}")
 
-    def refused(self, error: IpyyError | None, *, root_tags: list[str] | None = None,
-                json_body: dict[str, Any] | None = None) -> str:
+    def refused(
+        self, error: IpyyError | None, *, root_tags: list[str] | None = None, json_body: dict[str, Any] | None = None
+    ) -> str:
         """A pull answered with an error: fine only for "may not read reports" (nothing to pull then)."""
         if isinstance(error, ReportsNotAllowed):
             if root_tags is not None and root_tags != ["errorstatus"]:
                 raise CheckFailed(f"error reply children {root_tags}, expected only <errorstatus>")
-            return self.with_notes(f"the account may not read reports ({MSG_REPORTS_NOT_ALLOWED}); "
-                                   "well-formed error reply, box shape not checked")
+            return self.with_notes(
+                f"the account may not read reports ({MSG_REPORTS_NOT_ALLOWED}); "
+                "well-formed error reply, box shape not checked"
+            )
         raise CheckFailed(f"refused: {error}" if error else f"unexpected reply {json_body!r}")
 
     def reports(self, fmt: str) -> str:
@@ -650,8 +732,9 @@ class _Checker:
         fields = xml_fields(root[0])
         got = (fields["error"], fields["remark"])
         if got != BAD_PASSWORD_XML:
-            raise CheckFailed(f"error {got[0]!r} remark {got[1]!r}; expected error {BAD_PASSWORD_XML[0]} "
-                              f"remark {BAD_PASSWORD_XML[1]}")
+            raise CheckFailed(
+                f"error {got[0]!r} remark {got[1]!r}; expected error {BAD_PASSWORD_XML[0]} remark {BAD_PASSWORD_XML[1]}"
+            )
         if not isinstance(xml_error(root), PasswordError):
             raise CheckFailed(f"the client reads it as {xml_error(root)!r}, not PasswordError")
         return self.with_notes(f"errorstatus error {got[0]} remark {got[1]}")
@@ -674,9 +757,16 @@ class _Checker:
 UPLINK_SKIP_REASON = "not run: a pull consumes uplinks (no filter exists); --include-uplinks pulls one per format"
 
 
-def run_checks(base_url: str = DEFAULT_BASE_URL, account: str = "", password: str = "", *, userid: str = "",
-               timeout: float = 30.0, include_uplinks: bool = False,
-               on_result: Callable[[CheckResult], None] | None = None) -> CheckReport:
+def run_checks(
+    base_url: str = DEFAULT_BASE_URL,
+    account: str = "",
+    password: str = "",
+    *,
+    userid: str = "",
+    timeout: float = 30.0,
+    include_uplinks: bool = False,
+    on_result: Callable[[CheckResult], None] | None = None,
+) -> CheckReport:
     """Run every check against ``base_url`` with the given account; see the module doc for why each costs nothing.
 
     Stops at the first request that got no reply (``report.transport_error``).

@@ -14,6 +14,7 @@ tables; ``--json`` prints JSON (money as strings, times ISO 8601 with offset).
 Exit codes: 0 OK, 1 the gateway answered with an error code, 2 usage error,
 3 transport/protocol failure (no usable reply).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,8 +29,15 @@ from typing import Any, TextIO
 from ipyy_client import __version__
 from ipyy_client.codes import ResultCode
 from ipyy_client.domestic import DomesticClient
-from ipyy_client.errors import IpyyError, ProtocolError, SoapFault, TransportError, error_for
-from ipyy_client.errors import ReportsNotAllowed, VendorError
+from ipyy_client.errors import (
+    IpyyError,
+    ProtocolError,
+    ReportsNotAllowed,
+    SoapFault,
+    TransportError,
+    VendorError,
+    error_for,
+)
 from ipyy_client.http import MAX_PULL, HttpClient
 from ipyy_client.results import Balance, DomesticSendResult, HttpSendResult, PointsBalance, Report, SendResult, Uplink
 from ipyy_client.soap import DEFAULT_BASE_URL, SoapClient, join_msisdns
@@ -103,7 +111,9 @@ def _connection_options() -> argparse.ArgumentParser:
         default=argparse.SUPPRESS,
         help=f"gateway base URL (default: ${ENV_BASE_URL} or {DEFAULT_BASE_URL}); the mock's, e.g. http://127.0.0.1:8080",
     )
-    group.add_argument("--timeout", type=float, default=argparse.SUPPRESS, help="seconds to wait for a reply (default: 30)")
+    group.add_argument(
+        "--timeout", type=float, default=argparse.SUPPRESS, help="seconds to wait for a reply (default: 30)"
+    )
     group.add_argument(
         "--userid",
         default=argparse.SUPPRESS,
@@ -169,7 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
         required=True,
         metavar="MSISDN",
         help="recipient with country code, e.g. 8613800138000 (--via domestic: 13800138000); "
-             "repeat or give a comma list",
+        "repeat or give a comma list",
     )
     send.add_argument("--text", required=True, help="the message, ending with a signature 【…】; '-' reads stdin")
     send.add_argument(
@@ -189,60 +199,94 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("soap", "http", "domestic"),
         default="soap",
         help="interface to send through: soap (WebService.asmx), http (I18NSms.aspx) or domestic "
-             "(sms.aspx / smsJson.aspx: Chinese 11-digit numbers, plain text, points) (default: soap)",
+        "(sms.aspx / smsJson.aspx: Chinese 11-digit numbers, plain text, points) (default: soap)",
     )
-    send.add_argument("--format", dest="fmt", choices=("xml", "json"), default=None,
-                      help="--via domestic only: the reply format to ask for, xml (sms.aspx) or json "
-                           "(smsJson.aspx) (default: xml); output is the same")
+    send.add_argument(
+        "--format",
+        dest="fmt",
+        choices=("xml", "json"),
+        default=None,
+        help="--via domestic only: the reply format to ask for, xml (sms.aspx) or json "
+        "(smsJson.aspx) (default: xml); output is the same",
+    )
     send.add_argument("--soap12", action="store_true", help="use SOAP 1.2 instead of 1.1")
     send.set_defaults(func=_cmd_send)
 
     balance = commands.add_parser(
-        "balance", parents=[connection, output], help="show the balance",
+        "balance",
+        parents=[connection, output],
+        help="show the balance",
         description="Show the account's pay type and balance (HTTP action=overage), or with --via domestic "
-                    "its points left and recharged (sms.aspx / smsJson.aspx action=overage).",
+        "its points left and recharged (sms.aspx / smsJson.aspx action=overage).",
     )
-    balance.add_argument("--via", choices=("http", "domestic"), default="http",
-                         help="http (I18NSms.aspx: money) or domestic (points) (default: http)")
-    balance.add_argument("--format", dest="fmt", choices=("xml", "json"), default=None,
-                         help="--via domestic only: xml (sms.aspx) or json (smsJson.aspx) (default: xml)")
+    balance.add_argument(
+        "--via",
+        choices=("http", "domestic"),
+        default="http",
+        help="http (I18NSms.aspx: money) or domestic (points) (default: http)",
+    )
+    balance.add_argument(
+        "--format",
+        dest="fmt",
+        choices=("xml", "json"),
+        default=None,
+        help="--via domestic only: xml (sms.aspx) or json (smsJson.aspx) (default: xml)",
+    )
     balance.set_defaults(func=_cmd_balance)
 
     def pull_options(sub: argparse.ArgumentParser) -> None:
-        sub.add_argument("--limit", type=_pull_limit, default=MAX_PULL, metavar="N",
-                         help=f"at most N items (1-{MAX_PULL}, default {MAX_PULL})")
-        sub.add_argument("--format", dest="fmt", choices=("xml", "json"), default="xml",
-                         help="the gateway's reply format to ask for (default: xml); output is the same")
+        sub.add_argument(
+            "--limit",
+            type=_pull_limit,
+            default=MAX_PULL,
+            metavar="N",
+            help=f"at most N items (1-{MAX_PULL}, default {MAX_PULL})",
+        )
+        sub.add_argument(
+            "--format",
+            dest="fmt",
+            choices=("xml", "json"),
+            default="xml",
+            help="the gateway's reply format to ask for (default: xml); output is the same",
+        )
 
     reports = commands.add_parser(
-        "reports", parents=[connection, output], help="pull delivery reports",
+        "reports",
+        parents=[connection, output],
+        help="pull delivery reports",
         description="Pull delivery reports, oldest first. The gateway hands each report out once: "
-                    "what this prints is gone from its queue.",
+        "what this prints is gone from its queue.",
     )
     reports.add_argument("--task", type=_positive_int, metavar="ID", help="only the reports of this task id")
     pull_options(reports)
     reports.set_defaults(func=_cmd_reports)
 
     uplinks = commands.add_parser(
-        "uplinks", parents=[connection, output], help="pull uplinks (replies from recipients)",
+        "uplinks",
+        parents=[connection, output],
+        help="pull uplinks (replies from recipients)",
         description="Pull uplinks (MO replies), oldest first. Each is handed out once.",
     )
     pull_options(uplinks)
     uplinks.set_defaults(func=_cmd_uplinks)
 
     passwd = commands.add_parser(
-        "passwd", parents=[connection, output], help="change the account password",
+        "passwd",
+        parents=[connection, output],
+        help="change the account password",
         description="Change the password (pwd.aspx); it holds for HTTP and SOAP at once. "
-                    "Without NEW it is asked for twice, without echo.",
+        "Without NEW it is asked for twice, without echo.",
     )
     passwd.add_argument("new_password", nargs="?", metavar="NEW", help="the new password (1-20 characters)")
     passwd.set_defaults(func=_cmd_passwd)
 
     listen = commands.add_parser(
-        "listen", parents=[output], help="receive pushed reports and uplinks (local dev server)",
+        "listen",
+        parents=[output],
+        help="receive pushed reports and uplinks (local dev server)",
         description="Serve a push URL for the account: print each pushed report/uplink as a line and "
-                    "answer 1. A development server; put a real WSGI server in front of "
-                    "ipyy_client.push_receiver in production.",
+        "answer 1. A development server; put a real WSGI server in front of "
+        "ipyy_client.push_receiver in production.",
     )
     listen.add_argument("--port", type=_port, required=True, help="port to listen on (0: any free port)")
     listen.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
@@ -250,14 +294,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     # --- ipyy check (conformance check; implementation in ipyy_client.check) ---
     check = commands.add_parser(
-        "check", parents=[connection, output], help="read-only, zero-cost contract check of an endpoint",
+        "check",
+        parents=[connection, output],
+        help="read-only, zero-cost contract check of an endpoint",
         description="Check that an endpoint (the mock or the vendor) speaks the contract: the WSDL, SOAP 1.1/1.2 "
-                    "and HTTP sends with no recipients (refused, never charged), the balance, report queries "
-                    "for a task id nobody has, and the wrong-password error shapes. Nothing is sent, charged "
-                    "or handed out. Exit 0 all pass, 1 a check failed, 3 no reply.",
+        "and HTTP sends with no recipients (refused, never charged), the balance, report queries "
+        "for a task id nobody has, and the wrong-password error shapes. Nothing is sent, charged "
+        "or handed out. Exit 0 all pass, 1 a check failed, 3 no reply.",
     )
-    check.add_argument("--include-uplinks", action="store_true",
-                       help="also pull uplinks (one per format): this CONSUMES them on a real account")
+    check.add_argument(
+        "--include-uplinks",
+        action="store_true",
+        help="also pull uplinks (one per format): this CONSUMES them on a real account",
+    )
     check.set_defaults(func=_cmd_check)
     # --- end ipyy check ---
     return parser
@@ -341,11 +390,24 @@ def _time_json(moment: datetime | None) -> str | None:
 def item_to_json(item: Report | Uplink) -> dict[str, Any]:
     """One report or uplink as JSON (``type`` tells which); times ISO 8601 with offset."""
     if isinstance(item, Report):
-        return {"type": "report", "mobile": item.mobile, "task_id": item.task_id, "status": item.status,
-                "delivered": item.delivered, "receive_time": _time_json(item.receive_time),
-                "errorcode": item.errorcode, "extno": item.extno}
-    return {"type": "uplink", "mobile": item.mobile, "task_id": item.task_id, "content": item.content,
-            "receive_time": _time_json(item.receive_time), "extno": item.extno}
+        return {
+            "type": "report",
+            "mobile": item.mobile,
+            "task_id": item.task_id,
+            "status": item.status,
+            "delivered": item.delivered,
+            "receive_time": _time_json(item.receive_time),
+            "errorcode": item.errorcode,
+            "extno": item.extno,
+        }
+    return {
+        "type": "uplink",
+        "mobile": item.mobile,
+        "task_id": item.task_id,
+        "content": item.content,
+        "receive_time": _time_json(item.receive_time),
+        "extno": item.extno,
+    }
 
 
 def _time_text(moment: datetime | None) -> str:
@@ -354,13 +416,24 @@ def _time_text(moment: datetime | None) -> str:
 
 def _report_row(r: Report) -> list[str]:
     state = "delivered" if r.delivered else ("failed" if r.status == 20 else "?")
-    return [str(r.task_id or "-"), r.mobile, f"{r.status if r.status is not None else '-'} {state}",
-            r.errorcode or "-", _time_text(r.receive_time), r.extno or "-"]
+    return [
+        str(r.task_id or "-"),
+        r.mobile,
+        f"{r.status if r.status is not None else '-'} {state}",
+        r.errorcode or "-",
+        _time_text(r.receive_time),
+        r.extno or "-",
+    ]
 
 
 def _uplink_row(u: Uplink) -> list[str]:
-    return [str(u.task_id or "-"), u.mobile, _time_text(u.receive_time), u.extno or "-",
-            u.content.replace("\r", " ").replace("\n", " ")]
+    return [
+        str(u.task_id or "-"),
+        u.mobile,
+        _time_text(u.receive_time),
+        u.extno or "-",
+        u.content.replace("\r", " ").replace("\n", " "),
+    ]
 
 
 REPORT_HEADER = ["TASK", "MOBILE", "STATUS", "ERRORCODE", "RECEIVED", "EXTNO"]
@@ -478,8 +551,9 @@ def _cmd_send(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _send_http(args: argparse.Namespace, account: str, password: str, base_url: str, timeout: float,
-               msisdns: str, text: str) -> int:
+def _send_http(
+    args: argparse.Namespace, account: str, password: str, base_url: str, timeout: float, msisdns: str, text: str
+) -> int:
     try:
         with HttpClient(account, password, _userid(args), base_url, timeout=timeout) as client:
             result = client.send(msisdns, text, send_time=args.at, extno=args.ext)
@@ -511,8 +585,9 @@ def _print_http_refusal(result: HttpSendResult | DomesticSendResult) -> int:
     return EXIT_VENDOR
 
 
-def _send_domestic(args: argparse.Namespace, account: str, password: str, base_url: str, timeout: float,
-                   msisdns: str, text: str) -> int:
+def _send_domestic(
+    args: argparse.Namespace, account: str, password: str, base_url: str, timeout: float, msisdns: str, text: str
+) -> int:
     try:
         with DomesticClient(account, password, _userid(args), base_url, timeout=timeout) as client:
             result = client.send(msisdns, text, send_time=args.at, extno=args.ext, fmt=args.fmt or "xml")
@@ -526,8 +601,9 @@ def _send_domestic(args: argparse.Namespace, account: str, password: str, base_u
         return _print_http_refusal(result)
     if not args.json:
         when = f", scheduled for {args.at.isoformat(sep=' ')}" if args.at else ""
-        print(f"OK task {result.task_id} — {result.success_counts} message(s), "
-              f"{result.remain_points} point(s) left{when}")
+        print(
+            f"OK task {result.task_id} — {result.success_counts} message(s), {result.remain_points} point(s) left{when}"
+        )
     return EXIT_OK
 
 
@@ -539,8 +615,11 @@ def _balance_domestic(args: argparse.Namespace) -> int:
     except IpyyError as exc:
         return _print_raised_error(exc, base_url, sys.stderr)
     if args.json:
-        print(json.dumps({"pay_type": info.pay_type, "points": info.points, "send_total": info.send_total},
-                         ensure_ascii=False))
+        print(
+            json.dumps(
+                {"pay_type": info.pay_type, "points": info.points, "send_total": info.send_total}, ensure_ascii=False
+            )
+        )
     else:
         print(f"points {info.points} ({info.pay_type}), {info.send_total} recharged in total")
     return EXIT_OK
@@ -656,8 +735,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
     from ipyy_client.check import run_checks
 
     account, password, base_url, timeout = _connection(args)
-    report = run_checks(base_url, account, password, userid=_userid(args), timeout=timeout,
-                        include_uplinks=args.include_uplinks)
+    report = run_checks(
+        base_url, account, password, userid=_userid(args), timeout=timeout, include_uplinks=args.include_uplinks
+    )
     if args.json:
         print(json.dumps([r.to_json() for r in report.results], ensure_ascii=False))
     else:
@@ -668,8 +748,11 @@ def _cmd_check(args: argparse.Namespace) -> int:
     if report.transport_error is not None:
         print(f"error: stopped, no reply from {report.base_url}: {report.transport_error}", file=sys.stderr)
         if "ipyy-mock serve" not in str(report.transport_error):
-            print(f"hint: is the server running at {report.base_url}? For the offline mock start it with "
-                  f"`ipyy-mock serve`, or fix --base-url / {ENV_BASE_URL}.", file=sys.stderr)
+            print(
+                f"hint: is the server running at {report.base_url}? For the offline mock start it with "
+                f"`ipyy-mock serve`, or fix --base-url / {ENV_BASE_URL}.",
+                file=sys.stderr,
+            )
     return report.exit_code
 
 

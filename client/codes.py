@@ -4,6 +4,7 @@ The names are the wire values of the SOAP ``ResultCode`` enumeration; the
 numbers are what the HTTP JSON replies carry in ``error``; the descriptions
 are the vendor's own Chinese text, which the mock returns as ``Description``.
 """
+
 from __future__ import annotations
 
 from enum import Enum

@@ -17,6 +17,7 @@ are the same for both.
 Retries, as for ``HttpClient``: a send is never retried; the points query
 changes nothing and is retried after a connect failure or a broken connection.
 """
+
 from __future__ import annotations
 
 import json
@@ -29,8 +30,15 @@ import requests
 
 from ipyy_client._common import DEFAULT_BASE_URL, DEFAULT_ZONE, join_msisdns
 from ipyy_client.http import MAX_PULL, HttpClient, _fmt, _int_or_none, message_error, narrow, parse_xml, xml_fields
-from ipyy_client.results import (PAY_TYPES, SUCCESS_STATUSES, DomesticSendResult, PointsBalance, Report, Uplink,
-                                 code_for_message)
+from ipyy_client.results import (
+    PAY_TYPES,
+    SUCCESS_STATUSES,
+    DomesticSendResult,
+    PointsBalance,
+    Report,
+    Uplink,
+    code_for_message,
+)
 
 PATHS = {"xml": "/sms.aspx", "json": "/smsJson.aspx"}
 _WHOLE = re.compile(r"-?[0-9]+")
@@ -62,8 +70,17 @@ class DomesticClient:
         zone: str | tzinfo = DEFAULT_ZONE,
         retry_backoff: float = 0.5,
     ) -> None:
-        self._http = HttpClient(account, password, userid, base_url, timeout=timeout, session=session,
-                                retries=retries, zone=zone, retry_backoff=retry_backoff)
+        self._http = HttpClient(
+            account,
+            password,
+            userid,
+            base_url,
+            timeout=timeout,
+            session=session,
+            retries=retries,
+            zone=zone,
+            retry_backoff=retry_backoff,
+        )
 
     @property
     def account(self) -> str:
@@ -131,7 +148,9 @@ class DomesticClient:
         except ValueError as exc:
             raise http._protocol(
                 f"malformed send reply ({exc}); returnstatus was {status!r}, so the send "
-                f"{'was accepted' if ok else 'was refused'} -- do not resend blindly", response) from None
+                f"{'was accepted' if ok else 'was refused'} -- do not resend blindly",
+                response,
+            ) from None
 
     def balance(self, *, fmt: Literal["xml", "json"] = "xml") -> PointsBalance:
         """``action=overage``: pay type, points left and points recharged. Raises the matching IpyyError on refusal.
@@ -157,8 +176,9 @@ class DomesticClient:
 
     # -- the shared endpoints: reports, uplinks, password -------------------------
 
-    def status_reports(self, task_id: int | None = None, limit: int = MAX_PULL,
-                       fmt: Literal["xml", "json"] = "xml") -> list[Report]:
+    def status_reports(
+        self, task_id: int | None = None, limit: int = MAX_PULL, fmt: Literal["xml", "json"] = "xml"
+    ) -> list[Report]:
         """Delivery reports of domestic and international sends alike (``HttpClient.status_reports``)."""
         return self._http.status_reports(task_id=task_id, limit=limit, fmt=fmt)
 
@@ -213,4 +233,3 @@ def _whole(text: str | None, what: str, *, required: bool = False) -> int:
     if not _WHOLE.fullmatch(text):
         raise ValueError(f"{what} is not a whole number: {text[:20]!r}")
     return int(text)
-

@@ -4,6 +4,7 @@ The vendor's HTTP API never sends text as text: ``content`` is the UTF-16
 big-endian bytes written as hex, and ``password`` is an uppercase MD5 hex
 digest. Both sides of this project use these helpers so they cannot drift.
 """
+
 from __future__ import annotations
 
 import binascii

@@ -10,6 +10,7 @@ raised by the client directly, as ``TransportError``, ``ProtocolError`` and
 ``SoapFault``.  Everything is an ``IpyyError``; no zeep/requests exception leaks.
 Messages never contain the account password.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any

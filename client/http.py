@@ -22,6 +22,7 @@ Why these choices:
   would multiply the wait).
 * Passwords, plain or MD5, never appear in exception messages or reprs.
 """
+
 from __future__ import annotations
 
 import json
@@ -36,27 +37,46 @@ from zoneinfo import ZoneInfo
 import requests
 from lxml import etree
 
-from ipyy_client._common import DEFAULT_BASE_URL, DEFAULT_ZONE, check_base_url, join_msisdns, package_version
-from ipyy_client._common import root_cause
+from ipyy_client._common import (
+    DEFAULT_BASE_URL,
+    DEFAULT_ZONE,
+    check_base_url,
+    join_msisdns,
+    package_version,
+    root_cause,
+)
 from ipyy_client.codes import ResultCode
 from ipyy_client.encoding import encode_content, md5_password
-from ipyy_client.errors import (IpyyError, ProtocolError, ReportsNotAllowed, TransportError, VendorError,
-                                error_for)
-from ipyy_client.results import (MSG_EMPTY_CREDENTIALS, MSG_REPORTS_NOT_ALLOWED, PAY_TYPES, SUCCESS_STATUSES, Balance, HttpSendResult,
-                                 Report, Uplink, code_for_message)
+from ipyy_client.errors import IpyyError, ProtocolError, ReportsNotAllowed, TransportError, VendorError, error_for
+from ipyy_client.results import (
+    MSG_EMPTY_CREDENTIALS,
+    MSG_REPORTS_NOT_ALLOWED,
+    PAY_TYPES,
+    SUCCESS_STATUSES,
+    Balance,
+    HttpSendResult,
+    Report,
+    Uplink,
+    code_for_message,
+)
 
 MAX_PULL = 4000
 MAX_NEW_PASSWORD = 20
-TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y/%m/%d %H:%M:%S", "%Y-%m-%d %H:%M:%S.%f",
-                "%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%d %H:%M")
+TIME_FORMATS = (
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y-%m-%d %H:%M:%S.%f",
+    "%Y-%m-%dT%H:%M:%S.%f",
+    "%Y-%m-%d %H:%M",
+)
 SEND_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 BOXES = ("statusbox", "callbox")
 _BODY_SNIPPET = 300
 _DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
 _DIGITS = re.compile(r"[0-9]+")
 #: ``errorstatus`` numbers of the status/uplink pulls (the vendor's table); 3 is ReportsNotAllowed.
-XML_ERRORS: dict[int, ResultCode] = {1: ResultCode.UserNameEmpty, 2: ResultCode.PasswordError,
-                                     4: ResultCode.ParamError}
+XML_ERRORS: dict[int, ResultCode] = {1: ResultCode.UserNameEmpty, 2: ResultCode.PasswordError, 4: ResultCode.ParamError}
 
 
 # --- parsing, shared with push.py -------------------------------------------------------
@@ -77,8 +97,15 @@ def parse_xml(body: bytes, status_code: int | None = None) -> etree._Element:
         raise _protocol("empty reply", status_code, body)
     if _DOCTYPE.search(body):
         raise _protocol("reply has a DOCTYPE (refused: DTDs and entities are never processed)", status_code, body)
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
-                             huge_tree=False, remove_comments=True, remove_pis=True)
+    parser = etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+    )
     try:
         root = etree.fromstring(body, parser)
     except (etree.XMLSyntaxError, ValueError) as exc:
@@ -151,8 +178,9 @@ def uplink_from(fields: dict[str, str], zone: str | tzinfo = DEFAULT_ZONE) -> Up
     )
 
 
-def boxes_from_xml(root: etree._Element, zone: str | tzinfo = DEFAULT_ZONE,
-                   boxes: Iterable[str] = BOXES) -> list[Report | Uplink]:
+def boxes_from_xml(
+    root: etree._Element, zone: str | tzinfo = DEFAULT_ZONE, boxes: Iterable[str] = BOXES
+) -> list[Report | Uplink]:
     """The ``statusbox`` / ``callbox`` items of a ``<returnsms>``, in document order; other children are ignored."""
     wanted = set(boxes)
     items: list[Report | Uplink] = []
@@ -186,8 +214,9 @@ def narrow(code: ResultCode | None, message: str, empty_code: ResultCode) -> Res
     return code
 
 
-def pull_error(number: int | None, remark: str, *, json_numbers: bool,
-               empty_code: ResultCode = ResultCode.UserNameEmpty) -> IpyyError:
+def pull_error(
+    number: int | None, remark: str, *, json_numbers: bool, empty_code: ResultCode = ResultCode.UserNameEmpty
+) -> IpyyError:
     """Error number + remark of a pull reply → exception.
 
     ``errorstatus`` 3, or its remark (which JSON sends with ParamError's
@@ -226,8 +255,14 @@ def message_error(message: str, empty_code: ResultCode = ResultCode.UserNameEmpt
     return error_for(code)(description=message or code.description)
 
 
-def parse_json_boxes(body: bytes, box: str, zone: str | tzinfo = DEFAULT_ZONE, *, status_code: int | None = None,
-                     empty_code: ResultCode = ResultCode.UserNameEmpty) -> list[Report | Uplink]:
+def parse_json_boxes(
+    body: bytes,
+    box: str,
+    zone: str | tzinfo = DEFAULT_ZONE,
+    *,
+    status_code: int | None = None,
+    empty_code: ResultCode = ResultCode.UserNameEmpty,
+) -> list[Report | Uplink]:
     """A ``statusJsonApi`` / ``callJsonApi`` reply → items; its ``error`` other than "1" → the matching exception."""
     try:
         data = json.loads(body.decode("utf-8-sig"))
@@ -246,8 +281,7 @@ def parse_json_boxes(body: bytes, box: str, zone: str | tzinfo = DEFAULT_ZONE, *
             raise _protocol(f"JSON 'error' is not a number: {text[:40]!r}", status_code, body)
         if int(text) != ResultCode.OK.code:
             remark = data.get("remark")
-            raise pull_error(int(text), "" if remark is None else str(remark), json_numbers=True,
-                             empty_code=empty_code)
+            raise pull_error(int(text), "" if remark is None else str(remark), json_numbers=True, empty_code=empty_code)
     if items is None:
         return []
     if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
@@ -368,7 +402,9 @@ class HttpClient:
         except (ValueError, InvalidOperation) as exc:
             raise self._protocol(
                 f"malformed send reply ({exc}); returnstatus was {status!r}, so the send "
-                f"{'was accepted' if ok else 'was refused'} -- do not resend blindly", response) from None
+                f"{'was accepted' if ok else 'was refused'} -- do not resend blindly",
+                response,
+            ) from None
         return result
 
     def balance(self) -> Balance:
@@ -388,8 +424,9 @@ class HttpClient:
             raise self._protocol(f"malformed balance ({exc})", response) from None
         return Balance(pay_type=PAY_TYPES.get(payinfo, payinfo), balance=amount)
 
-    def status_reports(self, task_id: int | None = None, limit: int = MAX_PULL,
-                       fmt: Literal["xml", "json"] = "xml") -> list[Report]:
+    def status_reports(
+        self, task_id: int | None = None, limit: int = MAX_PULL, fmt: Literal["xml", "json"] = "xml"
+    ) -> list[Report]:
         """Pull delivery reports (``statusApi.aspx`` / ``statusJsonApi.aspx``), oldest first, at most ``limit``.
 
         The server hands each report out once: what this call returns is gone
@@ -449,8 +486,11 @@ class HttpClient:
 
     def _credentials(self) -> dict[str, str]:
         # An empty password stays empty (its MD5 is not), so the server can say "empty".
-        return {"userid": self.userid, "account": self.account,
-                "password": md5_password(self._password) if self._password else ""}
+        return {
+            "userid": self.userid,
+            "account": self.account,
+            "password": md5_password(self._password) if self._password else "",
+        }
 
     def _empty_code(self) -> ResultCode:
         """Which code ``用户名或密码不能为空`` means: this client knows whether its name was empty."""
@@ -469,8 +509,9 @@ class HttpClient:
         response = self._post(path, data, retry=True, what=f"{box} pull")
         try:
             if fmt == "json":
-                return parse_json_boxes(response.content, box, self.zone, status_code=response.status_code,
-                                        empty_code=self._empty_code())
+                return parse_json_boxes(
+                    response.content, box, self.zone, status_code=response.status_code, empty_code=self._empty_code()
+                )
             root = parse_xml(response.content, response.status_code)
             error = xml_error(root, self._empty_code())
             if error is not None:
@@ -479,8 +520,9 @@ class HttpClient:
         except IpyyError as exc:
             raise self._scrubbed(exc) from None
 
-    def _post(self, path: str, data: dict[str, str], *, retry: bool | str, what: str,
-              secrets: tuple[str, ...] = ()) -> requests.Response:
+    def _post(
+        self, path: str, data: dict[str, str], *, retry: bool | str, what: str, secrets: tuple[str, ...] = ()
+    ) -> requests.Response:
         """``retry``: False, True (only when nothing was sent) or "idempotent" (also after a broken connection)."""
         url = self.base_url + path
         attempts = 1 + (self.retries if retry else 0)
@@ -489,33 +531,42 @@ class HttpClient:
                 response = self._session.post(url, data=data, timeout=self.timeout, allow_redirects=False)
             except requests.RequestException as exc:
                 unsent = _never_sent(exc)
-                broken = (retry == "idempotent" and isinstance(exc, requests.ConnectionError)  # [reliability]
-                          and not isinstance(exc, (requests.exceptions.SSLError, requests.exceptions.ProxyError)))
+                broken = (
+                    retry == "idempotent"
+                    and isinstance(exc, requests.ConnectionError)  # [reliability]
+                    and not isinstance(exc, (requests.exceptions.SSLError, requests.exceptions.ProxyError))
+                )
                 if (unsent or broken) and attempt + 1 < attempts:
-                    time.sleep(self.retry_backoff * (2 ** attempt))
+                    time.sleep(self.retry_backoff * (2**attempt))
                     continue
                 raise self._transport_error(exc, url, what, unsent, attempt + 1) from None
             break
         if response.status_code != 200:
             where = response.headers.get("Location")
-            extra = f" (redirected to {where}; use that base URL)" if where and 300 <= response.status_code < 400 else ""
+            extra = (
+                f" (redirected to {where}; use that base URL)" if where and 300 <= response.status_code < 400 else ""
+            )
             raise self._protocol(f"unexpected HTTP status from {url}{extra}", response, secrets=secrets)
         return response
 
-    def _transport_error(self, exc: requests.RequestException, url: str, what: str, unsent: bool,
-                         tries: int) -> TransportError:
+    def _transport_error(
+        self, exc: requests.RequestException, url: str, what: str, unsent: bool, tries: int
+    ) -> TransportError:
         cause = self._scrub(root_cause(exc))
         if unsent:
             tried = f" (tried {tries} times)" if tries > 1 else ""
             return TransportError(
                 f"cannot connect to {url}: {cause}{tried}. Check the base URL ({self.base_url}) and that the "
-                "server is running (for the offline mock: `ipyy-mock serve`).")
+                "server is running (for the offline mock: `ipyy-mock serve`)."
+            )
         if isinstance(exc, requests.Timeout):
             if what == "send":
                 after = "The send may or may not have reached the platform; it was not retried."
             elif what.endswith("pull"):
-                after = ("The server may have handed out items in the lost reply (each is handed out once); "
-                         "it was not retried.")
+                after = (
+                    "The server may have handed out items in the lost reply (each is handed out once); "
+                    "it was not retried."
+                )
             else:
                 after = "It was not retried."
             return TransportError(f"no reply from {url} within {self.timeout:g}s ({cause}). {after}")
@@ -586,8 +637,9 @@ def _never_sent(exc: BaseException) -> bool:
     """
     if isinstance(exc, requests.ConnectTimeout):
         return True
-    if not isinstance(exc, requests.ConnectionError) or isinstance(exc, (requests.exceptions.SSLError,
-                                                                          requests.exceptions.ProxyError)):
+    if not isinstance(exc, requests.ConnectionError) or isinstance(
+        exc, (requests.exceptions.SSLError, requests.exceptions.ProxyError)
+    ):
         return False
     from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 

@@ -1,4 +1,4 @@
-"""The receiving half of the platform's push (DESIGN.md §5): parse a pushed body, answer ``1`` / ``error``.
+"""The receiving half of the platform's push (docs/contract.md §5): parse a pushed body, answer ``1`` / ``error``.
 
 A pushed body is the same ``<returnsms><statusbox>…`` / ``<callbox>…`` XML as a
 pull reply, so it goes through the same parser (``ipyy_client.http``) and
@@ -6,6 +6,7 @@ gives the same Report / Uplink objects. The platform retries a batch when the
 answer is ``error`` (at most 3 tries), so the receiver answers ``error`` only
 when retrying can help: the body did not parse or the handler raised.
 """
+
 from __future__ import annotations
 
 import logging
@@ -54,8 +55,12 @@ def push_receiver(handler: Handler, *, zone: str | tzinfo = DEFAULT_ZONE, max_bo
         request = Request(environ)
         request.max_content_length = max_body
         if request.method != "POST":
-            response = Response("POST the pushed XML here\n", status=405, headers={"Allow": "POST"},
-                                content_type="text/plain; charset=utf-8")
+            response = Response(
+                "POST the pushed XML here\n",
+                status=405,
+                headers={"Allow": "POST"},
+                content_type="text/plain; charset=utf-8",
+            )
             return response(environ, start_response)
         try:
             body = request.get_data(cache=False)

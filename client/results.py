@@ -5,6 +5,7 @@ vendor never uses SOAP Faults for business errors), and a partly accepted send
 (some numbers blacklisted) is OK *and* carries per-recipient errors. The caller
 decides; ``raise_for_status()`` is there for those who want exceptions.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

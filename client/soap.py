@@ -24,8 +24,10 @@ Why these choices:
   over a bare POST. Faults, non-200 replies and anything unexpected still go
   through zeep's own ``process_reply``, so they raise exactly as before.
 """
+
 from __future__ import annotations
 
+import copy
 import io
 import re
 import threading
@@ -35,8 +37,6 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from importlib import resources
 from typing import Any, Literal
-
-import copy
 
 import requests
 import zeep
@@ -48,8 +48,8 @@ from zeep.wsdl import Document
 
 from ipyy_client._common import DEFAULT_BASE_URL, join_msisdns
 from ipyy_client._common import root_cause as _root_cause
-from ipyy_client.encoding import escape_xml_text
 from ipyy_client.codes import ResultCode
+from ipyy_client.encoding import escape_xml_text
 from ipyy_client.errors import IpyyError, ProtocolError, SoapFault, TransportError
 from ipyy_client.results import SendResult
 
@@ -114,9 +114,13 @@ class _EnvelopeTemplate:
         sms = {"Msisdns": marks["Msisdns"], "SMSContent": marks["SMSContent"]}
         if ext_number:
             sms["ExtNumber"] = marks["ExtNumber"]
-        envelope, headers = binding._create(operation, (), {"userName": marks["userName"],
-                                                            "password": marks["password"], "sms": sms},
-                                            client=client, options=options)
+        envelope, headers = binding._create(
+            operation,
+            (),
+            {"userName": marks["userName"], "password": marks["password"], "sms": sms},
+            client=client,
+            options=options,
+        )
         text = etree_to_string(envelope).decode("utf-8")
         parts: list[str] = []
         for name in names:
@@ -290,8 +294,13 @@ class SoapClient:
         try:
             message = self._envelope(operation, sms)
             if message is None:  # zeep renders this one itself (a PlanSendTime, or text only zeep may judge)
-                response = self._binding.send(self._client, self._binding_options, operation, (),
-                                              {"userName": self.account, "password": self._password, "sms": sms})
+                response = self._binding.send(
+                    self._client,
+                    self._binding_options,
+                    operation,
+                    (),
+                    {"userName": self.account, "password": self._password, "sms": sms},
+                )
             else:
                 response = self._transport.post(self._binding_options["address"], message[0], dict(message[1]))
             return self._read_reply(operation, response)
@@ -327,8 +336,9 @@ class SoapClient:
         key = (operation, ext)
         if key not in self._templates:
             try:
-                self._templates[key] = _EnvelopeTemplate(self._binding, self._client, self._binding_options,
-                                                         operation, ext)
+                self._templates[key] = _EnvelopeTemplate(
+                    self._binding, self._client, self._binding_options, operation, ext
+                )
             except Exception:  # a zeep that renders differently: it renders every call itself
                 self._templates[key] = None
         template = self._templates[key]
@@ -379,14 +389,21 @@ class SoapClient:
         if not schema.validate(element):
             error = schema.error_log.last_error
             raise self._protocol_error(
-                f"reply does not match the WSDL ({error.message if error is not None else 'schema validation failed'})")
+                f"reply does not match the WSDL ({error.message if error is not None else 'schema validation failed'})"
+            )
         t = f"{{{NAMESPACE}}}"
         result = element.find(f"{t}{operation}Result")  # minOccurs=1: the schema made sure it is there
         errors = result.find(f"{t}Errors")
         # as zeep mapped them: a nil or empty <string/> is None there, and None items are dropped
-        items = () if errors is None else tuple(
-            item.text for item in errors.iterfind(f"{t}string")
-            if item.text is not None and item.get(_XSI_NIL) not in ("true", "1"))
+        items = (
+            ()
+            if errors is None
+            else tuple(
+                item.text
+                for item in errors.iterfind(f"{t}string")
+                if item.text is not None and item.get(_XSI_NIL) not in ("true", "1")
+            )
+        )
         return SendResult(
             status=ResultCode[result.findtext(f"{t}StatusCode").strip()],
             description=result.findtext(f"{t}Description") or "",

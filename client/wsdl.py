@@ -4,6 +4,7 @@ Both the client (to check replies) and the mock (to serve the WSDL and to
 prove its models) read ``WebService.wsdl`` from the ipyy_client package, so
 there is one copy of the contract and one way to read it.
 """
+
 from __future__ import annotations
 
 import copy

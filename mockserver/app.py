@@ -4,6 +4,7 @@ Paths are matched case-insensitively, as IIS does (the vendor document itself
 writes both ``I18NSms.aspx`` and ``I18Nsms.aspx``). Routing is werkzeug's; the
 surfaces only translate wire formats and call the shared Platform.
 """
+
 from __future__ import annotations
 
 from typing import Callable, Iterable
@@ -12,8 +13,8 @@ from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from ipyy_mock.limits import DEFAULT_MAX_BODY, RequestGuard
 from ipyy_mock.core.platform import Platform
+from ipyy_mock.limits import DEFAULT_MAX_BODY, RequestGuard
 
 WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
 
@@ -30,9 +31,15 @@ SURFACES = """ipyy-mock: offline mock of the Huaxin (ipyy.net) SMS gateway
 # The exact vendor paths (lower case) and their endpoints: what url_map below answers for them, looked up
 # without werkzeug's routing (~50-80 us a request); any other path still goes through url_map.
 VENDOR_PATHS = {
-    "/webservice.asmx": "soap", "/i18nsms.aspx": "send", "/statusapi.aspx": "status",
-    "/statusjsonapi.aspx": "status_json", "/callapi.aspx": "call", "/calljsonapi.aspx": "call_json",
-    "/pwd.aspx": "pwd", "/sms.aspx": "domestic", "/smsjson.aspx": "domestic_json",
+    "/webservice.asmx": "soap",
+    "/i18nsms.aspx": "send",
+    "/statusapi.aspx": "status",
+    "/statusjsonapi.aspx": "status_json",
+    "/callapi.aspx": "call",
+    "/calljsonapi.aspx": "call_json",
+    "/pwd.aspx": "pwd",
+    "/sms.aspx": "domestic",
+    "/smsjson.aspx": "domestic_json",
 }
 
 
@@ -43,8 +50,15 @@ class MockApp:
     one holding the lease pushes. In-process tests leave it off.
     """
 
-    def __init__(self, platform: Platform, *, admin_token: str | None = None, push: bool = False,
-                 max_body: int | None = None, allowed_hosts: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        platform: Platform,
+        *,
+        admin_token: str | None = None,
+        push: bool = False,
+        max_body: int | None = None,
+        allowed_hosts: tuple[str, ...] = (),
+    ) -> None:
         from ipyy_mock.admin.access import AdminAccess
         from ipyy_mock.admin.api import make_admin_app
         from ipyy_mock.httpapi.api import make_http_app
@@ -78,23 +92,26 @@ class MockApp:
         domestic_app = make_domestic_app(platform)  # sms.aspx / smsJson.aspx (docs/domestic.md)
         for name in DOMESTIC_ENDPOINTS:
             self.endpoints[name] = domestic_app
-        self.url_map = Map([
-            Rule("/", endpoint="index"),
-            Rule("/webservice.asmx", endpoint="soap"),
-            Rule("/i18nsms.aspx", endpoint="send"),
-            Rule("/statusapi.aspx", endpoint="status"),
-            Rule("/statusjsonapi.aspx", endpoint="status_json"),
-            Rule("/callapi.aspx", endpoint="call"),
-            Rule("/calljsonapi.aspx", endpoint="call_json"),
-            Rule("/pwd.aspx", endpoint="pwd"),
-            Rule("/sms.aspx", endpoint="domestic"),
-            Rule("/smsjson.aspx", endpoint="domestic_json"),
-            Rule("/_mock/health", endpoint="health"),  # [image] before the admin API and the inbox
-            Rule("/_mock/api", endpoint="admin"),
-            Rule("/_mock/api/<path:rest>", endpoint="admin"),
-            Rule("/_mock", endpoint="inbox"),  # [inbox] the web inbox; /_mock/api/... stays the admin API's
-            Rule("/_mock/<path:rest>", endpoint="inbox"),  # [inbox]
-        ], strict_slashes=False)
+        self.url_map = Map(
+            [
+                Rule("/", endpoint="index"),
+                Rule("/webservice.asmx", endpoint="soap"),
+                Rule("/i18nsms.aspx", endpoint="send"),
+                Rule("/statusapi.aspx", endpoint="status"),
+                Rule("/statusjsonapi.aspx", endpoint="status_json"),
+                Rule("/callapi.aspx", endpoint="call"),
+                Rule("/calljsonapi.aspx", endpoint="call_json"),
+                Rule("/pwd.aspx", endpoint="pwd"),
+                Rule("/sms.aspx", endpoint="domestic"),
+                Rule("/smsjson.aspx", endpoint="domestic_json"),
+                Rule("/_mock/health", endpoint="health"),  # [image] before the admin API and the inbox
+                Rule("/_mock/api", endpoint="admin"),
+                Rule("/_mock/api/<path:rest>", endpoint="admin"),
+                Rule("/_mock", endpoint="inbox"),  # [inbox] the web inbox; /_mock/api/... stays the admin API's
+                Rule("/_mock/<path:rest>", endpoint="inbox"),  # [inbox]
+            ],
+            strict_slashes=False,
+        )
 
     def wake(self) -> None:
         """Nudge this worker's push runner; a runner in another worker notices within its poll interval."""
@@ -131,9 +148,16 @@ class MockApp:
             return Response(body, status=exc.code, content_type="text/plain; charset=utf-8")(environ, start_response)
 
 
-def create_app(db_path: str, zone: str | None = None, *, admin_token: str | None = None,
-               push: bool = False, max_body: int | None = None, journal: bool = True,
-               allowed_hosts: tuple[str, ...] = ()) -> MockApp:
+def create_app(
+    db_path: str,
+    zone: str | None = None,
+    *,
+    admin_token: str | None = None,
+    push: bool = False,
+    max_body: int | None = None,
+    journal: bool = True,
+    allowed_hosts: tuple[str, ...] = (),
+) -> MockApp:
     platform = Platform(db_path, zone) if zone else Platform(db_path)
     app = MockApp(platform, admin_token=admin_token, push=push, max_body=max_body, allowed_hosts=allowed_hosts)
     from ipyy_mock.devtools.instrument import instrument  # [journal] request journal + fault injection around the app

@@ -4,6 +4,7 @@ Account commands open the same SQLite file the server uses (WAL lets them run
 while it serves), so a test or a person can set a balance or stop an account
 without any admin endpoint.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -77,33 +78,67 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument("--db", help=db_help)
-    serve.add_argument("--seed-account", action="append", type=seeding.parse, metavar=seeding.FORM,  # [image]
-                       help="create this account at start unless it exists (the demo's prices, balance 100.00 "
-                            "unless given); repeatable")
+    serve.add_argument(
+        "--seed-account",  # [image]
+        action="append",
+        type=seeding.parse,
+        metavar=seeding.FORM,
+        help="create this account at start unless it exists (the demo's prices, balance 100.00 "
+        "unless given); repeatable",
+    )
     serve.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
-    serve.add_argument("--threads", type=int, default=2,
-                       help="threads per worker (default 2: measured fastest of the settings that keep a second "
-                            "thread per worker, for slow callers and latency faults; see README, Benchmarks)")
+    serve.add_argument(
+        "--threads",
+        type=int,
+        default=2,
+        help="threads per worker (default 2: measured fastest of the settings that keep a second "
+        "thread per worker, for slow callers and latency faults; see README, Benchmarks)",
+    )
     serve.add_argument("--zone", default=None, help="platform time zone (default Asia/Shanghai)")
     serve.add_argument("--access-log", action="store_true", help="log each request (paths only, never query strings)")
     token = serve.add_mutually_exclusive_group()  # [security] docs/security.md
-    token.add_argument("--admin-token", default=None, metavar="TOKEN",
-                       help="every caller of /_mock/api/ and the inbox must send X-Admin-Token: TOKEN, loopback "
-                            "too (without a token only loopback callers are served). Visible to every user in "
-                            "`ps`: prefer --admin-token-file or $IPYY_MOCK_ADMIN_TOKEN")
-    token.add_argument("--admin-token-file", default=None, metavar="PATH",
-                       help="read the admin token from PATH (first line; not shown in `ps`)")
-    serve.add_argument("--allowed-host", action="append", default=None, metavar="NAME[:PORT]",
-                       type=_allowed_hosts,
-                       help="also serve the admin API and the inbox for requests with this Host name (a proxy's "
-                            "or a container's name); repeatable. Loopback names and the --host address always "
-                            "are; any other Host is refused (DNS rebinding)")
-    serve.add_argument("--max-body", type=_positive_int, default=None, metavar="BYTES",  # [reliability]
-                       help="refuse request bodies over BYTES with HTTP 413 (default 4 MiB)")
-    serve.add_argument("--strict", action="store_true",
-                       help="refuse every request that deviates from the vendor's document (conformance warnings)")
-    serve.add_argument("--no-journal", dest="journal", action="store_false",  # [journal]
-                       help="do not record requests in the journal (/_mock/api/journal)")
+    token.add_argument(
+        "--admin-token",
+        default=None,
+        metavar="TOKEN",
+        help="every caller of /_mock/api/ and the inbox must send X-Admin-Token: TOKEN, loopback "
+        "too (without a token only loopback callers are served). Visible to every user in "
+        "`ps`: prefer --admin-token-file or $IPYY_MOCK_ADMIN_TOKEN",
+    )
+    token.add_argument(
+        "--admin-token-file",
+        default=None,
+        metavar="PATH",
+        help="read the admin token from PATH (first line; not shown in `ps`)",
+    )
+    serve.add_argument(
+        "--allowed-host",
+        action="append",
+        default=None,
+        metavar="NAME[:PORT]",
+        type=_allowed_hosts,
+        help="also serve the admin API and the inbox for requests with this Host name (a proxy's "
+        "or a container's name); repeatable. Loopback names and the --host address always "
+        "are; any other Host is refused (DNS rebinding)",
+    )
+    serve.add_argument(
+        "--max-body",
+        type=_positive_int,
+        default=None,
+        metavar="BYTES",  # [reliability]
+        help="refuse request bodies over BYTES with HTTP 413 (default 4 MiB)",
+    )
+    serve.add_argument(
+        "--strict",
+        action="store_true",
+        help="refuse every request that deviates from the vendor's document (conformance warnings)",
+    )
+    serve.add_argument(
+        "--no-journal",
+        dest="journal",
+        action="store_false",  # [journal]
+        help="do not record requests in the journal (/_mock/api/journal)",
+    )
 
     account = sub.add_parser("account", help="add, show, change or list accounts")
     acc_sub = account.add_subparsers(dest="action", required=True)
@@ -115,19 +150,37 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--userid")
         p.add_argument("--balance", type=_decimal)
         p.add_argument("--pay-type", choices=["prepaid", "postpaid"])
-        p.add_argument("--price", type=_price, action="append", metavar="CC=AMOUNT",
-                       help="per-segment price for a country code, or * for the rest; repeatable")
+        p.add_argument(
+            "--price",
+            type=_price,
+            action="append",
+            metavar="CC=AMOUNT",
+            help="per-segment price for a country code, or * for the rest; repeatable",
+        )
         p.add_argument("--segment-limit", type=int)
         p.add_argument("--bind-ip", action="append", metavar="IP", help="allowed caller address or network; repeatable")
         p.add_argument("--no-bind-ip", action="store_true", help="accept callers from anywhere")
         p.add_argument("--stopped", action=argparse.BooleanOptionalAction, default=None)
-        p.add_argument("--strict-auth", action=argparse.BooleanOptionalAction, default=None,
-                       help="HTTP interface takes only the MD5 password")
-        p.add_argument("--strict", action=argparse.BooleanOptionalAction, default=None,
-                       help="strict mode for this account: refuse what deviates from the document")
-        p.add_argument("--reports", dest="can_read_reports", action=argparse.BooleanOptionalAction, default=None,
-                       help="may pull delivery reports")
-        p.add_argument("--push-url", type=_push_url, help="http(s) URL to push reports and uplinks to; \"\" for none")
+        p.add_argument(
+            "--strict-auth",
+            action=argparse.BooleanOptionalAction,
+            default=None,
+            help="HTTP interface takes only the MD5 password",
+        )
+        p.add_argument(
+            "--strict",
+            action=argparse.BooleanOptionalAction,
+            default=None,
+            help="strict mode for this account: refuse what deviates from the document",
+        )
+        p.add_argument(
+            "--reports",
+            dest="can_read_reports",
+            action=argparse.BooleanOptionalAction,
+            default=None,
+            help="may pull delivery reports",
+        )
+        p.add_argument("--push-url", type=_push_url, help='http(s) URL to push reports and uplinks to; "" for none')
         p.add_argument("--sensitive-word", action="append", metavar="WORD", help="repeatable")
     for action in ("show", "list"):
         p = acc_sub.add_parser(action, help=f"{action} account(s) as JSON")
@@ -154,8 +207,18 @@ def _account_json(account) -> dict:
 
 
 def _apply(account, args: argparse.Namespace) -> None:
-    for attr in ("password", "userid", "balance", "pay_type", "segment_limit", "stopped", "strict_auth", "strict",
-                 "can_read_reports", "push_url"):
+    for attr in (
+        "password",
+        "userid",
+        "balance",
+        "pay_type",
+        "segment_limit",
+        "stopped",
+        "strict_auth",
+        "strict",
+        "can_read_reports",
+        "push_url",
+    ):
         value = getattr(args, attr)
         if value is not None:
             setattr(account, attr, value)
@@ -182,18 +245,28 @@ def run_account(args: argparse.Namespace) -> int:
     existing = store.get_account(args.name)
     if args.action == "add":
         if existing is not None:
-            print(f"ipyy-mock: account {args.name!r} exists; change it with `ipyy-mock account set {args.name} ...`",
-                  file=sys.stderr)
+            print(
+                f"ipyy-mock: account {args.name!r} exists; change it with `ipyy-mock account set {args.name} ...`",
+                file=sys.stderr,
+            )
             return 1
-        account = Account(name=args.name, password=args.password, balance=Decimal("0"),
-                          prices=dict(DEMO_ACCOUNT.prices), sensitive_words=list(DEMO_ACCOUNT.sensitive_words),
-                          created_at=time.time())
+        account = Account(
+            name=args.name,
+            password=args.password,
+            balance=Decimal("0"),
+            prices=dict(DEMO_ACCOUNT.prices),
+            sensitive_words=list(DEMO_ACCOUNT.sensitive_words),
+            created_at=time.time(),
+        )
         _apply(account, args)
         store.insert_account(account)
     else:
         if existing is None:
-            print(f"ipyy-mock: no account {args.name!r}; create it with `ipyy-mock account add {args.name} "
-                  f"--password ...`", file=sys.stderr)
+            print(
+                f"ipyy-mock: no account {args.name!r}; create it with `ipyy-mock account add {args.name} "
+                f"--password ...`",
+                file=sys.stderr,
+            )
             return 1
         account = existing
         if args.action == "set":
@@ -225,9 +298,11 @@ def _open_platform(db_path: str, zone: str | None, seeds: list, strict: bool) ->
         platform.set_strict(strict)
         return platform, created, seeded
     except (OSError, sqlite3.Error) as exc:
-        raise SystemExit(f"ipyy-mock: cannot open the database {db_path}: {exc}; it needs a directory user "
-                         f"{os.getuid()} can write (a volume: check its owner), or choose another file with --db "
-                         f"($IPYY_MOCK_DB)") from None
+        raise SystemExit(
+            f"ipyy-mock: cannot open the database {db_path}: {exc}; it needs a directory user "
+            f"{os.getuid()} can write (a volume: check its owner), or choose another file with --db "
+            f"($IPYY_MOCK_DB)"
+        ) from None
 
 
 def _listen_hosts(host: str) -> tuple[str, ...]:  # [security]
@@ -275,21 +350,40 @@ def run_serve(args: argparse.Namespace) -> int:
     ]
     if demo is not None:
         state = "created" if created else "kept"
-        lines.append(f"  account   {demo.name} / {DEMO_ACCOUNT.password if created else '(password as set)'}"
-                     f"  userid {demo.userid}  balance {demo.balance}  ({state})")
+        lines.append(
+            f"  account   {demo.name} / {DEMO_ACCOUNT.password if created else '(password as set)'}"
+            f"  userid {demo.userid}  balance {demo.balance}  ({state})"
+        )
     for account, created in seeded:  # [image] the operator's own passwords are not printed
         lines.append(f"  account   {account.name}  balance {account.balance}  ({'created' if created else 'kept'})")
-    lines.append(f"  admin     {base}/_mock/api/clock  (JSON; "  # [security] says whether a token is on, never it
-                 + ("admin token on: every caller sends X-Admin-Token)" if admin_token
-                    else "no admin token: loopback callers only)"))
+    lines.append(
+        f"  admin     {base}/_mock/api/clock  (JSON; "  # [security] says whether a token is on, never it
+        + (
+            "admin token on: every caller sends X-Admin-Token)"
+            if admin_token
+            else "no admin token: loopback callers only)"
+        )
+    )
     if extra_hosts:
         lines.append(f"  hosts     admin API and inbox also for Host {', '.join(extra_hosts)}")
-    lines.append(f"  try       IPYY_BASE_URL={base} IPYY_ACCOUNT=demo IPYY_PASSWORD=demo123 "
-                 f"{_ipyy_command()} send --to 8613800138000 --text '你好【华信】'")
+    lines.append(
+        f"  try       IPYY_BASE_URL={base} IPYY_ACCOUNT=demo IPYY_PASSWORD=demo123 "
+        f"{_ipyy_command()} send --to 8613800138000 --text '你好【华信】'"
+    )
     print("\n".join(lines), flush=True)
-    serve(args.host, args.port, db_path, args.workers, args.threads, args.zone, args.access_log, admin_token,
-          max_body=args.max_body, journal=args.journal,  # [journal]
-          allowed_hosts=allowed_hosts)  # [security]
+    serve(
+        args.host,
+        args.port,
+        db_path,
+        args.workers,
+        args.threads,
+        args.zone,
+        args.access_log,
+        admin_token,
+        max_body=args.max_body,
+        journal=args.journal,  # [journal]
+        allowed_hosts=allowed_hosts,
+    )  # [security]
     return 0
 
 

@@ -19,6 +19,7 @@ without naming it here. The rules:
   the variable of a flag it excludes (``--admin-token-file F`` wins over
   ``$IPYY_MOCK_ADMIN_TOKEN``: the two are a mutually exclusive group).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -78,8 +79,9 @@ def _converter(action: argparse.Action) -> Callable[[str], Any]:
             name = getattr(convert_one, "__name__", "value")
             raise argparse.ArgumentTypeError(f"invalid {name} value: {text!r}") from None
         if action.choices is not None and value not in action.choices:
-            raise argparse.ArgumentTypeError(f"invalid choice: {value!r} (choose from "
-                                             f"{', '.join(map(repr, action.choices))})")
+            raise argparse.ArgumentTypeError(
+                f"invalid choice: {value!r} (choose from {', '.join(map(repr, action.choices))})"
+            )
         return value
 
     def items(text: str) -> list[Any]:
@@ -130,9 +132,15 @@ def _excluding(action: argparse.Action, others: list[argparse.Action], defaults:
     Until the end of parsing a flag not given still holds its EnvText default; putting the plain default back
     means argparse no longer converts the variable's text for it.
     """
+
     class Excluding(type(action)):  # type: ignore[misc]  # argparse calls the action's class's __call__
-        def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
-                     option_string: str | None = None) -> None:
+        def __call__(
+            self,
+            parser: argparse.ArgumentParser,
+            namespace: argparse.Namespace,
+            values: Any,
+            option_string: str | None = None,
+        ) -> None:
             for other in others:
                 if isinstance(getattr(namespace, other.dest, None), EnvText):
                     setattr(namespace, other.dest, defaults[id(other)])

@@ -22,6 +22,7 @@ environment configures (``$IPYY_MOCK_HOST``, ``$IPYY_MOCK_PORT``).
 
 Plain WSGI and the standard library only, so the probe starts fast.
 """
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,4 @@
-"""The request guard in front of every surface: body limit, bounded reads, UTF-8 forms (DESIGN.md §6).
+"""The request guard in front of every surface: body limit, bounded reads, UTF-8 forms (docs/contract.md §6).
 
 Why a guard before routing to a surface: werkzeug reads a form body whole and
 decodes it with ``errors="replace"``, so a huge body would be read into memory
@@ -20,6 +20,7 @@ API's body is read (bounded) here too, its 413 is JSON, and it checks the JSON
 itself. Other paths read no body; only a length announced over the limit is
 refused there.
 """
+
 from __future__ import annotations
 
 import io
@@ -28,11 +29,10 @@ from typing import Callable, Iterable
 from urllib.parse import parse_qsl, unquote_to_bytes
 
 from ipyy_client.codes import ResultCode
-
+from ipyy_mock.core.validation import parse_count
 from ipyy_mock.httpapi import replies as R
 from ipyy_mock.httpapi.domestic_replies import ENDPOINTS as DOMESTIC_ENDPOINTS
 from ipyy_mock.httpapi.domestic_replies import refusal_body as domestic_refusal
-from ipyy_mock.core.validation import parse_count
 
 DEFAULT_MAX_BODY = 4 * 1024 * 1024  # 4 MiB: a send to 4000 recipients is ~60 kB; the SOAP front uses it too
 
@@ -94,8 +94,7 @@ def _action(*sources: bytes) -> str:
     return ""
 
 
-def _form_error(endpoint: str, message: str, remark: str, status: int,
-                action: str = "") -> tuple[int, str, bytes]:
+def _form_error(endpoint: str, message: str, remark: str, status: int, action: str = "") -> tuple[int, str, bytes]:
     """(status, content type, body) of a parameter-level refusal in ``endpoint``'s own format."""
     if endpoint == "pwd":
         return status, R.XML_TYPE, R.pwd_reply(False, message)
@@ -111,8 +110,9 @@ def _form_error(endpoint: str, message: str, remark: str, status: int,
     return status, R.XML_TYPE, R.send_reply(False, message, 0, 0, 0, 0)  # I18NSms.aspx (send/overage)
 
 
-def _refusal(endpoint: str | None, status: int, message: str, remark: str, hint: str,
-             action: str = "") -> tuple[int, str, bytes]:
+def _refusal(
+    endpoint: str | None, status: int, message: str, remark: str, hint: str, action: str = ""
+) -> tuple[int, str, bytes]:
     if endpoint in FORM_ENDPOINTS:
         return _form_error(endpoint, message, remark, status, action)
     if endpoint == "admin":
@@ -155,8 +155,9 @@ class RequestGuard:
         except BodyTooLarge:
             return _answer(*_refusal(endpoint, 413, *too_large, _action(query)))
         except ValueError as exc:
-            return _answer(*_refusal(endpoint, 400, ResultCode.ParamError.description, str(exc),
-                                     "send a valid Content-Length"))
+            return _answer(
+                *_refusal(endpoint, 400, ResultCode.ParamError.description, str(exc), "send a valid Content-Length")
+            )
         # The surface reads the buffered copy: no second read of the socket, no unbounded read.
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
@@ -173,15 +174,25 @@ class RequestGuard:
                 form_ok = False
         if not (_utf8_form(query) and form_ok):
             action = _action(query, body if ctype == "application/x-www-form-urlencoded" else b"")
-            return _answer(*_refusal(endpoint, 200, ResultCode.ParamError.description, R.MSG_BAD_PARAMS,
-                                     "parameters must be UTF-8 (percent-encoded)", action))
+            return _answer(
+                *_refusal(
+                    endpoint,
+                    200,
+                    ResultCode.ParamError.description,
+                    R.MSG_BAD_PARAMS,
+                    "parameters must be UTF-8 (percent-encoded)",
+                    action,
+                )
+            )
         return None
 
 
 def _answer(status: int, ctype: str, body: bytes) -> WSGIApp:
     def app(environ: dict, start_response: Callable) -> Iterable[bytes]:
-        start_response(f"{status} {_REASONS.get(status, '')}".strip(),
-                       [("Content-Type", ctype), ("Content-Length", str(len(body)))])
+        start_response(
+            f"{status} {_REASONS.get(status, '')}".strip(),
+            [("Content-Type", ctype), ("Content-Length", str(len(body)))],
+        )
         return [body]
 
     return app

@@ -10,6 +10,7 @@ transaction, not a new process), and a handle with everything a test needs::
         [message] = ipyy_mock.messages(mobile="8613800138000")
         assert message["content"] == "欢迎【华信】"
 """
+
 from __future__ import annotations
 
 import os
@@ -32,8 +33,13 @@ class AdminError(AssertionError):
 class IpyyMock:
     """What a test holds: the base URL, the demo credentials, clients, and the admin API as methods."""
 
-    def __init__(self, base_url: str, account: str = DEMO_ACCOUNT.name, password: str = DEMO_ACCOUNT.password,
-                 admin_token: str | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        account: str = DEMO_ACCOUNT.name,
+        password: str = DEMO_ACCOUNT.password,
+        admin_token: str | None = None,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.account = account
         self.password = password
@@ -45,14 +51,16 @@ class IpyyMock:
     def soap_client(self, **kwargs: Any):
         from ipyy_client import SoapClient
 
-        return SoapClient(kwargs.pop("account", self.account), kwargs.pop("password", self.password),
-                          base_url=self.base_url, **kwargs)
+        return SoapClient(
+            kwargs.pop("account", self.account), kwargs.pop("password", self.password), base_url=self.base_url, **kwargs
+        )
 
     def http_client(self, **kwargs: Any):
         from ipyy_client import HttpClient
 
-        return HttpClient(kwargs.pop("account", self.account), kwargs.pop("password", self.password),
-                          base_url=self.base_url, **kwargs)
+        return HttpClient(
+            kwargs.pop("account", self.account), kwargs.pop("password", self.password), base_url=self.base_url, **kwargs
+        )
 
     # -- admin API -----------------------------------------------------
     def api(self, method: str, path: str, **kwargs: Any) -> Any:
@@ -69,8 +77,13 @@ class IpyyMock:
         """Fresh state: only the demo account (balance 100.00), default rules, real time, empty journal."""
         self.api("POST", "reset")
 
-    def messages(self, mobile: str | None = None, task_id: int | None = None, account: str | None = None,
-                 status: str | None = None) -> list[dict]:
+    def messages(
+        self,
+        mobile: str | None = None,
+        task_id: int | None = None,
+        account: str | None = None,
+        status: str | None = None,
+    ) -> list[dict]:
         params = {"account": account or self.account, "mobile": mobile, "task_id": task_id, "status": status}
         return self.api("GET", "messages", params={k: v for k, v in params.items() if v is not None})["messages"]
 
@@ -79,15 +92,19 @@ class IpyyMock:
         return self.api("GET", "reports", params={"account": account or self.account})["reports"]
 
     def inject_uplink(self, mobile: str, content: str, extno: str = "", account: str | None = None) -> dict:
-        return self.api("POST", "uplinks", json={"account": account or self.account, "mobile": mobile,
-                                                 "content": content, "extno": extno})
+        return self.api(
+            "POST",
+            "uplinks",
+            json={"account": account or self.account, "mobile": mobile, "content": content, "extno": extno},
+        )
 
     def advance(self, seconds: float) -> dict:
         """Move the platform clock forward: scheduled sends go out and delayed reports arrive, without sleeping."""
         return self.api("POST", "clock/advance", json={"seconds": seconds})
 
-    def add_rule(self, pattern: str, outcome: str = "delivered", errorcode: str = "", delay: float | None = None,
-                 reply: str = "") -> dict:
+    def add_rule(
+        self, pattern: str, outcome: str = "delivered", errorcode: str = "", delay: float | None = None, reply: str = ""
+    ) -> dict:
         rule = {"pattern": pattern, "outcome": outcome, "errorcode": errorcode, "delay": delay, "reply": reply}
         return self.api("POST", "rules", json=rule)
 
@@ -107,11 +124,15 @@ class IpyyMock:
         """The request journal, newest first (passwords masked)."""
         return self.api("GET", "journal", params=filters)["entries"]
 
-    def fail_next(self, kind: str, endpoint: str = "*", count: int | None = 1, value: Any = None,
-                  probability: float = 1.0) -> dict:
+    def fail_next(
+        self, kind: str, endpoint: str = "*", count: int | None = 1, value: Any = None, probability: float = 1.0
+    ) -> dict:
         """Inject a fault: ``fail_next("code", "soap", value="InternalError")``, ``fail_next("http_503")``..."""
-        return self.api("POST", "faults", json={"endpoint": endpoint, "kind": kind, "value": value, "count": count,
-                                                "probability": probability})
+        return self.api(
+            "POST",
+            "faults",
+            json={"endpoint": endpoint, "kind": kind, "value": value, "count": count, "probability": probability},
+        )
 
     def warnings(self, **filters: Any) -> list[dict]:
         """Conformance warnings since this test's reset, newest first: each a dict with ``code``, ``detail``,
@@ -137,14 +158,22 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         ("--ipyy-mock-db", "ipyy_mock_db", "SQLite file for the mock (default: a temporary one)"),
         ("--ipyy-mock-url", "ipyy_mock_url", "use an already running mock at this base URL instead of starting one"),
         ("--ipyy-mock-workers", "ipyy_mock_workers", "worker processes (default 1)"),
-        ("--ipyy-mock-admin-token", "ipyy_mock_admin_token",
-         "admin token the mock wants (default: $IPYY_MOCK_ADMIN_TOKEN); a mock started here gets it too"),
+        (
+            "--ipyy-mock-admin-token",
+            "ipyy_mock_admin_token",
+            "admin token the mock wants (default: $IPYY_MOCK_ADMIN_TOKEN); a mock started here gets it too",
+        ),
     ]
     for flag, ini, help_text in options:
         group.addoption(flag, dest=ini, default=None, help=help_text)
         parser.addini(ini, help_text, default=None)
-    group.addoption("--ipyy-mock-keep-state", dest="ipyy_mock_keep_state", action="store_true", default=None,
-                    help="do not reset the mock between tests")
+    group.addoption(
+        "--ipyy-mock-keep-state",
+        dest="ipyy_mock_keep_state",
+        action="store_true",
+        default=None,
+        help="do not reset the mock between tests",
+    )
     parser.addini("ipyy_mock_keep_state", "do not reset the mock between tests", type="bool", default=False)
 
 
@@ -173,8 +202,9 @@ def ipyy_mock_server(request: pytest.FixtureRequest) -> Iterator[str]:
         db = str(Path(tmp.name) / "mock.db")
     port = _option(config, "ipyy_mock_port")
     workers = int(_option(config, "ipyy_mock_workers") or 1)
-    server = MockServerProcess(Path(db), workers=workers, admin_token=_admin_token(config),
-                               **({"port": int(port)} if port else {}))
+    server = MockServerProcess(
+        Path(db), workers=workers, admin_token=_admin_token(config), **({"port": int(port)} if port else {})
+    )
     server.start()
     try:
         yield server.base_url

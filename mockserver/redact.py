@@ -8,6 +8,7 @@ password=…'"), before the application ever sees it. This logger class (the
 gunicorn ``logger_class`` setting) rewrites every error-log record: query
 strings become ``?…`` and any ``password=``/``newpassword=``/token value is masked.
 """
+
 from __future__ import annotations
 
 import logging

@@ -12,6 +12,7 @@ SQLite connection crosses a fork. The master seeds the demo account before
 forking. Each worker also starts a push runner; a lease in the database lets
 exactly one of them push.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -28,11 +29,17 @@ def worker_exit(server: Any, worker: Any) -> None:
         close()
 
 
-
 class MockServer(BaseApplication):
-    def __init__(self, db_path: str, zone: str | None, options: dict[str, Any],
-                 admin_token: str | None = None, max_body: int | None = None, journal: bool = True,
-                 allowed_hosts: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        db_path: str,
+        zone: str | None,
+        options: dict[str, Any],
+        admin_token: str | None = None,
+        max_body: int | None = None,
+        journal: bool = True,
+        allowed_hosts: tuple[str, ...] = (),
+    ) -> None:
         self.allowed_hosts = allowed_hosts  # [security] Host names the admin API and inbox answer for
         self.db_path = db_path
         self.journal = journal  # [journal] --no-journal turns the request journal off
@@ -51,9 +58,15 @@ class MockServer(BaseApplication):
 
         from ipyy_mock.app import create_app
 
-        app = create_app(self.db_path, self.zone, admin_token=self.admin_token, push=True, max_body=self.max_body,
-                         journal=self.journal,  # [journal]
-                         allowed_hosts=self.allowed_hosts)  # [security]
+        app = create_app(
+            self.db_path,
+            self.zone,
+            admin_token=self.admin_token,
+            push=True,
+            max_body=self.max_body,
+            journal=self.journal,  # [journal]
+            allowed_hosts=self.allowed_hosts,
+        )  # [security]
         # Everything built so far (modules, spyne's models, the WSDL schema, the app) lives as long as the worker:
         # moved out of the collector's generations, the occasional full collection no longer walks ~50,000
         # objects (tens of ms with the GIL held).
@@ -62,9 +75,19 @@ class MockServer(BaseApplication):
         return app
 
 
-def serve(host: str, port: int, db_path: str, workers: int, threads: int = 2, zone: str | None = None,
-          access_log: bool = False, admin_token: str | None = None, max_body: int | None = None,
-          journal: bool = True, allowed_hosts: tuple[str, ...] = ()) -> None:
+def serve(
+    host: str,
+    port: int,
+    db_path: str,
+    workers: int,
+    threads: int = 2,
+    zone: str | None = None,
+    access_log: bool = False,
+    admin_token: str | None = None,
+    max_body: int | None = None,
+    journal: bool = True,
+    allowed_hosts: tuple[str, ...] = (),
+) -> None:
     options: dict[str, Any] = {
         "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
         "workers": workers,
@@ -81,5 +104,12 @@ def serve(host: str, port: int, db_path: str, workers: int, threads: int = 2, zo
         "worker_exit": worker_exit,
         "logger_class": "ipyy_mock.redact.RedactingLogger",  # [reliability] no password in gunicorn's own lines
     }
-    MockServer(db_path, zone, options, admin_token, max_body, journal=journal,  # [journal]
-               allowed_hosts=allowed_hosts).run()  # [security]
+    MockServer(
+        db_path,
+        zone,
+        options,
+        admin_token,
+        max_body,
+        journal=journal,  # [journal]
+        allowed_hosts=allowed_hosts,
+    ).run()  # [security]

@@ -4,6 +4,7 @@ Why a process and not an in-process app: the point of the mock is contract
 tests over real HTTP against a real server (gunicorn, SQLite, background
 delivery), so the fixture starts exactly what ``ipyy-mock serve`` starts.
 """
+
 from __future__ import annotations
 
 import os
@@ -54,15 +55,25 @@ class MockServerProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def command(self) -> list[str]:
-        return [console_script("ipyy-mock"), "serve", "--port", str(self.port), "--db", str(self.db_path),
-                "--workers", str(self.workers), *self.args]
+        return [
+            console_script("ipyy-mock"),
+            "serve",
+            "--port",
+            str(self.port),
+            "--db",
+            str(self.db_path),
+            "--workers",
+            str(self.workers),
+            *self.args,
+        ]
 
     def start(self, timeout: float = 30.0) -> "MockServerProcess":
         env = dict(os.environ if self.env is None else self.env)
         if self.admin_token is not None:
             env["IPYY_MOCK_ADMIN_TOKEN"] = self.admin_token
-        self.proc = subprocess.Popen(self.command(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                     start_new_session=True, env=env)
+        self.proc = subprocess.Popen(
+            self.command(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True, env=env
+        )
         self.banner = ""
         while True:  # the banner ends with the "try" line
             line = self.proc.stdout.readline()

@@ -1,9 +1,7 @@
 #!/usr/bin/env bash
-# Install ipyy-sms into ./.venv and start the mock (SQLite file ./ipyy-mock.db, demo account seeded).
+# Install ipyy-sms into ./.venv (first time only) and start the mock (SQLite file ./ipyy-mock.db, demo account seeded).
 # Usage: bash scripts/mock.sh [ipyy-mock serve options, e.g. --port 8080 --workers 2]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PYTHON=${PYTHON:-python3}
-[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e .
+source scripts/_venv.sh
 exec .venv/bin/ipyy-mock serve "$@"

@@ -1,13 +1,8 @@
 #!/usr/bin/env bash
-# Install everything the test suite needs into ./.venv, then run the whole suite.
-# Usage: bash scripts/test.sh [pytest args...]
+# Install everything the test suite needs into ./.venv (first time only), run the static checks, then the suite.
+# Usage: bash scripts/test.sh [pytest args...]      e.g. bash scripts/test.sh -m 'not slow' -x
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PYTHON=${PYTHON:-python3}
-if [ ! -x .venv/bin/python ]; then
-  echo "== creating .venv with $($PYTHON --version)"
-  "$PYTHON" -m venv .venv
-fi
 # Debian packages some tests need: PHP's SoapClient (an independent SOAP client), Chromium.
 need=()
 { command -v php >/dev/null && php -m | grep -qi '^soap$'; } || need+=(php-cli php-soap)
@@ -26,7 +21,7 @@ if [ ${#need[@]} -gt 0 ]; then
     echo "== note: ${need[*]} missing and not root; the tests that need them will be skipped"
   fi
 fi
-echo "== installing ipyy-sms with its test extras"
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+source scripts/_venv.sh
+bash scripts/check.sh
 echo "== running the suite"
 exec .venv/bin/python -m pytest "$@"

@@ -1,4 +1,5 @@
 """Admin data endpoints over the wire: accounts, tasks, messages and outcomes, reports, uplinks, reset, OpenAPI."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -7,7 +8,7 @@ import pytest
 import requests
 
 from ipyy_client import HttpClient, SoapClient
-from mockproc import MockProcess
+from support.mockproc import MockProcess
 
 
 @pytest.fixture(scope="module")
@@ -33,26 +34,53 @@ def api(server):
 
 
 def test_accounts_create_read_update(api, server):
-    made = api("POST", "accounts", 201, json={"name": "shop", "password": "pw1", "balance": "5.5",
-                                              "prices": {"86": "0.04"}, "push_url": ""})
+    made = api(
+        "POST",
+        "accounts",
+        201,
+        json={"name": "shop", "password": "pw1", "balance": "5.5", "prices": {"86": "0.04"}, "push_url": ""},
+    )
     assert made["balance"] == "5.5" and made["prices"] == {"86": "0.04"} and "password" not in made
     api("POST", "accounts", 409, json={"name": "shop", "password": "x"})
-    changed = api("PATCH", "accounts/shop", json={"balance": "7.25", "stopped": True, "pay_type": "postpaid",
-                                                  "segment_limit": 3, "bind_ips": ["10.0.0.0/8"],
-                                                  "strict_auth": True, "can_read_reports": False,
-                                                  "sensitive_words": ["spam"], "password": "pw2"})
+    changed = api(
+        "PATCH",
+        "accounts/shop",
+        json={
+            "balance": "7.25",
+            "stopped": True,
+            "pay_type": "postpaid",
+            "segment_limit": 3,
+            "bind_ips": ["10.0.0.0/8"],
+            "strict_auth": True,
+            "can_read_reports": False,
+            "sensitive_words": ["spam"],
+            "password": "pw2",
+        },
+    )
     assert (changed["balance"], changed["stopped"], changed["pay_type"], changed["segment_limit"]) == (
-        "7.25", True, "postpaid", 3)
+        "7.25",
+        True,
+        "postpaid",
+        3,
+    )
     assert server.account("shop").password == "pw2"
     assert [a["name"] for a in api("GET", "accounts")["accounts"]] == ["demo", "shop"]
     assert api("GET", "accounts/shop")["bind_ips"] == ["10.0.0.0/8"]
 
 
-@pytest.mark.parametrize("body,says", [
-    ({"balance": "lots"}, "decimal"), ({"stopped": "yes"}, "true or false"), ({"prices": {"x": "1"}}, "country"),
-    ({"bind_ips": ["999.1.1.1"]}, "not an address"), ({"pay_type": "free"}, "prepaid"),
-    ({"segment_limit": 0}, "1 to 1000"), ({"password": ""}, "1 to 20"), ({"colour": "red"}, "unknown field"),
-])
+@pytest.mark.parametrize(
+    "body,says",
+    [
+        ({"balance": "lots"}, "decimal"),
+        ({"stopped": "yes"}, "true or false"),
+        ({"prices": {"x": "1"}}, "country"),
+        ({"bind_ips": ["999.1.1.1"]}, "not an address"),
+        ({"pay_type": "free"}, "prepaid"),
+        ({"segment_limit": 0}, "1 to 1000"),
+        ({"password": ""}, "1 to 20"),
+        ({"colour": "red"}, "unknown field"),
+    ],
+)
 def test_bad_account_changes_are_400_and_change_nothing(api, server, body, says):
     reply = requests.patch(server.base_url + "/_mock/api/accounts/demo", json=body, timeout=30)
     assert reply.status_code == 400 and says in reply.json()["error"], reply.text
@@ -71,7 +99,10 @@ def test_messages_tasks_filters_and_manual_outcome(api, server):
         second = soap.send_i18n_sms("8613900139000", "二【华信】").msg_id
     messages = api("GET", "messages", params={"account": "demo"})["messages"]
     assert [(m["task_id"], m["mobile"]) for m in messages] == [
-        (second, "8613900139000"), (first, "8613800000004"), (first, "8613800138000")]
+        (second, "8613900139000"),
+        (first, "8613800000004"),
+        (first, "8613800138000"),
+    ]
     by_mobile = {m["mobile"]: m for m in messages}
     assert by_mobile["8613800138000"]["status"] == "delivered"
     assert by_mobile["8613800138000"]["report_errorcode"] == "DELIVRD"
@@ -84,14 +115,17 @@ def test_messages_tasks_filters_and_manual_outcome(api, server):
     assert len(api("GET", "messages", params={"since": "2000-01-01T00:00:00Z"})["messages"]) == 3
     tasks = api("GET", "tasks", params={"account": "demo"})["tasks"]
     assert [(t["id"], t["recipients"], t["billing_amount"], t["via"]) for t in tasks] == [
-        (second, 1, "0.05", "soap11"), (first, 2, "0.10", "soap11")]
+        (second, 1, "0.05", "soap11"),
+        (first, 2, "0.10", "soap11"),
+    ]
     assert api("GET", "tasks", params={"since_id": first})["tasks"][0]["id"] == second
     api("GET", "tasks", 400, params={"since": "yesterday"})
 
     failed = api("POST", f"messages/{waiting['id']}/outcome", json={"status": "failed", "errorcode": "EXPIRED"})
     assert (failed["status"], failed["report_status"], failed["report_errorcode"]) == ("failed", 20, "EXPIRED")
-    again = requests.post(f"{server.base_url}/_mock/api/messages/{waiting['id']}/outcome",
-                          json={"status": "delivered"}, timeout=30)
+    again = requests.post(
+        f"{server.base_url}/_mock/api/messages/{waiting['id']}/outcome", json={"status": "delivered"}, timeout=30
+    )
     assert again.status_code == 409 and again.json()["hint"]
     api("POST", "messages/999999/outcome", 404, json={"status": "failed"})
     api("POST", f"messages/{waiting['id']}/outcome", 400, json={"status": "lost"})
@@ -107,8 +141,10 @@ def test_uplinks_and_conversations(api, server):
         task = soap.send_i18n_sms("8613800000005", "你好【华信】").msg_id
     api("POST", "uplinks", 201, json={"account": "demo", "mobile": "8613800000005", "content": "<b>hi</b>"})
     uplinks = api("GET", "uplinks", params={"mobile": "8613800000005"})["uplinks"]
-    assert [(u["content"], u["task_id"], u["consumed"]) for u in uplinks] == [("<b>hi</b>", task, False),
-                                                                              ("TD", task, False)]
+    assert [(u["content"], u["task_id"], u["consumed"]) for u in uplinks] == [
+        ("<b>hi</b>", task, False),
+        ("TD", task, False),
+    ]
     [conversation] = api("GET", "conversations", params={"account": "demo"})["conversations"]
     assert (conversation["mobile"], conversation["sent"], conversation["received"]) == ("8613800000005", 1, 2)
 
@@ -140,7 +176,7 @@ def test_openapi_describes_every_route(api, server):
         method, rule = endpoint.split(" ", 1)
         path = rule.replace("<int:", "{").replace("<", "{").replace(">", "}")
         assert (path, method) in described, endpoint
-    for path, ops in spec["paths"].items():
+    for ops in spec["paths"].values():
         for op in ops.values():
             assert op["summary"] and op["operationId"] and "responses" in op
 

@@ -4,32 +4,55 @@ A tampering proxy (a tiny ``http.server`` in a thread) sits in front of the
 mock and replaces chosen replies, so one test changes one thing and every
 other check still talks to the real mock.
 """
+
 from __future__ import annotations
 
 import json
 import os
 import re
 import subprocess
-import threading
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from ipyy_client import HttpClient
-from ipyy_client.check import (ABSENT_TASK_ID, CheckFailed, _Checker, diff_wsdl, normalise_wsdl, packaged_wsdl,
-                               run_checks)
+from ipyy_client.check import (
+    ABSENT_TASK_ID,
+    CheckFailed,
+    _Checker,
+    diff_wsdl,
+    normalise_wsdl,
+    packaged_wsdl,
+    run_checks,
+)
 from ipyy_client.cli import main
-from mockproc import console_script, free_port
+from support.mockproc import console_script
+from support.net import LoopbackHTTPServer, QuietHandler, free_port
 
 WSDL = packaged_wsdl().decode("utf-8")
-ALL_CHECKS = ["wsdl", "balance", "soap11-send-empty", "soap12-send-empty", "soap11-hybrid-empty",
-              "soap12-hybrid-empty", "http-send-empty", "domestic-send-empty-xml", "domestic-send-empty-json",
-              "domestic-balance-xml", "domestic-balance-json", "reports-xml", "reports-json", "reports-xml-bad-password",
-              "reports-json-bad-password", "uplinks-xml-bad-password", "uplinks-json-bad-password", "uplinks-xml",
-              "uplinks-json"]
+ALL_CHECKS = [
+    "wsdl",
+    "balance",
+    "soap11-send-empty",
+    "soap12-send-empty",
+    "soap11-hybrid-empty",
+    "soap12-hybrid-empty",
+    "http-send-empty",
+    "domestic-send-empty-xml",
+    "domestic-send-empty-json",
+    "domestic-balance-xml",
+    "domestic-balance-json",
+    "reports-xml",
+    "reports-json",
+    "reports-xml-bad-password",
+    "reports-json-bad-password",
+    "uplinks-xml-bad-password",
+    "uplinks-json-bad-password",
+    "uplinks-xml",
+    "uplinks-json",
+]
 
 Reply = tuple[int, str, bytes]
 
@@ -44,7 +67,7 @@ class Tamper:
     def __init__(self, upstream: str | None, overrides: dict[str, Reply | Callable[[Reply], Reply]]) -> None:
         tamper = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 self.answer()
 
@@ -69,12 +92,8 @@ class Tamper:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def log_message(self, *args: object) -> None:
-                pass
-
         self.upstream = upstream
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.server = LoopbackHTTPServer(Handler, listening=False)
 
     def forward(self, method: str, path: str, body: bytes | None, headers) -> Reply:
         if self.upstream is None:
@@ -91,15 +110,14 @@ class Tamper:
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+        return self.server.base_url
 
     def __enter__(self) -> "Tamper":
-        self.thread.start()
+        self.server.up()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.server.close()
 
 
 def wsdl_reply(text: str) -> Reply:
@@ -131,8 +149,10 @@ def test_all_checks_pass_and_nothing_is_sent_or_charged(mock_server, account, ca
     assert code == 0, out + err
     table = rows(out)
     assert list(table) == ALL_CHECKS
-    assert {name: result for name, (result, _) in table.items() if result != "PASS"} == \
-        {"uplinks-xml": "SKIP", "uplinks-json": "SKIP"}
+    assert {name: result for name, (result, _) in table.items() if result != "PASS"} == {
+        "uplinks-xml": "SKIP",
+        "uplinks-json": "SKIP",
+    }
     assert "MsisdnEmpty" in table["soap12-send-empty"][1] and "charged 0" in table["soap11-send-empty"][1]
     assert "手机号码为空" in table["http-send-empty"][1]
     assert "--include-uplinks" in table["uplinks-xml"][1]
@@ -173,8 +193,9 @@ def test_the_shape_checks_accept_real_non_empty_replies(mock_server, account):
         task = client.send(["8613800138000", "8613800000001"], "hi【华信】").raise_for_status().task_id
     checker = _Checker(mock_server.base_url, account.name, account.password, "", 10)
     query = checker.form(action="query", statusNum="1", taskid=str(task))
-    assert "DELIVRD" in checker.pull_xml("/statusApi.aspx", "statusbox", query) + \
-        checker.pull_json("/statusJsonApi.aspx", "statusbox", query)
+    assert "DELIVRD" in checker.pull_xml("/statusApi.aspx", "statusbox", query) + checker.pull_json(
+        "/statusJsonApi.aspx", "statusbox", query
+    )
     assert ABSENT_TASK_ID < 1000001  # the mock's first task id: the filter matches nothing
 
 
@@ -188,23 +209,37 @@ def test_an_account_that_may_not_read_reports_still_passes(mock_server, capsys):
 # --- a tampered or wrong server -------------------------------------------------------
 
 TAMPERED = {
-    "minOccurs": (WSDL.replace('minOccurs="0" maxOccurs="1" name="PlanSendTime"',
-                               'minOccurs="1" maxOccurs="1" name="PlanSendTime"'),
-                  ["PlanSendTime", "minOccurs is '1' in the served WSDL, '0' in the packaged one"]),
-    "enumeration": (WSDL.replace('<s:enumeration value="SubjectEmpty" />', ""),
-                    ["xs:enumeration[SubjectEmpty]: missing from the served WSDL"]),
-    "soapAction": (WSDL.replace('soapAction="http://tempuri.org/SendHybridSms" style="document" />\n      '
-                                '<wsdl:input>\n        <soap12:body',
-                                'soapAction="http://tempuri.org/SendHybrid" style="document" />\n      '
-                                '<wsdl:input>\n        <soap12:body'),
-                   ["wsdl:binding[WebServiceSoap12]/wsdl:operation[SendHybridSms]/soap12:operation: soapAction"]),
-    "order": (WSDL.replace('<s:element minOccurs="0" maxOccurs="1" name="Msisdns" type="s:string" />\n'
-                           '          <s:element minOccurs="0" maxOccurs="1" name="SMSContent" type="s:string" />',
-                           '<s:element minOccurs="0" maxOccurs="1" name="SMSContent" type="s:string" />\n'
-                           '          <s:element minOccurs="0" maxOccurs="1" name="Msisdns" type="s:string" />'),
-              ["xs:complexType[SmsObject]/xs:sequence: order"]),
-    "type": (WSDL.replace('name="Balance" type="s:decimal"', 'name="Balance" type="s:double"'),
-             ["xs:element[Balance]: type is 'xs:double' in the served WSDL, 'xs:decimal'"]),
+    "minOccurs": (
+        WSDL.replace(
+            'minOccurs="0" maxOccurs="1" name="PlanSendTime"', 'minOccurs="1" maxOccurs="1" name="PlanSendTime"'
+        ),
+        ["PlanSendTime", "minOccurs is '1' in the served WSDL, '0' in the packaged one"],
+    ),
+    "enumeration": (
+        WSDL.replace('<s:enumeration value="SubjectEmpty" />', ""),
+        ["xs:enumeration[SubjectEmpty]: missing from the served WSDL"],
+    ),
+    "soapAction": (
+        WSDL.replace(
+            'soapAction="http://tempuri.org/SendHybridSms" style="document" />\n      '
+            "<wsdl:input>\n        <soap12:body",
+            'soapAction="http://tempuri.org/SendHybrid" style="document" />\n      <wsdl:input>\n        <soap12:body',
+        ),
+        ["wsdl:binding[WebServiceSoap12]/wsdl:operation[SendHybridSms]/soap12:operation: soapAction"],
+    ),
+    "order": (
+        WSDL.replace(
+            '<s:element minOccurs="0" maxOccurs="1" name="Msisdns" type="s:string" />\n'
+            '          <s:element minOccurs="0" maxOccurs="1" name="SMSContent" type="s:string" />',
+            '<s:element minOccurs="0" maxOccurs="1" name="SMSContent" type="s:string" />\n'
+            '          <s:element minOccurs="0" maxOccurs="1" name="Msisdns" type="s:string" />',
+        ),
+        ["xs:complexType[SmsObject]/xs:sequence: order"],
+    ),
+    "type": (
+        WSDL.replace('name="Balance" type="s:decimal"', 'name="Balance" type="s:double"'),
+        ["xs:element[Balance]: type is 'xs:double' in the served WSDL, 'xs:decimal'"],
+    ),
 }
 
 
@@ -212,9 +247,14 @@ TAMPERED = {
 def test_a_tampered_wsdl_fails_and_the_detail_names_the_difference(mock_server, account, capsys, change):
     text, expected = TAMPERED[change]
     assert text != WSDL
-    with Tamper(mock_server.base_url, {"/webservice.asmx": lambda reply: wsdl_reply(text)
-                                       if reply[2].lstrip().startswith(b"<?xml") and b"definitions" in reply[2]
-                                       else reply}) as proxy:
+    with Tamper(
+        mock_server.base_url,
+        {
+            "/webservice.asmx": lambda reply: (
+                wsdl_reply(text) if reply[2].lstrip().startswith(b"<?xml") and b"definitions" in reply[2] else reply
+            )
+        },
+    ) as proxy:
         code, out, err = run(capsys, proxy.base_url, account)
     assert code == 1, out + err
     table = rows(out)
@@ -231,15 +271,23 @@ def test_a_wrong_json_error_shape_fails(mock_server, account, capsys):
     assert code == 1, out + err
     table = rows(out)
     assert table["reports-json-bad-password"][0] == "FAIL"
-    assert 'expected exactly {"error":"1005","remark":"密码错了","statusbox":[]}' in table["reports-json-bad-password"][1]
+    assert (
+        'expected exactly {"error":"1005","remark":"密码错了","statusbox":[]}' in table["reports-json-bad-password"][1]
+    )
     assert table["reports-json"][0] == "FAIL" and "refused" in table["reports-json"][1]
     assert table["reports-xml"][0] == "PASS"
 
 
 def test_a_wrong_xml_reply_fails(mock_server, account, capsys):
     def no_declaration(reply: Reply) -> Reply:
-        return reply[0], reply[1], reply[2].split(b"\n", 1)[1].replace(b"<errorstatus>", b"<ErrorStatus>")\
-            .replace(b"</errorstatus>", b"</ErrorStatus>")
+        return (
+            reply[0],
+            reply[1],
+            reply[2]
+            .split(b"\n", 1)[1]
+            .replace(b"<errorstatus>", b"<ErrorStatus>")
+            .replace(b"</errorstatus>", b"</ErrorStatus>"),
+        )
 
     def extra_field(reply: Reply) -> Reply:
         return reply[0], reply[1], reply[2].replace(b"<message>", b"<currency>CNY</currency><message>")
@@ -266,10 +314,14 @@ def test_a_server_that_is_not_the_gateway_fails_every_check(account, capsys):
 
 
 def test_a_wsdl_with_a_doctype_is_refused(mock_server, account, capsys):
-    evil = WSDL.replace('<?xml version="1.0" encoding="utf-8"?>',
-                        '<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>')
-    with Tamper(mock_server.base_url, {"/webservice.asmx": lambda reply: wsdl_reply(evil)
-                                       if b"definitions" in reply[2] else reply}) as proxy:
+    evil = WSDL.replace(
+        '<?xml version="1.0" encoding="utf-8"?>',
+        '<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>',
+    )
+    with Tamper(
+        mock_server.base_url,
+        {"/webservice.asmx": lambda reply: wsdl_reply(evil) if b"definitions" in reply[2] else reply},
+    ) as proxy:
         code, out, _ = run(capsys, proxy.base_url, account)
     assert code == 1
     assert rows(out)["wsdl"] == ("FAIL", "WSDL has a DOCTYPE (refused: DTDs and entities are never processed)")
@@ -328,8 +380,13 @@ def test_run_checks_is_usable_from_python(mock_server, account):
 
 def test_the_ipyy_console_script(mock_server, account):
     env = {**os.environ, "IPYY_ACCOUNT": account.name, "IPYY_PASSWORD": account.password}
-    done = subprocess.run([console_script("ipyy"), "check", "--base-url", mock_server.base_url, "--json"],
-                          capture_output=True, text=True, env=env, timeout=120)
+    done = subprocess.run(
+        [console_script("ipyy"), "check", "--base-url", mock_server.base_url, "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert all(r["ok"] for r in json.loads(done.stdout))
     assert account.password not in done.stdout + done.stderr

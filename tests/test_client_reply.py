@@ -1,6 +1,7 @@
 """SoapClient reads a well-formed reply itself (schema-validated, field by field) instead of through zeep's
 generic value objects; these tests prove it gets what zeep's own mapping got, for every kind of valid reply,
 and that what zeep refused is still refused."""
+
 from __future__ import annotations
 
 import pytest
@@ -30,10 +31,12 @@ def _response(body: bytes, version: int, status: int = 200) -> requests.Response
 def _envelope(version: int, op: str, inner: str, prefix: str = "soap", header: bool = False) -> bytes:
     ns = SOAP11 if version == 11 else SOAP12
     head = f"<{prefix}:Header/>" if header else ""
-    return (f'<?xml version="1.0" encoding="utf-8"?><{prefix}:Envelope xmlns:{prefix}="{ns}" '
-            f'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">{head}<{prefix}:Body>'
-            f'<{op}Response xmlns="{NAMESPACE}"><{op}Result>{inner}</{op}Result></{op}Response>'
-            f"</{prefix}:Body></{prefix}:Envelope>").encode("utf-8")
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?><{prefix}:Envelope xmlns:{prefix}="{ns}" '
+        f'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">{head}<{prefix}:Body>'
+        f'<{op}Response xmlns="{NAMESPACE}"><{op}Result>{inner}</{op}Result></{op}Response>'
+        f"</{prefix}:Body></{prefix}:Envelope>"
+    ).encode("utf-8")
 
 
 def _zeep_way(client: SoapClient, op: str, response: requests.Response):
@@ -56,56 +59,71 @@ _text = st.text(st.characters(blacklist_categories=("Cs", "Cc")) | st.sampled_fr
 
 
 @settings(max_examples=300, deadline=None)
-@given(version=st.sampled_from([11, 12]), op=st.sampled_from(["SendI18NSms", "SendHybridSms"]),
-       code=st.sampled_from(list(ResultCode)), description=st.none() | _text,
-       msg_id=st.integers(-2**63, 2**63 - 1), balance=st.decimals(allow_nan=False, allow_infinity=False),
-       amount=st.decimals(allow_nan=False, allow_infinity=False), count=st.integers(-2**31, 2**31 - 1),
-       errors_=st.none() | st.lists(st.none() | _text, max_size=4), pad=st.sampled_from(["", " ", "\n  "]),
-       header=st.booleans())
-def test_valid_replies_read_as_zeep_read_them(version, op, code, description, msg_id, balance, amount, count,
-                                              errors_, pad, header):
+@given(
+    version=st.sampled_from([11, 12]),
+    op=st.sampled_from(["SendI18NSms", "SendHybridSms"]),
+    code=st.sampled_from(list(ResultCode)),
+    description=st.none() | _text,
+    msg_id=st.integers(-(2**63), 2**63 - 1),
+    balance=st.decimals(allow_nan=False, allow_infinity=False),
+    amount=st.decimals(allow_nan=False, allow_infinity=False),
+    count=st.integers(-(2**31), 2**31 - 1),
+    errors_=st.none() | st.lists(st.none() | _text, max_size=4),
+    pad=st.sampled_from(["", " ", "\n  "]),
+    header=st.booleans(),
+)
+def test_valid_replies_read_as_zeep_read_them(
+    version, op, code, description, msg_id, balance, amount, count, errors_, pad, header
+):
     inner = f"<StatusCode>{code.name}</StatusCode>"
     if description is not None:
         inner += f"<Description>{_escape(description)}</Description>"
-    inner += (f"<MsgId>{pad}{msg_id}{pad}</MsgId><Balance>{pad}{format(balance, 'f')}{pad}</Balance>"
-              f"<BillingAmount>{format(amount, 'f')}</BillingAmount><BillingCount>{count}{pad}</BillingCount>")
+    inner += (
+        f"<MsgId>{pad}{msg_id}{pad}</MsgId><Balance>{pad}{format(balance, 'f')}{pad}</Balance>"
+        f"<BillingAmount>{format(amount, 'f')}</BillingAmount><BillingCount>{count}{pad}</BillingCount>"
+    )
     if errors_ is not None:
-        items = "".join('<string xsi:nil="true"/>' if e is None else f"<string>{_escape(e)}</string>"
-                        for e in errors_)
+        items = "".join('<string xsi:nil="true"/>' if e is None else f"<string>{_escape(e)}</string>" for e in errors_)
         inner += f"<Errors>{items}</Errors>"
     ours, theirs = _both(version, op, _envelope(version, op, inner, header=header))
     assert ours == theirs
 
 
-@pytest.mark.parametrize("inner", [
-    "<StatusCode>OK</StatusCode><MsgId>1</MsgId><Balance>1</Balance><BillingAmount>0</BillingAmount>"
-    "<BillingCount>1</BillingCount><Errors><string></string><string/><string> </string></Errors>",
-    "<StatusCode>OK</StatusCode><Description/><MsgId>1</MsgId><Balance>1.50</Balance>"
-    "<BillingAmount>-0.00</BillingAmount><BillingCount>0</BillingCount><Errors/>",
-    "<StatusCode>OK</StatusCode><Description><![CDATA[<b>&</b>]]></Description><!-- c --><MsgId>1</MsgId>"
-    "<Balance>1</Balance><BillingAmount>0</BillingAmount><BillingCount>1</BillingCount>",
-])
+@pytest.mark.parametrize(
+    "inner",
+    [
+        "<StatusCode>OK</StatusCode><MsgId>1</MsgId><Balance>1</Balance><BillingAmount>0</BillingAmount>"
+        "<BillingCount>1</BillingCount><Errors><string></string><string/><string> </string></Errors>",
+        "<StatusCode>OK</StatusCode><Description/><MsgId>1</MsgId><Balance>1.50</Balance>"
+        "<BillingAmount>-0.00</BillingAmount><BillingCount>0</BillingCount><Errors/>",
+        "<StatusCode>OK</StatusCode><Description><![CDATA[<b>&</b>]]></Description><!-- c --><MsgId>1</MsgId>"
+        "<Balance>1</Balance><BillingAmount>0</BillingAmount><BillingCount>1</BillingCount>",
+    ],
+)
 @pytest.mark.parametrize("version", [11, 12])
 def test_edge_replies(inner, version):
     ours, theirs = _both(version, "SendI18NSms", _envelope(version, "SendI18NSms", inner, prefix="s"))
     assert ours == theirs
 
 
-@pytest.mark.parametrize("inner", [
-    "<StatusCode>NoSuchCode</StatusCode><MsgId>1</MsgId><Balance>1</Balance><BillingAmount>0</BillingAmount>"
-    "<BillingCount>1</BillingCount>",
-    "<StatusCode>OK</StatusCode><MsgId>1</MsgId><Balance>lots</Balance><BillingAmount>0</BillingAmount>"
-    "<BillingCount>1</BillingCount>",
-    "<StatusCode>OK</StatusCode><MsgId>1</MsgId><Balance>1</Balance><BillingCount>1</BillingCount>",  # missing
-    "<StatusCode>OK</StatusCode><MsgId>1</MsgId><Balance>1</Balance><BillingAmount>0</BillingAmount>"
-    "<BillingCount>1</BillingCount><Surprise/>",
-    "<MsgId>1</MsgId><StatusCode>OK</StatusCode><Balance>1</Balance><BillingAmount>0</BillingAmount>"
-    "<BillingCount>1</BillingCount>",  # out of order
-    "<StatusCode>OK</StatusCode><MsgId>1.5</MsgId><Balance>1</Balance><BillingAmount>0</BillingAmount>"
-    "<BillingCount>1</BillingCount>",
-    "<StatusCode>OK</StatusCode><MsgId>1</MsgId><Balance>1E+2</Balance><BillingAmount>0</BillingAmount>"
-    "<BillingCount>1</BillingCount>",
-])
+@pytest.mark.parametrize(
+    "inner",
+    [
+        "<StatusCode>NoSuchCode</StatusCode><MsgId>1</MsgId><Balance>1</Balance><BillingAmount>0</BillingAmount>"
+        "<BillingCount>1</BillingCount>",
+        "<StatusCode>OK</StatusCode><MsgId>1</MsgId><Balance>lots</Balance><BillingAmount>0</BillingAmount>"
+        "<BillingCount>1</BillingCount>",
+        "<StatusCode>OK</StatusCode><MsgId>1</MsgId><Balance>1</Balance><BillingCount>1</BillingCount>",  # missing
+        "<StatusCode>OK</StatusCode><MsgId>1</MsgId><Balance>1</Balance><BillingAmount>0</BillingAmount>"
+        "<BillingCount>1</BillingCount><Surprise/>",
+        "<MsgId>1</MsgId><StatusCode>OK</StatusCode><Balance>1</Balance><BillingAmount>0</BillingAmount>"
+        "<BillingCount>1</BillingCount>",  # out of order
+        "<StatusCode>OK</StatusCode><MsgId>1.5</MsgId><Balance>1</Balance><BillingAmount>0</BillingAmount>"
+        "<BillingCount>1</BillingCount>",
+        "<StatusCode>OK</StatusCode><MsgId>1</MsgId><Balance>1E+2</Balance><BillingAmount>0</BillingAmount>"
+        "<BillingCount>1</BillingCount>",
+    ],
+)
 def test_invalid_replies_are_protocol_errors(inner):
     client = CLIENTS[11]
     with pytest.raises(errors.ProtocolError) as info:
@@ -118,34 +136,56 @@ def test_invalid_replies_are_protocol_errors(inner):
 
 def test_a_reply_of_the_other_operation_is_left_to_zeep():
     client = CLIENTS[11]
-    body = _envelope(11, "SendHybridSms", "<StatusCode>OK</StatusCode><MsgId>1</MsgId><Balance>1</Balance>"
-                                          "<BillingAmount>0</BillingAmount><BillingCount>1</BillingCount>")
+    body = _envelope(
+        11,
+        "SendHybridSms",
+        "<StatusCode>OK</StatusCode><MsgId>1</MsgId><Balance>1</Balance>"
+        "<BillingAmount>0</BillingAmount><BillingCount>1</BillingCount>",
+    )
     with pytest.raises((zexc.Error, errors.ProtocolError)):
         client._read_reply("SendI18NSms", _response(body, 11))
 
 
 # -- the request: zeep's envelope, rendered once per operation and filled per call ---------------------------
 
+
 def _zeep_request(client: SoapClient, op: str, sms: dict) -> tuple[bytes, dict]:
     from zeep.wsdl.utils import etree_to_string
 
-    envelope, headers = client._binding._create(op, (), {"userName": client.account, "password": client._password,
-                                                         "sms": sms}, client=client._client,
-                                                options=client._binding_options)
+    envelope, headers = client._binding._create(
+        op,
+        (),
+        {"userName": client.account, "password": client._password, "sms": sms},
+        client=client._client,
+        options=client._binding_options,
+    )
     return etree_to_string(envelope), dict(headers)
 
 
-_value = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00\x01\x02\x03\x04\x05\x06"
-                                                                                   "\x07\x08\x0b\x0c\x0e\x0f\x10"
-                                                                                   "\x11\x12\x13\x14\x15\x16\x17"
-                                                                                   "\x18\x19\x1a\x1b\x1c\x1d\x1e"
-                                                                                   "\x1f\ufffe\uffff") | st.sampled_from(
-    "<>&\"'\r\n\t ]]>😀【】\u2028"), max_size=30)
+_value = st.text(
+    st.characters(
+        blacklist_categories=("Cs",),
+        blacklist_characters="\x00\x01\x02\x03\x04\x05\x06"
+        "\x07\x08\x0b\x0c\x0e\x0f\x10"
+        "\x11\x12\x13\x14\x15\x16\x17"
+        "\x18\x19\x1a\x1b\x1c\x1d\x1e"
+        "\x1f\ufffe\uffff",
+    )
+    | st.sampled_from("<>&\"'\r\n\t ]]>😀【】\u2028"),
+    max_size=30,
+)
 
 
 @settings(max_examples=400, deadline=None)
-@given(version=st.sampled_from([11, 12]), op=st.sampled_from(["SendI18NSms", "SendHybridSms"]),
-       account=_value, password=_value, msisdns=_value, content=_value, ext=st.none() | _value)
+@given(
+    version=st.sampled_from([11, 12]),
+    op=st.sampled_from(["SendI18NSms", "SendHybridSms"]),
+    account=_value,
+    password=_value,
+    msisdns=_value,
+    content=_value,
+    ext=st.none() | _value,
+)
 def test_request_bytes_are_zeeps(version, op, account, password, msisdns, content, ext):
     client = SoapClient(account, password, "http://127.0.0.1:9", soap_version=version)
     sms = {"Msisdns": msisdns, "SMSContent": content}

@@ -3,17 +3,15 @@
 No mock server here: a tiny http.server thread plays the gateway with canned
 replies, so wire failures (Faults, garbage, timeouts) can be produced at will.
 """
+
 from __future__ import annotations
 
 import io
 import json
-import socket
-import threading
 import time
 from dataclasses import FrozenInstanceError
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from lxml import etree
@@ -21,6 +19,7 @@ from lxml import etree
 import ipyy_client
 from ipyy_client import IpyyError, ResultCode, SendResult, SoapClient, cli, errors
 from ipyy_client.soap import _document, join_msisdns
+from support.net import LoopbackHTTPServer, QuietHandler, closed_port
 
 TNS = "http://tempuri.org/"
 SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -40,7 +39,7 @@ class CannedServer:
         self.delay = 0.0
         outer = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_POST(self) -> None:  # noqa: N802
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 outer.requests.append((self.path, dict(self.headers), body))
@@ -53,18 +52,11 @@ class CannedServer:
                 self.end_headers()
                 self.wfile.write(payload)
 
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self.thread.start()
-        self.base_url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.httpd = LoopbackHTTPServer(Handler)
+        self.base_url = self.httpd.base_url
 
     def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self.httpd.close()
 
     def last_body(self) -> etree._Element:
         return etree.fromstring(self.requests[-1][2])
@@ -118,12 +110,6 @@ def fault12(text: str = "bad request") -> tuple[int, str, bytes]:
     return 500, "application/soap+xml; charset=utf-8", body.encode()
 
 
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def field(root: etree._Element, name: str) -> etree._Element | None:
     return root.find(f".//{{{TNS}}}{name}")
 
@@ -165,8 +151,15 @@ def test_wire_errors_are_ipyy_errors_without_code() -> None:
 
 
 def make_result(status: ResultCode = ResultCode.OK, errors_: tuple[str, ...] = ()) -> SendResult:
-    return SendResult(status, status.description, 7 if status is ResultCode.OK else 0, Decimal("99.95"),
-                      Decimal("0.05"), 1, list(errors_))
+    return SendResult(
+        status,
+        status.description,
+        7 if status is ResultCode.OK else 0,
+        Decimal("99.95"),
+        Decimal("0.05"),
+        1,
+        list(errors_),
+    )
 
 
 def test_send_result_ok_chains() -> None:
@@ -240,8 +233,16 @@ def test_bad_construction(kwargs) -> None:
 
 
 def test_public_exports() -> None:
-    for name in ("SoapClient", "SendResult", "ResultCode", "IpyyError", "segment_count", "predict_cost",
-                 "utf16_units", "price_for"):
+    for name in (
+        "SoapClient",
+        "SendResult",
+        "ResultCode",
+        "IpyyError",
+        "segment_count",
+        "predict_cost",
+        "utf16_units",
+        "price_for",
+    ):
         assert hasattr(ipyy_client, name), name
 
 
@@ -268,8 +269,9 @@ def test_send_maps_reply_and_builds_request(gateway: CannedServer) -> None:
     gateway.reply = result_xml(errors_=("8613800000002:MsisdnBlack",))
     with SoapClient("demo", PASSWORD, gateway.base_url + "/") as client:
         result = client.send_i18n_sms(["8613800138000", " 8613800000002"], "测试【华信】")
-    assert result == SendResult(ResultCode.OK, "操作成功", 1000123, Decimal("99.95"), Decimal("0.05"), 1,
-                                ("8613800000002:MsisdnBlack",))
+    assert result == SendResult(
+        ResultCode.OK, "操作成功", 1000123, Decimal("99.95"), Decimal("0.05"), 1, ("8613800000002:MsisdnBlack",)
+    )
     assert isinstance(result.balance, Decimal)
     path, headers, _ = gateway.requests[-1]
     assert path == "/WebService.asmx"
@@ -309,8 +311,9 @@ def test_aware_plan_send_time_keeps_its_offset(gateway: CannedServer) -> None:
 
 
 def test_non_ok_status_is_returned_not_raised(gateway: CannedServer) -> None:
-    gateway.reply = result_xml(status="AmountNotEnough", description="额度不足", msg_id=0, balance="0.01",
-                               amount="0", count=0)
+    gateway.reply = result_xml(
+        status="AmountNotEnough", description="额度不足", msg_id=0, balance="0.01", amount="0", count=0
+    )
     result = SoapClient("demo", PASSWORD, gateway.base_url).send_i18n_sms("8613800138000", "x【y】")
     assert result.status is ResultCode.AmountNotEnough and not result.ok
     with pytest.raises(errors.AmountNotEnough):
@@ -403,9 +406,26 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
 
 def test_cli_parses_send_options() -> None:
     args = cli.build_parser().parse_args(
-        ["--account", "a", "send", "--to", "8613800138000,8613900139000", "--to", "447700900123",
-         "--text", "hi【x】", "--hybrid", "--at", "2026-12-01 09:00:00", "--ext", "123", "--json", "--soap12",
-         "--password", "p"]
+        [
+            "--account",
+            "a",
+            "send",
+            "--to",
+            "8613800138000,8613900139000",
+            "--to",
+            "447700900123",
+            "--text",
+            "hi【x】",
+            "--hybrid",
+            "--at",
+            "2026-12-01 09:00:00",
+            "--ext",
+            "123",
+            "--json",
+            "--soap12",
+            "--password",
+            "p",
+        ]
     )
     assert args.command == "send" and args.func is cli._cmd_send
     assert join_msisdns(args.to) == "8613800138000,8613900139000,447700900123"
@@ -476,12 +496,36 @@ def test_cli_options_override_env_and_work_after_the_command(gateway: CannedServ
     clean_env.setenv("IPYY_ACCOUNT", "envacct")
     clean_env.setenv("IPYY_PASSWORD", "envpw")
     clean_env.setenv("IPYY_BASE_URL", "http://127.0.0.1:1")
-    rc = cli.main(["send", "--account", "cliacct", "--password", "clipw", "--base-url", gateway.base_url,
-                   "--to", "8613800138000", "--text", "x【y】", "--soap12", "--json"])
+    rc = cli.main(
+        [
+            "send",
+            "--account",
+            "cliacct",
+            "--password",
+            "clipw",
+            "--base-url",
+            gateway.base_url,
+            "--to",
+            "8613800138000",
+            "--text",
+            "x【y】",
+            "--soap12",
+            "--json",
+        ]
+    )
     assert rc == 0
     data = json.loads(capsys.readouterr().out)
-    assert data == {"ok": True, "status": "OK", "code": 1, "description": "操作成功", "msg_id": 1000123,
-                    "balance": "99.95", "billing_amount": "0.05", "billing_count": 1, "errors": []}
+    assert data == {
+        "ok": True,
+        "status": "OK",
+        "code": 1,
+        "description": "操作成功",
+        "msg_id": 1000123,
+        "balance": "99.95",
+        "billing_amount": "0.05",
+        "billing_count": 1,
+        "errors": [],
+    }
     root = gateway.last_body()
     assert root.tag == f"{{{SOAP12}}}Envelope"
     assert field(root, "userName").text == "cliacct" and field(root, "password").text == "clipw"
@@ -490,16 +534,50 @@ def test_cli_options_override_env_and_work_after_the_command(gateway: CannedServ
 def test_cli_text_from_stdin(gateway: CannedServer, clean_env, monkeypatch, capsys) -> None:
     gateway.reply = result_xml()
     monkeypatch.setattr("sys.stdin", io.StringIO("第一行\n第二行【华信】\n"))
-    assert cli.main(["--account", "a", "--password", "p", "--base-url", gateway.base_url,
-                     "send", "--to", "8613800138000", "--text", "-"]) == 0
+    assert (
+        cli.main(
+            [
+                "--account",
+                "a",
+                "--password",
+                "p",
+                "--base-url",
+                gateway.base_url,
+                "send",
+                "--to",
+                "8613800138000",
+                "--text",
+                "-",
+            ]
+        )
+        == 0
+    )
     assert field(gateway.last_body(), "SMSContent").text == "第一行\n第二行【华信】"
 
 
 def test_cli_vendor_error_exit_1(gateway: CannedServer, clean_env, capsys) -> None:
-    gateway.reply = result_xml(status="MsisdnBlack", description="黑名单的手机号码", msg_id=0, balance="100.00",
-                               amount="0", count=0, errors_=("8613800000002:MsisdnBlack",))
-    argv = ["--account", "a", "--password", "p", "--base-url", gateway.base_url,
-            "send", "--to", "8613800000002", "--text", "x【y】"]
+    gateway.reply = result_xml(
+        status="MsisdnBlack",
+        description="黑名单的手机号码",
+        msg_id=0,
+        balance="100.00",
+        amount="0",
+        count=0,
+        errors_=("8613800000002:MsisdnBlack",),
+    )
+    argv = [
+        "--account",
+        "a",
+        "--password",
+        "p",
+        "--base-url",
+        gateway.base_url,
+        "send",
+        "--to",
+        "8613800000002",
+        "--text",
+        "x【y】",
+    ]
     assert cli.main(argv) == 1
     captured = capsys.readouterr()
     assert "MsisdnBlack (1109): 黑名单的手机号码" in captured.err
@@ -510,23 +588,72 @@ def test_cli_vendor_error_exit_1(gateway: CannedServer, clean_env, capsys) -> No
 
 
 def test_cli_password_error_hint_names_the_option(gateway: CannedServer, clean_env, capsys) -> None:
-    gateway.reply = result_xml(status="PasswordError", description="密码错误", msg_id=0, balance="0", amount="0",
-                               count=0)
-    assert cli.main(["--account", "a", "--password", "p", "--base-url", gateway.base_url,
-                     "send", "--to", "8613800138000", "--text", "x【y】"]) == 1
+    gateway.reply = result_xml(
+        status="PasswordError", description="密码错误", msg_id=0, balance="0", amount="0", count=0
+    )
+    assert (
+        cli.main(
+            [
+                "--account",
+                "a",
+                "--password",
+                "p",
+                "--base-url",
+                gateway.base_url,
+                "send",
+                "--to",
+                "8613800138000",
+                "--text",
+                "x【y】",
+            ]
+        )
+        == 1
+    )
     assert "--password" in capsys.readouterr().err
 
 
 def test_cli_transport_error_exit_3(clean_env, capsys) -> None:
     url = f"http://127.0.0.1:{closed_port()}"
-    assert cli.main(["--account", "a", "--password", PASSWORD, "--base-url", url,
-                     "send", "--to", "8613800138000", "--text", "x【y】"]) == 3
+    assert (
+        cli.main(
+            [
+                "--account",
+                "a",
+                "--password",
+                PASSWORD,
+                "--base-url",
+                url,
+                "send",
+                "--to",
+                "8613800138000",
+                "--text",
+                "x【y】",
+            ]
+        )
+        == 3
+    )
     err = capsys.readouterr().err
     assert "ipyy-mock serve" in err and url in err and PASSWORD not in err
 
 
 def test_cli_protocol_error_exit_3(gateway: CannedServer, clean_env, capsys) -> None:
     gateway.reply = (200, "text/html", b"<html>hello</html>")
-    assert cli.main(["--account", "a", "--password", "p", "--base-url", gateway.base_url,
-                     "send", "--to", "8613800138000", "--text", "x【y】"]) == 3
+    assert (
+        cli.main(
+            [
+                "--account",
+                "a",
+                "--password",
+                "p",
+                "--base-url",
+                gateway.base_url,
+                "send",
+                "--to",
+                "8613800138000",
+                "--text",
+                "x【y】",
+            ]
+        )
+        == 3
+    )
     assert "hint:" in capsys.readouterr().err

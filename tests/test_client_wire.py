@@ -3,6 +3,7 @@
 Uses the ``mock_server`` / ``account`` fixtures of conftest.py: a fresh account
 per test with balance 100.00, 0.05 per segment for country 86, 0.30 elsewhere.
 """
+
 from __future__ import annotations
 
 import json
@@ -14,7 +15,7 @@ from decimal import Decimal
 import pytest
 
 from ipyy_client import ResultCode, SoapClient, errors
-from mockproc import console_script
+from support.mockproc import console_script
 
 TEXT = "您的验证码是 1234【华信】"
 
@@ -78,7 +79,7 @@ def test_vendor_errors_are_returned_not_raised(mock_server, account) -> None:
 
 
 def test_empty_strings_are_vendor_codes_not_faults(mock_server, account) -> None:
-    """``<Msisdns></Msisdns>`` is valid SOAP for the WSDL: the reply is a code (DESIGN 2), not a Fault."""
+    """``<Msisdns></Msisdns>`` is valid SOAP for the WSDL: the reply is a code (docs/contract.md §2), not a Fault."""
     with SoapClient(account.name, account.password, mock_server.base_url) as c:
         assert c.send_i18n_sms("", TEXT).status is ResultCode.MsisdnEmpty
         assert c.send_i18n_sms("8613800138000", "").status is ResultCode.ContentEmpty
@@ -91,7 +92,14 @@ def test_soap11_and_soap12_agree(mock_server, account) -> None:
             results.append(c.send_i18n_sms("8613800000002", TEXT))
     a, b = results
     assert (a.status, a.description, a.msg_id, a.balance, a.billing_amount, a.billing_count, a.errors) == (
-        b.status, b.description, b.msg_id, b.balance, b.billing_amount, b.billing_count, b.errors)
+        b.status,
+        b.description,
+        b.msg_id,
+        b.balance,
+        b.billing_amount,
+        b.billing_count,
+        b.errors,
+    )
 
 
 def _ipyy(*argv: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -101,8 +109,12 @@ def _ipyy(*argv: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 
 def test_cli_send_json(mock_server, account) -> None:
-    env = {**os.environ, "IPYY_ACCOUNT": account.name, "IPYY_PASSWORD": account.password,
-           "IPYY_BASE_URL": mock_server.base_url}
+    env = {
+        **os.environ,
+        "IPYY_ACCOUNT": account.name,
+        "IPYY_PASSWORD": account.password,
+        "IPYY_BASE_URL": mock_server.base_url,
+    }
     proc = _ipyy("send", "--to", "8613800138000", "--text", TEXT, "--json", env=env)
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
@@ -126,19 +138,26 @@ def test_cli_send_human_and_vendor_error(mock_server, account) -> None:
 @pytest.mark.parametrize("version", [11, 12])
 def test_raw_envelope_gets_the_same_answer_as_the_client(mock_server, version) -> None:
     """A hand-written envelope (no zeep) and SoapClient, same request on two identical accounts."""
-    import soapraw
+    from support import soapraw
 
     raw_account = mock_server.new_account()
     zeep_account = mock_server.new_account()
     numbers = "8613800138000,8613800000002,447911123456"
     text = "x" * 80 + "【华信】"
-    raw = soapraw.send(mock_server.base_url, raw_account.name, raw_account.password, numbers, text,
-                       ext="7", version=version)
-    with SoapClient(zeep_account.name, zeep_account.password, base_url=mock_server.base_url,
-                    soap_version=version) as client:
+    raw = soapraw.send(
+        mock_server.base_url, raw_account.name, raw_account.password, numbers, text, ext="7", version=version
+    )
+    with SoapClient(
+        zeep_account.name, zeep_account.password, base_url=mock_server.base_url, soap_version=version
+    ) as client:
         result = client.send_i18n_sms(numbers, text, ext_number="7")
     assert raw.msg_id != result.msg_id
     assert (raw.status, raw.description, raw.balance, raw.billing_amount, raw.billing_count, raw.errors) == (
-        result.status.name, result.description, result.balance, result.billing_amount, result.billing_count,
-        list(result.errors))
+        result.status.name,
+        result.description,
+        result.balance,
+        result.billing_amount,
+        result.billing_count,
+        list(result.errors),
+    )
     assert raw.billing_amount == Decimal("0.70")

@@ -13,11 +13,11 @@
   fails, a send never retried (the server sees exactly one request), the
   balance query retried.
 """
+
 from __future__ import annotations
 
 import random
 import signal
-import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -27,16 +27,25 @@ import pytest
 import requests
 from lxml import etree
 
-import soapraw
 from ipyy_client import HttpClient, SoapClient
 from ipyy_client.encoding import encode_content, md5_password
 from ipyy_client.errors import IpyyError, TransportError
-from mockproc import MockProcess, free_port
-from tinyserver import DROP, HANG, RESET, TinyServer, http_reply
+from support import soapraw
+from support.mockproc import MockProcess
+from support.net import free_port
+from support.tinyserver import DROP, HANG, RESET, TinyServer, http_reply
 
 START = Decimal("100000.00")
-POOL = ["8613800138000", "8613912345678", "8613800000001", "8613800000002", "8613800000004", "447911123456",
-        "12025550123", "8613800000005"]
+POOL = [
+    "8613800138000",
+    "8613912345678",
+    "8613800000001",
+    "8613800000002",
+    "8613800000004",
+    "447911123456",
+    "12025550123",
+    "8613800000005",
+]
 TEXT = "并发 {n}【华信】"  # one segment: BillingCount == accepted recipients
 SAFE = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
 
@@ -78,8 +87,17 @@ def check_text(tally: Tally, text: str) -> None:
 class Sender(threading.Thread):
     """One concurrent caller; ``kind`` picks the surface. Runs until ``stop`` is set."""
 
-    def __init__(self, kind: str, base_url: str, account, tally: Tally, stop: threading.Event, seed: int,
-                 timeout: float = 30.0, quit_on_transport_error: bool = False) -> None:
+    def __init__(
+        self,
+        kind: str,
+        base_url: str,
+        account,
+        tally: Tally,
+        stop: threading.Event,
+        seed: int,
+        timeout: float = 30.0,
+        quit_on_transport_error: bool = False,
+    ) -> None:
         super().__init__(daemon=True)
         self.kind, self.base_url, self.acct, self.tally, self.stop = kind, base_url, account, tally, stop
         self.rng = random.Random(seed)
@@ -94,11 +112,17 @@ class Sender(threading.Thread):
         session = requests.Session()
         try:
             if self.kind in ("soap11", "soap12"):
-                soap = SoapClient(self.acct.name, self.acct.password, self.base_url,
-                                  soap_version=11 if self.kind == "soap11" else 12, timeout=self.timeout)
+                soap = SoapClient(
+                    self.acct.name,
+                    self.acct.password,
+                    self.base_url,
+                    soap_version=11 if self.kind == "soap11" else 12,
+                    timeout=self.timeout,
+                )
             if self.kind == "http":
-                http = HttpClient(self.acct.name, self.acct.password, base_url=self.base_url, timeout=self.timeout,
-                                  retries=0)
+                http = HttpClient(
+                    self.acct.name, self.acct.password, base_url=self.base_url, timeout=self.timeout, retries=0
+                )
             n = 0
             while not self.stop.is_set():
                 n += 1
@@ -146,9 +170,13 @@ class Sender(threading.Thread):
             choice = self.rng.random()
             if choice < 0.4:
                 version = self.rng.choice([11, 12])
-                reply = soapraw.post(self.base_url, soapraw.envelope("SendI18NSms", self.acct.name, self.acct.password,
-                                                                     ",".join(to), text, version=version),
-                                     version=version)
+                reply = soapraw.post(
+                    self.base_url,
+                    soapraw.envelope(
+                        "SendI18NSms", self.acct.name, self.acct.password, ",".join(to), text, version=version
+                    ),
+                    version=version,
+                )
                 self.raw_status(reply)
                 result = soapraw.parse_result(reply)
                 check_text(self.tally, reply.text)
@@ -157,9 +185,17 @@ class Sender(threading.Thread):
                 else:
                     self.tally.count(refused=1)
             elif choice < 0.8:
-                reply = session.get(self.base_url + "/I18NSms.aspx", timeout=self.timeout, params={
-                    "action": "send", "account": self.acct.name, "password": md5_password(self.acct.password),
-                    "mobile": ",".join(to), "content": encode_content(text)})
+                reply = session.get(
+                    self.base_url + "/I18NSms.aspx",
+                    timeout=self.timeout,
+                    params={
+                        "action": "send",
+                        "account": self.acct.name,
+                        "password": md5_password(self.acct.password),
+                        "mobile": ",".join(to),
+                        "content": encode_content(text),
+                    },
+                )
                 self.raw_status(reply)
                 check_text(self.tally, reply.text)
                 fields = {c.tag: c.text or "" for c in etree.fromstring(reply.content, SAFE)}
@@ -169,9 +205,15 @@ class Sender(threading.Thread):
                     self.tally.count(refused=1)
             else:  # reads and queue pulls take the write lock too (pulls hand items out)
                 path = self.rng.choice(["/statusJsonApi.aspx", "/callApi.aspx", "/I18NSms.aspx"])
-                reply = session.post(self.base_url + path, timeout=self.timeout, data={
-                    "action": "overage" if path == "/I18NSms.aspx" else "query", "account": self.acct.name,
-                    "password": self.acct.password})
+                reply = session.post(
+                    self.base_url + path,
+                    timeout=self.timeout,
+                    data={
+                        "action": "overage" if path == "/I18NSms.aspx" else "query",
+                        "account": self.acct.name,
+                        "password": self.acct.password,
+                    },
+                )
                 self.raw_status(reply)
                 check_text(self.tally, reply.text)
 
@@ -188,13 +230,18 @@ def stored_tasks(server: MockProcess, account: str) -> dict[int, dict]:
     try:
         db = store.db
         out = {}
-        for row in db.execute("SELECT id, billing_amount, billing_count, recipients FROM tasks WHERE account=?",
-                              (account,)):
+        for row in db.execute(
+            "SELECT id, billing_amount, billing_count, recipients FROM tasks WHERE account=?", (account,)
+        ):
             msgs = db.execute("SELECT amount, segments FROM messages WHERE task_id=?", (row["id"],)).fetchall()
-            out[row["id"]] = {"amount": Decimal(row["billing_amount"]), "recipients": row["recipients"],
-                              "billing_count": row["billing_count"], "messages": len(msgs),
-                              "message_sum": sum((Decimal(m["amount"]) for m in msgs), Decimal(0)),
-                              "segments": sum(m["segments"] for m in msgs)}
+            out[row["id"]] = {
+                "amount": Decimal(row["billing_amount"]),
+                "recipients": row["recipients"],
+                "billing_count": row["billing_count"],
+                "messages": len(msgs),
+                "message_sum": sum((Decimal(m["amount"]) for m in msgs), Decimal(0)),
+                "segments": sum(m["segments"] for m in msgs),
+            }
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         return out
     finally:
@@ -214,6 +261,8 @@ KINDS = ["soap11", "soap12", "http", "raw"]
 
 # --------------------------------------------------------------------------- (a) concurrent senders
 
+
+@pytest.mark.slow
 def test_32_concurrent_senders_on_4_workers_keep_the_books_exact(tmp_path):
     server = MockProcess(tmp_path / "conc.db", workers=4).start()
     try:
@@ -248,6 +297,8 @@ def test_32_concurrent_senders_on_4_workers_keep_the_books_exact(tmp_path):
 
 # --------------------------------------------------------------------------- (b) kill -9 under load
 
+
+@pytest.mark.slow
 @pytest.mark.parametrize("round_", [1, 2])
 def test_kill_9_under_load_loses_no_acknowledged_send_and_leaves_nothing_half_done(tmp_path, round_):
     server = MockProcess(tmp_path / "kill.db", workers=2)
@@ -256,8 +307,19 @@ def test_kill_9_under_load_loses_no_acknowledged_send_and_leaves_nothing_half_do
     all_acked: dict[int, tuple[Decimal, int]] = {}
     for cycle in range(round_):  # round 2: kill, restart, load again, kill again
         tally, stop = Tally(), threading.Event()
-        senders = [Sender(KINDS[i % 4], server.base_url, acct, tally, stop, seed=100 * round_ + 10 * cycle + i,
-                          timeout=5, quit_on_transport_error=True) for i in range(8)]
+        senders = [
+            Sender(
+                KINDS[i % 4],
+                server.base_url,
+                acct,
+                tally,
+                stop,
+                seed=100 * round_ + 10 * cycle + i,
+                timeout=5,
+                quit_on_transport_error=True,
+            )
+            for i in range(8)
+        ]
         for s in senders:
             s.start()
         deadline = time.monotonic() + 20
@@ -294,20 +356,25 @@ def test_kill_9_under_load_loses_no_acknowledged_send_and_leaves_nothing_half_do
 
 # --------------------------------------------------------------------------- client transport
 
+
 def valid_send_reply() -> bytes:
-    return http_reply('<?xml version="1.0" encoding="utf-8" ?><returnsms><returnstatus>Success</returnstatus>'
-                      "<message>操作成功</message><balance>9</balance><taskID>1000001</taskID>"
-                      "<BillingAmount>0.05</BillingAmount><successCounts>1</successCounts></returnsms>".encode())
+    return http_reply(
+        '<?xml version="1.0" encoding="utf-8" ?><returnsms><returnstatus>Success</returnstatus>'
+        "<message>操作成功</message><balance>9</balance><taskID>1000001</taskID>"
+        "<BillingAmount>0.05</BillingAmount><successCounts>1</successCounts></returnsms>".encode()
+    )
 
 
 def valid_soap_reply(request: bytes) -> bytes:
     version = 12 if b"application/soap+xml" in request.split(b"\r\n\r\n")[0] else 11
     ns = soapraw.SOAP12 if version == 12 else soapraw.SOAP11
     op = "SendHybridSms" if b"SendHybridSms" in request else "SendI18NSms"
-    body = (f'<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="{ns}"><soap:Body>'
-            f'<{op}Response xmlns="{soapraw.TNS}"><{op}Result><StatusCode>OK</StatusCode><Description>操作成功'
-            "</Description><MsgId>1000001</MsgId><Balance>9</Balance><BillingAmount>0.05</BillingAmount>"
-            f"<BillingCount>1</BillingCount></{op}Result></{op}Response></soap:Body></soap:Envelope>").encode()
+    body = (
+        f'<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="{ns}"><soap:Body>'
+        f'<{op}Response xmlns="{soapraw.TNS}"><{op}Result><StatusCode>OK</StatusCode><Description>操作成功'
+        "</Description><MsgId>1000001</MsgId><Balance>9</Balance><BillingAmount>0.05</BillingAmount>"
+        f"<BillingCount>1</BillingCount></{op}Result></{op}Response></soap:Body></soap:Envelope>"
+    ).encode()
     return http_reply(body, ctype="application/soap+xml; charset=utf-8" if version == 12 else "text/xml; charset=utf-8")
 
 
@@ -337,7 +404,8 @@ SENDS = {
     "soap11 i18n": lambda url: SoapClient("a", "pw-123", url, timeout=5).send_i18n_sms("8613800138000", "x【y】"),
     "soap11 hybrid": lambda url: SoapClient("a", "pw-123", url, timeout=5).send_hybrid_sms("13800138000", "x【y】"),
     "soap12 i18n": lambda url: SoapClient("a", "pw-123", url, soap_version=12, timeout=5).send_i18n_sms(
-        "8613800138000", "x【y】"),
+        "8613800138000", "x【y】"
+    ),
 }
 
 
@@ -359,18 +427,22 @@ def test_a_send_is_never_retried_when_the_connection_breaks(name, first):
 
 def test_a_closed_port_is_a_clear_transport_error():
     url = f"http://127.0.0.1:{free_port()}"
-    for call in (lambda: HttpClient("a", "pw-123", base_url=url, retries=0).send("1", "x"),
-                 lambda: HttpClient("a", "pw-123", base_url=url, retries=1, retry_backoff=0).balance(),
-                 lambda: SoapClient("a", "pw-123", url).send_i18n_sms("1", "x")):
+    for call in (
+        lambda: HttpClient("a", "pw-123", base_url=url, retries=0).send("1", "x"),
+        lambda: HttpClient("a", "pw-123", base_url=url, retries=1, retry_backoff=0).balance(),
+        lambda: SoapClient("a", "pw-123", url).send_i18n_sms("1", "x"),
+    ):
         with pytest.raises(TransportError, match="cannot connect") as info:
             call()
         assert url in str(info.value) and "Connection refused" in str(info.value)
 
 
 def test_balance_is_retried_after_a_reset_and_after_a_refused_connection():
-    balance_reply = http_reply('<?xml version="1.0" encoding="utf-8" ?><returnsms><returnstatus>Success'
-                               "</returnstatus><message>操作成功</message><payinfo>预付费</payinfo><balance>12.50"
-                               "</balance></returnsms>".encode())
+    balance_reply = http_reply(
+        '<?xml version="1.0" encoding="utf-8" ?><returnsms><returnstatus>Success'
+        "</returnstatus><message>操作成功</message><payinfo>预付费</payinfo><balance>12.50"
+        "</balance></returnsms>".encode()
+    )
     with TinyServer(script=[RESET], default=balance_reply) as server:
         client = HttpClient("a", "pw-123", base_url=server.base_url, retries=2, retry_backoff=0.05)
         assert client.balance().balance == Decimal("12.50")
@@ -409,23 +481,12 @@ def test_pulls_are_not_retried_after_the_connection_broke():
 
 def test_transport_errors_are_ipyy_errors_never_raw_library_exceptions():
     with TinyServer(default=lambda request: b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort") as server:
-        for call in (lambda: HttpClient("a", "pw-123", base_url=server.base_url, timeout=2).send("1", "x"),
-                     lambda: SoapClient("a", "pw-123", server.base_url, timeout=2).send_i18n_sms("1", "x")):
+        for call in (
+            lambda: HttpClient("a", "pw-123", base_url=server.base_url, timeout=2).send("1", "x"),
+            lambda: SoapClient("a", "pw-123", server.base_url, timeout=2).send_i18n_sms("1", "x"),
+        ):
             with pytest.raises(IpyyError):
                 call()
-    with socket.socket() as s:  # not HTTP at all
-        s.bind(("127.0.0.1", 0))
-        s.listen(1)
-        port = s.getsockname()[1]
-
-        def garbage() -> None:
-            conn, _ = s.accept()
-            conn.recv(65536)
-            conn.sendall(b"\x00\xff garbage, not HTTP\r\n\r\n")
-            conn.close()
-
-        t = threading.Thread(target=garbage, daemon=True)
-        t.start()
+    with TinyServer(default=b"\x00\xff garbage, not HTTP\r\n\r\n") as server:  # not HTTP at all
         with pytest.raises(IpyyError):
-            HttpClient("a", "pw-123", base_url=f"http://127.0.0.1:{port}", timeout=2).send("1", "x")
-        t.join(timeout=5)
+            HttpClient("a", "pw-123", base_url=server.base_url, timeout=2).send("1", "x")

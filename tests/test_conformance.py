@@ -5,6 +5,7 @@ is answered as the vendor answers it and recorded as a warning (journal, admin
 API, pytest fixture); strict mode refuses it in the surface's own format and
 stores nothing; a request that follows the document has no warning.
 """
+
 from __future__ import annotations
 
 import json
@@ -16,21 +17,30 @@ from lxml import etree
 
 from ipyy_client.encoding import encode_content, md5_password
 from ipyy_mock.pytest_plugin import IpyyMock
-
-import soapraw
+from support import soapraw
 
 TNS = soapraw.TNS
 
 
 # ------------------------------------------------------------------ helpers
 
+
 def fixture_for(mock_server, account) -> IpyyMock:
     return IpyyMock(mock_server.base_url, account=account.name, password=account.password)
 
 
 def http_form(account, text="测试【华信】", mobile="8613800138000", **extra) -> dict[str, str]:
-    form = dict(action="send", userid="", account=account.name, password=md5_password(account.password),
-                mobile=mobile, code="8", content=encode_content(text), sendTime="", extno="")
+    form = dict(
+        action="send",
+        userid="",
+        account=account.name,
+        password=md5_password(account.password),
+        mobile=mobile,
+        code="8",
+        content=encode_content(text),
+        sendTime="",
+        extno="",
+    )
     form.update(extra)
     return form
 
@@ -44,8 +54,16 @@ def i18n(mock_server, **kwargs) -> requests.Response:
     return requests.post(mock_server.base_url + "/I18NSms.aspx", timeout=30, **kwargs)
 
 
-def soap_send(mock_server, account, msisdns="8613800138000", content="测试【华信】", version=11,
-              op="SendI18NSms", plan=None, edit=None) -> requests.Response:
+def soap_send(
+    mock_server,
+    account,
+    msisdns="8613800138000",
+    content="测试【华信】",
+    version=11,
+    op="SendI18NSms",
+    plan=None,
+    edit=None,
+) -> requests.Response:
     body = soapraw.envelope(op, account.name, account.password, msisdns, content, plan=plan, version=version)
     if edit is not None:
         body = edit(body)
@@ -67,7 +85,7 @@ def journal_codes(mock, account) -> list[str]:
 
 
 def reorder(body: bytes) -> bytes:
-    name_el = body[body.index(b"<userName>"):body.index(b"</userName>") + len(b"</userName>")]
+    name_el = body[body.index(b"<userName>") : body.index(b"</userName>") + len(b"</userName>")]
     return body.replace(name_el, b"").replace(b"</password>", b"</password>" + name_el)
 
 
@@ -83,10 +101,12 @@ def repeated(body: bytes) -> bytes:
 
 # ------------------------------------------------------- request shapes from production clients
 
+
 def test_form_post_with_plain_password_and_prepended_signature(mock_server, account):
     mock = fixture_for(mock_server, account)
-    reply = xml_fields(i18n(mock_server, data=http_form(account, text="【华信】您的验证码是 1234",
-                                                           password=account.password)))
+    reply = xml_fields(
+        i18n(mock_server, data=http_form(account, text="【华信】您的验证码是 1234", password=account.password))
+    )
     assert reply["returnstatus"] == "Success" and reply["successCounts"] == "1"
     assert sorted(w["code"] for w in mock.warnings(account=account.name)) == ["plain-password", "signature-at-start"]
 
@@ -101,8 +121,9 @@ def test_post_with_every_parameter_in_the_query_string_and_no_body(mock_server, 
 def test_body_with_empty_pairs_and_an_uppercase_md5(mock_server, account):
     form = http_form(account)
     body = "&&" + "&&".join(f"{k}={requests.utils.quote(v)}" for k, v in form.items()) + "&&"
-    reply = xml_fields(i18n(mock_server, data=body.encode(),
-                            headers={"Content-Type": "application/x-www-form-urlencoded"}))
+    reply = xml_fields(
+        i18n(mock_server, data=body.encode(), headers={"Content-Type": "application/x-www-form-urlencoded"})
+    )
     assert reply["returnstatus"] == "Success"
     assert form["password"] == form["password"].upper()
 
@@ -126,7 +147,8 @@ def test_soap_children_in_another_order_and_an_unknown_element(mock_server, acco
     def edit(body: bytes) -> bytes:
         body = reorder(body).replace(b"<sms>", b"<sms><Priority>high</Priority>")
         return body.replace(b"<Msisdns>8613800138000</Msisdns>", b"").replace(
-            b"</sms>", b"<Msisdns>8613800138000</Msisdns></sms>")
+            b"</sms>", b"<Msisdns>8613800138000</Msisdns></sms>"
+        )
 
     reply = soap_send(mock_server, account, version=version, edit=edit)
     result = soapraw.parse_result(reply)
@@ -138,11 +160,18 @@ def test_soap_children_in_another_order_and_an_unknown_element(mock_server, acco
 def test_a_request_that_follows_the_document_has_no_warning(mock_server, account):
     mock = fixture_for(mock_server, account)
     assert soapraw.parse_result(soap_send(mock_server, account)).status == "OK"
-    assert soapraw.parse_result(soap_send(mock_server, account, version=12, op="SendHybridSms",
-                                          msisdns="13800138000"), "SendHybridSms").status == "OK"
+    assert (
+        soapraw.parse_result(
+            soap_send(mock_server, account, version=12, op="SendHybridSms", msisdns="13800138000"), "SendHybridSms"
+        ).status
+        == "OK"
+    )
     assert xml_fields(i18n(mock_server, data=http_form(account)))["returnstatus"] == "Success"
-    reports = requests.post(mock_server.base_url + "/statusApi.aspx", timeout=30, data={
-        "action": "query", "userid": "", "account": account.name, "password": md5_password(account.password)})
+    reports = requests.post(
+        mock_server.base_url + "/statusApi.aspx",
+        timeout=30,
+        data={"action": "query", "userid": "", "account": account.name, "password": md5_password(account.password)},
+    )
     assert reports.status_code == 200
     mock.assert_no_warnings(account=account.name)
     assert all(not e["warnings"] for e in mock.requests(account=account.name))
@@ -150,9 +179,11 @@ def test_a_request_that_follows_the_document_has_no_warning(mock_server, account
 
 # ------------------------------------------------------------------ each warning code
 
+
 def _soap_case(edit=None, **kwargs):
     def run(mock_server, account):
         return soap_send(mock_server, account, edit=edit, **kwargs)
+
     return run
 
 
@@ -160,6 +191,7 @@ def _http_case(**overrides):
     def run(mock_server, account):
         form = http_form(account, **overrides)
         return i18n(mock_server, data=form)
+
     return run
 
 
@@ -173,8 +205,11 @@ def _plain_password_send(mock_server, account):
 
 
 def _plain_password_query(mock_server, account):
-    return requests.post(mock_server.base_url + "/statusJsonApi.aspx", timeout=30, data={
-        "action": "query", "account": account.name, "password": account.password})
+    return requests.post(
+        mock_server.base_url + "/statusJsonApi.aspx",
+        timeout=30,
+        data={"action": "query", "account": account.name, "password": account.password},
+    )
 
 
 # code -> (request, how strict mode answers: "fault", or the ResultCode name / HTTP marker)
@@ -211,8 +246,9 @@ def test_each_warning_is_accepted_and_shown_in_journal_admin_api_and_fixture(moc
     item = next(w for w in listed if w["code"] == code)
     assert item["rule"] and item["fix"] and item["detail"] and item["task_id"]
     assert code in journal_codes(mock, account)
-    admin = requests.get(mock_server.base_url + "/_mock/api/warnings", params={"code": code,
-                                                                              "account": account.name}, timeout=30)
+    admin = requests.get(
+        mock_server.base_url + "/_mock/api/warnings", params={"code": code, "account": account.name}, timeout=30
+    )
     assert [w["code"] for w in admin.json()["warnings"]] == [code]
     (message, *_) = mock.messages(account=account.name)
     assert code in [w["code"] for w in message["warnings"]]
@@ -269,7 +305,7 @@ def test_warning_filters_and_codes_table(mock_server, account):
 
 
 def test_server_wide_strict_mode(tmp_path):
-    from mockproc import MockProcess
+    from support.mockproc import MockProcess
 
     server = MockProcess(tmp_path / "strict.db", workers=1, args=("--strict",)).start()
     try:
@@ -283,10 +319,12 @@ def test_server_wide_strict_mode(tmp_path):
 
 # ------------------------------------------------------------------ numbers as sent
 
+
 def test_hybrid_domestic_number_is_charged_as_86_and_reported_as_sent(mock_server, account):
     mock = fixture_for(mock_server, account)
-    result = soapraw.parse_result(soap_send(mock_server, account, msisdns="13800138000", op="SendHybridSms"),
-                                  "SendHybridSms")
+    result = soapraw.parse_result(
+        soap_send(mock_server, account, msisdns="13800138000", op="SendHybridSms"), "SendHybridSms"
+    )
     assert result.status == "OK" and result.billing_amount == Decimal("0.05")
     (message,) = mock.messages(task_id=result.msg_id)
     assert (message["mobile"], message["country"]) == ("13800138000", "86")
@@ -294,8 +332,9 @@ def test_hybrid_domestic_number_is_charged_as_86_and_reported_as_sent(mock_serve
     form = {"action": "query", "account": account.name, "password": md5_password(account.password)}
     xml = etree.fromstring(requests.post(mock_server.base_url + "/statusApi.aspx", data=form, timeout=30).content)
     assert [m.text for m in xml.iter("mobile")] == ["13800138000"]
-    soapraw.send(mock_server.base_url, account.name, account.password, "13800000005", "回复【华信】",
-                 op="SendHybridSms")  # the test number that replies TD, as sent
+    soapraw.send(
+        mock_server.base_url, account.name, account.password, "13800000005", "回复【华信】", op="SendHybridSms"
+    )  # the test number that replies TD, as sent
     mock.advance(60)
     uplinks = requests.post(mock_server.base_url + "/callJsonApi.aspx", data=form, timeout=30).json()["callbox"]
     assert [u["mobile"] for u in uplinks] == ["13800000005"] and uplinks[0]["taskid"]
@@ -313,8 +352,10 @@ def test_i18n_domestic_looking_number_suggests_the_country_code(mock_server, acc
 
 # ------------------------------------------------------------------ numeric overflow
 
-@pytest.mark.parametrize("param,value", [("taskid", "9" * 25), ("statusNum", "9" * 25), ("taskid", "9" * 5000),
-                                         ("statusNum", "１２")])
+
+@pytest.mark.parametrize(
+    "param,value", [("taskid", "9" * 25), ("statusNum", "9" * 25), ("taskid", "9" * 5000), ("statusNum", "１２")]
+)
 def test_numbers_too_large_are_parameter_errors_and_consume_nothing(mock_server, account, param, value):
     assert soapraw.parse_result(soap_send(mock_server, account)).status == "OK"
     fixture_for(mock_server, account).advance(60)
@@ -330,9 +371,16 @@ def test_numbers_too_large_are_parameter_errors_and_consume_nothing(mock_server,
     assert len(left["statusbox"]) == 1  # nothing was consumed by the refused pulls
 
 
-@pytest.mark.parametrize("path", ["/_mock/api/tasks?task_id=" + "9" * 30, "/_mock/api/messages?since_id=" + "9" * 4000,
-                                  "/_mock/api/journal?limit=" + "9" * 4000, "/_mock/api/pushes?limit=" + "9" * 40,
-                                  "/_mock/api/messages?limit=²"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/_mock/api/tasks?task_id=" + "9" * 30,
+        "/_mock/api/messages?since_id=" + "9" * 4000,
+        "/_mock/api/journal?limit=" + "9" * 4000,
+        "/_mock/api/pushes?limit=" + "9" * 40,
+        "/_mock/api/messages?limit=²",
+    ],
+)
 def test_admin_numbers_too_large_are_400_not_internal_errors(mock_server, path):
     reply = requests.get(mock_server.base_url + path, timeout=30)
     assert reply.status_code == 400 and "internal" not in json.dumps(reply.json())
@@ -344,5 +392,7 @@ def test_the_docs_list_every_warning_code_as_the_code_table_says():
     from ipyy_mock.core.conformance import codes_table
 
     doc = (Path(__file__).resolve().parent.parent / "docs" / "conformance.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
     for c in codes_table():
         assert f"| `{c['code']}` | {c['rule']} | {c['fix']} | {c['strict_refusal']} |" in doc, c["code"]
+        assert f"| `{c['code']}` | {c['strict_refusal']} |" in readme, c["code"]

@@ -4,6 +4,7 @@ Every test runs against a real ``ipyy-mock serve`` (2 workers) and, for
 push, a real receiver on a free port. Nothing sleeps for a delay: the virtual
 clock is moved with the admin API, and waits are polls with a deadline.
 """
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -13,9 +14,8 @@ import requests
 from lxml import etree
 
 from ipyy_client.encoding import encode_content, md5_password
-
-from mockproc import MockProcess
-from pushrecv import HANG, PushReceiver, wait_until
+from support.mockproc import MockProcess
+from support.pushrecv import HANG, PushReceiver, wait_until
 
 TEXT = "测试【华信】"
 FAST = {"push_timeout": 3, "push_retry_pauses": [0.05, 0.1], "report_delay": 0}
@@ -33,9 +33,21 @@ def advance(server: MockProcess, seconds: float) -> dict:
 
 
 def http_send(server: MockProcess, acct, mobile: str, send_time: str = "", text: str = TEXT) -> dict[str, str]:
-    reply = requests.post(server.base_url + "/I18NSms.aspx", data=dict(
-        action="send", userid="", account=acct.name, password=md5_password(acct.password), mobile=mobile,
-        code="8", content=encode_content(text), sendTime=send_time, extno=""), timeout=10)
+    reply = requests.post(
+        server.base_url + "/I18NSms.aspx",
+        data=dict(
+            action="send",
+            userid="",
+            account=acct.name,
+            password=md5_password(acct.password),
+            mobile=mobile,
+            code="8",
+            content=encode_content(text),
+            sendTime=send_time,
+            extno="",
+        ),
+        timeout=10,
+    )
     return {c.tag: c.text or "" for c in etree.fromstring(reply.content)}
 
 
@@ -46,8 +58,9 @@ def sent_task(server: MockProcess, acct, mobile: str, send_time: str = "") -> in
 
 
 def pull(server: MockProcess, acct, path: str = "/statusApi.aspx") -> list[dict[str, str]]:
-    reply = requests.get(server.base_url + path, params=dict(action="query", account=acct.name,
-                                                             password=acct.password), timeout=10)
+    reply = requests.get(
+        server.base_url + path, params=dict(action="query", account=acct.name, password=acct.password), timeout=10
+    )
     root = etree.fromstring(reply.content)
     return [{c.tag: c.text or "" for c in box} for box in root]
 
@@ -61,10 +74,12 @@ def pushes(server: MockProcess, acct) -> list[dict]:
 
 def settled(server: MockProcess, acct, count: int = 1) -> list[dict]:
     """Wait until ``count`` batches are delivered or returned."""
+
     def done():
         batches = pushes(server, acct)
         finished = [b for b in batches if b["state"] in ("delivered", "returned")]
         return batches if len(finished) >= count else None
+
     return wait_until(done, 20, f"{count} settled push batch(es)")
 
 
@@ -180,15 +195,18 @@ def test_uplink_injected_by_admin_api_links_the_last_task(life):
     task = sent_task(life, acct, "8613811112222")
     later = life.platform().now_datetime() + timedelta(days=1)
     sent_task(life, acct, "8613811112222", later.strftime("%Y-%m-%d %H:%M:%S"))  # scheduled: not sent yet
-    reply = admin(life, "POST", "uplinks", {"account": acct.name, "mobile": "8613811112222", "content": "好的 <&>",
-                                            "extno": "12"})
+    reply = admin(
+        life, "POST", "uplinks", {"account": acct.name, "mobile": "8613811112222", "content": "好的 <&>", "extno": "12"}
+    )
     assert reply.status_code == 201, reply.text
     assert reply.json()["task_id"] == task and reply.json()["route"] == "pull"
     stranger = admin(life, "POST", "uplinks", {"account": acct.name, "mobile": "8613899990000", "content": "hi"})
     assert stranger.json()["task_id"] is None
     uplinks = pull(life, acct, "/callApi.aspx")
     assert [(u["mobile"], u["taskid"], u["content"], u["extno"]) for u in uplinks] == [
-        ("8613811112222", str(task), "好的 <&>", "12"), ("8613899990000", "", "hi", "")]
+        ("8613811112222", str(task), "好的 <&>", "12"),
+        ("8613899990000", "", "hi", ""),
+    ]
 
 
 # -- push -------------------------------------------------------------------------------
@@ -212,7 +230,10 @@ def test_push_answered_1_first_time_is_one_try(life):
         assert batch["kind"] == "statusbox" and batch["state"] == "delivered" and outcomes(batch) == ["delivered"]
         [report] = got
         assert isinstance(report, Report) and (report.task_id, report.mobile, report.status) == (
-            task, "8613800138000", 10)
+            task,
+            "8613800138000",
+            10,
+        )
         assert pull(life, acct) == []  # pushed, so not in the pull queue
     finally:
         server.shutdown()

@@ -1,4 +1,5 @@
 """The domestic interface (/sms.aspx, /smsJson.aspx) over the wire: exact bytes, points, every refusal class."""
+
 from __future__ import annotations
 
 import json
@@ -10,9 +11,8 @@ import requests
 from lxml import etree
 
 from ipyy_client.encoding import encode_content, md5_password
-
-from mockproc import MockProcess
-from pushrecv import PushReceiver, wait_until
+from support.mockproc import MockProcess
+from support.pushrecv import PushReceiver, wait_until
 
 XML_HEAD = '<?xml version="1.0" encoding="utf-8" ?>\n'
 TEXT = "测试【华信】"
@@ -75,9 +75,11 @@ def test_xml_send_reply_is_byte_exact(mock_server, account, method):
     reply = call(mock_server, "/sms.aspx", method, **params)
     assert reply.status_code == 200 and reply.headers["Content-Type"] == "text/xml; charset=utf-8"
     task = re.search(r"<taskID>(\d+)</taskID>", reply.text).group(1)
-    assert reply.text == (f"{XML_HEAD}<returnsms><returnstatus>Success</returnstatus><message>操作成功</message>"
-                          f"<remainpoint>1999</remainpoint><taskID>{task}</taskID>"
-                          "<successCounts>1</successCounts></returnsms>")
+    assert reply.text == (
+        f"{XML_HEAD}<returnsms><returnstatus>Success</returnstatus><message>操作成功</message>"
+        f"<remainpoint>1999</remainpoint><taskID>{task}</taskID>"
+        "<successCounts>1</successCounts></returnsms>"
+    )
     assert int(task) >= 1_000_001
     assert mock_server.balance(account.name) == Decimal("99.95")  # one point = one segment to 86 at 0.05
 
@@ -85,15 +87,17 @@ def test_xml_send_reply_is_byte_exact(mock_server, account, method):
 def test_json_send_reply_is_byte_exact(mock_server, account):
     reply = call(mock_server, "/smsJson.aspx", **form(account, action="send", mobile=MOBILE, content=TEXT))
     task = reply.json()["taskID"]
-    assert reply.text == ('{"returnstatus":"Success","message":"操作成功","remainpoint":"1999",'
-                          f'"taskID":"{task}","successCounts":"1"}}')
+    assert reply.text == (
+        f'{{"returnstatus":"Success","message":"操作成功","remainpoint":"1999","taskID":"{task}","successCounts":"1"}}'
+    )
     assert reply.headers["Content-Type"] == "application/json; charset=utf-8"
 
 
 def test_json_refusal_is_the_recorded_reply(mock_server, account):
     reply = call(mock_server, "/smsJson.aspx", **form(account, action="send", mobile=MOBILE, content="测试"))
-    assert reply.text == ('{"returnstatus":"Faild","message":"需要签名","remainpoint":"0","taskID":"",'
-                          '"successCounts":"0"}')
+    assert reply.text == (
+        '{"returnstatus":"Faild","message":"需要签名","remainpoint":"0","taskID":"","successCounts":"0"}'
+    )
 
 
 @pytest.mark.parametrize("path", ["/SMS.aspx", "/Sms.ASPX", "/smsjson.aspx", "/SMSJSON.ASPX"])
@@ -104,7 +108,7 @@ def test_paths_are_case_insensitive(mock_server, account, path):
 
 
 def test_content_is_plain_text_stored_as_sent_with_via_domestic(mock_server, account):
-    text = "验证码 <1234> & \"ok\" 😀【华信】"
+    text = '验证码 <1234> & "ok" 😀【华信】'
     reply = send(mock_server, account, text=text, extno="01234")
     task = mock_server.platform().store.get_task(int(reply["taskID"]))
     assert (task["content"], task["via"], task["ext_number"]) == (text, "domestic", "01234")
@@ -153,50 +157,66 @@ def test_scheduled_send_uses_platform_time(mock_server, account):
 
 
 @pytest.mark.parametrize("fmt", ["xml", "json"])
-@pytest.mark.parametrize("override,message", [
-    (dict(account=""), "用户名或密码不能为空"),
-    (dict(password=""), "用户名或密码不能为空"),
-    (dict(account="nobody-at-all"), "用户名或密码错误"),
-    (dict(password="wrong"), "用户名或密码错误"),
-    (dict(password="wrong", content=""), "用户名或密码错误"),  # credentials first
-    (dict(mobile=""), "手机号码为空"),
-    (dict(mobile="1380013800"), "错误的手机号码"),
-    (dict(mobile="13800138000,abc"), "错误的手机号码"),
-    (dict(extno="123456"), "扩展错误"),
-    (dict(extno="12a"), "扩展错误"),
-    (dict(content=""), "内容为空"),
-    (dict(content="测试"), "需要签名"),
-    (dict(content="测试【】"), "签名错误"),
-    (dict(content="测试【一二三四五六七八九】"), "签名错误"),
-    (dict(content="这是敏感词【华信】"), "敏感词汇"),
-    (dict(content="长" * 700 + "【华信】"), "内容太长"),
-    (dict(mobile="13800000002"), "黑名单的手机号码"),
-    (dict(mobile="13800000003"), "没有通道的手机号码"),
-    (dict(sendTime="tomorrow"), "参数错误"),
-    (dict(sendTime="2026-13-45 99:00:00"), "参数错误"),
-])
+@pytest.mark.parametrize(
+    "override,message",
+    [
+        (dict(account=""), "用户名或密码不能为空"),
+        (dict(password=""), "用户名或密码不能为空"),
+        (dict(account="nobody-at-all"), "用户名或密码错误"),
+        (dict(password="wrong"), "用户名或密码错误"),
+        (dict(password="wrong", content=""), "用户名或密码错误"),  # credentials first
+        (dict(mobile=""), "手机号码为空"),
+        (dict(mobile="1380013800"), "错误的手机号码"),
+        (dict(mobile="13800138000,abc"), "错误的手机号码"),
+        (dict(extno="123456"), "扩展错误"),
+        (dict(extno="12a"), "扩展错误"),
+        (dict(content=""), "内容为空"),
+        (dict(content="测试"), "需要签名"),
+        (dict(content="测试【】"), "签名错误"),
+        (dict(content="测试【一二三四五六七八九】"), "签名错误"),
+        (dict(content="这是敏感词【华信】"), "敏感词汇"),
+        (dict(content="长" * 700 + "【华信】"), "内容太长"),
+        (dict(mobile="13800000002"), "黑名单的手机号码"),
+        (dict(mobile="13800000003"), "没有通道的手机号码"),
+        (dict(sendTime="tomorrow"), "参数错误"),
+        (dict(sendTime="2026-13-45 99:00:00"), "参数错误"),
+    ],
+)
 def test_send_refusals(mock_server, account, fmt, override, message):
     reply = send(mock_server, account, fmt, **override)
     assert list(reply) == SEND_KEYS
-    assert reply == {"returnstatus": "Faild", "message": message, "remainpoint": "0", "taskID": "",
-                     "successCounts": "0"}
+    assert reply == {
+        "returnstatus": "Faild",
+        "message": message,
+        "remainpoint": "0",
+        "taskID": "",
+        "successCounts": "0",
+    }
     assert mock_server.balance(account.name) == Decimal("100.00")
     assert tasks_of(mock_server, account) == []
 
 
-@pytest.mark.parametrize("overrides,message", [
-    (dict(balance=Decimal("0.04")), "额度不足"),
-    (dict(stopped=True), "帐户已停用"),
-    (dict(bind_ips=["10.9.9.9"]), "IP绑定错误"),
-    (dict(prices={}), "没有配置产品"),
-    (dict(prices={"44": Decimal("0.30")}), "没有通道的手机号码"),
-])
+@pytest.mark.parametrize(
+    "overrides,message",
+    [
+        (dict(balance=Decimal("0.04")), "额度不足"),
+        (dict(stopped=True), "帐户已停用"),
+        (dict(bind_ips=["10.9.9.9"]), "IP绑定错误"),
+        (dict(prices={}), "没有配置产品"),
+        (dict(prices={"44": Decimal("0.30")}), "没有通道的手机号码"),
+    ],
+)
 @pytest.mark.parametrize("fmt", ["xml", "json"])
 def test_account_refusals(mock_server, fmt, overrides, message):
     acct = mock_server.new_account(**overrides)
     before = acct.balance
-    assert send(mock_server, acct, fmt) == {"returnstatus": "Faild", "message": message, "remainpoint": "0",
-                                            "taskID": "", "successCounts": "0"}
+    assert send(mock_server, acct, fmt) == {
+        "returnstatus": "Faild",
+        "message": message,
+        "remainpoint": "0",
+        "taskID": "",
+        "successCounts": "0",
+    }
     assert mock_server.balance(acct.name) == before and tasks_of(mock_server, acct) == []
 
 
@@ -210,8 +230,13 @@ def test_the_last_point_can_be_spent_and_then_no_more(mock_server):
 @pytest.mark.parametrize("action", ["", "query", "SENDX"])
 def test_unknown_action_is_a_param_error(mock_server, account, fmt, action):
     reply = values(call(mock_server, PATHS[fmt], **form(account, action=action, mobile=MOBILE, content=TEXT)), fmt)
-    assert reply == {"returnstatus": "Faild", "message": "参数错误", "remainpoint": "0", "taskID": "",
-                     "successCounts": "0"}
+    assert reply == {
+        "returnstatus": "Faild",
+        "message": "参数错误",
+        "remainpoint": "0",
+        "taskID": "",
+        "successCounts": "0",
+    }
     assert tasks_of(mock_server, account) == []
 
 
@@ -226,14 +251,17 @@ def test_action_is_case_insensitive(mock_server, account):
 def test_xml_overage_is_byte_exact(mock_server, account):
     reply = call(mock_server, "/sms.aspx", **form(account, action="overage"))
     assert reply.headers["Content-Type"] == "text/xml; charset=utf-8"
-    assert reply.text == (f"{XML_HEAD}<returnsms><returnstatus>Sucess</returnstatus><message></message>"
-                          "<payinfo>预付费</payinfo><overage>2000</overage><sendTotal>2000</sendTotal></returnsms>")
+    assert reply.text == (
+        f"{XML_HEAD}<returnsms><returnstatus>Sucess</returnstatus><message></message>"
+        "<payinfo>预付费</payinfo><overage>2000</overage><sendTotal>2000</sendTotal></returnsms>"
+    )
 
 
 def test_json_overage_is_byte_exact(mock_server, account):
     reply = call(mock_server, "/smsJson.aspx", "GET", **form(account, action="overage"))
-    assert reply.text == ('{"returnstatus":"Sucess","message":"","payinfo":"预付费","overage":"2000",'
-                          '"sendTotal":"2000"}')
+    assert reply.text == (
+        '{"returnstatus":"Sucess","message":"","payinfo":"预付费","overage":"2000","sendTotal":"2000"}'
+    )
 
 
 @pytest.mark.parametrize("fmt", ["xml", "json"])
@@ -251,15 +279,22 @@ def test_points_fall_with_sends_and_send_total_stays(mock_server, account, fmt):
 def top_up(server, acct, amount: Decimal) -> None:
     """A recharge as the mock does one: the admin API sets the new balance."""
     balance = server.balance(acct.name) + amount
-    reply = requests.patch(f"{server.base_url}/_mock/api/accounts/{acct.name}", json={"balance": str(balance)},
-                           timeout=10)
+    reply = requests.patch(
+        f"{server.base_url}/_mock/api/accounts/{acct.name}", json={"balance": str(balance)}, timeout=10
+    )
     assert reply.status_code == 200, reply.text
 
 
 def test_an_international_send_costs_points_at_the_86_price(mock_server, account):
     """Money is one balance: 0.30 to another country is 6 points gone; sendTotal (money put in) stays."""
-    params = dict(action="send", account=account.name, password=account.password, mobile="447700900123",
-                  code="8", content=encode_content(TEXT))
+    params = dict(
+        action="send",
+        account=account.name,
+        password=account.password,
+        mobile="447700900123",
+        code="8",
+        content=encode_content(TEXT),
+    )
     assert values(call(mock_server, "/I18NSms.aspx", **params), "xml")["returnstatus"] == "Success"
     reply = overage(mock_server, account)
     assert (reply["overage"], reply["sendTotal"]) == ("1994", "2000")
@@ -291,12 +326,15 @@ def test_postpaid_goes_below_zero_points(mock_server):
 
 
 @pytest.mark.parametrize("fmt", ["xml", "json"])
-@pytest.mark.parametrize("override,message", [
-    (dict(account=""), "用户名或密码不能为空"),
-    (dict(password=""), "用户名或密码不能为空"),
-    (dict(password="bad"), "用户名或密码错误"),
-    (dict(account="nobody-at-all"), "用户名或密码错误"),
-])
+@pytest.mark.parametrize(
+    "override,message",
+    [
+        (dict(account=""), "用户名或密码不能为空"),
+        (dict(password=""), "用户名或密码不能为空"),
+        (dict(password="bad"), "用户名或密码错误"),
+        (dict(account="nobody-at-all"), "用户名或密码错误"),
+    ],
+)
 def test_overage_refusals(mock_server, account, fmt, override, message):
     reply = overage(mock_server, account, fmt, **override)
     assert list(reply) == OVERAGE_KEYS
@@ -320,7 +358,8 @@ def test_reports_come_from_status_api_in_both_formats(mock_server, account):
     second = int(send(mock_server, account, "json", mobile="13800000004")["taskID"])
     reports = boxes(call(mock_server, "/statusApi.aspx", **form(account, action="query", statusNum="1")))
     assert [(r["taskid"], r["status"], r["errorcode"], r["extno"]) for r in reports] == [
-        (str(first), "10", "DELIVRD", "77")]
+        (str(first), "10", "DELIVRD", "77")
+    ]
     assert reports[0]["mobile"] == "13800138000"  # as the client sent it
     rest = call(mock_server, "/statusJsonApi.aspx", **form(account, action="query")).json()["statusbox"]
     assert [(r["taskid"], r["status"], r["errorcode"]) for r in rest] == [(str(first), "20", "UNDELIV")]
@@ -352,38 +391,64 @@ def test_reports_and_uplinks_of_a_domestic_send_are_pushed(mock_server):
 
 @pytest.mark.parametrize("fmt", ["xml", "json"])
 def test_non_utf8_form_is_a_param_error_in_the_endpoints_format(mock_server, fmt):
-    reply = requests.post(mock_server.base_url + PATHS[fmt], data=b"action=send&account=\xff\xfe&content=x",
-                          headers={"Content-Type": "application/x-www-form-urlencoded"}, timeout=30)
-    assert values(reply, fmt) == {"returnstatus": "Faild", "message": "参数错误", "remainpoint": "0",
-                                  "taskID": "", "successCounts": "0"}
+    reply = requests.post(
+        mock_server.base_url + PATHS[fmt],
+        data=b"action=send&account=\xff\xfe&content=x",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        timeout=30,
+    )
+    assert values(reply, fmt) == {
+        "returnstatus": "Faild",
+        "message": "参数错误",
+        "remainpoint": "0",
+        "taskID": "",
+        "successCounts": "0",
+    }
 
 
 def test_non_utf8_overage_query_keeps_the_overage_shape(mock_server):
     reply = requests.get(mock_server.base_url + "/smsJson.aspx?action=overage&account=%FF", timeout=30)
-    assert values(reply, "json") == {"returnstatus": "Faild", "message": "参数错误", "payinfo": "", "overage": "0",
-                                     "sendTotal": "0"}
+    assert values(reply, "json") == {
+        "returnstatus": "Faild",
+        "message": "参数错误",
+        "payinfo": "",
+        "overage": "0",
+        "sendTotal": "0",
+    }
 
 
 @pytest.mark.parametrize("fmt", ["xml", "json"])
 def test_an_oversize_body_is_413_in_the_endpoints_format(mock_server, account, fmt):
     big = "1" * (4 * 1024 * 1024 + 10)
-    reply = requests.post(mock_server.base_url + PATHS[fmt], data=form(account, action="send", mobile=big,
-                                                                        content=TEXT), timeout=60)
+    reply = requests.post(
+        mock_server.base_url + PATHS[fmt], data=form(account, action="send", mobile=big, content=TEXT), timeout=60
+    )
     assert reply.status_code == 413
-    body = json.loads(reply.content) if fmt == "json" else {c.tag: c.text or "" for c in
-                                                             etree.fromstring(reply.content)}
+    body = (
+        json.loads(reply.content) if fmt == "json" else {c.tag: c.text or "" for c in etree.fromstring(reply.content)}
+    )
     assert list(body) == SEND_KEYS and body["returnstatus"] == "Faild"
     assert tasks_of(mock_server, account) == []
 
 
 @pytest.mark.parametrize("fmt", ["xml", "json"])
 def test_hostile_values_are_refused_cleanly(mock_server, account, fmt):
-    for override in (dict(mobile="1" * 5000), dict(mobile=",,, ,"), dict(extno="\x00"), dict(sendTime="\x00"),
-                     dict(content="\x00\x01【华信】"), dict(account="a" * 10000), dict(mobile="+" * 30)):
+    for override in (
+        dict(mobile="1" * 5000),
+        dict(mobile=",,, ,"),
+        dict(extno="\x00"),
+        dict(sendTime="\x00"),
+        dict(content="\x00\x01【华信】"),
+        dict(account="a" * 10000),
+        dict(mobile="+" * 30),
+    ):
         reply = send(mock_server, account, fmt, **override)
         assert list(reply) == SEND_KEYS, override
-    multipart = requests.post(mock_server.base_url + PATHS[fmt], files={"action": (None, "overage"),
-                              "account": (None, account.name), "password": (None, account.password)}, timeout=30)
+    multipart = requests.post(
+        mock_server.base_url + PATHS[fmt],
+        files={"action": (None, "overage"), "account": (None, account.name), "password": (None, account.password)},
+        timeout=30,
+    )
     assert values(multipart, fmt)["returnstatus"] == "Sucess"
 
 
@@ -411,8 +476,9 @@ def admin(server, method, path, body=None, **kw) -> requests.Response:
 
 
 def test_a_code_fault_refuses_domestic_sends(mock_server, account):
-    reply = admin(mock_server, "POST", "faults", {"endpoint": "domestic", "kind": "code", "value": "InternalError",
-                                                  "count": 1})
+    reply = admin(
+        mock_server, "POST", "faults", {"endpoint": "domestic", "kind": "code", "value": "InternalError", "count": 1}
+    )
     assert reply.status_code in (200, 201), reply.text
     try:
         assert send(mock_server, account, "json")["message"] == "系统内部错误"
@@ -452,9 +518,18 @@ def journal_entry(server, acct, path: str) -> dict:
 
 def test_the_http_apis_conformance_warnings_apply_to_domestic_sends(mock_server, account):
     """Parameters read as ASP.NET does (any case), and the send warnings of the core, like I18NSms.aspx's."""
-    reply = values(call(mock_server, "/smsJson.aspx", ACTION="send", Account=account.name,
-                        PASSWORD=account.password, Mobile="13800138000,13800138000", CONTENT="【华信】验证码 1234"),
-                   "json")
+    reply = values(
+        call(
+            mock_server,
+            "/smsJson.aspx",
+            ACTION="send",
+            Account=account.name,
+            PASSWORD=account.password,
+            Mobile="13800138000,13800138000",
+            CONTENT="【华信】验证码 1234",
+        ),
+        "json",
+    )
     assert (reply["returnstatus"], reply["successCounts"]) == ("Success", "1")
     codes = [w["code"] for w in journal_entry(mock_server, account, "/smsjson.aspx")["warnings"]]
     assert {"plain-password", "duplicate-recipient", "signature-at-start"} <= set(codes), codes
@@ -484,8 +559,10 @@ def test_vendor_paths_shortcut_includes_the_domestic_paths(tmp_path):
     assert VENDOR_PATHS["/sms.aspx"] == "domestic" and VENDOR_PATHS["/smsjson.aspx"] == "domestic_json"
     app = create_app(str(tmp_path / "routes.db"), journal=False)
     for path in ("/sms.aspx", "/smsjson.aspx"):
-        assert app.url_map.bind_to_environ(EnvironBuilder(path=path).get_environ()).match(path_info=path)[0] == \
-            VENDOR_PATHS[path]
+        assert (
+            app.url_map.bind_to_environ(EnvironBuilder(path=path).get_environ()).match(path_info=path)[0]
+            == VENDOR_PATHS[path]
+        )
     app.platform.store.close()
 
 
@@ -509,23 +586,53 @@ def test_fuzz_domestic_send_and_overage(mock_server):
     from hypothesis import strategies as st
 
     acct = mock_server.new_account(balance=Decimal("2.00"))
-    pieces = st.sampled_from(["13800138000", "13900139000", "8613800138000", "13800000002", "13800000003",
-                              "1380013800", "+8613800138000", " 139 0013 9000", "", "abc", "１３８００１３８０００"])
+    pieces = st.sampled_from(
+        [
+            "13800138000",
+            "13900139000",
+            "8613800138000",
+            "13800000002",
+            "13800000003",
+            "1380013800",
+            "+8613800138000",
+            " 139 0013 9000",
+            "",
+            "abc",
+            "１３８００１３８０００",
+        ]
+    )
     mobiles = st.lists(pieces, max_size=4).map(",".join)
     texts = st.one_of(st.text(max_size=80), st.text(max_size=80).map(lambda t: t + "【华信】"))
     junk = st.text(max_size=12)
 
-    @settings(max_examples=FUZZ_EXAMPLES, deadline=None, derandomize=True, database=None,
-              suppress_health_check=list(HealthCheck))
-    @given(fmt=st.sampled_from(["xml", "json"]), method=st.sampled_from(["GET", "POST"]),
-           action=st.sampled_from(["send", "send", "send", "overage", "Overage", ""]) | junk,
-           right=st.sampled_from([True, True, True, False]), mobile=mobiles, text=texts,
-           extno=st.sampled_from(["", "1", "01234", "123456"]) | junk,
-           when=st.sampled_from(["", "2099-01-01 09:00:00", "2020-01-01 00:00:00"]) | junk)
+    @settings(
+        max_examples=FUZZ_EXAMPLES,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(
+        fmt=st.sampled_from(["xml", "json"]),
+        method=st.sampled_from(["GET", "POST"]),
+        action=st.sampled_from(["send", "send", "send", "overage", "Overage", ""]) | junk,
+        right=st.sampled_from([True, True, True, False]),
+        mobile=mobiles,
+        text=texts,
+        extno=st.sampled_from(["", "1", "01234", "123456"]) | junk,
+        when=st.sampled_from(["", "2099-01-01 09:00:00", "2020-01-01 00:00:00"]) | junk,
+    )
     def run(fmt, method, action, right, mobile, text, extno, when):
         before = mock_server.balance(acct.name)
-        params = dict(action=action, account=acct.name, password=acct.password if right else "nope",
-                      mobile=mobile, content=text, extno=extno, sendTime=when)
+        params = dict(
+            action=action,
+            account=acct.name,
+            password=acct.password if right else "nope",
+            mobile=mobile,
+            content=text,
+            extno=extno,
+            sendTime=when,
+        )
         reply = values(call(mock_server, PATHS[fmt], method, **params), fmt)
         after = mock_server.balance(acct.name)
         if action.strip().lower() == "overage":

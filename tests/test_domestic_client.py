@@ -1,4 +1,5 @@
 """DomesticClient over the wire against the real mock (typed results, both formats, CLI, check); canned replies."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -8,14 +9,13 @@ from decimal import Decimal
 
 import pytest
 import requests
+from test_check import Tamper
+from test_http_client_unit import HEAD, PASSWORD, FakeSession, refused
 
 import ipyy_client
 from ipyy_client import DomesticClient, DomesticSendResult, PointsBalance, Report, ResultCode, Uplink, cli, errors
 from ipyy_client.check import run_checks
 from ipyy_client.encoding import md5_password
-
-from test_check import Tamper
-from test_http_client_unit import HEAD, PASSWORD, FakeSession, refused
 
 TEXT = "验证码 1234【华信】"
 MOBILE = "13800138000"
@@ -45,16 +45,19 @@ def test_send_gives_a_typed_result(client, mock_server, account, fmt):
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-@pytest.mark.parametrize("mobiles, text, extno, code, exc", [
-    ([], TEXT, None, ResultCode.MsisdnEmpty, errors.MsisdnEmpty),
-    (["1380013800"], TEXT, None, ResultCode.MsisdnError, errors.MsisdnError),
-    ([MOBILE], "没有签名", None, ResultCode.RequiredSuffix, errors.RequiredSuffix),
-    ([MOBILE], "x【一二三四五六七八九】", None, ResultCode.SuffixError, errors.SuffixError),
-    ([MOBILE], "", None, ResultCode.ContentEmpty, errors.ContentEmpty),
-    ([MOBILE], TEXT, "123456", ResultCode.ExtNumberError, errors.ExtNumberError),
-    (["13800000002"], TEXT, None, ResultCode.MsisdnBlack, errors.MsisdnBlack),
-    (["13800000003"], TEXT, None, ResultCode.MsisdnNoChannel, errors.MsisdnNoChannel),
-])
+@pytest.mark.parametrize(
+    "mobiles, text, extno, code, exc",
+    [
+        ([], TEXT, None, ResultCode.MsisdnEmpty, errors.MsisdnEmpty),
+        (["1380013800"], TEXT, None, ResultCode.MsisdnError, errors.MsisdnError),
+        ([MOBILE], "没有签名", None, ResultCode.RequiredSuffix, errors.RequiredSuffix),
+        ([MOBILE], "x【一二三四五六七八九】", None, ResultCode.SuffixError, errors.SuffixError),
+        ([MOBILE], "", None, ResultCode.ContentEmpty, errors.ContentEmpty),
+        ([MOBILE], TEXT, "123456", ResultCode.ExtNumberError, errors.ExtNumberError),
+        (["13800000002"], TEXT, None, ResultCode.MsisdnBlack, errors.MsisdnBlack),
+        (["13800000003"], TEXT, None, ResultCode.MsisdnNoChannel, errors.MsisdnNoChannel),
+    ],
+)
 def test_refusals_are_results_that_raise_the_matching_error(client, mobiles, text, extno, code, exc, fmt):
     result = client.send(mobiles, text, extno=extno, fmt=fmt)
     assert not result.ok and result.status == "Faild" and result.code is code
@@ -75,12 +78,15 @@ def test_amount_not_enough(mock_server, fmt):
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-@pytest.mark.parametrize("kwargs, code", [
-    (dict(password="wrong-one"), ResultCode.PasswordError),
-    (dict(account="nobody-here"), ResultCode.PasswordError),  # 用户名或密码错误 names no single code
-    (dict(account=""), ResultCode.UserNameEmpty),
-    (dict(password=""), ResultCode.PasswordEmpty),  # the client knows which one it left empty
-])
+@pytest.mark.parametrize(
+    "kwargs, code",
+    [
+        (dict(password="wrong-one"), ResultCode.PasswordError),
+        (dict(account="nobody-here"), ResultCode.PasswordError),  # 用户名或密码错误 names no single code
+        (dict(account=""), ResultCode.UserNameEmpty),
+        (dict(password=""), ResultCode.PasswordEmpty),  # the client knows which one it left empty
+    ],
+)
 def test_credential_refusals(mock_server, account, kwargs, code, fmt):
     values = dict(account=account.name, password=account.password, base_url=mock_server.base_url)
     values.update(kwargs)
@@ -167,8 +173,7 @@ def test_reports_not_allowed(mock_server):
 
 def make(*replies, **kwargs) -> tuple[DomesticClient, FakeSession]:
     session = FakeSession(*replies)
-    values = dict(account="acct", password=PASSWORD, base_url="http://gw.invalid", session=session,
-                  retry_backoff=0)
+    values = dict(account="acct", password=PASSWORD, base_url="http://gw.invalid", session=session, retry_backoff=0)
     values.update(kwargs)
     return DomesticClient(**values), session
 
@@ -181,11 +186,15 @@ def js(text: str) -> tuple[int, str, bytes]:
     return 200, "application/json; charset=utf-8", text.encode("utf-8")
 
 
-RECORDED_XML = ("<returnsms><returnstatus>Success</returnstatus><message>操作成功</message>"
-                "<remainpoint>49996</remainpoint><taskID>6309593</taskID><successCounts>1</successCounts></returnsms>")
+RECORDED_XML = (
+    "<returnsms><returnstatus>Success</returnstatus><message>操作成功</message>"
+    "<remainpoint>49996</remainpoint><taskID>6309593</taskID><successCounts>1</successCounts></returnsms>"
+)
 RECORDED_JSON = '{"returnstatus":"Faild","message":"需要签名","remainpoint":"0","taskID":"","successCounts":"0"}'
-RECORDED_OVERAGE = ("<returnsms><returnstatus>Sucess</returnstatus><message></message><payinfo>预付费</payinfo>"
-                    "<overage>25</overage><sendTotal>320</sendTotal></returnsms>")
+RECORDED_OVERAGE = (
+    "<returnsms><returnstatus>Sucess</returnstatus><message></message><payinfo>预付费</payinfo>"
+    "<overage>25</overage><sendTotal>320</sendTotal></returnsms>"
+)
 
 
 def test_the_recorded_vendor_replies_parse() -> None:
@@ -202,9 +211,16 @@ def test_the_send_form_is_the_domestic_one() -> None:
     client, session = make(xml(RECORDED_XML), userid="12")
     client.send(f"{MOBILE}, 13900139000", TEXT, send_time=datetime(2026, 12, 1, 9, 0), extno=" 7 ")
     [(_, form)] = session.calls
-    assert form == {"userid": "12", "account": "acct", "password": md5_password(PASSWORD), "action": "send",
-                    "mobile": f"{MOBILE},13900139000", "content": TEXT, "sendTime": "2026-12-01 09:00:00",
-                    "extno": "7"}  # no code parameter, content as text
+    assert form == {
+        "userid": "12",
+        "account": "acct",
+        "password": md5_password(PASSWORD),
+        "action": "send",
+        "mobile": f"{MOBILE},13900139000",
+        "content": TEXT,
+        "sendTime": "2026-12-01 09:00:00",
+        "extno": "7",
+    }  # no code parameter, content as text
 
 
 def test_json_numbers_and_other_spellings_are_read() -> None:
@@ -212,18 +228,21 @@ def test_json_numbers_and_other_spellings_are_read() -> None:
     assert client.balance(fmt="json") == PointsBalance("postpaid", -3, 0)
 
 
-@pytest.mark.parametrize("reply", [
-    xml("<returnsms><message>操作成功</message></returnsms>"),                    # no returnstatus
-    xml(RECORDED_XML.replace("<remainpoint>49996</remainpoint>", "<remainpoint>1.5</remainpoint>")),
-    xml(RECORDED_XML.replace("<remainpoint>49996</remainpoint>", "")),          # a success must say its points
-    xml(RECORDED_XML.replace("6309593", "")),                                  # Success without a task
-    xml(RECORDED_XML.replace("<successCounts>1<", "<successCounts>one<")),
-    js('["Success"]'),
-    js('{"returnstatus":"Success","message":["x"]}'),
-    js("not json"),
-    (200, "text/html", b"<html>It works!</html>"),
-    (502, "text/plain", b"Bad Gateway"),
-])
+@pytest.mark.parametrize(
+    "reply",
+    [
+        xml("<returnsms><message>操作成功</message></returnsms>"),  # no returnstatus
+        xml(RECORDED_XML.replace("<remainpoint>49996</remainpoint>", "<remainpoint>1.5</remainpoint>")),
+        xml(RECORDED_XML.replace("<remainpoint>49996</remainpoint>", "")),  # a success must say its points
+        xml(RECORDED_XML.replace("6309593", "")),  # Success without a task
+        xml(RECORDED_XML.replace("<successCounts>1<", "<successCounts>one<")),
+        js('["Success"]'),
+        js('{"returnstatus":"Success","message":["x"]}'),
+        js("not json"),
+        (200, "text/html", b"<html>It works!</html>"),
+        (502, "text/plain", b"Bad Gateway"),
+    ],
+)
 def test_malformed_send_replies_are_protocol_errors(reply) -> None:
     client, _ = make(reply)
     fmt = "json" if "json" in reply[1] else "xml"
@@ -237,12 +256,15 @@ def test_a_malformed_accepted_send_says_do_not_resend() -> None:
         client.send(MOBILE, TEXT)
 
 
-@pytest.mark.parametrize("reply", [
-    xml(RECORDED_OVERAGE.replace("<overage>25</overage>", "<overage>lots</overage>")),
-    xml(RECORDED_OVERAGE.replace("<overage>25</overage>", "")),
-    xml("<returnsms><payinfo>预付费</payinfo></returnsms>"),
-    js('{"returnstatus":"Sucess","overage":{"n":1}}'),
-])
+@pytest.mark.parametrize(
+    "reply",
+    [
+        xml(RECORDED_OVERAGE.replace("<overage>25</overage>", "<overage>lots</overage>")),
+        xml(RECORDED_OVERAGE.replace("<overage>25</overage>", "")),
+        xml("<returnsms><payinfo>预付费</payinfo></returnsms>"),
+        js('{"returnstatus":"Sucess","overage":{"n":1}}'),
+    ],
+)
 def test_malformed_overage_replies_are_protocol_errors(reply) -> None:
     client, _ = make(reply)
     with pytest.raises(errors.ProtocolError):
@@ -250,8 +272,9 @@ def test_malformed_overage_replies_are_protocol_errors(reply) -> None:
 
 
 def test_an_unknown_failure_message_is_a_plain_vendor_error() -> None:
-    client, _ = make(js('{"returnstatus":"Faild","message":"通道维护中","remainpoint":"0","taskID":"",'
-                        '"successCounts":"0"}'))
+    client, _ = make(
+        js('{"returnstatus":"Faild","message":"通道维护中","remainpoint":"0","taskID":"","successCounts":"0"}')
+    )
     result = client.send(MOBILE, TEXT, fmt="json")
     assert result.code is None
     with pytest.raises(errors.VendorError, match="通道维护中"):
@@ -280,9 +303,11 @@ def test_arguments_are_checked_before_sending() -> None:
 
 @pytest.mark.parametrize("echo", [PASSWORD, md5_password(PASSWORD), md5_password(PASSWORD).lower()])
 def test_an_echoed_password_never_leaks(echo) -> None:
-    client, _ = make(js(f'{{"returnstatus":"Faild","message":"bad {echo}","remainpoint":"0"}}'),
-                     js(f'{{"returnstatus":"Faild","message":"用户名或密码错误 {echo}"}}'),
-                     (500, "text/html", f"<h1>{echo}</h1>".encode()))
+    client, _ = make(
+        js(f'{{"returnstatus":"Faild","message":"bad {echo}","remainpoint":"0"}}'),
+        js(f'{{"returnstatus":"Faild","message":"用户名或密码错误 {echo}"}}'),
+        (500, "text/html", f"<h1>{echo}</h1>".encode()),
+    )
     result = client.send(MOBILE, TEXT, fmt="json")
     assert echo not in result.message and echo not in repr(result)
     with pytest.raises(errors.IpyyError) as info:
@@ -340,8 +365,21 @@ def test_cli_send_via_domestic(env, capsys, fmt):
     data = json.loads(out)
     assert data["ok"] is True and data["status"] == "OK" and data["returnstatus"] == "Success"
     assert (data["remain_points"], data["success_counts"]) == (1999, 1) and isinstance(data["msg_id"], int)
-    code, out, _ = run(capsys, "send", "--via", "domestic", *fmt, "--to", MOBILE, "--text", TEXT, "--ext", "7",
-                       "--at", "2099-01-01 09:00:00")
+    code, out, _ = run(
+        capsys,
+        "send",
+        "--via",
+        "domestic",
+        *fmt,
+        "--to",
+        MOBILE,
+        "--text",
+        TEXT,
+        "--ext",
+        "7",
+        "--at",
+        "2099-01-01 09:00:00",
+    )
     assert code == 0 and out.startswith("OK task ") and "1 message(s), 1998 point(s) left, scheduled" in out
 
 
@@ -356,14 +394,17 @@ def test_cli_send_via_domestic_failures(env, capsys):
     assert code == 1 and "PasswordError" in err and "nope-nope" not in err
 
 
-@pytest.mark.parametrize("argv", [
-    ["send", "--via", "domestic", "--hybrid", "--to", MOBILE, "--text", TEXT],
-    ["send", "--via", "domestic", "--soap12", "--to", MOBILE, "--text", TEXT],
-    ["send", "--via", "http", "--format", "json", "--to", "86" + MOBILE, "--text", TEXT],
-    ["send", "--format", "json", "--to", "86" + MOBILE, "--text", TEXT],
-    ["balance", "--format", "json"],
-    ["balance", "--via", "soap"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["send", "--via", "domestic", "--hybrid", "--to", MOBILE, "--text", TEXT],
+        ["send", "--via", "domestic", "--soap12", "--to", MOBILE, "--text", TEXT],
+        ["send", "--via", "http", "--format", "json", "--to", "86" + MOBILE, "--text", TEXT],
+        ["send", "--format", "json", "--to", "86" + MOBILE, "--text", TEXT],
+        ["balance", "--format", "json"],
+        ["balance", "--via", "soap"],
+    ],
+)
 def test_cli_usage_errors(env, capsys, argv):
     assert run(capsys, *argv)[0] == 2
 
@@ -387,8 +428,12 @@ def test_cli_domestic_transport_failure_exit_3(env, capsys):
 
 # --- ipyy check ------------------------------------------------------------------------------
 
-DOMESTIC_CHECKS = ["domestic-send-empty-xml", "domestic-send-empty-json", "domestic-balance-xml",
-                   "domestic-balance-json"]
+DOMESTIC_CHECKS = [
+    "domestic-send-empty-xml",
+    "domestic-send-empty-json",
+    "domestic-balance-xml",
+    "domestic-balance-json",
+]
 
 
 def test_check_covers_the_domestic_endpoints_at_no_cost(mock_server, account):
@@ -403,6 +448,7 @@ def test_check_covers_the_domestic_endpoints_at_no_cost(mock_server, account):
 
 def tampered(upstream: str, rewrite) -> Tamper:
     """A proxy in front of the mock that rewrites the domestic replies (the rest is forwarded untouched)."""
+
     def change(reply):
         status, ctype, body = reply
         return status, ctype, rewrite(body.decode("utf-8")).encode("utf-8")
@@ -410,13 +456,19 @@ def tampered(upstream: str, rewrite) -> Tamper:
     return Tamper(upstream, {"/sms.aspx": change, "/smsjson.aspx": change})
 
 
-@pytest.mark.parametrize("rewrite, failing, words", [
-    (lambda b: b.replace("remainpoint", "balance"), ["domestic-send-empty-xml", "domestic-send-empty-json"],
-     "missing remainpoint"),
-    (lambda b: b.replace('"overage":"2000"', '"overage":2000'), ["domestic-balance-json"], "not strings"),
-    (lambda b: b.replace("Sucess", "Faild"), ["domestic-balance-xml", "domestic-balance-json"], "returnstatus"),
-    (lambda b: b.replace("<sendTotal>2000<", "<sendTotal>2000.5<"), ["domestic-balance-xml"], "whole number"),
-])
+@pytest.mark.parametrize(
+    "rewrite, failing, words",
+    [
+        (
+            lambda b: b.replace("remainpoint", "balance"),
+            ["domestic-send-empty-xml", "domestic-send-empty-json"],
+            "missing remainpoint",
+        ),
+        (lambda b: b.replace('"overage":"2000"', '"overage":2000'), ["domestic-balance-json"], "not strings"),
+        (lambda b: b.replace("Sucess", "Faild"), ["domestic-balance-xml", "domestic-balance-json"], "returnstatus"),
+        (lambda b: b.replace("<sendTotal>2000<", "<sendTotal>2000.5<"), ["domestic-balance-xml"], "whole number"),
+    ],
+)
 def test_check_names_a_broken_domestic_reply(mock_server, account, rewrite, failing, words):
     with tampered(mock_server.base_url, rewrite) as proxy:
         report = run_checks(proxy.base_url, account.name, account.password, timeout=10)

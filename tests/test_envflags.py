@@ -5,6 +5,7 @@ covered by the loop over its options) and a throwaway parser for the action
 kinds serve does not use yet; the last tests start the real server configured
 by its environment alone and talk to it over the wire.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -73,16 +74,22 @@ def test_switches_off_and_unset_and_empty_keep_the_defaults(monkeypatch):
 def test_repeatable_flag_reads_a_comma_or_space_list(monkeypatch):
     monkeypatch.setenv("IPYY_MOCK_SEED_ACCOUNT", " shop:s3cret:50.00, billing:pw2\n  third:x ")
     seeds = serve_args().seed_account
-    assert [(s.name, s.balance) for s in seeds] == [("shop", Decimal("50.00")), ("billing", Decimal("100.00")),
-                                                    ("third", Decimal("100.00"))]
+    assert [(s.name, s.balance) for s in seeds] == [
+        ("shop", Decimal("50.00")),
+        ("billing", Decimal("100.00")),
+        ("third", Decimal("100.00")),
+    ]
 
 
-@pytest.mark.parametrize("var, value, expected", [
-    ("IPYY_MOCK_PORT", "eighty", "argument --port: $IPYY_MOCK_PORT: invalid int value: 'eighty' (fix or unset it)"),
-    ("IPYY_MOCK_MAX_BODY", "0", "argument --max-body: $IPYY_MOCK_MAX_BODY: must be a whole number of bytes"),
-    ("IPYY_MOCK_NO_JOURNAL", "maybe", "argument --no-journal: $IPYY_MOCK_NO_JOURNAL: must be one of 1/true/yes/on"),
-    ("IPYY_MOCK_SEED_ACCOUNT", "shop", "argument --seed-account: $IPYY_MOCK_SEED_ACCOUNT: a seed account is"),
-])
+@pytest.mark.parametrize(
+    "var, value, expected",
+    [
+        ("IPYY_MOCK_PORT", "eighty", "argument --port: $IPYY_MOCK_PORT: invalid int value: 'eighty' (fix or unset it)"),
+        ("IPYY_MOCK_MAX_BODY", "0", "argument --max-body: $IPYY_MOCK_MAX_BODY: must be a whole number of bytes"),
+        ("IPYY_MOCK_NO_JOURNAL", "maybe", "argument --no-journal: $IPYY_MOCK_NO_JOURNAL: must be one of 1/true/yes/on"),
+        ("IPYY_MOCK_SEED_ACCOUNT", "shop", "argument --seed-account: $IPYY_MOCK_SEED_ACCOUNT: a seed account is"),
+    ],
+)
 def test_a_bad_value_is_a_usage_error_naming_the_variable(monkeypatch, capsys, var, value, expected):
     monkeypatch.setenv(var, value)
     with pytest.raises(SystemExit) as exc:
@@ -121,15 +128,33 @@ def test_a_flag_added_later_is_covered_whatever_its_kind():
     parser.add_argument("-v", "--verbose", action="count", default=0)
     parser.add_argument("--tag", dest="tags", action="append_const", const="t")
     parser.add_argument("--secret", help=argparse.SUPPRESS)
-    env = {"X_ALLOWED_HOST": "ipyy-mock, mock.internal", "X_SERVER": "granian", "X_STRICT": "false",
-           "X_FSYNC": "on", "X_RATIO": "0.5", "X_PAIR": "1 2", "X_VERBOSE": "2", "X_TAG": "yes", "X_SECRET": "s"}
+    env = {
+        "X_ALLOWED_HOST": "ipyy-mock, mock.internal",
+        "X_SERVER": "granian",
+        "X_STRICT": "false",
+        "X_FSYNC": "on",
+        "X_RATIO": "0.5",
+        "X_PAIR": "1 2",
+        "X_VERBOSE": "2",
+        "X_TAG": "yes",
+        "X_SECRET": "s",
+    }
     envflags.apply(parser, "X_", env)
     args = parser.parse_args([])
     assert args.allowed_host == ["ipyy-mock", "mock.internal"]
     assert (args.server, args.strict, args.fsync, args.ratio, args.pair, args.verbose, args.tags, args.secret) == (
-        "granian", False, True, 0.5, [1, 2], 2, ["t"], "s")
+        "granian",
+        False,
+        True,
+        0.5,
+        [1, 2],
+        2,
+        ["t"],
+        "s",
+    )
     assert parser.parse_args(["--allowed-host", "other", "--no-strict", "--server", "gunicorn"]).allowed_host == [
-        "other"]
+        "other"
+    ]
     assert "[$X_ALLOWED_HOST]" in parser.format_help() and "X_SECRET" not in parser.format_help()
     bad = argparse.ArgumentParser(prog="x")
     bad.add_argument("--server", choices=["gunicorn", "granian"])
@@ -141,6 +166,7 @@ def test_a_flag_added_later_is_covered_whatever_its_kind():
 
 # -- the real server, configured by its environment only -----------------------------------
 
+
 @dataclass
 class EnvOnlyMock(MockServerProcess):
     """`ipyy-mock serve` with no flags at all: port, database, workers ... come from $IPYY_MOCK_*."""
@@ -151,9 +177,16 @@ class EnvOnlyMock(MockServerProcess):
 
 def test_server_configured_by_environment_only(monkeypatch, tmp_path):
     server = EnvOnlyMock(tmp_path / "env.db", workers=1)
-    for var, value in {"PORT": str(server.port), "DB": str(server.db_path), "WORKERS": "1", "ZONE": "UTC",
-                       "SEED_ACCOUNT": "shop:s3cret:50.00 billing:pw2", "ADMIN_TOKEN": "tok",
-                       "ALLOWED_HOST": "ipyy-mock, mock.internal", "NO_JOURNAL": "1"}.items():
+    for var, value in {
+        "PORT": str(server.port),
+        "DB": str(server.db_path),
+        "WORKERS": "1",
+        "ZONE": "UTC",
+        "SEED_ACCOUNT": "shop:s3cret:50.00 billing:pw2",
+        "ADMIN_TOKEN": "tok",
+        "ALLOWED_HOST": "ipyy-mock, mock.internal",
+        "NO_JOURNAL": "1",
+    }.items():
         monkeypatch.setenv("IPYY_MOCK_" + var, value)
     server.start()
     token = {"X-Admin-Token": "tok"}
@@ -166,11 +199,13 @@ def test_server_configured_by_environment_only(monkeypatch, tmp_path):
         clock = requests.get(server.base_url + "/_mock/api/clock", headers=token, timeout=10)
         assert clock.status_code == 200 and clock.json()["zone"] == "UTC"
         assert requests.get(server.base_url + "/_mock/api/clock", timeout=10).status_code == 401
-        as_service = requests.get(server.base_url + "/_mock/api/clock", timeout=10,
-                                  headers={**token, "Host": f"ipyy-mock:{server.port}"})
+        as_service = requests.get(
+            server.base_url + "/_mock/api/clock", timeout=10, headers={**token, "Host": f"ipyy-mock:{server.port}"}
+        )
         assert as_service.status_code == 200, "IPYY_MOCK_ALLOWED_HOST admits the service name"
-        other = requests.get(server.base_url + "/_mock/api/clock", timeout=10,
-                             headers={**token, "Host": "evil.example"})
+        other = requests.get(
+            server.base_url + "/_mock/api/clock", timeout=10, headers={**token, "Host": "evil.example"}
+        )
         assert other.status_code == 403
         with HttpClient("shop", "s3cret", base_url=server.base_url) as client:
             sent = client.send(["8613800138000"], "验证码 1234【华信】").raise_for_status()

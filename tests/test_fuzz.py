@@ -12,6 +12,7 @@ default 100), derandomized (the same inputs every run), no example database,
 no deadline (a shared 2-core machine has hiccups); the whole module takes well
 under a minute.
 """
+
 from __future__ import annotations
 
 import json
@@ -24,17 +25,23 @@ import pytest
 import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import event as _event
-from hypothesis.errors import InvalidArgument
 from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
 from lxml import etree
 
-import soapraw
 from ipyy_client.codes import ResultCode
 from ipyy_client.encoding import encode_content, md5_password
+from support import soapraw
 
 EXAMPLES = int(os.environ.get("IPYY_FUZZ_EXAMPLES", "100"))
-FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None, print_blob=False,
-                suppress_health_check=list(HealthCheck))
+FUZZ = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    print_blob=False,
+    suppress_health_check=list(HealthCheck),
+)
 SAFE = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
 GET_LIMIT = 3000  # gunicorn refuses request lines over 4094 bytes itself (a 400); longer forms go by POST
 SEND_FIELDS = ["returnstatus", "message", "balance", "taskID", "BillingAmount", "successCounts"]
@@ -44,6 +51,7 @@ CODE_NAMES = {c.name for c in ResultCode}
 
 
 # --------------------------------------------------------------------------- the ledger
+
 
 @dataclass
 class Ledger:
@@ -72,8 +80,9 @@ class Ledger:
             assert acct.balance == self.balance == self.start - sum((a for a, _ in self.tasks.values()), Decimal(0))
             rows = db.execute("SELECT id, billing_amount, recipients FROM tasks WHERE account=?", (self.name,))
             stored = {r["id"]: (Decimal(r["billing_amount"]), r["recipients"]) for r in rows}
-            assert stored == {t: (a, stored.get(t, (0, None))[1] if c is None else c)
-                              for t, (a, c) in self.tasks.items()}
+            assert stored == {
+                t: (a, stored.get(t, (0, None))[1] if c is None else c) for t, (a, c) in self.tasks.items()
+            }
             for task_id, (amount, count) in stored.items():
                 msgs = db.execute("SELECT amount FROM messages WHERE task_id=?", (task_id,)).fetchall()
                 assert len(msgs) == count
@@ -99,6 +108,7 @@ def http(mock_server):
 
 # --------------------------------------------------------------------------- strategies
 
+
 def event(text: str) -> None:
     """Hypothesis' event (what kinds of replies a run saw), also callable outside a given test."""
     try:
@@ -112,28 +122,63 @@ def mostly(good: st.SearchStrategy, *bad: st.SearchStrategy, weight: int = 4) ->
     return st.sampled_from([good] * weight + list(bad)).flatmap(lambda strategy: strategy)
 
 
-NUMBERS = ["8613800138000", "8613912345678", "8613800000001", "8613800000002", "8613800000003",
-           "8613800000004", "8613800000005", "447911123456", "12025550123", "13800138000", "+8613800138000"]
+NUMBERS = [
+    "8613800138000",
+    "8613912345678",
+    "8613800000001",
+    "8613800000002",
+    "8613800000003",
+    "8613800000004",
+    "8613800000005",
+    "447911123456",
+    "12025550123",
+    "13800138000",
+    "+8613800138000",
+]
 junk = st.text(max_size=40)
 numbers = mostly(
     st.lists(st.sampled_from(NUMBERS), min_size=1, max_size=6).flatmap(
-        lambda items: st.sampled_from([",", ", ", ",,", " , "]).map(lambda sep: sep.join(items))),
+        lambda items: st.sampled_from([",", ", ", ",,", " , "]).map(lambda sep: sep.join(items))
+    ),
     st.text(alphabet="0123456789+, ", max_size=40),
     junk,
 )
 texts = mostly(
-    st.sampled_from(["验证码 1234【华信】", "👋🏽 مرحبا שלום【华信】", "\u202eRTL\u202c【华信】", "<b>&amp;</b>【华信】"]),
+    st.sampled_from(
+        ["验证码 1234【华信】", "👋🏽 مرحبا שלום【华信】", "\u202eRTL\u202c【华信】", "<b>&amp;</b>【华信】"]
+    ),
     st.text(max_size=80).map(lambda t: t + "【华信】"),
     st.text(max_size=80).map(lambda t: t + "[Brand]"),
-    st.sampled_from(["敏感词【华信】", "x" * 700 + "【华信】", "x" * 71 + "【华信】", "no signature", "【】",
-                     "text【signature too long】", "\x00【华信】"]),
+    st.sampled_from(
+        [
+            "敏感词【华信】",
+            "x" * 700 + "【华信】",
+            "x" * 71 + "【华信】",
+            "no signature",
+            "【】",
+            "text【signature too long】",
+            "\x00【华信】",
+        ]
+    ),
     st.text(max_size=40),
     weight=6,
 )
 ext_numbers = mostly(st.just(""), st.from_regex(r"[0-9]{1,6}", fullmatch=True), junk)
-send_times = mostly(st.just(""), st.sampled_from(["2000-01-01 00:00:00", "2999-12-31 23:59:59", "2010/10/24 09:08:10",
-                                                  "2010-10-24T09:08:10", "2024-02-30 00:00:00", "9999-99-99"]), junk,
-                    weight=6)
+send_times = mostly(
+    st.just(""),
+    st.sampled_from(
+        [
+            "2000-01-01 00:00:00",
+            "2999-12-31 23:59:59",
+            "2010/10/24 09:08:10",
+            "2010-10-24T09:08:10",
+            "2024-02-30 00:00:00",
+            "9999-99-99",
+        ]
+    ),
+    junk,
+    weight=6,
+)
 
 
 def credentials(ledger: Ledger, *, http: bool) -> st.SearchStrategy[tuple[str, str]]:
@@ -142,8 +187,7 @@ def credentials(ledger: Ledger, *, http: bool) -> st.SearchStrategy[tuple[str, s
     if http:
         right.append(md5_password(ledger.password).lower())
     good = st.tuples(st.just(ledger.name), st.sampled_from(right))
-    bad = st.tuples(st.one_of(st.just(ledger.name), st.just(""), junk),
-                    st.one_of(st.just(""), st.just("wrong"), junk))
+    bad = st.tuples(st.one_of(st.just(ledger.name), st.just(""), junk), st.one_of(st.just(""), st.just("wrong"), junk))
     return mostly(good, bad, weight=5)
 
 
@@ -152,6 +196,7 @@ def extra_params() -> st.SearchStrategy[dict[str, str]]:
 
 
 # --------------------------------------------------------------------------- reply checks
+
 
 def xml_root(reply: requests.Response) -> etree._Element:
     assert reply.status_code != 500
@@ -199,17 +244,36 @@ def check_send_reply(reply: requests.Response, ledger: Ledger) -> None:
 
 # --------------------------------------------------------------------------- .aspx
 
+
 def test_fuzz_http_send(mock_server, http, ledger):
     led = ledger("3.00")
 
     @FUZZ
-    @given(creds=credentials(led, http=True), mobile=numbers, text=texts, raw_content=st.sampled_from([False] * 8 + [True]),
-           bad_hex=junk, ext=ext_numbers, when=send_times, code=st.sampled_from(["8"] * 6 + ["0", "", "7", "８"]),
-           use_get=st.booleans(), extra=extra_params())
+    @given(
+        creds=credentials(led, http=True),
+        mobile=numbers,
+        text=texts,
+        raw_content=st.sampled_from([False] * 8 + [True]),
+        bad_hex=junk,
+        ext=ext_numbers,
+        when=send_times,
+        code=st.sampled_from(["8"] * 6 + ["0", "", "7", "８"]),
+        use_get=st.booleans(),
+        extra=extra_params(),
+    )
     def run(creds, mobile, text, raw_content, bad_hex, ext, when, code, use_get, extra):
-        form = {**extra, "action": "send", "userid": "", "account": creds[0], "password": creds[1], "mobile": mobile,
-                "code": code, "content": bad_hex if raw_content else encode_content(text), "sendTime": when,
-                "extno": ext}
+        form = {
+            **extra,
+            "action": "send",
+            "userid": "",
+            "account": creds[0],
+            "password": creds[1],
+            "mobile": mobile,
+            "code": code,
+            "content": bad_hex if raw_content else encode_content(text),
+            "sendTime": when,
+            "extno": ext,
+        }
         check_send_reply(call(http, mock_server.base_url, "/I18NSms.aspx", form, use_get), led)
 
     run()
@@ -220,9 +284,12 @@ def test_fuzz_http_overage_and_unknown_actions(mock_server, http, ledger):
     led = ledger("7.25")
 
     @FUZZ
-    @given(creds=credentials(led, http=True), action=st.one_of(st.sampled_from(["overage", "OVERAGE", " overage "]),
-                                                                junk),
-           use_get=st.booleans(), extra=extra_params())
+    @given(
+        creds=credentials(led, http=True),
+        action=st.one_of(st.sampled_from(["overage", "OVERAGE", " overage "]), junk),
+        use_get=st.booleans(),
+        extra=extra_params(),
+    )
     def run(creds, action, use_get, extra):
         form = {**extra, "action": action, "account": creds[0], "password": creds[1]}
         reply = call(http, mock_server.base_url, "/I18NSms.aspx", form, use_get)
@@ -242,24 +309,45 @@ def test_fuzz_http_overage_and_unknown_actions(mock_server, http, ledger):
     led.check_store(mock_server)
 
 
-@pytest.mark.parametrize("path,box", [("/statusApi.aspx", "statusbox"), ("/statusJsonApi.aspx", "statusbox"),
-                                      ("/callApi.aspx", "callbox"), ("/callJsonApi.aspx", "callbox")])
+@pytest.mark.parametrize(
+    "path,box",
+    [
+        ("/statusApi.aspx", "statusbox"),
+        ("/statusJsonApi.aspx", "statusbox"),
+        ("/callApi.aspx", "callbox"),
+        ("/callJsonApi.aspx", "callbox"),
+    ],
+)
 def test_fuzz_pulls(mock_server, http, ledger, path, box):
     led = ledger("5.00")
     # something to hand out: a few sends, then pulls in every shape
     for number in ("8613800138000", "8613800000001", "8613800000005"):
-        check_send_reply(http.post(mock_server.base_url + "/I18NSms.aspx", timeout=30, data={
-            "action": "send", "account": led.name, "password": led.password, "mobile": number,
-            "content": encode_content("拉取【华信】")}), led)
+        check_send_reply(
+            http.post(
+                mock_server.base_url + "/I18NSms.aspx",
+                timeout=30,
+                data={
+                    "action": "send",
+                    "account": led.name,
+                    "password": led.password,
+                    "mobile": number,
+                    "content": encode_content("拉取【华信】"),
+                },
+            ),
+            led,
+        )
     fields_expected = REPORT_FIELDS if box == "statusbox" else UPLINK_FIELDS
     is_json = "Json" in path
 
     @FUZZ
-    @given(creds=credentials(led, http=True),
-           action=st.one_of(st.just("query"), st.just("QUERY"), junk),
-           num=st.one_of(st.just(""), st.integers(0, 10_000).map(str), junk),
-           task=st.one_of(st.just(""), st.sampled_from([str(t) for t in led.tasks] or ["1"]), junk),
-           use_get=st.booleans(), extra=extra_params())
+    @given(
+        creds=credentials(led, http=True),
+        action=st.one_of(st.just("query"), st.just("QUERY"), junk),
+        num=st.one_of(st.just(""), st.integers(0, 10_000).map(str), junk),
+        task=st.one_of(st.just(""), st.sampled_from([str(t) for t in led.tasks] or ["1"]), junk),
+        use_get=st.booleans(),
+        extra=extra_params(),
+    )
     def run(creds, action, num, task, use_get, extra):
         form = {**extra, "action": action, "account": creds[0], "password": creds[1], "statusNum": num, "taskid": task}
         reply = call(http, mock_server.base_url, path, form, use_get)
@@ -290,8 +378,13 @@ def test_fuzz_pwd(mock_server, http, ledger):
     state = {"password": led.password}
 
     @FUZZ
-    @given(right=st.booleans(), md5=st.booleans(), account=st.one_of(st.just(led.name), junk),
-           new=st.one_of(st.text(min_size=1, max_size=20), st.text(max_size=40), st.just("")), use_get=st.booleans())
+    @given(
+        right=st.booleans(),
+        md5=st.booleans(),
+        account=st.one_of(st.just(led.name), junk),
+        new=st.one_of(st.text(min_size=1, max_size=20), st.text(max_size=40), st.just("")),
+        use_get=st.booleans(),
+    )
     def run(right, md5, account, new, use_get):
         old = state["password"] if right else "not-" + state["password"]
         form = {"account": account, "password": md5_password(old) if md5 else old, "newpassword": new}
@@ -310,17 +403,39 @@ def test_fuzz_pwd(mock_server, http, ledger):
 
 def test_fuzz_aspx_raw_bodies(mock_server, http):
     """Arbitrary bytes under any content type: every .aspx endpoint answers in its format."""
-    paths = {"/I18NSms.aspx": "xml", "/statusApi.aspx": "xml", "/callApi.aspx": "xml", "/pwd.aspx": "xml",
-             "/statusJsonApi.aspx": "json", "/callJsonApi.aspx": "json"}
+    paths = {
+        "/I18NSms.aspx": "xml",
+        "/statusApi.aspx": "xml",
+        "/callApi.aspx": "xml",
+        "/pwd.aspx": "xml",
+        "/statusJsonApi.aspx": "json",
+        "/callJsonApi.aspx": "json",
+    }
 
     @FUZZ
-    @given(path=st.sampled_from(sorted(paths)), body=st.binary(max_size=2000),
-           ctype=st.sampled_from(["application/x-www-form-urlencoded", "multipart/form-data; boundary=b",
-                                  "multipart/form-data", "text/xml", "application/json", "", "text/plain; charset=gbk"]),
-           query=st.binary(max_size=200))
+    @given(
+        path=st.sampled_from(sorted(paths)),
+        body=st.binary(max_size=2000),
+        ctype=st.sampled_from(
+            [
+                "application/x-www-form-urlencoded",
+                "multipart/form-data; boundary=b",
+                "multipart/form-data",
+                "text/xml",
+                "application/json",
+                "",
+                "text/plain; charset=gbk",
+            ]
+        ),
+        query=st.binary(max_size=200),
+    )
     def run(path, body, ctype, query):
-        url = mock_server.base_url + path + "?" + query.decode("latin-1").encode("ascii", "ignore").decode().replace(
-            " ", "%20").replace("#", "%23")
+        url = (
+            mock_server.base_url
+            + path
+            + "?"
+            + query.decode("latin-1").encode("ascii", "ignore").decode().replace(" ", "%20").replace("#", "%23")
+        )
         headers = {"Content-Type": ctype} if ctype else {}
         reply = http.post(url, data=body, headers=headers, timeout=30)
         if reply.status_code == 400 and reply.headers.get("Server") == "gunicorn" and b"<html>" in reply.content:
@@ -336,18 +451,29 @@ def test_fuzz_aspx_raw_bodies(mock_server, http):
 
 # --------------------------------------------------------------------------- SOAP
 
-def soap_body(op: str, user: str | None, password: str | None, msisdns: str | None, content: str | None,
-              plan: str | None, ext: str | None, version: int) -> bytes:
+
+def soap_body(
+    op: str,
+    user: str | None,
+    password: str | None,
+    msisdns: str | None,
+    content: str | None,
+    plan: str | None,
+    ext: str | None,
+    version: int,
+) -> bytes:
     def el(name: str, value: str | None) -> str:
         return "" if value is None else f"<{name}>{escape(value)}</{name}>"
 
     ns = soapraw.SOAP11 if version == 11 else soapraw.SOAP12
     plan_xml = "" if plan is None else ('<PlanSendTime xsi:nil="true"/>' if plan == "nil" else el("PlanSendTime", plan))
     sms = f"<sms>{el('Msisdns', msisdns)}{el('SMSContent', content)}{plan_xml}{el('ExtNumber', ext)}</sms>"
-    return (f'<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="{ns}" '
-            'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
-            f'<soap:Body><{op} xmlns="{soapraw.TNS}">{el("userName", user)}{el("password", password)}{sms}</{op}>'
-            "</soap:Body></soap:Envelope>").encode("utf-8")
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="{ns}" '
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+        f'<soap:Body><{op} xmlns="{soapraw.TNS}">{el("userName", user)}{el("password", password)}{sms}</{op}>'
+        "</soap:Body></soap:Envelope>"
+    ).encode("utf-8")
 
 
 def soap_check(reply: requests.Response, version: int, op: str, ledger: Ledger | None) -> None:
@@ -379,12 +505,28 @@ def test_fuzz_soap(mock_server, http, ledger):
     led = ledger("3.00")
 
     @FUZZ
-    @given(version=st.sampled_from([11, 12]), op=st.sampled_from(["SendI18NSms", "SendHybridSms"]),
-           creds=credentials(led, http=False), mobile=mostly(numbers, st.none()), text=mostly(texts, st.none()),
-           plan=mostly(st.one_of(st.none(), st.just("nil")),
-                       st.sampled_from(["2000-01-01T00:00:00", "2999-01-01T00:00:00Z", "2024-05-01T09:30:00-03:30",
-                                        "bad", "0001-01-01T00:00:00"]), junk),
-           ext=mostly(st.none(), ext_numbers), action=st.booleans())
+    @given(
+        version=st.sampled_from([11, 12]),
+        op=st.sampled_from(["SendI18NSms", "SendHybridSms"]),
+        creds=credentials(led, http=False),
+        mobile=mostly(numbers, st.none()),
+        text=mostly(texts, st.none()),
+        plan=mostly(
+            st.one_of(st.none(), st.just("nil")),
+            st.sampled_from(
+                [
+                    "2000-01-01T00:00:00",
+                    "2999-01-01T00:00:00Z",
+                    "2024-05-01T09:30:00-03:30",
+                    "bad",
+                    "0001-01-01T00:00:00",
+                ]
+            ),
+            junk,
+        ),
+        ext=mostly(st.none(), ext_numbers),
+        action=st.booleans(),
+    )
     def run(version, op, creds, mobile, text, plan, ext, action):
         try:
             body = soap_body(op, creds[0], creds[1], mobile, text, plan, ext, version)
@@ -395,8 +537,10 @@ def test_fuzz_soap(mock_server, http, ledger):
             if action:
                 headers["SOAPAction"] = f'"{soapraw.TNS}{op}"'
         else:
-            headers = {"Content-Type": "application/soap+xml; charset=utf-8"
-                                       + (f'; action="{soapraw.TNS}{op}"' if action else "")}
+            headers = {
+                "Content-Type": "application/soap+xml; charset=utf-8"
+                + (f'; action="{soapraw.TNS}{op}"' if action else "")
+            }
         reply = http.post(mock_server.base_url + "/WebService.asmx", data=body, headers=headers, timeout=30)
         soap_check(reply, version, op, led)
 
@@ -407,8 +551,10 @@ def test_fuzz_soap(mock_server, http, ledger):
 def test_fuzz_soap_mutated_envelopes(mock_server, http, ledger):
     """A valid envelope with bytes inserted, replaced or cut: a Fault or a normal reply, never a 500."""
     led = ledger("2.00")
-    base = {v: soap_body("SendI18NSms", led.name, led.password, "8613800138000", "变异【华信】", None, None, v)
-            for v in (11, 12)}
+    base = {
+        v: soap_body("SendI18NSms", led.name, led.password, "8613800138000", "变异【华信】", None, None, v)
+        for v in (11, 12)
+    }
 
     @FUZZ
     @given(version=st.sampled_from([11, 12]), data=st.data())
@@ -418,18 +564,32 @@ def test_fuzz_soap_mutated_envelopes(mock_server, http, ledger):
             kind = data.draw(st.sampled_from(["insert", "replace", "cut", "delete"]))
             at = data.draw(st.integers(0, len(body)))
             if kind == "insert":
-                body[at:at] = data.draw(st.binary(min_size=1, max_size=30)
-                                        | st.sampled_from([b"<!DOCTYPE x>", b"&e;", b"]]>", b"<![CDATA[", b"\x00",
-                                                           b"<a>", b"</sms>", b"\xed\xa0\x80", b"&#0;"]))
+                body[at:at] = data.draw(
+                    st.binary(min_size=1, max_size=30)
+                    | st.sampled_from(
+                        [
+                            b"<!DOCTYPE x>",
+                            b"&e;",
+                            b"]]>",
+                            b"<![CDATA[",
+                            b"\x00",
+                            b"<a>",
+                            b"</sms>",
+                            b"\xed\xa0\x80",
+                            b"&#0;",
+                        ]
+                    )
+                )
             elif kind == "replace" and at < len(body):
                 body[at] = data.draw(st.integers(0, 255))
             elif kind == "cut":
                 del body[at:]
             else:
-                del body[at:at + data.draw(st.integers(1, 40))]
+                del body[at : at + data.draw(st.integers(1, 40))]
         ctype = "application/soap+xml; charset=utf-8" if version == 12 else "text/xml; charset=utf-8"
-        reply = http.post(mock_server.base_url + "/WebService.asmx", data=bytes(body),
-                          headers={"Content-Type": ctype}, timeout=30)
+        reply = http.post(
+            mock_server.base_url + "/WebService.asmx", data=bytes(body), headers={"Content-Type": ctype}, timeout=30
+        )
         soap_check(reply, version, "SendI18NSms", led)
 
     run()
@@ -438,14 +598,42 @@ def test_fuzz_soap_mutated_envelopes(mock_server, http, ledger):
 
 # --------------------------------------------------------------------------- admin API (in process)
 
-ADMIN_FIELDS = ["account", "mobile", "content", "extno", "pattern", "outcome", "errorcode", "delay", "reply",
-                "position", "rules", "seconds", "report_delay", "push_timeout", "push_retry_pauses", "name",
-                "password", "balance", "status", "pay_type", "prices", "stopped", "push_url", "limit"]
+ADMIN_FIELDS = [
+    "account",
+    "mobile",
+    "content",
+    "extno",
+    "pattern",
+    "outcome",
+    "errorcode",
+    "delay",
+    "reply",
+    "position",
+    "rules",
+    "seconds",
+    "report_delay",
+    "push_timeout",
+    "push_retry_pauses",
+    "name",
+    "password",
+    "balance",
+    "status",
+    "pay_type",
+    "prices",
+    "stopped",
+    "push_url",
+    "limit",
+]
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats() | st.text(max_size=20)
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats()
+    | st.text(max_size=20)
     | st.sampled_from(["demo", "8613800138000", "delivered", "failed", "86\\d+", "(", "1e999", "-1", "NaN"]),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
-    max_leaves=8)
+    max_leaves=8,
+)
 
 
 def test_fuzz_admin_api(tmp_path):
@@ -474,16 +662,29 @@ def test_fuzz_admin_api(tmp_path):
     )
 
     @FUZZ
-    @given(route=st.sampled_from(routes), body=bodies, number=st.integers(-5, 2**63), name=st.text(max_size=12),
-           query=st.dictionaries(st.sampled_from(["limit", "account", "mobile", "task_id", "since", "status",
-                                                  "surface", "method", "path"]), st.text(max_size=8), max_size=3))
+    @given(
+        route=st.sampled_from(routes),
+        body=bodies,
+        number=st.integers(-5, 2**63),
+        name=st.text(max_size=12),
+        query=st.dictionaries(
+            st.sampled_from(["limit", "account", "mobile", "task_id", "since", "status", "surface", "method", "path"]),
+            st.text(max_size=8),
+            max_size=3,
+        ),
+    )
     def run(route, body, number, name, query):
         method, path = route
         path = re.sub(r"<int:\w+>", str(number), path)
         path = re.sub(r"<\w+>", quote(name, safe="") or "x", path)
-        reply = client.open(path, method=method, data=body, query_string=query,
-                            headers={"Content-Type": "application/json"},
-                            environ_overrides={"REMOTE_ADDR": "127.0.0.1"})
+        reply = client.open(
+            path,
+            method=method,
+            data=body,
+            query_string=query,
+            headers={"Content-Type": "application/json"},
+            environ_overrides={"REMOTE_ADDR": "127.0.0.1"},
+        )
         assert reply.status_code < 500, (method, path, body, reply.get_data()[:300])
         assert reply.headers["Content-Type"].startswith("application/json")
         data = json.loads(reply.get_data())

@@ -1,4 +1,5 @@
 """GET /_mock/health over the wire: ok, version, database_writable; any caller, any Host; never journaled or faulted."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -109,11 +110,14 @@ def test_probe_exit_codes(mock_server, capsys):
     assert "is the mock running on that host and port?" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("env, url", [
-    ({}, "http://127.0.0.1:8080/_mock/health"),
-    ({"IPYY_MOCK_HOST": "0.0.0.0", "IPYY_MOCK_PORT": "9000"}, "http://127.0.0.1:9000/_mock/health"),
-    ({"IPYY_MOCK_HOST": "::"}, "http://[::1]:8080/_mock/health"),
-    ({"IPYY_MOCK_HOST": "10.1.2.3", "IPYY_MOCK_PORT": "81"}, "http://10.1.2.3:81/_mock/health"),
-])
+@pytest.mark.parametrize(
+    "env, url",
+    [
+        ({}, "http://127.0.0.1:8080/_mock/health"),
+        ({"IPYY_MOCK_HOST": "0.0.0.0", "IPYY_MOCK_PORT": "9000"}, "http://127.0.0.1:9000/_mock/health"),
+        ({"IPYY_MOCK_HOST": "::"}, "http://[::1]:8080/_mock/health"),
+        ({"IPYY_MOCK_HOST": "10.1.2.3", "IPYY_MOCK_PORT": "81"}, "http://10.1.2.3:81/_mock/health"),
+    ],
+)
 def test_probe_default_url(env, url):
     assert health.default_url(env) == url

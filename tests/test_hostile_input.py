@@ -1,4 +1,4 @@
-"""Hostile input on every surface (DESIGN.md §6), both directions.
+"""Hostile input on every surface (docs/contract.md §6), both directions.
 
 The mock: SOAP 1.1/1.2, every ``.aspx`` endpoint and ``/_mock/api/`` get DTDs,
 external and parameter entities, billion laughs, quadratic blowup, UTF-16
@@ -16,6 +16,7 @@ Passwords: a server with ``--access-log`` serves sends with plain and MD5
 passwords by GET and POST; neither appears in its output, nor in the clients'
 exception messages.
 """
+
 from __future__ import annotations
 
 import json
@@ -31,15 +32,16 @@ import requests
 from lxml import etree
 from werkzeug.test import Client
 
-import soapraw
 from ipyy_client import HttpClient, SoapClient
 from ipyy_client.encoding import encode_content, md5_password
 from ipyy_client.errors import IpyyError, PasswordError, ProtocolError, TransportError
 from ipyy_client.push import push_receiver
 from ipyy_mock.app import create_app
 from ipyy_mock.limits import DEFAULT_MAX_BODY
-from mockproc import MockProcess, free_port
-from tinyserver import TinyServer, http_reply
+from support import soapraw
+from support.mockproc import MockProcess
+from support.net import free_port
+from support.tinyserver import TinyServer, http_reply
 
 SOAP11, SOAP12, TNS = soapraw.SOAP11, soapraw.SOAP12, soapraw.TNS
 SAFE = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
@@ -59,6 +61,7 @@ ASPX = {
 
 
 # --------------------------------------------------------------------------- helpers
+
 
 def parse_xml(body: bytes) -> etree._Element:
     """Parse a reply the safe way; the reply itself must never carry a DTD."""
@@ -131,27 +134,30 @@ def hostile_documents(root_open: str, root_close: str, slot_body: str, url: str)
 
     ``url`` is a sentinel server: if anything is ever fetched it sees a connection.
     """
-    lol = '<!ENTITY lol0 "lol">' + "".join(
-        f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, 10))
+    lol = '<!ENTITY lol0 "lol">' + "".join(f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, 10))
     subsets = {
         "internal entity": ('<!ENTITY e "EXPANDED">', "&e;"),
         "external file entity": ('<!ENTITY e SYSTEM "file:///etc/passwd">', "&e;"),
         "external http entity": (f'<!ENTITY e SYSTEM "{url}/entity">', "&e;"),
         "parameter entity (external)": (f'<!ENTITY % p SYSTEM "{url}/p.dtd"> %p;', "&leak;"),
-        "parameter entity (internal)": ('<!ENTITY % q "<!ENTITY leak2 \'PARAM\'>"> %q;', "&leak2;"),
+        "parameter entity (internal)": ("<!ENTITY % q \"<!ENTITY leak2 'PARAM'>\"> %q;", "&leak2;"),
         "billion laughs": (lol, "&lol9;"),
         "quadratic blowup": (f'<!ENTITY a "{"A" * 50_000}">', "&a;" * 2_000),
     }
     docs: dict[str, bytes] = {}
     decl = '<?xml version="1.0" encoding="utf-8"?>'
     for name, (subset, ref) in subsets.items():
-        docs[name] = (f"{decl}<!DOCTYPE r [{subset}]>{root_open}{slot_body.replace('@@', ref)}{root_close}"
-                      ).encode("utf-8")
-    docs["external DTD"] = (f'{decl}<!DOCTYPE r SYSTEM "{url}/ext.dtd">{root_open}'
-                            f"{slot_body.replace('@@', '&leak;')}{root_close}").encode("utf-8")
+        docs[name] = (f"{decl}<!DOCTYPE r [{subset}]>{root_open}{slot_body.replace('@@', ref)}{root_close}").encode(
+            "utf-8"
+        )
+    docs["external DTD"] = (
+        f'{decl}<!DOCTYPE r SYSTEM "{url}/ext.dtd">{root_open}{slot_body.replace("@@", "&leak;")}{root_close}'
+    ).encode("utf-8")
     docs["lowercase doctype"] = docs["internal entity"].replace(b"<!DOCTYPE", b"<!doctype")
-    text16 = ('<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE r [<!ENTITY e "EXPANDED">]>'
-              f"{root_open}{slot_body.replace('@@', '&e;')}{root_close}")
+    text16 = (
+        '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE r [<!ENTITY e "EXPANDED">]>'
+        f"{root_open}{slot_body.replace('@@', '&e;')}{root_close}"
+    )
     docs["utf-16le without BOM"] = text16.encode("utf-16-le")
     docs["utf-16 with BOM"] = text16.encode("utf-16")
     return docs
@@ -188,17 +194,20 @@ def nothing_fetched(request):
 def soap_documents(acct, url: str, version: int) -> dict[str, bytes]:
     ns = SOAP12 if version == 12 else SOAP11
     root_open = f'<soap:Envelope xmlns:soap="{ns}">'
-    body = (f'<soap:Body><SendI18NSms xmlns="{TNS}"><userName>{escape(acct.name)}</userName>'
-            f"<password>{escape(acct.password)}</password><sms><Msisdns>8613800138000</Msisdns>"
-            "<SMSContent>@@【华信】</SMSContent></sms></SendI18NSms></soap:Body>")
+    body = (
+        f'<soap:Body><SendI18NSms xmlns="{TNS}"><userName>{escape(acct.name)}</userName>'
+        f"<password>{escape(acct.password)}</password><sms><Msisdns>8613800138000</Msisdns>"
+        "<SMSContent>@@【华信】</SMSContent></sms></SendI18NSms></soap:Body>"
+    )
     return hostile_documents(root_open, "</soap:Envelope>", body, url)
 
 
 def soap_post(base_url: str, body: bytes, version: int, ctype: str | None = None, **headers) -> requests.Response:
     if ctype is None:
         ctype = "application/soap+xml; charset=utf-8" if version == 12 else "text/xml; charset=utf-8"
-    return requests.post(base_url + "/WebService.asmx", data=body,
-                         headers={"Content-Type": ctype, **headers}, timeout=30)
+    return requests.post(
+        base_url + "/WebService.asmx", data=body, headers={"Content-Type": ctype, **headers}, timeout=30
+    )
 
 
 # --------------------------------------------------------------------------- SOAP
@@ -224,13 +233,14 @@ def test_soap_dtd_attacks_are_faults_never_expanded(mock_server, account, sentin
 @pytest.mark.parametrize("version", [11, 12])
 def test_soap_xinclude_and_processing_instructions_are_not_processed(mock_server, account, sentinel, version):
     ns = SOAP12 if version == 12 else SOAP11
-    include = (f'<xi:include xmlns:xi="http://www.w3.org/2001/XInclude" href="{sentinel.base_url}/inc" '
-               'parse="text"/>')
-    body = (f'<?xml version="1.0" encoding="utf-8"?><?xml-stylesheet href="{sentinel.base_url}/s.xsl"?>'
-            f'<soap:Envelope xmlns:soap="{ns}"><soap:Body><SendI18NSms xmlns="{TNS}">'
-            f"<userName>{account.name}</userName><password>{account.password}</password>"
-            f"<sms><Msisdns>8613800138000</Msisdns><SMSContent>x{include}【华信】</SMSContent></sms>"
-            "</SendI18NSms></soap:Body></soap:Envelope>").encode("utf-8")
+    include = f'<xi:include xmlns:xi="http://www.w3.org/2001/XInclude" href="{sentinel.base_url}/inc" parse="text"/>'
+    body = (
+        f'<?xml version="1.0" encoding="utf-8"?><?xml-stylesheet href="{sentinel.base_url}/s.xsl"?>'
+        f'<soap:Envelope xmlns:soap="{ns}"><soap:Body><SendI18NSms xmlns="{TNS}">'
+        f"<userName>{account.name}</userName><password>{account.password}</password>"
+        f"<sms><Msisdns>8613800138000</Msisdns><SMSContent>x{include}【华信】</SMSContent></sms>"
+        "</SendI18NSms></soap:Body></soap:Envelope>"
+    ).encode("utf-8")
     reason = fault(soap_post(mock_server.base_url, body, version), version)
     assert "xs:string" in reason, reason  # an element inside SMSContent: XmlSerializer refuses it too
     assert task_count(mock_server, account.name) == 0
@@ -238,8 +248,9 @@ def test_soap_xinclude_and_processing_instructions_are_not_processed(mock_server
 
 @pytest.mark.parametrize("version", [11, 12])
 def test_truncated_envelopes_are_faults(mock_server, account, version):
-    whole = soapraw.envelope("SendI18NSms", account.name, account.password, "8613800138000", "截断【华信】",
-                             version=version)
+    whole = soapraw.envelope(
+        "SendI18NSms", account.name, account.password, "8613800138000", "截断【华信】", version=version
+    )
     cuts = sorted({*range(1, len(whole), max(1, len(whole) // 25)), len(whole) - 1, len(whole) - 2})
     for cut in cuts:
         reply = soap_post(mock_server.base_url, whole[:cut], version)
@@ -253,8 +264,7 @@ def test_truncated_envelopes_are_faults(mock_server, account, version):
 @pytest.mark.parametrize("version", [11, 12])
 def test_wrong_soap_version_is_a_fault_in_the_callers_version(mock_server, account, version):
     other = 12 if version == 11 else 11
-    body = soapraw.envelope("SendI18NSms", account.name, account.password, "8613800138000", "x【华信】",
-                            version=other)
+    body = soapraw.envelope("SendI18NSms", account.name, account.password, "8613800138000", "x【华信】", version=other)
     reason = fault(soap_post(mock_server.base_url, body, version), version)
     assert "SOAP 1." in reason and "Content-Type" in reason
     # an envelope of no SOAP version at all
@@ -263,12 +273,17 @@ def test_wrong_soap_version_is_a_fault_in_the_callers_version(mock_server, accou
     assert task_count(mock_server, account.name) == 0
 
 
-@pytest.mark.parametrize("ctype", ["application/json", "text/plain", "", "multipart/form-data; boundary=x",
-                                   FORM, "application/xml"])
+@pytest.mark.parametrize(
+    "ctype", ["application/json", "text/plain", "", "multipart/form-data; boundary=x", FORM, "application/xml"]
+)
 def test_wrong_content_type_is_415(mock_server, account, ctype):
     body = soapraw.envelope("SendI18NSms", account.name, account.password, "8613800138000", "x【华信】")
-    reply = requests.post(mock_server.base_url + "/WebService.asmx", data=body,
-                          headers={"Content-Type": ctype} if ctype else {}, timeout=30)
+    reply = requests.post(
+        mock_server.base_url + "/WebService.asmx",
+        data=body,
+        headers={"Content-Type": ctype} if ctype else {},
+        timeout=30,
+    )
     assert reply.status_code == 415
     assert "Content-Type" in fault(reply, 11)
     assert task_count(mock_server, account.name) == 0
@@ -282,8 +297,9 @@ def test_foreign_charset_is_a_fault(mock_server, account):
 
 @pytest.mark.parametrize("version", [11, 12])
 def test_nul_and_control_characters_in_soap(mock_server, account, version):
-    base = soapraw.envelope("SendI18NSms", account.name, account.password, "8613800138000", "Z【华信】",
-                            version=version)
+    base = soapraw.envelope(
+        "SendI18NSms", account.name, account.password, "8613800138000", "Z【华信】", version=version
+    )
     for bad in (b"\x00", b"&#0;", b"\x01", b"&#1;", b"&#xFFFE;", b"\xed\xa0\x80"):  # the last: a UTF-8 surrogate
         reply = soap_post(mock_server.base_url, base.replace(b"Z", b"a" + bad + b"b"), version)
         assert reply.status_code == soapraw.FAULT_STATUS[version], (bad, reply.content[:300])
@@ -293,14 +309,20 @@ def test_nul_and_control_characters_in_soap(mock_server, account, version):
 
 # --------------------------------------------------------------------------- .aspx
 
+
 @pytest.mark.parametrize("endpoint", list(ASPX))
 def test_aspx_endpoints_ignore_xml_bodies_and_answer_in_format(mock_server, account, sentinel, endpoint):
     """The .aspx endpoints read forms, not XML: a hostile XML body is just a missing-parameters request."""
-    docs = hostile_documents("<returnsms>", "</returnsms>", "<statusbox><mobile>@@</mobile></statusbox>",
-                             sentinel.base_url)
+    docs = hostile_documents(
+        "<returnsms>", "</returnsms>", "<statusbox><mobile>@@</mobile></statusbox>", sentinel.base_url
+    )
     for name, body in docs.items():
-        reply = requests.post(mock_server.base_url + ASPX[endpoint], data=body,
-                              headers={"Content-Type": "text/xml; charset=utf-8"}, timeout=30)
+        reply = requests.post(
+            mock_server.base_url + ASPX[endpoint],
+            data=body,
+            headers={"Content-Type": "text/xml; charset=utf-8"},
+            timeout=30,
+        )
         assert reply.status_code == 200, (name, reply.status_code)
         vendor_reply(endpoint, reply.content, reply.headers["Content-Type"])
         assert_no_leak(reply.content)
@@ -310,15 +332,21 @@ def test_aspx_endpoints_ignore_xml_bodies_and_answer_in_format(mock_server, acco
 def test_xml_attacks_inside_parameters_are_plain_text(mock_server, account, sentinel, endpoint):
     attack = hostile_documents("<r>", "</r>", "@@", sentinel.base_url)["billion laughs"].decode()
     for field in ("account", "mobile", "extno", "statusNum", "taskid", "newpassword", "action"):
-        reply = requests.post(mock_server.base_url + ASPX[endpoint],
-                              data=params(endpoint, account, **{field: attack}), timeout=30)
+        reply = requests.post(
+            mock_server.base_url + ASPX[endpoint], data=params(endpoint, account, **{field: attack}), timeout=30
+        )
         assert reply.status_code == 200
         vendor_reply(endpoint, reply.content, reply.headers["Content-Type"])
         assert_no_leak(reply.content)
-    content = requests.post(mock_server.base_url + "/I18NSms.aspx", timeout=30,
-                            data=params("send", account, content=encode_content(attack + "【华信】")))
+    content = requests.post(
+        mock_server.base_url + "/I18NSms.aspx",
+        timeout=30,
+        data=params("send", account, content=encode_content(attack + "【华信】")),
+    )
     assert vendor_reply("send", content.content, content.headers["Content-Type"])["returnstatus"] in (
-        "Success", "Faild")
+        "Success",
+        "Faild",
+    )
     assert mock_server.account(account.name).password == account.password  # no junk password got through
 
 
@@ -340,16 +368,25 @@ def test_non_utf8_parameters_are_a_param_error_not_garbled(mock_server, account,
     method, extra = NON_UTF8[case]
     base = "&".join(f"{k}={v}" for k, v in params(endpoint, account).items() if k != "userid").encode()
     if method == "GET":
-        status, headers, body = raw_http(mock_server.port, b"GET " + ASPX[endpoint].encode() + b"?" + base + extra
-                                         + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        status, headers, body = raw_http(
+            mock_server.port,
+            b"GET "
+            + ASPX[endpoint].encode()
+            + b"?"
+            + base
+            + extra
+            + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        )
         if b"\xff" in extra:  # not HTTP (a request line is ASCII): gunicorn answers 400 itself; the app:
             assert status == 400
             reply = Client(create_app(str(mock_server.db_path))).get(
-                ASPX[endpoint], environ_overrides={"QUERY_STRING": (base + extra).decode("latin-1")})
+                ASPX[endpoint], environ_overrides={"QUERY_STRING": (base + extra).decode("latin-1")}
+            )
             status, headers, body = reply.status_code, {"content-type": reply.content_type}, reply.get_data()
     else:
-        reply = requests.post(mock_server.base_url + ASPX[endpoint], data=base + extra,
-                              headers={"Content-Type": FORM}, timeout=30)
+        reply = requests.post(
+            mock_server.base_url + ASPX[endpoint], data=base + extra, headers={"Content-Type": FORM}, timeout=30
+        )
         status, headers, body = reply.status_code, {k.lower(): v for k, v in reply.headers.items()}, reply.content
     assert status == 200, body[:300]
     reply_fields = vendor_reply(endpoint, body, headers["content-type"])
@@ -365,17 +402,26 @@ def test_non_utf8_multipart_is_a_param_error(mock_server, account):
     form["content"] = encode_content("x【华信】")
     form.pop("extno", None)  # given once, below (a repeated one would be joined with a comma, as ASP.NET does)
     boundary = "XyZ"
-    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode() for k, v in
-             form.items()]
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode() for k, v in form.items()
+    ]
     parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="extno"\r\n\r\n'.encode() + b"\xff\r\n")
     body = b"".join(parts) + f"--{boundary}--\r\n".encode()
-    reply = requests.post(mock_server.base_url + "/I18NSms.aspx", data=body, timeout=30,
-                          headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    reply = requests.post(
+        mock_server.base_url + "/I18NSms.aspx",
+        data=body,
+        timeout=30,
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
     assert is_param_error("send", vendor_reply("send", reply.content, reply.headers["Content-Type"]))
     # the same form as valid UTF-8 multipart is served
     body = body.replace(b"\xff", b"")
-    reply = requests.post(mock_server.base_url + "/I18NSms.aspx", data=body, timeout=30,
-                          headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    reply = requests.post(
+        mock_server.base_url + "/I18NSms.aspx",
+        data=body,
+        timeout=30,
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
     assert vendor_reply("send", reply.content, reply.headers["Content-Type"])["returnstatus"] == "Success"
 
 
@@ -393,17 +439,23 @@ def test_repeated_parameters_are_joined_with_commas_query_before_form(mock_serve
     before the form. Either is accepted with a param-repeated warning."""
     url = mock_server.base_url + "/I18NSms.aspx"
     good = params("overage", account)
-    joined = requests.get(url + f"?action=overage&account={account.name}&account=nobody&password={good['password']}",
-                          timeout=30)
+    joined = requests.get(
+        url + f"?action=overage&account={account.name}&account=nobody&password={good['password']}", timeout=30
+    )
     assert vendor_reply("send", joined.content, joined.headers["Content-Type"])["message"] == "用户名或密码错误"
-    mixed = requests.post(url + f"?account={account.name}", timeout=30,
-                          data={"action": "overage", "account": "nobody", "password": good["password"]})
+    mixed = requests.post(
+        url + f"?account={account.name}",
+        timeout=30,
+        data={"action": "overage", "account": "nobody", "password": good["password"]},
+    )
     assert vendor_reply("send", mixed.content, mixed.headers["Content-Type"])["returnstatus"] == "Success"
-    two = requests.post(url + "?mobile=8613800138000", timeout=30,
-                        data={**params("send", account), "mobile": "8613900139000"})
+    two = requests.post(
+        url + "?mobile=8613800138000", timeout=30, data={**params("send", account), "mobile": "8613900139000"}
+    )
     assert vendor_reply("send", two.content, two.headers["Content-Type"])["successCounts"] == "1"  # query's
-    both = requests.post(url, timeout=30, data=[*params("send", account, mobile="8613800138000").items(),
-                                                ("mobile", "8613900139000")])
+    both = requests.post(
+        url, timeout=30, data=[*params("send", account, mobile="8613800138000").items(), ("mobile", "8613900139000")]
+    )
     assert vendor_reply("send", both.content, both.headers["Content-Type"])["successCounts"] == "2"
 
 
@@ -411,8 +463,9 @@ def test_ten_thousand_commas_in_mobile(mock_server, account):
     url = mock_server.base_url + "/I18NSms.aspx"
     only_commas = requests.post(url, data=params("send", account, mobile="," * 10_000), timeout=30)
     assert vendor_reply("send", only_commas.content, only_commas.headers["Content-Type"])["message"] == "手机号码为空"
-    one = requests.post(url, data=params("send", account, mobile="," * 5_000 + "8613800138000" + "," * 5_000),
-                        timeout=30)
+    one = requests.post(
+        url, data=params("send", account, mobile="," * 5_000 + "8613800138000" + "," * 5_000), timeout=30
+    )
     reply = vendor_reply("send", one.content, one.headers["Content-Type"])
     assert reply["returnstatus"] == "Success" and reply["successCounts"] == "1"
     assert task_count(mock_server, account.name) == 1
@@ -421,16 +474,23 @@ def test_ten_thousand_commas_in_mobile(mock_server, account):
 def test_huge_parameter_values(mock_server, account):
     url = mock_server.base_url + "/I18NSms.aspx"
     cases = {
-        "content": encode_content("长" * 300_000 + "【华信】"),      # 1.2 MB of hex: ContentLong
-        "mobile": "8" * 1_000_000,                                   # not a number
+        "content": encode_content("长" * 300_000 + "【华信】"),  # 1.2 MB of hex: ContentLong
+        "mobile": "8" * 1_000_000,  # not a number
         "extno": "1" * 1_000_000,
         "account": "a" * 1_000_000,
         "password": "p" * 1_000_000,
         "sendTime": "2" * 1_000_000,
         "userid": "u" * 1_000_000,
     }
-    expected = {"content": "内容太长", "mobile": "错误的手机号码", "extno": "扩展错误", "account": "用户名或密码错误",
-                "password": "用户名或密码错误", "sendTime": "参数错误", "userid": "操作成功"}
+    expected = {
+        "content": "内容太长",
+        "mobile": "错误的手机号码",
+        "extno": "扩展错误",
+        "account": "用户名或密码错误",
+        "password": "用户名或密码错误",
+        "sendTime": "参数错误",
+        "userid": "操作成功",
+    }
     for name, value in cases.items():
         started = time.monotonic()
         reply = requests.post(url, data=params("send", account, **{name: value}), timeout=30)
@@ -459,8 +519,9 @@ def test_nul_bytes_in_parameters(mock_server, account):
     assert store.get_task(int(ok["taskID"]))["content"] == nul_text
     store.close()
     # a password SOAP (XML) could never carry is refused, and the old one keeps working
-    pwd = requests.post(mock_server.base_url + "/pwd.aspx", data=params("pwd", account, newpassword="ab\x00cd"),
-                        timeout=30)
+    pwd = requests.post(
+        mock_server.base_url + "/pwd.aspx", data=params("pwd", account, newpassword="ab\x00cd"), timeout=30
+    )
     assert vendor_reply("pwd", pwd.content, pwd.headers["Content-Type"])["message"] == "参数错误"
     assert mock_server.account(account.name).password == account.password
 
@@ -487,8 +548,7 @@ def test_emoji_rtl_and_markup_round_trip_on_every_send_surface(mock_server, acco
             for op in (soap.send_i18n_sms, soap.send_hybrid_sms):
                 result = op(["8613800138000"], text).raise_for_status()
                 sent.append((result.msg_id, result.billing_amount))
-        raw = soapraw.send(mock_server.base_url, account.name, account.password, "8613800138000", text,
-                           version=version)
+        raw = soapraw.send(mock_server.base_url, account.name, account.password, "8613800138000", text, version=version)
         assert raw.status == "OK"
         sent.append((raw.msg_id, raw.billing_amount))
     store = mock_server.platform().store
@@ -509,8 +569,9 @@ LIMIT = 65_536
 
 @pytest.fixture(scope="module")
 def small_server(tmp_path_factory):
-    server = MockProcess(tmp_path_factory.mktemp("limit") / "mock.db", workers=1,
-                         args=("--max-body", str(LIMIT))).start()
+    server = MockProcess(
+        tmp_path_factory.mktemp("limit") / "mock.db", workers=1, args=("--max-body", str(LIMIT))
+    ).start()
     yield server
     server.stop()
 
@@ -541,7 +602,7 @@ def raw_http(port: int, head: bytes, parts: list[bytes] = (), timeout: float = 1
     head_bytes, _, body = data.partition(b"\r\n\r\n")
     status = int(head_bytes.split(b" ", 2)[1])
     headers = _headers(head_bytes)
-    return status, headers, body[:int(headers.get("content-length", len(body)))]
+    return status, headers, body[: int(headers.get("content-length", len(body)))]
 
 
 def _headers(head: bytes) -> dict[str, str]:
@@ -585,8 +646,9 @@ def check_413(name: str, status: int, headers: dict, body: bytes) -> None:
 @pytest.mark.parametrize("name", list(SURFACES))
 def test_announced_oversize_body_is_413_before_it_is_read(small_server, name):
     path, ctype = SURFACES[name]
-    head = (f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: {ctype}\r\n"
-            f"Content-Length: {500 * 1024 * 1024}\r\n\r\n").encode()
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: {ctype}\r\nContent-Length: {500 * 1024 * 1024}\r\n\r\n"
+    ).encode()
     started = time.monotonic()
     status, headers, body = raw_http(small_server.port, head, [b"a" * 1024])  # 1 kB of the announced 500 MB
     assert time.monotonic() - started < FAST
@@ -596,8 +658,7 @@ def test_announced_oversize_body_is_413_before_it_is_read(small_server, name):
 @pytest.mark.parametrize("name", list(SURFACES))
 def test_chunked_oversize_body_is_413_after_a_bounded_read(small_server, name):
     path, ctype = SURFACES[name]
-    head = (f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: {ctype}\r\n"
-            "Transfer-Encoding: chunked\r\n\r\n").encode()
+    head = (f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: {ctype}\r\nTransfer-Encoding: chunked\r\n\r\n").encode()
     chunk = b"a" * 16_384
     parts = [b"%x\r\n%s\r\n" % (len(chunk), chunk)] * (LIMIT // len(chunk) + 2) + [b"0\r\n\r\n"]
     check_413(name, *raw_http(small_server.port, head, parts))
@@ -606,15 +667,20 @@ def test_chunked_oversize_body_is_413_after_a_bounded_read(small_server, name):
 def test_chunked_bodies_under_the_limit_are_served(small_server):
     acct = small_server.new_account()
     form = "&".join(f"{k}={v}" for k, v in params("send", acct).items()).encode()
-    head = (f"POST /I18NSms.aspx HTTP/1.1\r\nHost: x\r\nContent-Type: {FORM}\r\n"
-            "Transfer-Encoding: chunked\r\n\r\n").encode()
-    parts = [b"%x\r\n%s\r\n" % (len(form[i:i + 50]), form[i:i + 50]) for i in range(0, len(form), 50)]
+    head = (
+        f"POST /I18NSms.aspx HTTP/1.1\r\nHost: x\r\nContent-Type: {FORM}\r\nTransfer-Encoding: chunked\r\n\r\n"
+    ).encode()
+    parts = [b"%x\r\n%s\r\n" % (len(form[i : i + 50]), form[i : i + 50]) for i in range(0, len(form), 50)]
     status, headers, body = raw_http(small_server.port, head, parts + [b"0\r\n\r\n"])
     assert status == 200 and vendor_reply("send", body, headers["content-type"])["returnstatus"] == "Success"
     envelope = soapraw.envelope("SendI18NSms", acct.name, acct.password, "8613800138000", "分块【华信】")
-    head = (b"POST /WebService.asmx HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml; charset=utf-8\r\n"
-            b"Transfer-Encoding: chunked\r\n\r\n")
-    parts = [b"%x\r\n%s\r\n" % (len(envelope[i:i + 100]), envelope[i:i + 100]) for i in range(0, len(envelope), 100)]
+    head = (
+        b"POST /WebService.asmx HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml; charset=utf-8\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n"
+    )
+    parts = [
+        b"%x\r\n%s\r\n" % (len(envelope[i : i + 100]), envelope[i : i + 100]) for i in range(0, len(envelope), 100)
+    ]
     status, _, body = raw_http(small_server.port, head, parts + [b"0\r\n\r\n"])
     assert status == 200 and b"StatusCode>OK</" in body
     assert task_count(small_server, acct.name) == 2
@@ -636,8 +702,10 @@ def test_a_body_just_under_the_limit_is_served_whole(small_server):
 
 def test_over_long_query_string_is_a_clean_4xx(small_server):
     """gunicorn caps the request line (4094 bytes) itself: a 400, never a 500 (POST has no such cap)."""
-    status, _, _ = raw_http(small_server.port, b"GET /I18NSms.aspx?mobile=" + b"," * 10_000
-                            + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    status, _, _ = raw_http(
+        small_server.port,
+        b"GET /I18NSms.aspx?mobile=" + b"," * 10_000 + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    )
     assert 400 <= status < 500
 
 
@@ -645,15 +713,24 @@ def test_default_limit_is_four_mib_for_every_surface(tmp_path):
     assert DEFAULT_MAX_BODY == 4 * 1024 * 1024
     app = create_app(str(tmp_path / "d.db"))
     client = Client(app)
-    for path, ctype in (("/WebService.asmx", "text/xml"), ("/I18NSms.aspx", FORM), ("/statusJsonApi.aspx", FORM),
-                        ("/pwd.aspx", FORM), ("/_mock/api/rules", "application/json")):
-        reply = client.post(path, data=b"", headers={"Content-Type": ctype},
-                            environ_overrides={"CONTENT_LENGTH": str(DEFAULT_MAX_BODY + 1),
-                                               "REMOTE_ADDR": "127.0.0.1"})
+    for path, ctype in (
+        ("/WebService.asmx", "text/xml"),
+        ("/I18NSms.aspx", FORM),
+        ("/statusJsonApi.aspx", FORM),
+        ("/pwd.aspx", FORM),
+        ("/_mock/api/rules", "application/json"),
+    ):
+        reply = client.post(
+            path,
+            data=b"",
+            headers={"Content-Type": ctype},
+            environ_overrides={"CONTENT_LENGTH": str(DEFAULT_MAX_BODY + 1), "REMOTE_ADDR": "127.0.0.1"},
+        )
         assert reply.status_code == 413, path
 
 
 # --------------------------------------------------------------------------- admin API (in process)
+
 
 @pytest.fixture(scope="module")
 def admin_app(tmp_path_factory):
@@ -670,14 +747,22 @@ NEAR = {"REMOTE_ADDR": "127.0.0.1", "HTTP_X_ADMIN_TOKEN": ADMIN_TOKEN}  # starte
 def test_admin_refuses_non_loopback_without_the_token(admin_app, addr):
     client = Client(admin_app)
     env = {"REMOTE_ADDR": addr}
-    for method, path, body in (("GET", "/_mock/api/clock", None), ("GET", "/_mock/api/rules", None),
-                               ("POST", "/_mock/api/clock/advance", {"seconds": 1}),
-                               ("DELETE", "/_mock/api/rules", None)):
-        for headers in ({}, {"X-Admin-Token": "wrong"}, {"Authorization": "Bearer wrong"},
-                        {"X-Forwarded-For": "127.0.0.1", "X-Real-IP": "127.0.0.1"}):
+    for method, path, body in (
+        ("GET", "/_mock/api/clock", None),
+        ("GET", "/_mock/api/rules", None),
+        ("POST", "/_mock/api/clock/advance", {"seconds": 1}),
+        ("DELETE", "/_mock/api/rules", None),
+    ):
+        for headers in (
+            {},
+            {"X-Admin-Token": "wrong"},
+            {"Authorization": "Bearer wrong"},
+            {"X-Forwarded-For": "127.0.0.1", "X-Real-IP": "127.0.0.1"},
+        ):
             reply = client.open(path, method=method, json=body, headers=headers, environ_overrides=env)
-            assert reply.status_code == (401 if headers in ({}, {"X-Forwarded-For": "127.0.0.1", "X-Real-IP":
-                                                                      "127.0.0.1"}) else 403), (addr, path, headers)
+            assert reply.status_code == (
+                401 if headers in ({}, {"X-Forwarded-For": "127.0.0.1", "X-Real-IP": "127.0.0.1"}) else 403
+            ), (addr, path, headers)
             assert "error" in reply.get_json()
     for headers in ({"X-Admin-Token": "s3cr3t-t0ken"}, {"Authorization": "Bearer s3cr3t-t0ken"}):
         assert client.get("/_mock/api/clock", headers=headers, environ_overrides=env).status_code == 200
@@ -690,30 +775,40 @@ def test_admin_serves_loopback_with_the_token(admin_app, addr):
     assert client.get("/_mock/api/clock", environ_overrides={"REMOTE_ADDR": addr}).status_code == 401
 
 
-MARKUP = "<script>alert(\"x\")</script>'\"&amp;<![CDATA[ ]]></returnsms>\u202e"
+MARKUP = '<script>alert("x")</script>\'"&amp;<![CDATA[ ]]></returnsms>\u202e'
 
 
 def test_markup_in_admin_data_comes_back_escaped(admin_app):
     client = Client(admin_app)
     env = NEAR
-    reply = client.post("/_mock/api/uplinks", json={"account": "demo", "mobile": "8613800138000",
-                                                    "content": MARKUP}, environ_overrides=env)
+    reply = client.post(
+        "/_mock/api/uplinks",
+        json={"account": "demo", "mobile": "8613800138000", "content": MARKUP},
+        environ_overrides=env,
+    )
     assert reply.status_code == 201 and reply.headers["Content-Type"].startswith("application/json")
     assert reply.get_json()["content"] == MARKUP
     pulled = client.get("/callApi.aspx?action=query&account=demo&password=demo123", environ_overrides=env)
     root = parse_xml(pulled.get_data())
     assert root.findtext("callbox/content") == MARKUP
     assert b"<script>" not in pulled.get_data()
-    client.post("/_mock/api/uplinks", json={"account": "demo", "mobile": "8613800138000", "content": MARKUP},
-                environ_overrides=env)
+    client.post(
+        "/_mock/api/uplinks",
+        json={"account": "demo", "mobile": "8613800138000", "content": MARKUP},
+        environ_overrides=env,
+    )
     as_json = client.get("/callJsonApi.aspx?action=query&account=demo&password=demo123", environ_overrides=env)
     assert as_json.get_json()["callbox"][0]["content"] == MARKUP
     # refusals that echo the input echo it inside a JSON string
-    bad = client.post("/_mock/api/uplinks", json={"account": "demo", "mobile": MARKUP, "content": "x"},
-                      environ_overrides=env)
+    bad = client.post(
+        "/_mock/api/uplinks", json={"account": "demo", "mobile": MARKUP, "content": "x"}, environ_overrides=env
+    )
     assert bad.status_code == 400 and "<script>" in bad.get_json()["error"]
-    rule = client.post("/_mock/api/rules", json={"pattern": "<script>", "outcome": "delivered",
-                                                  "errorcode": "<b>\"'"}, environ_overrides=env)
+    rule = client.post(
+        "/_mock/api/rules",
+        json={"pattern": "<script>", "outcome": "delivered", "errorcode": "<b>\"'"},
+        environ_overrides=env,
+    )
     assert rule.status_code == 201 and rule.get_json()["rule"]["errorcode"] == "<b>\"'"
     missing = client.get("/_mock/api/<script>alert(1)</script>", environ_overrides=env)
     assert missing.status_code == 404 and missing.headers["Content-Type"].startswith("application/json")
@@ -735,8 +830,16 @@ def test_markup_in_sent_content_comes_back_inside_json_strings(admin_app):
     client = Client(admin_app)
     env = NEAR
     text = MARKUP + "【华信】"
-    sent = client.post("/I18NSms.aspx", data={"action": "send", "account": "demo", "password": "demo123",
-                                              "mobile": "8613800138000", "content": encode_content(text)})
+    sent = client.post(
+        "/I18NSms.aspx",
+        data={
+            "action": "send",
+            "account": "demo",
+            "password": "demo123",
+            "mobile": "8613800138000",
+            "content": encode_content(text),
+        },
+    )
     task_id = int(parse_xml(sent.get_data()).findtext("taskID"))
     for path in (f"/_mock/api/messages?task_id={task_id}", "/_mock/api/tasks"):
         reply = client.get(path, environ_overrides=env)
@@ -754,23 +857,38 @@ def test_uplink_text_xml_cannot_carry_is_never_lost(admin_app):
     env = NEAR
     client.get("/callApi.aspx?action=query&account=demo&password=demo123")  # drain
     text = "a\x01b\x0bc\ufffed"
-    assert client.post("/_mock/api/uplinks", json={"account": "demo", "mobile": "8613800138000", "content": text},
-                       environ_overrides=env).status_code == 201
+    assert (
+        client.post(
+            "/_mock/api/uplinks",
+            json={"account": "demo", "mobile": "8613800138000", "content": text},
+            environ_overrides=env,
+        ).status_code
+        == 201
+    )
     pulled = client.get("/callApi.aspx?action=query&account=demo&password=demo123")
     assert pulled.status_code == 200
     assert parse_xml(pulled.get_data()).findtext("callbox/content") == "a\ufffdb\ufffdc\ufffdd"
-    lone = client.post("/_mock/api/uplinks", data=b'{"account":"demo","mobile":"8613800138000","content":"x\\ud800"}',
-                       headers={"Content-Type": "application/json"}, environ_overrides=env)
+    lone = client.post(
+        "/_mock/api/uplinks",
+        data=b'{"account":"demo","mobile":"8613800138000","content":"x\\ud800"}',
+        headers={"Content-Type": "application/json"},
+        environ_overrides=env,
+    )
     assert lone.status_code == 400 and "surrogate" in lone.get_json()["error"]
 
 
 # --------------------------------------------------------------------------- push receiver
 
+
 def push_documents(url: str) -> dict[str, bytes]:
-    return hostile_documents("<returnsms>", "</returnsms>",
-                             "<statusbox><mobile>@@</mobile><taskid>1</taskid><status>10</status>"
-                             "<receivetime>2024-01-01 00:00:00</receivetime><errorcode>DELIVRD</errorcode>"
-                             "<extno></extno></statusbox>", url)
+    return hostile_documents(
+        "<returnsms>",
+        "</returnsms>",
+        "<statusbox><mobile>@@</mobile><taskid>1</taskid><status>10</status>"
+        "<receivetime>2024-01-01 00:00:00</receivetime><errorcode>DELIVRD</errorcode>"
+        "<extno></extno></statusbox>",
+        url,
+    )
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -790,8 +908,15 @@ def test_push_receiver_odd_bodies(sentinel):
     handled: list = []
     client = Client(push_receiver(handled.append, max_body=10_000))
     good = push_documents(sentinel.base_url)["internal entity"].split(b"]>", 1)[1].replace(b"&e;", b"8613800138000")
-    for body in (b"", b"\xff\xfe\x00", b"<returnsms><statusbox>", good[:-5], b"1", b"<html/>",
-                 b"<returnsms><errorstatus><error>2</error></errorstatus></returnsms>"):
+    for body in (
+        b"",
+        b"\xff\xfe\x00",
+        b"<returnsms><statusbox>",
+        good[:-5],
+        b"1",
+        b"<html/>",
+        b"<returnsms><errorstatus><error>2</error></errorstatus></returnsms>",
+    ):
         assert client.post("/", data=body).get_data() == b"error", body
     big = client.post("/", data=b"<returnsms>" + b" " * 20_000 + b"</returnsms>")
     assert big.status_code == 413 and big.get_data() == b"error"
@@ -803,11 +928,16 @@ def test_push_receiver_odd_bodies(sentinel):
 
 # --------------------------------------------------------------------------- the clients meet a hostile server
 
+
 def returnsms_documents(url: str) -> dict[str, bytes]:
-    return hostile_documents("<returnsms>", "</returnsms>",
-                             "<returnstatus>Success</returnstatus><message>@@</message><payinfo>预付费</payinfo>"
-                             "<balance>1</balance><taskID>1</taskID><BillingAmount>0</BillingAmount>"
-                             "<successCounts>1</successCounts>", url)
+    return hostile_documents(
+        "<returnsms>",
+        "</returnsms>",
+        "<returnstatus>Success</returnstatus><message>@@</message><payinfo>预付费</payinfo>"
+        "<balance>1</balance><taskID>1</taskID><BillingAmount>0</BillingAmount>"
+        "<successCounts>1</successCounts>",
+        url,
+    )
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -815,8 +945,12 @@ def test_http_client_refuses_hostile_replies(sentinel, name):
     body = returnsms_documents(sentinel.base_url)[name]
     with TinyServer(default=http_reply(body)) as server:
         client = HttpClient("acct", "pw-123456", base_url=server.base_url, retries=0)
-        for call in (client.balance, lambda: client.send("8613800138000", "x【a】"), client.status_reports,
-                     client.uplinks):
+        for call in (
+            client.balance,
+            lambda: client.send("8613800138000", "x【a】"),
+            client.status_reports,
+            client.uplinks,
+        ):
             with pytest.raises(ProtocolError) as info:
                 call()
             assert "DOCTYPE" in str(info.value) or "XML" in str(info.value)
@@ -827,11 +961,13 @@ def test_http_client_refuses_hostile_replies(sentinel, name):
 def test_soap_client_refuses_hostile_replies(sentinel, name):
     ns = SOAP11
     body = hostile_documents(
-        f'<soap:Envelope xmlns:soap="{ns}">', "</soap:Envelope>",
+        f'<soap:Envelope xmlns:soap="{ns}">',
+        "</soap:Envelope>",
         f'<soap:Body><SendI18NSmsResponse xmlns="{TNS}"><SendI18NSmsResult><StatusCode>OK</StatusCode>'
         "<Description>@@</Description><MsgId>1</MsgId><Balance>1</Balance><BillingAmount>0</BillingAmount>"
         "<BillingCount>0</BillingCount></SendI18NSmsResult></SendI18NSmsResponse></soap:Body>",
-        sentinel.base_url)[name]
+        sentinel.base_url,
+    )[name]
     with TinyServer(default=http_reply(body)) as server:
         with SoapClient("acct", "pw-123456", server.base_url) as client:
             with pytest.raises(ProtocolError) as info:
@@ -849,6 +985,7 @@ def test_soap_client_settings_forbid_dtds_entities_and_fetches():
 
 # --------------------------------------------------------------------------- passwords never logged
 
+
 @pytest.fixture(scope="module")
 def logged_server(tmp_path_factory):
     server = MockProcess(tmp_path_factory.mktemp("log") / "mock.db", workers=2, args=("--access-log",)).start()
@@ -859,8 +996,9 @@ def logged_server(tmp_path_factory):
 def test_passwords_never_reach_the_server_output(logged_server):
     secret, new_secret, wrong = "Pw-Zq81x!", "Nw-Kd72y?", "Wr-Jc63z#"
     acct = logged_server.new_account(password=secret)
-    secrets = [s for p in (secret, new_secret, wrong) for s in (p, quote_plus(p), md5_password(p),
-                                                                 md5_password(p).lower())]
+    secrets = [
+        s for p in (secret, new_secret, wrong) for s in (p, quote_plus(p), md5_password(p), md5_password(p).lower())
+    ]
     base = logged_server.base_url
     for password in (secret, md5_password(secret), wrong, md5_password(wrong)):
         form = params("send", acct, password=password)
@@ -869,20 +1007,32 @@ def test_passwords_never_reach_the_server_output(logged_server):
         for endpoint in ("overage", "status", "status_json", "call_json"):
             requests.get(base + ASPX[endpoint], params=params(endpoint, acct, password=password), timeout=30)
         for version in (11, 12):
-            soap_post(base, soapraw.envelope("SendI18NSms", acct.name, password, "8613800138000", "日志【华信】",
-                                             version=version), version)
+            soap_post(
+                base,
+                soapraw.envelope("SendI18NSms", acct.name, password, "8613800138000", "日志【华信】", version=version),
+                version,
+            )
     # errors on the way: a DOCTYPE, a bad body, a body over the limit, a lone surrogate, non-UTF-8
     soap_post(base, b"<!DOCTYPE x>" + soapraw.envelope("SendI18NSms", acct.name, secret, "1", "x"), 11)
     soap_post(base, soapraw.envelope("SendI18NSms", acct.name, secret, "1", "x")[:-20], 12)
-    requests.post(base + "/I18NSms.aspx", data=f"action=send&account={acct.name}&password={secret}&x=\xff".encode(
-        "latin-1"), headers={"Content-Type": FORM}, timeout=30)
+    requests.post(
+        base + "/I18NSms.aspx",
+        data=f"action=send&account={acct.name}&password={secret}&x=\xff".encode("latin-1"),
+        headers={"Content-Type": FORM},
+        timeout=30,
+    )
     for password in (secret, md5_password(secret)):  # request lines gunicorn refuses (and used to log whole)
-        raw_http(logged_server.port, f"GET /I18NSms.aspx?account={acct.name}&password={password}&x=\xff HTTP/1.1"
-                 "\r\nHost: x\r\n\r\n".encode("latin-1"))
+        raw_http(
+            logged_server.port,
+            f"GET /I18NSms.aspx?account={acct.name}&password={password}&x=\xff HTTP/1.1\r\nHost: x\r\n\r\n".encode(
+                "latin-1"
+            ),
+        )
         raw_http(logged_server.port, f"GET /pwd.aspx?password={password} HTTP/1.1 junk\r\nHost: x\r\n\r\n".encode())
     requests.get(base + "/pwd.aspx", params=params("pwd", acct, password=secret, newpassword=new_secret), timeout=30)
-    requests.post(base + "/pwd.aspx", data=params("pwd", acct, password=md5_password(new_secret),
-                                                  newpassword=secret), timeout=30)
+    requests.post(
+        base + "/pwd.aspx", data=params("pwd", acct, password=md5_password(new_secret), newpassword=secret), timeout=30
+    )
     assert logged_server.account(acct.name).password == secret
     with HttpClient(acct.name, secret, base_url=base) as http:
         http.send("8613800138000", "客户端【华信】")
@@ -905,8 +1055,12 @@ def test_client_errors_never_show_the_password(mock_server, account):
     secrets = (secret, md5_password(secret), md5_password(secret).lower())
 
     def clean(exc: BaseException) -> None:
-        for text in (str(exc), repr(exc), getattr(exc, "description", "") or "",
-                     (getattr(exc, "body", None) or b"").decode("utf-8", "replace")):
+        for text in (
+            str(exc),
+            repr(exc),
+            getattr(exc, "description", "") or "",
+            (getattr(exc, "body", None) or b"").decode("utf-8", "replace"),
+        ):
             for s in secrets:
                 assert s not in text, (s, text)
 
@@ -919,17 +1073,20 @@ def test_client_errors_never_show_the_password(mock_server, account):
         clean(info.value)
     echo = lambda request: http_reply(request, "500 Internal Server Error", "text/plain")  # noqa: E731
     with TinyServer(default=echo) as server:
-        for call in (lambda: HttpClient(account.name, secret, base_url=server.base_url).balance(),
-                     lambda: HttpClient(account.name, secret, base_url=server.base_url).send("1", "x"),
-                     lambda: SoapClient(account.name, secret, server.base_url).send_i18n_sms("1", "x"),
-                     lambda: SoapClient(account.name, secret, server.base_url, soap_version=12).send_i18n_sms(
-                         "1", "x")):
+        for call in (
+            lambda: HttpClient(account.name, secret, base_url=server.base_url).balance(),
+            lambda: HttpClient(account.name, secret, base_url=server.base_url).send("1", "x"),
+            lambda: SoapClient(account.name, secret, server.base_url).send_i18n_sms("1", "x"),
+            lambda: SoapClient(account.name, secret, server.base_url, soap_version=12).send_i18n_sms("1", "x"),
+        ):
             with pytest.raises(IpyyError) as info:
                 call()
             clean(info.value)
     dead = f"http://127.0.0.1:{free_port()}"
-    for call in (lambda: HttpClient(account.name, secret, base_url=dead, retries=0).balance(),
-                 lambda: SoapClient(account.name, secret, dead).send_i18n_sms("1", "x")):
+    for call in (
+        lambda: HttpClient(account.name, secret, base_url=dead, retries=0).balance(),
+        lambda: SoapClient(account.name, secret, dead).send_i18n_sms("1", "x"),
+    ):
         with pytest.raises(TransportError) as info:
             call()
         clean(info.value)

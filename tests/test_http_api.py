@@ -1,7 +1,7 @@
 """The vendor's HTTP interface over the wire: exact reply bytes, every error path, both formats."""
+
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 
 import pytest
@@ -9,8 +9,7 @@ import requests
 from lxml import etree
 
 from ipyy_client.encoding import encode_content, md5_password
-
-import soapraw
+from support import soapraw
 
 XML_HEAD = '<?xml version="1.0" encoding="utf-8" ?>'
 
@@ -31,15 +30,25 @@ def fields(reply) -> dict[str, str]:
 
 
 def send(mock_server, acct, text="测试【华信】", mobile="8613800138000", method="POST", **extra):
-    params = dict(action="send", userid="", account=acct.name, password=md5_password(acct.password),
-                  mobile=mobile, code="8", content=encode_content(text), sendTime="", extno="")
+    params = dict(
+        action="send",
+        userid="",
+        account=acct.name,
+        password=md5_password(acct.password),
+        mobile=mobile,
+        code="8",
+        content=encode_content(text),
+        sendTime="",
+        extno="",
+    )
     params.update(extra)
     return fields(call(mock_server, "/I18NSms.aspx", method, **params))
 
 
 def test_vendor_document_examples():
     assert encode_content("test message[HuaXin]") == (
-        "00740065007300740020006D006500730073006100670065005B00480075006100580069006E005D")
+        "00740065007300740020006D006500730073006100670065005B00480075006100580069006E005D"
+    )
     assert encode_content("测试【华信】") == "6D4B8BD53010534E4FE13011"
     assert md5_password("abc123") == "E99A18C428CB38D5F260853678922E03"
 
@@ -57,9 +66,22 @@ def test_send_ok(mock_server, account, method):
 
 
 def test_send_path_is_case_insensitive_and_plain_password_works(mock_server, account):
-    reply = fields(call(mock_server, "/I18Nsms.aspx", "GET", action="send", userid="", account=account.name,
-                        password=account.password, mobile="8613800138000", code="0",
-                        content=encode_content("test message[HuaXin]【HuaXin】"), sendTime="", extno=""))
+    reply = fields(
+        call(
+            mock_server,
+            "/I18Nsms.aspx",
+            "GET",
+            action="send",
+            userid="",
+            account=account.name,
+            password=account.password,
+            mobile="8613800138000",
+            code="0",
+            content=encode_content("test message[HuaXin]【HuaXin】"),
+            sendTime="",
+            extno="",
+        )
+    )
     assert reply["returnstatus"] == "Success"
 
 
@@ -74,21 +96,24 @@ def test_strict_account_refuses_plain_password(mock_server):
     assert send(mock_server, account)["returnstatus"] == "Success"
 
 
-@pytest.mark.parametrize("override,message", [
-    (dict(account=""), "用户名或密码不能为空"),
-    (dict(password=""), "用户名或密码不能为空"),
-    (dict(account="nobody"), "用户名或密码错误"),
-    (dict(password="0" * 32), "用户名或密码错误"),
-    (dict(content="6D4B8BD"), "参数错误"),
-    (dict(content="ZZZZ"), "参数错误"),
-    (dict(code="5"), "参数错误"),
-    (dict(sendTime="tomorrow"), "参数错误"),
-    (dict(action="launch"), "参数错误"),
-    (dict(mobile=""), "手机号码为空"),
-    (dict(extno="abc"), "扩展错误"),
-    (dict(content=encode_content("no signature")), "需要签名"),
-    (dict(mobile="8613800000002"), "黑名单的手机号码"),
-])
+@pytest.mark.parametrize(
+    "override,message",
+    [
+        (dict(account=""), "用户名或密码不能为空"),
+        (dict(password=""), "用户名或密码不能为空"),
+        (dict(account="nobody"), "用户名或密码错误"),
+        (dict(password="0" * 32), "用户名或密码错误"),
+        (dict(content="6D4B8BD"), "参数错误"),
+        (dict(content="ZZZZ"), "参数错误"),
+        (dict(code="5"), "参数错误"),
+        (dict(sendTime="tomorrow"), "参数错误"),
+        (dict(action="launch"), "参数错误"),
+        (dict(mobile=""), "手机号码为空"),
+        (dict(extno="abc"), "扩展错误"),
+        (dict(content=encode_content("no signature")), "需要签名"),
+        (dict(mobile="8613800000002"), "黑名单的手机号码"),
+    ],
+)
 def test_send_failures(mock_server, account, override, message):
     reply = send(mock_server, account, **override)
     assert reply["returnstatus"] == "Faild"
@@ -116,17 +141,27 @@ def test_scheduled_http_send_uses_platform_time(mock_server, account):
 
 
 def test_overage(mock_server, account):
-    reply = fields(call(mock_server, "/I18NSms.aspx", action="overage", userid="12", account=account.name,
-                        password=md5_password(account.password)))
+    reply = fields(
+        call(
+            mock_server,
+            "/I18NSms.aspx",
+            action="overage",
+            userid="12",
+            account=account.name,
+            password=md5_password(account.password),
+        )
+    )
     assert reply == {"returnstatus": "Success", "message": "操作成功", "payinfo": "预付费", "balance": "100.00"}
     postpaid = mock_server.new_account(pay_type="postpaid")
-    reply = fields(call(mock_server, "/I18NSms.aspx", action="overage", account=postpaid.name,
-                        password=postpaid.password))
+    reply = fields(
+        call(mock_server, "/I18NSms.aspx", action="overage", account=postpaid.name, password=postpaid.password)
+    )
     assert reply["payinfo"] == "后付费"
 
 
-@pytest.mark.parametrize("override,message", [
-    (dict(account=""), "用户名或密码不能为空"), (dict(password="bad"), "用户名或密码错误")])
+@pytest.mark.parametrize(
+    "override,message", [(dict(account=""), "用户名或密码不能为空"), (dict(password="bad"), "用户名或密码错误")]
+)
 def test_overage_failures(mock_server, account, override, message):
     params = dict(action="overage", account=account.name, password=account.password)
     params.update(override)
@@ -152,7 +187,9 @@ def test_reports_xml_once_oldest_first(mock_server, account):
     assert reply.text.startswith(XML_HEAD)
     items = boxes(reply, "statusbox")
     assert [(i["mobile"], i["taskid"], i["status"], i["errorcode"]) for i in items] == [
-        ("8613800138000", str(first), "10", "DELIVRD"), ("8613800000001", str(first), "20", "UNDELIV")]
+        ("8613800138000", str(first), "10", "DELIVRD"),
+        ("8613800000001", str(first), "20", "UNDELIV"),
+    ]
     assert list(items[0]) == ["mobile", "taskid", "status", "receivetime", "errorcode", "extno"]
     assert len(items[0]["receivetime"]) == 19
     assert boxes(query(mock_server, "/statusApi.aspx", account), "statusbox") == []
@@ -185,16 +222,20 @@ def test_reports_json_and_xml_agree(mock_server, account):
 
 
 @pytest.mark.parametrize("path", ["/statusApi.aspx", "/callApi.aspx"])
-@pytest.mark.parametrize("override,error,remark", [
-    (dict(account=""), "1", "用户名或密码不能为空"),
-    (dict(password="bad"), "2", "用户名或密码错误"),
-    (dict(statusNum="ten"), "4", "参数不正确"),
-    (dict(action="fetch"), "4", "参数不正确"),
-])
+@pytest.mark.parametrize(
+    "override,error,remark",
+    [
+        (dict(account=""), "1", "用户名或密码不能为空"),
+        (dict(password="bad"), "2", "用户名或密码错误"),
+        (dict(statusNum="ten"), "4", "参数不正确"),
+        (dict(action="fetch"), "4", "参数不正确"),
+    ],
+)
 def test_queue_xml_errors(mock_server, account, path, override, error, remark):
     reply = query(mock_server, path, account, **override)
-    assert reply.text == (f'{XML_HEAD}\n<returnsms><errorstatus><error>{error}</error>'
-                          f'<remark>{remark}</remark></errorstatus></returnsms>')
+    assert reply.text == (
+        f"{XML_HEAD}\n<returnsms><errorstatus><error>{error}</error><remark>{remark}</remark></errorstatus></returnsms>"
+    )
 
 
 def test_account_not_allowed_to_read_reports(mock_server):
@@ -215,7 +256,10 @@ def test_json_other_errors(mock_server, account):
     assert query(mock_server, "/statusJsonApi.aspx", account, account="").json()["error"] == "1002"
     assert query(mock_server, "/statusJsonApi.aspx", account, password="").json()["error"] == "1003"
     assert query(mock_server, "/callJsonApi.aspx", account, statusNum="x").json() == {
-        "error": "1001", "remark": "参数不正确", "callbox": []}
+        "error": "1001",
+        "remark": "参数不正确",
+        "callbox": [],
+    }
 
 
 def test_uplink_from_auto_reply_number(mock_server, account):
@@ -230,8 +274,15 @@ def test_injected_uplink_json(mock_server, account):
     platform = mock_server.platform()
     platform.inject_uplink(account.name, "8613811112222", "你好，我不需要 <b>&")
     body = query(mock_server, "/callJsonApi.aspx", account).json()
-    assert body["callbox"] == [{"mobile": "8613811112222", "taskid": "", "content": "你好，我不需要 <b>&",
-                                "receivetime": body["callbox"][0]["receivetime"], "extno": ""}]
+    assert body["callbox"] == [
+        {
+            "mobile": "8613811112222",
+            "taskid": "",
+            "content": "你好，我不需要 <b>&",
+            "receivetime": body["callbox"][0]["receivetime"],
+            "extno": "",
+        }
+    ]
     assert query(mock_server, "/callJsonApi.aspx", account).json()["callbox"] == []
 
 
@@ -239,27 +290,36 @@ def test_soap_send_is_visible_over_http(mock_server, account):
     result = soapraw.send(mock_server.base_url, account.name, account.password, "8613800138000", "hi【华信】")
     items = boxes(query(mock_server, "/statusApi.aspx", account), "statusbox")
     assert [i["taskid"] for i in items] == [str(result.msg_id)]
-    overage = fields(call(mock_server, "/I18NSms.aspx", action="overage", account=account.name,
-                          password=account.password))
+    overage = fields(
+        call(mock_server, "/I18NSms.aspx", action="overage", account=account.name, password=account.password)
+    )
     assert overage["balance"] == str(result.balance) == "99.95"
 
 
 def test_change_password_for_both_surfaces(mock_server, account):
-    reply = fields(call(mock_server, "/pwd.aspx", userid="", account=account.name, password=account.password,
-                        newpassword="n3w-密码"))
+    reply = fields(
+        call(
+            mock_server, "/pwd.aspx", userid="", account=account.name, password=account.password, newpassword="n3w-密码"
+        )
+    )
     assert reply == {"returnstatus": "Sucess", "message": "操作成功"}
     assert send(mock_server, account)["message"] == "用户名或密码错误"
-    assert soapraw.send(mock_server.base_url, account.name, account.password, "8613800138000",
-                        "hi【华信】").status == "PasswordError"
+    assert (
+        soapraw.send(mock_server.base_url, account.name, account.password, "8613800138000", "hi【华信】").status
+        == "PasswordError"
+    )
     assert soapraw.send(mock_server.base_url, account.name, "n3w-密码", "8613800138000", "hi【华信】").status == "OK"
 
 
-@pytest.mark.parametrize("override,message", [
-    (dict(newpassword="x" * 21), "新密码长度须为1到20位"),
-    (dict(newpassword=""), "新密码长度须为1到20位"),
-    (dict(password="bad"), "用户名或密码错误"),
-    (dict(account=""), "用户名或密码不能为空"),
-])
+@pytest.mark.parametrize(
+    "override,message",
+    [
+        (dict(newpassword="x" * 21), "新密码长度须为1到20位"),
+        (dict(newpassword=""), "新密码长度须为1到20位"),
+        (dict(password="bad"), "用户名或密码错误"),
+        (dict(account=""), "用户名或密码不能为空"),
+    ],
+)
 def test_change_password_failures(mock_server, account, override, message):
     params = dict(account=account.name, password=account.password, newpassword="fine")
     params.update(override)
@@ -269,19 +329,25 @@ def test_change_password_failures(mock_server, account, override, message):
 
 
 def test_twenty_character_password_is_fine(mock_server, account):
-    reply = fields(call(mock_server, "/pwd.aspx", account=account.name, password=account.password,
-                        newpassword="x" * 20))
+    reply = fields(
+        call(mock_server, "/pwd.aspx", account=account.name, password=account.password, newpassword="x" * 20)
+    )
     assert reply["returnstatus"] == "Sucess"
 
 
-@pytest.mark.parametrize("code,content", [
-    ("0", "00740065007300740020006D006500730073006100670065005B00480075006100580069006E005D"),
-    ("8", "6D4B8BD53010534E4FE13011"),
-])
+@pytest.mark.parametrize(
+    "code,content",
+    [
+        ("0", "00740065007300740020006D006500730073006100670065005B00480075006100580069006E005D"),
+        ("8", "6D4B8BD53010534E4FE13011"),
+    ],
+)
 def test_vendor_example_urls_with_demo_credentials(mock_server, code, content):
     """The vendor document's two example GET URLs, with the demo account and two real numbers for m1,m2."""
-    url = (f"{mock_server.base_url}/I18Nsms.aspx?action=send&userid=&account=demo&password=demo123"
-           f"&mobile=8613800138000,8613900139000&code={code}&content={content}&sendTime=&extno=")
+    url = (
+        f"{mock_server.base_url}/I18Nsms.aspx?action=send&userid=&account=demo&password=demo123"
+        f"&mobile=8613800138000,8613900139000&code={code}&content={content}&sendTime=&extno="
+    )
     reply = fields(requests.get(url, timeout=30))
     assert (reply["returnstatus"], reply["message"], reply["successCounts"]) == ("Success", "操作成功", "2")
     assert reply["BillingAmount"] == "0.10"

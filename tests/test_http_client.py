@@ -1,4 +1,5 @@
 """HttpClient over the wire against the real mock: send, balance, reports, uplinks, password, CLI."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -51,12 +52,15 @@ def test_send_several_numbers_as_list_or_comma_string(client):
     assert second.task_id > first.task_id
 
 
-@pytest.mark.parametrize("kwargs, code, exc", [
-    (dict(password="wrong-one"), ResultCode.PasswordError, errors.PasswordError),
-    (dict(account="nobody-here"), ResultCode.PasswordError, errors.PasswordError),  # 用户名或密码错误 is ambiguous
-    (dict(account=""), ResultCode.UserNameEmpty, errors.UserNameEmpty),
-    (dict(password=""), ResultCode.PasswordEmpty, errors.PasswordEmpty),
-])
+@pytest.mark.parametrize(
+    "kwargs, code, exc",
+    [
+        (dict(password="wrong-one"), ResultCode.PasswordError, errors.PasswordError),
+        (dict(account="nobody-here"), ResultCode.PasswordError, errors.PasswordError),  # 用户名或密码错误 is ambiguous
+        (dict(account=""), ResultCode.UserNameEmpty, errors.UserNameEmpty),
+        (dict(password=""), ResultCode.PasswordEmpty, errors.PasswordEmpty),
+    ],
+)
 def test_send_credential_failures(mock_server, account, kwargs, code, exc):
     with other(mock_server, account, **kwargs) as c:
         result = c.send(MOBILE, TEXT)
@@ -67,17 +71,20 @@ def test_send_credential_failures(mock_server, account, kwargs, code, exc):
     assert mock_server.balance(account.name) == Decimal("100.00")
 
 
-@pytest.mark.parametrize("mobiles, text, extno, exc", [
-    (MOBILE, "no signature", None, errors.RequiredSuffix),
-    (MOBILE, "", None, errors.ContentEmpty),
-    (MOBILE, TEXT, "123456", errors.ExtNumberError),
-    ("", TEXT, None, errors.MsisdnEmpty),
-    ("12", TEXT, None, errors.MsisdnError),
-    ("8613800000002", TEXT, None, errors.MsisdnBlack),
-    ("8613800000003", TEXT, None, errors.MsisdnNoChannel),
-    (MOBILE, "敏感词【华信】", None, errors.SensitiveWords),
-    (MOBILE, "x" * 700 + "【华信】", None, errors.ContentLong),
-])
+@pytest.mark.parametrize(
+    "mobiles, text, extno, exc",
+    [
+        (MOBILE, "no signature", None, errors.RequiredSuffix),
+        (MOBILE, "", None, errors.ContentEmpty),
+        (MOBILE, TEXT, "123456", errors.ExtNumberError),
+        ("", TEXT, None, errors.MsisdnEmpty),
+        ("12", TEXT, None, errors.MsisdnError),
+        ("8613800000002", TEXT, None, errors.MsisdnBlack),
+        ("8613800000003", TEXT, None, errors.MsisdnNoChannel),
+        (MOBILE, "敏感词【华信】", None, errors.SensitiveWords),
+        (MOBILE, "x" * 700 + "【华信】", None, errors.ContentLong),
+    ],
+)
 def test_send_refusals_map_to_exceptions(client, mock_server, account, mobiles, text, extno, exc):
     result = client.send(mobiles, text, extno=extno)
     assert not result.ok and result.code is exc.code
@@ -136,11 +143,15 @@ QUERIES = [
 
 
 @pytest.mark.parametrize("query", QUERIES)
-@pytest.mark.parametrize("kwargs, exc", [
-    (dict(password="wrong-one"), errors.PasswordError),
-    (dict(account=""), errors.UserNameEmpty),
-    (dict(password=""), errors.PasswordEmpty),
-], ids=["wrong-password", "no-account", "no-password"])
+@pytest.mark.parametrize(
+    "kwargs, exc",
+    [
+        (dict(password="wrong-one"), errors.PasswordError),
+        (dict(account=""), errors.UserNameEmpty),
+        (dict(password=""), errors.PasswordEmpty),
+    ],
+    ids=["wrong-password", "no-account", "no-password"],
+)
 def test_query_credential_failures_raise(mock_server, account, query, kwargs, exc):
     with other(mock_server, account, **kwargs) as c:
         with pytest.raises(exc) as info:
@@ -188,7 +199,9 @@ def test_reports_are_handed_out_once_oldest_first(client):
     client.send("8613800000004", TEXT).raise_for_status()  # never reported
     reports = client.status_reports()
     assert [(r.task_id, r.status, r.errorcode, r.delivered) for r in reports] == [
-        (first, 10, "DELIVRD", True), (second, 20, "UNDELIV", False)]
+        (first, 10, "DELIVRD", True),
+        (second, 20, "UNDELIV", False),
+    ]
     assert client.status_reports() == []
     assert client.status_reports(fmt="json") == []
 
@@ -224,7 +237,9 @@ def test_injected_uplink(client, mock_server, account, fmt):
     platform.inject_uplink(account.name, "8613911112222", "stranger")
     uplinks = client.uplinks(fmt=fmt)
     assert [(u.mobile, u.task_id, u.content) for u in uplinks] == [
-        (MOBILE, task, "你好，我不需要 <&>"), ("8613911112222", None, "stranger")]
+        (MOBILE, task, "你好，我不需要 <&>"),
+        ("8613911112222", None, "stranger"),
+    ]
     assert all(isinstance(u, Uplink) and u.receive_time.tzinfo == SHANGHAI for u in uplinks)
     assert client.uplinks(fmt=fmt) == []
 

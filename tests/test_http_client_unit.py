@@ -3,6 +3,7 @@
 No mock server here: a fake requests.Session hands back canned replies (and
 records the form fields), so every reply shape of the vendor document can be fed in.
 """
+
 from __future__ import annotations
 
 import json
@@ -22,11 +23,22 @@ from urllib3.exceptions import MaxRetryError, NewConnectionError
 from werkzeug.test import Client
 
 import ipyy_client
-from ipyy_client import (Balance, HttpClient, HttpSendResult, Report, ResultCode, Uplink, cli, errors, parse_push,
-                         push_receiver)
+from ipyy_client import (
+    Balance,
+    HttpClient,
+    HttpSendResult,
+    Report,
+    ResultCode,
+    Uplink,
+    cli,
+    errors,
+    parse_push,
+    push_receiver,
+)
 from ipyy_client.encoding import md5_password
 from ipyy_client.http import parse_json_boxes, parse_xml
 from ipyy_client.results import code_for_message
+from support.net import closed_port
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 PASSWORD = "pa55-w0rd!"
@@ -34,7 +46,9 @@ HEAD = '<?xml version="1.0" encoding="utf-8" ?>\n'
 
 # --- the vendor document's own examples ----------------------------------------------
 
-VENDOR_STATUS_XML = HEAD + """<returnsms>
+VENDOR_STATUS_XML = (
+    HEAD
+    + """<returnsms>
 <statusbox>
 <mobile>15023239810</mobile>
 <taskid>1212</taskid>
@@ -52,8 +66,11 @@ VENDOR_STATUS_XML = HEAD + """<returnsms>
 <extno></extno>
 </statusbox>
 </returnsms>"""
+)
 
-VENDOR_CALL_XML = HEAD + """<returnsms>
+VENDOR_CALL_XML = (
+    HEAD
+    + """<returnsms>
 <callbox>
 <mobile>15023239810</mobile>
 <taskid>1212</taskid>
@@ -69,6 +86,7 @@ VENDOR_CALL_XML = HEAD + """<returnsms>
 <extno>01</extno>
 </callbox>
 </returnsms>"""
+)
 
 VENDOR_STATUS_JSON = """{"error":"1",
 "remark":"成功",
@@ -105,13 +123,18 @@ VENDOR_CALL_JSON = """{"error":"1",
 
 
 def errorstatus(number: int, remark: str) -> str:
-    return HEAD + f"<returnsms>\n<errorstatus>\n<error>{number}</error>\n<remark>{remark}</remark>\n</errorstatus>\n</returnsms>"
+    return (
+        HEAD
+        + f"<returnsms>\n<errorstatus>\n<error>{number}</error>\n<remark>{remark}</remark>\n</errorstatus>\n</returnsms>"
+    )
 
 
 def send_reply(status="Success", message="操作成功", balance="99.95", task="1000123", amount="0.05", count="1"):
-    return (HEAD + f"<returnsms><returnstatus>{status}</returnstatus><message>{message}</message>"
-            f"<balance>{balance}</balance><taskID>{task}</taskID><BillingAmount>{amount}</BillingAmount>"
-            f"<successCounts>{count}</successCounts></returnsms>")
+    return (
+        HEAD + f"<returnsms><returnstatus>{status}</returnstatus><message>{message}</message>"
+        f"<balance>{balance}</balance><taskID>{task}</taskID><BillingAmount>{amount}</BillingAmount>"
+        f"<successCounts>{count}</successCounts></returnsms>"
+    )
 
 
 # --- a fake session --------------------------------------------------------------------
@@ -141,8 +164,7 @@ class FakeSession(requests.Session):
 
 def make(*replies, **kwargs) -> tuple[HttpClient, FakeSession]:
     session = FakeSession(*replies)
-    values = dict(account="acct", password=PASSWORD, base_url="http://gw.invalid", session=session,
-                  retry_backoff=0)
+    values = dict(account="acct", password=PASSWORD, base_url="http://gw.invalid", session=session, retry_backoff=0)
     values.update(kwargs)
     return HttpClient(**values), session
 
@@ -176,8 +198,20 @@ def test_construction_and_repr() -> None:
 
 
 def test_public_exports() -> None:
-    for name in ("HttpClient", "parse_push", "push_receiver", "encode_content", "decode_content", "md5_password",
-                 "HttpSendResult", "Balance", "Report", "Uplink", "SoapClient", "SendResult"):
+    for name in (
+        "HttpClient",
+        "parse_push",
+        "push_receiver",
+        "encode_content",
+        "decode_content",
+        "md5_password",
+        "HttpSendResult",
+        "Balance",
+        "Report",
+        "Uplink",
+        "SoapClient",
+        "SendResult",
+    ):
         assert hasattr(ipyy_client, name), name
         assert name in ipyy_client.__all__
 
@@ -194,20 +228,34 @@ def test_dataclasses_are_frozen() -> None:
 
 def test_send_builds_the_vendor_form() -> None:
     client, session = make(send_reply(), userid="12")
-    result = client.send(["8613800138000", 8613900139000], "测试【华信】",
-                         send_time=datetime(2026, 12, 1, 1, 0, tzinfo=timezone.utc), extno=123)
+    result = client.send(
+        ["8613800138000", 8613900139000],
+        "测试【华信】",
+        send_time=datetime(2026, 12, 1, 1, 0, tzinfo=timezone.utc),
+        extno=123,
+    )
     url, form = session.calls[0]
     assert url == "http://gw.invalid/I18NSms.aspx"
-    assert form == {"action": "send", "userid": "12", "account": "acct", "password": md5_password(PASSWORD),
-                    "mobile": "8613800138000,8613900139000", "code": "8", "content": "6D4B8BD53010534E4FE13011",
-                    "sendTime": "2026-12-01 09:00:00", "extno": "123"}
+    assert form == {
+        "action": "send",
+        "userid": "12",
+        "account": "acct",
+        "password": md5_password(PASSWORD),
+        "mobile": "8613800138000,8613900139000",
+        "code": "8",
+        "content": "6D4B8BD53010534E4FE13011",
+        "sendTime": "2026-12-01 09:00:00",
+        "extno": "123",
+    }
     assert result == HttpSendResult("Success", "操作成功", Decimal("99.95"), 1000123, Decimal("0.05"), 1)
     assert result.ok and result.code is ResultCode.OK and result.msg_id == 1000123 and result.errors == ()
 
 
 def test_send_naive_time_is_platform_time_and_empty_password_stays_empty() -> None:
-    client, session = make(send_reply(status="Faild", message="用户名或密码不能为空", balance="0", task="",
-                                      amount="0", count="0"), password="")
+    client, session = make(
+        send_reply(status="Faild", message="用户名或密码不能为空", balance="0", task="", amount="0", count="0"),
+        password="",
+    )
     result = client.send("8613800138000", "x【y】", send_time=datetime(2026, 12, 1, 9, 0, 0, 500))
     form = session.calls[0][1]
     assert form["sendTime"] == "2026-12-01 09:00:00" and form["password"] == ""
@@ -216,14 +264,17 @@ def test_send_naive_time_is_platform_time_and_empty_password_stays_empty() -> No
         result.raise_for_status()
 
 
-@pytest.mark.parametrize("message, code", [
-    ("用户名或密码错误", ResultCode.PasswordError),
-    ("用户名或密码不能为空", ResultCode.UserNameEmpty),
-    ("额度不足", ResultCode.AmountNotEnough),
-    ("黑名单的手机号码", ResultCode.MsisdnBlack),
-    ("UserId参数错误，该值必需要是数字，由供应商提供。", ResultCode.UserIdError),
-    ("参数错误", ResultCode.ParamError),
-])
+@pytest.mark.parametrize(
+    "message, code",
+    [
+        ("用户名或密码错误", ResultCode.PasswordError),
+        ("用户名或密码不能为空", ResultCode.UserNameEmpty),
+        ("额度不足", ResultCode.AmountNotEnough),
+        ("黑名单的手机号码", ResultCode.MsisdnBlack),
+        ("UserId参数错误，该值必需要是数字，由供应商提供。", ResultCode.UserIdError),
+        ("参数错误", ResultCode.ParamError),
+    ],
+)
 def test_faild_send_messages_map_to_codes(message, code) -> None:
     client, _ = make(send_reply(status="Faild", message=message, task="", amount="0", count="0"), account="")
     result = client.send("8613800138000", "x【y】")
@@ -249,12 +300,15 @@ def test_code_for_message() -> None:
     assert code_for_message("") is None and code_for_message("whatever") is None
 
 
-@pytest.mark.parametrize("body", [
-    send_reply(balance="lots"),
-    send_reply(task=""),  # Success without a task id
-    send_reply(count="many"),
-    HEAD + "<returnsms><message>操作成功</message></returnsms>",
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        send_reply(balance="lots"),
+        send_reply(task=""),  # Success without a task id
+        send_reply(count="many"),
+        HEAD + "<returnsms><message>操作成功</message></returnsms>",
+    ],
+)
 def test_malformed_send_reply_is_protocol_error_and_says_what_happened(body) -> None:
     client, _ = make(body)
     with pytest.raises(errors.ProtocolError) as info:
@@ -276,21 +330,27 @@ def test_send_content_must_be_text() -> None:
 
 @pytest.mark.parametrize("payinfo, pay_type", [("预付费", "prepaid"), ("后付费", "postpaid"), ("月结", "月结")])
 def test_balance(payinfo, pay_type) -> None:
-    client, session = make(HEAD + f"<returnsms><returnstatus>Success</returnstatus><message>操作成功</message>"
-                                  f"<payinfo>{payinfo}</payinfo><balance> 12.3400 </balance></returnsms>")
+    client, session = make(
+        HEAD + f"<returnsms><returnstatus>Success</returnstatus><message>操作成功</message>"
+        f"<payinfo>{payinfo}</payinfo><balance> 12.3400 </balance></returnsms>"
+    )
     assert client.balance() == Balance(pay_type, Decimal("12.3400"))
     assert session.calls[0][1]["action"] == "overage"
 
 
 def test_balance_refused_raises() -> None:
-    client, _ = make(HEAD + "<returnsms><returnstatus>Faild</returnstatus><message>用户名或密码错误</message>"
-                            "<payinfo></payinfo><balance>0</balance></returnsms>")
+    client, _ = make(
+        HEAD + "<returnsms><returnstatus>Faild</returnstatus><message>用户名或密码错误</message>"
+        "<payinfo></payinfo><balance>0</balance></returnsms>"
+    )
     with pytest.raises(errors.PasswordError):
         client.balance()
 
 
 def test_change_password_accepts_sucess_and_uses_the_new_password() -> None:
-    client, session = make(HEAD + "<returnsms><returnstatus>Sucess</returnstatus><message>操作成功</message></returnsms>")
+    client, session = make(
+        HEAD + "<returnsms><returnstatus>Sucess</returnstatus><message>操作成功</message></returnsms>"
+    )
     client.change_password("n3w-pass")
     url, form = session.calls[0]
     assert url.endswith("/pwd.aspx")
@@ -300,8 +360,9 @@ def test_change_password_accepts_sucess_and_uses_the_new_password() -> None:
 
 
 def test_change_password_failure_keeps_the_old_one() -> None:
-    client, session = make(HEAD + "<returnsms><returnstatus>Faild</returnstatus><message>新密码长度须为1到20位</message>"
-                                  "</returnsms>")
+    client, session = make(
+        HEAD + "<returnsms><returnstatus>Faild</returnstatus><message>新密码长度须为1到20位</message></returnsms>"
+    )
     with pytest.raises(errors.VendorError, match="新密码"):
         client.change_password("abc")
     assert client._password == PASSWORD
@@ -317,8 +378,10 @@ def test_vendor_status_xml() -> None:
     assert url.endswith("/statusApi.aspx")
     assert (form["action"], form["statusNum"], form["taskid"]) == ("query", "10", "1212")
     when = datetime(2011, 12, 2, 22, 12, 11, tzinfo=SHANGHAI)
-    assert reports == [Report("15023239810", 1212, 10, when, "DELIVRD", "01"),
-                       Report("15023239811", 1212, 20, when, "2", "")]
+    assert reports == [
+        Report("15023239810", 1212, 10, when, "DELIVRD", "01"),
+        Report("15023239811", 1212, 20, when, "2", ""),
+    ]
     assert reports[0].receive_time.utcoffset() == timedelta(hours=8)
 
 
@@ -327,8 +390,10 @@ def test_vendor_call_xml() -> None:
     uplinks = client.uplinks()
     assert session.calls[0][0].endswith("/callApi.aspx") and "taskid" not in session.calls[0][1]
     when = datetime(2011, 12, 2, 22, 12, 11, tzinfo=SHANGHAI)
-    assert uplinks == [Uplink("15023239810", 1212, "你好，我不需要", when, "01"),
-                       Uplink("15023239811", 1212, "你好，本次活动路线是怎么的", when, "01")]
+    assert uplinks == [
+        Uplink("15023239810", 1212, "你好，我不需要", when, "01"),
+        Uplink("15023239811", 1212, "你好，本次活动路线是怎么的", when, "01"),
+    ]
 
 
 def test_vendor_status_json_without_status_or_extno_is_kept() -> None:
@@ -344,8 +409,10 @@ def test_vendor_status_json_without_status_or_extno_is_kept() -> None:
 
 def test_vendor_call_json_with_no_task_and_no_time() -> None:
     client, session = make(json_reply(VENDOR_CALL_JSON))
-    assert client.uplinks(fmt="json", limit=5) == [Uplink("15510331875", None, "a", None, "123"),
-                                                   Uplink("13483728958", None, "b", None, "456")]
+    assert client.uplinks(fmt="json", limit=5) == [
+        Uplink("15510331875", None, "a", None, "123"),
+        Uplink("13483728958", None, "b", None, "456"),
+    ]
     assert session.calls[0][0].endswith("/callJsonApi.aspx") and session.calls[0][1]["statusNum"] == "5"
 
 
@@ -355,30 +422,39 @@ def test_the_zone_is_a_client_option() -> None:
 
 
 def test_lenient_items_keep_the_batch() -> None:
-    body = HEAD + ("<returnsms><statusbox><mobile> 1 </mobile><taskid>x</taskid><status>ok</status>"
-                   "<receivetime>yesterday</receivetime></statusbox><other/><statusbox/></returnsms>")
+    body = HEAD + (
+        "<returnsms><statusbox><mobile> 1 </mobile><taskid>x</taskid><status>ok</status>"
+        "<receivetime>yesterday</receivetime></statusbox><other/><statusbox/></returnsms>"
+    )
     client, _ = make(xml_reply(body))
     assert client.status_reports() == [Report("1", None, None, None), Report("", None, None, None)]
     client, _ = make(xml_reply(HEAD + "<returnsms></returnsms>"))
     assert client.status_reports() == []
-    client, _ = make(json_reply('{"error":1,"remark":"成功","statusbox":[{"mobile":8613800138000,"taskid":7,'
-                                '"status":10,"receivetime":null}]}'))
+    client, _ = make(
+        json_reply(
+            '{"error":1,"remark":"成功","statusbox":[{"mobile":8613800138000,"taskid":7,'
+            '"status":10,"receivetime":null}]}'
+        )
+    )
     assert client.status_reports(fmt="json") == [Report("8613800138000", 7, 10, None)]
 
 
 # --- pulls: errors ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("number, remark, exc", [
-    (1, "用户名或密码不能为空", errors.UserNameEmpty),
-    (2, "用户名或密码错误", errors.PasswordError),
-    (2, "帐户已停用", errors.UserStop),
-    (3, "该用户不允许查看状态报告", errors.ReportsNotAllowed),
-    (4, "参数不正确", errors.ParamError),
-    (4, "系统内部错误", errors.InternalError),
-    (1, "", errors.UserNameEmpty),
-    (7, "别的", errors.VendorError),
-])
+@pytest.mark.parametrize(
+    "number, remark, exc",
+    [
+        (1, "用户名或密码不能为空", errors.UserNameEmpty),
+        (2, "用户名或密码错误", errors.PasswordError),
+        (2, "帐户已停用", errors.UserStop),
+        (3, "该用户不允许查看状态报告", errors.ReportsNotAllowed),
+        (4, "参数不正确", errors.ParamError),
+        (4, "系统内部错误", errors.InternalError),
+        (1, "", errors.UserNameEmpty),
+        (7, "别的", errors.VendorError),
+    ],
+)
 @pytest.mark.parametrize("pull", ["status_reports", "uplinks"])
 def test_xml_errorstatus(number, remark, exc, pull) -> None:
     client, _ = make(xml_reply(errorstatus(number, remark)))
@@ -398,23 +474,27 @@ def test_xml_empty_credentials_names_the_empty_one() -> None:
         client.status_reports()
 
 
-@pytest.mark.parametrize("body, exc", [
-    ('{"error":"1005","remark":"密码错了","statusbox":[]}', errors.PasswordError),
-    ('{"error":"1002","remark":"用户名为空","statusbox":[]}', errors.UserNameEmpty),
-    ('{"error":"1007","remark":"帐户已停用","statusbox":[]}', errors.UserStop),
-    ('{"error":"1001","remark":"该用户不允许查看状态报告","statusbox":[]}', errors.ReportsNotAllowed),
-    ('{"error":"1001","remark":"参数不正确","statusbox":[]}', errors.ParamError),
-    ('{"error":"4242","remark":"新错误","statusbox":[]}', errors.VendorError),
-    ('{"error":4242,"remark":"帐户已停用"}', errors.UserStop),
-])
+@pytest.mark.parametrize(
+    "body, exc",
+    [
+        ('{"error":"1005","remark":"密码错了","statusbox":[]}', errors.PasswordError),
+        ('{"error":"1002","remark":"用户名为空","statusbox":[]}', errors.UserNameEmpty),
+        ('{"error":"1007","remark":"帐户已停用","statusbox":[]}', errors.UserStop),
+        ('{"error":"1001","remark":"该用户不允许查看状态报告","statusbox":[]}', errors.ReportsNotAllowed),
+        ('{"error":"1001","remark":"参数不正确","statusbox":[]}', errors.ParamError),
+        ('{"error":"4242","remark":"新错误","statusbox":[]}', errors.VendorError),
+        ('{"error":4242,"remark":"帐户已停用"}', errors.UserStop),
+    ],
+)
 def test_json_errors(body, exc) -> None:
     client, _ = make(json_reply(body))
     with pytest.raises(exc):
         client.status_reports(fmt="json")
 
 
-@pytest.mark.parametrize("kwargs", [dict(limit=0), dict(limit=4001), dict(limit=True), dict(fmt="csv"),
-                                    dict(task_id=0), dict(task_id="12")])
+@pytest.mark.parametrize(
+    "kwargs", [dict(limit=0), dict(limit=4001), dict(limit=True), dict(fmt="csv"), dict(task_id=0), dict(task_id="12")]
+)
 def test_pull_arguments_are_checked_before_sending(kwargs) -> None:
     client, session = make(xml_reply(VENDOR_STATUS_XML))
     with pytest.raises(ValueError):
@@ -442,19 +522,34 @@ GARBAGE = [
 def test_garbage_is_protocol_error(status, ctype, body, call) -> None:
     client, _ = make((status, ctype, body))
     with pytest.raises(errors.ProtocolError) as info:
-        {"send": lambda: client.send("1", "x【y】"), "balance": client.balance, "reports": client.status_reports,
-         "uplinks": client.uplinks, "pwd": lambda: client.change_password("n")}[call]()
+        {
+            "send": lambda: client.send("1", "x【y】"),
+            "balance": client.balance,
+            "reports": client.status_reports,
+            "uplinks": client.uplinks,
+            "pwd": lambda: client.change_password("n"),
+        }[call]()
     assert info.value.status_code == status
     assert info.value.body == body[:300]
     assert f"HTTP {status}" in str(info.value)
 
 
-@pytest.mark.parametrize("body", [
-    b"<html><body>x</body></html>",
-    b"[]", b'"text"', b"42", b"null", b"{", b'{"remark":"x"}',
-    b'{"error":"abc","statusbox":[]}', b'{"error":"1","statusbox":{"mobile":"1"}}', b'{"error":"1","statusbox":["x"]}',
-    b"\xff\xfe{}",
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"<html><body>x</body></html>",
+        b"[]",
+        b'"text"',
+        b"42",
+        b"null",
+        b"{",
+        b'{"remark":"x"}',
+        b'{"error":"abc","statusbox":[]}',
+        b'{"error":"1","statusbox":{"mobile":"1"}}',
+        b'{"error":"1","statusbox":["x"]}',
+        b"\xff\xfe{}",
+    ],
+)
 def test_json_garbage_is_protocol_error(body) -> None:
     client, _ = make((200, "application/json", body))
     with pytest.raises(errors.ProtocolError):
@@ -478,13 +573,22 @@ def test_redirect_names_the_new_address() -> None:
 
 SECRET_FILE = Path(__file__)
 HOSTILE = [
-    pytest.param(HEAD + '<!DOCTYPE returnsms [<!ENTITY x "EXPANDED-ENTITY">]>'
-                 "<returnsms><statusbox><mobile>&x;</mobile></statusbox></returnsms>", id="internal-entity"),
-    pytest.param(HEAD + f'<!DOCTYPE returnsms [<!ENTITY x SYSTEM "file://{SECRET_FILE}">]>'
-                 "<returnsms><callbox><content>&x;</content></callbox></returnsms>", id="external-entity"),
-    pytest.param(HEAD + '<!DOCTYPE r [<!ENTITY a "EXPANDED-ENTITY"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">'
-                 '<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;">]><returnsms><statusbox><mobile>&c;</mobile>'
-                 "</statusbox></returnsms>", id="billion-laughs"),
+    pytest.param(
+        HEAD + '<!DOCTYPE returnsms [<!ENTITY x "EXPANDED-ENTITY">]>'
+        "<returnsms><statusbox><mobile>&x;</mobile></statusbox></returnsms>",
+        id="internal-entity",
+    ),
+    pytest.param(
+        HEAD + f'<!DOCTYPE returnsms [<!ENTITY x SYSTEM "file://{SECRET_FILE}">]>'
+        "<returnsms><callbox><content>&x;</content></callbox></returnsms>",
+        id="external-entity",
+    ),
+    pytest.param(
+        HEAD + '<!DOCTYPE r [<!ENTITY a "EXPANDED-ENTITY"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">'
+        '<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;">]><returnsms><statusbox><mobile>&c;</mobile>'
+        "</statusbox></returnsms>",
+        id="billion-laughs",
+    ),
     pytest.param(HEAD + '<!DOCTYPE returnsms SYSTEM "http://127.0.0.1:9/evil.dtd"><returnsms/>', id="external-dtd"),
     pytest.param("<returnsms><statusbox><mobile>&x;</mobile></statusbox></returnsms>", id="undeclared-entity"),
 ]
@@ -502,8 +606,10 @@ def test_doctype_and_entities_are_refused_never_expanded(body) -> None:
 
 
 def test_doctype_in_utf16_is_refused_after_parsing() -> None:
-    body = ('<?xml version="1.0" encoding="utf-16"?><!DOCTYPE returnsms [<!ENTITY x "EXPANDED-ENTITY">]>'
-            "<returnsms><statusbox><mobile>&x;</mobile></statusbox></returnsms>").encode("utf-16")
+    body = (
+        '<?xml version="1.0" encoding="utf-16"?><!DOCTYPE returnsms [<!ENTITY x "EXPANDED-ENTITY">]>'
+        "<returnsms><statusbox><mobile>&x;</mobile></statusbox></returnsms>"
+    ).encode("utf-16")
     with pytest.raises(errors.ProtocolError, match="DOCTYPE"):
         parse_xml(body)
 
@@ -564,9 +670,14 @@ def test_queries_retry_connect_failures_only() -> None:
     assert len(session.calls) == 1
 
 
-@pytest.mark.parametrize("exc", [requests.ReadTimeout("read timed out"),
-                                 requests.ConnectionError("Connection aborted: RemoteDisconnected"),
-                                 requests.exceptions.SSLError("certificate verify failed")])
+@pytest.mark.parametrize(
+    "exc",
+    [
+        requests.ReadTimeout("read timed out"),
+        requests.ConnectionError("Connection aborted: RemoteDisconnected"),
+        requests.exceptions.SSLError("certificate verify failed"),
+    ],
+)
 def test_failures_after_connecting_are_not_retried(exc) -> None:
     client, session = make(exc, xml_reply(VENDOR_STATUS_XML))
     with pytest.raises(errors.TransportError) as info:
@@ -583,12 +694,7 @@ def test_read_timeout_on_send_says_it_may_have_gone_out() -> None:
 
 
 def test_real_closed_port_is_transport_error() -> None:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    client = HttpClient("a", PASSWORD, base_url=f"http://127.0.0.1:{port}", timeout=2, retry_backoff=0)
+    client = HttpClient("a", PASSWORD, base_url=f"http://127.0.0.1:{closed_port()}", timeout=2, retry_backoff=0)
     with pytest.raises(errors.TransportError) as info:
         client.balance()
     assert "Connection refused" in str(info.value) and PASSWORD not in str(info.value)
@@ -615,8 +721,10 @@ def test_parse_push_reports_and_uplinks() -> None:
     assert [type(r) for r in reports] == [Report, Report] and reports[0].delivered
     uplinks = parse_push(VENDOR_CALL_XML.encode(), zone="UTC")
     assert uplinks[0].content == "你好，我不需要" and uplinks[0].receive_time.tzinfo == ZoneInfo("UTC")
-    mixed = HEAD + "<returnsms><callbox><mobile>1</mobile><content>hi</content></callbox>" \
-                   "<statusbox><mobile>2</mobile><status>10</status></statusbox></returnsms>"
+    mixed = (
+        HEAD + "<returnsms><callbox><mobile>1</mobile><content>hi</content></callbox>"
+        "<statusbox><mobile>2</mobile><status>10</status></statusbox></returnsms>"
+    )
     assert [type(i) for i in parse_push(mixed.encode())] == [Uplink, Report]
     with pytest.raises(errors.ProtocolError):
         parse_push(errorstatus(2, "用户名或密码错误").encode())
@@ -655,8 +763,14 @@ def test_push_receiver_answers_error_so_the_platform_retries() -> None:
 def test_cli_parses_http_commands() -> None:
     parser = cli.build_parser()
     args = parser.parse_args(["--userid", "9", "reports", "--task", "5", "--limit", "10", "--json", "--format", "json"])
-    assert (args.func, args.userid, args.task, args.limit, args.json, args.fmt) == (cli._cmd_reports, "9", 5, 10,
-                                                                                    True, "json")
+    assert (args.func, args.userid, args.task, args.limit, args.json, args.fmt) == (
+        cli._cmd_reports,
+        "9",
+        5,
+        10,
+        True,
+        "json",
+    )
     args = parser.parse_args(["send", "--via", "http", "--to", "1", "--text", "x"])
     assert args.via == "http"
     assert parser.parse_args(["uplinks"]).limit == 4000
@@ -665,9 +779,17 @@ def test_cli_parses_http_commands() -> None:
     assert (args.host, args.port) == ("127.0.0.1", 8099)
 
 
-@pytest.mark.parametrize("argv", [["reports", "--limit", "0"], ["reports", "--limit", "4001"],
-                                  ["reports", "--task", "x"], ["reports", "--format", "csv"],
-                                  ["listen"], ["listen", "--port", "70000"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["reports", "--limit", "0"],
+        ["reports", "--limit", "4001"],
+        ["reports", "--task", "x"],
+        ["reports", "--format", "csv"],
+        ["listen"],
+        ["listen", "--port", "70000"],
+    ],
+)
 def test_cli_bad_options_exit_2(argv, capsys) -> None:
     assert cli.main(argv) == 2
 
@@ -681,8 +803,15 @@ def test_cli_passwd_too_long_is_usage_error(monkeypatch, capsys) -> None:
 def test_cli_item_json_and_table() -> None:
     when = datetime(2011, 12, 2, 22, 12, 11, tzinfo=SHANGHAI)
     assert cli.item_to_json(Report("1", 2, 10, when, "DELIVRD", "")) == {
-        "type": "report", "mobile": "1", "task_id": 2, "status": 10, "delivered": True,
-        "receive_time": "2011-12-02T22:12:11+08:00", "errorcode": "DELIVRD", "extno": ""}
+        "type": "report",
+        "mobile": "1",
+        "task_id": 2,
+        "status": 10,
+        "delivered": True,
+        "receive_time": "2011-12-02T22:12:11+08:00",
+        "errorcode": "DELIVRD",
+        "extno": "",
+    }
     assert cli.item_to_json(Uplink("1", None, "hi", None))["receive_time"] is None
     table = cli.format_table(["A", "BB", "C"], [["long-cell", "x", "last"], ["y", "zz", "z"]])
     lines = table.splitlines()
@@ -694,8 +823,13 @@ def test_cli_item_json_and_table() -> None:
 def test_cli_listen_prints_pushed_items() -> None:
     exe = Path(sys.executable).parent / "ipyy"
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "ipyy_client.cli"]
-    proc = subprocess.Popen([*cmd, "listen", "--port", "0", "--json"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        [*cmd, "listen", "--port", "0", "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     try:
         banner = proc.stderr.readline()
         assert "listening on http://127.0.0.1:" in banner, banner
@@ -704,7 +838,11 @@ def test_cli_listen_prints_pushed_items() -> None:
         assert reply.text == "1"
         first = json.loads(proc.stdout.readline())
         second = json.loads(proc.stdout.readline())
-        assert (first["type"], first["content"], second["content"]) == ("uplink", "你好，我不需要", "你好，本次活动路线是怎么的")
+        assert (first["type"], first["content"], second["content"]) == (
+            "uplink",
+            "你好，我不需要",
+            "你好，本次活动路线是怎么的",
+        )
         assert requests.post(url, data=b"junk", timeout=10).text == "error"
     finally:
         os.killpg(proc.pid, signal.SIGINT)

@@ -5,6 +5,7 @@ mock server, so tests do not see each other's messages. All waits are explicit
 (WebDriverWait with a timeout), never sleeps. Without Chromium the browser
 tests are skipped, except under CI=true, where a missing browser is a failure.
 """
+
 from __future__ import annotations
 
 import os
@@ -20,17 +21,25 @@ from werkzeug.test import Client
 
 from ipyy_client import SoapClient
 from ipyy_client.http import HttpClient
-from ipyy_mock.app import create_app
 from ipyy_mock.admin.inbox import CSP
+from ipyy_mock.app import create_app
 
 CHROMIUM = os.environ.get("IPYY_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = os.environ.get("IPYY_CHROMEDRIVER") or shutil.which("chromedriver") or "/usr/bin/chromedriver"
 # The network is closed: without these Chromium stalls on lookups (updates, sync, safe browsing ...).
-FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
-         "--window-size=1400,900")
+FLAGS = (
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--window-size=1400,900",
+)
 WAIT = 15  # seconds; the inbox polls every second
-QUIET = "8613800000004"  # the test number that never reports by itself (DESIGN.md §3)
+QUIET = "8613800000004"  # the test number that never reports by itself (docs/contract.md §3)
 PHONE = "8613800138000"
 
 
@@ -42,8 +51,10 @@ def require_browser() -> None:
         missing.append("the selenium package (pip install -e '.[test]')")
     if not missing:
         return
-    reason = (f"headless browser tests need {', '.join(missing)}: "
-              "apt-get install chromium chromium-driver (scripts/test.sh does it when run as root)")
+    reason = (
+        f"headless browser tests need {', '.join(missing)}: "
+        "apt-get install chromium chromium-driver (scripts/test.sh does it when run as root)"
+    )
     if os.environ.get("CI") == "true":
         pytest.fail(f"CI=true and {reason}", pytrace=False)
     pytest.skip(reason)
@@ -71,13 +82,15 @@ def browser(tmp_path_factory):
 
 # -- helpers ------------------------------------------------------------------------------
 
+
 def wait(driver, condition, message: str, timeout: float = WAIT):
     """Until ``condition(driver)`` is truthy; a node replaced by the page's re-render mid-check is just retried."""
     from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, timeout, poll_frequency=0.1,
-                         ignored_exceptions=(StaleElementReferenceException,)).until(condition, message)
+    return WebDriverWait(
+        driver, timeout, poll_frequency=0.1, ignored_exceptions=(StaleElementReferenceException,)
+    ).until(condition, message)
 
 
 def css(driver, selector: str):
@@ -90,11 +103,16 @@ def open_inbox(driver, base_url: str, account: str, fragment: str = "") -> None:
     """A fresh page load (not a hash change), then wait until the first poll for ``account`` is shown."""
     driver.get("about:blank")
     driver.get(f"{base_url}/_mock/#account={account}{fragment}")
-    wait(driver, lambda d: d.execute_script(
-        "return document.getElementById('live').dataset.state === 'live'"
-        " && document.getElementById('account').value === arguments[0]"
-        " && document.getElementById('balance-value').textContent !== '…'", account),
-        f"the inbox did not come up live for account {account}")
+    wait(
+        driver,
+        lambda d: d.execute_script(
+            "return document.getElementById('live').dataset.state === 'live'"
+            " && document.getElementById('account').value === arguments[0]"
+            " && document.getElementById('balance-value').textContent !== '…'",
+            account,
+        ),
+        f"the inbox did not come up live for account {account}",
+    )
 
 
 # The page re-renders an entry when its data changes: read entries in one script call (a consistent snapshot).
@@ -122,6 +140,7 @@ def bubble(driver, kind: str, content: str) -> dict | None:
 
 def click(driver, selector: str, content: str, inner: str | None = None) -> None:
     """Click the entry under ``selector`` whose text is ``content`` (or its ``inner`` element), retrying re-renders."""
+
     def attempt(d):
         for el in css(d, selector):
             if el.find_element("css selector", ".item-text, .bubble-text").get_property("textContent") == content:
@@ -150,13 +169,14 @@ def no_alert(driver) -> bool:
     from selenium.common.exceptions import NoAlertPresentException
 
     try:
-        driver.switch_to.alert
+        driver.switch_to.alert  # noqa: B018 (the property raises when no alert is open)
     except NoAlertPresentException:
         return True
     return False
 
 
 # -- in the browser --------------------------------------------------------------------------
+
 
 def test_soap_send_shows_up_live_without_reload(browser, mock_server):
     account = mock_server.new_account()
@@ -170,11 +190,17 @@ def test_soap_send_shows_up_live_without_reload(browser, mock_server):
     item = wait(browser, lambda d: feed_item(d, content), "the SOAP send did not appear in the feed")
     assert item["mobile"] == PHONE
     assert f"#{result.msg_id}" in item["meta"] and "soap11" in item["meta"] and "1 seg · 0.05" in item["meta"]
-    wait(browser, lambda d: d.find_element("id", "balance-value").text == str(result.balance),
-         f"the balance did not follow the send to {result.balance}")
+    wait(
+        browser,
+        lambda d: d.find_element("id", "balance-value").text == str(result.balance),
+        f"the balance did not follow the send to {result.balance}",
+    )
     assert browser.execute_script("return window.__sameDocument") == "yes", "the page was reloaded"
-    wait(browser, lambda d: d.find_element("id", "count-tasks").get_property("textContent") == "1",
-         "the Tasks tab does not count the task")
+    wait(
+        browser,
+        lambda d: d.find_element("id", "count-tasks").get_property("textContent") == "1",
+        "the Tasks tab does not count the task",
+    )
 
 
 def test_hostile_content_is_shown_as_text(browser, mock_server):
@@ -188,8 +214,11 @@ def test_hostile_content_is_shown_as_text(browser, mock_server):
     wait(browser, lambda d: bubble(d, "out", content), "the conversation does not show the content as text")
     assert browser.find_element("id", "conv-title").text == PHONE
 
-    injected = css(browser, "#feed b, #feed script, #feed img, #thread b, #thread script, #thread img, "
-                            "#task-view b, #task-view script, #task-view img")
+    injected = css(
+        browser,
+        "#feed b, #feed script, #feed img, #thread b, #thread script, #thread img, "
+        "#task-view b, #task-view script, #task-view img",
+    )
     assert injected == [], "markup from the message became elements"
     assert len(css(browser, "script")) == 1  # the inbox's own inbox.js, nothing else
     assert no_alert(browser), "an alert opened: the content ran as script"
@@ -201,8 +230,11 @@ def test_reply_form_reaches_callapi_with_task_id(browser, mock_server):
     open_inbox(browser, mock_server.base_url, account.name)
 
     browser.find_element("id", "tab-numbers").click()
-    wait(browser, lambda d: [el.click() or True for el in css(d, f"#numbers li.item[data-mobile='{PHONE}']")],
-         "the number is not in the Numbers tab")
+    wait(
+        browser,
+        lambda d: [el.click() or True for el in css(d, f"#numbers li.item[data-mobile='{PHONE}']")],
+        "the number is not in the Numbers tab",
+    )
     wait(browser, lambda d: bubble(d, "out", "Reply Y to confirm【华信】"), "the conversation did not open")
 
     reply = f"Y 好的 <i>{uuid.uuid4().hex[:6]}</i>"
@@ -222,8 +254,11 @@ def test_reply_form_reaches_callapi_with_task_id(browser, mock_server):
     finally:
         client.close()
     assert [(u.mobile, u.task_id, u.content, u.extno) for u in uplinks] == [(PHONE, sent.msg_id, reply, "12")]
-    wait(browser, lambda d: (bubble(d, "in", reply) or {}).get("state") == "pulled",
-         "the inbox does not show the reply as pulled")
+    wait(
+        browser,
+        lambda d: (bubble(d, "in", reply) or {}).get("state") == "pulled",
+        "the inbox does not show the reply as pulled",
+    )
 
 
 def test_mark_failed_reports_status_20(browser, mock_server):
@@ -236,8 +271,11 @@ def test_mark_failed_reports_status_20(browser, mock_server):
     assert (out["status"], out["badge"], out["buttons"]) == ("sent", "waiting", ["Mark delivered", "Mark failed"])
     click(browser, "#thread li.bubble.out", content, "button.act-failed")
 
-    out = wait(browser, lambda d: (b := bubble(d, "out", content)) and b["status"] == "failed" and b,
-               "the message did not turn failed")
+    out = wait(
+        browser,
+        lambda d: (b := bubble(d, "out", content)) and b["status"] == "failed" and b,
+        "the message did not turn failed",
+    )
     assert out["badge"] == "failed" and out["report"].startswith("report 20 UNDELIV") and out["buttons"] == []
 
     client = http_client(mock_server, account)
@@ -255,10 +293,18 @@ def test_journal_lists_requests_and_degrades(browser, mock_server):
     browser.find_element("id", "view-journal").click()
 
     def soap_row(d):
-        rows = d.execute_script("return [...document.querySelectorAll('#journal-table tr.jrow')]"
-                                ".map((r) => [...r.cells].map((c) => c.textContent));")
-        return next((cells for cells in rows
-                     if cells[1:4] == ["soap11", "POST", "/WebService.asmx"] and cells[6] == account.name), None)
+        rows = d.execute_script(
+            "return [...document.querySelectorAll('#journal-table tr.jrow')]"
+            ".map((r) => [...r.cells].map((c) => c.textContent));"
+        )
+        return next(
+            (
+                cells
+                for cells in rows
+                if cells[1:4] == ["soap11", "POST", "/WebService.asmx"] and cells[6] == account.name
+            ),
+            None,
+        )
 
     cells = wait(browser, soap_row, "the SOAP send is not in the journal")
     assert re.fullmatch(r"\d\d:\d\d:\d\d\.\d{3}", cells[0]) and cells[4] == "200" and cells[5].endswith(" ms")
@@ -270,8 +316,14 @@ def test_journal_lists_requests_and_degrades(browser, mock_server):
     browser.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["*/_mock/api/journal*"]})
     try:
         open_inbox(browser, mock_server.base_url, account.name, "&view=journal")
-        note = wait(browser, lambda d: d.find_element("id", "journal-unavailable").is_displayed()
-                    and d.find_element("id", "journal-unavailable"), "no 'journal unavailable' notice")
+        note = wait(
+            browser,
+            lambda d: (
+                d.find_element("id", "journal-unavailable").is_displayed()
+                and d.find_element("id", "journal-unavailable")
+            ),
+            "no 'journal unavailable' notice",
+        )
         assert note.text.startswith("Journal unavailable")
         assert browser.find_element("id", "live").get_attribute("data-state") == "live"
     finally:
@@ -290,14 +342,19 @@ def test_page_runs_under_its_csp_without_errors(browser, mock_server):
     wait(browser, lambda d: d.find_element("id", "task-view").is_displayed(), "the task view did not open")
     wait(browser, lambda d: css(d, "#task-rows tr[data-status='sent']"), "the task's recipient row is missing")
     styles = browser.execute_script(
-        "const s = getComputedStyle(document.querySelector('.topbar')); return [s.display, s.backgroundColor];")
+        "const s = getComputedStyle(document.querySelector('.topbar')); return [s.display, s.backgroundColor];"
+    )
     assert styles == ["flex", "rgb(17, 24, 39)"], "the stylesheet did not apply"
-    problems = [e["message"] for e in browser.get_log("browser")
-                if "Content Security Policy" in e["message"] or "Uncaught" in e["message"]]
+    problems = [
+        e["message"]
+        for e in browser.get_log("browser")
+        if "Content Security Policy" in e["message"] or "Uncaught" in e["message"]
+    ]
     assert problems == []
 
 
 # -- over HTTP and in-process ------------------------------------------------------------------
+
 
 class _Markup(HTMLParser):
     def __init__(self) -> None:
@@ -317,8 +374,10 @@ def test_html_is_served_with_a_strict_csp(mock_server):
     with urllib.request.urlopen(f"{mock_server.base_url}/_mock/", timeout=10) as reply:
         headers, html = reply.headers, reply.read().decode("utf-8")
     assert headers["Content-Security-Policy"] == CSP
-    assert CSP == ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
-                   "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+    assert CSP == (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+        "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+    )
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["Referrer-Policy"] == "no-referrer"
     assert headers["Content-Type"] == "text/html; charset=utf-8"
@@ -333,8 +392,11 @@ def test_html_is_served_with_a_strict_csp(mock_server):
             assert reply.headers["Content-Security-Policy"] == CSP
     with urllib.request.urlopen(f"{mock_server.base_url}/_mock/static/inbox.js", timeout=10) as reply:
         script = reply.read().decode("utf-8")
-    sinks = re.findall(r"\.(?:inner|outer)HTML\s*[+]?=|insertAdjacentHTML|document\.write|\beval\(|new Function"
-                       r"|setAttribute\(\s*['\"](?:href|src|style|on\w+)", script)
+    sinks = re.findall(
+        r"\.(?:inner|outer)HTML\s*[+]?=|insertAdjacentHTML|document\.write|\beval\(|new Function"
+        r"|setAttribute\(\s*['\"](?:href|src|style|on\w+)",
+        script,
+    )
     assert sinks == [], "the inbox script must build the DOM from text only"
 
 
@@ -358,10 +420,16 @@ def test_inbox_refuses_non_loopback_callers(inprocess):
     for env in (far, near):
         assert with_token.get("/_mock/", environ_overrides=env).status_code == 200
         assert with_token.get("/_mock/api/messages", environ_overrides=env).status_code == 401
-        assert with_token.get("/_mock/api/messages", environ_overrides=env,
-                              headers={"X-Admin-Token": "nope"}).status_code == 403
-        assert with_token.get("/_mock/api/messages", environ_overrides=env,
-                              headers={"X-Admin-Token": "s3cret-token"}).status_code == 200
+        assert (
+            with_token.get("/_mock/api/messages", environ_overrides=env, headers={"X-Admin-Token": "nope"}).status_code
+            == 403
+        )
+        assert (
+            with_token.get(
+                "/_mock/api/messages", environ_overrides=env, headers={"X-Admin-Token": "s3cret-token"}
+            ).status_code
+            == 200
+        )
 
 
 def test_inbox_routes(inprocess):
@@ -385,9 +453,18 @@ def test_conformance_warnings_show_on_message_bubble_and_journal_row(browser, mo
 
     account = mock_server.new_account()
     content = f"【华信】warned {uuid.uuid4().hex[:6]}"
-    reply = requests.post(mock_server.base_url + "/I18NSms.aspx", timeout=30, data={
-        "action": "send", "account": account.name, "password": account.password, "mobile": PHONE,
-        "content": encode_content(content), "code": "8"})
+    reply = requests.post(
+        mock_server.base_url + "/I18NSms.aspx",
+        timeout=30,
+        data={
+            "action": "send",
+            "account": account.name,
+            "password": account.password,
+            "mobile": PHONE,
+            "content": encode_content(content),
+            "code": "8",
+        },
+    )
     assert "<returnstatus>Success</returnstatus>" in reply.text
     clean = soap_send(mock_server, account, PHONE, "clean【华信】")
     open_inbox(browser, mock_server.base_url, account.name)
@@ -398,16 +475,21 @@ def test_conformance_warnings_show_on_message_bubble_and_journal_row(browser, mo
     chips = css(browser, "#feed li.item .chip.warn")
     assert len(chips) == 1 and chips[0].get_attribute("data-warnings") == "plain-password signature-at-start"
     click(browser, "#feed li.item", content)
-    listed = wait(browser, lambda d: [li.get_property("textContent") for li in
-                                      css(d, "#thread li.bubble.out ul.warnings li")], "no warnings on the bubble")
+    listed = wait(
+        browser,
+        lambda d: [li.get_property("textContent") for li in css(d, "#thread li.bubble.out ul.warnings li")],
+        "no warnings on the bubble",
+    )
     assert any(text.startswith("signature-at-start") for text in listed)
     assert clean.msg_id
 
     browser.find_element("id", "view-journal").click()
 
     def warned_row(d):
-        rows = d.execute_script("return [...document.querySelectorAll('#journal-table tr.jrow')]"
-                                ".map((r) => [r.dataset.surface, r.textContent])")
+        rows = d.execute_script(
+            "return [...document.querySelectorAll('#journal-table tr.jrow')]"
+            ".map((r) => [r.dataset.surface, r.textContent])"
+        )
         return next((text for surface, text in rows if surface == "http" and "warning" in text), None)
 
     row = wait(browser, warned_row, "the journal row shows no warning")

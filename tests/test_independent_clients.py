@@ -1,4 +1,5 @@
 """Clients that share no code with this project call the mock from its WSDL alone."""
+
 from __future__ import annotations
 
 import json
@@ -29,8 +30,12 @@ def php():
 
 @pytest.mark.parametrize("version", ["11", "12"])
 def test_php_soapclient(php, mock_server, account, version):
-    done = subprocess.run([php, str(PHP_CLIENT), mock_server.base_url, account.name, account.password, version],
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [php, str(PHP_CLIENT), mock_server.base_url, account.name, account.password, version],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     reply = json.loads(done.stdout)
     i18n = reply["i18n"]

@@ -5,6 +5,7 @@ SoapClient and HttpClient raise a clear exception (TransportError,
 ProtocolError, SoapFault, or a refused result whose raise_for_status raises),
 never a silent success.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -21,9 +22,8 @@ from ipyy_client import HttpClient, SoapClient, errors
 from ipyy_client.encoding import encode_content
 from ipyy_mock.devtools import journal
 from ipyy_mock.devtools.journal import JournalMiddleware, JournalStore, mask_pairs, mask_text
-
-import soapraw
-from mockproc import MockProcess
+from support import soapraw
+from support.mockproc import MockProcess
 
 TEXT = "测试【华信】"
 MOBILE = "8613800138000"
@@ -31,6 +31,7 @@ CLIENTS = ("soap11", "soap12", "http")
 
 
 # -- helpers ----------------------------------------------------------------------------
+
 
 def api(mock_server, method: str, path: str, **kwargs) -> requests.Response:
     return requests.request(method, f"{mock_server.base_url}/_mock/api/{path}", timeout=10, **kwargs)
@@ -55,8 +56,13 @@ def entries(mock_server, **params) -> list[dict]:
 def make_client(kind: str, mock_server, account, timeout: float = 10):
     if kind == "http":
         return HttpClient(account.name, account.password, base_url=mock_server.base_url, timeout=timeout)
-    return SoapClient(account.name, account.password, mock_server.base_url, soap_version=12 if kind == "soap12" else 11,
-                      timeout=timeout)
+    return SoapClient(
+        account.name,
+        account.password,
+        mock_server.base_url,
+        soap_version=12 if kind == "soap12" else 11,
+        timeout=timeout,
+    )
 
 
 def send(client, text: str = TEXT):
@@ -77,6 +83,7 @@ def no_faults(mock_server):
 
 
 # -- the journal ----------------------------------------------------------------------------
+
 
 def test_journal_shows_soap_and_http_sends(mock_server, account):
     before = entries(mock_server, limit=1)
@@ -119,8 +126,13 @@ def test_journal_does_not_record_itself_and_can_be_cleared(mock_server, account)
     assert not [r for r in entries(mock_server, limit=50) if r["path"].startswith("/_mock/api/journal")]
     requests.get(mock_server.base_url + "/WebService.asmx?WSDL", timeout=10)
     wsdl = entries(mock_server, limit=1)[0]
-    assert (wsdl["method"], wsdl["path"], wsdl["query"], wsdl["status"], wsdl["surface"]) == \
-        ("GET", "/WebService.asmx", "WSDL", 200, "other")
+    assert (wsdl["method"], wsdl["path"], wsdl["query"], wsdl["status"], wsdl["surface"]) == (
+        "GET",
+        "/WebService.asmx",
+        "WSDL",
+        200,
+        "other",
+    )
     clock = api(mock_server, "GET", "clock")
     assert clock.status_code == 200
     assert entries(mock_server, limit=1)[0]["surface"] == "admin"
@@ -146,30 +158,40 @@ def test_passwords_never_reach_the_journal(mock_server):
     secrets = [password, md5, md5.upper(), new_password, new_md5, new_md5.upper(), token, bearer]
     base, name, content = mock_server.base_url, account.name, encode_content(TEXT)
 
-    with HttpClient(name, password, base_url=base) as http:   # MD5 in a POST form
+    with HttpClient(name, password, base_url=base) as http:  # MD5 in a POST form
         http.send([MOBILE], TEXT).raise_for_status()
         http.balance()
         http.status_reports(fmt="json")
         http.uplinks()
-    for pw in (password, md5.lower(), md5.upper()):           # plain and MD5 in the query string
-        reply = requests.get(f"{base}/I18NSms.aspx?action=send&account={name}&password={pw}&mobile={MOBILE}"
-                             f"&content={content}", timeout=10)
+    for pw in (password, md5.lower(), md5.upper()):  # plain and MD5 in the query string
+        reply = requests.get(
+            f"{base}/I18NSms.aspx?action=send&account={name}&password={pw}&mobile={MOBILE}&content={content}",
+            timeout=10,
+        )
         assert "<returnstatus>Success</returnstatus>" in reply.text
     reply = requests.get(f"{base}/statusApi.aspx?action=query&account={name}&pass%77ord={password}", timeout=10)
     assert reply.status_code == 200
-    reply = requests.post(f"{base}/I18NSms.aspx", files={"action": (None, "overage"), "account": (None, name),
-                                                         "password": (None, password)}, timeout=10)  # multipart
+    reply = requests.post(
+        f"{base}/I18NSms.aspx",
+        files={"action": (None, "overage"), "account": (None, name), "password": (None, password)},
+        timeout=10,
+    )  # multipart
     assert "<returnstatus>Success</returnstatus>" in reply.text
-    for version in (11, 12):                                   # SOAP, plain and MD5
+    for version in (11, 12):  # SOAP, plain and MD5
         for pw in (password, md5):
             assert soapraw.send(base, name, pw, MOBILE, TEXT, version=version).status == "OK"
     prefixed = soapraw.envelope("SendI18NSms", name, password, MOBILE, TEXT).replace(
-        f"<password>{password}</password>".encode(), f'<t:password xmlns:t="http://tempuri.org/">{password}'
-                                                     f"</t:password>".encode())
+        f"<password>{password}</password>".encode(),
+        f'<t:password xmlns:t="http://tempuri.org/">{password}</t:password>'.encode(),
+    )
     soapraw.post(base, prefixed)
-    requests.post(f"{base}/WebService.asmx", data=b"<oops><password>" + password.encode(),  # broken XML
-                  headers={"Content-Type": "text/xml; charset=utf-8"}, timeout=10)
-    with HttpClient(name, password, base_url=base) as http:    # pwd.aspx: password and newpassword
+    requests.post(
+        f"{base}/WebService.asmx",
+        data=b"<oops><password>" + password.encode(),  # broken XML
+        headers={"Content-Type": "text/xml; charset=utf-8"},
+        timeout=10,
+    )
+    with HttpClient(name, password, base_url=base) as http:  # pwd.aspx: password and newpassword
         http.change_password(new_password)
         http.balance()
     with SoapClient(name, new_password, base) as soap:
@@ -292,8 +314,9 @@ def test_query_endpoints_get_faults_in_their_own_format(mock_server, account):
     add_fault(mock_server, endpoint="status", kind="malformed", count=2)
     add_fault(mock_server, endpoint="call", kind="empty", count=1)
     add_fault(mock_server, endpoint="pwd", kind="http_503", count=1)
-    json_reply = requests.get(f"{mock_server.base_url}/statusJsonApi.aspx?action=query&account=x&password=y",
-                              timeout=10)
+    json_reply = requests.get(
+        f"{mock_server.base_url}/statusJsonApi.aspx?action=query&account=x&password=y", timeout=10
+    )
     assert json_reply.headers["Content-Type"].startswith("application/json") and json_reply.status_code == 200
     with make_client("http", mock_server, account) as client:
         with pytest.raises(errors.ProtocolError):
@@ -346,8 +369,11 @@ def test_soap_fault_with_star_only_hits_soap_calls(mock_server, account):
     add_fault(mock_server, endpoint="*", kind="soap_fault", count=1)
     with make_client("http", mock_server, account) as http:
         http.send([MOBILE], TEXT).raise_for_status()
-    reply = soapraw.post(mock_server.base_url, soapraw.envelope("SendI18NSms", account.name, account.password,
-                                                                MOBILE, TEXT, version=12), version=12)
+    reply = soapraw.post(
+        mock_server.base_url,
+        soapraw.envelope("SendI18NSms", account.name, account.password, MOBILE, TEXT, version=12),
+        version=12,
+    )
     assert reply.status_code == 500 and reply.headers["Content-Type"].startswith("application/soap+xml")
     code, reason = soapraw.fault(reply)
     assert "Receiver" in code and "injected" in reason
@@ -385,8 +411,16 @@ def test_bad_fault_definitions_are_400_with_a_hint(mock_server, body, word):
 def test_fault_api_shapes(mock_server):
     assert api(mock_server, "POST", "faults", data=b"{nope").status_code == 400
     listed = api(mock_server, "GET", "faults").json()
-    assert set(listed["kinds"]) == {"latency", "http_500", "http_503", "reset", "empty", "malformed", "soap_fault",
-                                    "code"}
+    assert set(listed["kinds"]) == {
+        "latency",
+        "http_500",
+        "http_503",
+        "reset",
+        "empty",
+        "malformed",
+        "soap_fault",
+        "code",
+    }
     assert {"soap", "send", "status", "call", "pwd", "*"} <= set(listed["endpoints"])
     fault = add_fault(mock_server, endpoint="/PWD.aspx", kind="latency", value="25", probability=0.5)
     assert (fault["endpoint"], fault["value"], fault["probability"], fault["count"]) == ("/pwd.aspx", 25, 0.5, None)
@@ -398,6 +432,7 @@ def test_fault_api_shapes(mock_server):
 
 # -- switching the journal off; trimming; masking --------------------------------------------
 
+
 def test_no_journal_flag(tmp_path):
     server = MockProcess(tmp_path / "nojournal.db", workers=1, args=("--no-journal",)).start()
     try:
@@ -407,8 +442,9 @@ def test_no_journal_flag(tmp_path):
         reply = requests.get(server.base_url + "/_mock/api/journal", timeout=10).json()
         assert reply["enabled"] is False and reply["entries"] == []
         # faults still work without the journal
-        requests.post(server.base_url + "/_mock/api/faults", json={"endpoint": "send", "kind": "reset", "count": 1},
-                      timeout=10).raise_for_status()
+        requests.post(
+            server.base_url + "/_mock/api/faults", json={"endpoint": "send", "kind": "reset", "count": 1}, timeout=10
+        ).raise_for_status()
         with HttpClient(account.name, account.password, base_url=server.base_url) as http:
             with pytest.raises(errors.TransportError):
                 http.send([MOBILE], TEXT)
@@ -425,8 +461,10 @@ def test_journal_has_a_file_of_its_own_and_reset_clears_it(tmp_path):
             for _ in range(6):  # both workers: whoever answers the journal read sees every row at once
                 sent = http.send([MOBILE], TEXT)
                 rows = requests.get(server.base_url + "/_mock/api/journal", params={"limit": 1}, timeout=10).json()
-                assert rows["entries"][0]["path"] == "/I18NSms.aspx" and str(sent.task_id) in \
-                    rows["entries"][0]["response_body"]
+                assert (
+                    rows["entries"][0]["path"] == "/I18NSms.aspx"
+                    and str(sent.task_id) in rows["entries"][0]["response_body"]
+                )
         main = sqlite3.connect(db)
         try:
             tables = {r[0] for r in main.execute("SELECT name FROM sqlite_master WHERE type='table'")}
@@ -472,26 +510,41 @@ def test_bodies_are_cut_at_64_kib(tmp_path):
     assert "truncated: 200000 bytes" in row["response_body"]
 
 
-@pytest.mark.parametrize("raw, masked", [
-    ("a=1&password=secret&b=2", "a=1&password=***&b=2"),
-    ("newpassword=n3w&PassWord=old", "newpassword=***&PassWord=***"),
-    ("pass%77ord=secret", "pass%77ord=***"),
-    ("<soap:Body><x:password>secret</x:password><userName>u</userName>",
-     "<soap:Body><x:password>***</x:password><userName>u</userName>"),
-    ('<password xmlns="http://tempuri.org/">s&amp;ecret</password>', '<password xmlns="http://tempuri.org/">***</password>'),
-    ("<password/><x>1</x><password>cut-off-sec", "<password/><x>1</x><password>***"),
-    ('{"account": "a", "password": "se\\"cret", "token": 12}', '{"account": "a", "password": "***", "token": "***"}'),
-    ('--b\r\nContent-Disposition: form-data; name="password"\r\n\r\nsecret\r\n--b--',
-     '--b\r\nContent-Disposition: form-data; name="password"\r\n\r\n***\r\n--b--'),
-])
+@pytest.mark.parametrize(
+    "raw, masked",
+    [
+        ("a=1&password=secret&b=2", "a=1&password=***&b=2"),
+        ("newpassword=n3w&PassWord=old", "newpassword=***&PassWord=***"),
+        ("pass%77ord=secret", "pass%77ord=***"),
+        (
+            "<soap:Body><x:password>secret</x:password><userName>u</userName>",
+            "<soap:Body><x:password>***</x:password><userName>u</userName>",
+        ),
+        (
+            '<password xmlns="http://tempuri.org/">s&amp;ecret</password>',
+            '<password xmlns="http://tempuri.org/">***</password>',
+        ),
+        ("<password/><x>1</x><password>cut-off-sec", "<password/><x>1</x><password>***"),
+        (
+            '{"account": "a", "password": "se\\"cret", "token": 12}',
+            '{"account": "a", "password": "***", "token": "***"}',
+        ),
+        (
+            '--b\r\nContent-Disposition: form-data; name="password"\r\n\r\nsecret\r\n--b--',
+            '--b\r\nContent-Disposition: form-data; name="password"\r\n\r\n***\r\n--b--',
+        ),
+    ],
+)
 def test_masking(raw, masked):
     assert mask_text(raw) == masked
     assert "secret" not in mask_text(raw)
 
 
 def test_query_masking_keeps_everything_else():
-    assert mask_pairs("action=send&account=demo&password=E99A&mobile=1") == \
-        "action=send&account=demo&password=***&mobile=1"
+    assert (
+        mask_pairs("action=send&account=demo&password=E99A&mobile=1")
+        == "action=send&account=demo&password=***&mobile=1"
+    )
     assert mask_pairs("WSDL") == "WSDL"
 
 

@@ -1,4 +1,5 @@
 """The package's layout rules that a reader would otherwise have to take on trust."""
+
 from __future__ import annotations
 
 import ast
@@ -17,8 +18,12 @@ def runtime_imports() -> dict[str, set[str]]:
     graph: dict[str, set[str]] = {}
     for module, path in names.items():
         tree = ast.parse(path.read_text(encoding="utf-8"))
-        typing_only = {id(n) for node in ast.walk(tree) if isinstance(node, ast.If)
-                       and "TYPE_CHECKING" in ast.unparse(node.test) for n in ast.walk(node)}
+        typing_only = {
+            id(n)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+            for n in ast.walk(node)
+        }
         found = set()
         for node in ast.walk(tree):
             if id(node) in typing_only:
@@ -44,7 +49,7 @@ def test_no_runtime_import_cycle():
     def visit(module: str, trail: list[str]) -> None:
         for target in sorted(graph[module]):
             if target in trail:
-                cycles.append(trail[trail.index(target):] + [target])
+                cycles.append(trail[trail.index(target) :] + [target])
             elif target not in done:
                 visit(target, trail + [target])
         done.add(module)

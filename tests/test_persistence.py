@@ -1,10 +1,11 @@
 """State lives in the SQLite file: it survives a restart and task ids keep increasing."""
+
 from __future__ import annotations
 
 from decimal import Decimal
 
-import soapraw
-from mockproc import MockProcess
+from support import soapraw
+from support.mockproc import MockProcess
 
 
 def test_state_survives_restart(tmp_path):

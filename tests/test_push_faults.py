@@ -26,6 +26,7 @@ locked database, a batch deleted mid-flight, a killed worker nobody reaped).
 Nothing here asserts on timing: waits are polls with generous deadlines, and a
 loaded machine only changes which batches are delivered and which pulled.
 """
+
 from __future__ import annotations
 
 import os
@@ -39,10 +40,9 @@ import requests
 from lxml import etree
 
 from ipyy_client.encoding import encode_content, md5_password
-
-from chaosrecv import (EMPTY_500, ERROR, HOLD, OK, OK_MARK, OTHER, RESET, RESTART, SLOW, ChaosReceiver)
-from mockproc import MockProcess
-from pushrecv import HANG, PushReceiver, wait_until
+from support.chaosrecv import EMPTY_500, ERROR, HOLD, OK, OK_MARK, OTHER, RESET, RESTART, SLOW, ChaosReceiver
+from support.mockproc import MockProcess
+from support.pushrecv import HANG, PushReceiver, wait_until
 
 CHAOS = {"push_timeout": 0.3, "push_retry_pauses": [0.05, 0.1], "report_delay": 0}
 NO_REPORT, REPLIES, FAILS, BLACK = "8613800000004", "8613800000005", "8613800000001", "8613800000002"
@@ -71,10 +71,21 @@ class Ledger:
         self.passwords: dict[str, str] = {}
 
     def send(self, account, mobiles: list[str]) -> int:
-        reply = requests.post(self.server.base_url + "/I18NSms.aspx", data=dict(
-            action="send", userid="", account=account.name, password=md5_password(account.password),
-            mobile=",".join(mobiles), code="8", content=encode_content("故障测试【华信】"), sendTime="", extno=""),
-            timeout=15)
+        reply = requests.post(
+            self.server.base_url + "/I18NSms.aspx",
+            data=dict(
+                action="send",
+                userid="",
+                account=account.name,
+                password=md5_password(account.password),
+                mobile=",".join(mobiles),
+                code="8",
+                content=encode_content("故障测试【华信】"),
+                sendTime="",
+                extno="",
+            ),
+            timeout=15,
+        )
         fields = {c.tag: c.text or "" for c in etree.fromstring(reply.content)}
         assert fields["returnstatus"] == "Success", fields
         task = int(fields["taskID"])
@@ -97,8 +108,9 @@ class Ledger:
     def _pull(self, name: str, password: str, path: str) -> list[tuple]:
         got: list[tuple] = []
         while True:
-            reply = requests.get(self.server.base_url + path,
-                                 params=dict(action="query", account=name, password=password), timeout=15)
+            reply = requests.get(
+                self.server.base_url + path, params=dict(action="query", account=name, password=password), timeout=15
+            )
             boxes = [{c.tag: c.text or "" for c in box} for box in etree.fromstring(reply.content)]
             if not boxes:
                 return got
@@ -121,10 +133,16 @@ class Ledger:
             marks = ",".join("?" * len(names))
             reports = db.execute(f"SELECT COUNT(*) FROM reports WHERE account IN ({marks})", names).fetchone()[0]
             uplinks = db.execute(f"SELECT COUNT(*) FROM uplinks WHERE account IN ({marks})", names).fetchone()[0]
-            busy = db.execute(f"SELECT COUNT(*) FROM push_batches WHERE account IN ({marks}) "
-                              f"AND state IN ('pending', 'sending')", names).fetchone()[0]
-            loose = sum(db.execute(f"SELECT COUNT(*) FROM {t} WHERE account IN ({marks}) AND route='push' "
-                                   f"AND batch_id IS NULL", names).fetchone()[0] for t in ("reports", "uplinks"))
+            busy = db.execute(
+                f"SELECT COUNT(*) FROM push_batches WHERE account IN ({marks}) AND state IN ('pending', 'sending')",
+                names,
+            ).fetchone()[0]
+            loose = sum(
+                db.execute(
+                    f"SELECT COUNT(*) FROM {t} WHERE account IN ({marks}) AND route='push' AND batch_id IS NULL", names
+                ).fetchone()[0]
+                for t in ("reports", "uplinks")
+            )
             owed = sum(map(len, self.reports.values())), sum(map(len, self.uplinks.values()))
             return (reports, uplinks) == owed and busy == 0 and loose == 0
         finally:
@@ -141,22 +159,25 @@ class Ledger:
         try:
             out = {}
             for name in self.receivers:
-                batches = {b["id"]: {"state": b["state"], "kind": b["kind"], "keys": set()} for b in db.execute(
-                    "SELECT id, state, kind FROM push_batches WHERE account=?", (name,))}
+                batches = {
+                    b["id"]: {"state": b["state"], "kind": b["kind"], "keys": set()}
+                    for b in db.execute("SELECT id, state, kind FROM push_batches WHERE account=?", (name,))
+                }
                 stored = {"reports": [], "uplinks": []}
                 for table in stored:
                     cols = "task_id, mobile" + (", content" if table == "uplinks" else "")
-                    for r in db.execute(f"SELECT {cols}, route, consumed, batch_id FROM {table} "
-                                              f"WHERE account=?", (name,)):
-                        key = tuple(r)[:3 if table == "uplinks" else 2]
+                    for r in db.execute(
+                        f"SELECT {cols}, route, consumed, batch_id FROM {table} WHERE account=?", (name,)
+                    ):
+                        key = tuple(r)[: 3 if table == "uplinks" else 2]
                         stored[table].append(key)
                         if r["batch_id"] is not None:
                             batch = batches[r["batch_id"]]
                             batch["keys"].add(key)
                             # a delivered batch's rows are consumed push rows; a returned one's joined the pull queue
-                            assert (r["route"], r["consumed"]) == {"delivered": ("push", 1),
-                                                                    "returned": ("pull", 1)}[batch["state"]], (
-                                name, table, key, batch["state"], tuple(r))
+                            assert (r["route"], r["consumed"]) == {"delivered": ("push", 1), "returned": ("pull", 1)}[
+                                batch["state"]
+                            ], (name, table, key, batch["state"], tuple(r))
                         else:
                             assert (r["route"], r["consumed"]) == ("pull", 1), (name, table, key, tuple(r))
                 out[name] = {"batches": batches, "stored": stored}
@@ -181,17 +202,20 @@ def check_exactly_once(ledger: Ledger) -> Counter:
         log = journal(ledger.server, name)
         assert set(log) == set(batches), name
         for kind, owed, pulled_list, table in (
-                ("statusbox", ledger.reports[name], ledger.pulled_reports[name], "reports"),
-                ("callbox", ledger.uplinks[name], ledger.pulled_uplinks[name], "uplinks")):
+            ("statusbox", ledger.reports[name], ledger.pulled_reports[name], "reports"),
+            ("callbox", ledger.uplinks[name], ledger.pulled_uplinks[name], "uplinks"),
+        ):
             assert len(stored[table]) == len(set(stored[table])), f"{name}: a {table} row stored twice"
             assert set(stored[table]) == owed, f"{name}: stored {table} differ from what was sent"
             pulled = set(pulled_list)
             assert len(pulled_list) == len(pulled), f"{name}: a {table} row pulled twice"
-            acked = set().union(*(b["keys"] for b in batches.values()
-                                  if b["kind"] == kind and b["state"] == "delivered"))
+            acked = set().union(
+                *(b["keys"] for b in batches.values() if b["kind"] == kind and b["state"] == "delivered")
+            )
             assert not acked & pulled, f"{name}: {table} both acknowledged and pulled: {sorted(acked & pulled)}"
-            assert acked | pulled == owed, (f"{name}: {table} lost: {sorted(owed - acked - pulled)}, "
-                                            f"unexpected: {sorted((acked | pulled) - owed)}")
+            assert acked | pulled == owed, (
+                f"{name}: {table} lost: {sorted(owed - acked - pulled)}, unexpected: {sorted((acked | pulled) - owed)}"
+            )
         hits = receiver.hits
         for batch_id, batch in batches.items():
             entry = log[batch_id]
@@ -231,6 +255,7 @@ def start(tmp_path, workers: int) -> MockProcess:
 
 
 # -- receivers misbehaving -------------------------------------------------------------------------
+@pytest.mark.slow
 @pytest.mark.parametrize("workers", [1, 3])
 def test_faulty_receivers_nothing_lost_nothing_twice(tmp_path, workers):
     """3 accounts x 40 messages (8 tasks each) against three receivers that fail in every way a receiver can."""
@@ -250,8 +275,11 @@ def test_faulty_receivers_nothing_lost_nothing_twice(tmp_path, workers):
             for account_no, account in enumerate(accounts, 1):
                 ledger.send(account, mobiles(account_no, task_no))
             if task_no == 1:  # the closed port has returned a batch to the pull queue: the receiver comes up
-                wait_until(lambda: any(b["state"] == "returned" for b in journal(server, accounts[2].name).values()),
-                           deadline - time.monotonic(), "a batch returned from the closed port")
+                wait_until(
+                    lambda: any(b["state"] == "returned" for b in journal(server, accounts[2].name).values()),
+                    deadline - time.monotonic(),
+                    "a batch returned from the closed port",
+                )
                 late.up()
             if task_no == 3:
                 ledger.pull_all()  # pulling while batches are returned
@@ -270,6 +298,7 @@ def test_faulty_receivers_nothing_lost_nothing_twice(tmp_path, workers):
 
 
 # -- the mock killed mid-batch ------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_mock_killed_mid_batch_nothing_lost_nothing_twice(tmp_path):
     """``kill -9`` while a receiver holds a try unanswered, and again right after a receiver answered ``1``."""
     deadline = time.monotonic() + DEADLINE
@@ -333,8 +362,9 @@ def runner_platform(tmp_path):
 
     platform = Platform(tmp_path / "runner.db")
     with PushReceiver() as receiver:
-        platform.store.insert_account(Account(name="a", password="x", push_url=receiver.url,
-                                              prices={"*": Decimal("0.1")}))
+        platform.store.insert_account(
+            Account(name="a", password="x", push_url=receiver.url, prices={"*": Decimal("0.1")})
+        )
         yield platform, receiver
 
 

@@ -1,4 +1,5 @@
 """The push machinery in-process: the lease, batch claims, and how one POST's answer is read."""
+
 from __future__ import annotations
 
 import subprocess
@@ -9,21 +10,21 @@ from decimal import Decimal
 import pytest
 
 from ipyy_mock.core import delivery
-from ipyy_mock.push import lease
-from ipyy_mock.push import runner as pusher
 from ipyy_mock.core.platform import Platform
 from ipyy_mock.core.settings import DeliverySettings
 from ipyy_mock.core.store import Account
-
-from pushrecv import HANG, PushReceiver
+from ipyy_mock.push import lease
+from ipyy_mock.push import runner as pusher
+from support.pushrecv import HANG, PushReceiver
 
 
 @pytest.fixture
 def platform(tmp_path):
     p = Platform(tmp_path / "units.db")
     for name in ("a", "b"):
-        p.store.insert_account(Account(name=name, password="x", push_url=f"http://127.0.0.1:9/{name}",
-                                       prices={"*": Decimal("0.1")}))
+        p.store.insert_account(
+            Account(name=name, password="x", push_url=f"http://127.0.0.1:9/{name}", prices={"*": Decimal("0.1")})
+        )
     return p
 
 
@@ -84,8 +85,9 @@ def test_a_batch_is_claimed_once_and_an_account_has_one_in_flight(platform):
     assert second.account == "b"  # a's second batch waits for its first
     assert _claim(platform, "r3") is None
     with platform.store.write() as db:
-        state = delivery.settle(db, first, "r1", delivery.Attempt(delivery.DELIVERED), platform.now(),
-                                DeliverySettings())
+        state = delivery.settle(
+            db, first, "r1", delivery.Attempt(delivery.DELIVERED), platform.now(), DeliverySettings()
+        )
     assert state == "delivered"
     assert _claim(platform, "r3").account == "a"
 
@@ -112,8 +114,12 @@ def test_an_expired_claim_is_interrupted_and_taken_over(platform):
     fresh = _claim(platform, "r2")
     assert fresh.batch_id == stale.batch_id and fresh.try_no == 2
     with platform.store.write() as db:  # the stale runner's late answer changes nothing
-        assert delivery.settle(db, stale, "dead-runner", delivery.Attempt(delivery.DELIVERED), platform.now(),
-                               DeliverySettings()) == "sending"
+        assert (
+            delivery.settle(
+                db, stale, "dead-runner", delivery.Attempt(delivery.DELIVERED), platform.now(), DeliverySettings()
+            )
+            == "sending"
+        )
     rows = platform.store.db.execute("SELECT outcome FROM push_attempts ORDER BY id").fetchall()
     assert [r[0] for r in rows] == ["delivered", "sending"]  # the stale try is recorded as it answered
 
@@ -130,11 +136,20 @@ def test_release_claims_gives_batches_back(platform):
 
 
 # -- one POST ---------------------------------------------------------------------------------
-@pytest.mark.parametrize("answer, outcome", [
-    (b"1", delivery.DELIVERED), (b" 1\r\n", delivery.DELIVERED), (b"error", delivery.ERROR),
-    (b"ERROR\n", delivery.ERROR), (b"", delivery.DELIVERED_OTHER), (b"ok", delivery.DELIVERED_OTHER),
-    ((500, b""), delivery.DELIVERED_OTHER), ((500, b"error"), delivery.ERROR), ((302, b""), delivery.DELIVERED_OTHER),
-])
+@pytest.mark.parametrize(
+    "answer, outcome",
+    [
+        (b"1", delivery.DELIVERED),
+        (b" 1\r\n", delivery.DELIVERED),
+        (b"error", delivery.ERROR),
+        (b"ERROR\n", delivery.ERROR),
+        (b"", delivery.DELIVERED_OTHER),
+        (b"ok", delivery.DELIVERED_OTHER),
+        ((500, b""), delivery.DELIVERED_OTHER),
+        ((500, b"error"), delivery.ERROR),
+        ((302, b""), delivery.DELIVERED_OTHER),
+    ],
+)
 def test_answers_are_read_as_the_vendor_document_says(answer, outcome):
     with PushReceiver([answer]) as receiver:
         attempt = pusher.push(receiver.url, b'<?xml version="1.0" encoding="utf-8" ?>\n<returnsms/>', 2)

@@ -1,18 +1,19 @@
 """The ``ipyy_mock`` fixture as a user meets it: installed with the package, in a pytest run of their own."""
+
 from __future__ import annotations
 
 import pytest
 
 pytest_plugins = ["pytester"]
 
-FIRST_TEST = '''
+FIRST_TEST = """
 def test_welcome_sms(ipyy_mock):
     ipyy_mock.soap_client().send_i18n_sms("8613800138000", "欢迎【华信】").raise_for_status()
     [message] = ipyy_mock.messages(mobile="8613800138000")
     assert message["content"] == "欢迎【华信】" and message["status"] == "delivered"
-'''
+"""
 
-STATEFUL = '''
+STATEFUL = """
 from decimal import Decimal
 
 def test_a_sends(ipyy_mock):
@@ -20,9 +21,9 @@ def test_a_sends(ipyy_mock):
 
 def test_b_sees(ipyy_mock):
     print("MESSAGES", len(ipyy_mock.messages()), "BALANCE", ipyy_mock.balance())
-'''
+"""
 
-STEERING = '''
+STEERING = """
 import pytest
 from decimal import Decimal
 from ipyy_client import errors
@@ -44,7 +45,7 @@ def test_steer_everything(ipyy_mock):
     assert ipyy_mock.balance() == Decimal("9.95")
     with pytest.raises(AdminError, match="unknown outcome"):
         ipyy_mock.add_rule("1", "exploded")
-'''
+"""
 
 
 def run(pytester: pytest.Pytester, source: str, *args: str) -> pytest.RunResult:
@@ -76,7 +77,7 @@ def test_handle_steers_balance_rules_clock_uplinks(pytester):
     run(pytester, STEERING).assert_outcomes(passed=1)
 
 
-TOKENED = '''
+TOKENED = """
 import requests
 
 def test_fixture_sends_the_token(ipyy_mock):
@@ -85,7 +86,7 @@ def test_fixture_sends_the_token(ipyy_mock):
     url = ipyy_mock.base_url + "/_mock/api/clock"
     assert requests.get(url, timeout=10).status_code == 401  # the mock it started wants the token
     print("TOKEN", ipyy_mock.session.headers["X-Admin-Token"])
-'''
+"""
 
 
 def test_fixture_with_an_admin_token_option(pytester):

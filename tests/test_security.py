@@ -8,6 +8,7 @@ here starts a real server (``ipyy-mock serve``) and sends real requests; the
 browser tests drive a headless Chromium whose resolver maps ``evil.test`` to
 127.0.0.1 (``--host-resolver-rules``), which is exactly a rebound name.
 """
+
 from __future__ import annotations
 
 import http.client
@@ -21,21 +22,29 @@ from pathlib import Path
 
 import pytest
 import requests
-from mockproc import MockProcess
 
 from ipyy_client import HttpClient
 from ipyy_mock.admin.api import AdminApi
 from ipyy_mock.testing import console_script
+from support.mockproc import MockProcess
 
 TOKEN = "tok-3f9c2a71-very-secret"
 EVIL = "evil.example"
-INBOX_PATHS = ("/_mock", "/_mock/", "/_mock/index.html", "/_mock/static/inbox.js", "/_mock/static/inbox.css",
-               "/_mock/static/favicon.svg", "/_mock/nope")
+INBOX_PATHS = (
+    "/_mock",
+    "/_mock/",
+    "/_mock/index.html",
+    "/_mock/static/inbox.js",
+    "/_mock/static/inbox.css",
+    "/_mock/static/favicon.svg",
+    "/_mock/nope",
+)
 
 
 # -- helpers -----------------------------------------------------------------------------------
-def raw(port: int, method: str, path: str, headers: list[tuple[str, str]], body: bytes = b"",
-        host: str | None = None) -> tuple[int, dict[str, str], bytes]:
+def raw(
+    port: int, method: str, path: str, headers: list[tuple[str, str]], body: bytes = b"", host: str | None = None
+) -> tuple[int, dict[str, str], bytes]:
     """One request with exactly these headers (repeats kept, Host as given): what requests cannot send."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
@@ -64,15 +73,21 @@ def admin_calls() -> list[tuple[str, str, bytes]]:
 
 def state(server: MockProcess, headers: dict | None = None) -> dict:
     """What an attacker would want to read or change, read from loopback."""
+
     def get(path: str) -> dict:
         reply = requests.get(f"{server.base_url}/_mock/api/{path}", headers=headers or {}, timeout=30)
         assert reply.status_code == 200, reply.text
         return reply.json()
 
     demo = get("accounts/demo")
-    return {"balance": demo["balance"], "push_url": demo["push_url"], "rules": get("rules")["rules"],
-            "messages": len(get("messages?account=demo")["messages"]), "clock": get("clock")["offset_seconds"],
-            "journal": get("journal?limit=1000&surface=http")["count"]}
+    return {
+        "balance": demo["balance"],
+        "push_url": demo["push_url"],
+        "rules": get("rules")["rules"],
+        "messages": len(get("messages?account=demo")["messages"]),
+        "clock": get("clock")["offset_seconds"],
+        "journal": get("journal?limit=1000&surface=http")["count"],
+    }
 
 
 def send_one(server: MockProcess) -> None:
@@ -113,8 +128,19 @@ def tokened(tmp_path_factory):
 
 # -- 1. Host allow-list ----------------------------------------------------------------------------
 def foreign_hosts(port: int) -> list[str]:
-    return [f"{EVIL}:{port}", EVIL, f"EVIL.Example:{port}", f"localhost.{EVIL}:{port}", f"127.0.0.1.nip.io:{port}",
-            f"[::2]:{port}", f"10.0.0.1:{port}", f"0.0.0.0:{port}", "", f"localhost:{port}x", f"localhost@{EVIL}"]
+    return [
+        f"{EVIL}:{port}",
+        EVIL,
+        f"EVIL.Example:{port}",
+        f"localhost.{EVIL}:{port}",
+        f"127.0.0.1.nip.io:{port}",
+        f"[::2]:{port}",
+        f"10.0.0.1:{port}",
+        f"0.0.0.0:{port}",
+        "",
+        f"localhost:{port}x",
+        f"localhost@{EVIL}",
+    ]
 
 
 def test_foreign_host_is_refused_on_every_admin_route(plain):
@@ -143,8 +169,20 @@ def test_foreign_host_is_refused_on_every_inbox_path(plain):
                     assert b"--allowed-host" in text
 
 
-@pytest.mark.parametrize("host", ["127.0.0.1:{port}", "localhost:{port}", "LOCALHOST:{port}", "localhost.",
-                                  "[::1]:{port}", "127.0.0.1", "localhost", "127.3.2.1:9", "[::ffff:127.0.0.1]"])
+@pytest.mark.parametrize(
+    "host",
+    [
+        "127.0.0.1:{port}",
+        "localhost:{port}",
+        "LOCALHOST:{port}",
+        "localhost.",
+        "[::1]:{port}",
+        "127.0.0.1",
+        "localhost",
+        "127.3.2.1:9",
+        "[::ffff:127.0.0.1]",
+    ],
+)
 def test_loopback_names_on_any_port_are_served(plain, host):
     host = host.format(port=plain.port)
     status, _, text = raw(plain.port, "GET", "/_mock/api/clock", [], host=host)
@@ -160,17 +198,29 @@ def test_vendor_endpoints_stay_open_to_any_host(plain):
 
 @pytest.fixture(scope="module")
 def proxied(tmp_path_factory):
-    server = MockProcess(tmp_path_factory.mktemp("sec-hosts") / "mock.db", workers=1,
-                         args=("--allowed-host", "mock.internal", "--allowed-host", "Proxy.Example:8443")).start()
+    server = MockProcess(
+        tmp_path_factory.mktemp("sec-hosts") / "mock.db",
+        workers=1,
+        args=("--allowed-host", "mock.internal", "--allowed-host", "Proxy.Example:8443"),
+    ).start()
     yield server
     server.stop()
 
 
-@pytest.mark.parametrize("host, served", [
-    ("mock.internal", True), ("mock.internal:8080", True), ("MOCK.internal.:1", True), ("proxy.example:8443", True),
-    ("proxy.example:9999", False), ("proxy.example", False), ("sub.mock.internal", False), (EVIL, False),
-    ("127.0.0.1", True),
-])
+@pytest.mark.parametrize(
+    "host, served",
+    [
+        ("mock.internal", True),
+        ("mock.internal:8080", True),
+        ("MOCK.internal.:1", True),
+        ("proxy.example:8443", True),
+        ("proxy.example:9999", False),
+        ("proxy.example", False),
+        ("sub.mock.internal", False),
+        (EVIL, False),
+        ("127.0.0.1", True),
+    ],
+)
 def test_allowed_host_flag(proxied, host, served):
     assert "mock.internal" in proxied.banner and "proxy.example:8443" in proxied.banner
     for method, path in (("GET", "/_mock/api/clock"), ("DELETE", "/_mock/api/rules"), ("GET", "/_mock/")):
@@ -209,16 +259,23 @@ def test_listening_on_every_address_serves_the_address_it_was_reached_at(tmp_pat
         server.stop()
 
 
-@pytest.mark.parametrize("flags, says", [
-    (("--allowed-host", "bad host!"), "--allowed-host"),
-    (("--allowed-host", "mock:99999"), "--allowed-host"),
-    (("--admin-token", TOKEN, "--admin-token-file", "/nonexistent"), "not allowed with"),
-    (("--admin-token-file", "/nonexistent/token"), "cannot read --admin-token-file"),
-    (("--admin-token", "  "), "--admin-token is empty"),
-])
+@pytest.mark.parametrize(
+    "flags, says",
+    [
+        (("--allowed-host", "bad host!"), "--allowed-host"),
+        (("--allowed-host", "mock:99999"), "--allowed-host"),
+        (("--admin-token", TOKEN, "--admin-token-file", "/nonexistent"), "not allowed with"),
+        (("--admin-token-file", "/nonexistent/token"), "cannot read --admin-token-file"),
+        (("--admin-token", "  "), "--admin-token is empty"),
+    ],
+)
 def test_bad_access_flags_stop_the_start(tmp_path, flags, says):
-    done = subprocess.run([console_script("ipyy-mock"), "serve", "--db", str(tmp_path / "x.db"), "--port", "1",
-                           *flags], capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [console_script("ipyy-mock"), "serve", "--db", str(tmp_path / "x.db"), "--port", "1", *flags],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2, done.stdout + done.stderr
     assert says in done.stderr and TOKEN not in done.stderr
 
@@ -226,8 +283,12 @@ def test_bad_access_flags_stop_the_start(tmp_path, flags, says):
 def test_empty_token_file_stops_the_start(tmp_path):
     empty = tmp_path / "token"
     empty.write_text("\n")
-    done = subprocess.run([console_script("ipyy-mock"), "serve", "--db", str(tmp_path / "x.db"),
-                           "--admin-token-file", str(empty)], capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [console_script("ipyy-mock"), "serve", "--db", str(tmp_path / "x.db"), "--admin-token-file", str(empty)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2 and "is empty" in done.stderr
 
 
@@ -236,8 +297,9 @@ def test_token_is_required_from_loopback_on_every_route(tokened):
     before = state(tokened, {"X-Admin-Token": TOKEN})
     for method, path, body in admin_calls():
         for headers in ([], [("X-Admin-Token", "")], [("Authorization", "Bearer ")], [("X-Admin-Token", " ")]):
-            status, reply_headers, text = raw(tokened.port, method, path,
-                                              [("Content-Type", "application/json"), *headers], body)
+            status, reply_headers, text = raw(
+                tokened.port, method, path, [("Content-Type", "application/json"), *headers], body
+            )
             assert status == 401, (method, path, headers, text[:200])
             assert json.loads(text)["error"] == "admin token required"
             assert reply_headers["www-authenticate"].startswith("Bearer")
@@ -269,8 +331,7 @@ def test_token_from_environment_or_file_is_not_in_ps_nor_in_the_output(tokened, 
     token_file.write_text(TOKEN + "\n")
     token_file.chmod(0o600)
     env = {k: v for k, v in os.environ.items() if k != "IPYY_MOCK_ADMIN_TOKEN"}
-    server = MockProcess(tmp_path / "file.db", workers=1, args=("--admin-token-file", str(token_file)),
-                         env=env).start()
+    server = MockProcess(tmp_path / "file.db", workers=1, args=("--admin-token-file", str(token_file)), env=env).start()
     try:
         lines = group_cmdlines(server.proc.pid)
         assert any(str(token_file) in line for line in lines), lines
@@ -290,15 +351,18 @@ def test_banner_says_when_there_is_no_token(plain):
 
 
 # -- 3. cross-site headers ----------------------------------------------------------------------------------
-@pytest.mark.parametrize("headers", [
-    [("Sec-Fetch-Site", "same-origin"), ("Sec-Fetch-Site", "cross-site")],
-    [("Sec-Fetch-Site", "cross-site"), ("Sec-Fetch-Site", "same-origin")],
-    [("Sec-Fetch-Site", "same-origin, cross-site")],
-    [("Sec-Fetch-Site", "none"), ("Sec-Fetch-Site", "same-site")],
-    [("Sec-Fetch-Site", "same-origin"), ("Sec-Fetch-Site", "sideways")],
-    [("Origin", "http://127.0.0.1:{port}"), ("Origin", "http://evil.example")],
-    [("Origin", "null")],
-])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        [("Sec-Fetch-Site", "same-origin"), ("Sec-Fetch-Site", "cross-site")],
+        [("Sec-Fetch-Site", "cross-site"), ("Sec-Fetch-Site", "same-origin")],
+        [("Sec-Fetch-Site", "same-origin, cross-site")],
+        [("Sec-Fetch-Site", "none"), ("Sec-Fetch-Site", "same-site")],
+        [("Sec-Fetch-Site", "same-origin"), ("Sec-Fetch-Site", "sideways")],
+        [("Origin", "http://127.0.0.1:{port}"), ("Origin", "http://evil.example")],
+        [("Origin", "null")],
+    ],
+)
 def test_the_most_cross_of_several_headers_counts(plain, headers):
     headers = [(k, v.format(port=plain.port)) for k, v in headers]
     before = state(plain)
@@ -308,26 +372,36 @@ def test_the_most_cross_of_several_headers_counts(plain, headers):
     assert state(plain) == before
 
 
-@pytest.mark.parametrize("headers", [
-    [("Sec-Fetch-Site", "same-origin"), ("Sec-Fetch-Site", "same-origin")],
-    [("Sec-Fetch-Site", "none")],
-    [("Origin", "http://127.0.0.1:{port}"), ("Sec-Fetch-Site", "same-origin")],
-])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        [("Sec-Fetch-Site", "same-origin"), ("Sec-Fetch-Site", "same-origin")],
+        [("Sec-Fetch-Site", "none")],
+        [("Origin", "http://127.0.0.1:{port}"), ("Sec-Fetch-Site", "same-origin")],
+    ],
+)
 def test_same_origin_headers_pass(plain, headers):
     headers = [(k, v.format(port=plain.port)) for k, v in headers]
     assert raw(plain.port, "GET", "/_mock/api/rules", headers)[0] == 200
 
 
 # -- 4. bodies -------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("body", [
-    b"[" * 100_000,
-    b'{"a": ' * 100_000 + b"1" + b"}" * 100_000,
-    b'{"rules": ' + b"[" * 40 + b"]" * 40 + b"}",
-    b'{"pattern": "1", "reply": ' + b'{"x": ' * 33 + b"1" + b"}" * 33 + b"}",
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[" * 100_000,
+        b'{"a": ' * 100_000 + b"1" + b"}" * 100_000,
+        b'{"rules": ' + b"[" * 40 + b"]" * 40 + b"}",
+        b'{"pattern": "1", "reply": ' + b'{"x": ' * 33 + b"1" + b"}" * 33 + b"}",
+    ],
+)
 def test_deep_json_is_400_never_an_internal_error(plain, body):
-    for method, path in (("PUT", "/_mock/api/rules"), ("POST", "/_mock/api/rules"),
-                         ("PATCH", "/_mock/api/accounts/demo"), ("POST", "/_mock/api/faults")):
+    for method, path in (
+        ("PUT", "/_mock/api/rules"),
+        ("POST", "/_mock/api/rules"),
+        ("PATCH", "/_mock/api/accounts/demo"),
+        ("POST", "/_mock/api/faults"),
+    ):
         status, headers, text = raw(plain.port, method, path, [("Content-Type", "application/json")], body)
         assert status == 400, (path, text[:300])
         error = json.loads(text)
@@ -346,18 +420,31 @@ def test_reasonable_nesting_still_works(plain):
 def test_huge_json_is_413(plain, size, chunked):
     body = b'{"rules": [' + b'"x",' * (size // 4) + b'"x"]}'
     assert len(body) > size
-    data = (body[i:i + 65536] for i in range(0, len(body), 65536)) if chunked else body
-    reply = requests.put(plain.base_url + "/_mock/api/rules", data=data, timeout=60,
-                         headers={"Content-Type": "application/json"})
+    data = (body[i : i + 65536] for i in range(0, len(body), 65536)) if chunked else body
+    reply = requests.put(
+        plain.base_url + "/_mock/api/rules", data=data, timeout=60, headers={"Content-Type": "application/json"}
+    )
     assert reply.status_code == 413, reply.text[:300]
     assert reply.headers["Content-Type"].startswith("application/json")
     assert "internal error" not in reply.json()["error"]
 
 
 # -- 5. push URLs ----------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("url", ["file:///etc/passwd", "gopher://127.0.0.1:6379/_FLUSHALL", "ftp://x/", "//host/x",
-                                 "http://", "http://user:pw@127.0.0.1:9/", "dict://127.0.0.1:11211/stats",
-                                 "http://127.0.0.1:9/a b", "http://127.0.0.1:99999/", "javascript:alert(1)"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "file:///etc/passwd",
+        "gopher://127.0.0.1:6379/_FLUSHALL",
+        "ftp://x/",
+        "//host/x",
+        "http://",
+        "http://user:pw@127.0.0.1:9/",
+        "dict://127.0.0.1:11211/stats",
+        "http://127.0.0.1:9/a b",
+        "http://127.0.0.1:99999/",
+        "javascript:alert(1)",
+    ],
+)
 def test_push_url_must_be_http_or_https(plain, url):
     api = plain.base_url + "/_mock/api/"
     reply = requests.patch(api + "accounts/demo", json={"push_url": url}, timeout=10)
@@ -367,13 +454,18 @@ def test_push_url_must_be_http_or_https(plain, url):
     assert reply.status_code == 400
     assert requests.get(api + "accounts/px", timeout=10).status_code == 404
     assert requests.get(api + "accounts/demo", timeout=10).json()["push_url"] == ""
-    done = subprocess.run([console_script("ipyy-mock"), "account", "set", "demo", "--db", str(plain.db_path),
-                           "--push-url", url], capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [console_script("ipyy-mock"), "account", "set", "demo", "--db", str(plain.db_path), "--push-url", url],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2 and "push_url" in done.stderr
 
 
-@pytest.mark.parametrize("url", ["http://127.0.0.1:9/reports", "https://receiver.example/x?y=1", "HTTP://LOCALHOST/",
-                                 ""])
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:9/reports", "https://receiver.example/x?y=1", "HTTP://LOCALHOST/", ""]
+)
 def test_http_and_https_push_urls_are_taken(plain, url):
     account = plain.new_account()
     reply = requests.patch(f"{plain.base_url}/_mock/api/accounts/{account.name}", json={"push_url": url}, timeout=10)
@@ -383,8 +475,9 @@ def test_http_and_https_push_urls_are_taken(plain, url):
 def _attempts(server: MockProcess, account: str, timeout: float = 20) -> list[dict]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        batches = requests.get(f"{server.base_url}/_mock/api/pushes", params={"account": account},
-                               timeout=10).json()["batches"]
+        batches = requests.get(f"{server.base_url}/_mock/api/pushes", params={"account": account}, timeout=10).json()[
+            "batches"
+        ]
         attempts = [a for b in batches for a in b["attempts"] if a["outcome"] != "sending"]
         if attempts:
             return attempts
@@ -426,8 +519,16 @@ def test_database_journal_and_lock_files_are_0600_whatever_the_umask(tmp_path):
         modes = _modes(tmp_path)
     finally:
         server.stop()
-    expected = {"mock.db", "mock.db-wal", "mock.db-shm", "mock.db-writelock", "mock.db.journal.sqlite",
-                "mock.db.journal.sqlite-wal", "mock.db.journal.sqlite-shm", "mock.db.journal.sqlite-writelock"}
+    expected = {
+        "mock.db",
+        "mock.db-wal",
+        "mock.db-shm",
+        "mock.db-writelock",
+        "mock.db.journal.sqlite",
+        "mock.db.journal.sqlite-wal",
+        "mock.db.journal.sqlite-shm",
+        "mock.db.journal.sqlite-writelock",
+    }
     assert expected <= set(modes), modes
     assert {name: mode for name, mode in modes.items() if mode != "0o600"} == {}
 
@@ -449,8 +550,21 @@ def test_files_an_older_version_left_readable_are_tightened(tmp_path):
 def test_account_command_creates_a_private_database(tmp_path):
     old = os.umask(0)
     try:
-        done = subprocess.run([console_script("ipyy-mock"), "account", "add", "shop", "--password", "pw12345",
-                               "--db", str(tmp_path / "cli.db")], capture_output=True, text=True, timeout=60)
+        done = subprocess.run(
+            [
+                console_script("ipyy-mock"),
+                "account",
+                "add",
+                "shop",
+                "--password",
+                "pw12345",
+                "--db",
+                str(tmp_path / "cli.db"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
     finally:
         os.umask(old)
     assert done.returncode == 0, done.stderr
@@ -469,9 +583,14 @@ def test_reprs_hold_no_password_or_token(tmp_path):
 
     secret = "pw-Zq81x"
     app = create_app(str(tmp_path / "r.db"), admin_token=TOKEN)
-    shown = [repr(Account(name="a", password=secret)), repr(SendRequest("a", secret, "1", "x")),
-             repr(OperationRequest(user_name="a", password=secret)), repr(AdminAccess(token=TOKEN)),
-             repr(app.endpoints["admin"]), repr(MockServerProcess(tmp_path / "x.db", admin_token=TOKEN))]
+    shown = [
+        repr(Account(name="a", password=secret)),
+        repr(SendRequest("a", secret, "1", "x")),
+        repr(OperationRequest(user_name="a", password=secret)),
+        repr(AdminAccess(token=TOKEN)),
+        repr(app.endpoints["admin"]),
+        repr(MockServerProcess(tmp_path / "x.db", admin_token=TOKEN)),
+    ]
     for text in shown:
         assert secret not in text and TOKEN not in text, text
 
@@ -551,8 +670,9 @@ def test_a_rebound_page_in_chromium_can_neither_read_nor_change_anything(rebindi
     for name in ("xo_reset", "xo_patch"):
         assert out[name][:2] == [0, "opaque"], out[name]
     assert state(plain) == before
-    refused = requests.get(plain.base_url + "/_mock/api/journal", params={"surface": "admin", "limit": 1000},
-                           timeout=10).json()["entries"]
+    refused = requests.get(
+        plain.base_url + "/_mock/api/journal", params={"surface": "admin", "limit": 1000}, timeout=10
+    ).json()["entries"]
     statuses = {(e["method"], e["path"]): e["status"] for e in refused if "evil.test" in e["request_headers"]}
     assert statuses.get(("POST", "/_mock/api/reset")) == 403, statuses
 
@@ -571,8 +691,10 @@ def test_the_inbox_asks_for_the_token_once_per_tab(rebinding_browser, tokened):
     wait(driver, lambda d: "wrong" in d.find_element("id", "token-status").text, "a wrong token was not reported")
     field.send_keys(TOKEN)
     driver.find_element("id", "token-send").click()
-    live = ("return document.getElementById('live').dataset.state === 'live'"
-            " && document.getElementById('balance-value').textContent !== '…'")
+    live = (
+        "return document.getElementById('live').dataset.state === 'live'"
+        " && document.getElementById('balance-value').textContent !== '…'"
+    )
     wait(driver, lambda d: d.execute_script(live), "the inbox did not come up live with the token")
     assert not driver.find_element("id", "token-form").is_displayed()
     assert driver.execute_script("return sessionStorage.getItem('ipyy-mock-admin-token')") == TOKEN

@@ -6,6 +6,7 @@ message) only for a 500, and JAX-WS reads a Fault from a 500 while any other
 non-2xx status is a transport error. Both are exercised here over the wire:
 suds itself, and a reader with JAX-WS's status rule.
 """
+
 from __future__ import annotations
 
 import logging
@@ -14,7 +15,7 @@ import pytest
 import requests
 from lxml import etree
 
-import soapraw
+from support import soapraw
 
 suds = pytest.importorskip("suds")
 from suds.client import Client as SudsClient  # noqa: E402
@@ -61,8 +62,14 @@ def jaxws_read(reply: requests.Response) -> tuple[str, str]:
 
 @pytest.mark.parametrize("case", ["bad datetime", "empty datetime", "unknown operation", "malformed"])
 def test_jaxws_style_reader_gets_the_fault(mock_server, account, case):
-    body = soapraw.envelope("SendI18NSms", account.name, account.password, "8613800138000", "x【华信】",
-                            plan={"bad datetime": "tomorrow", "empty datetime": ""}.get(case))
+    body = soapraw.envelope(
+        "SendI18NSms",
+        account.name,
+        account.password,
+        "8613800138000",
+        "x【华信】",
+        plan={"bad datetime": "tomorrow", "empty datetime": ""}.get(case),
+    )
     if case == "unknown operation":
         body = body.replace(b"SendI18NSms", b"DeleteEverything")
     if case == "malformed":
@@ -73,8 +80,9 @@ def test_jaxws_style_reader_gets_the_fault(mock_server, account, case):
 
 
 def test_soap12_sender_faults_stay_400(mock_server, account):
-    body = soapraw.envelope("SendI18NSms", account.name, account.password, "8613800138000", "x【华信】",
-                            plan="tomorrow", version=12)
+    body = soapraw.envelope(
+        "SendI18NSms", account.name, account.password, "8613800138000", "x【华信】", plan="tomorrow", version=12
+    )
     reply = soapraw.post(mock_server.base_url, body, version=12)
     assert reply.status_code == 400
     assert "Sender" in soapraw.fault(reply)[0]

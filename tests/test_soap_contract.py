@@ -8,6 +8,7 @@ zeep; and the replies the service produces are valid against the WSDL's own
 schema. Plus the request translation, a zeep round trip over both bindings,
 and bad input that must end in a Fault (never HTTP 500).
 """
+
 from __future__ import annotations
 
 import copy
@@ -21,15 +22,14 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
 from lxml import etree
+from spyne.interface.wsdl import Wsdl11  # after ipyy_mock.soap.models (spyne_compat)
 from werkzeug.test import Client
 
 from ipyy_client.codes import ResultCode
+from ipyy_mock.core.wire import SendOutcome, SendRequest
 from ipyy_mock.soap import make_soap_app
 from ipyy_mock.soap.models import spyne_application
 from ipyy_mock.soap.xsd import parse_xsd_datetime, static_wsdl
-from ipyy_mock.core.wire import SendOutcome, SendRequest
-
-from spyne.interface.wsdl import Wsdl11  # after ipyy_mock.soap.models (spyne_compat)
 
 STATIC = Path(__file__).resolve().parent.parent / "wsdl" / "WebService.wsdl"
 TNS = "http://tempuri.org/"
@@ -43,6 +43,7 @@ OPS = ("SendI18NSms", "SendHybridSms")
 
 # ------------------------------------------------------------------ helpers
 
+
 class FakePlatform:
     """Records each SendRequest and answers with the next queued outcome (or OK)."""
 
@@ -52,9 +53,18 @@ class FakePlatform:
 
     def send(self, req: SendRequest) -> SendOutcome:
         self.requests.append(req)
-        outcome = self.outcomes.pop(0) if self.outcomes else SendOutcome(
-            ResultCode.OK, task_id=1, balance=Decimal("99.95"), billing_amount=Decimal("0.05"),
-            billing_count=1, success_count=1)
+        outcome = (
+            self.outcomes.pop(0)
+            if self.outcomes
+            else SendOutcome(
+                ResultCode.OK,
+                task_id=1,
+                balance=Decimal("99.95"),
+                billing_amount=Decimal("0.05"),
+                billing_count=1,
+                success_count=1,
+            )
+        )
         if isinstance(outcome, Exception):
             raise outcome
         return outcome
@@ -70,17 +80,26 @@ def client(platform) -> Client:
     return Client(make_soap_app(platform))
 
 
-def envelope(op: str = "SendI18NSms", version: int = 11, user: str = "demo", password: str = "demo123",
-             msisdns: str = "8613800138000", content: str = "测试【华信】", plan: str | None = None,
-             ext: str | None = None) -> bytes:
+def envelope(
+    op: str = "SendI18NSms",
+    version: int = 11,
+    user: str = "demo",
+    password: str = "demo123",
+    msisdns: str = "8613800138000",
+    content: str = "测试【华信】",
+    plan: str | None = None,
+    ext: str | None = None,
+) -> bytes:
     ns = SOAP11 if version == 11 else SOAP12
     plan_xml = '<PlanSendTime xsi:nil="true"/>' if plan is None else f"<PlanSendTime>{plan}</PlanSendTime>"
     ext_xml = "" if ext is None else f"<ExtNumber>{ext}</ExtNumber>"
-    return (f'<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="{ns}" '
-            f'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soap:Body>'
-            f'<{op} xmlns="{TNS}"><userName>{user}</userName><password>{password}</password>'
-            f"<sms><Msisdns>{msisdns}</Msisdns><SMSContent>{content}</SMSContent>{plan_xml}{ext_xml}</sms>"
-            f"</{op}></soap:Body></soap:Envelope>").encode("utf-8")
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="{ns}" '
+        f'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soap:Body>'
+        f'<{op} xmlns="{TNS}"><userName>{user}</userName><password>{password}</password>'
+        f"<sms><Msisdns>{msisdns}</Msisdns><SMSContent>{content}</SMSContent>{plan_xml}{ext_xml}</sms>"
+        f"</{op}></soap:Body></soap:Envelope>"
+    ).encode("utf-8")
 
 
 def post(client: Client, body: bytes, version: int = 11, op: str | None = "SendI18NSms", **environ):
@@ -104,6 +123,7 @@ def wsdl_schema() -> etree.XMLSchema:
 
 # ----------------------------------------------- spyne model == static WSDL
 
+
 def qname(elem: etree._Element, value: str) -> str:
     prefix, _, local = value.rpartition(":")
     return f"{{{elem.nsmap[prefix or None]}}}{local}"
@@ -112,8 +132,16 @@ def qname(elem: etree._Element, value: str) -> str:
 def members(ctype: etree._Element) -> list[tuple]:
     seq = ctype.find(f"{{{XSD}}}sequence")
     assert [c.tag for c in ctype] == [f"{{{XSD}}}sequence"], "only xs:sequence content is expected"
-    return [(e.get("name"), qname(e, e.get("type")), e.get("minOccurs", "1"), e.get("maxOccurs", "1"),
-             e.get("nillable", "false")) for e in seq]
+    return [
+        (
+            e.get("name"),
+            qname(e, e.get("type")),
+            e.get("minOccurs", "1"),
+            e.get("maxOccurs", "1"),
+            e.get("nillable", "false"),
+        )
+        for e in seq
+    ]
 
 
 def normalise(doc: etree._Element, soap_action_prefix: str = "") -> dict:
@@ -140,8 +168,10 @@ def normalise(doc: etree._Element, soap_action_prefix: str = "") -> dict:
     simple = {}
     for s in schema.findall(f"{{{XSD}}}simpleType"):
         restriction = s.find(f"{{{XSD}}}restriction")
-        simple[s.get("name")] = (qname(restriction, restriction.get("base")),
-                                 [v.get("value") for v in restriction.findall(f"{{{XSD}}}enumeration")])
+        simple[s.get("name")] = (
+            qname(restriction, restriction.get("base")),
+            [v.get("value") for v in restriction.findall(f"{{{XSD}}}enumeration")],
+        )
 
     def part_element(io: etree._Element) -> str:
         part = messages[qname(io, io.get("message")).split("}")[1]]
@@ -162,8 +192,7 @@ def normalise(doc: etree._Element, soap_action_prefix: str = "") -> dict:
             assert uses == {"literal"}
             ops[op.get("name")] = soap_action_prefix + soap_op.get("soapAction")
         bindings[version] = ops
-    return {"elements": elements, "types": types, "simple": simple, "operations": operations,
-            "bindings": bindings}
+    return {"elements": elements, "types": types, "simple": simple, "operations": operations, "bindings": bindings}
 
 
 def spyne_document(protocol: str) -> etree._Element:
@@ -191,17 +220,31 @@ def test_spyne_model_matches_the_static_wsdl():
 def test_static_wsdl_says_what_the_design_says():
     static = normalise(etree.parse(str(STATIC)).getroot())
     s = f"{{{XSD}}}"
-    sms = [("Msisdns", s + "string", "0", "1", "false"), ("SMSContent", s + "string", "0", "1", "false"),
-           ("PlanSendTime", s + "dateTime", "0", "1", "true"), ("ExtNumber", s + "string", "0", "1", "false")]
-    result = [("StatusCode", f"{{{TNS}}}ResultCode", "1", "1", "false"),
-              ("Description", s + "string", "0", "1", "false"),
-              ("MsgId", s + "long", "1", "1", "false"), ("Balance", s + "decimal", "1", "1", "false"),
-              ("BillingAmount", s + "decimal", "1", "1", "false"), ("BillingCount", s + "int", "1", "1", "false"),
-              ("Errors", f"{{{TNS}}}ArrayOfString", "0", "1", "false")]
-    assert static["types"] == {"SmsObject": sms, "SendResultBase": result,
-                               "ArrayOfString": [("string", s + "string", "0", "unbounded", "true")]}
-    request = [("userName", s + "string", "0", "1", "false"), ("password", s + "string", "0", "1", "false"),
-               ("sms", f"{{{TNS}}}SmsObject", "0", "1", "false")]
+    sms = [
+        ("Msisdns", s + "string", "0", "1", "false"),
+        ("SMSContent", s + "string", "0", "1", "false"),
+        ("PlanSendTime", s + "dateTime", "0", "1", "true"),
+        ("ExtNumber", s + "string", "0", "1", "false"),
+    ]
+    result = [
+        ("StatusCode", f"{{{TNS}}}ResultCode", "1", "1", "false"),
+        ("Description", s + "string", "0", "1", "false"),
+        ("MsgId", s + "long", "1", "1", "false"),
+        ("Balance", s + "decimal", "1", "1", "false"),
+        ("BillingAmount", s + "decimal", "1", "1", "false"),
+        ("BillingCount", s + "int", "1", "1", "false"),
+        ("Errors", f"{{{TNS}}}ArrayOfString", "0", "1", "false"),
+    ]
+    assert static["types"] == {
+        "SmsObject": sms,
+        "SendResultBase": result,
+        "ArrayOfString": [("string", s + "string", "0", "unbounded", "true")],
+    }
+    request = [
+        ("userName", s + "string", "0", "1", "false"),
+        ("password", s + "string", "0", "1", "false"),
+        ("sms", f"{{{TNS}}}SmsObject", "0", "1", "false"),
+    ]
     for op in OPS:
         assert static["elements"][op] == request
         assert static["elements"][op + "Response"] == [(op + "Result", f"{{{TNS}}}SendResultBase", "1", "1", "false")]
@@ -232,8 +275,7 @@ def test_served_wsdl_is_the_static_file_with_the_request_host(client, query):
 def test_served_wsdl_uses_https_and_refuses_a_hostile_host(client):
     reply = client.get("/webservice.asmx?wsdl", base_url="https://secure.example")
     assert b'location="https://secure.example/WebService.asmx"' in reply.get_data()
-    reply = client.get("/WebService.asmx?wsdl", headers={"Host": 'evil"><x a="'},
-                       base_url="http://fallback.local:8080")
+    reply = client.get("/WebService.asmx?wsdl", headers={"Host": 'evil"><x a="'}, base_url="http://fallback.local:8080")
     etree.fromstring(reply.get_data())  # still well-formed
     assert reply.get_data().count(b'location="http://fallback.local:8080/WebService.asmx"') == 2
 
@@ -245,7 +287,9 @@ def test_served_wsdl_loads_in_zeep(client, tmp_path):
     doc = zeep.Client(str(path)).wsdl
     service = doc.services["WebService"]
     assert {name: port.binding_options["address"] for name, port in service.ports.items()} == {
-        "WebServiceSoap": "http://h:1/WebService.asmx", "WebServiceSoap12": "http://h:1/WebService.asmx"}
+        "WebServiceSoap": "http://h:1/WebService.asmx",
+        "WebServiceSoap12": "http://h:1/WebService.asmx",
+    }
     for port in service.ports.values():
         assert set(port.binding._operations) == set(OPS)
         assert {op.soapaction for op in port.binding._operations.values()} == {TNS + op for op in OPS}
@@ -259,8 +303,15 @@ def test_get_without_wsdl_is_a_help_page(client):
 # ------------------------------------------------- replies valid per WSDL
 
 OUTCOMES = [
-    SendOutcome(ResultCode.OK, task_id=2**62, balance=Decimal("99.70"), billing_amount=Decimal("0.30"),
-                billing_count=1, success_count=1, errors=["8613800000002:MsisdnBlack", "8613800000003:MsisdnNoChannel"]),
+    SendOutcome(
+        ResultCode.OK,
+        task_id=2**62,
+        balance=Decimal("99.70"),
+        billing_amount=Decimal("0.30"),
+        billing_count=1,
+        success_count=1,
+        errors=["8613800000002:MsisdnBlack", "8613800000003:MsisdnNoChannel"],
+    ),
     SendOutcome(ResultCode.PasswordError),
     SendOutcome(ResultCode.AmountNotEnough, balance=Decimal("1E+2"), billing_amount=Decimal("1E-7")),
     SendOutcome(ResultCode.MsisdnBlack, balance=Decimal("-0.50"), errors=["8613800000002:MsisdnBlack"]),
@@ -283,7 +334,9 @@ def test_replies_validate_against_the_wsdl_schema(client, platform, version, op,
     platform.outcomes.append(outcome)
     reply = post(client, envelope(op, version), version, op)
     assert reply.status_code == 200, reply.get_data(as_text=True)
-    assert reply.headers["Content-Type"] == ("text/xml" if version == 11 else "application/soap+xml") + "; charset=utf-8"
+    assert (
+        reply.headers["Content-Type"] == ("text/xml" if version == 11 else "application/soap+xml") + "; charset=utf-8"
+    )
     assert reply.get_data().startswith(b'<?xml version="1.0" encoding="utf-8" ?>')
     response = result_of(reply, op, version)
     schema = wsdl_schema()
@@ -309,34 +362,57 @@ def test_a_failing_platform_is_an_internal_error_reply_not_a_500(client, platfor
 
 # ---------------------------------------------------- request translation
 
+
 @pytest.mark.parametrize("version", [11, 12])
 @pytest.mark.parametrize("op", OPS)
 def test_request_becomes_a_send_request(client, platform, version, op):
-    reply = post(client, envelope(op, version, plan="2030-01-02T03:04:05", ext="123"), version, op,
-                 REMOTE_ADDR="10.9.8.7")
+    reply = post(
+        client, envelope(op, version, plan="2030-01-02T03:04:05", ext="123"), version, op, REMOTE_ADDR="10.9.8.7"
+    )
     assert reply.status_code == 200
     (req,) = platform.requests
-    assert req == SendRequest(account="demo", password="demo123", msisdns="8613800138000",
-                              content="测试【华信】", plan_send_time=datetime(2030, 1, 2, 3, 4, 5),
-                              ext_number="123", hybrid=op == "SendHybridSms", client_ip="10.9.8.7",
-                              via=f"soap{version}")
+    assert req == SendRequest(
+        account="demo",
+        password="demo123",
+        msisdns="8613800138000",
+        content="测试【华信】",
+        plan_send_time=datetime(2030, 1, 2, 3, 4, 5),
+        ext_number="123",
+        hybrid=op == "SendHybridSms",
+        client_ip="10.9.8.7",
+        via=f"soap{version}",
+    )
 
 
 def test_absent_and_empty_fields(client, platform):
-    body = (f'<soap:Envelope xmlns:soap="{SOAP11}"><soap:Body><SendI18NSms xmlns="{TNS}">'
-            "<userName/></SendI18NSms></soap:Body></soap:Envelope>").encode()
+    body = (
+        f'<soap:Envelope xmlns:soap="{SOAP11}"><soap:Body><SendI18NSms xmlns="{TNS}">'
+        "<userName/></SendI18NSms></soap:Body></soap:Envelope>"
+    ).encode()
     assert post(client, body, op=None).status_code == 200
     req = platform.requests[-1]
     assert (req.account, req.password, req.msisdns, req.content, req.plan_send_time, req.ext_number) == (
-        "", None, None, None, None, None)
+        "",
+        None,
+        None,
+        None,
+        None,
+        None,
+    )
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("2030-01-02T03:04:05-03:30", datetime(2030, 1, 2, 3, 4, 5, tzinfo=timezone(-timedelta(hours=3, minutes=30)))),
-    ("2030-01-02T03:04:05Z", datetime(2030, 1, 2, 3, 4, 5, tzinfo=timezone.utc)),
-    ("2030-01-02T03:04:05.1234567+08:00", datetime(2030, 1, 2, 3, 4, 5, 123457, tzinfo=timezone(timedelta(hours=8)))),
-    ("2030-01-02T24:00:00", datetime(2030, 1, 3)),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("2030-01-02T03:04:05-03:30", datetime(2030, 1, 2, 3, 4, 5, tzinfo=timezone(-timedelta(hours=3, minutes=30)))),
+        ("2030-01-02T03:04:05Z", datetime(2030, 1, 2, 3, 4, 5, tzinfo=timezone.utc)),
+        (
+            "2030-01-02T03:04:05.1234567+08:00",
+            datetime(2030, 1, 2, 3, 4, 5, 123457, tzinfo=timezone(timedelta(hours=8))),
+        ),
+        ("2030-01-02T24:00:00", datetime(2030, 1, 3)),
+    ],
+)
 def test_plan_send_time_zones(client, platform, text, expected):
     assert parse_xsd_datetime(text) == expected
     assert post(client, envelope(plan=text)).status_code == 200
@@ -351,7 +427,7 @@ BAD = {
     "not xml": b"hello",
     "malformed": envelope()[:-20],
     "doctype": b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
-               + envelope(user="&e;").split(b"?>", 1)[1],
+    + envelope(user="&e;").split(b"?>", 1)[1],
     "billion laughs": b'<!DOCTYPE l [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;&a;">]>' + envelope(user="&b;"),
     "entity without dtd": envelope(user="&e;"),
     "non utf-8": envelope().replace(b"demo123", b"\xff\xfe"),
@@ -365,7 +441,9 @@ BAD = {
     "two operations": envelope().replace(b"</soap:Body>", f'<SendHybridSms xmlns="{TNS}"/></soap:Body>'.encode()),
     "no body": f'<soap:Envelope xmlns:soap="{SOAP11}"/>'.encode(),
     "fault as request": f'<soap:Envelope xmlns:soap="{SOAP11}"><soap:Body><soap:Fault/></soap:Body></soap:Envelope>'.encode(),
-    "must understand": envelope().replace(b"<soap:Body>", b'<soap:Header><h xmlns="urn:x" soap:mustUnderstand="1"/></soap:Header><soap:Body>'),
+    "must understand": envelope().replace(
+        b"<soap:Body>", b'<soap:Header><h xmlns="urn:x" soap:mustUnderstand="1"/></soap:Header><soap:Body>'
+    ),
     "soap 1.2 envelope": envelope(version=12),
 }
 
@@ -373,24 +451,63 @@ BAD = {
 # What ASMX (XmlSerializer) reads although the WSDL's schema would not validate it: (expected user, password,
 # msisdns as the platform gets them, warning codes).
 LENIENT = {
-    "unqualified children": (envelope().replace(f' xmlns="{TNS}"'.encode(), b"").replace(
-        b"<SendI18NSms>", f'<t:SendI18NSms xmlns:t="{TNS}">'.encode()).replace(b"</SendI18NSms>", b"</t:SendI18NSms>"),
-        None, None, None, ["soap-unknown-element"] * 3),
-    "wrong order": (envelope().replace(b"<userName>demo</userName><password>demo123</password>",
-                                       b"<password>demo123</password><userName>demo</userName>"),
-                    "demo", "demo123", "8613800138000", ["soap-element-order"]),
-    "sms children in another order": (envelope().replace(b"<Msisdns>8613800138000</Msisdns><SMSContent>",
-                                                         b"<SMSContent>").replace(
-        b"</SMSContent>", b"</SMSContent><Msisdns>8613800138000</Msisdns>"),
-        "demo", "demo123", "8613800138000", ["soap-element-order"]),
-    "unknown child": (envelope().replace(b"<userName>", b"<userId>1</userId><userName>"),
-                      "demo", "demo123", "8613800138000", ["soap-unknown-element"]),
-    "twice": (envelope().replace(b"<userName>demo</userName>", b"<userName>a</userName><userName>b</userName>"),
-              "b", "demo123", "8613800138000", ["soap-repeated-element"]),
-    "nil username": (envelope().replace(b"<userName>demo</userName>", b'<userName xsi:nil="true"/>'),
-                     None, "demo123", "8613800138000", []),
-    "absent sms": (envelope().split(b"<sms>")[0] + b"</SendI18NSms></soap:Body></soap:Envelope>",
-                   "demo", "demo123", None, []),
+    "unqualified children": (
+        envelope()
+        .replace(f' xmlns="{TNS}"'.encode(), b"")
+        .replace(b"<SendI18NSms>", f'<t:SendI18NSms xmlns:t="{TNS}">'.encode())
+        .replace(b"</SendI18NSms>", b"</t:SendI18NSms>"),
+        None,
+        None,
+        None,
+        ["soap-unknown-element"] * 3,
+    ),
+    "wrong order": (
+        envelope().replace(
+            b"<userName>demo</userName><password>demo123</password>",
+            b"<password>demo123</password><userName>demo</userName>",
+        ),
+        "demo",
+        "demo123",
+        "8613800138000",
+        ["soap-element-order"],
+    ),
+    "sms children in another order": (
+        envelope()
+        .replace(b"<Msisdns>8613800138000</Msisdns><SMSContent>", b"<SMSContent>")
+        .replace(b"</SMSContent>", b"</SMSContent><Msisdns>8613800138000</Msisdns>"),
+        "demo",
+        "demo123",
+        "8613800138000",
+        ["soap-element-order"],
+    ),
+    "unknown child": (
+        envelope().replace(b"<userName>", b"<userId>1</userId><userName>"),
+        "demo",
+        "demo123",
+        "8613800138000",
+        ["soap-unknown-element"],
+    ),
+    "twice": (
+        envelope().replace(b"<userName>demo</userName>", b"<userName>a</userName><userName>b</userName>"),
+        "b",
+        "demo123",
+        "8613800138000",
+        ["soap-repeated-element"],
+    ),
+    "nil username": (
+        envelope().replace(b"<userName>demo</userName>", b'<userName xsi:nil="true"/>'),
+        None,
+        "demo123",
+        "8613800138000",
+        [],
+    ),
+    "absent sms": (
+        envelope().split(b"<sms>")[0] + b"</SendI18NSms></soap:Body></soap:Envelope>",
+        "demo",
+        "demo123",
+        None,
+        [],
+    ),
 }
 
 
@@ -419,8 +536,10 @@ def fault_of(reply, version: int) -> tuple[str, str]:
         fault = root.find(f"{{{SOAP11}}}Body/{{{SOAP11}}}Fault")
         return fault.findtext("faultcode"), fault.findtext("faultstring")
     fault = root.find(f"{{{SOAP12}}}Body/{{{SOAP12}}}Fault")
-    return (fault.findtext(f"{{{SOAP12}}}Code/{{{SOAP12}}}Value"),
-            fault.findtext(f"{{{SOAP12}}}Reason/{{{SOAP12}}}Text"))
+    return (
+        fault.findtext(f"{{{SOAP12}}}Code/{{{SOAP12}}}Value"),
+        fault.findtext(f"{{{SOAP12}}}Reason/{{{SOAP12}}}Text"),
+    )
 
 
 @pytest.mark.parametrize("name", BAD)
@@ -449,8 +568,9 @@ def test_bad_soap_12_is_a_sender_fault(client, platform, name):
 def test_soap_action_must_match_the_body(client, platform):
     assert post(client, envelope(), op="SendHybridSms").status_code == 500  # a SOAP 1.1 Fault
     assert post(client, envelope(), op="Nonsense").status_code == 500
-    ok = client.post("/WebService.asmx", data=envelope(),
-                     headers={"Content-Type": "text/xml", "SOAPAction": f"{TNS}SendI18NSms"})  # unquoted
+    ok = client.post(
+        "/WebService.asmx", data=envelope(), headers={"Content-Type": "text/xml", "SOAPAction": f"{TNS}SendI18NSms"}
+    )  # unquoted
     assert ok.status_code == 200
     assert post(client, envelope(version=12), version=12, op="SendHybridSms").status_code == 400
     assert len(platform.requests) == 1
@@ -477,6 +597,7 @@ def test_non_utf8_charset_and_oversize_and_methods(platform):
 
 # ------------------------------------------------------- zeep round trip
 
+
 class _QuietHandler(WSGIRequestHandler):
     def log_message(self, *args) -> None:
         pass
@@ -498,8 +619,11 @@ def test_zeep_round_trip(live, platform, port):
     client = zeep.Client(f"{live}/WebService.asmx?wsdl")  # the served WSDL, over HTTP
     service = client.bind("WebService", port)
     platform.outcomes.append(OUTCOMES[0])
-    result = service.SendHybridSms(userName="demo", password="demo123", sms={
-        "Msisdns": "13800138000", "SMSContent": "测试【华信】", "PlanSendTime": None, "ExtNumber": None})
+    result = service.SendHybridSms(
+        userName="demo",
+        password="demo123",
+        sms={"Msisdns": "13800138000", "SMSContent": "测试【华信】", "PlanSendTime": None, "ExtNumber": None},
+    )
     assert result.StatusCode == "OK" and result.MsgId == 2**62
     assert result.Balance == Decimal("99.70") and result.Errors.string == OUTCOMES[0].errors
     req = platform.requests[-1]

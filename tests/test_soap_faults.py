@@ -1,15 +1,20 @@
 """Requests that are not valid SOAP for the WSDL get a SOAP Fault in their own version, never a 500."""
+
 from __future__ import annotations
 
 import pytest
 import requests
 
-import soapraw
+from support import soapraw
 
 
 def post(mock_server, body: bytes, content_type="text/xml; charset=utf-8", **headers):
-    return requests.post(mock_server.base_url + "/WebService.asmx", data=body,
-                         headers={"Content-Type": content_type, **headers}, timeout=30)
+    return requests.post(
+        mock_server.base_url + "/WebService.asmx",
+        data=body,
+        headers={"Content-Type": content_type, **headers},
+        timeout=30,
+    )
 
 
 BAD_BODIES = {
@@ -18,10 +23,11 @@ BAD_BODIES = {
     "empty": b"",
     "unknown operation": soapraw.envelope("DeleteEverything", "a", "b", "1", "x"),
     "wrong namespace": soapraw.envelope("SendI18NSms", "a", "b", "1", "x").replace(
-        b"http://tempuri.org/", b"http://example.com/other/"),
+        b"http://tempuri.org/", b"http://example.com/other/"
+    ),
     "non utf-8": soapraw.envelope("SendI18NSms", "a", "b", "1", "x").replace(b"<userName>a", b"<userName>\xff\xfe"),
     "doctype": b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
-               + soapraw.envelope("SendI18NSms", "&e;", "b", "1", "x").split(b"?>", 1)[1],
+    + soapraw.envelope("SendI18NSms", "&e;", "b", "1", "x").split(b"?>", 1)[1],
 }
 
 

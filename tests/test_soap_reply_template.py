@@ -8,6 +8,7 @@ runs it (the parsed document handed over, so the template is used) and once as
 spyne alone runs it (spyne serializes), and the bytes must be equal. Text that
 XML cannot carry is not templated: spyne's serializer refuses it, as before.
 """
+
 from __future__ import annotations
 
 import io
@@ -20,11 +21,13 @@ from lxml import etree
 
 from ipyy_client.codes import ResultCode
 from ipyy_client.encoding import XML_ILLEGAL
-from ipyy_mock.soap import models as S
 from ipyy_mock.core.wire import SendOutcome
+from ipyy_mock.soap import models as S
 
-VERSIONS = {"soap11": (S.NS_SOAP11, "text/xml; charset=utf-8"),
-            "soap12": (S.NS_SOAP12, "application/soap+xml; charset=utf-8")}
+VERSIONS = {
+    "soap11": (S.NS_SOAP11, "text/xml; charset=utf-8"),
+    "soap12": (S.NS_SOAP12, "application/soap+xml; charset=utf-8"),
+}
 
 
 class _Platform:
@@ -46,20 +49,31 @@ def _app(via: str):
 
 def _request(via: str, op: str) -> bytes:
     ns = VERSIONS[via][0]
-    return (f'<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="{ns}" '
-            'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soap:Body>'
-            f'<{op} xmlns="{S.TNS}"><userName>u</userName><password>p</password><sms><Msisdns>8613800138000'
-            '</Msisdns><SMSContent>x【y】</SMSContent><PlanSendTime xsi:nil="true"/><ExtNumber/></sms>'
-            f'</{op}></soap:Body></soap:Envelope>').encode("utf-8")
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="{ns}" '
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soap:Body>'
+        f'<{op} xmlns="{S.TNS}"><userName>u</userName><password>p</password><sms><Msisdns>8613800138000'
+        '</Msisdns><SMSContent>x【y】</SMSContent><PlanSendTime xsi:nil="true"/><ExtNumber/></sms>'
+        f"</{op}></soap:Body></soap:Envelope>"
+    ).encode("utf-8")
 
 
 def _reply(via: str, op: str, outcome: SendOutcome, *, front: bool, calls: list | None = None) -> tuple[str, bytes]:
     wsgi, platform = _app(via)
     platform.outcome = outcome
     body = _request(via, op)
-    env = {"REQUEST_METHOD": "POST", "PATH_INFO": "/", "QUERY_STRING": "", "CONTENT_TYPE": VERSIONS[via][1],
-           "CONTENT_LENGTH": str(len(body)), "wsgi.input": io.BytesIO(body), "SERVER_NAME": "localhost",
-           "SERVER_PORT": "80", "wsgi.url_scheme": "http", "REMOTE_ADDR": "127.0.0.1"}
+    env = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/",
+        "QUERY_STRING": "",
+        "CONTENT_TYPE": VERSIONS[via][1],
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.input": io.BytesIO(body),
+        "SERVER_NAME": "localhost",
+        "SERVER_PORT": "80",
+        "wsgi.url_scheme": "http",
+        "REMOTE_ADDR": "127.0.0.1",
+    }
     if front:  # as _SoapFront._dispatch runs spyne: the document it parsed (and validated) goes along
         env[S.PARSED_KEY] = etree.XMLID(body, etree.XMLParser(**S.PARSER_KWARGS))
     status: list[str] = []
@@ -98,19 +112,50 @@ OPS = ("SendI18NSms", "SendHybridSms")
 @pytest.mark.parametrize("op", OPS)
 @pytest.mark.parametrize("code", list(ResultCode))
 def test_every_result_code(via, op, code):
-    _assert_same(via, op, SendOutcome(code, task_id=1000001, balance=Decimal("99.95"),
-                                      billing_amount=Decimal("0.05"), billing_count=1, success_count=1))
+    _assert_same(
+        via,
+        op,
+        SendOutcome(
+            code,
+            task_id=1000001,
+            balance=Decimal("99.95"),
+            billing_amount=Decimal("0.05"),
+            billing_count=1,
+            success_count=1,
+        ),
+    )
 
 
 EDGE_CASES = [
     SendOutcome(ResultCode.OK, 0, Decimal("0"), Decimal("0"), 0, 0, []),
     SendOutcome(ResultCode.OK, 2**63 - 1, Decimal("-0.00"), Decimal("1E+30"), 2**31 - 1, 1, []),
-    SendOutcome(ResultCode.OK, 1, Decimal("123456789012345678901234567890.123456789"), Decimal("1E-12"), 7, 7,
-                ["8613800000002:MsisdnBlack"]),
-    SendOutcome(ResultCode.MsisdnBlack, 0, Decimal("-5"), Decimal("0.0000"), 0, 0,
-                ["8613800000002:MsisdnBlack", "8613800000003:MsisdnNoChannel"]),
-    SendOutcome(ResultCode.ParamError, 0, Decimal("100.00"), Decimal("0"), 0, 0,
-                ["<b>&amp;</b> \"quoted\" 'single' ]]> \r\n\t end", "", "emoji 😀 and 中文【签名】", "\u2028\x85\x7f"]),
+    SendOutcome(
+        ResultCode.OK,
+        1,
+        Decimal("123456789012345678901234567890.123456789"),
+        Decimal("1E-12"),
+        7,
+        7,
+        ["8613800000002:MsisdnBlack"],
+    ),
+    SendOutcome(
+        ResultCode.MsisdnBlack,
+        0,
+        Decimal("-5"),
+        Decimal("0.0000"),
+        0,
+        0,
+        ["8613800000002:MsisdnBlack", "8613800000003:MsisdnNoChannel"],
+    ),
+    SendOutcome(
+        ResultCode.ParamError,
+        0,
+        Decimal("100.00"),
+        Decimal("0"),
+        0,
+        0,
+        ["<b>&amp;</b> \"quoted\" 'single' ]]> \r\n\t end", "", "emoji 😀 and 中文【签名】", "\u2028\x85\x7f"],
+    ),
     SendOutcome(ResultCode.ParamError, 0, Decimal("1"), Decimal("0"), 0, 0, ["control \x01 char"]),
     SendOutcome(ResultCode.ParamError, 0, Decimal("1"), Decimal("0"), 0, 0, ["fine", "nonchar \ufffe"]),
 ]
@@ -128,8 +173,15 @@ _texts = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(via=st.sampled_from(sorted(VERSIONS)), op=st.sampled_from(OPS), code=st.sampled_from(list(ResultCode)),
-       task_id=st.integers(0, 2**63 - 1), balance=_decimals, amount=_decimals, count=st.integers(0, 2**31 - 1),
-       errors=st.lists(_texts, max_size=4))
+@given(
+    via=st.sampled_from(sorted(VERSIONS)),
+    op=st.sampled_from(OPS),
+    code=st.sampled_from(list(ResultCode)),
+    task_id=st.integers(0, 2**63 - 1),
+    balance=_decimals,
+    amount=_decimals,
+    count=st.integers(0, 2**31 - 1),
+    errors=st.lists(_texts, max_size=4),
+)
 def test_random_results(via, op, code, task_id, balance, amount, count, errors):
     _assert_same(via, op, SendOutcome(code, task_id, balance, amount, count, count, errors))

@@ -1,11 +1,12 @@
-"""Every send rule of DESIGN.md §3, over the wire, SOAP 1.1 and 1.2, with hand-written envelopes."""
+"""Every send rule of docs/contract.md §3, over the wire, SOAP 1.1 and 1.2, with hand-written envelopes."""
+
 from __future__ import annotations
 
 from decimal import Decimal
 
 import pytest
 
-import soapraw
+from support import soapraw
 
 SIG = "【华信】"
 OK_TEXT = "验证码 123456" + SIG
@@ -130,8 +131,9 @@ def test_postpaid_may_go_below_zero(mock_server):
 
 
 def test_partial_refusals_are_listed_and_not_charged(mock_server, account, version):
-    result = send(mock_server, account, msisdns="8613800000002,8613800138000,8613800000003,447911123456",
-                  version=version)
+    result = send(
+        mock_server, account, msisdns="8613800000002,8613800138000,8613800000003,447911123456", version=version
+    )
     assert result.status == "OK"
     assert result.errors == ["8613800000002:MsisdnBlack", "8613800000003:MsisdnNoChannel"]
     assert result.billing_count == 2

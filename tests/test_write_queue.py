@@ -1,6 +1,7 @@
 """The writers' queue in front of SQLite's write lock (store.Store.write): threads on a lock, processes on an
 flock of ``<db>-writelock``. It must never lose or double a write, never outlive a killed holder, and leave a
 nested write failing as before."""
+
 from __future__ import annotations
 
 import multiprocessing
@@ -73,7 +74,7 @@ def test_a_killed_holder_does_not_keep_the_queue(tmp_path):
     holder.join(10)
     t0 = time.monotonic()
     store.set_setting("after", "kill")  # an autocommit write, no queue: SQLite's lock is free again
-    with store.write() as db:           # the queue: the kernel dropped the dead holder's flock
+    with store.write() as db:  # the queue: the kernel dropped the dead holder's flock
         db.execute("INSERT INTO settings(key, value) VALUES ('queued', 'yes')")
     assert time.monotonic() - t0 < 5
     assert store.get_setting("queued") == "yes"

@@ -19,6 +19,7 @@ browser send requests to it, so in order:
 
 The vendor's own paths (and ``/_mock/health``) are not behind any of this.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -38,11 +39,15 @@ LOOPBACK_NAMES = frozenset({"localhost"})
 WILDCARDS = frozenset({"0.0.0.0", "::", ""})
 # Sec-Fetch-Site values from least to most cross; an unknown value counts as the most cross.
 FETCH_SITES = ("same-origin", "none", "same-site", "cross-site")
-_HOST_NAME = re.compile(r"(?=.{1,253}$)[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}"
-                        r"[a-z0-9_])?)*")
-HOST_HINT = ("call it as http://127.0.0.1:PORT or http://localhost:PORT, or start it with --allowed-host NAME "
-             "(repeatable; $IPYY_MOCK_ALLOWED_HOST) for a name it is reached by, behind a proxy or in a "
-             "container network")
+_HOST_NAME = re.compile(
+    r"(?=.{1,253}$)[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}"
+    r"[a-z0-9_])?)*"
+)
+HOST_HINT = (
+    "call it as http://127.0.0.1:PORT or http://localhost:PORT, or start it with --allowed-host NAME "
+    "(repeatable; $IPYY_MOCK_ALLOWED_HOST) for a name it is reached by, behind a proxy or in a "
+    "container network"
+)
 
 
 class AccessError(ValueError):
@@ -81,10 +86,15 @@ def _is_ip(name: str) -> bool:
 def allowed_host(value: str) -> str:
     """Check one ``--allowed-host`` value: a host name or an IP address, with an optional ``:port``."""
     name, port = split_host(value)
-    if not name or (port and not (port.isdigit() and 0 < int(port) < 65536)) or not (
-            _is_ip(name) or _HOST_NAME.fullmatch(name)):
-        raise AccessError(f"--allowed-host {value!r} is not a host name or address (with an optional :port); "
-                          "e.g. --allowed-host mock or --allowed-host sms-mock.internal:8080")
+    if (
+        not name
+        or (port and not (port.isdigit() and 0 < int(port) < 65536))
+        or not (_is_ip(name) or _HOST_NAME.fullmatch(name))
+    ):
+        raise AccessError(
+            f"--allowed-host {value!r} is not a host name or address (with an optional :port); "
+            "e.g. --allowed-host mock or --allowed-host sms-mock.internal:8080"
+        )
     return f"[{name}]:{port}" if port and ":" in name else (f"{name}:{port}" if port else name)
 
 
@@ -103,8 +113,9 @@ def read_token(flag: str | None, path: str | None, env: dict[str, str] | None = 
         try:
             token = Path(path).read_text(encoding="utf-8").strip()
         except (OSError, UnicodeDecodeError) as exc:
-            raise AccessError(f"cannot read --admin-token-file {path}: {exc}; "
-                              "give a readable file holding the token") from None
+            raise AccessError(
+                f"cannot read --admin-token-file {path}: {exc}; give a readable file holding the token"
+            ) from None
         if not token:
             raise AccessError(f"--admin-token-file {path} is empty: write the token into it")
         return token
@@ -170,8 +181,7 @@ class AdminAccess:
     def refuse_foreign_host(self, request: Request) -> None:
         if not self.host_ok(request.environ):
             host = request.environ.get("HTTP_HOST", "")
-            raise AdminError(403, f"the admin API and the inbox do not answer for Host {host[:100]!r}",
-                             HOST_HINT)
+            raise AdminError(403, f"the admin API and the inbox do not answer for Host {host[:100]!r}", HOST_HINT)
 
     # -- 2. cross-site --------------------------------------------------------------
     @staticmethod
@@ -185,26 +195,39 @@ class AdminAccess:
         own = f"{request.scheme}://{request.host}"
         foreign = [o for o in request.headers.getlist("Origin") if o.strip() != own]
         if site in ("cross-site", "same-site") or foreign:
-            raise AdminError(403, f"cross-site request refused (from {(foreign[0] if foreign else site)[:100]})",
-                             "the admin API and the inbox answer same-origin pages and non-browser clients only")
+            raise AdminError(
+                403,
+                f"cross-site request refused (from {(foreign[0] if foreign else site)[:100]})",
+                "the admin API and the inbox answer same-origin pages and non-browser clients only",
+            )
 
     # -- 3. the caller ---------------------------------------------------------------
     def refuse_caller(self, request: Request) -> None:
         if self.token is None:
             if is_loopback(request.remote_addr):
                 return
-            raise AdminError(403, f"the admin API serves loopback callers only, not {request.remote_addr}",
-                             "call from the mock's own host, or start it with --admin-token-file FILE "
-                             f"(or ${TOKEN_ENV}) and send {TOKEN_HEADER}: <token>")
+            raise AdminError(
+                403,
+                f"the admin API serves loopback callers only, not {request.remote_addr}",
+                "call from the mock's own host, or start it with --admin-token-file FILE "
+                f"(or ${TOKEN_ENV}) and send {TOKEN_HEADER}: <token>",
+            )
         given = presented_token(request)
         if given is None:
-            raise AdminError(401, "admin token required",
-                             f"this mock was started with an admin token: send {TOKEN_HEADER}: <token> "
-                             "(or Authorization: Bearer <token>), from loopback too",
-                             {"WWW-Authenticate": 'Bearer realm="ipyy-mock admin"'})
+            raise AdminError(
+                401,
+                "admin token required",
+                f"this mock was started with an admin token: send {TOKEN_HEADER}: <token> "
+                "(or Authorization: Bearer <token>), from loopback too",
+                {"WWW-Authenticate": 'Bearer realm="ipyy-mock admin"'},
+            )
         if not hmac.compare_digest(given.encode("utf-8"), self.token.encode("utf-8")):
-            raise AdminError(403, "wrong admin token", "send the token the server was started with "
-                             f"(--admin-token-file / ${TOKEN_ENV} / --admin-token) in {TOKEN_HEADER}")
+            raise AdminError(
+                403,
+                "wrong admin token",
+                "send the token the server was started with "
+                f"(--admin-token-file / ${TOKEN_ENV} / --admin-token) in {TOKEN_HEADER}",
+            )
 
     def authorize(self, request: Request) -> None:
         """The admin API: Host, then cross-site, then token or loopback; AdminError says which failed."""

@@ -7,6 +7,7 @@ them is the route table (admin/routes.py); this module is the WSGI plumbing:
 access check (admin/access.py), routing, and turning every error into
 ``{"error": "...", "hint": "..."}`` with a 4xx status. Nothing here answers 500.
 """
+
 from __future__ import annotations
 
 import logging
@@ -33,8 +34,9 @@ class AdminApi:
     routes: tuple[Route, ...] = ROUTES
     url_map = Map([Rule(r.rule, methods=[r.method], endpoint=i) for i, r in enumerate(ROUTES)], strict_slashes=False)
 
-    def __init__(self, platform: Platform, *, access: AdminAccess | None = None,
-                 wake: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self, platform: Platform, *, access: AdminAccess | None = None, wake: Callable[[], None] | None = None
+    ) -> None:
         self.platform = platform
         self.access = access or AdminAccess()
         self.wake = wake or (lambda: None)
@@ -72,14 +74,16 @@ class AdminApi:
             allowed = ", ".join(sorted(exc.valid_methods or []))
             response = error_response(405, f"{request.method} is not allowed on {request.path}", f"use {allowed}")
         except NotFound:
-            response = error_response(404, f"no admin endpoint {request.path}",
-                                      f"endpoints: {', '.join(self.endpoints())}")
+            response = error_response(
+                404, f"no admin endpoint {request.path}", f"endpoints: {', '.join(self.endpoints())}"
+            )
         except HTTPException as exc:
             response = error_response(exc.code or 400, exc.name, exc.description or "")
         except Exception as exc:  # a bug: say so in JSON rather than an HTML 500 (the message may hold data)
             log.exception("admin API error on %s %s", request.method, request.path)
-            response = error_response(400, f"internal error: {type(exc).__name__}",
-                                      "a bug in the mock; its log has the traceback")
+            response = error_response(
+                400, f"internal error: {type(exc).__name__}", "a bug in the mock; its log has the traceback"
+            )
         return response(environ, start_response)
 
     @classmethod
@@ -88,8 +92,9 @@ class AdminApi:
         return sorted({f"{r.method} {r.rule}" for r in cls.routes})
 
 
-def make_admin_app(platform: Platform, access: AdminAccess | str | None = None,
-                   wake: Callable[[], None] | None = None) -> AdminApi:
+def make_admin_app(
+    platform: Platform, access: AdminAccess | str | None = None, wake: Callable[[], None] | None = None
+) -> AdminApi:
     """``access``: the server's AdminAccess (a bare token string is the token with no extra hosts)."""
     if not isinstance(access, AdminAccess):
         access = AdminAccess(token=access)

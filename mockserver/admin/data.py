@@ -7,6 +7,7 @@ start in one transaction, so a test suite gets fresh state without a restart.
 Reading and writing is the Store's and the Platform's (no SQL here): these
 handlers check the JSON and the query, and shape the answer.
 """
+
 from __future__ import annotations
 
 import sqlite3
@@ -30,11 +31,19 @@ if TYPE_CHECKING:  # the app imports this module through its route table
 def account_json(account: Account) -> dict[str, Any]:
     """An account without its password: the admin API, the inbox and ``ipyy-mock account show`` print this."""
     return {
-        "name": account.name, "userid": account.userid, "balance": str(account.balance),
-        "pay_type": account.pay_type, "prices": {k: str(v) for k, v in account.prices.items()},
-        "segment_limit": account.segment_limit, "bind_ips": list(account.bind_ips), "stopped": account.stopped,
-        "strict_auth": account.strict_auth, "strict": account.strict, "can_read_reports": account.can_read_reports,
-        "push_url": account.push_url, "sensitive_words": list(account.sensitive_words),
+        "name": account.name,
+        "userid": account.userid,
+        "balance": str(account.balance),
+        "pay_type": account.pay_type,
+        "prices": {k: str(v) for k, v in account.prices.items()},
+        "segment_limit": account.segment_limit,
+        "bind_ips": list(account.bind_ips),
+        "stopped": account.stopped,
+        "strict_auth": account.strict_auth,
+        "strict": account.strict,
+        "can_read_reports": account.can_read_reports,
+        "push_url": account.push_url,
+        "sensitive_words": list(account.sensitive_words),
     }
 
 
@@ -63,8 +72,11 @@ def _flag(field: str, value: Any) -> bool:
 
 def _prices(value: Any) -> dict[str, Decimal]:
     if not isinstance(value, dict) or not all(k == "*" or (isinstance(k, str) and k.isdigit()) for k in value):
-        raise AdminError(400, "prices must map country codes (or \"*\") to per-segment prices",
-                    'e.g. "prices": {"86": "0.05", "*": "0.30"}')
+        raise AdminError(
+            400,
+            'prices must map country codes (or "*") to per-segment prices',
+            'e.g. "prices": {"86": "0.05", "*": "0.30"}',
+        )
     return {k: _decimal(f"prices[{k}]", v) for k, v in value.items()}
 
 
@@ -111,11 +123,18 @@ def _push_url(value: Any) -> str:
 
 
 FIELDS = {
-    "password": _password, "userid": lambda v: _text("userid", v, 32), "balance": lambda v: _decimal("balance", v),
-    "pay_type": _pay_type, "prices": _prices, "segment_limit": _segment_limit, "bind_ips": _bind_ips,
-    "stopped": lambda v: _flag("stopped", v), "strict_auth": lambda v: _flag("strict_auth", v),
+    "password": _password,
+    "userid": lambda v: _text("userid", v, 32),
+    "balance": lambda v: _decimal("balance", v),
+    "pay_type": _pay_type,
+    "prices": _prices,
+    "segment_limit": _segment_limit,
+    "bind_ips": _bind_ips,
+    "stopped": lambda v: _flag("stopped", v),
+    "strict_auth": lambda v: _flag("strict_auth", v),
     "strict": lambda v: _flag("strict", v),
-    "can_read_reports": lambda v: _flag("can_read_reports", v), "push_url": _push_url,
+    "can_read_reports": lambda v: _flag("can_read_reports", v),
+    "push_url": _push_url,
     "sensitive_words": _words,
 }
 
@@ -159,8 +178,13 @@ def create_account(admin: AdminApi, request: Request) -> Response:
         raise AdminError(400, "password is required", example)
     if admin.platform.store.get_account(name) is not None:
         raise AdminError(409, f"account {name!r} exists", f"PATCH /_mock/api/accounts/{name} changes it")
-    account = Account(name=name, password="", prices=dict(DEMO_ACCOUNT.prices),
-                      sensitive_words=list(DEMO_ACCOUNT.sensitive_words), created_at=time.time())
+    account = Account(
+        name=name,
+        password="",
+        prices=dict(DEMO_ACCOUNT.prices),
+        sensitive_words=list(DEMO_ACCOUNT.sensitive_words),
+        created_at=time.time(),
+    )
     apply_changes(account, data)
     admin.platform.store.insert_account(account)
     return json_response(account_json(account), 201)
@@ -183,27 +207,45 @@ def patch_account(admin: AdminApi, request: Request, name: str) -> Any:
 def list_tasks(admin: AdminApi, request: Request) -> Any:
     zone = admin.platform.zone
     rows = admin.platform.store.list_tasks(
-        account=request.args.get("account"), task_id=int_arg(request, "task_id"),
-        since_id=int_arg(request, "since_id"), since=time_arg(request, "since", zone),
-        until=time_arg(request, "until", zone), limit=limit_arg(request))
+        account=request.args.get("account"),
+        task_id=int_arg(request, "task_id"),
+        since_id=int_arg(request, "since_id"),
+        since=time_arg(request, "since", zone),
+        until=time_arg(request, "until", zone),
+        limit=limit_arg(request),
+    )
     return {"tasks": [_task_json(admin, r) for r in rows]}
 
 
 def _task_json(admin: AdminApi, r: sqlite3.Row) -> dict[str, Any]:
-    return {"id": r["id"], "account": r["account"], "via": r["via"], "content": r["content"],
-            "ext_number": r["ext_number"], "created_at": _iso(admin, r["created_at"]),
-            "send_at": _iso(admin, r["send_at"]), "scheduled": bool(r["scheduled"]),
-            "recipients": r["recipients"], "billing_count": r["billing_count"],
-            "billing_amount": r["billing_amount"]}
+    return {
+        "id": r["id"],
+        "account": r["account"],
+        "via": r["via"],
+        "content": r["content"],
+        "ext_number": r["ext_number"],
+        "created_at": _iso(admin, r["created_at"]),
+        "send_at": _iso(admin, r["send_at"]),
+        "scheduled": bool(r["scheduled"]),
+        "recipients": r["recipients"],
+        "billing_count": r["billing_count"],
+        "billing_amount": r["billing_amount"],
+    }
 
 
 def list_messages(admin: AdminApi, request: Request) -> Any:
     admin.platform.release_due()  # statuses as of now: reports are produced lazily
     args, zone = request.args, admin.platform.zone
     rows = admin.platform.store.list_messages(
-        account=args.get("account"), mobile=(args.get("mobile") or "").lstrip("+"),
-        task_id=int_arg(request, "task_id"), status=args.get("status"), since_id=int_arg(request, "since_id"),
-        since=time_arg(request, "since", zone), until=time_arg(request, "until", zone), limit=limit_arg(request))
+        account=args.get("account"),
+        mobile=(args.get("mobile") or "").lstrip("+"),
+        task_id=int_arg(request, "task_id"),
+        status=args.get("status"),
+        since_id=int_arg(request, "since_id"),
+        since=time_arg(request, "since", zone),
+        until=time_arg(request, "until", zone),
+        limit=limit_arg(request),
+    )
     found = admin.platform.store.warnings_by_task([r["task_id"] for r in rows])
     messages = []
     for r in rows:
@@ -215,13 +257,26 @@ def list_messages(admin: AdminApi, request: Request) -> Any:
 
 def _message_json(admin: AdminApi, r: sqlite3.Row) -> dict[str, Any]:
     reported = r["status"] in ("delivered", "failed")
-    return {"id": r["id"], "task_id": r["task_id"], "account": r["account"], "mobile": r["mobile"],
-            "country": r["country"], "content": r["content"], "ext_number": r["ext_number"], "via": r["via"],
-            "segments": r["segments"], "price": r["price"], "amount": r["amount"], "status": r["status"],
-            "created_at": _iso(admin, r["created_at"]), "send_at": _iso(admin, r["send_at"]),
-            "report_status": r["report_status"] if reported else None,
-            "report_errorcode": r["report_errorcode"] if reported else None,
-            "reported_at": _iso(admin, r["reported_at"]), "report_due_at": _iso(admin, r["report_due_at"])}
+    return {
+        "id": r["id"],
+        "task_id": r["task_id"],
+        "account": r["account"],
+        "mobile": r["mobile"],
+        "country": r["country"],
+        "content": r["content"],
+        "ext_number": r["ext_number"],
+        "via": r["via"],
+        "segments": r["segments"],
+        "price": r["price"],
+        "amount": r["amount"],
+        "status": r["status"],
+        "created_at": _iso(admin, r["created_at"]),
+        "send_at": _iso(admin, r["send_at"]),
+        "report_status": r["report_status"] if reported else None,
+        "report_errorcode": r["report_errorcode"] if reported else None,
+        "reported_at": _iso(admin, r["reported_at"]),
+        "report_due_at": _iso(admin, r["report_due_at"]),
+    }
 
 
 def set_outcome(admin: AdminApi, request: Request, message_id: int) -> Any:
@@ -229,16 +284,22 @@ def set_outcome(admin: AdminApi, request: Request, message_id: int) -> Any:
     data = body(request, '{"status": "failed", "errorcode": "UNDELIV"}')
     status = data.get("status")
     if status not in ("delivered", "failed"):
-        raise AdminError(400, f"status must be delivered or failed, got {status!r}",
-                         '{"status": "delivered"} or {"status": "failed", "errorcode": "UNDELIV"}')
+        raise AdminError(
+            400,
+            f"status must be delivered or failed, got {status!r}",
+            '{"status": "delivered"} or {"status": "failed", "errorcode": "UNDELIV"}',
+        )
     errorcode = data.get("errorcode") or ("DELIVRD" if status == "delivered" else "UNDELIV")
     _text("errorcode", errorcode, 20)
     before = admin.platform.set_outcome(message_id, status == "delivered", errorcode)
     if before is None:
         raise AdminError(404, f"no message {message_id}", "GET /_mock/api/messages lists them")
     if before != "sent":
-        hint = ("advance the clock past its send time first" if before == "scheduled"
-                else "its report has been produced already")
+        hint = (
+            "advance the clock past its send time first"
+            if before == "scheduled"
+            else "its report has been produced already"
+        )
         raise AdminError(409, f"message {message_id} is {before}, not waiting for a report", hint)
     admin.wake()
     [row] = admin.platform.store.list_messages(message_id=message_id, limit=1)
@@ -249,33 +310,69 @@ def set_outcome(admin: AdminApi, request: Request, message_id: int) -> Any:
 def list_reports(admin: AdminApi, request: Request) -> Any:
     """Every report produced (pulled or not): the mock's view, which never consumes anything."""
     admin.platform.release_due()
-    rows = admin.platform.store.list_reports(account=request.args.get("account"),
-                                             task_id=int_arg(request, "task_id"), limit=limit_arg(request))
-    return {"reports": [{
-        "id": r["id"], "account": r["account"], "task_id": r["task_id"], "mobile": r["mobile"],
-        "status": r["status"], "errorcode": r["errorcode"], "extno": r["extno"],
-        "receive_time": _iso(admin, r["receive_time"]), "consumed": bool(r["consumed"]), "route": r["route"],
-    } for r in rows]}
+    rows = admin.platform.store.list_reports(
+        account=request.args.get("account"), task_id=int_arg(request, "task_id"), limit=limit_arg(request)
+    )
+    return {
+        "reports": [
+            {
+                "id": r["id"],
+                "account": r["account"],
+                "task_id": r["task_id"],
+                "mobile": r["mobile"],
+                "status": r["status"],
+                "errorcode": r["errorcode"],
+                "extno": r["extno"],
+                "receive_time": _iso(admin, r["receive_time"]),
+                "consumed": bool(r["consumed"]),
+                "route": r["route"],
+            }
+            for r in rows
+        ]
+    }
 
 
 def list_uplinks(admin: AdminApi, request: Request) -> Any:
     admin.platform.release_due()
-    rows = admin.platform.store.list_uplinks(account=request.args.get("account"),
-                                             mobile=(request.args.get("mobile") or "").lstrip("+"),
-                                             limit=limit_arg(request))
-    return {"uplinks": [{
-        "id": u["id"], "account": u["account"], "mobile": u["mobile"], "task_id": u["task_id"],
-        "content": u["content"], "extno": u["extno"], "receive_time": _iso(admin, u["receive_time"]),
-        "consumed": bool(u["consumed"]), "route": u["route"],
-    } for u in rows]}
+    rows = admin.platform.store.list_uplinks(
+        account=request.args.get("account"),
+        mobile=(request.args.get("mobile") or "").lstrip("+"),
+        limit=limit_arg(request),
+    )
+    return {
+        "uplinks": [
+            {
+                "id": u["id"],
+                "account": u["account"],
+                "mobile": u["mobile"],
+                "task_id": u["task_id"],
+                "content": u["content"],
+                "extno": u["extno"],
+                "receive_time": _iso(admin, u["receive_time"]),
+                "consumed": bool(u["consumed"]),
+                "route": u["route"],
+            }
+            for u in rows
+        ]
+    }
 
 
 def list_conversations(admin: AdminApi, request: Request) -> Any:
     """One row per (account, phone number): the inbox's left-hand list, most recent first."""
     admin.platform.release_due()
     rows = admin.platform.store.conversations(account=request.args.get("account"), limit=limit_arg(request))
-    return {"conversations": [{"account": r["account"], "mobile": r["mobile"], "last_at": _iso(admin, r["last_at"]),
-                               "sent": r["sent"], "received": r["received"]} for r in rows]}
+    return {
+        "conversations": [
+            {
+                "account": r["account"],
+                "mobile": r["mobile"],
+                "last_at": _iso(admin, r["last_at"]),
+                "sent": r["sent"],
+                "received": r["received"],
+            }
+            for r in rows
+        ]
+    }
 
 
 # -- reset -----------------------------------------------------------------------------------

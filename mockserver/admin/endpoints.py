@@ -4,6 +4,7 @@ Each handler is ``handler(admin, request, **path_args)`` and is named in the
 route table (admin/routes.py); it checks the JSON, calls the Platform, and
 answers JSON. Errors are AdminError (admin/jsonapi.py): a 4xx with a hint.
 """
+
 from __future__ import annotations
 
 import re
@@ -26,8 +27,7 @@ DIGITS = re.compile(r"\+?[0-9]{3,20}")
 
 def clock_json(admin: AdminApi) -> dict[str, Any]:
     now = admin.platform.now_datetime()
-    return {"now": now.isoformat(), "zone": str(admin.platform.zone),
-            "offset_seconds": admin.platform.clock_offset()}
+    return {"now": now.isoformat(), "zone": str(admin.platform.zone), "offset_seconds": admin.platform.clock_offset()}
 
 
 # -- clock --------------------------------------------------------------------
@@ -41,14 +41,20 @@ def advance_clock(admin: AdminApi, request: Request) -> Response:
     if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds != seconds:
         raise AdminError(400, f"seconds must be a number, got {seconds!r}", 'e.g. {"seconds": 3600}')
     if not 0 <= seconds <= 10 * 366 * 86400:
-        raise AdminError(400, f"seconds must be between 0 and ten years, got {seconds!r}",
-                         "the virtual clock only moves forward")
+        raise AdminError(
+            400, f"seconds must be between 0 and ten years, got {seconds!r}", "the virtual clock only moves forward"
+        )
     before = admin.platform.now()
     released = admin.platform.advance(float(seconds))
     admin.wake()
-    return json_response({**clock_json(admin), "advanced_seconds": float(seconds),
-                           "from": clock.from_epoch(before, admin.platform.zone).isoformat(),
-                           "released": released.as_json()})
+    return json_response(
+        {
+            **clock_json(admin),
+            "advanced_seconds": float(seconds),
+            "from": clock.from_epoch(before, admin.platform.zone).isoformat(),
+            "released": released.as_json(),
+        }
+    )
 
 
 # -- uplinks ------------------------------------------------------------------
@@ -72,15 +78,23 @@ def post_uplink(admin: AdminApi, request: Request) -> Response:
         raise AdminError(404, f"no account {account!r}", "create it with `ipyy-mock account add NAME --password P`")
     injected = admin.platform.inject_uplink(account, mobile.strip().lstrip("+"), content, extno)
     admin.wake()
-    return json_response({"id": injected.id, "account": account, "mobile": mobile.strip().lstrip("+"),
-                           "task_id": injected.task_id, "content": content, "extno": extno,
-                           "route": injected.route}, 201)
+    return json_response(
+        {
+            "id": injected.id,
+            "account": account,
+            "mobile": mobile.strip().lstrip("+"),
+            "task_id": injected.task_id,
+            "content": content,
+            "extno": extno,
+            "route": injected.route,
+        },
+        201,
+    )
 
 
 # -- rules ----------------------------------------------------------------------
 def rules_json(admin: AdminApi) -> dict[str, Any]:
-    return {"rules": [asdict(r) for r in admin.platform.rules()],
-            "outcomes": list(scenarios.OUTCOMES)}
+    return {"rules": [asdict(r) for r in admin.platform.rules()], "outcomes": list(scenarios.OUTCOMES)}
 
 
 def parse_rule(data: Any) -> scenarios.Rule:
@@ -92,14 +106,16 @@ def parse_rule(data: Any) -> scenarios.Rule:
         raise AdminError(400, f"unknown rule field(s): {', '.join(unknown)}", f"fields: {', '.join(RULE_FIELDS)}")
     pattern = data.get("pattern")
     if not isinstance(pattern, str) or not pattern:
-        raise AdminError(400, "pattern is required: a regular expression matched against the whole number",
-                         example)
+        raise AdminError(400, "pattern is required: a regular expression matched against the whole number", example)
     try:
         re.compile(pattern)
     except re.error as exc:
-        raise AdminError(400, f"pattern is not a valid regular expression: {exc}",
-                         'escape backslashes in JSON, e.g. "86139\\\\d{8}"; the pattern must match the '
-                         "whole number, country code first") from None
+        raise AdminError(
+            400,
+            f"pattern is not a valid regular expression: {exc}",
+            'escape backslashes in JSON, e.g. "86139\\\\d{8}"; the pattern must match the '
+            "whole number, country code first",
+        ) from None
     outcome = data.get("outcome", scenarios.DELIVERED)
     if outcome not in scenarios.OUTCOMES:
         raise AdminError(400, f"unknown outcome {outcome!r}", f"one of: {', '.join(scenarios.OUTCOMES)}")
@@ -111,12 +127,14 @@ def parse_rule(data: Any) -> scenarios.Rule:
         try:
             delay = settings.VALIDATORS["report_delay"](delay)
         except settings.SettingError as exc:
-            raise AdminError(400, str(exc).replace("report_delay", "delay"), "seconds from send to report, "
-                             "or null for the default report_delay") from None
+            raise AdminError(
+                400,
+                str(exc).replace("report_delay", "delay"),
+                "seconds from send to report, or null for the default report_delay",
+            ) from None
     reply = data.get("reply", "") or ""
     if not isinstance(reply, str):
-        raise AdminError(400, "reply must be a string: the uplink that number sends back after its report",
-                         'e.g. "TD"')
+        raise AdminError(400, "reply must be a string: the uplink that number sends back after its report", 'e.g. "TD"')
     return scenarios.Rule(pattern, outcome, errorcode, delay, reply)
 
 
@@ -130,8 +148,11 @@ def post_rule(admin: AdminApi, request: Request) -> Response:
     position = data.get("position", 0)
     count = len(admin.platform.rules())
     if isinstance(position, bool) or not isinstance(position, int) or not 0 <= position <= count:
-        raise AdminError(400, f"position must be an index from 0 to {count}", "0 (the default) puts the rule "
-                         "first, so it wins over every other rule")
+        raise AdminError(
+            400,
+            f"position must be an index from 0 to {count}",
+            "0 (the default) puts the rule first, so it wins over every other rule",
+        )
     admin.platform.add_rule(rule, position)
     return json_response({"rule": asdict(rule), **rules_json(admin)}, 201)
 
@@ -141,8 +162,7 @@ def put_rules(admin: AdminApi, request: Request) -> Response:
     rules = data.get("rules")
     if not isinstance(rules, list):
         raise AdminError(400, "rules must be a list of rules", "GET this endpoint to see the shape")
-    parsed = [parse_rule({k: v for k, v in r.items() if k != "position"} if isinstance(r, dict) else r)
-              for r in rules]
+    parsed = [parse_rule({k: v for k, v in r.items() if k != "position"} if isinstance(r, dict) else r) for r in rules]
     admin.platform.set_rules(parsed)
     return json_response(rules_json(admin))
 
@@ -182,11 +202,10 @@ def get_pushes(admin: AdminApi, request: Request) -> Response:
     account = request.args.get("account") or None
     limit = limit_arg(request, 50)
     zone = admin.platform.zone
-    batches = delivery.list_batches(admin.platform.store.db, account, limit,
-                                    lambda t: clock.from_epoch(t, zone).isoformat())
+    batches = delivery.list_batches(
+        admin.platform.store.db, account, limit, lambda t: clock.from_epoch(t, zone).isoformat()
+    )
     return json_response({"batches": batches})
-
-
 
 
 # -- this API ------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ except that a server with an admin token hands these static files to any
 caller on an allowed Host: they hold no data, and the page asks for the token
 (once per tab, kept in sessionStorage) and sends it with every API call.
 """
+
 from __future__ import annotations
 
 from importlib import resources
@@ -25,8 +26,10 @@ from ipyy_mock.admin.jsonapi import AdminError
 
 PREFIX = "/_mock"
 STATIC_PACKAGE_DIR = "inbox_static"
-CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
-       "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
 SECURITY_HEADERS = (
     ("Content-Security-Policy", CSP),
     ("X-Content-Type-Options", "nosniff"),
@@ -68,9 +71,13 @@ class InboxApp:
         if path == PREFIX:  # relative URLs in the page need the trailing slash
             return self._secure(Response("", status=308, headers={"Location": f"{PREFIX}/"}))
         if request.method not in ("GET", "HEAD"):
-            return self._text(405, f"{request.method} is not allowed on {request.path}: the inbox pages are "
-                                   "read-only; the page changes things through /_mock/api/", allow="GET, HEAD")
-        name = path[len(PREFIX) + 1:] if path.startswith(PREFIX + "/") else None
+            return self._text(
+                405,
+                f"{request.method} is not allowed on {request.path}: the inbox pages are "
+                "read-only; the page changes things through /_mock/api/",
+                allow="GET, HEAD",
+            )
+        name = path[len(PREFIX) + 1 :] if path.startswith(PREFIX + "/") else None
         if name in ("index.html",):
             name = ""
         found = self.files.get(name) if name is not None else None
@@ -87,8 +94,9 @@ class InboxApp:
         try:
             self.authorize(request)
         except AdminError as exc:
-            return self._text(exc.status, f"{exc.message}\n{exc.hint}".replace("the admin API serves",
-                                                                               "the inbox serves"))
+            return self._text(
+                exc.status, f"{exc.message}\n{exc.hint}".replace("the admin API serves", "the inbox serves")
+            )
         return None
 
     def _text(self, status: int, text: str, **headers: str) -> Response:

@@ -7,6 +7,7 @@ through its route table. Every error is ``{"error": "...", "hint": "..."}``
 with a 4xx status; a body nobody could mean (nested 100,000 deep, over the
 size limit, not UTF-8) is a 400 or 413 that says so, never an internal error.
 """
+
 from __future__ import annotations
 
 import json
@@ -20,8 +21,8 @@ from ipyy_mock.core.validation import parse_count
 
 JSON_TYPE = "application/json; charset=utf-8"
 MAX_BODY = 1024 * 1024  # bytes of JSON the admin API takes: a rule list or an account is a few hundred
-MAX_DEPTH = 32          # nesting of arrays/objects; the deepest real body (rules with a reply) is 3
-MAX_LIMIT = 1000        # rows a list endpoint hands out at once
+MAX_DEPTH = 32  # nesting of arrays/objects; the deepest real body (rules with a reply) is 3
+MAX_LIMIT = 1000  # rows a list endpoint hands out at once
 
 
 class AdminError(Exception):
@@ -59,8 +60,11 @@ def _depth(data: Any) -> int:
 
 def body(request: Request, example: str) -> dict[str, Any]:
     """The request's JSON object; AdminError (400/413) with an example of what would do otherwise."""
-    too_large = AdminError(413, f"body over {MAX_BODY} bytes", "the admin API takes JSON bodies of at most 1 MiB; "
-                           "send less (e.g. fewer rules at once)")
+    too_large = AdminError(
+        413,
+        f"body over {MAX_BODY} bytes",
+        "the admin API takes JSON bodies of at most 1 MiB; send less (e.g. fewer rules at once)",
+    )
     if (request.content_length or 0) > MAX_BODY:
         raise too_large
     # Read here, one byte past the limit: werkzeug's own limit cuts a chunked body short without a word.
@@ -69,8 +73,9 @@ def body(request: Request, example: str) -> dict[str, Any]:
         raise too_large
     if not raw.strip():
         raise AdminError(400, "empty body: a JSON object is needed", f"e.g. {example}")
-    too_deep = AdminError(400, "body nested too deeply", f"arrays and objects nest at most {MAX_DEPTH} levels; "
-                          f"e.g. {example}")
+    too_deep = AdminError(
+        400, "body nested too deeply", f"arrays and objects nest at most {MAX_DEPTH} levels; e.g. {example}"
+    )
     try:
         data = json.loads(raw.decode("utf-8"))
     except RecursionError:  # the C parser gives up on ~1000 levels: the answer is the same as for 33
@@ -84,8 +89,9 @@ def body(request: Request, example: str) -> dict[str, Any]:
     try:  # [reliability] "\ud800" in JSON is a lone surrogate: SQLite (UTF-8) cannot store it
         json.dumps(data, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError:
-        raise AdminError(400, "body has a lone surrogate escape (\\ud800-\\udfff without its pair)",
-                         "send valid Unicode text") from None
+        raise AdminError(
+            400, "body has a lone surrogate escape (\\ud800-\\udfff without its pair)", "send valid Unicode text"
+        ) from None
     return data
 
 
@@ -104,8 +110,9 @@ def int_arg(request: Request, name: str) -> int | None:
         return None
     value = parse_count(raw)
     if value is None:
-        raise AdminError(400, f"{name} must be a whole number (at most 19 digits), got {raw!r}",
-                         f"e.g. ?{name}=1000001")
+        raise AdminError(
+            400, f"{name} must be a whole number (at most 19 digits), got {raw!r}", f"e.g. ?{name}=1000001"
+        )
     return value
 
 
@@ -117,5 +124,6 @@ def time_arg(request: Request, name: str, zone: tzinfo) -> float | None:
     try:
         return clock.to_epoch(datetime.fromisoformat(raw.replace("Z", "+00:00")), zone)
     except ValueError:
-        raise AdminError(400, f"{name} must be an ISO 8601 time, got {raw!r}",
-                         f"e.g. ?{name}=2026-11-25T09:00:00") from None
+        raise AdminError(
+            400, f"{name} must be an ISO 8601 time, got {raw!r}", f"e.g. ?{name}=2026-11-25T09:00:00"
+        ) from None

@@ -9,6 +9,7 @@ JSON-able value (answered with 200). Adding an endpoint is one line here, e.g.::
     Route("GET", "/warnings/count", lambda admin, request: {"count": len(admin.platform.warnings())},
           "How many conformance warnings there are"),
 """
+
 from __future__ import annotations
 
 import re
@@ -25,13 +26,13 @@ Handler = Callable[..., Any]
 
 @dataclass(frozen=True)
 class Route:
-    method: str                   # one HTTP method
-    path: str                     # under PREFIX, werkzeug syntax: /rules/<int:index>
+    method: str  # one HTTP method
+    path: str  # under PREFIX, werkzeug syntax: /rules/<int:index>
     handler: Handler
-    summary: str                  # one line, for the OpenAPI description
-    query: tuple[str, ...] = ()   # query parameters it reads
-    body: str = ""                # an example JSON body; "" when it takes none
-    name: str = ""                # the OpenAPI operationId; default: the handler's name, else method + path
+    summary: str  # one line, for the OpenAPI description
+    query: tuple[str, ...] = ()  # query parameters it reads
+    body: str = ""  # an example JSON body; "" when it takes none
+    name: str = ""  # the OpenAPI operationId; default: the handler's name, else method + path
 
     @property
     def rule(self) -> str:
@@ -42,8 +43,9 @@ class Route:
         named = getattr(self.handler, "__name__", "")
         if self.name or named.isidentifier():
             return self.name or named
-        return self.method.lower() + re.sub(r"[^a-z0-9]+", "_", re.sub(r"<(?:\w+:)?(\w+)>", r"by_\1",
-                                                                       self.path.lower())).rstrip("_")
+        return self.method.lower() + re.sub(
+            r"[^a-z0-9]+", "_", re.sub(r"<(?:\w+:)?(\w+)>", r"by_\1", self.path.lower())
+        ).rstrip("_")
 
 
 LIST = ("account", "limit")
@@ -51,51 +53,118 @@ LIST = ("account", "limit")
 ROUTES: tuple[Route, ...] = (
     # the virtual clock
     Route("GET", "/clock", endpoints.get_clock, "Platform time (ISO 8601 with offset), zone and offset"),
-    Route("POST", "/clock/advance", endpoints.advance_clock,
-          "Move the virtual clock forward; releases what became due", body='{"seconds": 60}'),
+    Route(
+        "POST",
+        "/clock/advance",
+        endpoints.advance_clock,
+        "Move the virtual clock forward; releases what became due",
+        body='{"seconds": 60}',
+    ),
     # scenario rules and delivery settings
     Route("GET", "/rules", endpoints.get_rules, "Scenario rules, first match wins"),
-    Route("POST", "/rules", endpoints.post_rule, "Add a scenario rule",
-          body='{"pattern": "8613900000001", "outcome": "failed", "errorcode": "REJECTD", "position": 0}'),
-    Route("PUT", "/rules", endpoints.put_rules, "Replace every rule",
-          body='{"rules": [{"pattern": "86138\\\\d{8}", "outcome": "delivered"}]}'),
+    Route(
+        "POST",
+        "/rules",
+        endpoints.post_rule,
+        "Add a scenario rule",
+        body='{"pattern": "8613900000001", "outcome": "failed", "errorcode": "REJECTD", "position": 0}',
+    ),
+    Route(
+        "PUT",
+        "/rules",
+        endpoints.put_rules,
+        "Replace every rule",
+        body='{"rules": [{"pattern": "86138\\\\d{8}", "outcome": "delivered"}]}',
+    ),
     Route("DELETE", "/rules", endpoints.delete_rules, "Back to the default rules (the test numbers)"),
     Route("DELETE", "/rules/<int:index>", endpoints.delete_rule, "Remove one rule"),
     Route("GET", "/settings", endpoints.get_settings, "Delivery settings"),
     Route("PUT", "/settings", endpoints.put_settings, "Change delivery settings", body='{"report_delay": 5}'),
-    Route("PATCH", "/settings", endpoints.put_settings, "Change delivery settings", body='{"report_delay": 5}',
-          name="patch_settings"),
+    Route(
+        "PATCH",
+        "/settings",
+        endpoints.put_settings,
+        "Change delivery settings",
+        body='{"report_delay": 5}',
+        name="patch_settings",
+    ),
     # accounts
     Route("GET", "/accounts", data.list_accounts, "Every account (no passwords)"),
-    Route("POST", "/accounts", data.create_account, "Create an account",
-          body='{"name": "shop", "password": "s3cret", "balance": "50.00"}'),
+    Route(
+        "POST",
+        "/accounts",
+        data.create_account,
+        "Create an account",
+        body='{"name": "shop", "password": "s3cret", "balance": "50.00"}',
+    ),
     Route("GET", "/accounts/<name>", data.get_account, "One account (no password)"),
-    Route("PATCH", "/accounts/<name>", data.patch_account,
-          "Change an account (balance, password, prices, flags, push URL...)", body='{"balance": "100.00"}'),
+    Route(
+        "PATCH",
+        "/accounts/<name>",
+        data.patch_account,
+        "Change an account (balance, password, prices, flags, push URL...)",
+        body='{"balance": "100.00"}',
+    ),
     # what was sent and what came back
-    Route("GET", "/tasks", data.list_tasks, "Tasks, newest first",
-          query=("account", "task_id", "since_id", "since", "until", "limit")),
-    Route("GET", "/messages", data.list_messages, "Messages, newest first, with report status",
-          query=("account", "mobile", "task_id", "status", "since_id", "since", "until", "limit")),
-    Route("POST", "/messages/<int:message_id>/outcome", data.set_outcome,
-          "Deliver or fail a waiting message now", body='{"status": "failed", "errorcode": "UNDELIV"}'),
-    Route("GET", "/reports", data.list_reports, "Every report (consumed or not)",
-          query=("account", "task_id", "limit")),
-    Route("GET", "/uplinks", data.list_uplinks, "Every uplink (consumed or not), newest first",
-          query=("account", "mobile", "limit")),
-    Route("POST", "/uplinks", endpoints.post_uplink,
-          "Inject an MO reply from a phone, linked to the last task sent to it",
-          body='{"account": "demo", "mobile": "8613800138000", "content": "TD"}'),
+    Route(
+        "GET",
+        "/tasks",
+        data.list_tasks,
+        "Tasks, newest first",
+        query=("account", "task_id", "since_id", "since", "until", "limit"),
+    ),
+    Route(
+        "GET",
+        "/messages",
+        data.list_messages,
+        "Messages, newest first, with report status",
+        query=("account", "mobile", "task_id", "status", "since_id", "since", "until", "limit"),
+    ),
+    Route(
+        "POST",
+        "/messages/<int:message_id>/outcome",
+        data.set_outcome,
+        "Deliver or fail a waiting message now",
+        body='{"status": "failed", "errorcode": "UNDELIV"}',
+    ),
+    Route(
+        "GET", "/reports", data.list_reports, "Every report (consumed or not)", query=("account", "task_id", "limit")
+    ),
+    Route(
+        "GET",
+        "/uplinks",
+        data.list_uplinks,
+        "Every uplink (consumed or not), newest first",
+        query=("account", "mobile", "limit"),
+    ),
+    Route(
+        "POST",
+        "/uplinks",
+        endpoints.post_uplink,
+        "Inject an MO reply from a phone, linked to the last task sent to it",
+        body='{"account": "demo", "mobile": "8613800138000", "content": "TD"}',
+    ),
     Route("GET", "/conversations", data.list_conversations, "One row per phone number", query=LIST),
     Route("GET", "/pushes", endpoints.get_pushes, "The push journal, newest batch first", query=LIST),
     # conformance warnings (what the vendor accepts but its document does not)
-    Route("GET", "/warnings", warnings.list_warnings, "Conformance warnings, newest first",
-          query=("account", "code", "since", "task_id", "limit")),
-    Route("GET", "/warnings/codes", warnings.warning_codes,
-          "Every warning code with its rule, fix and strict-mode answer"),
+    Route(
+        "GET",
+        "/warnings",
+        warnings.list_warnings,
+        "Conformance warnings, newest first",
+        query=("account", "code", "since", "task_id", "limit"),
+    ),
+    Route(
+        "GET", "/warnings/codes", warnings.warning_codes, "Every warning code with its rule, fix and strict-mode answer"
+    ),
     # developer tools
-    Route("GET", "/journal", tools.get_journal, "The request journal, newest first (passwords masked)",
-          query=("limit", "surface", "account", "path", "since", "method", "status")),
+    Route(
+        "GET",
+        "/journal",
+        tools.get_journal,
+        "The request journal, newest first (passwords masked)",
+        query=("limit", "surface", "account", "path", "since", "method", "status"),
+    ),
     Route("DELETE", "/journal", tools.delete_journal, "Empty the journal"),
     Route("GET", "/faults", tools.get_faults, "Injected faults with their hits"),
     Route("POST", "/faults", tools.post_fault, "Inject a fault", body=faults.EXAMPLE),

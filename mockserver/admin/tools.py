@@ -4,6 +4,7 @@ The tools themselves live in devtools/ (journal.py records, faults.py injects,
 instrument.py wraps the app in both); these handlers only read and change them
 for the admin API, so devtools never needs the admin API.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -27,8 +28,11 @@ def _int_arg(request: Request, name: str, default: int | None, low: int, high: i
         return default
     value = parse_count(raw, high)
     if value is None or value < low:
-        raise AdminError(400, f"{name} must be a whole number from {low} to {high}, got {raw!r}",
-                         "e.g. /_mock/api/journal?limit=20&surface=http&account=demo")
+        raise AdminError(
+            400,
+            f"{name} must be a whole number from {low} to {high}, got {raw!r}",
+            "e.g. /_mock/api/journal?limit=20&surface=http&account=demo",
+        )
     return value
 
 
@@ -40,9 +44,15 @@ def get_journal(admin: AdminApi, request: Request) -> Any:
     surface = request.args.get("surface") or None
     if surface is not None and surface not in journal.SURFACES:
         raise AdminError(400, f"unknown surface {surface!r}", f"one of: {', '.join(journal.SURFACES)}")
-    entries = admin.journal.entries(limit=limit or 100, surface=surface, account=request.args.get("account") or None,
-                                    path=request.args.get("path") or None, since=since,
-                                    method=request.args.get("method") or None, status=status)
+    entries = admin.journal.entries(
+        limit=limit or 100,
+        surface=surface,
+        account=request.args.get("account") or None,
+        path=request.args.get("path") or None,
+        since=since,
+        method=request.args.get("method") or None,
+        status=status,
+    )
     zone = admin.platform.zone
     for entry in entries:
         entry["at"] = clock.from_epoch(entry["time"], zone).isoformat(timespec="milliseconds")
@@ -55,8 +65,11 @@ def delete_journal(admin: AdminApi, request: Request) -> Any:
 
 # -- injected faults -------------------------------------------------------------------------
 def _faults_json(admin: AdminApi) -> dict[str, Any]:
-    return {"faults": faults.list_faults(admin.platform.store.db), "kinds": faults.KINDS,
-            "endpoints": {k: list(v) or ["every vendor path"] for k, v in faults.ENDPOINTS.items()}}
+    return {
+        "faults": faults.list_faults(admin.platform.store.db),
+        "kinds": faults.KINDS,
+        "endpoints": {k: list(v) or ["every vendor path"] for k, v in faults.ENDPOINTS.items()},
+    }
 
 
 def get_faults(admin: AdminApi, request: Request) -> Any:

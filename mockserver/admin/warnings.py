@@ -5,6 +5,7 @@ first, each with its rule and fix; ``GET /_mock/api/warnings/codes`` is the tabl
 (core/conformance.py), with what strict mode answers for each. Both are rows of the route table
 (admin/routes.py).
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -23,9 +24,13 @@ def list_warnings(admin: AdminApi, request: Request) -> Any:
     code = request.args.get("code") or None
     if code is not None and code not in conformance.RULES:
         raise AdminError(400, f"unknown warning code {code!r}", "codes: " + ", ".join(conformance.RULES))
-    items = admin.platform.warnings(account=request.args.get("account") or None, code=code,
-                                    since=time_arg(request, "since", admin.platform.zone),
-                                    task_id=int_arg(request, "task_id"), limit=limit_arg(request))
+    items = admin.platform.warnings(
+        account=request.args.get("account") or None,
+        code=code,
+        since=time_arg(request, "since", admin.platform.zone),
+        task_id=int_arg(request, "task_id"),
+        limit=limit_arg(request),
+    )
     return {"warnings": items}
 
 

@@ -1,10 +1,11 @@
-"""Account checks of DESIGN.md §3 step 1, shared by every surface.
+"""Account checks of docs/contract.md §3 step 1, shared by every surface.
 
 Why both plain and MD5 passwords match: the vendor document says MD5 but its
 own example URLs send the plain password; an account set to ``strict_auth``
 takes only the MD5 form on the HTTP interface, the way a careful vendor
 configuration would. SOAP has always sent the plain password.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -13,7 +14,6 @@ from ipaddress import ip_address, ip_network
 
 from ipyy_client.codes import ResultCode
 from ipyy_client.encoding import md5_password
-
 from ipyy_mock.core.conformance import ConformanceWarning
 from ipyy_mock.core.store import Account, Store
 
@@ -53,8 +53,9 @@ def ip_allowed(account: Account, client_ip: str) -> bool:
     return False
 
 
-def authenticate(store: Store, name: str | None, password: str | None, client_ip: str, *,
-                 http: bool) -> Account | ResultCode:
+def authenticate(
+    store: Store, name: str | None, password: str | None, client_ip: str, *, http: bool
+) -> Account | ResultCode:
     name = (name or "").strip()
     if not name:
         return ResultCode.UserNameEmpty

@@ -3,6 +3,7 @@
 The segment arithmetic is the client's own (``ipyy_client.billing``) so the
 client's prediction and the mock's charge are the same code.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -21,8 +22,9 @@ class Charge:
     amount: Decimal
 
 
-def charge_for(mobile: str, country: str, content: str, prices: Mapping[str, Decimal],
-               segments: int | None = None) -> Charge | None:
+def charge_for(
+    mobile: str, country: str, content: str, prices: Mapping[str, Decimal], segments: int | None = None
+) -> Charge | None:
     """None when the account has no price (so no channel) for that country; ``segments`` if already counted."""
     price = price_for(country, prices)
     if price is None:

@@ -3,6 +3,7 @@
 Why an offset in the database and not a variable: every worker process must
 agree on "now", and the clock must survive restarts like the rest of the state.
 """
+
 from __future__ import annotations
 
 import time
@@ -17,7 +18,7 @@ def platform_zone(name: str = DEFAULT_ZONE) -> tzinfo:
 
 
 def to_epoch(moment: datetime, zone: tzinfo) -> float:
-    """Seconds since the epoch; a naive datetime is read as platform time (DESIGN.md §3)."""
+    """Seconds since the epoch; a naive datetime is read as platform time (docs/contract.md §3)."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
     return moment.timestamp()

@@ -11,6 +11,7 @@ or an account's ``strict``) refuses such a request instead, with the code of
 This module is the one table of warning codes; surfaces and the core only
 create ``Warning`` objects from it.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -22,47 +23,68 @@ from ipyy_client.codes import ResultCode
 @dataclass(frozen=True)
 class WarningRule:
     code: str
-    rule: str   # what the document says
-    fix: str    # what to change in the client
+    rule: str  # what the document says
+    fix: str  # what to change in the client
 
 
-RULES: dict[str, WarningRule] = {r.code: r for r in (
-    WarningRule("soap-element-order",
-                "The WSDL's sequence fixes the order of the children of the operation element and of sms.",
-                "Send userName, password, sms and, inside sms, Msisdns, SMSContent, PlanSendTime, ExtNumber in "
-                "that order (generate the request from the WSDL)."),
-    WarningRule("soap-unknown-element",
-                "The operation element and sms hold only the elements the WSDL declares (in namespace "
-                "http://tempuri.org/); the real endpoint ignores any other.",
-                "Remove the element, or fix its name, case or namespace: an ignored element's value never "
-                "reaches the platform."),
-    WarningRule("soap-repeated-element",
-                "Each element of the operation and of sms occurs at most once.",
-                "Send the element once; the endpoint keeps only the last one."),
-    WarningRule("signature-at-start",
-                "The document writes content + 【签名】: the signature at the end.",
-                "Move the signature to the end of the content (内容【签名】)."),
-    WarningRule("number-country",
-                "SendI18NSms and I18NSms.aspx take the country code and the number (8613800138000).",
-                "Prefix the country code; for a Chinese domestic number use SendHybridSms or the domestic "
-                "interface."),
-    WarningRule("send-time-past",
-                "PlanSendTime / sendTime is for a later send; a time in the past is sent at once.",
-                "Leave it empty to send now, or send a future time (platform time, Asia/Shanghai unless a zone "
-                "is given)."),
-    WarningRule("plain-password",
-                "The HTTP interface takes password = MD5 of the password, 32 hex digits, upper case.",
-                "Send md5(password).hexdigest().upper() (ipyy_client.md5_password does it)."),
-    WarningRule("code-not-8",
-                "code=8 is the documented value for send (UTF-16BE hex content).",
-                "Send code=8 (0 means the same to the platform)."),
-    WarningRule("duplicate-recipient",
-                "Each recipient is listed once; the platform sends a duplicate once and charges it once.",
-                "Remove the duplicate numbers from the list."),
-    WarningRule("param-repeated",
-                "Each parameter is given once; the endpoint (ASP.NET) joins repeated values with commas.",
-                "Send each parameter once (a repeated mobile becomes one comma-separated list)."),
-)}
+RULES: dict[str, WarningRule] = {
+    r.code: r
+    for r in (
+        WarningRule(
+            "soap-element-order",
+            "The WSDL's sequence fixes the order of the children of the operation element and of sms.",
+            "Send userName, password, sms and, inside sms, Msisdns, SMSContent, PlanSendTime, ExtNumber in "
+            "that order (generate the request from the WSDL).",
+        ),
+        WarningRule(
+            "soap-unknown-element",
+            "The operation element and sms hold only the elements the WSDL declares (in namespace "
+            "http://tempuri.org/); the real endpoint ignores any other.",
+            "Remove the element, or fix its name, case or namespace: an ignored element's value never "
+            "reaches the platform.",
+        ),
+        WarningRule(
+            "soap-repeated-element",
+            "Each element of the operation and of sms occurs at most once.",
+            "Send the element once; the endpoint keeps only the last one.",
+        ),
+        WarningRule(
+            "signature-at-start",
+            "The document writes content + 【签名】: the signature at the end.",
+            "Move the signature to the end of the content (内容【签名】).",
+        ),
+        WarningRule(
+            "number-country",
+            "SendI18NSms and I18NSms.aspx take the country code and the number (8613800138000).",
+            "Prefix the country code; for a Chinese domestic number use SendHybridSms or the domestic interface.",
+        ),
+        WarningRule(
+            "send-time-past",
+            "PlanSendTime / sendTime is for a later send; a time in the past is sent at once.",
+            "Leave it empty to send now, or send a future time (platform time, Asia/Shanghai unless a zone is given).",
+        ),
+        WarningRule(
+            "plain-password",
+            "The HTTP interface takes password = MD5 of the password, 32 hex digits, upper case.",
+            "Send md5(password).hexdigest().upper() (ipyy_client.md5_password does it).",
+        ),
+        WarningRule(
+            "code-not-8",
+            "code=8 is the documented value for send (UTF-16BE hex content).",
+            "Send code=8 (0 means the same to the platform).",
+        ),
+        WarningRule(
+            "duplicate-recipient",
+            "Each recipient is listed once; the platform sends a duplicate once and charges it once.",
+            "Remove the duplicate numbers from the list.",
+        ),
+        WarningRule(
+            "param-repeated",
+            "Each parameter is given once; the endpoint (ASP.NET) joins repeated values with commas.",
+            "Send each parameter once (a repeated mobile becomes one comma-separated list).",
+        ),
+    )
+}
 
 # The ResultCode a strict-mode refusal answers with, when the rule has a nearer one than ParamError. The SOAP
 # shape rules refuse with a SOAP Fault instead (SOAP_SHAPE).
@@ -104,9 +126,15 @@ class ConformanceWarning:
 
 def codes_table() -> list[dict[str, str]]:
     """Every warning code with its rule and fix (the admin API serves it; the docs list it)."""
-    return [{"code": r.code, "rule": r.rule, "fix": r.fix,
-             "strict_refusal": "SOAP Fault" if r.code in SOAP_SHAPE else REFUSAL.get(r.code, ResultCode.ParamError).name}
-            for r in RULES.values()]
+    return [
+        {
+            "code": r.code,
+            "rule": r.rule,
+            "fix": r.fix,
+            "strict_refusal": "SOAP Fault" if r.code in SOAP_SHAPE else REFUSAL.get(r.code, ResultCode.ParamError).name,
+        }
+        for r in RULES.values()
+    ]
 
 
 ENVIRON_KEY = "ipyy.warnings"

@@ -19,6 +19,7 @@ report delays, sendTime and retry pauses all move when a test advances the
 clock; ``wall`` is the real clock, used only for claim expiry, which must not
 jump with the virtual clock.
 """
+
 from __future__ import annotations
 
 import logging
@@ -29,9 +30,9 @@ from itertools import groupby
 from typing import Callable, Iterable
 
 from ipyy_mock.core import clock
-from ipyy_mock.httpapi import replies as R
 from ipyy_mock.core.settings import MAX_TRIES, DeliverySettings
 from ipyy_mock.core.wire import Report, Uplink
+from ipyy_mock.httpapi import replies as R
 
 log = logging.getLogger("ipyy_mock.core.delivery")
 
@@ -41,13 +42,13 @@ TABLES = {STATUSBOX: "reports", CALLBOX: "uplinks"}
 MAX_BATCH = 4000  # the pull reply's own maximum; a push batch is never bigger
 
 # push_attempts.outcome values
-DELIVERED = "delivered"              # the receiver answered 1
+DELIVERED = "delivered"  # the receiver answered 1
 DELIVERED_OTHER = "delivered_other"  # no body or another body: delivered, as the vendor document says
-ERROR = "error"                      # the receiver answered error: try again
-CONNECT_ERROR = "connect_error"      # no connection: try again
-TIMEOUT = "timeout"                  # no answer in time: try again
-SENDING = "sending"                  # in flight now
-INTERRUPTED = "interrupted"          # the mock stopped while this try was in flight
+ERROR = "error"  # the receiver answered error: try again
+CONNECT_ERROR = "connect_error"  # no connection: try again
+TIMEOUT = "timeout"  # no answer in time: try again
+SENDING = "sending"  # in flight now
+INTERRUPTED = "interrupted"  # the mock stopped while this try was in flight
 
 
 @dataclass(frozen=True)
@@ -93,13 +94,20 @@ class Claim:
 
 # -- rows to wire objects (pull replies and push bodies alike) ----------------
 def report_from_row(row: sqlite3.Row, zone: tzinfo) -> Report:
-    return Report(row["mobile"], row["task_id"], row["status"], clock.from_epoch(row["receive_time"], zone),
-                  row["errorcode"], row["extno"])
+    return Report(
+        row["mobile"],
+        row["task_id"],
+        row["status"],
+        clock.from_epoch(row["receive_time"], zone),
+        row["errorcode"],
+        row["extno"],
+    )
 
 
 def uplink_from_row(row: sqlite3.Row, zone: tzinfo) -> Uplink:
-    return Uplink(row["mobile"], row["task_id"], row["content"], clock.from_epoch(row["receive_time"], zone),
-                  row["extno"])
+    return Uplink(
+        row["mobile"], row["task_id"], row["content"], clock.from_epoch(row["receive_time"], zone), row["extno"]
+    )
 
 
 def reports_from_rows(rows: Iterable[sqlite3.Row], zone: tzinfo) -> list[Report]:
@@ -137,8 +145,10 @@ _RELEASE_SCHEDULED = (
 )
 # Due reports (and the auto-replies of the numbers that answer) enter their route in three set-based
 # statements, in due order (ids ascending in that order, as the row-by-row loop gave them).
-_DUE = ("FROM messages m JOIN tasks t ON t.id=m.task_id LEFT JOIN accounts a ON a.name=m.account "
-        "WHERE m.status='sent' AND m.report_due_at IS NOT NULL AND m.report_due_at<=?")
+_DUE = (
+    "FROM messages m JOIN tasks t ON t.id=m.task_id LEFT JOIN accounts a ON a.name=m.account "
+    "WHERE m.status='sent' AND m.report_due_at IS NOT NULL AND m.report_due_at<=?"
+)
 _ROUTE = "CASE WHEN COALESCE(a.push_url, '')!='' THEN 'push' ELSE 'pull' END"
 _RELEASE_REPORTS = (
     "INSERT INTO reports(account, task_id, mobile, status, errorcode, extno, receive_time, route) "
@@ -171,8 +181,16 @@ def release_due(db: sqlite3.Connection, now: float) -> Released:
     return Released(reports, uplinks, form_batches(db, now))
 
 
-def add_uplink(db: sqlite3.Connection, account: str, push_url: str, mobile: str, task_id: int | None,
-               content: str, extno: str, now: float) -> tuple[int, str]:
+def add_uplink(
+    db: sqlite3.Connection,
+    account: str,
+    push_url: str,
+    mobile: str,
+    task_id: int | None,
+    content: str,
+    extno: str,
+    now: float,
+) -> tuple[int, str]:
     """An MO reply arrives now: the pull queue, or a push batch of its own. Returns (id, route)."""
     route = PUSH if push_url else PULL
     uplink_id = _insert_uplink(db, account, mobile, task_id, content, extno, now, route)
@@ -180,8 +198,16 @@ def add_uplink(db: sqlite3.Connection, account: str, push_url: str, mobile: str,
     return uplink_id, route
 
 
-def _insert_uplink(db: sqlite3.Connection, account: str, mobile: str, task_id: int | None, content: str,
-                   extno: str, receive_time: float, route: str) -> int:
+def _insert_uplink(
+    db: sqlite3.Connection,
+    account: str,
+    mobile: str,
+    task_id: int | None,
+    content: str,
+    extno: str,
+    receive_time: float,
+    route: str,
+) -> int:
     cur = db.execute(
         "INSERT INTO uplinks(account, mobile, task_id, content, extno, receive_time, route) "
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -191,8 +217,10 @@ def _insert_uplink(db: sqlite3.Connection, account: str, mobile: str, task_id: i
 
 
 _UNBATCHED = {
-    table: (f"SELECT r.id, r.account, COALESCE(a.push_url, '') AS url FROM {table} r INDEXED BY {table}_unbatched "
-            f"LEFT JOIN accounts a ON a.name=r.account WHERE r.route='push' AND r.batch_id IS NULL ORDER BY r.id")
+    table: (
+        f"SELECT r.id, r.account, COALESCE(a.push_url, '') AS url FROM {table} r INDEXED BY {table}_unbatched "
+        f"LEFT JOIN accounts a ON a.name=r.account WHERE r.route='push' AND r.batch_id IS NULL ORDER BY r.id"
+    )
     for table in TABLES.values()
 }
 _TO_PULL = {table: f"UPDATE {table} SET route='pull' WHERE id=?" for table in TABLES.values()}
@@ -219,7 +247,7 @@ def form_batches(db: sqlite3.Connection, now: float) -> int:
                 db.executemany(_TO_PULL[table], [(i,) for i in ids])
                 continue
             for start in range(0, len(ids), MAX_BATCH):
-                chunk = ids[start:start + MAX_BATCH]
+                chunk = ids[start : start + MAX_BATCH]
                 cur = db.execute(
                     "INSERT INTO push_batches(account, kind, url, items, next_try_at, created_at) "
                     "VALUES (?, ?, ?, ?, ?, ?)",
@@ -239,12 +267,13 @@ _CLAIMABLE = (
 
 
 def claimable(db: sqlite3.Connection, now: float, wall: float) -> bool:
-    return db.execute(f"SELECT 1 FROM push_batches b WHERE {_CLAIMABLE} LIMIT 1",
-                      {"now": now, "wall": wall}).fetchone() is not None
+    return (
+        db.execute(f"SELECT 1 FROM push_batches b WHERE {_CLAIMABLE} LIMIT 1", {"now": now, "wall": wall}).fetchone()
+        is not None
+    )
 
 
-def claim_next(db: sqlite3.Connection, owner: str, now: float, wall: float, hold: float,
-               zone: tzinfo) -> Claim | None:
+def claim_next(db: sqlite3.Connection, owner: str, now: float, wall: float, hold: float, zone: tzinfo) -> Claim | None:
     """The oldest due batch, now owned by ``owner`` until ``wall + hold``; None when nothing is due.
 
     One account has at most one batch in flight, so a receiver sees its
@@ -252,22 +281,33 @@ def claim_next(db: sqlite3.Connection, owner: str, now: float, wall: float, hold
     mid-try) counts that try as interrupted and is taken over.
     """
     while True:
-        row = db.execute(f"SELECT * FROM push_batches b WHERE {_CLAIMABLE} ORDER BY b.id LIMIT 1",
-                         {"now": now, "wall": wall}).fetchone()
+        row = db.execute(
+            f"SELECT * FROM push_batches b WHERE {_CLAIMABLE} ORDER BY b.id LIMIT 1", {"now": now, "wall": wall}
+        ).fetchone()
         if row is None:
             return None
         if row["state"] != "sending":
             break
         _interrupt(db, row, now, f"the claim of {row['claimed_by']} expired before it settled the try")
     try_no = row["tries"] + 1
-    db.execute("UPDATE push_batches SET state='sending', tries=?, claimed_by=?, claim_expires=? WHERE id=?",
-               (try_no, owner, wall + hold, row["id"]))
+    db.execute(
+        "UPDATE push_batches SET state='sending', tries=?, claimed_by=?, claim_expires=? WHERE id=?",
+        (try_no, owner, wall + hold, row["id"]),
+    )
     cur = db.execute(
         "INSERT INTO push_attempts(batch_id, account, url, try_no, outcome, at) VALUES (?, ?, ?, ?, ?, ?)",
         (row["id"], row["account"], row["url"], try_no, SENDING, now),
     )
-    return Claim(row["id"], row["account"], row["kind"], row["url"], row["items"], try_no, int(cur.lastrowid),
-                 batch_body(db, row["id"], row["kind"], zone))
+    return Claim(
+        row["id"],
+        row["account"],
+        row["kind"],
+        row["url"],
+        row["items"],
+        try_no,
+        int(cur.lastrowid),
+        batch_body(db, row["id"], row["kind"], zone),
+    )
 
 
 def batch_body(db: sqlite3.Connection, batch_id: int, kind: str, zone: tzinfo) -> bytes:
@@ -278,27 +318,39 @@ def batch_body(db: sqlite3.Connection, batch_id: int, kind: str, zone: tzinfo) -
     return R.callbox_xml(uplinks_from_rows(rows, zone))
 
 
-def settle(db: sqlite3.Connection, claim: Claim, owner: str, attempt: Attempt, now: float,
-           settings: DeliverySettings) -> str:
+def settle(
+    db: sqlite3.Connection, claim: Claim, owner: str, attempt: Attempt, now: float, settings: DeliverySettings
+) -> str:
     """Record the try and move the batch on; returns the batch's state afterwards."""
-    db.execute("UPDATE push_attempts SET outcome=?, http_status=?, duration_ms=?, detail=? WHERE id=?",
-               (attempt.outcome, attempt.http_status, round(attempt.duration_ms, 1), attempt.detail[:DETAIL_LIMIT],
-                claim.attempt_id))
+    db.execute(
+        "UPDATE push_attempts SET outcome=?, http_status=?, duration_ms=?, detail=? WHERE id=?",
+        (
+            attempt.outcome,
+            attempt.http_status,
+            round(attempt.duration_ms, 1),
+            attempt.detail[:DETAIL_LIMIT],
+            claim.attempt_id,
+        ),
+    )
     row = db.execute("SELECT * FROM push_batches WHERE id=?", (claim.batch_id,)).fetchone()
     if row is None:  # [push-faults] deleted while in flight (POST /_mock/api/reset): nothing left to settle
         return "gone"
     if row["state"] != "sending" or row["claimed_by"] != owner:
         return row["state"]  # our claim expired and another runner took the batch over: it decides
     if attempt.delivered:
-        db.execute("UPDATE push_batches SET state='delivered', finished_at=?, claimed_by=NULL, claim_expires=NULL "
-                   "WHERE id=?", (now, claim.batch_id))
+        db.execute(
+            "UPDATE push_batches SET state='delivered', finished_at=?, claimed_by=NULL, claim_expires=NULL WHERE id=?",
+            (now, claim.batch_id),
+        )
         db.execute(f"UPDATE {TABLES[claim.kind]} SET consumed=1 WHERE batch_id=?", (claim.batch_id,))
         return "delivered"
     if claim.try_no >= MAX_TRIES:
         _return_to_pull(db, row, now)
         return "returned"
-    db.execute("UPDATE push_batches SET state='pending', next_try_at=?, claimed_by=NULL, claim_expires=NULL "
-               "WHERE id=?", (now + settings.pause_after(claim.try_no), claim.batch_id))
+    db.execute(
+        "UPDATE push_batches SET state='pending', next_try_at=?, claimed_by=NULL, claim_expires=NULL WHERE id=?",
+        (now + settings.pause_after(claim.try_no), claim.batch_id),
+    )
     return "pending"
 
 
@@ -306,8 +358,7 @@ def release_claims(db: sqlite3.Connection, owners: Iterable[str], now: float, wh
     """The batches these runners were pushing become due again (their try counts, as interrupted)."""
     released = 0
     for owner in owners:
-        for row in db.execute("SELECT * FROM push_batches WHERE state='sending' AND claimed_by=?",
-                              (owner,)).fetchall():
+        for row in db.execute("SELECT * FROM push_batches WHERE state='sending' AND claimed_by=?", (owner,)).fetchall():
             _interrupt(db, row, now, why)
             released += 1
     return released
@@ -318,40 +369,68 @@ def claim_owners(db: sqlite3.Connection) -> set[str]:
 
 
 def _interrupt(db: sqlite3.Connection, row: sqlite3.Row, now: float, why: str) -> None:
-    db.execute("UPDATE push_attempts SET outcome=?, detail=? WHERE batch_id=? AND outcome=?",
-               (INTERRUPTED, why, row["id"], SENDING))
+    db.execute(
+        "UPDATE push_attempts SET outcome=?, detail=? WHERE batch_id=? AND outcome=?",
+        (INTERRUPTED, why, row["id"], SENDING),
+    )
     if row["tries"] >= MAX_TRIES:
         _return_to_pull(db, row, now)
         return
-    db.execute("UPDATE push_batches SET state='pending', next_try_at=?, claimed_by=NULL, claim_expires=NULL "
-               "WHERE id=?", (now, row["id"]))
+    db.execute(
+        "UPDATE push_batches SET state='pending', next_try_at=?, claimed_by=NULL, claim_expires=NULL WHERE id=?",
+        (now, row["id"]),
+    )
 
 
 def _return_to_pull(db: sqlite3.Connection, row: sqlite3.Row, now: float) -> None:
     """3 tries failed: the batch's rows join the pull queue (not lost), and the journal says so."""
-    db.execute("UPDATE push_batches SET state='returned', finished_at=?, claimed_by=NULL, claim_expires=NULL "
-               "WHERE id=?", (now, row["id"]))
+    db.execute(
+        "UPDATE push_batches SET state='returned', finished_at=?, claimed_by=NULL, claim_expires=NULL WHERE id=?",
+        (now, row["id"]),
+    )
     db.execute(f"UPDATE {TABLES[row['kind']]} SET route='pull' WHERE batch_id=?", (row["id"],))
-    log.warning("push batch %s (%s %s item(s) of account %s) failed %d tries to %s: moved to the pull queue",
-                row["id"], row["items"], row["kind"], row["account"], MAX_TRIES, row["url"])
+    log.warning(
+        "push batch %s (%s %s item(s) of account %s) failed %d tries to %s: moved to the pull queue",
+        row["id"],
+        row["items"],
+        row["kind"],
+        row["account"],
+        MAX_TRIES,
+        row["url"],
+    )
 
 
 # -- the journal's view ---------------------------------------------------------
-def list_batches(db: sqlite3.Connection, account: str | None, limit: int,
-                 to_iso: Callable[[float], str]) -> list[dict]:
+def list_batches(db: sqlite3.Connection, account: str | None, limit: int, to_iso: Callable[[float], str]) -> list[dict]:
     """Newest batches first, each with its tries (for the admin API and the journal)."""
     where, args = ("WHERE account=?", [account]) if account else ("", [])
     batches = db.execute(f"SELECT * FROM push_batches {where} ORDER BY id DESC LIMIT ?", (*args, limit)).fetchall()
     result = []
     for b in batches:
         attempts = db.execute("SELECT * FROM push_attempts WHERE batch_id=? ORDER BY id", (b["id"],)).fetchall()
-        result.append({
-            "id": b["id"], "account": b["account"], "kind": b["kind"], "url": b["url"], "items": b["items"],
-            "state": b["state"], "tries": b["tries"], "next_try_at": to_iso(b["next_try_at"]),
-            "created_at": to_iso(b["created_at"]),
-            "finished_at": to_iso(b["finished_at"]) if b["finished_at"] is not None else None,
-            "attempts": [{"try": a["try_no"], "outcome": a["outcome"], "http_status": a["http_status"],
-                          "duration_ms": a["duration_ms"], "at": to_iso(a["at"]), "detail": a["detail"]}
-                         for a in attempts],
-        })
+        result.append(
+            {
+                "id": b["id"],
+                "account": b["account"],
+                "kind": b["kind"],
+                "url": b["url"],
+                "items": b["items"],
+                "state": b["state"],
+                "tries": b["tries"],
+                "next_try_at": to_iso(b["next_try_at"]),
+                "created_at": to_iso(b["created_at"]),
+                "finished_at": to_iso(b["finished_at"]) if b["finished_at"] is not None else None,
+                "attempts": [
+                    {
+                        "try": a["try_no"],
+                        "outcome": a["outcome"],
+                        "http_status": a["http_status"],
+                        "duration_ms": a["duration_ms"],
+                        "at": to_iso(a["at"]),
+                        "detail": a["detail"],
+                    }
+                    for a in attempts
+                ],
+            }
+        )
     return result

@@ -1,11 +1,12 @@
 """The platform: every domain rule the surfaces share, in the vendor's order.
 
 SOAP and HTTP both call ``Platform.send`` with a wire-neutral SendRequest; the
-checks run in the order of DESIGN.md §3 and the first failure is the reply.
+checks run in the order of docs/contract.md §3 and the first failure is the reply.
 Nothing is written until every check has passed, and then everything (task,
 messages, debit) is written in one transaction, so a refused or interrupted
 send leaves no trace and an acknowledged one is on disk.
 """
+
 from __future__ import annotations
 
 import time
@@ -17,18 +18,14 @@ from typing import Any
 
 from ipyy_client.billing import segment_count
 from ipyy_client.codes import ResultCode
-
-from ipyy_mock.core import clock
-from ipyy_mock.core import delivery
-from ipyy_mock.devtools import faults
-from ipyy_mock.core import scenarios
-from ipyy_mock.core import settings
+from ipyy_mock.core import clock, delivery, scenarios, settings
 from ipyy_mock.core.auth import authenticate, password_warnings
-from ipyy_mock.core.conformance import ConformanceWarning
 from ipyy_mock.core.billing import Charge, charge_for
+from ipyy_mock.core.conformance import ConformanceWarning
 from ipyy_mock.core.store import Account, Store
 from ipyy_mock.core.validation import check_content, check_ext_number, parse_recipients
 from ipyy_mock.core.wire import Report, SendOutcome, SendRequest, Uplink
+from ipyy_mock.devtools import faults
 
 Released = delivery.Released
 
@@ -72,7 +69,7 @@ _SNAPSHOT_KEYS = ("clock_offset", "rules", "strict", *settings.VALIDATORS)
 class InjectedUplink:
     id: int
     task_id: int | None  # the task last sent to that number, or None
-    route: str           # "pull" or "push"
+    route: str  # "pull" or "push"
 
 
 class Platform:
@@ -95,8 +92,12 @@ class Platform:
         cached = self._snapshot
         if cached is not None and cached[0] == key:
             return cached[1]
-        snap = Snapshot(float(stored.get("clock_offset", "0") or 0), scenarios.load_rules(stored.get("rules")),
-                        settings.from_raw(stored), stored.get("strict") == "1")
+        snap = Snapshot(
+            float(stored.get("clock_offset", "0") or 0),
+            scenarios.load_rules(stored.get("rules")),
+            settings.from_raw(stored),
+            stored.get("strict") == "1",
+        )
         self._snapshot = (key, snap)
         return snap
 
@@ -127,7 +128,7 @@ class Platform:
         return scenarios.load_rules(self.store.get_setting("rules"))
 
     def set_rules(self, rules: list[scenarios.Rule] | tuple[scenarios.Rule, ...] | None) -> tuple[scenarios.Rule, ...]:
-        """Replace the rules; None goes back to the defaults (the DESIGN.md test numbers)."""
+        """Replace the rules; None goes back to the defaults (the test numbers of docs/contract.md §3)."""
         with self.store.write() as db:
             if rules is None:
                 db.execute("DELETE FROM settings WHERE key='rules'")
@@ -168,18 +169,23 @@ class Platform:
         if http:
             warnings += password_warnings(req.password)
         forced = faults.forced_code(self.store, FAULT_SURFACES.get(req.via, "soap"))  # [faults] an injected `code`
-        if forced is not None:                                                       # fault: refused, nothing charged
+        if forced is not None:  # fault: refused, nothing charged
             return self._refused(req, account, SendOutcome(forced, balance=account.balance), warnings)
         if req.param_error:
-            return self._refused(req, account, SendOutcome(ResultCode.ParamError, balance=account.balance,
-                                                           errors=[req.param_error]), warnings)
+            return self._refused(
+                req,
+                account,
+                SendOutcome(ResultCode.ParamError, balance=account.balance, errors=[req.param_error]),
+                warnings,
+            )
         checked = self._check(req, account, warnings)
         if isinstance(checked, SendOutcome):
             return self._refused(req, account, checked, warnings)
         if warnings and self.is_strict(account):
             refusal = warnings[0]
-            return self._refused(req, account, SendOutcome(refusal.refusal, balance=account.balance,
-                                                           strict_refusal=refusal), warnings)
+            return self._refused(
+                req, account, SendOutcome(refusal.refusal, balance=account.balance, strict_refusal=refusal), warnings
+            )
         recipients, ext, accepted, errors, snap = checked
         return self._commit(req, account, ext, accepted, errors, snap, warnings)
 
@@ -195,16 +201,18 @@ class Platform:
         with self.store.write() as db:
             self.store.set_setting("strict", "1" if strict else "0", db)
 
-    def conform(self, account: Account, via: str, password: str | None,
-                warnings: list[ConformanceWarning]) -> ConformanceWarning | None:
+    def conform(
+        self, account: Account, via: str, password: str | None, warnings: list[ConformanceWarning]
+    ) -> ConformanceWarning | None:
         """For a request other than a send (queries, overage, password change) by an authenticated account: adds
         the password warning, records every warning, and returns the one strict mode refuses it for, if any."""
         warnings.extend(password_warnings(password) if via in HTTP_VIAS else [])
         self.record_warnings(account.name, via, warnings)
         return warnings[0] if warnings and self.is_strict(account) else None
 
-    def record_warnings(self, account: str, via: str, warnings: list[ConformanceWarning],
-                        task_id: int | None = None, db: Any = None) -> None:
+    def record_warnings(
+        self, account: str, via: str, warnings: list[ConformanceWarning], task_id: int | None = None, db: Any = None
+    ) -> None:
         """Warnings are diagnostics kept beside the data; written only when there are any (never on the happy
         path), in the send's own transaction when ``db`` is given."""
         if not warnings:
@@ -216,19 +224,31 @@ class Platform:
         with self.store.write() as own:
             self.store.insert_warnings(own, rows)
 
-    def warnings(self, account: str | None = None, code: str | None = None, since: float | None = None,
-                 task_id: int | None = None, limit: int = 200) -> list[dict[str, Any]]:
+    def warnings(
+        self,
+        account: str | None = None,
+        code: str | None = None,
+        since: float | None = None,
+        task_id: int | None = None,
+        limit: int = 200,
+    ) -> list[dict[str, Any]]:
         """Recorded warnings, newest first, each with its rule and fix (admin API, fixture, inbox)."""
         out = []
         for row in self.store.list_warnings(account=account, code=code, since=since, task_id=task_id, limit=limit):
             item = ConformanceWarning(row["code"], row["detail"]).to_json()
-            item.update(id=row["id"], at=clock.from_epoch(row["at"], self.zone).isoformat(),
-                        account=row["account"], task_id=row["task_id"], via=row["via"])
+            item.update(
+                id=row["id"],
+                at=clock.from_epoch(row["at"], self.zone).isoformat(),
+                account=row["account"],
+                task_id=row["task_id"],
+                via=row["via"],
+            )
             out.append(item)
         return out
 
-    def _refused(self, req: SendRequest, account: Account, outcome: SendOutcome,
-                 warnings: list[ConformanceWarning]) -> SendOutcome:
+    def _refused(
+        self, req: SendRequest, account: Account, outcome: SendOutcome, warnings: list[ConformanceWarning]
+    ) -> SendOutcome:
         outcome.warnings = warnings
         self.record_warnings(account.name, req.via, warnings)
         return outcome
@@ -255,9 +275,13 @@ class Platform:
         if req.plan_send_time is not None:
             now = clock.wall_seconds() + snap.clock_offset
             if clock.to_epoch(req.plan_send_time, self.zone) < now - PAST_GRACE:
-                warnings.append(ConformanceWarning(
-                    "send-time-past", f"{req.plan_send_time.isoformat()} is before the platform time "
-                                      f"{clock.from_epoch(now, self.zone).isoformat(timespec='seconds')}"))
+                warnings.append(
+                    ConformanceWarning(
+                        "send-time-past",
+                        f"{req.plan_send_time.isoformat()} is before the platform time "
+                        f"{clock.from_epoch(now, self.zone).isoformat(timespec='seconds')}",
+                    )
+                )
         rules = snap.rules
         accepted: list[Accepted] = []
         errors: list[str] = []
@@ -276,8 +300,9 @@ class Platform:
                     charges[country] = charge_for(recipient.mobile, country, content, account.prices, segments)
                 per_country = charges[country]
                 if per_country is not None:
-                    charge = Charge(recipient.mobile, country, per_country.segments, per_country.price,
-                                    per_country.amount)
+                    charge = Charge(
+                        recipient.mobile, country, per_country.segments, per_country.price, per_country.amount
+                    )
             if charge is None:
                 code = code or ResultCode.MsisdnNoChannel
                 errors.append(f"{recipient.mobile}:{code.name}")
@@ -288,8 +313,16 @@ class Platform:
             return fail(first_refusal or ResultCode.MsisdnNoChannel, errors)
         return recipients, ext, accepted, errors, snap
 
-    def _commit(self, req: SendRequest, account: Account, ext: str, accepted: list[Accepted],
-                errors: list[str], snap: Snapshot, warnings: list[ConformanceWarning]) -> SendOutcome:
+    def _commit(
+        self,
+        req: SendRequest,
+        account: Account,
+        ext: str,
+        accepted: list[Accepted],
+        errors: list[str],
+        snap: Snapshot,
+        warnings: list[ConformanceWarning],
+    ) -> SendOutcome:
         billing_count = sum(a.charge.segments for a in accepted)
         amount = sum((a.charge.amount for a in accepted), Decimal("0"))
         now = clock.wall_seconds() + snap.clock_offset
@@ -312,19 +345,35 @@ class Platform:
                 balance = current.balance - amount
                 self.store.set_balance(db, account.name, balance)
             task_id = self.store.insert_task(
-                db, account=account.name, via=req.via, content=req.content or "", ext_number=ext,
-                created_at=now, send_at=send_at, scheduled=int(scheduled), recipients=len(accepted),
-                billing_count=billing_count, billing_amount=str(amount),
+                db,
+                account=account.name,
+                via=req.via,
+                content=req.content or "",
+                ext_number=ext,
+                created_at=now,
+                send_at=send_at,
+                scheduled=int(scheduled),
+                recipients=len(accepted),
+                billing_count=billing_count,
+                billing_amount=str(amount),
             )
             self.store.insert_messages(db, [(task_id, *row) for row in rows])
             self.record_warnings(account.name, req.via, warnings, task_id, db)
-        return SendOutcome(ResultCode.OK, task_id=task_id, balance=balance, billing_amount=amount,
-                           billing_count=billing_count, success_count=len(accepted), errors=errors,
-                           warnings=warnings)
+        return SendOutcome(
+            ResultCode.OK,
+            task_id=task_id,
+            balance=balance,
+            billing_amount=amount,
+            billing_count=billing_count,
+            success_count=len(accepted),
+            errors=errors,
+            warnings=warnings,
+        )
 
     @staticmethod
-    def _message_rows(account: str, accepted: list[Accepted], send_at: float, default_delay: float,
-                      scheduled: bool) -> list[tuple]:
+    def _message_rows(
+        account: str, accepted: list[Accepted], send_at: float, default_delay: float, scheduled: bool
+    ) -> list[tuple]:
         """store.MESSAGE_COLUMNS after task_id, one tuple per accepted recipient (built before the write lock)."""
         status = "scheduled" if scheduled else "sent"
         rows = []
@@ -332,15 +381,27 @@ class Platform:
             rule, charge = a.rule, a.charge
             reported = rule.outcome != scenarios.NO_REPORT
             delay = default_delay if rule.delay is None else rule.delay
-            rows.append((account, charge.mobile, charge.country, charge.segments, str(charge.price),
-                         str(charge.amount), status, send_at + delay if reported else None,
-                         rule.report_status if reported else None, rule.report_errorcode if reported else None,
-                         rule.reply or None))
+            rows.append(
+                (
+                    account,
+                    charge.mobile,
+                    charge.country,
+                    charge.segments,
+                    str(charge.price),
+                    str(charge.amount),
+                    status,
+                    send_at + delay if reported else None,
+                    rule.report_status if reported else None,
+                    rule.report_errorcode if reported else None,
+                    rule.reply or None,
+                )
+            )
         return rows
 
     # -- account queries -------------------------------------------------
-    def authenticate(self, name: str | None, password: str | None, client_ip: str, *,
-                     http: bool = True) -> Account | ResultCode:
+    def authenticate(
+        self, name: str | None, password: str | None, client_ip: str, *, http: bool = True
+    ) -> Account | ResultCode:
         return authenticate(self.store, name, password, client_ip, http=http)
 
     def change_password(self, account: Account, new_password: str) -> None:
@@ -376,8 +437,7 @@ class Platform:
             current = self.store.get_account(account, db)
             push_url = current.push_url if current else ""
             task_id = self.store.last_task_to(db, account, mobile)
-            uplink_id, route = delivery.add_uplink(db, account, push_url, mobile, task_id, content, extno,
-                                                   self.now())
+            uplink_id, route = delivery.add_uplink(db, account, push_url, mobile, task_id, content, extno, self.now())
         return InjectedUplink(uplink_id, task_id, route)
 
     # -- the admin API's levers ------------------------------------------
@@ -398,8 +458,14 @@ class Platform:
     def reset(self) -> Account:
         """Back to a first start in one transaction: only the demo account, default rules and settings, real
         time, empty queues (the request journal has a file of its own: its owner clears it). Returns the demo."""
-        demo = Account(**{**DEMO_ACCOUNT.__dict__, "prices": dict(DEMO_ACCOUNT.prices),
-                          "sensitive_words": list(DEMO_ACCOUNT.sensitive_words), "created_at": time.time()})
+        demo = Account(
+            **{
+                **DEMO_ACCOUNT.__dict__,
+                "prices": dict(DEMO_ACCOUNT.prices),
+                "sensitive_words": list(DEMO_ACCOUNT.sensitive_words),
+                "created_at": time.time(),
+            }
+        )
         self.store.reset(("rules", "clock_offset", *settings.VALIDATORS), [demo])
         self._snapshot = None
         return demo

@@ -17,13 +17,13 @@ domestically (no channel) and a division by zero has no meaning. Floor, not
 rounding: a fraction of a point does not buy a segment. A postpaid balance
 below zero gives negative points (what is owed).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 
 from ipyy_client.billing import price_for
-
 from ipyy_mock.core.store import Account, Store
 
 #: The country whose segment price is the price of one point.

@@ -2,8 +2,9 @@
 
 Rules are data (stored in the settings table as JSON) so that tests and the
 admin API can script any outcome; the defaults are the magic test numbers of
-DESIGN.md §3, in the spirit of Twilio's test credentials.
+docs/contract.md §3, in the spirit of Twilio's test credentials.
 """
+
 from __future__ import annotations
 
 import json
@@ -12,11 +13,11 @@ from dataclasses import asdict, dataclass
 
 from ipyy_client.codes import ResultCode
 
-DELIVERED = "delivered"      # report status 10, errorcode DELIVRD
-FAILED = "failed"            # report status 20, errorcode from the rule
+DELIVERED = "delivered"  # report status 10, errorcode DELIVRD
+FAILED = "failed"  # report status 20, errorcode from the rule
 BLACKLISTED = "blacklisted"  # refused at send: MsisdnBlack
-NO_CHANNEL = "no_channel"    # refused at send: MsisdnNoChannel
-NO_REPORT = "no_report"      # accepted, never reported
+NO_CHANNEL = "no_channel"  # refused at send: MsisdnNoChannel
+NO_REPORT = "no_report"  # accepted, never reported
 OUTCOMES = (DELIVERED, FAILED, BLACKLISTED, NO_CHANNEL, NO_REPORT)
 
 REFUSALS = {BLACKLISTED: ResultCode.MsisdnBlack, NO_CHANNEL: ResultCode.MsisdnNoChannel}
@@ -24,11 +25,11 @@ REFUSALS = {BLACKLISTED: ResultCode.MsisdnBlack, NO_CHANNEL: ResultCode.MsisdnNo
 
 @dataclass(frozen=True)
 class Rule:
-    pattern: str                 # regular expression, matched against the whole number (country code first)
+    pattern: str  # regular expression, matched against the whole number (country code first)
     outcome: str = DELIVERED
-    errorcode: str = ""          # report errorcode; default DELIVRD / UNDELIV by outcome
-    delay: float | None = None   # seconds until the report; None = the platform default
-    reply: str = ""              # uplink text sent back by that number after its report
+    errorcode: str = ""  # report errorcode; default DELIVRD / UNDELIV by outcome
+    delay: float | None = None  # seconds until the report; None = the platform default
+    reply: str = ""  # uplink text sent back by that number after its report
 
     def matches(self, mobile: str) -> bool:
         return re.fullmatch(self.pattern, mobile) is not None

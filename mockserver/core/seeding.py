@@ -9,6 +9,7 @@ with a balance of 100.00 unless given. An account that exists is kept as it
 is: a restart on the same volume must not undo what a test changed (use
 ``ipyy-mock account set`` or the admin API to change it).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -55,8 +56,10 @@ def parse(text: str) -> Seed:
         except InvalidOperation:
             balance = Decimal("NaN")
         if not balance.is_finite() or balance < 0:
-            raise argparse.ArgumentTypeError(f"seed account {name!r}: the balance must be a decimal number of at "
-                                             f"least 0, e.g. 50.00, not {parts[2]!r}")
+            raise argparse.ArgumentTypeError(
+                f"seed account {name!r}: the balance must be a decimal number of at "
+                f"least 0, e.g. 50.00, not {parts[2]!r}"
+            )
     return Seed(name, password, balance)
 
 
@@ -71,9 +74,14 @@ def seed(store: Store, seeds: list[Seed]) -> list[tuple[Account, bool]]:
         if existing is not None:
             done.append((existing, False))
             continue
-        account = Account(name=wanted.name, password=wanted.password, balance=wanted.balance,
-                          prices=dict(DEMO_ACCOUNT.prices), sensitive_words=list(DEMO_ACCOUNT.sensitive_words),
-                          created_at=time.time())
+        account = Account(
+            name=wanted.name,
+            password=wanted.password,
+            balance=wanted.balance,
+            prices=dict(DEMO_ACCOUNT.prices),
+            sensitive_words=list(DEMO_ACCOUNT.sensitive_words),
+            created_at=time.time(),
+        )
         store.insert_account(account)
         done.append((account, True))
     return done

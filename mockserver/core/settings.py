@@ -6,6 +6,7 @@ through the admin API (``PUT /_mock/api/settings``), and they survive a
 restart like the rest of the mock's state. One validator per key, so the admin
 API and any other caller refuse the same bad values with the same hint.
 """
+
 from __future__ import annotations
 
 import json
@@ -15,11 +16,11 @@ from typing import Any, Callable
 
 from ipyy_mock.core.store import Store
 
-MAX_TRIES = 3  # DESIGN.md §5: at most 3 tries per push batch
+MAX_TRIES = 3  # docs/contract.md §5: at most 3 tries per push batch
 
-DEFAULT_REPORT_DELAY = 0.0            # seconds from send (or sendTime) to the report
-DEFAULT_PUSH_TIMEOUT = 5.0            # seconds to connect, and to wait for each read of the answer
-DEFAULT_RETRY_PAUSES = (1.0, 4.0)     # platform seconds after try 1 and after try 2: growing
+DEFAULT_REPORT_DELAY = 0.0  # seconds from send (or sendTime) to the report
+DEFAULT_PUSH_TIMEOUT = 5.0  # seconds to connect, and to wait for each read of the answer
+DEFAULT_RETRY_PAUSES = (1.0, 4.0)  # platform seconds after try 1 and after try 2: growing
 
 
 class SettingError(ValueError):
@@ -34,8 +35,7 @@ def _seconds(key: str, value: Any, *, upper: float) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise SettingError(f"{key} must be a number of seconds, got {value!r}", f'e.g. {{"{key}": 5}}')
     if not 0 <= value <= upper:
-        raise SettingError(f"{key} must be between 0 and {upper:g} seconds, got {value!r}",
-                           f'e.g. {{"{key}": 5}}')
+        raise SettingError(f"{key} must be between 0 and {upper:g} seconds, got {value!r}", f'e.g. {{"{key}": 5}}')
     return float(value)
 
 
@@ -52,8 +52,11 @@ def _push_timeout(value: Any) -> float:
 
 def _retry_pauses(value: Any) -> tuple[float, ...]:
     if not isinstance(value, list) or not 1 <= len(value) <= MAX_TRIES - 1:
-        raise SettingError(f"push_retry_pauses must be a list of 1 to {MAX_TRIES - 1} pauses in seconds, "
-                           f"one after each failed try; got {value!r}", 'e.g. {"push_retry_pauses": [1, 4]}')
+        raise SettingError(
+            f"push_retry_pauses must be a list of 1 to {MAX_TRIES - 1} pauses in seconds, "
+            f"one after each failed try; got {value!r}",
+            'e.g. {"push_retry_pauses": [1, 4]}',
+        )
     return tuple(_seconds("push_retry_pauses", v, upper=86400) for v in value)
 
 
@@ -75,8 +78,11 @@ class DeliverySettings:
         return self.push_retry_pauses[min(try_no, len(self.push_retry_pauses)) - 1]
 
     def as_json(self) -> dict[str, Any]:
-        return {"report_delay": self.report_delay, "push_timeout": self.push_timeout,
-                "push_retry_pauses": list(self.push_retry_pauses)}
+        return {
+            "report_delay": self.report_delay,
+            "push_timeout": self.push_timeout,
+            "push_retry_pauses": list(self.push_retry_pauses),
+        }
 
 
 def load(store: Store) -> DeliverySettings:

@@ -6,6 +6,7 @@ its reply leaves (an acknowledged send survives ``kill -9``). Every write runs
 in one ``BEGIN IMMEDIATE`` transaction so a send is all there or not at all.
 Money is stored as decimal text and only ever handled as ``Decimal``.
 """
+
 from __future__ import annotations
 
 import json
@@ -229,17 +230,24 @@ class Account:
 ACCOUNT_COLUMNS = [f.name for f in fields(Account)]
 
 TAKE_REPORTS = "SELECT * FROM reports WHERE account=? AND consumed=0 AND route='pull' ORDER BY id LIMIT ?"
-TAKE_TASK_REPORTS = ("SELECT * FROM reports WHERE account=? AND consumed=0 AND route='pull' AND task_id=? "
-                     "ORDER BY id LIMIT ?")
+TAKE_TASK_REPORTS = (
+    "SELECT * FROM reports WHERE account=? AND consumed=0 AND route='pull' AND task_id=? ORDER BY id LIMIT ?"
+)
 TAKE_UPLINKS = "SELECT * FROM uplinks WHERE account=? AND consumed=0 AND route='pull' ORDER BY id LIMIT ?"
 # The same rows, marked consumed in one UPDATE (a pull of 4000 was 4000 UPDATEs). Both statements run in one
 # IMMEDIATE transaction, so nothing can change between them: the subquery selects exactly the rows handed out.
-CONSUME_REPORTS = ("UPDATE reports SET consumed=1 WHERE id IN (SELECT id FROM reports WHERE account=? AND consumed=0 "
-                   "AND route='pull' ORDER BY id LIMIT ?)")
-CONSUME_TASK_REPORTS = ("UPDATE reports SET consumed=1 WHERE id IN (SELECT id FROM reports WHERE account=? "
-                        "AND consumed=0 AND route='pull' AND task_id=? ORDER BY id LIMIT ?)")
-CONSUME_UPLINKS = ("UPDATE uplinks SET consumed=1 WHERE id IN (SELECT id FROM uplinks WHERE account=? AND consumed=0 "
-                   "AND route='pull' ORDER BY id LIMIT ?)")
+CONSUME_REPORTS = (
+    "UPDATE reports SET consumed=1 WHERE id IN (SELECT id FROM reports WHERE account=? AND consumed=0 "
+    "AND route='pull' ORDER BY id LIMIT ?)"
+)
+CONSUME_TASK_REPORTS = (
+    "UPDATE reports SET consumed=1 WHERE id IN (SELECT id FROM reports WHERE account=? "
+    "AND consumed=0 AND route='pull' AND task_id=? ORDER BY id LIMIT ?)"
+)
+CONSUME_UPLINKS = (
+    "UPDATE uplinks SET consumed=1 WHERE id IN (SELECT id FROM uplinks WHERE account=? AND consumed=0 "
+    "AND route='pull' ORDER BY id LIMIT ?)"
+)
 
 
 def _check_consumed(updated: int, rows: list[sqlite3.Row]) -> None:
@@ -299,8 +307,9 @@ class _WriteQueue:
 
     def __enter__(self) -> None:
         if not self.lock.acquire(timeout=WRITE_WAIT):
-            raise sqlite3.OperationalError("database is locked (another thread of this process held the write "
-                                           f"lock for {WRITE_WAIT:g} s)")
+            raise sqlite3.OperationalError(
+                f"database is locked (another thread of this process held the write lock for {WRITE_WAIT:g} s)"
+            )
         self.depth += 1
         if self.depth == 1 and self._lock_fd() is not None:
             try:
@@ -319,21 +328,53 @@ class _WriteQueue:
             self.lock.release()
 
 
-TASK_COLUMNS = ("account", "via", "content", "ext_number", "created_at", "send_at", "scheduled", "recipients",
-                "billing_count", "billing_amount")
-MESSAGE_COLUMNS = ("task_id", "account", "mobile", "country", "segments", "price", "amount", "status",
-                   "report_due_at", "report_status", "report_errorcode", "reply_text")
+TASK_COLUMNS = (
+    "account",
+    "via",
+    "content",
+    "ext_number",
+    "created_at",
+    "send_at",
+    "scheduled",
+    "recipients",
+    "billing_count",
+    "billing_amount",
+)
+MESSAGE_COLUMNS = (
+    "task_id",
+    "account",
+    "mobile",
+    "country",
+    "segments",
+    "price",
+    "amount",
+    "status",
+    "report_due_at",
+    "report_status",
+    "report_errorcode",
+    "reply_text",
+)
 # Constant SQL in the hot paths: sqlite3 caches the prepared statement per connection by its text.
 INSERT_TASK = f"INSERT INTO tasks ({', '.join(TASK_COLUMNS)}) VALUES ({', '.join('?' for _ in TASK_COLUMNS)})"
-INSERT_MESSAGE = (f"INSERT INTO messages ({', '.join(MESSAGE_COLUMNS)}) "
-                  f"VALUES ({', '.join('?' for _ in MESSAGE_COLUMNS)})")
+INSERT_MESSAGE = (
+    f"INSERT INTO messages ({', '.join(MESSAGE_COLUMNS)}) VALUES ({', '.join('?' for _ in MESSAGE_COLUMNS)})"
+)
 PRIVATE_MODE = 0o600  # the database, its -wal/-shm and lock files: account passwords and every text sent are in them
 WRITE_WAIT = 30.0  # seconds a writer waits for this process's write lock (as busy_timeout) before "database is locked"
 LOCK_SUFFIX = "-writelock"  # next to the database, like SQLite's -wal and -shm: the writers' queue (flock)
 # Tables a reset empties; accounts are reseeded, the runner's lease is left alone. "journal" is the table of a
 # database made by an older version, which kept the request journal in the main file.
-RESET_TABLES = ("push_attempts", "push_batches", "reports", "uplinks", "messages", "tasks", "journal", "faults",
-                "warnings")
+RESET_TABLES = (
+    "push_attempts",
+    "push_batches",
+    "reports",
+    "uplinks",
+    "messages",
+    "tasks",
+    "journal",
+    "faults",
+    "warnings",
+)
 
 
 def make_private(path: str) -> None:
@@ -364,13 +405,17 @@ def where(filters: Iterable[tuple[str, Any]]) -> tuple[str, list[Any]]:
     return clause, [value for _, value in parts]
 
 
-MESSAGE_VIEW = ("SELECT m.*, t.content, t.ext_number, t.created_at, t.send_at, t.via, r.receive_time AS reported_at "
-                "FROM messages m JOIN tasks t ON t.id=m.task_id "
-                "LEFT JOIN reports r ON r.task_id=m.task_id AND r.mobile=m.mobile")
-CONVERSATIONS = ("SELECT account, mobile, MAX(at) AS last_at, SUM(sent) AS sent, SUM(received) AS received FROM ("
-                 " SELECT m.account, m.mobile, t.created_at AS at, 1 AS sent, 0 AS received"
-                 " FROM messages m JOIN tasks t ON t.id=m.task_id"
-                 " UNION ALL SELECT account, mobile, receive_time, 0, 1 FROM uplinks)")
+MESSAGE_VIEW = (
+    "SELECT m.*, t.content, t.ext_number, t.created_at, t.send_at, t.via, r.receive_time AS reported_at "
+    "FROM messages m JOIN tasks t ON t.id=m.task_id "
+    "LEFT JOIN reports r ON r.task_id=m.task_id AND r.mobile=m.mobile"
+)
+CONVERSATIONS = (
+    "SELECT account, mobile, MAX(at) AS last_at, SUM(sent) AS sent, SUM(received) AS received FROM ("
+    " SELECT m.account, m.mobile, t.created_at AS at, 1 AS sent, 0 AS received"
+    " FROM messages m JOIN tasks t ON t.id=m.task_id"
+    " UNION ALL SELECT account, mobile, receive_time, 0, 1 FROM uplinks)"
+)
 
 
 class Store:
@@ -521,8 +566,10 @@ class Store:
         if account.pay_type == "prepaid" and account.balance < amount:
             return None  # maybe topped up since it was read: the caller decides on the current row
         balance = account.balance - amount
-        cur = db.execute("UPDATE accounts SET balance=? WHERE name=? AND balance=? AND pay_type=?",
-                         (str(balance), account.name, str(account.balance), account.pay_type))
+        cur = db.execute(
+            "UPDATE accounts SET balance=? WHERE name=? AND balance=? AND pay_type=?",
+            (str(balance), account.name, str(account.balance), account.pay_type),
+        )
         return balance if cur.rowcount == 1 else None
 
     def insert_task(self, db: sqlite3.Connection, **task: Any) -> int:
@@ -553,15 +600,18 @@ class Store:
     def get_task(self, task_id: int) -> sqlite3.Row | None:
         return self.db.execute("SELECT * FROM tasks WHERE id=?", (task_id,)).fetchone()
 
-    def messages(self, account: str | None = None, mobile: str | None = None, task_id: int | None = None,
-                 limit: int = 1000) -> list[sqlite3.Row]:
+    def messages(
+        self, account: str | None = None, mobile: str | None = None, task_id: int | None = None, limit: int = 1000
+    ) -> list[sqlite3.Row]:
         where, args = [], []
         for col, val in (("m.account", account), ("m.mobile", mobile), ("m.task_id", task_id)):
             if val is not None:
                 where.append(f"{col}=?")
                 args.append(val)
-        sql = ("SELECT m.*, t.content, t.ext_number, t.send_at, t.scheduled, t.via FROM messages m "
-               "JOIN tasks t ON t.id = m.task_id")
+        sql = (
+            "SELECT m.*, t.content, t.ext_number, t.send_at, t.scheduled, t.via FROM messages m "
+            "JOIN tasks t ON t.id = m.task_id"
+        )
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY m.id DESC LIMIT ?"
@@ -570,7 +620,7 @@ class Store:
     def last_task_to(self, db: sqlite3.Connection, account: str, mobile: str) -> int | None:
         row = db.execute(
             "SELECT task_id FROM messages WHERE account=? AND mobile=? AND status!='scheduled' ORDER BY id DESC LIMIT 1",
-            (account, mobile)
+            (account, mobile),
         ).fetchone()
         return row["task_id"] if row else None
 
@@ -587,20 +637,32 @@ class Store:
     # -- conformance warnings ---------------------------------------------
     def insert_warnings(self, db: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
         """``rows``: (at, account, task_id, via, code, detail)."""
-        db.executemany("INSERT INTO warnings (at, account, task_id, via, code, detail) VALUES (?, ?, ?, ?, ?, ?)",
-                       rows)
+        db.executemany("INSERT INTO warnings (at, account, task_id, via, code, detail) VALUES (?, ?, ?, ?, ?, ?)", rows)
 
-    def list_warnings(self, *, account: str | None = None, code: str | None = None, since: float | None = None,
-                      task_id: int | None = None, limit: int = 200) -> list[sqlite3.Row]:
+    def list_warnings(
+        self,
+        *,
+        account: str | None = None,
+        code: str | None = None,
+        since: float | None = None,
+        task_id: int | None = None,
+        limit: int = 200,
+    ) -> list[sqlite3.Row]:
         """Newest first; every filter optional."""
         where, args = [], []  # type: ignore[var-annotated]
         since = None if since is None else since - 1e-6  # an ISO time (microseconds) read back as a float
-        for column, op, value in (("account", "=", account), ("code", "=", code), ("at", ">=", since),
-                                  ("task_id", "=", task_id)):
+        for column, op, value in (
+            ("account", "=", account),
+            ("code", "=", code),
+            ("at", ">=", since),
+            ("task_id", "=", task_id),
+        ):
             if value is not None:
                 where.append(f"{column} {op} ?")
                 args.append(value)
-        sql = "SELECT * FROM warnings" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id DESC LIMIT ?"
+        sql = (
+            "SELECT * FROM warnings" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id DESC LIMIT ?"
+        )
         return self.db.execute(sql, (*args, limit)).fetchall()
 
     def warnings_by_task(self, task_ids: list[int]) -> dict[int, list[sqlite3.Row]]:
@@ -608,7 +670,7 @@ class Store:
         out: dict[int, list[sqlite3.Row]] = {}
         ids = sorted(set(task_ids))
         for start in range(0, len(ids), 500):
-            chunk = ids[start:start + 500]
+            chunk = ids[start : start + 500]
             marks = ",".join("?" * len(chunk))
             for row in self.db.execute(f"SELECT * FROM warnings WHERE task_id IN ({marks}) ORDER BY id", chunk):
                 out.setdefault(row["task_id"], []).append(row)
@@ -622,51 +684,92 @@ class Store:
         return rows
 
     # -- what the admin API lists (read only; newest first) ---------------
-    def list_tasks(self, *, account: str | None = None, task_id: int | None = None, since_id: int | None = None,
-                   since: float | None = None, until: float | None = None, limit: int = 200) -> list[sqlite3.Row]:
-        clause, args = where([("account=?", account), ("id=?", task_id), ("id>?", since_id),
-                              ("created_at>=?", since), ("created_at<?", until)])
+    def list_tasks(
+        self,
+        *,
+        account: str | None = None,
+        task_id: int | None = None,
+        since_id: int | None = None,
+        since: float | None = None,
+        until: float | None = None,
+        limit: int = 200,
+    ) -> list[sqlite3.Row]:
+        clause, args = where(
+            [
+                ("account=?", account),
+                ("id=?", task_id),
+                ("id>?", since_id),
+                ("created_at>=?", since),
+                ("created_at<?", until),
+            ]
+        )
         return self.db.execute(f"SELECT * FROM tasks{clause} ORDER BY id DESC LIMIT ?", (*args, limit)).fetchall()
 
-    def list_messages(self, *, account: str | None = None, mobile: str | None = None, task_id: int | None = None,
-                      status: str | None = None, since_id: int | None = None, since: float | None = None,
-                      until: float | None = None, message_id: int | None = None,
-                      limit: int = 200) -> list[sqlite3.Row]:
+    def list_messages(
+        self,
+        *,
+        account: str | None = None,
+        mobile: str | None = None,
+        task_id: int | None = None,
+        status: str | None = None,
+        since_id: int | None = None,
+        since: float | None = None,
+        until: float | None = None,
+        message_id: int | None = None,
+        limit: int = 200,
+    ) -> list[sqlite3.Row]:
         """Messages with their task's text and times, and when their report was produced (``reported_at``)."""
-        clause, args = where([("m.account=?", account), ("m.mobile=?", mobile), ("m.task_id=?", task_id),
-                              ("m.status=?", status), ("m.id>?", since_id), ("m.id=?", message_id),
-                              ("t.created_at>=?", since), ("t.created_at<?", until)])
+        clause, args = where(
+            [
+                ("m.account=?", account),
+                ("m.mobile=?", mobile),
+                ("m.task_id=?", task_id),
+                ("m.status=?", status),
+                ("m.id>?", since_id),
+                ("m.id=?", message_id),
+                ("t.created_at>=?", since),
+                ("t.created_at<?", until),
+            ]
+        )
         return self.db.execute(f"{MESSAGE_VIEW}{clause} ORDER BY m.id DESC LIMIT ?", (*args, limit)).fetchall()
 
-    def list_reports(self, *, account: str | None = None, task_id: int | None = None,
-                     limit: int = 200) -> list[sqlite3.Row]:
+    def list_reports(
+        self, *, account: str | None = None, task_id: int | None = None, limit: int = 200
+    ) -> list[sqlite3.Row]:
         """Every report produced, pulled or not (the mock's view: nothing is consumed)."""
         clause, args = where([("account=?", account), ("task_id=?", task_id)])
-        return self.db.execute(f"SELECT * FROM reports{clause} ORDER BY receive_time DESC, id DESC LIMIT ?",
-                               (*args, limit)).fetchall()
+        return self.db.execute(
+            f"SELECT * FROM reports{clause} ORDER BY receive_time DESC, id DESC LIMIT ?", (*args, limit)
+        ).fetchall()
 
-    def list_uplinks(self, *, account: str | None = None, mobile: str | None = None,
-                     limit: int = 200) -> list[sqlite3.Row]:
+    def list_uplinks(
+        self, *, account: str | None = None, mobile: str | None = None, limit: int = 200
+    ) -> list[sqlite3.Row]:
         clause, args = where([("account=?", account), ("mobile=?", mobile)])
-        return self.db.execute(f"SELECT * FROM uplinks{clause} ORDER BY receive_time DESC, id DESC LIMIT ?",
-                               (*args, limit)).fetchall()
+        return self.db.execute(
+            f"SELECT * FROM uplinks{clause} ORDER BY receive_time DESC, id DESC LIMIT ?", (*args, limit)
+        ).fetchall()
 
     def conversations(self, *, account: str | None = None, limit: int = 200) -> list[sqlite3.Row]:
         """One row per (account, phone number) with its last activity and counts sent and received."""
         clause, args = where([("account=?", account)])
-        return self.db.execute(f"{CONVERSATIONS}{clause} GROUP BY account, mobile ORDER BY last_at DESC LIMIT ?",
-                               (*args, limit)).fetchall()
+        return self.db.execute(
+            f"{CONVERSATIONS}{clause} GROUP BY account, mobile ORDER BY last_at DESC LIMIT ?", (*args, limit)
+        ).fetchall()
 
     # -- outcomes and reset ------------------------------------------------
     def message_status(self, db: sqlite3.Connection, message_id: int) -> str | None:
         row = db.execute("SELECT status FROM messages WHERE id=?", (message_id,)).fetchone()
         return row["status"] if row else None
 
-    def set_report(self, db: sqlite3.Connection, message_id: int, report_status: int, errorcode: str,
-                   due_at: float) -> None:
+    def set_report(
+        self, db: sqlite3.Connection, message_id: int, report_status: int, errorcode: str, due_at: float
+    ) -> None:
         """The report this message will get, and when (release_due produces it)."""
-        db.execute("UPDATE messages SET report_status=?, report_errorcode=?, report_due_at=? WHERE id=?",
-                   (report_status, errorcode, due_at, message_id))
+        db.execute(
+            "UPDATE messages SET report_status=?, report_errorcode=?, report_due_at=? WHERE id=?",
+            (report_status, errorcode, due_at, message_id),
+        )
 
     def reset(self, settings: Iterable[str], accounts: Iterable[Account]) -> None:
         """Empty every data table, delete these settings, and make ``accounts`` the only ones: one transaction."""
@@ -679,5 +782,7 @@ class Store:
             db.executemany("DELETE FROM settings WHERE key=?", [(k,) for k in settings])
             for account in accounts:
                 row = account.to_row()
-                db.execute(f"INSERT INTO accounts ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
-                           tuple(row.values()))
+                db.execute(
+                    f"INSERT INTO accounts ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
+                    tuple(row.values()),
+                )

@@ -1,13 +1,14 @@
-"""The request checks of DESIGN.md §3 steps 2–4: recipients, extension number, content.
+"""The request checks of docs/contract.md §3 steps 2–4: recipients, extension number, content.
 
 Each check returns the ResultCode of the first failure, or the cleaned value;
 the order of the checks is the vendor's and is fixed in ``platform.Platform.send``.
 """
+
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from dataclasses import dataclass
+from functools import lru_cache
 
 import phonenumbers
 
@@ -36,8 +37,9 @@ class Recipient:
             object.__setattr__(self, "international", self.mobile)
 
 
-def parse_recipients(msisdns: str | None, hybrid: bool,
-                     warnings: list[ConformanceWarning] | None = None) -> list[Recipient] | ResultCode:
+def parse_recipients(
+    msisdns: str | None, hybrid: bool, warnings: list[ConformanceWarning] | None = None
+) -> list[Recipient] | ResultCode:
     """Split, trim, validate and de-duplicate (first occurrence wins, order kept).
 
     Two deviations the vendor accepts go to ``warnings``: a duplicate, and a Chinese domestic-looking number
@@ -57,10 +59,19 @@ def parse_recipients(msisdns: str | None, hybrid: bool,
                 warnings.append(ConformanceWarning("duplicate-recipient", f"{raw} is listed more than once"))
             continue
         seen[recipient.international] = recipient
-        if warnings is not None and not hybrid and recipient.country != "86" and DOMESTIC_CN.fullmatch(recipient.mobile):
-            warnings.append(ConformanceWarning(
-                "number-country", f"{recipient.mobile} was read as +{recipient.country} (country "
-                                  f"{recipient.country}); did you mean 86{recipient.mobile}?"))
+        if (
+            warnings is not None
+            and not hybrid
+            and recipient.country != "86"
+            and DOMESTIC_CN.fullmatch(recipient.mobile)
+        ):
+            warnings.append(
+                ConformanceWarning(
+                    "number-country",
+                    f"{recipient.mobile} was read as +{recipient.country} (country "
+                    f"{recipient.country}); did you mean 86{recipient.mobile}?",
+                )
+            )
     return list(seen.values())
 
 
@@ -87,8 +98,9 @@ def check_ext_number(ext: str | None) -> str | ResultCode:
     return value
 
 
-def check_content(content: str | None, sensitive_words: list[str],
-                  warnings: list[ConformanceWarning] | None = None) -> ResultCode | None:
+def check_content(
+    content: str | None, sensitive_words: list[str], warnings: list[ConformanceWarning] | None = None
+) -> ResultCode | None:
     """Content rules before the segment limit: empty, signature present and sane, no sensitive word.
 
     The signature counts at the end (as documented) or at the start (as production clients send it: a warning).
@@ -102,7 +114,9 @@ def check_content(content: str | None, sensitive_words: list[str],
         if match is None:
             return ResultCode.RequiredSuffix
         if warnings is not None:
-            warnings.append(ConformanceWarning("signature-at-start", f"the content starts with {match.group(0).strip()}"))
+            warnings.append(
+                ConformanceWarning("signature-at-start", f"the content starts with {match.group(0).strip()}")
+            )
     signature = (match.group(1) if match.group(1) is not None else match.group(2)).strip()
     if not signature or len(signature) > MAX_SIGNATURE_CHARS:
         return ResultCode.SuffixError

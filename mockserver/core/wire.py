@@ -4,6 +4,7 @@ The SOAP service and the HTTP API both build a SendRequest from their own wire
 format, hand it to ``Platform.send`` and translate the SendOutcome back; no send
 rule lives in a surface.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

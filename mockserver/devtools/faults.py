@@ -17,6 +17,7 @@ HTTP answer it through their normal reply path and nothing is charged.
 ``/_mock/`` paths never match a fault, so the admin API that removes them
 always works.
 """
+
 from __future__ import annotations
 
 import logging
@@ -74,8 +75,11 @@ JSON_PATHS = ("/statusjsonapi.aspx", "/calljsonapi.aspx", "/smsjson.aspx")
 MOCK_PREFIX = "/_mock"
 MAX_LATENCY_MS = 60_000
 # the surfaces that call forced_code, and the selectors that reach each
-CODE_SELECTORS = {"soap": ("soap", "*", SOAP_PATH), "send": ("send", "*", SEND_PATH),
-                  "domestic": ("domestic", "*", *ENDPOINTS["domestic"])}
+CODE_SELECTORS = {
+    "soap": ("soap", "*", SOAP_PATH),
+    "send": ("send", "*", SEND_PATH),
+    "domestic": ("domestic", "*", *ENDPOINTS["domestic"]),
+}
 
 XML_TYPE = "text/xml; charset=utf-8"
 SOAP12_TYPE = "application/soap+xml; charset=utf-8"
@@ -94,6 +98,7 @@ class FaultError(ValueError):
 
 
 # -- storage ---------------------------------------------------------------------
+
 
 def ensure_schema(db: sqlite3.Connection) -> None:
     db.executescript(SCHEMA)
@@ -119,7 +124,8 @@ def add_fault(store: Any, fault: dict[str, Any]) -> dict[str, Any]:
     with store.write() as db:
         cur = db.execute(
             "INSERT INTO faults (endpoint, kind, value, remaining, probability, created) VALUES (?, ?, ?, ?, ?, ?)",
-            (fault["endpoint"], fault["kind"], fault["value"], fault["count"], fault["probability"], time.time()))
+            (fault["endpoint"], fault["kind"], fault["value"], fault["count"], fault["probability"], time.time()),
+        )
         row = db.execute("SELECT * FROM faults WHERE id=?", (cur.lastrowid,)).fetchone()
     return _row_json(row)
 
@@ -156,45 +162,62 @@ def parse_fault(data: Any) -> dict[str, Any]:
 
     kind = data.get("kind")
     if not isinstance(kind, str) or kind not in KINDS:
-        raise FaultError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}",
-                         "; ".join(f"{k}: {v}" for k, v in KINDS.items()))
+        raise FaultError(
+            f"kind must be one of {', '.join(KINDS)}, got {kind!r}", "; ".join(f"{k}: {v}" for k, v in KINDS.items())
+        )
 
     endpoint = data.get("endpoint", "*")
     if not isinstance(endpoint, str) or not endpoint.strip():
-        raise FaultError(f"endpoint must be a string, got {endpoint!r}",
-                         f"one of {', '.join(ENDPOINTS)} or a path such as /statusApi.aspx")
+        raise FaultError(
+            f"endpoint must be a string, got {endpoint!r}",
+            f"one of {', '.join(ENDPOINTS)} or a path such as /statusApi.aspx",
+        )
     endpoint = endpoint.strip()
     if endpoint.startswith("/"):
         endpoint = endpoint.split("?", 1)[0].lower()
         if endpoint == MOCK_PREFIX or endpoint.startswith(MOCK_PREFIX + "/"):
-            raise FaultError(f"faults cannot target the mock's own {endpoint}",
-                             "the admin API and inbox stay reachable so that faults can be removed")
+            raise FaultError(
+                f"faults cannot target the mock's own {endpoint}",
+                "the admin API and inbox stay reachable so that faults can be removed",
+            )
     elif endpoint.lower() in ENDPOINTS:
         endpoint = endpoint.lower()
     else:
-        raise FaultError(f"unknown endpoint {endpoint!r}",
-                         "soap (POST /WebService.asmx), send (/I18NSms.aspx), status (/statusApi.aspx and "
-                         "/statusJsonApi.aspx), call (/callApi.aspx and /callJsonApi.aspx), pwd (/pwd.aspx), "
-                         "domestic (/sms.aspx and /smsJson.aspx), "
-                         "* (every vendor path) or a path starting with /")
+        raise FaultError(
+            f"unknown endpoint {endpoint!r}",
+            "soap (POST /WebService.asmx), send (/I18NSms.aspx), status (/statusApi.aspx and "
+            "/statusJsonApi.aspx), call (/callApi.aspx and /callJsonApi.aspx), pwd (/pwd.aspx), "
+            "domestic (/sms.aspx and /smsJson.aspx), "
+            "* (every vendor path) or a path starting with /",
+        )
 
     paths = _selector_paths(endpoint)
     if kind == "soap_fault" and paths is not None and SOAP_PATH not in paths:
-        raise FaultError(f"soap_fault needs a SOAP endpoint, not {endpoint!r}",
-                         "use endpoint soap, /WebService.asmx or * (with *, only SOAP calls get it)")
+        raise FaultError(
+            f"soap_fault needs a SOAP endpoint, not {endpoint!r}",
+            "use endpoint soap, /WebService.asmx or * (with *, only SOAP calls get it)",
+        )
     if kind == "code" and paths is not None and not {SOAP_PATH, SEND_PATH, *ENDPOINTS["domestic"]} & set(paths):
-        raise FaultError(f"code faults refuse sends: endpoint {endpoint!r} has none",
-                         "use endpoint soap (SendI18NSms/SendHybridSms), send (I18NSms.aspx action=send), "
-                         "domestic (sms.aspx / smsJson.aspx action=send) or *")
+        raise FaultError(
+            f"code faults refuse sends: endpoint {endpoint!r} has none",
+            "use endpoint soap (SendI18NSms/SendHybridSms), send (I18NSms.aspx action=send), "
+            "domestic (sms.aspx / smsJson.aspx action=send) or *",
+        )
 
     value = data.get("value")
     if kind == "latency":
         if isinstance(value, str) and parse_count(value) is not None:
             value = parse_count(value)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value \
-                or not 0 < value <= MAX_LATENCY_MS:
-            raise FaultError(f"latency needs value = milliseconds from 1 to {MAX_LATENCY_MS}, got {value!r}",
-                             '{"endpoint": "soap", "kind": "latency", "value": 1500, "count": 1}')
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or value != value
+            or not 0 < value <= MAX_LATENCY_MS
+        ):
+            raise FaultError(
+                f"latency needs value = milliseconds from 1 to {MAX_LATENCY_MS}, got {value!r}",
+                '{"endpoint": "soap", "kind": "latency", "value": 1500, "count": 1}',
+            )
         value = str(int(round(value)))
     elif kind == "code":
         value = _code_name(value)
@@ -203,20 +226,27 @@ def parse_fault(data: Any) -> dict[str, Any]:
 
     count = data.get("count")
     if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 1):
-        raise FaultError(f"count must be a whole number >= 1 or null (unlimited), got {count!r}",
-                         '"count": 2 fails the next two matching requests; leave it out for every one')
+        raise FaultError(
+            f"count must be a whole number >= 1 or null (unlimited), got {count!r}",
+            '"count": 2 fails the next two matching requests; leave it out for every one',
+        )
 
     probability = data.get("probability", 1.0)
-    if isinstance(probability, bool) or not isinstance(probability, (int, float)) \
-            or probability != probability or not 0 <= probability <= 1:
-        raise FaultError(f"probability must be a number from 0 to 1, got {probability!r}",
-                         '"probability": 0.25 fires for about a quarter of the matching requests; 1 (default) always')
+    if (
+        isinstance(probability, bool)
+        or not isinstance(probability, (int, float))
+        or probability != probability
+        or not 0 <= probability <= 1
+    ):
+        raise FaultError(
+            f"probability must be a number from 0 to 1, got {probability!r}",
+            '"probability": 0.25 fires for about a quarter of the matching requests; 1 (default) always',
+        )
     return {"endpoint": endpoint, "kind": kind, "value": value, "count": count, "probability": float(probability)}
 
 
 def _code_name(value: Any) -> str:
-    hint = ("value names a ResultCode other than OK, e.g. \"InternalError\", \"AmountNotEnough\" "
-            "(or its number, 9999)")
+    hint = 'value names a ResultCode other than OK, e.g. "InternalError", "AmountNotEnough" (or its number, 9999)'
     code = None
     if isinstance(value, int) and not isinstance(value, bool):
         code = next((c for c in ResultCode if c.code == value), None)
@@ -250,8 +280,7 @@ def _label(row: sqlite3.Row) -> str:
 
 def _active(store: Any) -> list[sqlite3.Row]:
     try:
-        return store.db.execute(
-            "SELECT * FROM faults WHERE remaining IS NULL OR remaining > 0 ORDER BY id").fetchall()
+        return store.db.execute("SELECT * FROM faults WHERE remaining IS NULL OR remaining > 0 ORDER BY id").fetchall()
     except sqlite3.OperationalError as exc:  # table not created yet: no faults
         if "no such table" in str(exc):
             return []
@@ -267,7 +296,8 @@ def _fire(store: Any, row: sqlite3.Row) -> bool:
         cur = db.execute(
             "UPDATE faults SET remaining = CASE WHEN remaining IS NULL THEN NULL ELSE remaining - 1 END, "
             "hits = hits + 1, last_hit = ? WHERE id = ? AND (remaining IS NULL OR remaining > 0)",
-            (time.time(), row["id"]))
+            (time.time(), row["id"]),
+        )
         return cur.rowcount == 1
 
 
@@ -300,20 +330,25 @@ def _matches(row: sqlite3.Row, method: str, path: str, is_soap_call: bool) -> bo
 
 # -- replies -----------------------------------------------------------------------
 
+
 def soap_version(environ: dict) -> int:
     return 12 if (environ.get("CONTENT_TYPE") or "").strip().lower().startswith("application/soap+xml") else 11
 
 
 def soap_fault_body(version: int, message: str) -> bytes:
     if version == 12:
-        body = (f'<soap:Envelope xmlns:soap="{NS_SOAP12}"><soap:Body><soap:Fault>'
-                "<soap:Code><soap:Value>soap:Receiver</soap:Value></soap:Code>"
-                f'<soap:Reason><soap:Text xml:lang="en">{message}</soap:Text></soap:Reason>'
-                "<soap:Detail /></soap:Fault></soap:Body></soap:Envelope>")
+        body = (
+            f'<soap:Envelope xmlns:soap="{NS_SOAP12}"><soap:Body><soap:Fault>'
+            "<soap:Code><soap:Value>soap:Receiver</soap:Value></soap:Code>"
+            f'<soap:Reason><soap:Text xml:lang="en">{message}</soap:Text></soap:Reason>'
+            "<soap:Detail /></soap:Fault></soap:Body></soap:Envelope>"
+        )
     else:
-        body = (f'<soap:Envelope xmlns:soap="{NS_SOAP11}"><soap:Body><soap:Fault>'
-                f"<faultcode>soap:Server</faultcode><faultstring>{message}</faultstring>"
-                "<detail /></soap:Fault></soap:Body></soap:Envelope>")
+        body = (
+            f'<soap:Envelope xmlns:soap="{NS_SOAP11}"><soap:Body><soap:Fault>'
+            f"<faultcode>soap:Server</faultcode><faultstring>{message}</faultstring>"
+            "<detail /></soap:Fault></soap:Body></soap:Envelope>"
+        )
     return b'<?xml version="1.0" encoding="utf-8"?>' + body.encode("utf-8")
 
 
@@ -330,11 +365,15 @@ def malformed_body(environ: dict, path: str) -> bytes:
         return f'{{"error":"1","remark":"成功","{box}":[{{"mobile":"86138'.encode("utf-8")
     if path == SOAP_PATH:
         ns = NS_SOAP12 if soap_version(environ) == 12 else NS_SOAP11
-        return (f'<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="{ns}"><soap:Body>'
-                '<SendI18NSmsResponse xmlns="http://tempuri.org/"><SendI18NSmsResult>'
-                "<StatusCode>OK</StatusCode><Descr").encode("utf-8")
-    return ('<?xml version="1.0" encoding="utf-8" ?>\n<returnsms><returnstatus>Success</returnstatus>'
-            "<message>操作成功</message><bal").encode("utf-8")
+        return (
+            f'<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="{ns}"><soap:Body>'
+            '<SendI18NSmsResponse xmlns="http://tempuri.org/"><SendI18NSmsResult>'
+            "<StatusCode>OK</StatusCode><Descr"
+        ).encode("utf-8")
+    return (
+        '<?xml version="1.0" encoding="utf-8" ?>\n<returnsms><returnstatus>Success</returnstatus>'
+        "<message>操作成功</message><bal"
+    ).encode("utf-8")
 
 
 def reset_connection(environ: dict) -> bool:
@@ -350,8 +389,9 @@ def reset_connection(environ: dict) -> bool:
         return False
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        with socket.socket(sock.family if sock.family in (socket.AF_INET, socket.AF_INET6) else socket.AF_INET,
-                           socket.SOCK_STREAM) as dummy:
+        with socket.socket(
+            sock.family if sock.family in (socket.AF_INET, socket.AF_INET6) else socket.AF_INET, socket.SOCK_STREAM
+        ) as dummy:
             os.dup2(dummy.fileno(), sock.fileno())
         return True
     except OSError as exc:
@@ -423,8 +463,7 @@ class FaultMiddleware:
             return self._reply(kind, row["id"], environ, start_response, path)
         return None
 
-    def _reply(self, kind: str, fault_id: int, environ: dict, start_response: Callable,
-               path: str) -> Iterable[bytes]:
+    def _reply(self, kind: str, fault_id: int, environ: dict, start_response: Callable, path: str) -> Iterable[bytes]:
         what = f"ipyy-mock injected fault #{fault_id} ({kind})"
         _read_small_body(environ)  # the app will not read it: read it here, so the journal shows what was sent
         if kind == "reset":
@@ -443,10 +482,13 @@ class FaultMiddleware:
         if kind == "soap_fault":
             version = soap_version(environ)
             body = soap_fault_body(version, f"Server was unable to process request. ---&gt; {what}")
-            start_response("500 Internal Server Error", [
-                ("Content-Type", SOAP12_TYPE if version == 12 else XML_TYPE), ("Content-Length", str(len(body)))])
+            start_response(
+                "500 Internal Server Error",
+                [("Content-Type", SOAP12_TYPE if version == 12 else XML_TYPE), ("Content-Length", str(len(body)))],
+            )
             return [body]
         body = b"" if kind == "empty" else malformed_body(environ, path)
-        start_response("200 OK", [("Content-Type", content_type_for(environ, path)),
-                                  ("Content-Length", str(len(body)))])
+        start_response(
+            "200 OK", [("Content-Type", content_type_for(environ, path)), ("Content-Length", str(len(body)))]
+        )
         return [body]

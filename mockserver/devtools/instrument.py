@@ -5,6 +5,7 @@ replies of injected faults are journaled too), then the fault middleware,
 then the app. The admin API reads and steers both (admin/tools.py: journal and
 fault endpoints); it is handed the same journal store here.
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -27,6 +27,7 @@ journal would otherwise fill it), nor health checks (``/_mock/health``). The
 table keeps the newest ``keep`` rows (10,000): every ``trim_every`` inserts a
 worker deletes the older ones.
 """
+
 from __future__ import annotations
 
 import json
@@ -52,14 +53,31 @@ MASK = "***"
 JOURNAL_PATH = "/_mock/api/journal"
 SECRET_KEYS = frozenset({"password", "newpassword", "token", "admin_token"})
 SECRET_HEADERS = frozenset({"HTTP_X_ADMIN_TOKEN", "HTTP_AUTHORIZATION", "HTTP_PROXY_AUTHORIZATION", "HTTP_COOKIE"})
-KEPT_HEADERS = {"HTTP_HOST": "Host", "HTTP_USER_AGENT": "User-Agent", "HTTP_SOAPACTION": "SOAPAction",
-                "HTTP_X_ADMIN_TOKEN": "X-Admin-Token", "HTTP_AUTHORIZATION": "Authorization",
-                "HTTP_PROXY_AUTHORIZATION": "Proxy-Authorization", "HTTP_COOKIE": "Cookie",
-                "HTTP_X_FORWARDED_FOR": "X-Forwarded-For", "HTTP_CONTENT_ENCODING": "Content-Encoding",
-                "HTTP_TRANSFER_ENCODING": "Transfer-Encoding"}
+KEPT_HEADERS = {
+    "HTTP_HOST": "Host",
+    "HTTP_USER_AGENT": "User-Agent",
+    "HTTP_SOAPACTION": "SOAPAction",
+    "HTTP_X_ADMIN_TOKEN": "X-Admin-Token",
+    "HTTP_AUTHORIZATION": "Authorization",
+    "HTTP_PROXY_AUTHORIZATION": "Proxy-Authorization",
+    "HTTP_COOKIE": "Cookie",
+    "HTTP_X_FORWARDED_FOR": "X-Forwarded-For",
+    "HTTP_CONTENT_ENCODING": "Content-Encoding",
+    "HTTP_TRANSFER_ENCODING": "Transfer-Encoding",
+}
 SURFACES = ("soap11", "soap12", "http", "admin", "inbox", "other")
-HTTP_PATHS = frozenset({"/i18nsms.aspx", "/statusapi.aspx", "/statusjsonapi.aspx", "/callapi.aspx",
-                        "/calljsonapi.aspx", "/pwd.aspx", "/sms.aspx", "/smsjson.aspx"})
+HTTP_PATHS = frozenset(
+    {
+        "/i18nsms.aspx",
+        "/statusapi.aspx",
+        "/statusjsonapi.aspx",
+        "/callapi.aspx",
+        "/calljsonapi.aspx",
+        "/pwd.aspx",
+        "/sms.aspx",
+        "/smsjson.aspx",
+    }
+)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS journal (
@@ -85,9 +103,27 @@ CREATE TABLE IF NOT EXISTS journal (
     warnings TEXT NOT NULL DEFAULT ''    -- conformance warnings, JSON [{"code", "detail"}], '' for none
 );
 """
-COLUMNS = ("time", "method", "path", "query", "client_ip", "request_content_type", "request_headers",
-           "request_body", "request_bytes", "status", "response_content_type", "response_body", "response_bytes",
-           "duration_ms", "surface", "account", "fault", "error", "warnings")
+COLUMNS = (
+    "time",
+    "method",
+    "path",
+    "query",
+    "client_ip",
+    "request_content_type",
+    "request_headers",
+    "request_body",
+    "request_bytes",
+    "status",
+    "response_content_type",
+    "response_body",
+    "response_bytes",
+    "duration_ms",
+    "surface",
+    "account",
+    "fault",
+    "error",
+    "warnings",
+)
 INSERT = f"INSERT INTO journal ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)})"
 
 
@@ -99,6 +135,7 @@ def warnings_json(warnings: list[ConformanceWarning] | None) -> str:
 
 
 # -- masking -----------------------------------------------------------------------
+
 
 def _secret_key(raw: str) -> bool:
     try:
@@ -123,12 +160,16 @@ def mask_pairs(text: str) -> str:
 
 _XML_SECRET = re.compile(
     r"(<(?:[\w.\-]+:)?(?:new)?password(?=[\s>/])[^>]*(?<!/)>)(.*?)(</(?:[\w.\-]+:)?(?:new)?password\s*>|\Z)",
-    re.IGNORECASE | re.DOTALL)
+    re.IGNORECASE | re.DOTALL,
+)
 _JSON_SECRET = re.compile(
-    r'("(?:new)?password"|"(?:admin_)?token")(\s*:\s*)("(?:[^"\\]|\\.)*"?|[^,}\]\s]+)', re.IGNORECASE)
+    r'("(?:new)?password"|"(?:admin_)?token")(\s*:\s*)("(?:[^"\\]|\\.)*"?|[^,}\]\s]+)', re.IGNORECASE
+)
 _MULTIPART_SECRET = re.compile(
     r'(content-disposition:[^\r\n]*?\bname="?(?:new)?password"?(?:[;\s][^\r\n]*)?\r?\n(?:[^\r\n]+\r?\n)*\r?\n)'
-    r"(.*?)(?=\r?\n--|\Z)", re.IGNORECASE | re.DOTALL)
+    r"(.*?)(?=\r?\n--|\Z)",
+    re.IGNORECASE | re.DOTALL,
+)
 
 
 def mask_text(text: str) -> str:
@@ -169,6 +210,7 @@ def body_text(data: bytes, total: int) -> str:
 
 
 # -- derived columns ---------------------------------------------------------------
+
 
 def surface_of(method: str, path: str, content_type: str) -> str:
     if path == "/webservice.asmx":
@@ -286,17 +328,25 @@ class JournalStore:
         """Keep the newest ``keep`` rows (ids are dense: one autocommit INSERT each)."""
         db = self.db
         with self._write_lock:
-            return db.execute("DELETE FROM journal WHERE id <= (SELECT MAX(id) FROM journal) - ?",
-                              (self.keep,)).rowcount
+            return db.execute(
+                "DELETE FROM journal WHERE id <= (SELECT MAX(id) FROM journal) - ?", (self.keep,)
+            ).rowcount
 
     def clear(self) -> int:
         db = self.db
         with self._write_lock:
             return db.execute("DELETE FROM journal").rowcount
 
-    def entries(self, limit: int = 100, surface: str | None = None, account: str | None = None,
-                path: str | None = None, since: int | None = None, method: str | None = None,
-                status: int | None = None) -> list[dict[str, Any]]:
+    def entries(
+        self,
+        limit: int = 100,
+        surface: str | None = None,
+        account: str | None = None,
+        path: str | None = None,
+        since: int | None = None,
+        method: str | None = None,
+        status: int | None = None,
+    ) -> list[dict[str, Any]]:
         """Newest first; path matches case-insensitively (``*`` is a wildcard)."""
         where, args = [], []
         if surface:
@@ -328,8 +378,11 @@ class JournalStore:
         out = []
         for r in self.db.execute(sql, (*args, limit)):
             entry = {k: r[k] for k in r.keys()}
-            entry["warnings"] = [ConformanceWarning(w["code"], w["detail"]).to_json()
-                                 for w in json.loads(entry["warnings"] or "[]") if w.get("code") in RULES]
+            entry["warnings"] = [
+                ConformanceWarning(w["code"], w["detail"]).to_json()
+                for w in json.loads(entry["warnings"] or "[]")
+                if w.get("code") in RULES
+            ]
             out.append(entry)
         return out
 
@@ -341,6 +394,7 @@ class JournalStore:
 
 
 # -- the middleware ----------------------------------------------------------------
+
 
 class TeeInput:
     """``wsgi.input`` that keeps the first ``limit`` bytes of whatever the app reads."""
@@ -382,8 +436,9 @@ class TeeInput:
 class _Streaming:
     """A reply without Content-Length: passed through as it comes, journaled on close()."""
 
-    def __init__(self, inner: Iterable[bytes], done: Callable[[list[bytes], int, BaseException | None], None],
-                 limit: int) -> None:
+    def __init__(
+        self, inner: Iterable[bytes], done: Callable[[list[bytes], int, BaseException | None], None], limit: int
+    ) -> None:
         self.inner = inner
         self.done = done
         self.limit = limit
@@ -426,8 +481,11 @@ class JournalMiddleware:
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         path = environ.get("PATH_INFO") or "/"
-        if (path.lower().rstrip("/").startswith(JOURNAL_PATH) or environ.get("HTTP_X_IPYY_INBOX") == "poll"
-                or path.lower().rstrip("/") == HEALTH_PATH):
+        if (
+            path.lower().rstrip("/").startswith(JOURNAL_PATH)
+            or environ.get("HTTP_X_IPYY_INBOX") == "poll"
+            or path.lower().rstrip("/") == HEALTH_PATH
+        ):
             # the journal's own reads, the inbox's polling and health checks would crowd real traffic out
             return self.app(environ, start_response)
         started, t0 = time.time(), time.perf_counter()
@@ -467,8 +525,17 @@ class JournalMiddleware:
             return chunks
         return _Streaming(result, record, self.limit)
 
-    def _record(self, environ: dict, tee: TeeInput | None, captured: dict[str, Any], chunks: list[bytes],
-                total: int, started: float, t0: float, error: BaseException | None) -> None:
+    def _record(
+        self,
+        environ: dict,
+        tee: TeeInput | None,
+        captured: dict[str, Any],
+        chunks: list[bytes],
+        total: int,
+        started: float,
+        t0: float,
+        error: BaseException | None,
+    ) -> None:
         try:
             duration = (time.perf_counter() - t0) * 1000.0
             method = (environ.get("REQUEST_METHOD") or "GET").upper()
@@ -491,14 +558,28 @@ class JournalMiddleware:
             kept = b"".join(chunks)[: self.limit]
             response_text = mask_text(body_text(kept, total)) if status is not None else ""
             row = (
-                started, method, path, query, environ.get("REMOTE_ADDR") or "", req_type, headers_text(environ),
-                request_text, req_total, status, resp_type, response_text, total if status is not None else 0,
-                round(duration, 3), surface, account_of(surface, query, request_text, req_type),
+                started,
+                method,
+                path,
+                query,
+                environ.get("REMOTE_ADDR") or "",
+                req_type,
+                headers_text(environ),
+                request_text,
+                req_total,
+                status,
+                resp_type,
+                response_text,
+                total if status is not None else 0,
+                round(duration, 3),
+                surface,
+                account_of(surface, query, request_text, req_type),
                 "; ".join(environ.get("ipyy.faults") or ()),
                 "" if error is None else mask_text(f"{type(error).__name__}: {error}"[:500]),
                 warnings_json(environ.get(ENVIRON_KEY)),
             )
             self.store.insert(row)
         except Exception:  # the journal must never break a reply
-            log.warning("could not journal %s %s", environ.get("REQUEST_METHOD"), environ.get("PATH_INFO"),
-                        exc_info=True)
+            log.warning(
+                "could not journal %s %s", environ.get("REQUEST_METHOD"), environ.get("PATH_INFO"), exc_info=True
+            )

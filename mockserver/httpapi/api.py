@@ -1,9 +1,10 @@
-"""The vendor's HTTP interface (DESIGN.md §4): form or query in, the vendor's XML or JSON out.
+"""The vendor's HTTP interface (docs/contract.md §4): form or query in, the vendor's XML or JSON out.
 
 This module only translates: parameters become a SendRequest or a Platform
 query, and ResultCodes become the vendor's reply shapes and message strings.
 Every failure, expected or not, is answered in the endpoint's own format.
 """
+
 from __future__ import annotations
 
 import logging
@@ -15,15 +16,14 @@ from werkzeug.wrappers import Request, Response
 
 from ipyy_client.codes import ResultCode
 from ipyy_client.encoding import decode_content
-
 from ipyy_mock.core import conformance
 from ipyy_mock.core.conformance import ConformanceWarning
-from ipyy_mock.httpapi import replies as R
-from ipyy_mock.httpapi.params import Params, parse_count
-from ipyy_mock.limits import refusal
 from ipyy_mock.core.platform import MAX_PULL, Platform
 from ipyy_mock.core.store import Account
 from ipyy_mock.core.wire import SendRequest
+from ipyy_mock.httpapi import replies as R
+from ipyy_mock.httpapi.params import Params, parse_count
+from ipyy_mock.limits import refusal
 
 log = logging.getLogger("ipyy_mock.http")
 
@@ -80,8 +80,13 @@ class HttpApi:
         try:
             response = self.handlers[endpoint](request)
         except RequestEntityTooLarge:  # [reliability] werkzeug's multipart limits (over 1000 parts): say so, not 9999
-            return refusal(endpoint, 413, "请求的参数太多 (too many form parts)", "send the vendor's parameters only",
-                           (request.args.get("action") or "").lower())(environ, start_response)
+            return refusal(
+                endpoint,
+                413,
+                "请求的参数太多 (too many form parts)",
+                "send the vendor's parameters only",
+                (request.args.get("action") or "").lower(),
+            )(environ, start_response)
         except Exception:  # a bug must still answer in the vendor's format, never a bare 500
             log.exception("internal error on %s", request.path)
             response = self.internal_error(endpoint)
@@ -109,8 +114,9 @@ class HttpApi:
 
     def login(self, request: Request, params: Params) -> Account | ResultCode:
         """Authenticate a request other than a send; its warnings are recorded (strict mode: see ``strict``)."""
-        account = self.platform.authenticate(params.get("account"), params.get("password"),
-                                             request.remote_addr or "", http=True)
+        account = self.platform.authenticate(
+            params.get("account"), params.get("password"), request.remote_addr or "", http=True
+        )
         if not isinstance(account, ResultCode):
             params.refusal = self.platform.conform(account, self.via, params.get("password"), params.warnings)
         conformance.attach(request.environ, params.warnings)
@@ -127,8 +133,9 @@ class HttpApi:
         conformance.attach(request.environ, params.warnings)
         return self.xml(R.send_reply(False, ResultCode.ParamError.description, 0, 0, 0, 0))
 
-    def send_request(self, request: Request, params: Params, *, content: str | None, problem: str | None,
-                     via: str, hybrid: bool) -> SendRequest:
+    def send_request(
+        self, request: Request, params: Params, *, content: str | None, problem: str | None, via: str, hybrid: bool
+    ) -> SendRequest:
         """The SendRequest of an HTTP send (I18NSms.aspx, and the domestic sms.aspx/smsJson.aspx): the fields
         every send page reads alike, sendTime's formats, and the page's parameter warnings."""
         send_time = None
@@ -139,9 +146,17 @@ class HttpApi:
             except ValueError:
                 problem = problem or "sendTime must look like 2010-10-24 09:08:10"
         return SendRequest(
-            account=params.get("account"), password=params.get("password"), msisdns=params.get("mobile"),
-            content=content, plan_send_time=send_time, ext_number=params.get("extno"), hybrid=hybrid,
-            client_ip=request.remote_addr or "", via=via, param_error=problem, warnings=params.warnings,
+            account=params.get("account"),
+            password=params.get("password"),
+            msisdns=params.get("mobile"),
+            content=content,
+            plan_send_time=send_time,
+            ext_number=params.get("extno"),
+            hybrid=hybrid,
+            client_ip=request.remote_addr or "",
+            via=via,
+            param_error=problem,
+            warnings=params.warnings,
         )
 
     def send(self, request: Request, params: Params) -> Response:
@@ -156,22 +171,27 @@ class HttpApi:
             content = decode_content(params.text("content"))
         except ValueError as exc:
             problem = problem or str(exc)
-        outcome = self.platform.send(self.send_request(request, params, content=content, problem=problem,
-                                                       via="http", hybrid=False))
+        outcome = self.platform.send(
+            self.send_request(request, params, content=content, problem=problem, via="http", hybrid=False)
+        )
         conformance.attach(request.environ, outcome.warnings)
         message = R.MSG_OK if outcome.ok else credential_message(outcome.code)
         if outcome.strict_refusal is not None:
             message = strict_message(message, outcome.strict_refusal)
-        return self.xml(R.send_reply(outcome.ok, message, outcome.balance, outcome.task_id,
-                                     outcome.billing_amount, outcome.success_count))
+        return self.xml(
+            R.send_reply(
+                outcome.ok, message, outcome.balance, outcome.task_id, outcome.billing_amount, outcome.success_count
+            )
+        )
 
     def overage(self, request: Request, params: Params) -> Response:
         account = self.login(request, params)
         if isinstance(account, ResultCode):
             return self.xml(R.overage_reply(False, credential_message(account), "", 0))
         if params.refusal is not None:
-            return self.xml(R.overage_reply(False, strict_message(ResultCode.ParamError.description,
-                                                                  params.refusal), "", 0))
+            return self.xml(
+                R.overage_reply(False, strict_message(ResultCode.ParamError.description, params.refusal), "", 0)
+            )
         return self.xml(R.overage_reply(True, R.MSG_OK, account.pay_type, account.balance))
 
     # -- statusApi.aspx / callApi.aspx and their JSON twins --------------------
@@ -181,8 +201,9 @@ class HttpApi:
         if isinstance(account, ResultCode):
             return self.queue_error(box, json_reply, account, credential_message(account))
         if params.refusal is not None:
-            return self.queue_error(box, json_reply, ResultCode.ParamError,
-                                    strict_message(R.MSG_BAD_PARAMS, params.refusal))
+            return self.queue_error(
+                box, json_reply, ResultCode.ParamError, strict_message(R.MSG_BAD_PARAMS, params.refusal)
+            )
         if params.text("action").strip().lower() != "query":
             return self.queue_error(box, json_reply, ResultCode.ParamError, R.MSG_BAD_PARAMS)
         raw_num = params.text("statusNum").strip()

@@ -11,12 +11,12 @@ works too), the same send rules and codes (``Platform.send`` with
 the parameter warnings, login, the never-a-500 guard, the credential and
 strict-mode messages) and the XML/JSON writers are the HTTP API's own.
 """
+
 from __future__ import annotations
 
 from werkzeug.wrappers import Request, Response
 
 from ipyy_client.codes import ResultCode
-
 from ipyy_mock.core import conformance, points
 from ipyy_mock.core.platform import Platform
 from ipyy_mock.httpapi import replies as R
@@ -65,8 +65,9 @@ class DomesticApi(HttpApi):
         return self.reply(send_reply(False, ResultCode.ParamError.description, json_reply=json_reply), json_reply)
 
     def domestic_send(self, request: Request, params: Params, json_reply: bool) -> Response:
-        outcome = self.platform.send(self.send_request(request, params, content=params.get("content"),
-                                                       problem=None, via="domestic", hybrid=True))
+        outcome = self.platform.send(
+            self.send_request(request, params, content=params.get("content"), problem=None, via="domestic", hybrid=True)
+        )
         conformance.attach(request.environ, outcome.warnings)
         if not outcome.ok:
             message = credential_message(outcome.code)
@@ -75,8 +76,9 @@ class DomesticApi(HttpApi):
             return self.reply(send_reply(False, message, json_reply=json_reply), json_reply)
         account = self.platform.store.get_account(params.text("account").strip())  # its price makes the points
         left = points.points(account, outcome.balance) if account is not None else 0
-        return self.reply(send_reply(True, R.MSG_OK, left, outcome.task_id, outcome.success_count,
-                                     json_reply=json_reply), json_reply)
+        return self.reply(
+            send_reply(True, R.MSG_OK, left, outcome.task_id, outcome.success_count, json_reply=json_reply), json_reply
+        )
 
     def domestic_overage(self, request: Request, params: Params, json_reply: bool) -> Response:
         account = self.login(request, params)

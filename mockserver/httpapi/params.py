@@ -8,6 +8,7 @@ rely on all three (a POST with every parameter in the query string and no
 body, a multipart form with lower-case names), so the mock reads them the
 same way, and records a repeated parameter as a conformance warning.
 """
+
 from __future__ import annotations
 
 from werkzeug.datastructures import MultiDict
@@ -15,6 +16,7 @@ from werkzeug.wrappers import Request
 
 from ipyy_mock.core.conformance import ConformanceWarning
 from ipyy_mock.core.validation import parse_count  # noqa: F401  (the surfaces' one whole-number reader)
+
 
 class Params:
     """The parameters of one request, looked up case-insensitively."""
@@ -30,12 +32,18 @@ class Params:
                 grouped.setdefault(name.lower(), []).append(value)
             for key, values in grouped.items():
                 if len(values) > 1:
-                    self.warnings.append(ConformanceWarning(
-                        "param-repeated", f"{key} was given {len(values)} times in the {where}; read as "
-                                          f"{','.join(values)[:60]!r}"))
+                    self.warnings.append(
+                        ConformanceWarning(
+                            "param-repeated",
+                            f"{key} was given {len(values)} times in the {where}; read as {','.join(values)[:60]!r}",
+                        )
+                    )
                 if key in seen:
-                    self.warnings.append(ConformanceWarning(
-                        "param-repeated", f"{key} is in both the query string and the form; the query's is used"))
+                    self.warnings.append(
+                        ConformanceWarning(
+                            "param-repeated", f"{key} is in both the query string and the form; the query's is used"
+                        )
+                    )
                     continue
                 seen[key] = where
                 self._values[key] = ",".join(values)

@@ -1,4 +1,4 @@
-"""The HTTP interface's reply bodies, byte for byte as DESIGN.md §4 and the vendor write them.
+"""The HTTP interface's reply bodies, byte for byte as docs/contract.md §4 and the vendor write them.
 
 Typos are the contract (``Faild``, ``Sucess``), and so is the declaration
 ``<?xml version="1.0" encoding="utf-8" ?>`` with its space, which lxml does not
@@ -9,6 +9,7 @@ that writes exactly what lxml's serializer writes for element text: building a
 proves the bytes identical over hostile content (markup, quotes, CR, control
 characters, lone surrogates, emoji, empty values, empty lists).
 """
+
 from __future__ import annotations
 
 import json
@@ -75,8 +76,9 @@ def when(moment: datetime) -> str:
     """``TIME_FORMAT``; formatted by hand (strftime on an aware datetime cost ~10 us, a 4000-report pull 40 ms)."""
     if moment.year < 1000:  # strftime's %Y does not pad on every platform: leave such dates to it
         return moment.strftime(TIME_FORMAT)
-    return (f"{moment.year}-{moment.month:02d}-{moment.day:02d} "
-            f"{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}")
+    return (
+        f"{moment.year}-{moment.month:02d}-{moment.day:02d} {moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}"
+    )
 
 
 def _xml(body: str) -> bytes:
@@ -93,18 +95,27 @@ def _returnsms(fields: Iterable[tuple[str, str]]) -> bytes:
 
 
 def send_reply(ok: bool, message: str, balance: Decimal, task_id: int, amount: Decimal, count: int) -> bytes:
-    return _returnsms([
-        ("returnstatus", SUCCESS if ok else FAILED), ("message", message), ("balance", money(balance)),
-        ("taskID", str(task_id) if task_id else ""), ("BillingAmount", money(amount)),
-        ("successCounts", str(count)),
-    ])
+    return _returnsms(
+        [
+            ("returnstatus", SUCCESS if ok else FAILED),
+            ("message", message),
+            ("balance", money(balance)),
+            ("taskID", str(task_id) if task_id else ""),
+            ("BillingAmount", money(amount)),
+            ("successCounts", str(count)),
+        ]
+    )
 
 
 def overage_reply(ok: bool, message: str, pay_type: str, balance: Decimal) -> bytes:
-    return _returnsms([
-        ("returnstatus", SUCCESS if ok else FAILED), ("message", message),
-        ("payinfo", PAY_TYPES.get(pay_type, "") if ok else ""), ("balance", money(balance)),
-    ])
+    return _returnsms(
+        [
+            ("returnstatus", SUCCESS if ok else FAILED),
+            ("message", message),
+            ("payinfo", PAY_TYPES.get(pay_type, "") if ok else ""),
+            ("balance", money(balance)),
+        ]
+    )
 
 
 def pwd_reply(ok: bool, message: str) -> bytes:
@@ -112,8 +123,9 @@ def pwd_reply(ok: bool, message: str) -> bytes:
 
 
 def xml_error(number: int, remark: str) -> bytes:
-    return _xml(f"<returnsms><errorstatus>{_elements([('error', str(number)), ('remark', remark)])}"
-                "</errorstatus></returnsms>")
+    return _xml(
+        f"<returnsms><errorstatus>{_elements([('error', str(number)), ('remark', remark)])}</errorstatus></returnsms>"
+    )
 
 
 def _json(body: dict) -> bytes:
@@ -126,13 +138,24 @@ def json_error(code: int, remark: str, box: str) -> bytes:
 
 
 def report_fields(r: Report) -> list[tuple[str, str]]:
-    return [("mobile", r.mobile), ("taskid", str(r.task_id)), ("status", str(r.status)),
-            ("receivetime", when(r.receive_time)), ("errorcode", r.errorcode), ("extno", r.extno)]
+    return [
+        ("mobile", r.mobile),
+        ("taskid", str(r.task_id)),
+        ("status", str(r.status)),
+        ("receivetime", when(r.receive_time)),
+        ("errorcode", r.errorcode),
+        ("extno", r.extno),
+    ]
 
 
 def uplink_fields(u: Uplink) -> list[tuple[str, str]]:
-    return [("mobile", u.mobile), ("taskid", "" if u.task_id is None else str(u.task_id)),
-            ("content", u.content), ("receivetime", when(u.receive_time)), ("extno", u.extno)]
+    return [
+        ("mobile", u.mobile),
+        ("taskid", "" if u.task_id is None else str(u.task_id)),
+        ("content", u.content),
+        ("receivetime", when(u.receive_time)),
+        ("extno", u.extno),
+    ]
 
 
 def boxes_xml(box: str, items: list[list[tuple[str, str]]]) -> bytes:
@@ -158,9 +181,11 @@ def statusbox_xml(reports: list[Report]) -> bytes:
         text = times.get(id(moment))
         if text is None:
             text = times[id(moment)] = t(when(moment))
-        parts.append(f"<statusbox><mobile>{t(r.mobile)}</mobile><taskid>{t(str(r.task_id))}</taskid>"
-                     f"<status>{t(str(r.status))}</status><receivetime>{text}</receivetime>"
-                     f"<errorcode>{t(r.errorcode)}</errorcode><extno>{t(r.extno)}</extno></statusbox>")
+        parts.append(
+            f"<statusbox><mobile>{t(r.mobile)}</mobile><taskid>{t(str(r.task_id))}</taskid>"
+            f"<status>{t(str(r.status))}</status><receivetime>{text}</receivetime>"
+            f"<errorcode>{t(r.errorcode)}</errorcode><extno>{t(r.extno)}</extno></statusbox>"
+        )
     parts.append("</returnsms>")
     return _xml("".join(parts))
 

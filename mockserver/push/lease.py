@@ -8,6 +8,7 @@ clock, never the virtual one) and another process takes over. A holder on
 this host whose process is gone is taken over at once, so a restarted server
 resumes pushing without waiting out the old lease.
 """
+
 from __future__ import annotations
 
 import os

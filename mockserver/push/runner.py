@@ -1,4 +1,4 @@
-"""The push runner (DESIGN.md §5): POSTs report and uplink batches to accounts' push URLs, with retries.
+"""The push runner (docs/contract.md §5): POSTs report and uplink batches to accounts' push URLs, with retries.
 
 Runner model. Every gunicorn worker starts a PushRunner thread, and a lease
 row in SQLite (``lease.py``) lets exactly one of them run at a time, across
@@ -23,6 +23,7 @@ stopping worker waits briefly for its pushes, then gives the unsettled ones
 back; a killed one's claims are taken back by the next runner on this host at
 once, or after the claim expires (2 × push_timeout + 30 s) on another host.
 """
+
 from __future__ import annotations
 
 import logging
@@ -33,12 +34,11 @@ import time
 
 import requests
 
-from ipyy_mock.core import delivery
-from ipyy_mock.push import lease
-from ipyy_mock.core import settings
+from ipyy_mock.core import delivery, settings
 from ipyy_mock.core.delivery import Attempt, Claim
-from ipyy_mock.httpapi.replies import XML_TYPE
 from ipyy_mock.core.platform import Platform
+from ipyy_mock.httpapi.replies import XML_TYPE
+from ipyy_mock.push import lease
 from ipyy_mock.push.target import PushUrlError, check_push_url
 
 log = logging.getLogger("ipyy_mock.push.runner")
@@ -53,7 +53,7 @@ def _attempt(outcome: str, status: int | None, took: float, detail: str) -> Atte
 
 
 def push(url: str, body: bytes, timeout: float) -> Attempt:
-    """One POST, classified by DESIGN.md §5: ``1`` and any other answer deliver; ``error``, no connection
+    """One POST, classified by docs/contract.md §5: ``1`` and any other answer deliver; ``error``, no connection
     and no answer in time mean try again. The HTTP status does not matter (a 5xx with a body delivers)."""
     started = time.monotonic()
 
@@ -65,8 +65,14 @@ def push(url: str, body: bytes, timeout: float) -> Attempt:
     except PushUrlError as exc:
         return _attempt(delivery.CONNECT_ERROR, None, 0.0, f"not pushed: {exc}")
     try:
-        with requests.post(url, data=body, headers={"Content-Type": XML_TYPE}, timeout=(timeout, timeout),
-                           allow_redirects=False, stream=True) as reply:
+        with requests.post(
+            url,
+            data=body,
+            headers={"Content-Type": XML_TYPE},
+            timeout=(timeout, timeout),
+            allow_redirects=False,
+            stream=True,
+        ) as reply:
             answer = b""
             for chunk in reply.iter_content(1024):
                 answer += chunk
@@ -85,15 +91,23 @@ def push(url: str, body: bytes, timeout: float) -> Attempt:
     if text.lower() == "error":
         return _attempt(delivery.ERROR, status, took(), f"answered {shown}: will try again")
     what = "no body" if not text else f"answered {text[:60]!r}"
-    return _attempt(delivery.DELIVERED_OTHER, status, took(),
-                    f"{what} (HTTP {status}): counts as delivered (the vendor document)")
+    return _attempt(
+        delivery.DELIVERED_OTHER, status, took(), f"{what} (HTTP {status}): counts as delivered (the vendor document)"
+    )
 
 
 class PushRunner:
     """One per worker process; only the lease holder releases and pushes."""
 
-    def __init__(self, platform: Platform, *, poll: float = 0.2, contend_every: float = 1.0,
-                 max_in_flight: int = 8, lease_ttl: float = 5.0) -> None:
+    def __init__(
+        self,
+        platform: Platform,
+        *,
+        poll: float = 0.2,
+        contend_every: float = 1.0,
+        max_in_flight: int = 8,
+        lease_ttl: float = 5.0,
+    ) -> None:
         self.platform = platform
         self.store = platform.store
         self.owner = lease.new_owner()
@@ -156,8 +170,9 @@ class PushRunner:
         with self.store.write() as db:
             dead = [o for o in delivery.claim_owners(db) if o != self.owner and lease.owner_is_dead(o)]
             if dead:
-                n = delivery.release_claims(db, dead, self.platform.now(),
-                                            "the mock stopped while this try was in flight")
+                n = delivery.release_claims(
+                    db, dead, self.platform.now(), "the mock stopped while this try was in flight"
+                )
                 log.warning("took back %d push batch(es) from stopped runner(s) %s", n, ", ".join(dead))
         # [push-faults] only once the take-back is committed: set before it, a failed write (a locked
         # database) was never retried and the dead runner's batches waited out their claim (30 s and more).
@@ -181,8 +196,9 @@ class PushRunner:
             if claim is None:
                 break
             self._in_flight[claim.batch_id] = claim
-            threading.Thread(target=self._post, args=(claim, current.push_timeout),
-                             name=f"ipyy-push-{claim.batch_id}", daemon=True).start()
+            threading.Thread(
+                target=self._post, args=(claim, current.push_timeout), name=f"ipyy-push-{claim.batch_id}", daemon=True
+            ).start()
 
     def _post(self, claim: Claim, timeout: float) -> None:
         """Runs in its own thread: HTTP only, never SQLite."""
@@ -213,8 +229,9 @@ class PushRunner:
         with self.store.write() as db:
             state = delivery.settle(db, claim, self.owner, attempt, self.platform.now(), settings.load(self.store))
         self._in_flight.pop(claim.batch_id, None)
-        log.info("push batch %s try %d to %s: %s -> %s", claim.batch_id, claim.try_no, claim.url,
-                 attempt.outcome, state)
+        log.info(
+            "push batch %s try %d to %s: %s -> %s", claim.batch_id, claim.try_no, claim.url, attempt.outcome, state
+        )
 
     def _shutdown(self) -> None:
         """Settle what answers within the grace period; the rest is given back (at-least-once)."""
@@ -230,8 +247,9 @@ class PushRunner:
                     break
             self._settle_results()
             with self.store.write() as db:
-                delivery.release_claims(db, [self.owner], self.platform.now(),
-                                        "the mock stopped while this try was in flight")
+                delivery.release_claims(
+                    db, [self.owner], self.platform.now(), "the mock stopped while this try was in flight"
+                )
             self.lease.release()
         except Exception:
             log.exception("push runner shutdown")

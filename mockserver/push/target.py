@@ -7,6 +7,7 @@ the mock talk to anything but a web server. One check for every way in (the
 admin API, ``ipyy-mock account``, and the runner itself for a value stored
 before this rule).
 """
+
 from __future__ import annotations
 
 from urllib.parse import urlsplit
@@ -23,12 +24,14 @@ class PushUrlError(ValueError):
 def check_push_url(url: str) -> str:
     """``url`` unchanged when it may be a push URL ("" means: no pushes, reports wait to be pulled)."""
     if not isinstance(url, str):
-        raise PushUrlError(f"push_url must be a string, e.g. {EXAMPLE!r} (or \"\" for none)")
+        raise PushUrlError(f'push_url must be a string, e.g. {EXAMPLE!r} (or "" for none)')
     if url == "":
         return url
     if len(url) > MAX_LENGTH or any(ord(c) <= 32 or ord(c) == 127 for c in url):
-        raise PushUrlError(f"push_url must be one URL of at most {MAX_LENGTH} characters without spaces or "
-                           f"control characters, e.g. {EXAMPLE!r}")
+        raise PushUrlError(
+            f"push_url must be one URL of at most {MAX_LENGTH} characters without spaces or "
+            f"control characters, e.g. {EXAMPLE!r}"
+        )
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError on a bad port
@@ -40,6 +43,8 @@ def check_push_url(url: str) -> str:
     if not parts.hostname:
         raise PushUrlError(f"push_url needs a host, e.g. {EXAMPLE!r}")
     if parts.username is not None or parts.password is not None:
-        raise PushUrlError("push_url must not carry a user name or password (they would be shown in the "
-                           "admin API and the push journal)")
+        raise PushUrlError(
+            "push_url must not carry a user name or password (they would be shown in the "
+            "admin API and the push journal)"
+        )
     return url

@@ -6,6 +6,7 @@
 - xsd.py: the served WSDL and xs:dateTime
 - models.py: the spyne service definition, which tests prove equal to the WSDL
 """
+
 from ipyy_mock.soap.front import make_soap_app
 
 __all__ = ["make_soap_app"]

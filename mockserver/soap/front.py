@@ -17,6 +17,7 @@ Fault (never an unhandled error) and no DTD or entity ever reaches a parser:
 3. The operation is read as ASMX reads it (soap/reader.py), sent through
    ``Platform.send`` and answered from the reply template (soap/envelope.py).
 """
+
 from __future__ import annotations
 
 import io
@@ -30,12 +31,23 @@ from lxml import etree
 
 from ipyy_client.codes import ResultCode
 from ipyy_mock.core import conformance
+from ipyy_mock.core.validation import parse_count
 from ipyy_mock.core.wire import SendOutcome, SendRequest
-from ipyy_mock.soap.envelope import (CONTENT_TYPES, NS_SOAP11, NS_SOAP12, OPERATIONS, TNS, VIA, XML_DECLARATION,
-                                     PARSER_KWARGS, fault, fault_status, reply_envelope)
+from ipyy_mock.soap.envelope import (
+    CONTENT_TYPES,
+    NS_SOAP11,
+    NS_SOAP12,
+    OPERATIONS,
+    PARSER_KWARGS,
+    TNS,
+    VIA,
+    XML_DECLARATION,
+    fault,
+    fault_status,
+    reply_envelope,
+)
 from ipyy_mock.soap.reader import ReadError, read_operation
 from ipyy_mock.soap.xsd import WsdlServer
-from ipyy_mock.core.validation import parse_count
 
 __all__ = ["make_soap_app", "SoapFront"]
 
@@ -47,12 +59,14 @@ WsgiApp = Callable[[dict, Callable[..., Any]], Iterable[bytes]]
 _DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
 _XML_DECL_ENCODING = re.compile(rb"\A(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?encoding\s*=\s*[\"']([^\"']*)[\"']")
 _MEDIA_PARAM = re.compile(r';\s*([^=;\s]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;]*)')
-_HELP_PAGE = ("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>WebService</title></head>"
-              "<body><h1>WebService (ipyy mock)</h1><p>SOAP 1.1 (<code>text/xml</code>) and "
-              "SOAP 1.2 (<code>application/soap+xml</code>) endpoint. Operations: "
-              "<code>SendI18NSms</code>, <code>SendHybridSms</code>, namespace "
-              f"<code>{TNS}</code>.</p><p>Service description: "
-              "<a href=\"WebService.asmx?WSDL\">WebService.asmx?WSDL</a></p></body></html>").encode("utf-8")
+_HELP_PAGE = (
+    '<!DOCTYPE html><html><head><meta charset="utf-8"><title>WebService</title></head>'
+    "<body><h1>WebService (ipyy mock)</h1><p>SOAP 1.1 (<code>text/xml</code>) and "
+    "SOAP 1.2 (<code>application/soap+xml</code>) endpoint. Operations: "
+    "<code>SendI18NSms</code>, <code>SendHybridSms</code>, namespace "
+    f"<code>{TNS}</code>.</p><p>Service description: "
+    '<a href="WebService.asmx?WSDL">WebService.asmx?WSDL</a></p></body></html>'
+).encode("utf-8")
 
 
 class _Reject(Exception):
@@ -90,8 +104,13 @@ class SoapFront:
         return parser
 
     @staticmethod
-    def _respond(start_response: Callable[..., Any], status: str, ctype: str, body: bytes,
-                 extra: list[tuple[str, str]] | None = None) -> list[bytes]:
+    def _respond(
+        start_response: Callable[..., Any],
+        status: str,
+        ctype: str,
+        body: bytes,
+        extra: list[tuple[str, str]] | None = None,
+    ) -> list[bytes]:
         headers = [("Content-Type", ctype), ("Content-Length", str(len(body)))] + (extra or [])
         start_response(status, headers)
         return [body]
@@ -100,8 +119,12 @@ class SoapFront:
     def __call__(self, environ: dict, start_response: Callable[..., Any]) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET").upper()
         if environ.get("PATH_INFO", "").lower() != "/webservice.asmx":
-            return self._respond(start_response, "404 Not Found", "text/plain; charset=utf-8",
-                                 b"Not found. The SOAP service is at /WebService.asmx\n")
+            return self._respond(
+                start_response,
+                "404 Not Found",
+                "text/plain; charset=utf-8",
+                b"Not found. The SOAP service is at /WebService.asmx\n",
+            )
         if method in ("GET", "HEAD"):
             status, ctype, body = self._get(environ)
             out = self._respond(start_response, status, ctype, body)
@@ -109,21 +132,32 @@ class SoapFront:
         version = 11
         try:
             if method != "POST":
-                raise _Reject(f"{method} is not supported: POST a SOAP envelope, or GET ?wsdl",
-                              "405 Method Not Allowed")
+                raise _Reject(
+                    f"{method} is not supported: POST a SOAP envelope, or GET ?wsdl", "405 Method Not Allowed"
+                )
             version = self._version(environ)
             body = self._read_body(environ)
             op, op_element = self._check(environ, version, body)
             return self._send(environ, start_response, version, op, op_element)
         except _Reject as r:
             extra = [("Allow", "GET, HEAD, POST")] if r.status and r.status.startswith("405") else None
-            return self._respond(start_response, r.status or fault_status(version, r.code), CONTENT_TYPES[version],
-                                 fault(version, str(r), r.code), extra)
+            return self._respond(
+                start_response,
+                r.status or fault_status(version, r.code),
+                CONTENT_TYPES[version],
+                fault(version, str(r), r.code),
+                extra,
+            )
         except Exception:  # a bug here must still not crash the worker: a Server Fault, as ASMX gives
             log.exception("SOAP surface failed")
-            return self._respond(start_response, fault_status(version, "Server"), CONTENT_TYPES[version],
-                                 fault(version, "The mock could not process this request "
-                                                "(internal error, see the mock's log).", "Server"))
+            return self._respond(
+                start_response,
+                fault_status(version, "Server"),
+                CONTENT_TYPES[version],
+                fault(
+                    version, "The mock could not process this request (internal error, see the mock's log).", "Server"
+                ),
+            )
 
     def _get(self, environ: dict) -> tuple[str, str, bytes]:
         keys = {k.lower() for k, _ in parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True)}
@@ -138,9 +172,11 @@ class SoapFront:
         elif kind == "application/soap+xml":
             version = 12
         else:
-            raise _Reject(f"Unsupported Content-Type {kind or '(none)'!r}: send SOAP 1.1 as "
-                          "'text/xml; charset=utf-8' or SOAP 1.2 as 'application/soap+xml; charset=utf-8'",
-                          "415 Unsupported Media Type")
+            raise _Reject(
+                f"Unsupported Content-Type {kind or '(none)'!r}: send SOAP 1.1 as "
+                "'text/xml; charset=utf-8' or SOAP 1.2 as 'application/soap+xml; charset=utf-8'",
+                "415 Unsupported Media Type",
+            )
         charset = params.get("charset", "utf-8").lower()
         if charset not in ("utf-8", "utf8"):
             raise _Reject(f"charset {charset!r} is not supported: this service reads UTF-8 only")
@@ -189,10 +225,15 @@ class SoapFront:
             raise _Reject("DOCTYPE declarations are not allowed in SOAP messages: remove the DTD")
         env_ns, other_ns = (NS_SOAP12, NS_SOAP11) if version == 12 else (NS_SOAP11, NS_SOAP12)
         if root.tag == f"{{{other_ns}}}Envelope":
-            want = ("SOAP 1.1 needs Content-Type text/xml" if version == 12
-                    else "SOAP 1.2 needs Content-Type application/soap+xml")
-            raise _Reject(f"This is a SOAP {'1.1' if version == 12 else '1.2'} envelope sent as "
-                          f"SOAP {'1.2' if version == 12 else '1.1'}: {want}")
+            want = (
+                "SOAP 1.1 needs Content-Type text/xml"
+                if version == 12
+                else "SOAP 1.2 needs Content-Type application/soap+xml"
+            )
+            raise _Reject(
+                f"This is a SOAP {'1.1' if version == 12 else '1.2'} envelope sent as "
+                f"SOAP {'1.2' if version == 12 else '1.1'}: {want}"
+            )
         if root.tag != f"{{{env_ns}}}Envelope":
             raise _Reject(f"The root element must be {{{env_ns}}}Envelope, not {root.tag}")
         children = [c for c in root if isinstance(c.tag, str)]
@@ -204,17 +245,21 @@ class SoapFront:
         if header is not None:
             for h in header:
                 if isinstance(h.tag, str) and h.get(f"{{{env_ns}}}mustUnderstand") in ("1", "true"):
-                    raise _Reject(f"Header {h.tag} is marked mustUnderstand but this service "
-                                  "understands no headers", code="MustUnderstand")
+                    raise _Reject(
+                        f"Header {h.tag} is marked mustUnderstand but this service understands no headers",
+                        code="MustUnderstand",
+                    )
         ops = [c for c in children[0] if isinstance(c.tag, str)]
         if len(ops) != 1:
-            raise _Reject("The Body must hold exactly one operation element: "
-                          f"{{{TNS}}}SendI18NSms or {{{TNS}}}SendHybridSms")
+            raise _Reject(
+                f"The Body must hold exactly one operation element: {{{TNS}}}SendI18NSms or {{{TNS}}}SendHybridSms"
+            )
         op_elem = ops[0]
         qname = etree.QName(op_elem)
         if qname.namespace != TNS or qname.localname not in OPERATIONS:
-            raise _Reject(f"Unknown operation {op_elem.tag}: this service has SendI18NSms and "
-                          f"SendHybridSms in namespace {TNS}")
+            raise _Reject(
+                f"Unknown operation {op_elem.tag}: this service has SendI18NSms and SendHybridSms in namespace {TNS}"
+            )
         op = qname.localname
         action = self._action(environ, version)
         if action and action not in (TNS + o for o in OPERATIONS):
@@ -229,17 +274,26 @@ class SoapFront:
             return _media(environ.get("CONTENT_TYPE", ""))[1].get("action", "").strip()
         return (environ.get("HTTP_SOAPACTION") or "").strip().strip('"').strip()
 
-    def _send(self, environ: dict, start_response: Callable[..., Any], version: int, op: str,
-              op_element: etree._Element) -> list[bytes]:
+    def _send(
+        self, environ: dict, start_response: Callable[..., Any], version: int, op: str, op_element: etree._Element
+    ) -> list[bytes]:
         try:
             read = read_operation(op_element, op)
         except ReadError as exc:
             raise _Reject(f"There is an error in the {op} request: {exc}") from None
         via = VIA[version]
-        req = SendRequest(account=read.user_name, password=read.password, msisdns=read.msisdns,
-                          content=read.content, plan_send_time=read.plan_send_time, ext_number=read.ext_number,
-                          hybrid=op == "SendHybridSms", client_ip=environ.get("REMOTE_ADDR", "") or "", via=via,
-                          warnings=read.warnings)
+        req = SendRequest(
+            account=read.user_name,
+            password=read.password,
+            msisdns=read.msisdns,
+            content=read.content,
+            plan_send_time=read.plan_send_time,
+            ext_number=read.ext_number,
+            hybrid=op == "SendHybridSms",
+            client_ip=environ.get("REMOTE_ADDR", "") or "",
+            via=via,
+            warnings=read.warnings,
+        )
         try:
             outcome = self.platform.send(req)
         except Exception:  # a platform bug must not become an unhandled error: the vendor's own code for it
@@ -252,8 +306,17 @@ class SoapFront:
         errors = list(outcome.errors)
         if refusal is not None:
             errors.append(f"strict:{refusal.text()}")
-        body = reply_envelope(via, op, outcome.code.name, outcome.code.description, outcome.task_id,
-                              outcome.balance, outcome.billing_amount, outcome.billing_count, errors)
+        body = reply_envelope(
+            via,
+            op,
+            outcome.code.name,
+            outcome.code.description,
+            outcome.task_id,
+            outcome.balance,
+            outcome.billing_amount,
+            outcome.billing_count,
+            errors,
+        )
         if body is None:  # only text from the request itself (a strict-mode detail) can be unwritable
             raise _Reject("The reply cannot be written as XML (a character XML cannot carry)", code="Server")
         return self._respond(start_response, "200 OK", CONTENT_TYPES[version], XML_DECLARATION + body)

@@ -7,14 +7,13 @@ to). The mock's request path no longer goes through spyne: soap/front.py
 reads requests the way ASMX does (soap/reader.py) and writes replies from
 the template (soap/envelope.py).
 """
+
 from __future__ import annotations
 
 import logging
 from datetime import datetime
 from decimal import Decimal as D
 from typing import Any
-
-from ipyy_mock.soap import spyne_compat  # noqa: F401  (must precede every spyne import)
 
 import spyne.const
 from lxml import etree  # noqa: F401
@@ -31,6 +30,7 @@ from spyne.server.wsgi import WsgiApplication  # noqa: F401  (tests build spyne'
 
 from ipyy_client.codes import ResultCode
 from ipyy_mock.core.wire import SendOutcome, SendRequest
+from ipyy_mock.soap import spyne_compat  # noqa: F401  (must precede every spyne import)
 from ipyy_mock.soap.envelope import NS_SOAP11, NS_SOAP12, PARSER_KWARGS, TNS, reply_envelope  # noqa: F401
 from ipyy_mock.soap.xsd import parse_xsd_datetime
 
@@ -49,6 +49,7 @@ log = logging.getLogger(__name__)
 # ---------------------------------------------------------------- spyne models
 # Occurrence and nillability spelled out on every member: spyne's defaults
 # (minOccurs 0, nillable true) differ from the WSDL's.
+
 
 def _u(min_occurs: int = 0, nillable: bool = False) -> type:
     return Unicode.customize(min_occurs=min_occurs, nillable=nillable)
@@ -118,9 +119,17 @@ def _send(ctx: Any, user: str | None, password: str | None, sms: Any, *, hybrid:
         outcome = SendOutcome(code=ResultCode.InternalError)
     errors = list(outcome.errors)
     if PARSED_KEY in ctx.transport.req_env:  # served by the front: the reply from the byte template
-        body = reply_envelope(app.ipyy_via, "SendHybridSms" if hybrid else "SendI18NSms", outcome.code.name,
-                              outcome.code.description, outcome.task_id, outcome.balance, outcome.billing_amount,
-                              outcome.billing_count, errors)
+        body = reply_envelope(
+            app.ipyy_via,
+            "SendHybridSms" if hybrid else "SendI18NSms",
+            outcome.code.name,
+            outcome.code.description,
+            outcome.task_id,
+            outcome.balance,
+            outcome.billing_amount,
+            outcome.billing_count,
+            errors,
+        )
         if body is not None:
             # spyne's own hatch: an out_string set by the method is sent as it is (get_out_string_pull), so the
             # returned object is never serialized; none is built (a SendResultBase costs ~80 us of CPU)
@@ -142,6 +151,8 @@ def _send(ctx: Any, user: str | None, password: str | None, sms: Any, *, hybrid:
 # The front parses the body (with spyne's own parser settings, below) and validates it; spyne then uses that
 # tree instead of parsing the same bytes again.
 PARSED_KEY = "ipyy.soap_parsed"
+
+
 def _from_soap(envelope: Any, xmlids: Any, ns_soap: str) -> tuple[Any, Any]:
     """spyne.protocol.soap.soap11._from_soap without XPath: the Header's children and the Body's first child."""
     if xmlids:
@@ -214,11 +225,13 @@ class _Soap12(_ProtocolFixes, Soap12):
 def spyne_application(protocol: str = "soap11", platform: Any = None) -> Application:
     """The spyne Application for one SOAP version ("soap11" / "soap12"); tests use its interface document."""
     proto = {"soap11": _Soap11, "soap12": _Soap12}[protocol]
-    app = Application([WebService], tns=TNS, name="WebService",
-                      in_protocol=proto(validator="soft", xml_declaration=False),
-                      out_protocol=proto(xml_declaration=False))  # the front writes the ASMX declaration
+    app = Application(
+        [WebService],
+        tns=TNS,
+        name="WebService",
+        in_protocol=proto(validator="soft", xml_declaration=False),
+        out_protocol=proto(xml_declaration=False),
+    )  # the front writes the ASMX declaration
     app.ipyy_platform = platform  # read by _send through ctx.app
     app.ipyy_via = protocol
     return app
-
-

@@ -12,6 +12,7 @@ or malformed ``PlanSendTime``) or a string element holding elements.
 Reading the tree here is also the hot path: no schema validation and no
 spyne deserialization per request (docs/benchmarks.md).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -23,12 +24,13 @@ from ipyy_mock.core.conformance import ConformanceWarning
 from ipyy_mock.soap.envelope import NS_XSI, TNS
 from ipyy_mock.soap.xsd import parse_xsd_datetime
 
-OPERATION_CHILDREN = ("userName", "password", "sms")
-SMS_CHILDREN = ("Msisdns", "SMSContent", "PlanSendTime", "ExtNumber")
+OPERATION_CHILDREN: tuple[str, ...] = ("userName", "password", "sms")
+SMS_CHILDREN: tuple[str, ...] = ("Msisdns", "SMSContent", "PlanSendTime", "ExtNumber")
 _NIL = f"{{{NS_XSI}}}nil"
 # Clark-notation tag -> index in its tuple: a child is matched by one dict lookup (no QName per element)
-_KNOWN = {names: {f"{{{TNS}}}{name}": i for i, name in enumerate(names)}
-          for names in (OPERATION_CHILDREN, SMS_CHILDREN)}
+_KNOWN = {
+    names: {f"{{{TNS}}}{name}": i for i, name in enumerate(names)} for names in (OPERATION_CHILDREN, SMS_CHILDREN)
+}
 
 
 class ReadError(ValueError):
@@ -61,8 +63,9 @@ def _string(element: etree._Element, where: str) -> str | None:
     return element.text or ""
 
 
-def _children(parent: etree._Element, names: tuple[str, ...], where: str,
-              warnings: list[ConformanceWarning]) -> dict[str, etree._Element]:
+def _children(
+    parent: etree._Element, names: tuple[str, ...], where: str, warnings: list[ConformanceWarning]
+) -> dict[str, etree._Element]:
     """The known children by local name (the last of a repeated one wins), with order/unknown/repeat warnings."""
     found: dict[str, etree._Element] = {}
     order: list[int] = []
@@ -73,8 +76,9 @@ def _children(parent: etree._Element, names: tuple[str, ...], where: str,
             continue
         index = known.get(tag)
         if index is None:
-            warnings.append(ConformanceWarning(
-                "soap-unknown-element", f"<{_pretty(etree.QName(child))}> in <{where}> was ignored"))
+            warnings.append(
+                ConformanceWarning("soap-unknown-element", f"<{_pretty(etree.QName(child))}> in <{where}> was ignored")
+            )
             continue
         name = names[index]
         if name in found:
@@ -83,9 +87,13 @@ def _children(parent: etree._Element, names: tuple[str, ...], where: str,
         order.append(index)
     if order != sorted(order):
         sent = [names[i] for i in order]
-        warnings.append(ConformanceWarning(
-            "soap-element-order", f"<{where}> children came as {', '.join(sent)}; the WSDL order is "
-                                  f"{', '.join(n for n in names if n in found)}"))
+        warnings.append(
+            ConformanceWarning(
+                "soap-element-order",
+                f"<{where}> children came as {', '.join(sent)}; the WSDL order is "
+                f"{', '.join(n for n in names if n in found)}",
+            )
+        )
     return found
 
 

@@ -17,6 +17,7 @@ Why it is needed:
   Python 3.13 removed (spyne issue #711). The ``legacy-cgi`` package, a declared
   dependency for Python >= 3.13, provides it under the same name.
 """
+
 from __future__ import annotations
 
 import operator
@@ -62,8 +63,7 @@ def install() -> None:
             import cgi  # noqa: F401  (stdlib up to 3.12, the legacy-cgi package from 3.13)
     except ImportError as exc:  # pragma: no cover - only without the declared dependency
         raise ImportError(
-            "spyne needs the 'cgi' module, removed from the standard library in "
-            "Python 3.13: pip install legacy-cgi"
+            "spyne needs the 'cgi' module, removed from the standard library in Python 3.13: pip install legacy-cgi"
         ) from exc
 
 

@@ -4,6 +4,7 @@ The packaged ``WebService.wsdl`` is the one source of the SOAP contract
 (``ipyy_client.wsdl``); the mock serves it byte for byte with the request's
 own host in the two addresses.
 """
+
 from __future__ import annotations
 
 import re
@@ -12,7 +13,7 @@ from decimal import Decimal
 
 from ipyy_client.wsdl import compile_schema, packaged_wsdl
 
-__all__ = ["static_wsdl", "wsdl_for_host", "compile_schema", "parse_xsd_datetime"]
+__all__ = ["static_wsdl", "compile_schema", "parse_xsd_datetime"]
 
 _ADDRESS = re.compile(rb'(<soap(?:12)?:address\s+location=")[^"]*(")')
 _HOST_OK = re.compile(r"[A-Za-z0-9.\-]+(:\d{1,5})?|\[[0-9A-Fa-f:.]+\](:\d{1,5})?")
@@ -52,9 +53,7 @@ class WsdlServer:
         return b"".join(out)
 
 
-_XSD_DATETIME = re.compile(
-    r"(-?\d{4,})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)?\Z"
-)
+_XSD_DATETIME = re.compile(r"(-?\d{4,})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)?\Z")
 _DT_MIN, _DT_MAX = datetime(1, 1, 2), datetime(9999, 12, 30)
 
 

@@ -1,4 +1,5 @@
 """Hand-written SOAP envelopes, no zeep: what any legacy client puts on the wire."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -17,19 +18,29 @@ SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
 FAULT_STATUS = {11: 500, 12: 400}
 
 
-def envelope(op: str, user: str | None, password: str | None, msisdns: str | None, content: str | None,
-             plan: str | None = None, ext: str | None = None, version: int = 11) -> bytes:
+def envelope(
+    op: str,
+    user: str | None,
+    password: str | None,
+    msisdns: str | None,
+    content: str | None,
+    plan: str | None = None,
+    ext: str | None = None,
+    version: int = 11,
+) -> bytes:
     def el(name: str, value: str | None) -> str:
         return "" if value is None else f"<{name}>{escape(value)}</{name}>"
 
     ns = SOAP11 if version == 11 else SOAP12
     plan_xml = '<PlanSendTime xsi:nil="true" />' if plan is None else el("PlanSendTime", plan)
     sms = f"<sms>{el('Msisdns', msisdns)}{el('SMSContent', content)}{plan_xml}{el('ExtNumber', ext)}</sms>"
-    return (f'<?xml version="1.0" encoding="utf-8"?>'
-            f'<soap:Envelope xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
-            f'xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:soap="{ns}">'
-            f'<soap:Body><{op} xmlns="{TNS}">{el("userName", user)}{el("password", password)}{sms}</{op}>'
-            f'</soap:Body></soap:Envelope>').encode("utf-8")
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?>'
+        f'<soap:Envelope xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+        f'xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:soap="{ns}">'
+        f'<soap:Body><{op} xmlns="{TNS}">{el("userName", user)}{el("password", password)}{sms}</{op}>'
+        f"</soap:Body></soap:Envelope>"
+    ).encode("utf-8")
 
 
 def post(base_url: str, body: bytes, op: str = "SendI18NSms", version: int = 11) -> requests.Response:
@@ -61,12 +72,28 @@ def parse_result(reply: requests.Response, op: str = "SendI18NSms") -> RawResult
         return "" if child is None or child.text is None else child.text
 
     errors = [e.text or "" for e in node.findall(f"{{{TNS}}}Errors/{{{TNS}}}string")]
-    return RawResult(text("StatusCode"), text("Description"), int(text("MsgId")), Decimal(text("Balance")),
-                     Decimal(text("BillingAmount")), int(text("BillingCount")), errors)
+    return RawResult(
+        text("StatusCode"),
+        text("Description"),
+        int(text("MsgId")),
+        Decimal(text("Balance")),
+        Decimal(text("BillingAmount")),
+        int(text("BillingCount")),
+        errors,
+    )
 
 
-def send(base_url: str, user: str | None, password: str | None, msisdns: str | None, content: str | None,
-         plan: str | None = None, ext: str | None = None, version: int = 11, op: str = "SendI18NSms") -> RawResult:
+def send(
+    base_url: str,
+    user: str | None,
+    password: str | None,
+    msisdns: str | None,
+    content: str | None,
+    plan: str | None = None,
+    ext: str | None = None,
+    version: int = 11,
+    op: str = "SendI18NSms",
+) -> RawResult:
     reply = post(base_url, envelope(op, user, password, msisdns, content, plan, ext, version), op, version)
     assert reply.status_code == 200, (reply.status_code, reply.text)
     return parse_result(reply, op)

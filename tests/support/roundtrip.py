@@ -4,6 +4,7 @@ Starts that interpreter's own ``ipyy-mock serve`` on a free port and sends
 through that interpreter's ``SoapClient``, so spyne, zeep and the packaged
 WSDL are all exercised on that Python version. Prints one JSON line.
 """
+
 import json
 import platform
 import sys
@@ -11,10 +12,10 @@ import tempfile
 from importlib import resources
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/, for the support package
 
 from ipyy_client import SoapClient  # noqa: E402
-from mockproc import MockProcess  # noqa: E402
+from support.mockproc import MockProcess  # noqa: E402
 
 wsdl = resources.files("ipyy_client") / "WebService.wsdl"
 assert wsdl.is_file() and b"WebServiceSoap12" in wsdl.read_bytes(), "the wheel must ship the WSDL"

@@ -5,18 +5,19 @@ Script items: ``b"1"`` / ``b"error"`` / any bytes (HTTP 200 with that body),
 ``release()`` is called: the mock's read timeout fires). After the script
 runs out every push gets ``default``.
 
-``listening=False`` binds the port without listening, so a push to it is
-refused at once (a dead receiver); ``listen()`` brings it up on the same port.
+``listening=False`` leaves its port closed, so a push to it is refused at
+once (a dead receiver); ``listen()`` brings it up on that port.
 """
+
 from __future__ import annotations
 
 import threading
 import time
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
 
 from ipyy_client.push import parse_push
+from support.net import LoopbackHTTPServer, QuietHandler
 
 HANG = "hang"
 
@@ -29,7 +30,7 @@ class Push:
     answered: object
 
 
-class PushReceiver:
+class PushReceiver(LoopbackHTTPServer):
     def __init__(self, script: list | tuple = (), default: object = b"1", listening: bool = True) -> None:
         self.script = list(script)
         self.default = default
@@ -38,7 +39,7 @@ class PushReceiver:
         self._released = threading.Event()
         receiver = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 try:
@@ -58,26 +59,14 @@ class PushReceiver:
                 self.end_headers()
                 self.wfile.write(reply)
 
-            def log_message(self, *args) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler, bind_and_activate=False)
-        self.server.daemon_threads = True
-        self.server.server_bind()
-        self.port = self.server.server_address[1]
-        self._thread: threading.Thread | None = None
-        if listening:
-            self.listen()
+        super().__init__(Handler, listening=listening)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/push"
+        return f"{self.base_url}/push"
 
     def listen(self) -> "PushReceiver":
-        self.server.server_activate()
-        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        daemon=True)
-        self._thread.start()
+        self.up()
         return self
 
     def release(self) -> None:
@@ -85,15 +74,7 @@ class PushReceiver:
 
     def close(self) -> None:
         self._released.set()
-        if self._thread is not None:
-            self.server.shutdown()
-        self.server.server_close()
-
-    def __enter__(self) -> "PushReceiver":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
+        super().close()
 
     # -- waiting, bounded ------------------------------------------------------
     def wait_for(self, count: int, timeout: float = 20.0) -> list[Push]:

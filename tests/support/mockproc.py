@@ -3,6 +3,7 @@
 The process handling is the package's own (``ipyy_mock.testing``, which the
 pytest plugin uses too); this adds direct access to the SQLite file for checks.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -13,7 +14,7 @@ from decimal import Decimal
 
 from ipyy_mock.core.platform import DEMO_ACCOUNT, Platform
 from ipyy_mock.core.store import Account
-from ipyy_mock.testing import MockServerProcess, console_script, free_port  # noqa: F401 (re-exported for tests)
+from ipyy_mock.testing import MockServerProcess, console_script  # noqa: F401 (console_script: re-exported for tests)
 
 _names = itertools.count(1)
 
@@ -25,8 +26,13 @@ class MockProcess(MockServerProcess):
         return Platform(self.db_path)
 
     def new_account(self, **overrides) -> Account:
-        values = {**DEMO_ACCOUNT.__dict__, "name": f"acct{os.getpid()}x{next(_names)}", "password": "s3cret!",
-                  "created_at": time.time(), **overrides}
+        values = {
+            **DEMO_ACCOUNT.__dict__,
+            "name": f"acct{os.getpid()}x{next(_names)}",
+            "password": "s3cret!",
+            "created_at": time.time(),
+            **overrides,
+        }
         values["prices"] = dict(values["prices"])
         values["sensitive_words"] = list(values["sensitive_words"])
         account = Account(**values)

@@ -5,21 +5,24 @@ connection, never answers, or answers a canned (hostile) body; and a sentinel
 that only counts connections (to prove that no external entity or DTD was
 ever fetched). Each accepted connection's request bytes are kept.
 """
+
 from __future__ import annotations
 
 import socket
-import struct
 import threading
 import time
 
-DROP = "drop"      # read the request, close without a byte of reply
-RESET = "reset"    # read the request, close with a TCP RST
-HANG = "hang"      # read the request, say nothing until the server is closed
+from support.net import reset
+
+DROP = "drop"  # read the request, close without a byte of reply
+RESET = "reset"  # read the request, close with a TCP RST
+HANG = "hang"  # read the request, say nothing until the server is closed
 
 
 def http_reply(body: bytes, status: str = "200 OK", ctype: str = "text/xml; charset=utf-8") -> bytes:
-    return (f"HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {len(body)}\r\n"
-            "Connection: close\r\n\r\n").encode("ascii") + body
+    return (
+        f"HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    ).encode("ascii") + body
 
 
 class TinyServer:
@@ -92,7 +95,8 @@ class TinyServer:
             if action == DROP:
                 pass
             elif action == RESET:
-                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                reset(conn)
+                return
             elif action == HANG:
                 self._closed.wait()
             else:

@@ -4,7 +4,7 @@ Actions (one per request, in order; the script repeats when ``cycle`` is set,
 otherwise ``default`` follows it):
 
 - ``OK`` answers ``1``; ``OTHER`` answers 200 ``received``; ``EMPTY_500`` a 500
-  with no body (both count as delivered, DESIGN.md §5); ``ERROR`` answers ``error``.
+  with no body (both count as delivered, docs/contract.md §5); ``ERROR`` answers ``error``.
 - ``RESET``: reads the request, then resets the connection (``SO_LINGER`` 0, so
   the kernel sends RST, not FIN).
 - ``SLOW``: sleeps ``slow`` seconds (longer than the mock's ``push_timeout``),
@@ -22,24 +22,30 @@ otherwise ``default`` follows it):
 request is recorded (``hits``) before it is answered, with the keys of the
 items it carried and whether an answer that delivers was written in time.
 """
+
 from __future__ import annotations
 
 import itertools
-import socket
-import struct
 import threading
 import time
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from ipyy_client.push import parse_push
 from ipyy_client.results import Report, Uplink
+from support.net import LoopbackHTTPServer, QuietHandler, reset
 
 OK, OTHER, EMPTY_500, ERROR = "ok", "other", "empty_500", "error"
 RESET, SLOW, RESTART, HOLD, OK_MARK = "reset", "slow", "restart", "hold", "ok_mark"
 DELIVERING = {OK, OTHER, EMPTY_500, SLOW, HOLD, OK_MARK}  # actions whose answer (if it gets out) delivers
-ANSWERS = {OK: (200, b"1"), OTHER: (200, b"received"), EMPTY_500: (500, b""), ERROR: (200, b"error"),
-           SLOW: (200, b"1"), HOLD: (200, b"1"), OK_MARK: (200, b"1")}
+ANSWERS = {
+    OK: (200, b"1"),
+    OTHER: (200, b"received"),
+    EMPTY_500: (500, b""),
+    ERROR: (200, b"error"),
+    SLOW: (200, b"1"),
+    HOLD: (200, b"1"),
+    OK_MARK: (200, b"1"),
+}
 
 
 def report_key(item: Report) -> tuple:
@@ -52,21 +58,23 @@ def uplink_key(item: Uplink) -> tuple:
 
 @dataclass
 class Hit:
-    kind: str               # "statusbox" or "callbox"
-    keys: frozenset         # report_key / uplink_key of every item
+    kind: str  # "statusbox" or "callbox"
+    keys: frozenset  # report_key / uplink_key of every item
     action: str
     answered: bool = False  # an answer that delivers was written (the mock may still have given up)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False  # server_close() from a handler thread must not join that thread
-    allow_reuse_address = True
-
-
-class ChaosReceiver:
-    def __init__(self, script: list[str] | tuple[str, ...] = (), *, cycle: bool = False, default: str = OK,
-                 slow: float = 1.0, down: float = 0.5, listening: bool = True) -> None:
+class ChaosReceiver(LoopbackHTTPServer):
+    def __init__(
+        self,
+        script: list[str] | tuple[str, ...] = (),
+        *,
+        cycle: bool = False,
+        default: str = OK,
+        slow: float = 1.0,
+        down: float = 0.5,
+        listening: bool = True,
+    ) -> None:
         self._script = itertools.cycle(script) if cycle and script else iter(script)
         self.default = default
         self.slow = slow
@@ -79,36 +87,24 @@ class ChaosReceiver:
         self._generation = 0
         self._armed: list[str] = []
         self._closed = False
-        self._server: _Server | None = None
-        probe = socket.socket()
-        probe.bind(("127.0.0.1", 0))
-        self.port = probe.getsockname()[1]
-        probe.close()
-        if listening:
-            self.up()
+        super().__init__(self._handler_class(), listening=listening)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/push"
+        return f"{self.base_url}/push"
 
     # -- the port ---------------------------------------------------------------------
     def up(self) -> "ChaosReceiver":
-        with self._lock:
-            if self._server is not None or self._closed:
-                return self
-            server = _Server(("127.0.0.1", self.port), self._handler_class())
-            threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-            self._server = server
+        with self._lock:  # a restart's timer must not bring a closed receiver back
+            if not self._closed:
+                super().up()
         return self
 
     def down(self) -> None:
         """Close the port: a push is refused. Requests already open are reset when they would answer."""
         with self._lock:
-            server, self._server = self._server, None
             self._generation += 1
-        if server is not None:
-            server.shutdown()
-            server.server_close()
+        super().down()
 
     def restart(self) -> None:
         self.down()
@@ -124,12 +120,6 @@ class ChaosReceiver:
             self._closed = True
         self._released.set()
         self.down()
-
-    def __enter__(self) -> "ChaosReceiver":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
     # -- what it saw ----------------------------------------------------------------------
     def seen(self) -> int:
@@ -148,7 +138,7 @@ class ChaosReceiver:
     def _handler_class(self):
         receiver = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 items = parse_push(body)  # a body that does not parse fails the test: the hit is missing
@@ -187,17 +177,13 @@ class ChaosReceiver:
                     receiver.marked.set()
 
             def _reset(self) -> None:
-                """RST, not FIN: linger 0, and really close the socket (the read side holds a reference)."""
+                """RST, not FIN; the read side holds a reference to the socket, so close it too."""
                 self.close_connection = True
                 try:
-                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                     self.rfile.close()
-                    self.connection.close()
                 except OSError:
                     pass
-
-            def log_message(self, *args) -> None:
-                pass
+                reset(self.connection)
 
             def handle_one_request(self) -> None:
                 try:
