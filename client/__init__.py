@@ -7,6 +7,7 @@ try:
 except _metadata.PackageNotFoundError:  # a source tree that was never installed
     __version__ = "0+unknown"
 
+from ipyy_client.aio import AsyncDomesticClient, AsyncHttpClient, AsyncSoapClient
 from ipyy_client.billing import predict_cost, price_for, segment_count, utf16_units
 from ipyy_client.codes import ResultCode
 from ipyy_client.domestic import DomesticClient
@@ -29,6 +30,9 @@ __all__ = [
     "SoapClient",
     "HttpClient",
     "DomesticClient",
+    "AsyncSoapClient",
+    "AsyncHttpClient",
+    "AsyncDomesticClient",
     "parse_push",
     "push_receiver",
     "IpyyError",

@@ -51,6 +51,16 @@ def root_cause(exc: BaseException) -> str:
             break
         seen = nxt
     text = str(seen) or type(seen).__name__
+    # asyncio words a refused connect "Connect call failed": name the errno the way requests does
+    chain: BaseException | None = exc
+    for _ in range(20):
+        if chain is None:
+            break
+        if isinstance(chain, ConnectionRefusedError):
+            return "Connection refused"
+        if isinstance(chain, ConnectionResetError):
+            return "Connection reset"
+        chain = chain.__cause__ or chain.__context__
     for needle in (
         "Connection refused",
         "Name or service not known",

@@ -184,8 +184,13 @@ def parse_wsdl(data: bytes) -> etree._Element:
     if docinfo.doctype or docinfo.internalDTD is not None:
         raise CheckFailed("WSDL has a DOCTYPE (refused: DTDs and entities are never processed)")
     if root.tag != f"{{{WSDL_NS}}}definitions":
-        raise CheckFailed(f"not a WSDL 1.1 document: root is <{_clark_display(root.tag, None)}>")
+        raise CheckFailed(f"not a WSDL 1.1 document: root is <{_clark_display(_tag_of(root), None)}>")
     return root
+
+
+def _tag_of(el: etree._Element) -> str:
+    """An element's tag as text (a comment's or processing instruction's tag is a function, not a name)."""
+    return el.tag if isinstance(el.tag, str) else f"(not an element: {type(el).__name__})"
 
 
 def normalise_wsdl(data: bytes | etree._Element) -> NormalWsdl:
@@ -203,8 +208,8 @@ def normalise_wsdl(data: bytes | etree._Element) -> NormalWsdl:
     out: NormalWsdl = {}
 
     def label(el: etree._Element) -> str:
-        tag = _clark_display(el.tag, None)
-        key = el.get(_KEY_ATTR.get(el.tag, "name"))
+        tag = _clark_display(_tag_of(el), None)
+        key = el.get(_KEY_ATTR.get(_tag_of(el), "name"))
         if key is None:
             return tag
         if el.tag == f"{{{XSD_NS}}}schema" and key == tns:
@@ -213,7 +218,7 @@ def normalise_wsdl(data: bytes | etree._Element) -> NormalWsdl:
 
     def walk(el: etree._Element, path: Path) -> None:
         attrs: dict[str, str] = {}
-        key_attr = _KEY_ATTR.get(el.tag, "name")
+        key_attr = _KEY_ATTR.get(_tag_of(el), "name")
         for name, value in el.attrib.items():
             if name == key_attr or (name == "location" and el.tag in _ADDRESSES):
                 continue
@@ -225,7 +230,7 @@ def normalise_wsdl(data: bytes | etree._Element) -> NormalWsdl:
             elif local in _BOOLEANS:
                 value = {"1": "true", "0": "false"}.get(value.strip(), value.strip())
             attrs[_clark_display(name, None) if name.startswith("{") else name] = value
-        for name, value in _DEFAULTS.get(el.tag, {}).items():
+        for name, value in _DEFAULTS.get(_tag_of(el), {}).items():
             attrs.setdefault(name, value)
         if el.tag == f"{{{XSD_NS}}}element":
             attrs.setdefault("nillable", "false")
@@ -275,7 +280,7 @@ def diff_wsdl(packaged: NormalWsdl, served: NormalWsdl) -> list[str]:
 def _clark_display(name: str, tns: str | None) -> str:
     qname = etree.QName(name)
     if qname.namespace is None:
-        return qname.localname
+        return str(qname.localname)
     if tns is not None and qname.namespace == tns:
         return f"tns:{qname.localname}"
     prefix = PREFIXES.get(qname.namespace)
@@ -421,7 +426,7 @@ class _Checker:
             )
         root = parse_xml(body, response.status_code)  # DOCTYPE refused, root must be returnsms
         if root.tag != "returnsms":
-            raise CheckFailed(f"reply root is <{root.tag}>, not <returnsms>")
+            raise CheckFailed(f"reply root is <{_tag_of(root)}>, not <returnsms>")
         self.content_type(response, "xml")
         return root
 
@@ -471,7 +476,7 @@ class _Checker:
 
     def balance(self) -> str:
         root = self.xml_reply(self.request("POST", "/I18NSms.aspx", self.form(action="overage")))
-        _same([c.tag for c in root], OVERAGE_FIELDS, "<returnsms> children")
+        _same([_tag_of(c) for c in root], OVERAGE_FIELDS, "<returnsms> children")
         fields = xml_fields(root)
         if fields["returnstatus"] != "Success":
             error = xml_error(root)
@@ -557,16 +562,16 @@ class _Checker:
         response = self.request("POST", DOMESTIC_PATHS[fmt], self.form(**form))
         if fmt == "xml":
             root = self.xml_reply(response)
-            _same([c.tag for c in root], expected, "<returnsms> children")
+            _same([_tag_of(c) for c in root], expected, "<returnsms> children")
             if any(len(c) for c in root):
                 raise CheckFailed("<returnsms> has nested elements")
-            return {c.tag: "".join(c.itertext()) for c in root}
+            return {_tag_of(c): "".join(c.itertext()) for c in root}
         _, body = self.json_reply(response)
         _same(body, expected, "JSON keys")
         bad = [k for k, v in body.items() if not isinstance(v, str)]
         if bad:
             raise CheckFailed(f"{', '.join(bad)} not strings (the vendor sends every value as a string)")
-        return body
+        return {str(k): v for k, v in body.items()}
 
     def domestic_client(self) -> DomesticClient:
         return DomesticClient(
@@ -639,15 +644,15 @@ class _Checker:
         response = self.request("POST", path, data)
         root = self.xml_reply(response)
         if any(c.tag == "errorstatus" for c in root):
-            return self.refused(xml_error(root), root_tags=[c.tag for c in root])
+            return self.refused(xml_error(root), root_tags=[_tag_of(c) for c in root])
         raw: list[dict[str, str]] = []
         for index, child in enumerate(root):
             if child.tag != box:
-                raise CheckFailed(f"<returnsms> child <{child.tag}>, expected only <{box}>")
-            _same([c.tag for c in child], BOX_FIELDS[box], f"<{box}> #{index + 1} children")
+                raise CheckFailed(f"<returnsms> child <{_tag_of(child)}>, expected only <{box}>")
+            _same([_tag_of(c) for c in child], BOX_FIELDS[box], f"<{box}> #{index + 1} children")
             if any(len(c) for c in child):
                 raise CheckFailed(f"<{box}> #{index + 1} has nested elements")
-            fields = {c.tag: "".join(c.itertext()) for c in child}
+            fields = {_tag_of(c): "".join(c.itertext()) for c in child}
             _check_fields(fields, box, index)
             raw.append(fields)
         items = boxes_from_xml(root, boxes=(box,))  # the client reads what was validated
@@ -728,7 +733,7 @@ class _Checker:
         children = [c.tag for c in root]
         if children != ["errorstatus"]:
             raise CheckFailed(f"<returnsms> children {children}, expected only <errorstatus>")
-        _same([c.tag for c in root[0]], ("error", "remark"), "<errorstatus> children")
+        _same([_tag_of(c) for c in root[0]], ("error", "remark"), "<errorstatus> children")
         fields = xml_fields(root[0])
         got = (fields["error"], fields["remark"])
         if got != BAD_PASSWORD_XML:

@@ -27,6 +27,7 @@ from datetime import datetime
 from typing import Any, TextIO
 
 from ipyy_client import __version__
+from ipyy_client._common import DEFAULT_BASE_URL, join_msisdns
 from ipyy_client.codes import ResultCode
 from ipyy_client.domestic import DomesticClient
 from ipyy_client.errors import (
@@ -40,7 +41,7 @@ from ipyy_client.errors import (
 )
 from ipyy_client.http import MAX_PULL, HttpClient
 from ipyy_client.results import Balance, DomesticSendResult, HttpSendResult, PointsBalance, Report, SendResult, Uplink
-from ipyy_client.soap import DEFAULT_BASE_URL, SoapClient, join_msisdns
+from ipyy_client.soap import SoapClient
 
 EXIT_OK = 0
 EXIT_VENDOR = 1
@@ -718,7 +719,7 @@ def _cmd_listen(args: argparse.Namespace) -> int:
         print(f"ipyy listen: error: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_TRANSPORT
     host, port = server.server_address[:2]
-    print(f"listening on http://{host}:{port}/ (the account's push URL); Ctrl-C to stop", file=sys.stderr, flush=True)
+    print(f"listening on http://{host!s}:{port}/ (the account's push URL); Ctrl-C to stop", file=sys.stderr, flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -774,7 +775,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # --help, --version, usage errors
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     try:
-        return args.func(args)
+        code: int = args.func(args)
+        return code
     except UsageError as exc:
         print(f"{parser.prog} {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

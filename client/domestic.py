@@ -7,15 +7,16 @@ counts points (messages) instead of money, so its replies carry
 ``remainpoint`` / ``overage`` / ``sendTotal`` where the international ones
 carry amounts. Everything else is the same gateway and the same account:
 delivery reports, uplinks and the password change are the shared
-``statusApi.aspx`` / ``callApi.aspx`` / ``pwd.aspx`` endpoints, so this
-client hands those calls to an ``HttpClient`` it owns, and it uses that
-client's transport (form POST, MD5 password, retry policy, password
-scrubbing) for its own two calls. Each call picks its reply format with
-``fmt`` ("xml" → ``sms.aspx``, "json" → ``smsJson.aspx``); the result types
-are the same for both.
+``statusApi.aspx`` / ``callApi.aspx`` / ``pwd.aspx`` endpoints, so
+``DomesticWire`` extends ``HttpWire``: the same credentials, form POST, MD5
+password, retry rule and password masking, plus the two domestic calls. Each
+call picks its reply format with ``fmt`` ("xml" → ``sms.aspx``, "json" →
+``smsJson.aspx``); the result types are the same for both.
 
 Retries, as for ``HttpClient``: a send is never retried; the points query
 changes nothing and is retried after a connect failure or a broken connection.
+``DomesticClient`` posts with requests; its async twin,
+``ipyy_client.aio.AsyncDomesticClient``, with httpx: nothing else differs.
 """
 
 from __future__ import annotations
@@ -29,7 +30,9 @@ from typing import Literal
 import requests
 
 from ipyy_client._common import DEFAULT_BASE_URL, DEFAULT_ZONE, join_msisdns
-from ipyy_client.http import MAX_PULL, HttpClient, _fmt, _int_or_none, message_error, narrow, parse_xml, xml_fields
+from ipyy_client._transport import SyncTransport
+from ipyy_client._wire import Call, Reply, Retry
+from ipyy_client.http import MAX_PULL, HttpWire, _fmt, _int_or_none, message_error, narrow, xml_fields
 from ipyy_client.results import (
     PAY_TYPES,
     SUCCESS_STATUSES,
@@ -44,7 +47,98 @@ PATHS = {"xml": "/sms.aspx", "json": "/smsJson.aspx"}
 _WHOLE = re.compile(r"-?[0-9]+")
 
 
-class DomesticClient:
+class DomesticWire(HttpWire):
+    """What ``DomesticClient`` and ``AsyncDomesticClient`` share: ``HttpWire`` (reports, uplinks, password,
+    credentials) plus the domestic send and points query, built and read here. No I/O happens here."""
+
+    def _domestic_send_call(
+        self,
+        mobiles: str | Iterable[str | int],
+        content: str,
+        send_time: datetime | None,
+        extno: str | int | None,
+        fmt: str,
+    ) -> Call[DomesticSendResult]:
+        if not isinstance(content, str):
+            raise TypeError(f"content must be str, not {type(content).__name__}")
+        path = PATHS[_fmt(fmt)]
+        data = self._credentials() | {
+            "action": "send",
+            "mobile": join_msisdns(mobiles),
+            "content": content,
+            "sendTime": self._send_time(send_time),
+            "extno": "" if extno is None else str(extno).strip(),
+        }
+
+        def read(reply: Reply) -> DomesticSendResult:
+            fields = self._domestic_fields(reply, fmt)
+            if "returnstatus" not in fields:
+                raise self._protocol("send reply has no returnstatus", reply)
+            status = fields["returnstatus"].strip()
+            message = (fields.get("message") or "").strip()
+            ok = status.lower() in SUCCESS_STATUSES
+            try:
+                task_id = _int_or_none(fields.get("taskid"))
+                if ok and task_id is None:
+                    raise ValueError("no taskID")
+                return DomesticSendResult(
+                    status=status,
+                    message=self._secrets.text(message),
+                    remain_points=_whole(fields.get("remainpoint"), "remainpoint", required=ok),
+                    task_id=task_id,
+                    success_counts=_whole(fields.get("successcounts"), "successCounts"),
+                    code=None if ok else narrow(code_for_message(message), message, self._empty_code()),
+                )
+            except ValueError as exc:
+                raise self._protocol(
+                    f"malformed send reply ({exc}); returnstatus was {status!r}, so the send "
+                    f"{'was accepted' if ok else 'was refused'} -- do not resend blindly",
+                    reply,
+                ) from None
+
+        return self._call(path, data, "send", Retry.NEVER, read)
+
+    def _points_call(self, fmt: str) -> Call[PointsBalance]:
+        path = PATHS[_fmt(fmt)]
+        data = self._credentials() | {"action": "overage"}
+
+        def read(reply: Reply) -> PointsBalance:
+            fields = self._domestic_fields(reply, fmt)
+            status = (fields.get("returnstatus") or "").strip()
+            if status.lower() not in SUCCESS_STATUSES:
+                if "returnstatus" not in fields:
+                    raise self._protocol("overage reply has no returnstatus", reply)
+                raise message_error(fields.get("message") or "", self._empty_code())
+            payinfo = (fields.get("payinfo") or "").strip()
+            try:
+                points = _whole(fields.get("overage"), "overage", required=True)
+                send_total = _whole(fields.get("sendtotal"), "sendTotal")
+            except ValueError as exc:
+                raise self._protocol(f"malformed overage reply ({exc})", reply) from None
+            return PointsBalance(pay_type=PAY_TYPES.get(payinfo, payinfo), points=points, send_total=send_total)
+
+        return self._call(path, data, "balance query", Retry.IDEMPOTENT, read)
+
+    def _domestic_fields(self, reply: Reply, fmt: str) -> dict[str, str]:
+        """The reply's values as ``{lowercased name: text}``, from ``<returnsms>`` or from the JSON object."""
+        if fmt == "xml":
+            return xml_fields(self._root(reply))
+        self._expect_200(reply)
+        try:
+            data = json.loads(reply.content.decode("utf-8-sig"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise self._protocol(f"reply is not JSON ({type(exc).__name__})", reply) from None
+        if not isinstance(data, dict):
+            raise self._protocol(f"JSON reply is a {type(data).__name__}, not an object", reply)
+        fields: dict[str, str] = {}
+        for key, value in data.items():
+            if isinstance(value, (dict, list, bool)):
+                raise self._protocol(f"JSON {key!r} is a {type(value).__name__}, not a string", reply)
+            fields.setdefault(str(key).lower(), "" if value is None else str(value))
+        return fields
+
+
+class DomesticClient(DomesticWire):
     """A client of one account on the domestic interface (``<base_url>/sms.aspx`` and ``/smsJson.aspx``).
 
     >>> with DomesticClient("demo", "demo123", base_url="http://127.0.0.1:8080") as c:   # doctest: +SKIP
@@ -70,33 +164,18 @@ class DomesticClient:
         zone: str | tzinfo = DEFAULT_ZONE,
         retry_backoff: float = 0.5,
     ) -> None:
-        self._http = HttpClient(
+        super().__init__(
             account,
             password,
             userid,
             base_url,
             timeout=timeout,
-            session=session,
             retries=retries,
             zone=zone,
             retry_backoff=retry_backoff,
         )
-
-    @property
-    def account(self) -> str:
-        return self._http.account
-
-    @property
-    def userid(self) -> str:
-        return self._http.userid
-
-    @property
-    def base_url(self) -> str:
-        return self._http.base_url
-
-    @property
-    def zone(self) -> tzinfo:
-        return self._http.zone
+        self._transport = SyncTransport(session, timeout=timeout, retries=retries, backoff=retry_backoff)
+        self._session = self._transport.session
 
     # -- the domestic calls ------------------------------------------------------
 
@@ -116,63 +195,14 @@ class DomesticClient:
         ``ok`` False (``raise_for_status()`` raises it). Never retried: after
         a lost reply the platform may already have charged and queued the send.
         """
-        if not isinstance(content, str):
-            raise TypeError(f"content must be str, not {type(content).__name__}")
-        http = self._http
-        data = http._credentials() | {
-            "action": "send",
-            "mobile": join_msisdns(mobiles),
-            "content": content,
-            "sendTime": http._send_time(send_time),
-            "extno": "" if extno is None else str(extno).strip(),
-        }
-        response = http._post(PATHS[_fmt(fmt)], data, retry=False, what="send")
-        fields = self._fields(response, fmt)
-        if "returnstatus" not in fields:
-            raise http._protocol("send reply has no returnstatus", response)
-        status = fields["returnstatus"].strip()
-        message = (fields.get("message") or "").strip()
-        ok = status.lower() in SUCCESS_STATUSES
-        try:
-            task_id = _int_or_none(fields.get("taskid"))
-            if ok and task_id is None:
-                raise ValueError("no taskID")
-            return DomesticSendResult(
-                status=status,
-                message=http._scrub(message),
-                remain_points=_whole(fields.get("remainpoint"), "remainpoint", required=ok),
-                task_id=task_id,
-                success_counts=_whole(fields.get("successcounts"), "successCounts"),
-                code=None if ok else narrow(code_for_message(message), message, http._empty_code()),
-            )
-        except ValueError as exc:
-            raise http._protocol(
-                f"malformed send reply ({exc}); returnstatus was {status!r}, so the send "
-                f"{'was accepted' if ok else 'was refused'} -- do not resend blindly",
-                response,
-            ) from None
+        return self._transport.run(self._domestic_send_call(mobiles, content, send_time, extno, fmt))
 
     def balance(self, *, fmt: Literal["xml", "json"] = "xml") -> PointsBalance:
         """``action=overage``: pay type, points left and points recharged. Raises the matching IpyyError on refusal.
 
         Both ``Sucess`` (what the vendor sends here) and ``Success`` are success.
         """
-        http = self._http
-        data = http._credentials() | {"action": "overage"}
-        response = http._post(PATHS[_fmt(fmt)], data, retry="idempotent", what="balance query")
-        fields = self._fields(response, fmt)
-        status = (fields.get("returnstatus") or "").strip()
-        if status.lower() not in SUCCESS_STATUSES:
-            if "returnstatus" not in fields:
-                raise http._protocol("overage reply has no returnstatus", response)
-            raise http._scrubbed(message_error(fields.get("message") or "", http._empty_code()))
-        payinfo = (fields.get("payinfo") or "").strip()
-        try:
-            points = _whole(fields.get("overage"), "overage", required=True)
-            send_total = _whole(fields.get("sendtotal"), "sendTotal")
-        except ValueError as exc:
-            raise http._protocol(f"malformed overage reply ({exc})", response) from None
-        return PointsBalance(pay_type=PAY_TYPES.get(payinfo, payinfo), points=points, send_total=send_total)
+        return self._transport.run(self._points_call(fmt))
 
     # -- the shared endpoints: reports, uplinks, password -------------------------
 
@@ -180,47 +210,25 @@ class DomesticClient:
         self, task_id: int | None = None, limit: int = MAX_PULL, fmt: Literal["xml", "json"] = "xml"
     ) -> list[Report]:
         """Delivery reports of domestic and international sends alike (``HttpClient.status_reports``)."""
-        return self._http.status_reports(task_id=task_id, limit=limit, fmt=fmt)
+        return self._transport.run(self._reports_call(task_id, limit, fmt))
 
     def uplinks(self, limit: int = MAX_PULL, fmt: Literal["xml", "json"] = "xml") -> list[Uplink]:
         """Uplinks (MO replies), each handed out once (``HttpClient.uplinks``)."""
-        return self._http.uplinks(limit=limit, fmt=fmt)
+        return self._transport.run(self._uplinks_call(limit, fmt))
 
     def change_password(self, new: str) -> None:
         """``pwd.aspx`` (``HttpClient.change_password``); this client uses the new password from now on."""
-        self._http.change_password(new)
+        self._transport.run(self._password_call(new))
 
     def close(self) -> None:
         """Close the HTTP session if this client created it."""
-        self._http.close()
+        self._transport.close()
 
-    def __enter__(self) -> "DomesticClient":
+    def __enter__(self) -> DomesticClient:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
-
-    def __repr__(self) -> str:
-        return f"DomesticClient(account={self.account!r}, userid={self.userid!r}, base_url={self.base_url!r})"
-
-    # -- internals -------------------------------------------------------------
-
-    def _fields(self, response: requests.Response, fmt: str) -> dict[str, str]:
-        """The reply's values as ``{lowercased name: text}``, from ``<returnsms>`` or from the JSON object."""
-        if fmt == "xml":
-            return xml_fields(parse_xml(response.content, response.status_code))
-        try:
-            data = json.loads(response.content.decode("utf-8-sig"))
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise self._http._protocol(f"reply is not JSON ({type(exc).__name__})", response) from None
-        if not isinstance(data, dict):
-            raise self._http._protocol(f"JSON reply is a {type(data).__name__}, not an object", response)
-        fields: dict[str, str] = {}
-        for key, value in data.items():
-            if isinstance(value, (dict, list, bool)):
-                raise self._http._protocol(f"JSON {key!r} is a {type(value).__name__}, not a string", response)
-            fields.setdefault(str(key).lower(), "" if value is None else str(value))
-        return fields
 
 
 def _whole(text: str | None, what: str, *, required: bool = False) -> int:

@@ -207,9 +207,7 @@ class ReportsNotAllowed(VendorError):
 
 
 _BY_CODE: dict[ResultCode, type[VendorError]] = {
-    cls.code: cls  # type: ignore[misc]
-    for cls in VendorError.__subclasses__()
-    if cls.code is not None
+    cls.code: cls for cls in VendorError.__subclasses__() if cls.code is not None
 }
 
 

@@ -19,35 +19,33 @@ Why these choices:
   server and a retry is safe. The balance query changes nothing, so it is
   also retried when the connection broke after it was made (a reset, a kept-alive
   connection the server had just closed); not after a read timeout (that
-  would multiply the wait).
-* Passwords, plain or MD5, never appear in exception messages or reprs.
+  would multiply the wait). The rule itself is ``_wire.retry_delay``.
+* Passwords and new passwords, plain or MD5, never appear in exception
+  messages, bodies or reprs (``_wire.Secrets``), whatever the server echoed.
+* One implementation for both flavours: ``HttpWire`` builds each request as a
+  ``Call`` and reads its reply; ``HttpClient`` posts it with requests,
+  ``ipyy_client.aio.AsyncHttpClient`` with httpx. Nothing else differs.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, tzinfo
 from decimal import Decimal, InvalidOperation
-from typing import Any, Literal
+from typing import Literal, TypeVar
 from zoneinfo import ZoneInfo
 
 import requests
 from lxml import etree
 
-from ipyy_client._common import (
-    DEFAULT_BASE_URL,
-    DEFAULT_ZONE,
-    check_base_url,
-    join_msisdns,
-    package_version,
-    root_cause,
-)
+from ipyy_client._common import DEFAULT_BASE_URL, DEFAULT_ZONE, check_base_url, join_msisdns
+from ipyy_client._transport import SyncTransport
+from ipyy_client._wire import Call, Reply, Retry, Secrets, failed_call, guarded, protocol_error, redirect_note
 from ipyy_client.codes import ResultCode
 from ipyy_client.encoding import encode_content, md5_password
-from ipyy_client.errors import IpyyError, ProtocolError, ReportsNotAllowed, TransportError, VendorError, error_for
+from ipyy_client.errors import IpyyError, ProtocolError, ReportsNotAllowed, VendorError, error_for
 from ipyy_client.results import (
     MSG_EMPTY_CREDENTIALS,
     MSG_REPORTS_NOT_ALLOWED,
@@ -60,6 +58,7 @@ from ipyy_client.results import (
     code_for_message,
 )
 
+T = TypeVar("T")
 MAX_PULL = 4000
 MAX_NEW_PASSWORD = 20
 TIME_FORMATS = (
@@ -72,9 +71,9 @@ TIME_FORMATS = (
 )
 SEND_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 BOXES = ("statusbox", "callbox")
-_BODY_SNIPPET = 300
 _DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
 _DIGITS = re.compile(r"[0-9]+")
+_REFUSED_DTD = "reply has a DOCTYPE (refused: DTDs and entities are never processed)"
 #: ``errorstatus`` numbers of the status/uplink pulls (the vendor's table); 3 is ReportsNotAllowed.
 XML_ERRORS: dict[int, ResultCode] = {1: ResultCode.UserNameEmpty, 2: ResultCode.PasswordError, 4: ResultCode.ParamError}
 
@@ -86,17 +85,18 @@ def _zone(zone: str | tzinfo) -> tzinfo:
     return ZoneInfo(zone) if isinstance(zone, str) else zone
 
 
-def parse_xml(body: bytes, status_code: int | None = None) -> etree._Element:
+def parse_xml(body: bytes, status_code: int | None = None, *, secrets: Secrets | None = None) -> etree._Element:
     """The ``<returnsms>`` root of a reply; ProtocolError for anything else.
 
     A DOCTYPE is refused before and after parsing (the second check catches
     encodings the byte scan cannot see); entities are never resolved and
-    nothing is fetched from the network.
+    nothing is fetched from the network. ``secrets`` are masked in the error's
+    message and body snippet.
     """
     if not body or not body.strip():
-        raise _protocol("empty reply", status_code, body)
+        raise _protocol("empty reply", status_code, body, secrets)
     if _DOCTYPE.search(body):
-        raise _protocol("reply has a DOCTYPE (refused: DTDs and entities are never processed)", status_code, body)
+        raise _protocol(_REFUSED_DTD, status_code, body, secrets)
     parser = etree.XMLParser(
         resolve_entities=False,
         no_network=True,
@@ -109,14 +109,14 @@ def parse_xml(body: bytes, status_code: int | None = None) -> etree._Element:
     try:
         root = etree.fromstring(body, parser)
     except (etree.XMLSyntaxError, ValueError) as exc:
-        raise _protocol(f"reply is not well-formed XML ({exc})", status_code, body) from None
+        raise _protocol(f"reply is not well-formed XML ({exc})", status_code, body, secrets) from None
     if root is None:
-        raise _protocol("reply is not XML", status_code, body)
+        raise _protocol("reply is not XML", status_code, body, secrets)
     docinfo = root.getroottree().docinfo
     if docinfo.doctype or docinfo.internalDTD is not None:
-        raise _protocol("reply has a DOCTYPE (refused: DTDs and entities are never processed)", status_code, body)
+        raise _protocol(_REFUSED_DTD, status_code, body, secrets)
     if not isinstance(root.tag, str) or etree.QName(root).localname.lower() != "returnsms":
-        raise _protocol(f"reply root is <{etree.QName(root).localname}>, not <returnsms>", status_code, body)
+        raise _protocol(f"reply root is <{etree.QName(root).localname}>, not <returnsms>", status_code, body, secrets)
     return root
 
 
@@ -262,62 +262,51 @@ def parse_json_boxes(
     *,
     status_code: int | None = None,
     empty_code: ResultCode = ResultCode.UserNameEmpty,
+    secrets: Secrets | None = None,
 ) -> list[Report | Uplink]:
     """A ``statusJsonApi`` / ``callJsonApi`` reply → items; its ``error`` other than "1" → the matching exception."""
     try:
         data = json.loads(body.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError) as exc:
-        raise _protocol(f"reply is not JSON ({type(exc).__name__})", status_code, body) from None
+        raise _protocol(f"reply is not JSON ({type(exc).__name__})", status_code, body, secrets) from None
     if not isinstance(data, dict):
-        raise _protocol(f"JSON reply is a {type(data).__name__}, not an object", status_code, body)
+        raise _protocol(f"JSON reply is a {type(data).__name__}, not an object", status_code, body, secrets)
     data = {str(k).lower(): v for k, v in data.items()}
     raw_error = data.get("error")
     items = data.get(box)
     if raw_error is None and items is None:
-        raise _protocol(f"JSON reply has neither 'error' nor '{box}'", status_code, body)
+        raise _protocol(f"JSON reply has neither 'error' nor '{box}'", status_code, body, secrets)
     if raw_error is not None:
         text = str(raw_error).strip()
         if not _DIGITS.fullmatch(text):
-            raise _protocol(f"JSON 'error' is not a number: {text[:40]!r}", status_code, body)
+            raise _protocol(f"JSON 'error' is not a number: {text[:40]!r}", status_code, body, secrets)
         if int(text) != ResultCode.OK.code:
             remark = data.get("remark")
             raise pull_error(int(text), "" if remark is None else str(remark), json_numbers=True, empty_code=empty_code)
     if items is None:
         return []
     if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
-        raise _protocol(f"JSON '{box}' is not a list of objects", status_code, body)
+        raise _protocol(f"JSON '{box}' is not a list of objects", status_code, body, secrets)
     build = report_from if box == "statusbox" else uplink_from
     return [build({str(k).lower(): "" if v is None else str(v) for k, v in item.items()}, zone) for item in items]
 
 
-def _protocol(what: str, status_code: int | None, body: bytes | None) -> ProtocolError:
-    snippet = (body or b"")[:_BODY_SNIPPET]
-    message = what
-    if status_code is not None:
-        message = f"HTTP {status_code}: {what}"
-    text = snippet.decode("utf-8", "replace").strip()
-    if text:
-        message += f"; body starts: {text[:120]!r}"
-    return ProtocolError(message, status_code=status_code, body=snippet)
+def _protocol(what: str, status_code: int | None, body: bytes | None, secrets: Secrets | None = None) -> ProtocolError:
+    return protocol_error(what, status_code, body, secrets=secrets)
 
 
-# --- the client -----------------------------------------------------------------------
+# --- the wire rules of one account: requests built, replies read (both flavours) ---------------------
 
 
-class HttpClient:
-    """A client of one account on the vendor's HTTP interface (``<base_url>/I18NSms.aspx`` and friends).
-
-    >>> with HttpClient("demo", "demo123", base_url="http://127.0.0.1:8080") as c:   # doctest: +SKIP
-    ...     c.send(["8613800138000"], "验证码 1234【华信】").raise_for_status().task_id
-    ...     c.status_reports()
+class HttpWire:
+    """What ``HttpClient`` and ``AsyncHttpClient`` share: settings, credentials, and for each method the
+    ``Call`` to post and the reading of its reply. No I/O happens here.
 
     ``userid`` is the vendor's enterprise id (sent, not checked on send).
     ``zone`` is the platform's time zone: report and uplink times carry no
     offset on the wire and are returned aware in this zone; a naive
     ``send_time`` is taken as platform time. ``retries`` applies to the
     read-only calls and only to failures to connect (see the module doc).
-    ``session`` lets you share a ``requests.Session``; one passed in is left
-    open by ``close()``, one created here is closed.
     """
 
     def __init__(
@@ -328,7 +317,6 @@ class HttpClient:
         base_url: str = DEFAULT_BASE_URL,
         *,
         timeout: float = 30.0,
-        session: requests.Session | None = None,
         retries: int = 2,
         zone: str | tzinfo = DEFAULT_ZONE,
         retry_backoff: float = 0.5,
@@ -337,37 +325,26 @@ class HttpClient:
             raise ValueError("the third argument is userid; pass the gateway address as base_url=...")
         if retries < 0:
             raise ValueError("retries must be >= 0")
-        if timeout <= 0:
-            raise ValueError("timeout must be positive")
+        if timeout is None or timeout <= 0:
+            raise ValueError("timeout must be positive (a call without one could wait forever)")
         self.account = account or ""
         self._password = password or ""
+        self._secrets = Secrets(self._password)
         self.userid = "" if userid is None else str(userid)
         self.base_url = check_base_url(base_url)
         self.timeout = timeout
         self.retries = retries
         self.retry_backoff = retry_backoff
         self.zone = _zone(zone)
-        self._owns_session = session is None
-        self._session = session if session is not None else requests.Session()
-        if self._owns_session:
-            self._session.headers["User-Agent"] = f"ipyy-sms/{package_version()} {self._session.headers['User-Agent']}"
 
-    # -- public API ------------------------------------------------------------
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(account={self.account!r}, userid={self.userid!r}, base_url={self.base_url!r})"
 
-    def send(
-        self,
-        mobiles: str | Iterable[str | int],
-        content: str,
-        send_time: datetime | None = None,
-        extno: str | int | None = None,
-    ) -> HttpSendResult:
-        """``I18NSms.aspx?action=send``: numbers with country code (``8613800138000``), ``code=8``.
+    # -- the calls ---------------------------------------------------------------
 
-        ``send_time``: None sends now; a naive datetime is platform time, an
-        aware one is converted to it. A failure comes back as a result with
-        ``ok`` False (``raise_for_status()`` raises it). Never retried: after a
-        lost reply the platform may already have charged and queued the send.
-        """
+    def _send_call(
+        self, mobiles: str | Iterable[str | int], content: str, send_time: datetime | None, extno: str | int | None
+    ) -> Call[HttpSendResult]:
         if not isinstance(content, str):
             raise TypeError(f"content must be str, not {type(content).__name__}")
         data = self._credentials() | {
@@ -378,11 +355,12 @@ class HttpClient:
             "sendTime": self._send_time(send_time),
             "extno": "" if extno is None else str(extno).strip(),
         }
-        response = self._post("/I18NSms.aspx", data, retry=False, what="send")
-        root = parse_xml(response.content, response.status_code)
-        fields = xml_fields(root)
+        return self._call("/I18NSms.aspx", data, "send", Retry.NEVER, self._read_send)
+
+    def _read_send(self, reply: Reply) -> HttpSendResult:
+        fields = xml_fields(self._root(reply))
         if "returnstatus" not in fields:
-            raise self._protocol("send reply has no <returnstatus>", response)
+            raise self._protocol("send reply has no <returnstatus>", reply)
         status = fields["returnstatus"].strip()
         message = (fields.get("message") or "").strip()
         ok = status.lower() in SUCCESS_STATUSES
@@ -390,9 +368,9 @@ class HttpClient:
             task_id = _int_or_none(fields.get("taskid"))
             if ok and task_id is None:
                 raise ValueError("no taskID")
-            result = HttpSendResult(
+            return HttpSendResult(
                 status=status,
-                message=self._scrub(message),
+                message=self._secrets.text(message),
                 balance=_money(fields.get("balance")),
                 task_id=task_id,
                 billing_amount=_money(fields.get("billingamount")),
@@ -403,86 +381,94 @@ class HttpClient:
             raise self._protocol(
                 f"malformed send reply ({exc}); returnstatus was {status!r}, so the send "
                 f"{'was accepted' if ok else 'was refused'} -- do not resend blindly",
-                response,
+                reply,
             ) from None
-        return result
 
-    def balance(self) -> Balance:
-        """``I18NSms.aspx?action=overage``: pay type and balance. Raises the matching IpyyError on refusal."""
+    def _balance_call(self) -> Call[Balance]:
         data = self._credentials() | {"action": "overage"}
-        response = self._post("/I18NSms.aspx", data, retry="idempotent", what="balance query")
-        fields = xml_fields(parse_xml(response.content, response.status_code))
+        return self._call("/I18NSms.aspx", data, "balance query", Retry.IDEMPOTENT, self._read_balance)
+
+    def _read_balance(self, reply: Reply) -> Balance:
+        fields = xml_fields(self._root(reply))
         status = (fields.get("returnstatus") or "").strip()
         if status.lower() not in SUCCESS_STATUSES:
             if "returnstatus" not in fields:
-                raise self._protocol("overage reply has no <returnstatus>", response)
-            raise self._scrubbed(message_error(fields.get("message") or "", self._empty_code()))
+                raise self._protocol("overage reply has no <returnstatus>", reply)
+            raise message_error(fields.get("message") or "", self._empty_code())
         payinfo = (fields.get("payinfo") or "").strip()
         try:
             amount = _money(fields.get("balance"), required=True)
         except (ValueError, InvalidOperation) as exc:
-            raise self._protocol(f"malformed balance ({exc})", response) from None
+            raise self._protocol(f"malformed balance ({exc})", reply) from None
         return Balance(pay_type=PAY_TYPES.get(payinfo, payinfo), balance=amount)
 
-    def status_reports(
-        self, task_id: int | None = None, limit: int = MAX_PULL, fmt: Literal["xml", "json"] = "xml"
-    ) -> list[Report]:
-        """Pull delivery reports (``statusApi.aspx`` / ``statusJsonApi.aspx``), oldest first, at most ``limit``.
-
-        The server hands each report out once: what this call returns is gone
-        from the queue. So it is retried only when no connection was made; a
-        read timeout raises TransportError and whatever that reply carried is lost.
-        """
+    def _reports_call(self, task_id: int | None, limit: int, fmt: str) -> Call[list[Report]]:
         path = "/statusApi.aspx" if _fmt(fmt) == "xml" else "/statusJsonApi.aspx"
         data = self._credentials() | {"action": "query", "statusNum": str(_limit(limit))}
         if task_id is not None:
             if isinstance(task_id, bool) or not isinstance(task_id, int) or task_id <= 0:
                 raise ValueError(f"task_id must be a positive int, not {task_id!r}")
             data["taskid"] = str(task_id)
-        return self._pull(path, data, "statusbox", fmt)  # type: ignore[return-value]
 
-    def uplinks(self, limit: int = MAX_PULL, fmt: Literal["xml", "json"] = "xml") -> list[Uplink]:
-        """Pull uplinks (MO replies; ``callApi.aspx`` / ``callJsonApi.aspx``), oldest first; each handed out once.
+        def read(reply: Reply) -> list[Report]:
+            return [item for item in self._read_boxes(reply, "statusbox", fmt) if isinstance(item, Report)]
 
-        Retried only when no connection was made, like ``status_reports``.
-        """
+        return self._call(path, data, "statusbox pull", Retry.UNSENT, read)
+
+    def _uplinks_call(self, limit: int, fmt: str) -> Call[list[Uplink]]:
         path = "/callApi.aspx" if _fmt(fmt) == "xml" else "/callJsonApi.aspx"
         data = self._credentials() | {"action": "query", "statusNum": str(_limit(limit))}
-        return self._pull(path, data, "callbox", fmt)  # type: ignore[return-value]
 
-    def change_password(self, new: str) -> None:
-        """``pwd.aspx``: set a new password (1-20 characters) for HTTP and SOAP alike.
+        def read(reply: Reply) -> list[Uplink]:
+            return [item for item in self._read_boxes(reply, "callbox", fmt) if isinstance(item, Uplink)]
 
-        On success this client uses the new password from now on. Retried only
-        when no connection was made (a retry after a lost reply would present
-        the old password to an account that already has the new one).
-        """
+        return self._call(path, data, "callbox pull", Retry.UNSENT, read)
+
+    def _read_boxes(self, reply: Reply, box: str, fmt: str) -> list[Report | Uplink]:
+        if fmt == "json":
+            self._expect_200(reply)
+            return parse_json_boxes(
+                reply.content,
+                box,
+                self.zone,
+                status_code=reply.status_code,
+                empty_code=self._empty_code(),
+                secrets=self._secrets,
+            )
+        root = self._root(reply)
+        error = xml_error(root, self._empty_code())
+        if error is not None:
+            raise error
+        return boxes_from_xml(root, self.zone, (box,))
+
+    def _password_call(self, new: str) -> Call[None]:
         if not isinstance(new, str) or not 1 <= len(new) <= MAX_NEW_PASSWORD:
             raise ValueError(f"the new password must be 1-{MAX_NEW_PASSWORD} characters")
+        self._secrets.add(new)  # masked from now on, whether or not the change goes through
         data = self._credentials() | {"newpassword": new}
-        response = self._post("/pwd.aspx", data, retry=True, what="password change", secrets=(new,))
-        fields = xml_fields(parse_xml(response.content, response.status_code))
-        if "returnstatus" not in fields:
-            raise self._protocol("pwd reply has no <returnstatus>", response, secrets=(new,))
-        if fields["returnstatus"].strip().lower() not in SUCCESS_STATUSES:
-            raise self._scrubbed(message_error(fields.get("message") or "", self._empty_code()), (new,))
-        self._password = new
 
-    def close(self) -> None:
-        """Close the HTTP session if this client created it."""
-        if self._owns_session:
-            self._session.close()
+        def read(reply: Reply) -> None:
+            fields = xml_fields(self._root(reply))
+            if "returnstatus" not in fields:
+                raise self._protocol("pwd reply has no <returnstatus>", reply)
+            if fields["returnstatus"].strip().lower() not in SUCCESS_STATUSES:
+                raise message_error(fields.get("message") or "", self._empty_code())
+            self._password = new
 
-    def __enter__(self) -> "HttpClient":
-        return self
+        return self._call("/pwd.aspx", data, "password change", Retry.UNSENT, read)
 
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
+    # -- helpers -------------------------------------------------------------------
 
-    def __repr__(self) -> str:
-        return f"HttpClient(account={self.account!r}, userid={self.userid!r}, base_url={self.base_url!r})"
-
-    # -- internals -------------------------------------------------------------
+    def _call(self, path: str, form: dict[str, str], what: str, retry: Retry, read: Callable[[Reply], T]) -> Call[T]:
+        url = self.base_url + path
+        return Call(
+            url=url,
+            what=what,
+            read=guarded(read, self._secrets),
+            form=form,
+            retry=retry,
+            failed=failed_call(url=url, base_url=self.base_url, what=what, timeout=self.timeout, secrets=self._secrets),
+        )
 
     def _credentials(self) -> dict[str, str]:
         # An empty password stays empty (its MD5 is not), so the server can say "empty".
@@ -505,104 +491,121 @@ class HttpClient:
             send_time = send_time.astimezone(self.zone).replace(tzinfo=None)
         return send_time.strftime(SEND_TIME_FORMAT)
 
-    def _pull(self, path: str, data: dict[str, str], box: str, fmt: str) -> list[Report | Uplink]:
-        response = self._post(path, data, retry=True, what=f"{box} pull")
-        try:
-            if fmt == "json":
-                return parse_json_boxes(
-                    response.content, box, self.zone, status_code=response.status_code, empty_code=self._empty_code()
-                )
-            root = parse_xml(response.content, response.status_code)
-            error = xml_error(root, self._empty_code())
-            if error is not None:
-                raise error
-            return boxes_from_xml(root, self.zone, (box,))
-        except IpyyError as exc:
-            raise self._scrubbed(exc) from None
+    def _expect_200(self, reply: Reply) -> None:
+        if reply.status_code != 200:
+            raise self._protocol(f"unexpected HTTP status{redirect_note(reply)}", reply)
 
-    def _post(
-        self, path: str, data: dict[str, str], *, retry: bool | str, what: str, secrets: tuple[str, ...] = ()
-    ) -> requests.Response:
-        """``retry``: False, True (only when nothing was sent) or "idempotent" (also after a broken connection)."""
-        url = self.base_url + path
-        attempts = 1 + (self.retries if retry else 0)
-        for attempt in range(attempts):
-            try:
-                response = self._session.post(url, data=data, timeout=self.timeout, allow_redirects=False)
-            except requests.RequestException as exc:
-                unsent = _never_sent(exc)
-                broken = (
-                    retry == "idempotent"
-                    and isinstance(exc, requests.ConnectionError)  # [reliability]
-                    and not isinstance(exc, (requests.exceptions.SSLError, requests.exceptions.ProxyError))
-                )
-                if (unsent or broken) and attempt + 1 < attempts:
-                    time.sleep(self.retry_backoff * (2**attempt))
-                    continue
-                raise self._transport_error(exc, url, what, unsent, attempt + 1) from None
-            break
-        if response.status_code != 200:
-            where = response.headers.get("Location")
-            extra = (
-                f" (redirected to {where}; use that base URL)" if where and 300 <= response.status_code < 400 else ""
-            )
-            raise self._protocol(f"unexpected HTTP status from {url}{extra}", response, secrets=secrets)
-        return response
+    def _root(self, reply: Reply) -> etree._Element:
+        self._expect_200(reply)
+        return parse_xml(reply.content, reply.status_code, secrets=self._secrets)
 
-    def _transport_error(
-        self, exc: requests.RequestException, url: str, what: str, unsent: bool, tries: int
-    ) -> TransportError:
-        cause = self._scrub(root_cause(exc))
-        if unsent:
-            tried = f" (tried {tries} times)" if tries > 1 else ""
-            return TransportError(
-                f"cannot connect to {url}: {cause}{tried}. Check the base URL ({self.base_url}) and that the "
-                "server is running (for the offline mock: `ipyy-mock serve`)."
-            )
-        if isinstance(exc, requests.Timeout):
-            if what == "send":
-                after = "The send may or may not have reached the platform; it was not retried."
-            elif what.endswith("pull"):
-                after = (
-                    "The server may have handed out items in the lost reply (each is handed out once); "
-                    "it was not retried."
-                )
-            else:
-                after = "It was not retried."
-            return TransportError(f"no reply from {url} within {self.timeout:g}s ({cause}). {after}")
-        if isinstance(exc, requests.exceptions.SSLError):
-            return TransportError(f"TLS failure talking to {url}: {cause}")
-        return TransportError(f"{what} to {url} failed: {cause}")
+    def _protocol(self, what: str, reply: Reply) -> ProtocolError:
+        return protocol_error(
+            what,
+            reply.status_code,
+            reply.content,
+            content_type=reply.headers.get("Content-Type", "?"),
+            secrets=self._secrets,
+        )
 
-    def _protocol(self, what: str, response: requests.Response, secrets: tuple[str, ...] = ()) -> ProtocolError:
-        ctype = response.headers.get("Content-Type", "?")
-        return self._scrubbed(_protocol(f"{what} ({ctype})", response.status_code, response.content), secrets)
 
-    def _secrets(self, extra: tuple[str, ...] = ()) -> list[str]:
-        found = [s for s in (self._password, *extra) if s and len(s) >= 3]
-        found += [md5_password(s) for s in list(found)]
-        found += [s.lower() for s in found if s != s.lower()]
-        return found
+# --- the sync client -----------------------------------------------------------------------------------
 
-    def _scrub(self, text: str, extra: tuple[str, ...] = ()) -> str:
-        """Remove the password (plain or MD5) from text that echoes server content."""
-        for secret in self._secrets(extra):
-            text = text.replace(secret, "***")
-        return text
 
-    def _scrubbed(self, exc: IpyyError, extra: tuple[str, ...] = ()) -> Any:
-        """The same exception with the password scrubbed from its message, description and body."""
-        secrets = self._secrets(extra)
-        if not secrets:
-            return exc
-        exc.args = tuple(self._scrub(a, extra) if isinstance(a, str) else a for a in exc.args)
-        exc.description = self._scrub(exc.description or "", extra)
-        body = getattr(exc, "body", None)
-        if isinstance(body, bytes):
-            for secret in secrets:
-                body = body.replace(secret.encode("utf-8"), b"***")
-            exc.body = body  # type: ignore[attr-defined]
-        return exc
+class HttpClient(HttpWire):
+    """A client of one account on the vendor's HTTP interface (``<base_url>/I18NSms.aspx`` and friends).
+
+    >>> with HttpClient("demo", "demo123", base_url="http://127.0.0.1:8080") as c:   # doctest: +SKIP
+    ...     c.send(["8613800138000"], "验证码 1234【华信】").raise_for_status().task_id
+    ...     c.status_reports()
+
+    See ``HttpWire`` for the options. ``session`` lets you share a
+    ``requests.Session``; one passed in is left open by ``close()``, one
+    created here is closed. The async twin is ``ipyy_client.aio.AsyncHttpClient``.
+    """
+
+    def __init__(
+        self,
+        account: str,
+        password: str,
+        userid: str = "",
+        base_url: str = DEFAULT_BASE_URL,
+        *,
+        timeout: float = 30.0,
+        session: requests.Session | None = None,
+        retries: int = 2,
+        zone: str | tzinfo = DEFAULT_ZONE,
+        retry_backoff: float = 0.5,
+    ) -> None:
+        super().__init__(
+            account,
+            password,
+            userid,
+            base_url,
+            timeout=timeout,
+            retries=retries,
+            zone=zone,
+            retry_backoff=retry_backoff,
+        )
+        self._transport = SyncTransport(session, timeout=timeout, retries=retries, backoff=retry_backoff)
+        self._session = self._transport.session
+
+    def send(
+        self,
+        mobiles: str | Iterable[str | int],
+        content: str,
+        send_time: datetime | None = None,
+        extno: str | int | None = None,
+    ) -> HttpSendResult:
+        """``I18NSms.aspx?action=send``: numbers with country code (``8613800138000``), ``code=8``.
+
+        ``send_time``: None sends now; a naive datetime is platform time, an
+        aware one is converted to it. A failure comes back as a result with
+        ``ok`` False (``raise_for_status()`` raises it). Never retried: after a
+        lost reply the platform may already have charged and queued the send.
+        """
+        return self._transport.run(self._send_call(mobiles, content, send_time, extno))
+
+    def balance(self) -> Balance:
+        """``I18NSms.aspx?action=overage``: pay type and balance. Raises the matching IpyyError on refusal."""
+        return self._transport.run(self._balance_call())
+
+    def status_reports(
+        self, task_id: int | None = None, limit: int = MAX_PULL, fmt: Literal["xml", "json"] = "xml"
+    ) -> list[Report]:
+        """Pull delivery reports (``statusApi.aspx`` / ``statusJsonApi.aspx``), oldest first, at most ``limit``.
+
+        The server hands each report out once: what this call returns is gone
+        from the queue. So it is retried only when no connection was made; a
+        read timeout raises TransportError and whatever that reply carried is lost.
+        """
+        return self._transport.run(self._reports_call(task_id, limit, fmt))
+
+    def uplinks(self, limit: int = MAX_PULL, fmt: Literal["xml", "json"] = "xml") -> list[Uplink]:
+        """Pull uplinks (MO replies; ``callApi.aspx`` / ``callJsonApi.aspx``), oldest first; each handed out once.
+
+        Retried only when no connection was made, like ``status_reports``.
+        """
+        return self._transport.run(self._uplinks_call(limit, fmt))
+
+    def change_password(self, new: str) -> None:
+        """``pwd.aspx``: set a new password (1-20 characters) for HTTP and SOAP alike.
+
+        On success this client uses the new password from now on. Retried only
+        when no connection was made (a retry after a lost reply would present
+        the old password to an account that already has the new one).
+        """
+        self._transport.run(self._password_call(new))
+
+    def close(self) -> None:
+        """Close the HTTP session if this client created it."""
+        self._transport.close()
+
+    def __enter__(self) -> HttpClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
 
 def _money(text: str | None, *, required: bool = False) -> Decimal:
@@ -627,31 +630,3 @@ def _limit(limit: int) -> int:
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PULL:
         raise ValueError(f"limit must be an int from 1 to {MAX_PULL}, not {limit!r}")
     return limit
-
-
-def _never_sent(exc: BaseException) -> bool:
-    """True when the request cannot have reached the server: the connection itself failed.
-
-    A read timeout, a reset after connecting or a TLS failure are not
-    counted: the request (or part of it) may have been sent.
-    """
-    if isinstance(exc, requests.ConnectTimeout):
-        return True
-    if not isinstance(exc, requests.ConnectionError) or isinstance(
-        exc, (requests.exceptions.SSLError, requests.exceptions.ProxyError)
-    ):
-        return False
-    from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
-
-    seen: set[int] = set()
-    stack: list[Any] = [exc]
-    while stack:
-        item = stack.pop()
-        if item is None or id(item) in seen:
-            continue
-        seen.add(id(item))
-        if isinstance(item, (NewConnectionError, ConnectTimeoutError)):
-            return True
-        if isinstance(item, BaseException):
-            stack.extend([item.__cause__, item.__context__, getattr(item, "reason", None), *item.args])
-    return False

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from datetime import tzinfo
+from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
@@ -42,7 +43,7 @@ def parse_push(body: bytes, zone: str | tzinfo = DEFAULT_ZONE) -> list[Report | 
     return boxes_from_xml(root, zone)
 
 
-def push_receiver(handler: Handler, *, zone: str | tzinfo = DEFAULT_ZONE, max_body: int = MAX_BODY):
+def push_receiver(handler: Handler, *, zone: str | tzinfo = DEFAULT_ZONE, max_body: int = MAX_BODY) -> WSGIApplication:
     """A WSGI app for the account's push URL: ``handler(items)`` per POST, then ``1``; ``error`` on failure.
 
     The whole body is read (the vendor pushes raw XML, not a form field).
@@ -51,7 +52,7 @@ def push_receiver(handler: Handler, *, zone: str | tzinfo = DEFAULT_ZONE, max_bo
     a batch can arrive twice if the ``1`` is lost.
     """
 
-    def app(environ: dict, start_response: Callable) -> Iterable[bytes]:
+    def app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         request = Request(environ)
         request.max_content_length = max_body
         if request.method != "POST":
@@ -81,5 +82,5 @@ def push_receiver(handler: Handler, *, zone: str | tzinfo = DEFAULT_ZONE, max_bo
     return app
 
 
-def _answer(body: bytes, environ: dict, start_response: Callable, status: int = 200) -> Iterable[bytes]:
+def _answer(body: bytes, environ: WSGIEnvironment, start_response: StartResponse, status: int = 200) -> Iterable[bytes]:
     return Response(body, status=status, content_type="text/plain; charset=utf-8")(environ, start_response)

@@ -11,8 +11,12 @@ Why these choices:
   failures raise, and only as ``ipyy_client.errors`` classes.
 * A send is never retried automatically: after a read timeout the platform may
   already have charged and queued it.
-* zeep renders the request envelope, posts it and parses the reply with its
-  secure parser (``raw_response`` then hands the reply back). The envelope of
+* zeep renders the request envelope and parses replies with its secure
+  parser, but never does I/O: ``SoapClient`` posts with requests (what zeep's
+  sync transport wraps), ``ipyy_client.aio.AsyncSoapClient`` with httpx (what
+  zeep's async transport wraps); both share ``SoapWire`` for everything else.
+  (zeep's own transports would log the whole envelope, password included, at
+  DEBUG, and its async one replaces a borrowed httpx client's headers.) The envelope of
   an ordinary send is zeep's own, rendered once per operation with
   placeholders and filled per call (``_EnvelopeTemplate``; zeep's per-call
   serialization cost ~0.2-0.35 ms of CPU); tests/test_client_reply.py proves
@@ -47,15 +51,15 @@ from zeep.utils import get_media_type
 from zeep.wsdl import Document
 
 from ipyy_client._common import DEFAULT_BASE_URL, join_msisdns
-from ipyy_client._common import root_cause as _root_cause
+from ipyy_client._transport import SyncTransport
+from ipyy_client._wire import Call, Reply, Retry, Secrets, failed_call, guarded, protocol_error, redirect_note
 from ipyy_client.codes import ResultCode
 from ipyy_client.encoding import escape_xml_text
-from ipyy_client.errors import IpyyError, ProtocolError, SoapFault, TransportError
+from ipyy_client.errors import IpyyError, ProtocolError, SoapFault
 from ipyy_client.results import SendResult
 
 NAMESPACE = "http://tempuri.org/"
 BINDINGS = {11: f"{{{NAMESPACE}}}WebServiceSoap", 12: f"{{{NAMESPACE}}}WebServiceSoap12"}
-_BODY_SNIPPET = 300
 
 
 def _settings(raw_response: bool = False) -> zeep.Settings:
@@ -69,12 +73,32 @@ def _settings(raw_response: bool = False) -> zeep.Settings:
     )
 
 
+class _NoNetwork(zeep.Transport):
+    """The transport zeep's objects are built with. The clients post requests themselves (``_transport.py``),
+    so zeep never needs the network: the packaged WSDL has no imports and nothing else is fetched. Any
+    attempt raises instead of silently reaching out."""
+
+    def __init__(self) -> None:
+        super().__init__(timeout=30, operation_timeout=30)  # type: ignore[no-untyped-call]
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> Any:
+        raise zexc.TransportError("ipyy_client never lets zeep do network I/O")
+
+    get = post = post_xml = load = _refuse
+
+
+@lru_cache(maxsize=1)
+def _offline_transport() -> _NoNetwork:
+    return _NoNetwork()
+
+
 @lru_cache(maxsize=1)
 def _document() -> Document:
     """Parse the packaged WSDL once per process (lru_cache is thread-safe enough: at worst parsed twice)."""
     data = resources.files("ipyy_client").joinpath("WebService.wsdl").read_bytes()
-    # A throw-away transport: the WSDL has no imports, so it is never used to fetch.
-    return Document(io.BytesIO(data), zeep.Transport(), settings=_settings())
+    # The WSDL has no imports: the transport is never asked to fetch anything (and would refuse).
+    # (zeep annotates the transport as a class; it takes an instance)
+    return Document(io.BytesIO(data), _offline_transport(), settings=_settings())  # type: ignore[arg-type]
 
 
 _XSD = "http://www.w3.org/2001/XMLSchema"
@@ -90,6 +114,8 @@ def _reply_schema() -> etree.XMLSchema:
         data = resources.files("ipyy_client").joinpath("WebService.wsdl").read_bytes()
         root = etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False))
         inner = root.find(f"{{http://schemas.xmlsoap.org/wsdl/}}types/{{{_XSD}}}schema")
+        if inner is None:
+            raise RuntimeError("the packaged WSDL has no wsdl:types schema")
         element = etree.Element(inner.tag, dict(inner.attrib), nsmap=inner.nsmap)
         element.extend(copy.deepcopy(child) for child in inner)
         schema = _schemas.schema = etree.XMLSchema(element)
@@ -106,7 +132,7 @@ class _EnvelopeTemplate:
     _MARK = "\ue000{}\ue001"  # private-use characters: written as they are, and never in a value it fills
     _UNSAFE = re.compile("[\ud800-\udfff\ue000\ue001]")  # surrogates (zeep's own error) and the marks
 
-    def __init__(self, binding: Any, client: Any, options: dict, operation: str, ext_number: bool) -> None:
+    def __init__(self, binding: Any, client: Any, options: dict[str, Any], operation: str, ext_number: bool) -> None:
         from zeep.wsdl.utils import etree_to_string
 
         names = ["userName", "password", "Msisdns", "SMSContent"] + (["ExtNumber"] if ext_number else [])
@@ -153,33 +179,12 @@ def _check_xml_text(value: str, what: str) -> str:
     return value
 
 
-class _RecordingTransport(zeep.Transport):
-    """zeep transport that remembers the last HTTP response (per thread) for error messages."""
+class SoapWire:
+    """What ``SoapClient`` and ``AsyncSoapClient`` share: the account, zeep's binding for the SOAP version,
+    the request of each send and the reading of its reply. No I/O happens here.
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._local = threading.local()
-
-    def post(self, address: str, message: bytes, headers: dict[str, str]) -> requests.Response:
-        self._local.response = None
-        response = super().post(address, message, headers)
-        self._local.response = response
-        return response
-
-    @property
-    def last_response(self) -> requests.Response | None:
-        return getattr(self._local, "response", None)
-
-
-class SoapClient:
-    """A client of one account on ``<base_url>/WebService.asmx``.
-
-    >>> with SoapClient("demo", "demo123", "http://127.0.0.1:8080") as c:   # doctest: +SKIP
-    ...     c.send_i18n_sms(["8613800138000"], "验证码 1234【华信】").raise_for_status().msg_id
-
-    ``session`` lets you share a ``requests.Session`` (proxies, TLS settings);
-    a session passed in is left open by ``close()``, one created here is closed.
-    A client may be used from several threads as far as requests allows.
+    zeep renders the envelope (or its once-rendered template, ``_EnvelopeTemplate``) and parses Faults and
+    unusual replies; an ordinary reply is schema-validated and read field by field (``_result_from``).
     """
 
     def __init__(
@@ -190,72 +195,66 @@ class SoapClient:
         *,
         soap_version: Literal[11, 12] = 11,
         timeout: float = 30.0,
-        session: requests.Session | None = None,
     ) -> None:
         if soap_version not in BINDINGS:
             raise ValueError(f"soap_version must be 11 or 12, not {soap_version!r}")
         if not re.match(r"^https?://[^/\s]+", base_url or ""):
             raise ValueError(f"base_url must start with http:// or https:// and name a host, not {base_url!r}")
+        if timeout is None or timeout <= 0:
+            raise ValueError("timeout must be positive (a call without one could wait forever)")
         self.account = account
         self._password = password
+        self._secrets = Secrets(password if isinstance(password, str) else "")
         self.base_url = base_url.rstrip("/")
         self.endpoint = self.base_url + "/WebService.asmx"
         self.soap_version = soap_version
         self.timeout = timeout
-        self._owns_session = session is None
-        self._session = session if session is not None else requests.Session()
-        self._transport = _RecordingTransport(timeout=timeout, operation_timeout=timeout, session=self._session)
-        if self._owns_session:
-            self._session.headers["User-Agent"] = f"ipyy-sms/{_version()} {self._session.headers['User-Agent']}"
-        self._client = zeep.Client(_document(), transport=self._transport, settings=_settings(raw_response=True))
+        self._client = zeep.Client(_document(), transport=_offline_transport(), settings=_settings())
         self._service = self._client.create_service(BINDINGS[soap_version], self.endpoint)
-        # the proxy's own layers, resolved once: zeep's binding sends, with the service's options (the address)
+        # the proxy's own layers, resolved once: zeep's binding, with the service's options (the address)
         self._binding = self._service._binding
         self._binding_options = self._service._binding_options
         self._envelope_ns = self._binding.nsmap["soap-env"]
         self._templates: dict[tuple[str, bool], _EnvelopeTemplate | None] = {}
 
-    # -- public API ------------------------------------------------------------
-
-    def send_i18n_sms(
-        self,
-        msisdns: str | Iterable[str | int],
-        content: str,
-        plan_send_time: datetime | None = None,
-        ext_number: str | int | None = None,
-    ) -> SendResult:
-        """``SendI18NSms``: numbers with country code (``8613800138000``).
-
-        ``plan_send_time``: None sends now; a naive datetime is platform time
-        (Asia/Shanghai); an aware one is sent with its offset.
-        """
-        return self._call("SendI18NSms", msisdns, content, plan_send_time, ext_number)
-
-    def send_hybrid_sms(
-        self,
-        msisdns: str | Iterable[str | int],
-        content: str,
-        plan_send_time: datetime | None = None,
-        ext_number: str | int | None = None,
-    ) -> SendResult:
-        """``SendHybridSms``: like ``send_i18n_sms`` but also takes Chinese 11-digit numbers."""
-        return self._call("SendHybridSms", msisdns, content, plan_send_time, ext_number)
-
-    def close(self) -> None:
-        """Close the HTTP session if this client created it."""
-        if self._owns_session:
-            self._session.close()
-
-    def __enter__(self) -> "SoapClient":
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
     def __repr__(self) -> str:
-        return f"SoapClient(account={self.account!r}, endpoint={self.endpoint!r}, soap_version={self.soap_version})"
+        return (
+            f"{type(self).__name__}(account={self.account!r}, endpoint={self.endpoint!r}, "
+            f"soap_version={self.soap_version})"
+        )
 
-    # -- internals -------------------------------------------------------------
+    # -- the request -------------------------------------------------------------
+
+    def _send_call(
+        self,
+        operation: str,
+        msisdns: str | Iterable[str | int],
+        content: str,
+        plan_send_time: datetime | None,
+        ext_number: str | int | None,
+    ) -> Call[SendResult]:
+        """The POST of one send: checked and rendered here, so nothing is sent that XML cannot carry."""
+        sms = self._sms_object(msisdns, content, plan_send_time, ext_number)
+        _check_xml_text(self.account or "", "account")
+        if _XML_BAD.search(self._password or ""):
+            raise ValueError("password contains a character XML (and so SOAP) cannot carry")
+        body, headers = self._request(operation, sms)
+        url = str(self._binding_options["address"])
+
+        def read(reply: Reply) -> SendResult:
+            return self._read(operation, reply)
+
+        return Call(
+            url=url,
+            what="send",
+            read=guarded(read, self._secrets),
+            body=body,
+            headers=headers,
+            retry=Retry.NEVER,
+            failed=failed_call(
+                url=url, base_url=self.base_url, what="send", timeout=self.timeout, secrets=self._secrets
+            ),
+        )
 
     def _sms_object(
         self,
@@ -279,54 +278,25 @@ class SoapClient:
             sms["ExtNumber"] = _check_xml_text(str(ext_number).strip(), "ext_number")
         return sms
 
-    def _call(
-        self,
-        operation: str,
-        msisdns: str | Iterable[str | int],
-        content: str,
-        plan_send_time: datetime | None,
-        ext_number: str | int | None,
-    ) -> SendResult:
-        sms = self._sms_object(msisdns, content, plan_send_time, ext_number)
-        _check_xml_text(self.account or "", "account")
-        if _XML_BAD.search(self._password or ""):
-            raise ValueError("password contains a character XML (and so SOAP) cannot carry")
+    def _request(self, operation: str, sms: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
+        """The envelope's bytes and HTTP headers: the template's, or zeep's own rendering (what
+        ``binding.send`` would post)."""
+        message = self._envelope(operation, sms)
+        if message is not None:
+            return message
+        from zeep.wsdl.utils import etree_to_string
+
         try:
-            message = self._envelope(operation, sms)
-            if message is None:  # zeep renders this one itself (a PlanSendTime, or text only zeep may judge)
-                response = self._binding.send(
-                    self._client,
-                    self._binding_options,
-                    operation,
-                    (),
-                    {"userName": self.account, "password": self._password, "sms": sms},
-                )
-            else:
-                response = self._transport.post(self._binding_options["address"], message[0], dict(message[1]))
-            return self._read_reply(operation, response)
-        except IpyyError:
-            raise
-        except zexc.Fault as exc:
-            raise self._from_fault(exc) from None
-        except requests.Timeout as exc:
-            raise TransportError(
-                f"no reply from {self.endpoint} within {self.timeout:g}s ({_root_cause(exc)}). "
-                "The send may or may not have reached the platform; it was not retried."
-            ) from None
-        except requests.exceptions.SSLError as exc:
-            raise TransportError(f"TLS failure talking to {self.endpoint}: {_root_cause(exc)}") from None
-        except requests.ConnectionError as exc:
-            raise TransportError(
-                f"cannot connect to {self.endpoint}: {_root_cause(exc)}. "
-                f"Check the base URL ({self.base_url}) and that the server is running "
-                "(for the offline mock: `ipyy-mock serve`)."
-            ) from None
-        except requests.RequestException as exc:
-            raise TransportError(f"request to {self.endpoint} failed: {_root_cause(exc)}") from None
-        except zexc.Error as exc:
-            raise self._protocol_error(str(exc.message or exc)) from None
-        except (ValueError, ArithmeticError) as exc:  # int() / Decimal / isodate on a malformed reply value
-            raise self._protocol_error(f"malformed reply: {exc}") from None
+            envelope, headers = self._binding._create(
+                operation,
+                (),
+                {"userName": self.account, "password": self._password, "sms": sms},
+                client=self._client,
+                options=self._binding_options,
+            )
+            return etree_to_string(envelope), dict(headers)
+        except (zexc.Error, ValueError, TypeError) as exc:  # a value zeep/lxml cannot serialize (a lone surrogate)
+            raise ValueError(self._secrets.text(f"cannot build the SOAP request: {exc}")) from None
 
     def _envelope(self, operation: str, sms: dict[str, Any]) -> tuple[bytes, dict[str, str]] | None:
         """zeep's request bytes and headers for an ordinary send (no PlanSendTime), from the operation's template."""
@@ -348,27 +318,48 @@ class SoapClient:
         body = template.render(values)
         return None if body is None else (body, template.headers)
 
-    def _read_reply(self, operation: str, response: requests.Response) -> SendResult:
-        """The reply of ``operation`` (zeep's ``raw_response``) as a SendResult.
+    # -- the reply ---------------------------------------------------------------
+
+    def _read(self, operation: str, reply: Reply) -> SendResult:
+        """The reply as a SendResult, or the IpyyError it stands for (never a zeep exception)."""
+        try:
+            if 300 <= reply.status_code < 400:
+                raise self._protocol_error(f"unexpected HTTP status{redirect_note(reply)}", reply)
+            return self._read_reply(operation, reply)
+        except IpyyError:
+            raise
+        except zexc.Fault as exc:
+            raise self._from_fault(exc, reply) from None
+        except zexc.Error as exc:
+            raise self._protocol_error(str(exc.message or exc), reply) from None
+        except (ValueError, ArithmeticError) as exc:  # int() / Decimal / isodate on a malformed reply value
+            raise self._protocol_error(f"malformed reply: {exc}", reply) from None
+
+    def _read_reply(self, operation: str, reply: Reply) -> SendResult:
+        """The reply of ``operation`` as a SendResult.
 
         A 200 reply with an XML envelope whose Body holds exactly the operation's response element is
         validated against the WSDL schema and read here; everything else (a Fault, another status, a
         multipart or unparseable body, an unexpected element) is left to zeep's ``process_reply``, which
         raises as it always did.
         """
-        zeep_reply = None
-        ctype = response.headers.get("Content-Type", "text/xml")
-        if response.status_code == 200 and response.content and get_media_type(ctype) != "multipart/related":
+        ctype = reply.headers.get("Content-Type", "text/xml")
+        if reply.status_code == 200 and reply.content and get_media_type(ctype) != "multipart/related":
             try:
-                doc = parse_xml(response.content, self._transport, settings=self._client.settings)
+                # (zeep annotates the content as str; it parses bytes, as its own process_reply hands it)
+                doc = parse_xml(
+                    reply.content,  # type: ignore[arg-type]
+                    _offline_transport(),
+                    settings=self._client.settings,
+                )
             except (etree.XMLSyntaxError, zexc.XMLSyntaxError):
                 doc = None  # zeep says so, in its own words (process_reply below)
             if doc is not None:
                 element = self._response_element(doc, operation)
                 if element is not None:
-                    return self._result_from(element, operation)
-        zeep_reply = self._binding.process_reply(self._client, self._binding.get(operation), response)
-        return self._to_result(zeep_reply)
+                    return self._result_from(element, operation, reply)
+        zeep_reply = self._binding.process_reply(self._client, self._binding.get(operation), reply)
+        return self._to_result(zeep_reply, reply)
 
     def _response_element(self, doc: etree._Element, operation: str) -> etree._Element | None:
         ns = self._envelope_ns
@@ -384,89 +375,146 @@ class SoapClient:
             return None  # a Fault, or something zeep should judge
         return parts[0]
 
-    def _result_from(self, element: etree._Element, operation: str) -> SendResult:
+    def _result_from(self, element: etree._Element, operation: str, reply: Reply | None = None) -> SendResult:
         schema = _reply_schema()
         if not schema.validate(element):
             error = schema.error_log.last_error
             raise self._protocol_error(
-                f"reply does not match the WSDL ({error.message if error is not None else 'schema validation failed'})"
+                f"reply does not match the WSDL ({error.message if error is not None else 'schema validation failed'})",
+                reply,
             )
         t = f"{{{NAMESPACE}}}"
         result = element.find(f"{t}{operation}Result")  # minOccurs=1: the schema made sure it is there
+        if result is None:
+            raise self._protocol_error(f"reply has no {operation}Result", reply)
         errors = result.find(f"{t}Errors")
         # as zeep mapped them: a nil or empty <string/> is None there, and None items are dropped
         items = (
             ()
             if errors is None
             else tuple(
-                item.text
+                self._secrets.text(item.text)
                 for item in errors.iterfind(f"{t}string")
                 if item.text is not None and item.get(_XSI_NIL) not in ("true", "1")
             )
         )
         return SendResult(
-            status=ResultCode[result.findtext(f"{t}StatusCode").strip()],
-            description=result.findtext(f"{t}Description") or "",
-            msg_id=int(result.findtext(f"{t}MsgId")),
-            balance=Decimal(result.findtext(f"{t}Balance").strip()),
-            billing_amount=Decimal(result.findtext(f"{t}BillingAmount").strip()),
-            billing_count=int(result.findtext(f"{t}BillingCount")),
+            status=ResultCode[_text(result, f"{t}StatusCode").strip()],
+            description=self._secrets.text(result.findtext(f"{t}Description") or ""),
+            msg_id=int(_text(result, f"{t}MsgId")),
+            balance=Decimal(_text(result, f"{t}Balance").strip()),
+            billing_amount=Decimal(_text(result, f"{t}BillingAmount").strip()),
+            billing_count=int(_text(result, f"{t}BillingCount")),
             errors=items,
         )
 
-    def _from_fault(self, exc: zexc.Fault) -> IpyyError:
+    def _from_fault(self, exc: zexc.Fault, reply: Reply | None = None) -> IpyyError:
         if exc.code is None and exc.message == "Unknown fault occured":
             # zeep says "fault" for any non-200 XML reply without a Fault element.
-            return self._protocol_error("unexpected reply without a SOAP Fault")
+            return self._protocol_error("unexpected reply without a SOAP Fault", reply)
         code = exc.code
         if exc.subcodes:
             code = f"{code} ({', '.join(str(s) for s in exc.subcodes)})"
-        return SoapFault(self._scrub(str(code) if code else None), self._scrub(exc.message or ""), detail=exc.detail)
+        return self._secrets.error(SoapFault(str(code) if code else None, exc.message or "", detail=exc.detail))
 
-    def _protocol_error(self, what: str) -> ProtocolError:
-        response = self._transport.last_response
-        status = response.status_code if response is not None else None
-        body = response.content[:_BODY_SNIPPET] if response is not None else None
+    def _protocol_error(self, what: str, reply: Reply | None = None) -> ProtocolError:
         message = what.split("\nContent:")[0]  # zeep appends the whole body; we show a snippet
-        if status is not None:
-            ctype = response.headers.get("Content-Type", "?") if response is not None else "?"
-            snippet = (body or b"").decode("utf-8", "replace").strip()
-            message = f"HTTP {status} ({ctype}) from {self.endpoint}: {message}"
-            if snippet:
-                message += f"; body starts: {snippet[:120]!r}"
-        if body and self._password and len(self._password) >= 3:  # [reliability] a server may echo the request
-            from xml.sax.saxutils import escape
-
-            for secret in {self._password, escape(self._password)}:  # as sent: XML-escaped inside the envelope
-                body = body.replace(secret.encode("utf-8"), b"***")
-        return ProtocolError(self._scrub(message), status_code=status, body=body)
-
-    def _to_result(self, reply: Any) -> SendResult:
         if reply is None:
-            raise self._protocol_error("empty SOAP reply (no SendResultBase)")
+            return protocol_error(message, secrets=self._secrets)
+        return protocol_error(
+            message,
+            reply.status_code,
+            reply.content,
+            content_type=reply.headers.get("Content-Type", "?"),
+            where=self.endpoint,
+            secrets=self._secrets,
+        )
+
+    def _to_result(self, value: Any, reply: Reply | None = None) -> SendResult:
+        if value is None:
+            raise self._protocol_error("empty SOAP reply (no SendResultBase)", reply)
         try:
-            status = ResultCode[reply.StatusCode]
-            errors = reply.Errors.string if reply.Errors is not None else []
+            status = ResultCode[value.StatusCode]
+            errors = value.Errors.string if value.Errors is not None else []
             return SendResult(
                 status=status,
-                description=reply.Description or "",
-                msg_id=int(reply.MsgId),
-                balance=Decimal(reply.Balance),
-                billing_amount=Decimal(reply.BillingAmount),
-                billing_count=int(reply.BillingCount),
-                errors=tuple(e for e in (errors or []) if e is not None),
+                description=self._secrets.text(value.Description or ""),
+                msg_id=int(value.MsgId),
+                balance=Decimal(value.Balance),
+                billing_amount=Decimal(value.BillingAmount),
+                billing_count=int(value.BillingCount),
+                errors=tuple(self._secrets.text(e) for e in (errors or []) if e is not None),
             )
         except (KeyError, AttributeError, TypeError, ValueError, InvalidOperation) as exc:
-            raise self._protocol_error(f"reply does not match SendResultBase ({type(exc).__name__}: {exc})") from None
-
-    def _scrub(self, text: str | None) -> str:
-        """Remove the password from text that echoes server content (a hostile server could echo it)."""
-        if text and self._password and len(self._password) >= 3:
-            return text.replace(self._password, "***")
-        return text or ""
+            raise self._protocol_error(
+                f"reply does not match SendResultBase ({type(exc).__name__}: {exc})", reply
+            ) from None
 
 
-def _version() -> str:
-    from ipyy_client import __version__
+def _text(element: etree._Element, path: str) -> str:
+    """A required child's text (the schema made sure it is there; None would be a schema bug)."""
+    text = element.findtext(path)
+    if text is None:
+        raise ValueError(f"no {path.rpartition('}')[2]} in the reply")
+    return str(text)
 
-    return __version__
+
+class SoapClient(SoapWire):
+    """A client of one account on ``<base_url>/WebService.asmx``.
+
+    >>> with SoapClient("demo", "demo123", "http://127.0.0.1:8080") as c:   # doctest: +SKIP
+    ...     c.send_i18n_sms(["8613800138000"], "验证码 1234【华信】").raise_for_status().msg_id
+
+    ``session`` lets you share a ``requests.Session`` (proxies, TLS settings);
+    a session passed in is left open by ``close()``, one created here is closed.
+    A client may be used from several threads as far as requests allows.
+    The async twin is ``ipyy_client.aio.AsyncSoapClient``.
+    """
+
+    def __init__(
+        self,
+        account: str,
+        password: str,
+        base_url: str = DEFAULT_BASE_URL,
+        *,
+        soap_version: Literal[11, 12] = 11,
+        timeout: float = 30.0,
+        session: requests.Session | None = None,
+    ) -> None:
+        super().__init__(account, password, base_url, soap_version=soap_version, timeout=timeout)
+        self._transport = SyncTransport(session, timeout=timeout)
+        self._session = self._transport.session
+
+    def send_i18n_sms(
+        self,
+        msisdns: str | Iterable[str | int],
+        content: str,
+        plan_send_time: datetime | None = None,
+        ext_number: str | int | None = None,
+    ) -> SendResult:
+        """``SendI18NSms``: numbers with country code (``8613800138000``).
+
+        ``plan_send_time``: None sends now; a naive datetime is platform time
+        (Asia/Shanghai); an aware one is sent with its offset. Never retried.
+        """
+        return self._transport.run(self._send_call("SendI18NSms", msisdns, content, plan_send_time, ext_number))
+
+    def send_hybrid_sms(
+        self,
+        msisdns: str | Iterable[str | int],
+        content: str,
+        plan_send_time: datetime | None = None,
+        ext_number: str | int | None = None,
+    ) -> SendResult:
+        """``SendHybridSms``: like ``send_i18n_sms`` but also takes Chinese 11-digit numbers."""
+        return self._transport.run(self._send_call("SendHybridSms", msisdns, content, plan_send_time, ext_number))
+
+    def close(self) -> None:
+        """Close the HTTP session if this client created it."""
+        self._transport.close()
+
+    def __enter__(self) -> SoapClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

@@ -24,6 +24,7 @@ SURFACES = """ipyy-mock: offline mock of the Huaxin (ipyy.net) SMS gateway
   domestic  /sms.aspx /smsJson.aspx
   inbox /_mock/  (web inbox: messages, replies, journal, live)
   mock  /_mock/api/clock /_mock/api/rules /_mock/api/settings /_mock/api/uplinks /_mock/api/pushes (JSON)
+  health /_mock/health  (JSON: ok, version, database_writable; any caller)
 """
 
 
@@ -73,6 +74,9 @@ class MockApp:
         # [reliability] one body limit for every surface (limits.py; `serve --max-body`)
         self.guard = RequestGuard(max_body or DEFAULT_MAX_BODY)
         self.endpoints: dict[str, WSGIApp] = {"soap": make_soap_app(platform, max_body=self.guard.max_body)}
+        from ipyy_mock.health import HealthApp  # [image] GET /_mock/health, for any caller and any Host
+
+        self.endpoints["health"] = HealthApp(platform.store)
         access = AdminAccess(token=admin_token, allowed_hosts=tuple(allowed_hosts))  # Host allow-list + token
         self.endpoints["admin"] = make_admin_app(platform, access, self.wake)
         # [inbox] the web inbox at /_mock/ (inbox.py): static pages for the admin API's own callers
@@ -100,6 +104,7 @@ class MockApp:
                 Rule("/pwd.aspx", endpoint="pwd"),
                 Rule("/sms.aspx", endpoint="domestic"),
                 Rule("/smsjson.aspx", endpoint="domestic_json"),
+                Rule("/_mock/health", endpoint="health"),  # [image] before the admin API and the inbox
                 Rule("/_mock/api", endpoint="admin"),
                 Rule("/_mock/api/<path:rest>", endpoint="admin"),
                 Rule("/_mock", endpoint="inbox"),  # [inbox] the web inbox; /_mock/api/... stays the admin API's

@@ -16,9 +16,12 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import NoReturn
 
+from ipyy_mock import envflags
+from ipyy_mock.core import seeding
 from ipyy_mock.server import DEFAULT_BODY_TIMEOUT, DEFAULT_HEADER_TIMEOUT, DEFAULT_SERVER, SERVERS  # [server]
 
 DEFAULT_DB = "ipyy-mock.db"
+ENV_PREFIX = "IPYY_MOCK_"  # [image] `serve --max-body` defaults to $IPYY_MOCK_MAX_BODY (envflags.py)
 
 
 def _decimal(text: str) -> Decimal:
@@ -101,6 +104,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=_port, default=8080, help="TCP port, 1-65535 (default 8080)")
     serve.add_argument("--db", help=db_help)
+    serve.add_argument(
+        "--seed-account",  # [image]
+        action="append",
+        type=seeding.parse,
+        metavar=seeding.FORM,
+        help="create this account at start unless it exists (the demo's prices, balance 100.00 "
+        "unless given); repeatable",
+    )
     serve.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
     serve.add_argument(
         "--threads",
@@ -238,6 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(  # [server]
             "--create", action="store_true", help="create the database when it does not exist (account add always does)"
         )
+    envflags.apply(serve, ENV_PREFIX)  # [image] last: every serve flag, also those added above later
     return parser
 
 
@@ -256,7 +268,7 @@ def _database_error(path: str, exc: BaseException) -> str:  # [server]
     reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
     if isinstance(exc, sqlite3.DatabaseError) and "not a database" in str(exc):
         return f"{where} is not an SQLite database ({reason}): point --db at the mock's file, or at a new path"
-    return f"cannot open database {where}: {reason}; check the path and its permissions, or use another --db"
+    return f"cannot open the database {where}: {reason}; check the path and its permissions, or use another --db"
 
 
 def _account_json(account) -> dict:
@@ -360,6 +372,26 @@ def _ipyy_command() -> str:
     return "ipyy" if found and Path(found).resolve() == ours.resolve() else str(ours)
 
 
+def _open_platform(db_path: str, zone: str | None, seeds: list, strict: bool) -> tuple:  # [image]
+    """The server's Platform with the demo and the seed accounts in it (each with "created now?") and strict mode
+    set, or one line saying why its database cannot be used (say, a volume its user cannot write)."""
+    from ipyy_mock.core.platform import Platform
+
+    try:
+        platform = Platform(db_path, zone) if zone else Platform(db_path)
+        created, seeded = platform.seed_demo(), seeding.seed(platform.store, seeds)
+        platform.set_strict(strict)
+        return platform, created, seeded
+    except (OSError, sqlite3.Error) as exc:
+        if isinstance(exc, sqlite3.DatabaseError) and "not a database" in str(exc):  # [server]
+            raise SystemExit(f"ipyy-mock: {_database_error(db_path, exc)}") from None
+        raise SystemExit(
+            f"ipyy-mock: cannot open the database {db_path}: {exc}; it needs a directory user "
+            f"{os.getuid()} can write (a volume: check its owner), or choose another file with --db "
+            f"($IPYY_MOCK_DB)"
+        ) from None
+
+
 def _listen_hosts(host: str) -> tuple[str, ...]:  # [security]
     """The --host name as a Host the admin API answers for (a wildcard address is no name: none)."""
     from ipyy_mock.admin.access import WILDCARDS, AccessError, allowed_host
@@ -373,7 +405,7 @@ def _listen_hosts(host: str) -> tuple[str, ...]:  # [security]
 def run_serve(args: argparse.Namespace) -> int:
     from ipyy_mock import __version__
     from ipyy_mock.admin.access import AccessError, read_token  # [security]
-    from ipyy_mock.core.platform import DEMO_ACCOUNT, Platform
+    from ipyy_mock.core.platform import DEMO_ACCOUNT
     from ipyy_mock.server import ServeConfig, StartError, check_port, serve  # [server]
 
     try:  # [security] --admin-token, else --admin-token-file, else $IPYY_MOCK_ADMIN_TOKEN
@@ -388,17 +420,13 @@ def run_serve(args: argparse.Namespace) -> int:
         return 2
     allowed_hosts = _listen_hosts(args.host) + extra_hosts
     db_path = _db_path(args)
+    platform, created, seeded = _open_platform(db_path, args.zone, args.seed_account or [], args.strict)  # [image]
+    demo = platform.store.get_account(DEMO_ACCOUNT.name)
+    platform.store.close()
     try:  # [server] start errors: one line, before the banner, no traceback
         check_port(args.host, args.port)
-        platform = Platform(db_path, args.zone) if args.zone else Platform(db_path)
-        created = platform.seed_demo()
-        platform.set_strict(args.strict)
-        demo = platform.store.get_account(DEMO_ACCOUNT.name)
-        platform.store.close()
     except StartError as exc:
         return _fail(str(exc))
-    except (sqlite3.Error, OSError) as exc:
-        return _fail(_database_error(db_path, exc))
     from ipyy_mock.devtools import journal
 
     journal.prepare(journal.journal_path(db_path))  # a damaged journal is set aside here, not in each worker
@@ -419,6 +447,8 @@ def run_serve(args: argparse.Namespace) -> int:
             f"  account   {demo.name} / {DEMO_ACCOUNT.password if created else '(password as set)'}"
             f"  userid {demo.userid}  balance {demo.balance}  ({state})"
         )
+    for account, created in seeded:  # [image] the operator's own passwords are not printed
+        lines.append(f"  account   {account.name}  balance {account.balance}  ({'created' if created else 'kept'})")
     lines.append(
         f"  admin     {base}/_mock/api/clock  (JSON; "  # [security] says whether a token is on, never it
         + (

@@ -62,6 +62,38 @@ class IpyyMock:
             kwargs.pop("account", self.account), kwargs.pop("password", self.password), base_url=self.base_url, **kwargs
         )
 
+    def domestic_client(self, **kwargs: Any):
+        """A DomesticClient (``sms.aspx`` / ``smsJson.aspx``) of the demo account on this mock."""
+        from ipyy_client import DomesticClient
+
+        return DomesticClient(
+            kwargs.pop("account", self.account), kwargs.pop("password", self.password), base_url=self.base_url, **kwargs
+        )
+
+    def async_soap_client(self, **kwargs: Any):
+        """An AsyncSoapClient of the demo account on this mock (``async with`` it, or ``await c.aclose()``)."""
+        from ipyy_client import AsyncSoapClient
+
+        return AsyncSoapClient(
+            kwargs.pop("account", self.account), kwargs.pop("password", self.password), base_url=self.base_url, **kwargs
+        )
+
+    def async_http_client(self, **kwargs: Any):
+        """An AsyncHttpClient of the demo account on this mock (``async with`` it, or ``await c.aclose()``)."""
+        from ipyy_client import AsyncHttpClient
+
+        return AsyncHttpClient(
+            kwargs.pop("account", self.account), kwargs.pop("password", self.password), base_url=self.base_url, **kwargs
+        )
+
+    def async_domestic_client(self, **kwargs: Any):
+        """An AsyncDomesticClient of the demo account on this mock (``async with`` it, or ``await c.aclose()``)."""
+        from ipyy_client import AsyncDomesticClient
+
+        return AsyncDomesticClient(
+            kwargs.pop("account", self.account), kwargs.pop("password", self.password), base_url=self.base_url, **kwargs
+        )
+
     # -- admin API -----------------------------------------------------
     def api(self, method: str, path: str, **kwargs: Any) -> Any:
         reply = self.session.request(method, f"{self.base_url}/_mock/api/{path.lstrip('/')}", timeout=30, **kwargs)

@@ -19,6 +19,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ipyy_mock.health import PATH as HEALTH_PATH  # ready: answers, and can write its database
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -87,7 +89,7 @@ class MockServerProcess:
                 time.sleep(0.2)
                 raise RuntimeError(f"ipyy-mock exited ({self.proc.returncode}):\n{self.banner}{''.join(self.output)}")
             try:
-                with urllib.request.urlopen(self.base_url + "/WebService.asmx?WSDL", timeout=2) as reply:
+                with urllib.request.urlopen(self.base_url + HEALTH_PATH, timeout=2) as reply:  # 503 raises
                     if reply.status == 200:
                         return self
             except OSError:

@@ -9,6 +9,9 @@ need=()
 # [inbox] the web inbox's browser tests: headless Chromium driven through chromedriver (tests/test_inbox.py).
 [ -x /usr/bin/chromium ] || need+=(chromium)
 [ -x /usr/bin/chromedriver ] || need+=(chromium-driver)
+# [image] the OCI image's test builds it with podman on a base made by mmdebstrap (tests/test_image.py, scripts/image.sh).
+command -v podman >/dev/null || need+=(podman)
+command -v mmdebstrap >/dev/null || need+=(mmdebstrap)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "== installing Debian packages: ${need[*]}"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from support import flavours
 from support.mockproc import MockProcess
 
 
@@ -32,3 +33,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         for fixture, marker in FIXTURE_MARKERS.items():
             if fixture in getattr(item, "fixturenames", ()):
                 item.add_marker(marker)
+
+
+@pytest.fixture(params=flavours.NAMES)
+def flavour(request):
+    """The sync clients, then their async twins (tests/flavours.py): one test body checks both."""
+    made = flavours.Flavour(request.param)
+    yield made
+    made.close()

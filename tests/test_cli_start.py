@@ -92,7 +92,7 @@ def test_account_commands_on_an_unreadable_database(tmp_path):
     folder = tmp_path / "folder.db"
     folder.mkdir()
     line = one_line_error(run(MOCK, "account", "show", "demo", "--db", str(folder)), 1)
-    assert line.startswith(f"ipyy-mock: cannot open database {folder}")
+    assert line.startswith(f"ipyy-mock: cannot open the database {folder}")
 
 
 @pytest.mark.parametrize("script, commands", [("ipyy", ["send", "balance"]), ("ipyy-mock", ["serve", "account"])])

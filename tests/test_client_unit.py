@@ -262,12 +262,12 @@ def test_context_manager_closes_own_session_not_a_borrowed_one() -> None:
     assert closed == [True]
 
 
-# --- over a canned wire ------------------------------------------------------------
+# --- over a canned wire (both flavours: SoapClient and AsyncSoapClient, tests/flavours.py) ---------
 
 
-def test_send_maps_reply_and_builds_request(gateway: CannedServer) -> None:
+def test_send_maps_reply_and_builds_request(flavour, gateway: CannedServer) -> None:
     gateway.reply = result_xml(errors_=("8613800000002:MsisdnBlack",))
-    with SoapClient("demo", PASSWORD, gateway.base_url + "/") as client:
+    with flavour.soap("demo", PASSWORD, gateway.base_url + "/") as client:
         result = client.send_i18n_sms(["8613800138000", " 8613800000002"], "测试【华信】")
     assert result == SendResult(
         ResultCode.OK, "操作成功", 1000123, Decimal("99.95"), Decimal("0.05"), 1, ("8613800000002:MsisdnBlack",)
@@ -287,10 +287,10 @@ def test_send_maps_reply_and_builds_request(gateway: CannedServer) -> None:
     assert field(root, "ExtNumber") is None
 
 
-def test_send_hybrid_soap12_with_time_and_ext(gateway: CannedServer) -> None:
+def test_send_hybrid_soap12_with_time_and_ext(flavour, gateway: CannedServer) -> None:
     gateway.reply = result_xml("SendHybridSms", version=12, msg_id=5, balance="99.90", amount="0.10", count=2)
     at = datetime(2026, 12, 1, 9, 0, 0, 123456)
-    with SoapClient("demo", PASSWORD, gateway.base_url, soap_version=12) as client:
+    with flavour.soap("demo", PASSWORD, gateway.base_url, soap_version=12) as client:
         result = client.send_hybrid_sms("13800138000", "x" * 71 + "【华信】", plan_send_time=at, ext_number=12)
     assert (result.msg_id, result.billing_count, result.billing_amount) == (5, 2, Decimal("0.10"))
     _, headers, _ = gateway.requests[-1]
@@ -303,26 +303,28 @@ def test_send_hybrid_soap12_with_time_and_ext(gateway: CannedServer) -> None:
     assert field(root, "ExtNumber").text == "12"
 
 
-def test_aware_plan_send_time_keeps_its_offset(gateway: CannedServer) -> None:
+def test_aware_plan_send_time_keeps_its_offset(flavour, gateway: CannedServer) -> None:
     gateway.reply = result_xml()
     at = datetime(2026, 12, 1, 9, 0, tzinfo=timezone(timedelta(hours=8)))
-    SoapClient("demo", PASSWORD, gateway.base_url).send_i18n_sms("8613800138000", "x【y】", plan_send_time=at)
+    flavour.soap("demo", PASSWORD, gateway.base_url).send_i18n_sms("8613800138000", "x【y】", plan_send_time=at)
     assert field(gateway.last_body(), "PlanSendTime").text == "2026-12-01T09:00:00+08:00"
 
 
-def test_non_ok_status_is_returned_not_raised(gateway: CannedServer) -> None:
+def test_non_ok_status_is_returned_not_raised(flavour, gateway: CannedServer) -> None:
     gateway.reply = result_xml(
         status="AmountNotEnough", description="额度不足", msg_id=0, balance="0.01", amount="0", count=0
     )
-    result = SoapClient("demo", PASSWORD, gateway.base_url).send_i18n_sms("8613800138000", "x【y】")
+    result = flavour.soap("demo", PASSWORD, gateway.base_url).send_i18n_sms("8613800138000", "x【y】")
     assert result.status is ResultCode.AmountNotEnough and not result.ok
     with pytest.raises(errors.AmountNotEnough):
         result.raise_for_status()
 
 
-def test_transport_error_on_closed_port() -> None:
+def test_transport_error_on_closed_port(
+    flavour,
+) -> None:
     port = closed_port()
-    client = SoapClient("demo", PASSWORD, f"http://127.0.0.1:{port}")
+    client = flavour.soap("demo", PASSWORD, f"http://127.0.0.1:{port}")
     with pytest.raises(errors.TransportError) as info:
         client.send_i18n_sms("8613800138000", "x【y】")
     message = str(info.value)
@@ -333,10 +335,10 @@ def test_transport_error_on_closed_port() -> None:
     assert info.value.__cause__ is None and info.value.__suppress_context__
 
 
-def test_transport_error_on_timeout(gateway: CannedServer) -> None:
+def test_transport_error_on_timeout(flavour, gateway: CannedServer) -> None:
     gateway.reply = result_xml()
     gateway.delay = 1.5
-    client = SoapClient("demo", PASSWORD, gateway.base_url, timeout=0.3)
+    client = flavour.soap("demo", PASSWORD, gateway.base_url, timeout=0.3)
     with pytest.raises(errors.TransportError) as info:
         client.send_i18n_sms("8613800138000", "x【y】")
     assert "0.3s" in str(info.value) and "not retried" in str(info.value)
@@ -344,9 +346,9 @@ def test_transport_error_on_timeout(gateway: CannedServer) -> None:
 
 
 @pytest.mark.parametrize("version, reply", [(11, fault11()), (12, fault12("Server was unable to read request."))])
-def test_soap_fault(gateway: CannedServer, version: int, reply) -> None:
+def test_soap_fault(flavour, gateway: CannedServer, version: int, reply) -> None:
     gateway.reply = reply
-    client = SoapClient("demo", PASSWORD, gateway.base_url, soap_version=version)
+    client = flavour.soap("demo", PASSWORD, gateway.base_url, soap_version=version)
     with pytest.raises(errors.SoapFault) as info:
         client.send_i18n_sms("8613800138000", "x【y】")
     exc = info.value
@@ -354,10 +356,10 @@ def test_soap_fault(gateway: CannedServer, version: int, reply) -> None:
     assert exc.faultcode and ("Client" in exc.faultcode or "Sender" in exc.faultcode)
 
 
-def test_fault_echoing_the_password_is_scrubbed(gateway: CannedServer) -> None:
+def test_fault_echoing_the_password_is_scrubbed(flavour, gateway: CannedServer) -> None:
     gateway.reply = fault11(text=f"bad password {PASSWORD}")
     with pytest.raises(errors.SoapFault) as info:
-        SoapClient("demo", PASSWORD, gateway.base_url).send_i18n_sms("8613800138000", "x【y】")
+        flavour.soap("demo", PASSWORD, gateway.base_url).send_i18n_sms("8613800138000", "x【y】")
     assert PASSWORD not in str(info.value) and PASSWORD not in info.value.faultstring
 
 
@@ -376,20 +378,20 @@ def test_fault_echoing_the_password_is_scrubbed(gateway: CannedServer) -> None:
     ],
     ids=["html", "text", "empty", "502", "404-empty", "500-xml", "unknown-code", "bad-decimal", "dtd"],
 )
-def test_garbage_reply_is_protocol_error(gateway: CannedServer, reply, status: int) -> None:
+def test_garbage_reply_is_protocol_error(flavour, gateway: CannedServer, reply, status: int) -> None:
     gateway.reply = reply
     with pytest.raises(errors.ProtocolError) as info:
-        SoapClient("demo", PASSWORD, gateway.base_url).send_i18n_sms("8613800138000", "x【y】")
+        flavour.soap("demo", PASSWORD, gateway.base_url).send_i18n_sms("8613800138000", "x【y】")
     assert info.value.status_code == status
     assert f"HTTP {status}" in str(info.value)
     assert PASSWORD not in str(info.value)
 
 
-def test_text_xml_cannot_carry_is_a_value_error_before_sending(gateway: CannedServer) -> None:
+def test_text_xml_cannot_carry_is_a_value_error_before_sending(flavour, gateway: CannedServer) -> None:
     with pytest.raises(ValueError, match="U\\+0001"):
-        SoapClient("demo", PASSWORD, gateway.base_url).send_i18n_sms("8613800138000", "a\x01【y】")
+        flavour.soap("demo", PASSWORD, gateway.base_url).send_i18n_sms("8613800138000", "a\x01【y】")
     with pytest.raises(ValueError) as info:
-        SoapClient("demo", "bad\x02pw", gateway.base_url).send_i18n_sms("8613800138000", "x【y】")
+        flavour.soap("demo", "bad\x02pw", gateway.base_url).send_i18n_sms("8613800138000", "x【y】")
     assert "bad" not in str(info.value)
     assert gateway.requests == []
 

@@ -2,6 +2,8 @@
 
 Uses the ``mock_server`` / ``account`` fixtures of conftest.py: a fresh account
 per test with balance 100.00, 0.05 per segment for country 86, 0.30 elsewhere.
+Every client test runs through ``SoapClient`` and through ``AsyncSoapClient``
+(the ``flavour`` fixture, tests/flavours.py).
 """
 
 from __future__ import annotations
@@ -14,15 +16,15 @@ from decimal import Decimal
 
 import pytest
 
-from ipyy_client import ResultCode, SoapClient, errors
+from ipyy_client import ResultCode, errors
 from support.mockproc import console_script
 
 TEXT = "您的验证码是 1234【华信】"
 
 
 @pytest.fixture(params=[11, 12], ids=["soap11", "soap12"])
-def client(request, mock_server, account):
-    with SoapClient(account.name, account.password, mock_server.base_url, soap_version=request.param) as c:
+def client(request, mock_server, account, flavour):
+    with flavour.soap(account.name, account.password, mock_server.base_url, soap_version=request.param) as c:
         yield c
 
 
@@ -69,26 +71,26 @@ def test_hybrid_takes_domestic_numbers(client) -> None:
     assert result.billing_amount == Decimal("0.05")
 
 
-def test_vendor_errors_are_returned_not_raised(mock_server, account) -> None:
-    with SoapClient(account.name, "wrong-password", mock_server.base_url) as c:
+def test_vendor_errors_are_returned_not_raised(flavour, mock_server, account) -> None:
+    with flavour.soap(account.name, "wrong-password", mock_server.base_url) as c:
         result = c.send_i18n_sms("8613800138000", TEXT)
     assert result.status is ResultCode.PasswordError
-    with SoapClient(account.name, account.password, mock_server.base_url) as c:
+    with flavour.soap(account.name, account.password, mock_server.base_url) as c:
         assert c.send_i18n_sms("8613800138000", "no signature").status is ResultCode.RequiredSuffix
         assert c.send_i18n_sms("8613800138000", TEXT, ext_number="123456").status is ResultCode.ExtNumberError
 
 
-def test_empty_strings_are_vendor_codes_not_faults(mock_server, account) -> None:
+def test_empty_strings_are_vendor_codes_not_faults(flavour, mock_server, account) -> None:
     """``<Msisdns></Msisdns>`` is valid SOAP for the WSDL: the reply is a code (docs/contract.md §2), not a Fault."""
-    with SoapClient(account.name, account.password, mock_server.base_url) as c:
+    with flavour.soap(account.name, account.password, mock_server.base_url) as c:
         assert c.send_i18n_sms("", TEXT).status is ResultCode.MsisdnEmpty
         assert c.send_i18n_sms("8613800138000", "").status is ResultCode.ContentEmpty
 
 
-def test_soap11_and_soap12_agree(mock_server, account) -> None:
+def test_soap11_and_soap12_agree(flavour, mock_server, account) -> None:
     results = []
     for version in (11, 12):
-        with SoapClient(account.name, account.password, mock_server.base_url, soap_version=version) as c:
+        with flavour.soap(account.name, account.password, mock_server.base_url, soap_version=version) as c:
             results.append(c.send_i18n_sms("8613800000002", TEXT))
     a, b = results
     assert (a.status, a.description, a.msg_id, a.balance, a.billing_amount, a.billing_count, a.errors) == (
@@ -136,7 +138,7 @@ def test_cli_send_human_and_vendor_error(mock_server, account) -> None:
 
 
 @pytest.mark.parametrize("version", [11, 12])
-def test_raw_envelope_gets_the_same_answer_as_the_client(mock_server, version) -> None:
+def test_raw_envelope_gets_the_same_answer_as_the_client(flavour, mock_server, version) -> None:
     """A hand-written envelope (no zeep) and SoapClient, same request on two identical accounts."""
     from support import soapraw
 
@@ -147,7 +149,7 @@ def test_raw_envelope_gets_the_same_answer_as_the_client(mock_server, version) -
     raw = soapraw.send(
         mock_server.base_url, raw_account.name, raw_account.password, numbers, text, ext="7", version=version
     )
-    with SoapClient(
+    with flavour.soap(
         zeep_account.name, zeep_account.password, base_url=mock_server.base_url, soap_version=version
     ) as client:
         result = client.send_i18n_sms(numbers, text, ext_number="7")

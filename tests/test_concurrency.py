@@ -363,8 +363,9 @@ def valid_send_reply() -> bytes:
     return http_reply(
         '<?xml version="1.0" encoding="utf-8" ?><returnsms><returnstatus>Success</returnstatus>'
         "<message>操作成功</message><balance>9</balance><taskID>1000001</taskID>"
-        "<BillingAmount>0.05</BillingAmount><successCounts>1</successCounts></returnsms>".encode()
-    )
+        "<BillingAmount>0.05</BillingAmount><successCounts>1</successCounts><remainpoint>9</remainpoint>"
+        "</returnsms>".encode()
+    )  # (remainpoint: the domestic send's points; HttpClient ignores it)
 
 
 def valid_soap_reply(request: bytes) -> bytes:
@@ -380,73 +381,87 @@ def valid_soap_reply(request: bytes) -> bytes:
     return http_reply(body, ctype="application/soap+xml; charset=utf-8" if version == 12 else "text/xml; charset=utf-8")
 
 
-def test_timeouts_are_on_by_default():
-    soap = SoapClient("a", "b", "http://127.0.0.1:9")
-    assert soap.timeout == 30 and soap._transport.operation_timeout == 30 and soap._transport.load_timeout == 30
-    http = HttpClient("a", "b", base_url="http://127.0.0.1:9")
-    assert http.timeout == 30
-    soap.close()
-    http.close()
+def test_timeouts_are_on_by_default(flavour):
+    soap = flavour.soap("a", "b", "http://127.0.0.1:9")
+    assert soap.timeout == 30 and soap._transport.timeout == 30
+    http = flavour.http("a", "b", base_url="http://127.0.0.1:9")
+    assert http.timeout == 30 and http._transport.timeout == 30
+    for make in (
+        lambda: flavour.soap("a", "b", "http://127.0.0.1:9", timeout=None),
+        lambda: flavour.http("a", "b", base_url="http://127.0.0.1:9", timeout=0),
+    ):
+        with pytest.raises(ValueError, match="timeout"):
+            make()
 
 
-def test_a_silent_server_times_out_into_a_transport_error_and_the_send_is_not_repeated():
+def test_a_silent_server_times_out_into_a_transport_error_and_the_send_is_not_repeated(flavour):
     with TinyServer(default=HANG) as server:
         started = time.monotonic()
         with pytest.raises(TransportError, match="not retried"):
-            HttpClient("a", "pw-123", base_url=server.base_url, timeout=0.5).send("8613800138000", "x【y】")
+            flavour.http("a", "pw-123", base_url=server.base_url, timeout=0.5).send("8613800138000", "x【y】")
         with pytest.raises(TransportError, match="not retried"):
-            SoapClient("a", "pw-123", server.base_url, timeout=0.5).send_i18n_sms("8613800138000", "x【y】")
+            flavour.soap("a", "pw-123", server.base_url, timeout=0.5).send_i18n_sms("8613800138000", "x【y】")
         assert time.monotonic() - started < 10
         server.wait_quiet(0.3)
         assert server.connections == 2 and len(server.requests) == 2
 
 
 SENDS = {
-    "http": lambda url: HttpClient("a", "pw-123", base_url=url, timeout=5).send("8613800138000", "x【y】"),
-    "soap11 i18n": lambda url: SoapClient("a", "pw-123", url, timeout=5).send_i18n_sms("8613800138000", "x【y】"),
-    "soap11 hybrid": lambda url: SoapClient("a", "pw-123", url, timeout=5).send_hybrid_sms("13800138000", "x【y】"),
-    "soap12 i18n": lambda url: SoapClient("a", "pw-123", url, soap_version=12, timeout=5).send_i18n_sms(
+    "http": lambda f, url: f.http("a", "pw-123", base_url=url, timeout=5).send("8613800138000", "x【y】"),
+    "soap11 i18n": lambda f, url: f.soap("a", "pw-123", url, timeout=5).send_i18n_sms("8613800138000", "x【y】"),
+    "soap11 hybrid": lambda f, url: f.soap("a", "pw-123", url, timeout=5).send_hybrid_sms("13800138000", "x【y】"),
+    "soap12 i18n": lambda f, url: f.soap("a", "pw-123", url, soap_version=12, timeout=5).send_i18n_sms(
         "8613800138000", "x【y】"
     ),
+    "domestic": lambda f, url: f.domestic("a", "pw-123", base_url=url, timeout=5).send("13800138000", "x【y】"),
 }
 
 
 @pytest.mark.parametrize("first", [DROP, RESET])
 @pytest.mark.parametrize("name", list(SENDS))
-def test_a_send_is_never_retried_when_the_connection_breaks(name, first):
+def test_a_send_is_never_retried_when_the_connection_breaks(flavour, name, first):
     default = valid_soap_reply if name.startswith("soap") else valid_send_reply()
     with TinyServer(script=[first], default=default) as server:
         with pytest.raises(TransportError) as info:
-            SENDS[name](server.base_url)
+            SENDS[name](flavour, server.base_url)
         server.wait_quiet(0.5)  # time enough for a (wrong) second try
         assert server.connections == 1 and len(server.requests) == 1
         assert b"8613800138000" in server.requests[0] or b"13800138000" in server.requests[0]
         assert "pw-123" not in str(info.value) and md5_password("pw-123") not in str(info.value)
+        assert "may or may not have reached the platform" in str(info.value)
         # the same call against the now-answering server works: the failure was the connection, not the call
-        result = SENDS[name](server.base_url)
+        result = SENDS[name](flavour, server.base_url)
         assert result.ok
 
 
-def test_a_closed_port_is_a_clear_transport_error():
+def test_a_closed_port_is_a_clear_transport_error(flavour):
     url = f"http://127.0.0.1:{free_port()}"
     for call in (
-        lambda: HttpClient("a", "pw-123", base_url=url, retries=0).send("1", "x"),
-        lambda: HttpClient("a", "pw-123", base_url=url, retries=1, retry_backoff=0).balance(),
-        lambda: SoapClient("a", "pw-123", url).send_i18n_sms("1", "x"),
+        lambda: flavour.http("a", "pw-123", base_url=url, retries=0).send("1", "x"),
+        lambda: flavour.http("a", "pw-123", base_url=url, retries=1, retry_backoff=0).balance(),
+        lambda: flavour.domestic("a", "pw-123", base_url=url, retries=0).balance(),
+        lambda: flavour.soap("a", "pw-123", url).send_i18n_sms("1", "x"),
     ):
         with pytest.raises(TransportError, match="cannot connect") as info:
             call()
         assert url in str(info.value) and "Connection refused" in str(info.value)
 
 
-def test_balance_is_retried_after_a_reset_and_after_a_refused_connection():
-    balance_reply = http_reply(
-        '<?xml version="1.0" encoding="utf-8" ?><returnsms><returnstatus>Success'
-        "</returnstatus><message>操作成功</message><payinfo>预付费</payinfo><balance>12.50"
-        "</balance></returnsms>".encode()
-    )
-    with TinyServer(script=[RESET], default=balance_reply) as server:
-        client = HttpClient("a", "pw-123", base_url=server.base_url, retries=2, retry_backoff=0.05)
+BALANCE_REPLY = http_reply(
+    '<?xml version="1.0" encoding="utf-8" ?><returnsms><returnstatus>Success'
+    "</returnstatus><message>操作成功</message><payinfo>预付费</payinfo><balance>12.50"
+    "</balance></returnsms>".encode()
+)
+EMPTY_PULL_REPLY = http_reply(b'<?xml version="1.0" encoding="utf-8" ?><returnsms/>')
+PWD_REPLY = http_reply(
+    '<?xml version="1.0" encoding="utf-8" ?><returnsms><returnstatus>Sucess</returnstatus>'
+    "<message>操作成功</message></returnsms>".encode()
+)
+
+
+def test_balance_is_retried_after_a_reset_and_after_a_refused_connection(flavour):
+    with TinyServer(script=[RESET], default=BALANCE_REPLY) as server:
+        client = flavour.http("a", "pw-123", base_url=server.base_url, retries=2, retry_backoff=0.05)
         assert client.balance().balance == Decimal("12.50")
         assert server.connections == 2
     # a port that refuses first and accepts later (the server comes up during the back-off)
@@ -455,12 +470,12 @@ def test_balance_is_retried_after_a_reset_and_after_a_refused_connection():
 
     def late_server() -> None:
         time.sleep(0.3)
-        box["server"] = TinyServer(default=balance_reply, port=port)
+        box["server"] = TinyServer(default=BALANCE_REPLY, port=port)
 
     starter = threading.Thread(target=late_server)
     starter.start()
     try:
-        client = HttpClient("a", "pw-123", base_url=f"http://127.0.0.1:{port}", retries=3, retry_backoff=0.5)
+        client = flavour.http("a", "pw-123", base_url=f"http://127.0.0.1:{port}", retries=3, retry_backoff=0.5)
         assert client.balance().balance == Decimal("12.50")
     finally:
         starter.join()
@@ -468,27 +483,131 @@ def test_balance_is_retried_after_a_reset_and_after_a_refused_connection():
     assert box["server"].connections == 1
 
 
-def test_pulls_are_not_retried_after_the_connection_broke():
-    """A pull whose reply was lost may already have handed its reports out: not repeated."""
-    empty = http_reply(b'<?xml version="1.0" encoding="utf-8" ?><returnsms/>')
-    with TinyServer(script=[RESET, empty, RESET], default=empty) as srv:
-        client = HttpClient("a", "pw-123", base_url=srv.base_url, retries=2, retry_backoff=0)
-        for call in (client.status_reports, client.uplinks):
-            with pytest.raises(TransportError):
-                call()
-            assert call() == []  # the next call (a new request) works
+READ_ONLY = {
+    "balance": lambda c: c.balance(),
+    "domestic-points": lambda c: c.balance(fmt="json"),
+    "reports": lambda c: c.status_reports(),
+    "reports-json": lambda c: c.status_reports(fmt="json"),
+    "uplinks": lambda c: c.uplinks(),
+    "pwd": lambda c: c.change_password("n3w-pass"),
+}
+READ_ONLY_REPLIES = {
+    "balance": BALANCE_REPLY,
+    "reports": EMPTY_PULL_REPLY,
+    "uplinks": EMPTY_PULL_REPLY,
+    "pwd": PWD_REPLY,
+    "domestic-points": http_reply(
+        b'{"returnstatus":"Sucess","message":"","payinfo":"prepaid","overage":"25","sendTotal":"30"}',
+        ctype="application/json",
+    ),
+    "reports-json": http_reply(b'{"error":"1","remark":"ok","statusbox":[]}', ctype="application/json"),
+}
+
+
+def make_for(flavour, name: str, url: str, **kwargs):
+    """The client a READ_ONLY call belongs to (the domestic points query is DomesticClient's)."""
+    if name.startswith("domestic"):
+        return flavour.domestic("a", "pw-123", base_url=url, **kwargs)
+    return flavour.http("a", "pw-123", base_url=url, **kwargs)
+
+
+@pytest.mark.parametrize("name", list(READ_ONLY))
+def test_calls_are_retried_exactly_while_no_connection_was_made(flavour, monkeypatch, name):
+    """Refused twice, then the server is up: two back-offs, one request, and the call works.
+
+    The server is started from inside the client's own back-off (``_transport._pause``), so the test
+    sees every retry the client decides on, and nothing depends on timing.
+    """
+    from ipyy_client import _transport
+
+    port = free_port()
+    pauses: list[float] = []
+    box: dict = {}
+
+    def up_on_second_pause(seconds: float) -> None:
+        pauses.append(seconds)
+        if len(pauses) == 2 and "never" not in box:
+            box["server"] = TinyServer(default=READ_ONLY_REPLIES[name], port=port)
+
+    async def async_pause(seconds: float) -> None:
+        up_on_second_pause(seconds)
+
+    monkeypatch.setattr(_transport, "_pause", up_on_second_pause)
+    monkeypatch.setattr(_transport, "_async_pause", async_pause)
+    try:
+        client = make_for(flavour, name, f"http://127.0.0.1:{port}", retries=2, retry_backoff=0.25)
+        READ_ONLY[name](client)  # it returned: the third try reached the server
+        assert pauses == [0.25, 0.5]  # exponential back-off
+        assert box["server"].connections == 1
+    finally:
+        if "server" in box:
+            box["server"].close()
+    pauses.clear()
+    box["never"] = True  # from now on nobody listens
+    port = free_port()
+    client = make_for(flavour, name, f"http://127.0.0.1:{port}", retries=2, retry_backoff=0.25)
+    with pytest.raises(TransportError, match="tried 3 times"):  # nobody ever listens: gives up after 2 retries
+        READ_ONLY[name](client)
+    assert pauses == [0.25, 0.5]
+
+
+def test_sends_are_not_retried_even_when_no_connection_was_made(flavour, monkeypatch):
+    from ipyy_client import _transport
+
+    pauses: list[float] = []
+
+    async def async_pause(seconds: float) -> None:
+        pauses.append(seconds)
+
+    monkeypatch.setattr(_transport, "_pause", pauses.append)
+    monkeypatch.setattr(_transport, "_async_pause", async_pause)
+    url = f"http://127.0.0.1:{free_port()}"
+    for send in (
+        lambda: flavour.http("a", "pw-123", base_url=url, retries=5).send("1", "x"),
+        lambda: flavour.domestic("a", "pw-123", base_url=url, retries=5).send("1", "x"),
+        lambda: flavour.soap("a", "pw-123", url).send_i18n_sms("1", "x"),
+    ):
+        with pytest.raises(TransportError, match="cannot connect") as info:
+            send()
+        assert "tried" not in str(info.value)
+    assert pauses == []
+
+
+@pytest.mark.parametrize("name", ["reports", "reports-json", "uplinks", "pwd"])
+def test_pulls_and_password_are_not_retried_after_the_connection_broke(flavour, name):
+    """A pull whose reply was lost may already have handed its reports out: not repeated (nor a password change,
+    which may already have taken effect)."""
+    reply = READ_ONLY_REPLIES[name]
+    with TinyServer(script=[RESET, reply, DROP], default=reply) as srv:
+        client = flavour.http("a", "pw-123", base_url=srv.base_url, retries=2, retry_backoff=0)
+        with pytest.raises(TransportError):
+            READ_ONLY[name](client)
+        READ_ONLY[name](client)  # the next call (a new request) works
+        with pytest.raises(TransportError):
+            READ_ONLY[name](client)
         srv.wait_quiet(0.3)
-        assert srv.connections == 4
+        assert srv.connections == 3
 
 
-def test_transport_errors_are_ipyy_errors_never_raw_library_exceptions():
+def test_pulls_are_not_retried_after_a_read_timeout(flavour):
+    with TinyServer(default=HANG) as srv:
+        client = flavour.http("a", "pw-123", base_url=srv.base_url, retries=2, retry_backoff=0, timeout=0.3)
+        for name in ("status_reports", "uplinks", "balance"):
+            with pytest.raises(TransportError, match="no reply .* within 0.3s") as info:
+                getattr(client, name)()
+            assert ("handed out" in str(info.value)) == (name != "balance")
+        srv.wait_quiet(0.3)
+        assert srv.connections == 3
+
+
+def test_transport_errors_are_ipyy_errors_never_raw_library_exceptions(flavour):
     with TinyServer(default=lambda request: b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort") as server:
         for call in (
-            lambda: HttpClient("a", "pw-123", base_url=server.base_url, timeout=2).send("1", "x"),
-            lambda: SoapClient("a", "pw-123", server.base_url, timeout=2).send_i18n_sms("1", "x"),
+            lambda: flavour.http("a", "pw-123", base_url=server.base_url, timeout=2).send("1", "x"),
+            lambda: flavour.soap("a", "pw-123", server.base_url, timeout=2).send_i18n_sms("1", "x"),
         ):
             with pytest.raises(IpyyError):
                 call()
     with TinyServer(default=b"\x00\xff garbage, not HTTP\r\n\r\n") as server:  # not HTTP at all
         with pytest.raises(IpyyError):
-            HttpClient("a", "pw-123", base_url=server.base_url, timeout=2).send("1", "x")
+            flavour.http("a", "pw-123", base_url=server.base_url, timeout=2).send("1", "x")

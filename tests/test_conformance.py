@@ -392,5 +392,7 @@ def test_the_docs_list_every_warning_code_as_the_code_table_says():
     from ipyy_mock.core.conformance import codes_table
 
     doc = (Path(__file__).resolve().parent.parent / "docs" / "conformance.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
     for c in codes_table():
         assert f"| `{c['code']}` | {c['rule']} | {c['fix']} | {c['strict_refusal']} |" in doc, c["code"]
+        assert f"| `{c['code']}` | {c['strict_refusal']} |" in readme, c["code"]

@@ -1,4 +1,8 @@
-"""DomesticClient over the wire against the real mock (typed results, both formats, CLI, check); canned replies."""
+"""DomesticClient over the wire against the real mock (typed results, both formats, CLI, check); canned replies.
+
+The client tests run through ``DomesticClient`` and ``AsyncDomesticClient`` alike (the ``flavour`` fixture,
+tests/flavours.py); the canned replies through FakeSession / FakeAsyncClient.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from decimal import Decimal
 import pytest
 import requests
 from test_check import Tamper
-from test_http_client_unit import HEAD, PASSWORD, FakeSession, refused
+from test_http_client_unit import HEAD, PASSWORD, FakeAsyncClient, FakeSession, refused
 
 import ipyy_client
 from ipyy_client import DomesticClient, DomesticSendResult, PointsBalance, Report, ResultCode, Uplink, cli, errors
@@ -23,8 +27,8 @@ FORMATS = ["xml", "json"]
 
 
 @pytest.fixture
-def client(mock_server, account):
-    with DomesticClient(account.name, account.password, base_url=mock_server.base_url, timeout=10) as c:
+def client(mock_server, account, flavour):
+    with flavour.domestic(account.name, account.password, base_url=mock_server.base_url, timeout=10) as c:
         yield c
 
 
@@ -68,9 +72,9 @@ def test_refusals_are_results_that_raise_the_matching_error(client, mobiles, tex
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_amount_not_enough(mock_server, fmt):
+def test_amount_not_enough(flavour, mock_server, fmt):
     acct = mock_server.new_account(balance=Decimal("0.04"))
-    with DomesticClient(acct.name, acct.password, base_url=mock_server.base_url) as c:
+    with flavour.domestic(acct.name, acct.password, base_url=mock_server.base_url) as c:
         result = c.send(MOBILE, TEXT, fmt=fmt)
     assert result.code is ResultCode.AmountNotEnough
     with pytest.raises(errors.AmountNotEnough):
@@ -87,26 +91,26 @@ def test_amount_not_enough(mock_server, fmt):
         (dict(password=""), ResultCode.PasswordEmpty),  # the client knows which one it left empty
     ],
 )
-def test_credential_refusals(mock_server, account, kwargs, code, fmt):
+def test_credential_refusals(flavour, mock_server, account, kwargs, code, fmt):
     values = dict(account=account.name, password=account.password, base_url=mock_server.base_url)
     values.update(kwargs)
-    with DomesticClient(**values) as c:
+    with flavour.domestic(**values) as c:
         assert c.send(MOBILE, TEXT, fmt=fmt).code is code
         with pytest.raises(errors.error_for(code)):
             c.balance(fmt=fmt)
 
 
-def test_stopped_account(mock_server):
+def test_stopped_account(flavour, mock_server):
     acct = mock_server.new_account(stopped=True)
-    with DomesticClient(acct.name, acct.password, base_url=mock_server.base_url) as c:
+    with flavour.domestic(acct.name, acct.password, base_url=mock_server.base_url) as c:
         assert c.send(MOBILE, TEXT).code is ResultCode.UserStop
         with pytest.raises(errors.UserStop):
             c.balance(fmt="json")
 
 
-def test_the_password_goes_out_as_md5_and_a_strict_account_takes_it(mock_server):
+def test_the_password_goes_out_as_md5_and_a_strict_account_takes_it(flavour, mock_server):
     acct = mock_server.new_account(strict_auth=True)
-    with DomesticClient(acct.name, acct.password, base_url=mock_server.base_url) as c:
+    with flavour.domestic(acct.name, acct.password, base_url=mock_server.base_url) as c:
         assert c.send(MOBILE, TEXT).ok and c.balance().points == 1999
 
 
@@ -127,9 +131,9 @@ def test_balance_is_points(client, fmt):
     assert client.balance(fmt=fmt) == PointsBalance("prepaid", 1998, 2000)
 
 
-def test_postpaid_balance(mock_server):
+def test_postpaid_balance(flavour, mock_server):
     acct = mock_server.new_account(pay_type="postpaid", balance=Decimal("1.00"))
-    with DomesticClient(acct.name, acct.password, base_url=mock_server.base_url) as c:
+    with flavour.domestic(acct.name, acct.password, base_url=mock_server.base_url) as c:
         assert c.balance(fmt="json") == PointsBalance("postpaid", 20, 20)
 
 
@@ -153,17 +157,17 @@ def test_uplinks_of_domestic_sends(client, fmt):
     assert isinstance(uplink, Uplink) and (uplink.task_id, uplink.content) == (task, "TD")
 
 
-def test_change_password_then_the_new_one_is_used(client, mock_server, account):
+def test_change_password_then_the_new_one_is_used(flavour, client, mock_server, account):
     client.change_password("Fresh-One-1")
     assert client.balance().points == 2000  # this client moved to the new password
-    with DomesticClient(account.name, account.password, base_url=mock_server.base_url) as old:
+    with flavour.domestic(account.name, account.password, base_url=mock_server.base_url) as old:
         with pytest.raises(errors.PasswordError):
             old.balance()
 
 
-def test_reports_not_allowed(mock_server):
+def test_reports_not_allowed(flavour, mock_server):
     acct = mock_server.new_account(can_read_reports=False)
-    with DomesticClient(acct.name, acct.password, base_url=mock_server.base_url) as c:
+    with flavour.domestic(acct.name, acct.password, base_url=mock_server.base_url) as c:
         with pytest.raises(errors.ReportsNotAllowed):
             c.status_reports()
 
@@ -171,11 +175,17 @@ def test_reports_not_allowed(mock_server):
 # --- canned replies: parsing, protocol errors, retries, secrets --------------------------
 
 
-def make(*replies, **kwargs) -> tuple[DomesticClient, FakeSession]:
-    session = FakeSession(*replies)
-    values = dict(account="acct", password=PASSWORD, base_url="http://gw.invalid", session=session, retry_backoff=0)
-    values.update(kwargs)
-    return DomesticClient(**values), session
+@pytest.fixture
+def make(flavour):
+    """``make(*replies, **options) -> (client, fake)``: a client of the test's flavour on canned replies."""
+
+    def build(*replies, **kwargs):
+        session = FakeAsyncClient(*replies) if flavour.is_async else FakeSession(*replies)
+        values = dict(account="acct", password=PASSWORD, base_url="http://gw.invalid", session=session, retry_backoff=0)
+        values.update(kwargs)
+        return flavour.domestic(**values), session
+
+    return build
 
 
 def xml(text: str) -> tuple[int, str, bytes]:
@@ -197,7 +207,7 @@ RECORDED_OVERAGE = (
 )
 
 
-def test_the_recorded_vendor_replies_parse() -> None:
+def test_the_recorded_vendor_replies_parse(make) -> None:
     client, session = make(xml(RECORDED_XML), js(RECORDED_JSON), xml(RECORDED_OVERAGE))
     assert client.send(MOBILE, TEXT) == DomesticSendResult("Success", "操作成功", 49996, 6309593, 1, ResultCode.OK)
     refused_result = client.send(MOBILE, "x", fmt="json")
@@ -207,7 +217,7 @@ def test_the_recorded_vendor_replies_parse() -> None:
     assert urls == ["http://gw.invalid/sms.aspx", "http://gw.invalid/smsJson.aspx", "http://gw.invalid/sms.aspx"]
 
 
-def test_the_send_form_is_the_domestic_one() -> None:
+def test_the_send_form_is_the_domestic_one(make) -> None:
     client, session = make(xml(RECORDED_XML), userid="12")
     client.send(f"{MOBILE}, 13900139000", TEXT, send_time=datetime(2026, 12, 1, 9, 0), extno=" 7 ")
     [(_, form)] = session.calls
@@ -223,7 +233,7 @@ def test_the_send_form_is_the_domestic_one() -> None:
     }  # no code parameter, content as text
 
 
-def test_json_numbers_and_other_spellings_are_read() -> None:
+def test_json_numbers_and_other_spellings_are_read(make) -> None:
     client, _ = make(js('{"ReturnStatus":"Sucess","Message":"","PayInfo":"后付费","Overage":-3,"SendTotal":null}'))
     assert client.balance(fmt="json") == PointsBalance("postpaid", -3, 0)
 
@@ -243,14 +253,14 @@ def test_json_numbers_and_other_spellings_are_read() -> None:
         (502, "text/plain", b"Bad Gateway"),
     ],
 )
-def test_malformed_send_replies_are_protocol_errors(reply) -> None:
+def test_malformed_send_replies_are_protocol_errors(make, reply) -> None:
     client, _ = make(reply)
     fmt = "json" if "json" in reply[1] else "xml"
     with pytest.raises(errors.ProtocolError):
         client.send(MOBILE, TEXT, fmt=fmt)  # type: ignore[arg-type]
 
 
-def test_a_malformed_accepted_send_says_do_not_resend() -> None:
+def test_a_malformed_accepted_send_says_do_not_resend(make) -> None:
     client, _ = make(xml(RECORDED_XML.replace("6309593", "x")))
     with pytest.raises(errors.ProtocolError, match="was accepted -- do not resend blindly"):
         client.send(MOBILE, TEXT)
@@ -265,13 +275,13 @@ def test_a_malformed_accepted_send_says_do_not_resend() -> None:
         js('{"returnstatus":"Sucess","overage":{"n":1}}'),
     ],
 )
-def test_malformed_overage_replies_are_protocol_errors(reply) -> None:
+def test_malformed_overage_replies_are_protocol_errors(make, reply) -> None:
     client, _ = make(reply)
     with pytest.raises(errors.ProtocolError):
         client.balance(fmt="json" if "json" in reply[1] else "xml")  # type: ignore[arg-type]
 
 
-def test_an_unknown_failure_message_is_a_plain_vendor_error() -> None:
+def test_an_unknown_failure_message_is_a_plain_vendor_error(make) -> None:
     client, _ = make(
         js('{"returnstatus":"Faild","message":"通道维护中","remainpoint":"0","taskID":"","successCounts":"0"}')
     )
@@ -281,7 +291,7 @@ def test_an_unknown_failure_message_is_a_plain_vendor_error() -> None:
         result.raise_for_status()
 
 
-def test_send_is_never_retried_and_balance_is() -> None:
+def test_send_is_never_retried_and_balance_is(make) -> None:
     client, session = make(refused(), xml(RECORDED_XML))
     with pytest.raises(errors.TransportError):
         client.send(MOBILE, TEXT)
@@ -290,7 +300,7 @@ def test_send_is_never_retried_and_balance_is() -> None:
     assert client.balance().points == 25 and len(session.calls) == 2
 
 
-def test_arguments_are_checked_before_sending() -> None:
+def test_arguments_are_checked_before_sending(make) -> None:
     client, session = make(xml(RECORDED_XML))
     with pytest.raises(TypeError):
         client.send(MOBILE, b"bytes")  # type: ignore[arg-type]
@@ -302,7 +312,7 @@ def test_arguments_are_checked_before_sending() -> None:
 
 
 @pytest.mark.parametrize("echo", [PASSWORD, md5_password(PASSWORD), md5_password(PASSWORD).lower()])
-def test_an_echoed_password_never_leaks(echo) -> None:
+def test_an_echoed_password_never_leaks(make, echo) -> None:
     client, _ = make(
         js(f'{{"returnstatus":"Faild","message":"bad {echo}","remainpoint":"0"}}'),
         js(f'{{"returnstatus":"Faild","message":"用户名或密码错误 {echo}"}}'),
@@ -319,13 +329,14 @@ def test_an_echoed_password_never_leaks(echo) -> None:
     assert PASSWORD not in repr(client)
 
 
-def test_exports_and_frozen_results() -> None:
+def test_exports_and_frozen_results(make, flavour) -> None:
     assert ipyy_client.DomesticClient is DomesticClient
-    assert {"DomesticClient", "DomesticSendResult", "PointsBalance"} <= set(ipyy_client.__all__)
+    assert {"DomesticClient", "AsyncDomesticClient", "DomesticSendResult", "PointsBalance"} <= set(ipyy_client.__all__)
     with pytest.raises(dataclasses.FrozenInstanceError):
         PointsBalance("prepaid", 1, 2).points = 3  # type: ignore[misc]
     client, _ = make(xml(RECORDED_XML))
-    assert repr(client) == "DomesticClient(account='acct', userid='', base_url='http://gw.invalid')"
+    name = "AsyncDomesticClient" if flavour.is_async else "DomesticClient"
+    assert repr(client) == f"{name}(account='acct', userid='', base_url='http://gw.invalid')"
 
 
 def test_a_borrowed_session_is_left_open_an_own_one_closed(monkeypatch) -> None:

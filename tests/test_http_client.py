@@ -1,4 +1,8 @@
-"""HttpClient over the wire against the real mock: send, balance, reports, uplinks, password, CLI."""
+"""HttpClient over the wire against the real mock: send, balance, reports, uplinks, password, CLI.
+
+Every client test runs twice, through ``HttpClient`` and through ``AsyncHttpClient`` (the ``flavour``
+fixture, tests/flavours.py): the same calls, the same assertions.
+"""
 
 from __future__ import annotations
 
@@ -19,15 +23,21 @@ MOBILE = "8613800138000"
 
 
 @pytest.fixture
-def client(mock_server, account):
-    with HttpClient(account.name, account.password, base_url=mock_server.base_url, timeout=10) as c:
+def client(mock_server, account, flavour):
+    with flavour.http(account.name, account.password, base_url=mock_server.base_url, timeout=10) as c:
         yield c
 
 
-def other(mock_server, acct, **kwargs) -> HttpClient:
-    values = dict(account=acct.name, password=acct.password, base_url=mock_server.base_url, timeout=10)
-    values.update(kwargs)
-    return HttpClient(**values)
+@pytest.fixture
+def other(mock_server, flavour):
+    """``other(acct, **overrides)``: another client of the test's flavour."""
+
+    def make(acct, **kwargs) -> HttpClient:
+        values = dict(account=acct.name, password=acct.password, base_url=mock_server.base_url, timeout=10)
+        values.update(kwargs)
+        return flavour.http(**values)
+
+    return make
 
 
 # --- send ----------------------------------------------------------------------------
@@ -61,8 +71,8 @@ def test_send_several_numbers_as_list_or_comma_string(client):
         (dict(password=""), ResultCode.PasswordEmpty, errors.PasswordEmpty),
     ],
 )
-def test_send_credential_failures(mock_server, account, kwargs, code, exc):
-    with other(mock_server, account, **kwargs) as c:
+def test_send_credential_failures(other, mock_server, account, kwargs, code, exc):
+    with other(account, **kwargs) as c:
         result = c.send(MOBILE, TEXT)
     assert not result.ok and result.status == "Faild" and result.code is code and result.task_id is None
     with pytest.raises(exc) as info:
@@ -93,16 +103,16 @@ def test_send_refusals_map_to_exceptions(client, mock_server, account, mobiles, 
     assert mock_server.balance(account.name) == Decimal("100.00")
 
 
-def test_amount_not_enough(mock_server):
+def test_amount_not_enough(other, mock_server):
     poor = mock_server.new_account(balance=Decimal("0.01"))
-    with other(mock_server, poor) as c:
+    with other(poor) as c:
         result = c.send(MOBILE, TEXT)
     assert result.code is ResultCode.AmountNotEnough and result.balance == Decimal("0.01")
 
 
-def test_plain_password_never_on_the_wire_and_strict_account_works(mock_server):
+def test_plain_password_never_on_the_wire_and_strict_account_works(other, mock_server):
     strict = mock_server.new_account(strict_auth=True)
-    with other(mock_server, strict) as c:
+    with other(strict) as c:
         assert c.send(MOBILE, TEXT).ok
         assert c.balance().balance == Decimal("99.95")
 
@@ -120,12 +130,12 @@ def test_scheduled_send_reports_after_the_time(client, mock_server):
 # --- balance -------------------------------------------------------------------------
 
 
-def test_balance(client, mock_server):
+def test_balance(other, client, mock_server):
     assert client.balance() == Balance("prepaid", Decimal("100.00"))
     client.send(MOBILE, TEXT).raise_for_status()
     assert client.balance().balance == Decimal("99.95")
     postpaid = mock_server.new_account(pay_type="postpaid", balance=Decimal("-3.50"))
-    with other(mock_server, postpaid) as c:
+    with other(postpaid) as c:
         assert c.balance() == Balance("postpaid", Decimal("-3.50"))
 
 
@@ -152,8 +162,8 @@ QUERIES = [
     ],
     ids=["wrong-password", "no-account", "no-password"],
 )
-def test_query_credential_failures_raise(mock_server, account, query, kwargs, exc):
-    with other(mock_server, account, **kwargs) as c:
+def test_query_credential_failures_raise(other, mock_server, account, query, kwargs, exc):
+    with other(account, **kwargs) as c:
         with pytest.raises(exc) as info:
             query(c)
     text = str(info.value) + repr(info.value) + info.value.description
@@ -162,16 +172,16 @@ def test_query_credential_failures_raise(mock_server, account, query, kwargs, ex
 
 
 @pytest.mark.parametrize("query", QUERIES)
-def test_stopped_account_raises_user_stop(mock_server, query):
+def test_stopped_account_raises_user_stop(other, mock_server, query):
     stopped = mock_server.new_account(stopped=True)
-    with other(mock_server, stopped) as c, pytest.raises(errors.UserStop):
+    with other(stopped) as c, pytest.raises(errors.UserStop):
         query(c)
 
 
 @pytest.mark.parametrize("fmt", ["xml", "json"])
-def test_reports_not_allowed(mock_server, fmt):
+def test_reports_not_allowed(other, mock_server, fmt):
     blocked = mock_server.new_account(can_read_reports=False)
-    with other(mock_server, blocked) as c:
+    with other(blocked) as c:
         c.send(MOBILE, TEXT).raise_for_status()
         with pytest.raises(errors.ReportsNotAllowed) as info:
             c.status_reports(fmt=fmt)
@@ -255,17 +265,17 @@ def test_auto_reply_number_sends_td(client):
 # --- password ------------------------------------------------------------------------
 
 
-def test_change_password_holds_for_http_and_soap(client, mock_server, account):
+def test_change_password_holds_for_http_and_soap(other, client, mock_server, account):
     client.change_password("n3w-Secret")
     assert client.balance().balance == Decimal("100.00")  # this client uses the new one now
     assert "n3w-Secret" not in repr(client)
-    with other(mock_server, account) as old, pytest.raises(errors.PasswordError):
+    with other(account) as old, pytest.raises(errors.PasswordError):
         old.balance()
     with SoapClient(account.name, account.password, mock_server.base_url) as soap:
         assert soap.send_i18n_sms(MOBILE, TEXT).status is ResultCode.PasswordError
     with SoapClient(account.name, "n3w-Secret", mock_server.base_url) as soap:
         assert soap.send_i18n_sms(MOBILE, TEXT).ok
-    with other(mock_server, account, password="n3w-Secret") as new:
+    with other(account, password="n3w-Secret") as new:
         assert new.send(MOBILE, TEXT).ok
         assert new.balance().balance == Decimal("99.90")
 

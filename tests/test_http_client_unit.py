@@ -1,7 +1,11 @@
 """Offline unit tests of the HTTP client half: canned vendor replies, hostile bodies, retries, push, CLI bits.
 
-No mock server here: a fake requests.Session hands back canned replies (and
-records the form fields), so every reply shape of the vendor document can be fed in.
+No mock server here: a fake requests.Session (and, for AsyncHttpClient, an
+httpx.AsyncClient on a MockTransport) hands back canned replies and records the
+form fields, so every reply shape of the vendor document can be fed in. Every
+test that goes through ``make`` runs through both flavours (the ``flavour``
+fixture, tests/flavours.py); the canned library exceptions are the requests
+ones, translated for httpx by ``FakeAsyncClient``.
 """
 
 from __future__ import annotations
@@ -9,14 +13,17 @@ from __future__ import annotations
 import json
 import os
 import signal
+import ssl
 import subprocess
 import sys
 from dataclasses import FrozenInstanceError
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 import requests
 from urllib3.exceptions import MaxRetryError, NewConnectionError
@@ -162,11 +169,55 @@ class FakeSession(requests.Session):
         return response
 
 
-def make(*replies, **kwargs) -> tuple[HttpClient, FakeSession]:
-    session = FakeSession(*replies)
-    values = dict(account="acct", password=PASSWORD, base_url="http://gw.invalid", session=session, retry_backoff=0)
-    values.update(kwargs)
-    return HttpClient(**values), session
+class FakeAsyncClient(httpx.AsyncClient):
+    """FakeSession's twin for AsyncHttpClient: the same canned replies, served by an httpx MockTransport."""
+
+    def __init__(self, *replies) -> None:
+        self.replies = list(replies)
+        self.calls: list[tuple[str, dict]] = []
+        super().__init__(transport=httpx.MockTransport(self._answer))
+
+    def _answer(self, request: httpx.Request) -> httpx.Response:
+        self.calls.append((str(request.url), dict(parse_qsl(request.content.decode(), keep_blank_values=True))))
+        reply = self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
+        if isinstance(reply, BaseException):
+            raise _as_httpx(reply, request)
+        status, ctype, body = reply if isinstance(reply, tuple) else (200, "text/xml; charset=utf-8", reply)
+        return httpx.Response(
+            status, headers={"Content-Type": ctype}, content=body.encode("utf-8") if isinstance(body, str) else body
+        )
+
+
+def _as_httpx(exc: BaseException, request: httpx.Request) -> BaseException:
+    """The httpx exception for the same failure as a canned requests exception."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return httpx.ConnectTimeout(str(exc), request=request)
+    if isinstance(exc, requests.Timeout):
+        return httpx.ReadTimeout(str(exc), request=request)
+    if isinstance(exc, requests.exceptions.SSLError):
+        error = httpx.ConnectError(str(exc), request=request)
+        error.__cause__ = ssl.SSLError(1, "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed")
+        return error
+    if isinstance(exc, requests.ConnectionError) and "Connection refused" in str(exc):
+        error = httpx.ConnectError("All connection attempts failed", request=request)
+        error.__cause__ = ConnectionRefusedError(111, "Connection refused")
+        return error
+    if isinstance(exc, requests.ConnectionError):
+        return httpx.RemoteProtocolError(str(exc), request=request)
+    return exc
+
+
+@pytest.fixture
+def make(flavour):
+    """``make(*replies, **client options) -> (client, fake)``: a client of the test's flavour on canned replies."""
+
+    def build(*replies, **kwargs):
+        session = FakeAsyncClient(*replies) if flavour.is_async else FakeSession(*replies)
+        values = dict(account="acct", password=PASSWORD, base_url="http://gw.invalid", session=session, retry_backoff=0)
+        values.update(kwargs)
+        return flavour.http(**values), session
+
+    return build
 
 
 def xml_reply(text: str) -> tuple[int, str, bytes]:
@@ -226,7 +277,7 @@ def test_dataclasses_are_frozen() -> None:
 # --- send --------------------------------------------------------------------------------
 
 
-def test_send_builds_the_vendor_form() -> None:
+def test_send_builds_the_vendor_form(make) -> None:
     client, session = make(send_reply(), userid="12")
     result = client.send(
         ["8613800138000", 8613900139000],
@@ -251,7 +302,7 @@ def test_send_builds_the_vendor_form() -> None:
     assert result.ok and result.code is ResultCode.OK and result.msg_id == 1000123 and result.errors == ()
 
 
-def test_send_naive_time_is_platform_time_and_empty_password_stays_empty() -> None:
+def test_send_naive_time_is_platform_time_and_empty_password_stays_empty(make) -> None:
     client, session = make(
         send_reply(status="Faild", message="用户名或密码不能为空", balance="0", task="", amount="0", count="0"),
         password="",
@@ -275,7 +326,7 @@ def test_send_naive_time_is_platform_time_and_empty_password_stays_empty() -> No
         ("参数错误", ResultCode.ParamError),
     ],
 )
-def test_faild_send_messages_map_to_codes(message, code) -> None:
+def test_faild_send_messages_map_to_codes(make, message, code) -> None:
     client, _ = make(send_reply(status="Faild", message=message, task="", amount="0", count="0"), account="")
     result = client.send("8613800138000", "x【y】")
     assert not result.ok and result.code is code
@@ -309,14 +360,14 @@ def test_code_for_message() -> None:
         HEAD + "<returnsms><message>操作成功</message></returnsms>",
     ],
 )
-def test_malformed_send_reply_is_protocol_error_and_says_what_happened(body) -> None:
+def test_malformed_send_reply_is_protocol_error_and_says_what_happened(make, body) -> None:
     client, _ = make(body)
     with pytest.raises(errors.ProtocolError) as info:
         client.send("8613800138000", "x【y】")
     assert info.value.status_code == 200 and info.value.body
 
 
-def test_send_content_must_be_text() -> None:
+def test_send_content_must_be_text(make) -> None:
     client, session = make(send_reply())
     with pytest.raises(TypeError):
         client.send("8613800138000", b"bytes")  # type: ignore[arg-type]
@@ -329,7 +380,7 @@ def test_send_content_must_be_text() -> None:
 
 
 @pytest.mark.parametrize("payinfo, pay_type", [("预付费", "prepaid"), ("后付费", "postpaid"), ("月结", "月结")])
-def test_balance(payinfo, pay_type) -> None:
+def test_balance(make, payinfo, pay_type) -> None:
     client, session = make(
         HEAD + f"<returnsms><returnstatus>Success</returnstatus><message>操作成功</message>"
         f"<payinfo>{payinfo}</payinfo><balance> 12.3400 </balance></returnsms>"
@@ -338,7 +389,7 @@ def test_balance(payinfo, pay_type) -> None:
     assert session.calls[0][1]["action"] == "overage"
 
 
-def test_balance_refused_raises() -> None:
+def test_balance_refused_raises(make) -> None:
     client, _ = make(
         HEAD + "<returnsms><returnstatus>Faild</returnstatus><message>用户名或密码错误</message>"
         "<payinfo></payinfo><balance>0</balance></returnsms>"
@@ -347,7 +398,7 @@ def test_balance_refused_raises() -> None:
         client.balance()
 
 
-def test_change_password_accepts_sucess_and_uses_the_new_password() -> None:
+def test_change_password_accepts_sucess_and_uses_the_new_password(make) -> None:
     client, session = make(
         HEAD + "<returnsms><returnstatus>Sucess</returnstatus><message>操作成功</message></returnsms>"
     )
@@ -359,7 +410,7 @@ def test_change_password_accepts_sucess_and_uses_the_new_password() -> None:
     assert session.calls[1][1]["password"] == md5_password("n3w-pass")
 
 
-def test_change_password_failure_keeps_the_old_one() -> None:
+def test_change_password_failure_keeps_the_old_one(make) -> None:
     client, session = make(
         HEAD + "<returnsms><returnstatus>Faild</returnstatus><message>新密码长度须为1到20位</message></returnsms>"
     )
@@ -371,7 +422,7 @@ def test_change_password_failure_keeps_the_old_one() -> None:
 # --- pulls: the vendor's examples --------------------------------------------------------
 
 
-def test_vendor_status_xml() -> None:
+def test_vendor_status_xml(make) -> None:
     client, session = make(xml_reply(VENDOR_STATUS_XML))
     reports = client.status_reports(task_id=1212, limit=10)
     url, form = session.calls[0]
@@ -385,7 +436,7 @@ def test_vendor_status_xml() -> None:
     assert reports[0].receive_time.utcoffset() == timedelta(hours=8)
 
 
-def test_vendor_call_xml() -> None:
+def test_vendor_call_xml(make) -> None:
     client, session = make(xml_reply(VENDOR_CALL_XML))
     uplinks = client.uplinks()
     assert session.calls[0][0].endswith("/callApi.aspx") and "taskid" not in session.calls[0][1]
@@ -396,7 +447,7 @@ def test_vendor_call_xml() -> None:
     ]
 
 
-def test_vendor_status_json_without_status_or_extno_is_kept() -> None:
+def test_vendor_status_json_without_status_or_extno_is_kept(make) -> None:
     client, session = make(json_reply(VENDOR_STATUS_JSON))
     reports = client.status_reports(fmt="json")
     assert session.calls[0][0].endswith("/statusJsonApi.aspx")
@@ -407,7 +458,7 @@ def test_vendor_status_json_without_status_or_extno_is_kept() -> None:
     assert not reports[0].delivered
 
 
-def test_vendor_call_json_with_no_task_and_no_time() -> None:
+def test_vendor_call_json_with_no_task_and_no_time(make) -> None:
     client, session = make(json_reply(VENDOR_CALL_JSON))
     assert client.uplinks(fmt="json", limit=5) == [
         Uplink("15510331875", None, "a", None, "123"),
@@ -416,12 +467,12 @@ def test_vendor_call_json_with_no_task_and_no_time() -> None:
     assert session.calls[0][0].endswith("/callJsonApi.aspx") and session.calls[0][1]["statusNum"] == "5"
 
 
-def test_the_zone_is_a_client_option() -> None:
+def test_the_zone_is_a_client_option(make) -> None:
     client, _ = make(xml_reply(VENDOR_STATUS_XML), zone="UTC")
     assert client.status_reports()[0].receive_time == datetime(2011, 12, 2, 22, 12, 11, tzinfo=ZoneInfo("UTC"))
 
 
-def test_lenient_items_keep_the_batch() -> None:
+def test_lenient_items_keep_the_batch(make) -> None:
     body = HEAD + (
         "<returnsms><statusbox><mobile> 1 </mobile><taskid>x</taskid><status>ok</status>"
         "<receivetime>yesterday</receivetime></statusbox><other/><statusbox/></returnsms>"
@@ -456,7 +507,7 @@ def test_lenient_items_keep_the_batch() -> None:
     ],
 )
 @pytest.mark.parametrize("pull", ["status_reports", "uplinks"])
-def test_xml_errorstatus(number, remark, exc, pull) -> None:
+def test_xml_errorstatus(make, number, remark, exc, pull) -> None:
     client, _ = make(xml_reply(errorstatus(number, remark)))
     with pytest.raises(exc) as info:
         getattr(client, pull)()
@@ -465,7 +516,7 @@ def test_xml_errorstatus(number, remark, exc, pull) -> None:
         assert remark in str(info.value)
 
 
-def test_xml_empty_credentials_names_the_empty_one() -> None:
+def test_xml_empty_credentials_names_the_empty_one(make) -> None:
     client, _ = make(xml_reply(errorstatus(1, "用户名或密码不能为空")), password="")
     with pytest.raises(errors.PasswordEmpty):
         client.status_reports()
@@ -486,7 +537,7 @@ def test_xml_empty_credentials_names_the_empty_one() -> None:
         ('{"error":4242,"remark":"帐户已停用"}', errors.UserStop),
     ],
 )
-def test_json_errors(body, exc) -> None:
+def test_json_errors(make, body, exc) -> None:
     client, _ = make(json_reply(body))
     with pytest.raises(exc):
         client.status_reports(fmt="json")
@@ -495,7 +546,7 @@ def test_json_errors(body, exc) -> None:
 @pytest.mark.parametrize(
     "kwargs", [dict(limit=0), dict(limit=4001), dict(limit=True), dict(fmt="csv"), dict(task_id=0), dict(task_id="12")]
 )
-def test_pull_arguments_are_checked_before_sending(kwargs) -> None:
+def test_pull_arguments_are_checked_before_sending(make, kwargs) -> None:
     client, session = make(xml_reply(VENDOR_STATUS_XML))
     with pytest.raises(ValueError):
         client.status_reports(**kwargs)
@@ -519,7 +570,7 @@ GARBAGE = [
 
 @pytest.mark.parametrize("status, ctype, body", GARBAGE)
 @pytest.mark.parametrize("call", ["send", "balance", "reports", "uplinks", "pwd"])
-def test_garbage_is_protocol_error(status, ctype, body, call) -> None:
+def test_garbage_is_protocol_error(make, status, ctype, body, call) -> None:
     client, _ = make((status, ctype, body))
     with pytest.raises(errors.ProtocolError) as info:
         {
@@ -550,7 +601,7 @@ def test_garbage_is_protocol_error(status, ctype, body, call) -> None:
         b"\xff\xfe{}",
     ],
 )
-def test_json_garbage_is_protocol_error(body) -> None:
+def test_json_garbage_is_protocol_error(make, body) -> None:
     client, _ = make((200, "application/json", body))
     with pytest.raises(errors.ProtocolError):
         client.status_reports(fmt="json")
@@ -595,7 +646,7 @@ HOSTILE = [
 
 
 @pytest.mark.parametrize("body", HOSTILE)
-def test_doctype_and_entities_are_refused_never_expanded(body) -> None:
+def test_doctype_and_entities_are_refused_never_expanded(make, body) -> None:
     client, _ = make(xml_reply(body))
     with pytest.raises(errors.ProtocolError) as info:
         client.status_reports()
@@ -625,7 +676,7 @@ def test_wrong_root_is_protocol_error() -> None:
 
 
 @pytest.mark.parametrize("echo", [PASSWORD, md5_password(PASSWORD), md5_password(PASSWORD).lower()])
-def test_echoed_password_is_scrubbed(echo) -> None:
+def test_echoed_password_is_scrubbed(make, echo) -> None:
     client, _ = make(xml_reply(errorstatus(2, f"bad password {echo}")))
     with pytest.raises(errors.PasswordError) as info:
         client.status_reports()
@@ -639,7 +690,7 @@ def test_echoed_password_is_scrubbed(echo) -> None:
     assert echo not in result.message and echo not in repr(result)
 
 
-def test_new_password_is_scrubbed_too() -> None:
+def test_new_password_is_scrubbed_too(make) -> None:
     client, _ = make((500, "text/html", b"<h1>Brand-New-9</h1>"))
     with pytest.raises(errors.ProtocolError) as info:
         client.change_password("Brand-New-9")
@@ -649,14 +700,14 @@ def test_new_password_is_scrubbed_too() -> None:
 # --- retries and transport ---------------------------------------------------------------
 
 
-def test_send_is_never_retried() -> None:
+def test_send_is_never_retried(make) -> None:
     client, session = make(refused(), xml_reply(send_reply()))
     with pytest.raises(errors.TransportError, match="cannot connect"):
         client.send("1", "x【y】")
     assert len(session.calls) == 1
 
 
-def test_queries_retry_connect_failures_only() -> None:
+def test_queries_retry_connect_failures_only(make) -> None:
     client, session = make(refused(), requests.ConnectTimeout("connect timed out"), xml_reply(VENDOR_STATUS_XML))
     assert len(client.status_reports()) == 2
     assert len(session.calls) == 3
@@ -678,7 +729,7 @@ def test_queries_retry_connect_failures_only() -> None:
         requests.exceptions.SSLError("certificate verify failed"),
     ],
 )
-def test_failures_after_connecting_are_not_retried(exc) -> None:
+def test_failures_after_connecting_are_not_retried(make, exc) -> None:
     client, session = make(exc, xml_reply(VENDOR_STATUS_XML))
     with pytest.raises(errors.TransportError) as info:
         client.status_reports()
@@ -687,7 +738,7 @@ def test_failures_after_connecting_are_not_retried(exc) -> None:
         assert "handed out" in str(info.value)
 
 
-def test_read_timeout_on_send_says_it_may_have_gone_out() -> None:
+def test_read_timeout_on_send_says_it_may_have_gone_out(make) -> None:
     client, _ = make(requests.ReadTimeout("read timed out"))
     with pytest.raises(errors.TransportError, match="may or may not have reached"):
         client.send("1", "x【y】")
@@ -700,7 +751,7 @@ def test_real_closed_port_is_transport_error() -> None:
     assert "Connection refused" in str(info.value) and PASSWORD not in str(info.value)
 
 
-def test_own_session_closed_borrowed_left_open() -> None:
+def test_own_session_closed_borrowed_left_open(make) -> None:
     closed = []
     own = HttpClient("a", "b")
     own._session.close = lambda: closed.append("own")  # type: ignore[method-assign]

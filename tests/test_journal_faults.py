@@ -53,10 +53,13 @@ def entries(mock_server, **params) -> list[dict]:
     return reply.json()["entries"]
 
 
-def make_client(kind: str, mock_server, account, timeout: float = 10):
+def make_client(kind: str, mock_server, account, timeout: float = 10, flavour=None):
+    """A client of ``kind``; of the given flavour (tests/flavours.py: sync or the async twin), else sync."""
+    make_http = flavour.http if flavour is not None else HttpClient
+    make_soap = flavour.soap if flavour is not None else SoapClient
     if kind == "http":
-        return HttpClient(account.name, account.password, base_url=mock_server.base_url, timeout=timeout)
-    return SoapClient(
+        return make_http(account.name, account.password, base_url=mock_server.base_url, timeout=timeout)
+    return make_soap(
         account.name,
         account.password,
         mock_server.base_url,
@@ -66,9 +69,9 @@ def make_client(kind: str, mock_server, account, timeout: float = 10):
 
 
 def send(client, text: str = TEXT):
-    if isinstance(client, HttpClient):
-        return client.send([MOBILE], text)
-    return client.send_i18n_sms([MOBILE], text)
+    if hasattr(client, "send_i18n_sms"):
+        return client.send_i18n_sms([MOBILE], text)
+    return client.send([MOBILE], text)
 
 
 def endpoint_for(kind: str) -> str:
@@ -237,10 +240,10 @@ CASES = [(client, kind) for client in CLIENTS for kind in EXPECTED if not (clien
 
 
 @pytest.mark.parametrize("client_kind, fault_kind", CASES)
-def test_fault_for_next_n_requests_then_normal(mock_server, account, client_kind, fault_kind):
+def test_fault_for_next_n_requests_then_normal(flavour, mock_server, account, client_kind, fault_kind):
     fault = add_fault(mock_server, endpoint=endpoint_for(client_kind), kind=fault_kind, count=2)
     assert fault["count"] == 2 and fault["active"]
-    with make_client(client_kind, mock_server, account) as client:
+    with make_client(client_kind, mock_server, account, flavour=flavour) as client:
         for _ in range(2):
             with pytest.raises(EXPECTED[fault_kind]) as caught:
                 send(client)
@@ -261,9 +264,9 @@ def test_fault_for_next_n_requests_then_normal(mock_server, account, client_kind
 
 
 @pytest.mark.parametrize("client_kind", CLIENTS)
-def test_code_fault_refuses_the_send_and_charges_nothing(mock_server, account, client_kind):
+def test_code_fault_refuses_the_send_and_charges_nothing(flavour, mock_server, account, client_kind):
     fault = add_fault(mock_server, endpoint=endpoint_for(client_kind), kind="code", value="InternalError", count=1)
-    with make_client(client_kind, mock_server, account) as client:
+    with make_client(client_kind, mock_server, account, flavour=flavour) as client:
         result = send(client)
         assert not result.ok
         with pytest.raises(errors.InternalError):
@@ -289,9 +292,9 @@ def test_code_fault_on_one_surface_leaves_the_other_alone(mock_server, account):
 
 
 @pytest.mark.parametrize("client_kind", CLIENTS)
-def test_latency_fault_longer_than_the_client_timeout(mock_server, account, client_kind):
+def test_latency_fault_longer_than_the_client_timeout(flavour, mock_server, account, client_kind):
     add_fault(mock_server, endpoint=endpoint_for(client_kind), kind="latency", value=1200, count=1)
-    with make_client(client_kind, mock_server, account, timeout=0.4) as client:
+    with make_client(client_kind, mock_server, account, timeout=0.4, flavour=flavour) as client:
         started = time.monotonic()
         with pytest.raises(errors.TransportError):
             send(client)

@@ -48,6 +48,31 @@ def test_steer_everything(ipyy_mock):
 """
 
 
+ASYNC = """
+from decimal import Decimal
+
+import pytest
+from ipyy_client import AsyncHttpClient, AsyncSoapClient
+
+
+@pytest.mark.anyio
+async def test_welcome_sms_from_an_event_loop(ipyy_mock):
+    async with ipyy_mock.async_soap_client(soap_version=12) as sms:
+        assert isinstance(sms, AsyncSoapClient)
+        result = await sms.send_i18n_sms("8613800138000", "欢迎【华信】")
+    result.raise_for_status()
+    async with ipyy_mock.async_http_client(timeout=10) as sms:
+        assert isinstance(sms, AsyncHttpClient)
+        [report] = await sms.status_reports()
+        assert (await sms.balance()).balance == Decimal("99.95")
+    assert report.task_id == result.msg_id and report.delivered
+    async with ipyy_mock.async_domestic_client() as sms:
+        assert (await sms.send("13800138000", "你好【华信】", fmt="json")).ok
+    assert ipyy_mock.domestic_client().balance().points == 1998
+    assert ipyy_mock.balance() == Decimal("99.90")
+"""
+
+
 def run(pytester: pytest.Pytester, source: str, *args: str) -> pytest.RunResult:
     pytester.makepyfile(test_user=source)
     return pytester.runpytest_subprocess("-q", "-s", "-p", "no:cacheprovider", *args, timeout=120)
@@ -100,3 +125,11 @@ def test_fixture_with_an_admin_token_in_the_environment(pytester, monkeypatch):
     result = run(pytester, TOKENED)
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["*TOKEN fixture-tok-2*"])
+
+
+def test_async_clients_from_the_fixture(pytester):
+    """The handle gives the async twins too, and an anyio test of a user's runs them against the mock
+    (once per event loop anyio finds: asyncio, and trio where it is installed)."""
+    from anyio.pytest_plugin import get_available_backends
+
+    run(pytester, ASYNC).assert_outcomes(passed=len(get_available_backends()))

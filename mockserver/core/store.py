@@ -497,6 +497,32 @@ class Store:
             else:
                 db.execute("COMMIT")
 
+    def writable(self, wait: float) -> bool:
+        """Can this thread's connection write now? For ``GET /_mock/health`` (ipyy_mock/health.py).
+
+        The connection a send would use starts a write transaction (waiting at most ``wait`` seconds for the lock,
+        not the usual 30) and rewrites page 1 in memory, which a read-only file or volume refuses; the rollback
+        means nothing reaches the disk.
+        """
+        db = self.db
+        previous = db.execute("PRAGMA busy_timeout").fetchone()[0]
+        db.execute(f"PRAGMA busy_timeout={int(wait * 1000)}")
+        try:
+            db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error:
+            return False  # locked for longer than `wait`, or the file cannot be opened for writing
+        else:
+            try:
+                version = db.execute("PRAGMA user_version").fetchone()[0]
+                db.execute(f"PRAGMA user_version={int(version)}")
+                return True
+            except sqlite3.Error:
+                return False
+            finally:
+                db.execute("ROLLBACK")
+        finally:
+            db.execute(f"PRAGMA busy_timeout={int(previous)}")
+
     def close(self) -> None:
         """Close this thread's connection (the writers' queue file stays open for the other threads)."""
         conn = getattr(self._local, "conn", None)

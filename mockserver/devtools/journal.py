@@ -23,8 +23,9 @@ JSON bodies, ``<password>`` elements in SOAP bodies (any prefix), and the
 ``***`` before the row is written.
 
 Requests to the journal endpoint itself are not journaled (reading the
-journal would otherwise fill it). The table keeps the newest ``keep`` rows
-(10,000): every ``trim_every`` inserts a worker deletes the older ones.
+journal would otherwise fill it), nor health checks (``/_mock/health``). The
+table keeps the newest ``keep`` rows (10,000): every ``trim_every`` inserts a
+worker deletes the older ones.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from urllib.parse import unquote_plus
 
 from ipyy_mock.core.conformance import ENVIRON_KEY, RULES, ConformanceWarning
 from ipyy_mock.core.store import make_private, write_queue
+from ipyy_mock.health import PATH as HEALTH_PATH  # [image] polled every few seconds: not journaled
 
 log = logging.getLogger("ipyy_mock.devtools.journal")
 
@@ -479,8 +481,12 @@ class JournalMiddleware:
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         path = environ.get("PATH_INFO") or "/"
-        if path.lower().rstrip("/").startswith(JOURNAL_PATH) or environ.get("HTTP_X_IPYY_INBOX") == "poll":
-            # the journal's own reads and the inbox's polling would crowd real traffic out of the journal
+        if (
+            path.lower().rstrip("/").startswith(JOURNAL_PATH)
+            or environ.get("HTTP_X_IPYY_INBOX") == "poll"
+            or path.lower().rstrip("/") == HEALTH_PATH
+        ):
+            # the journal's own reads, the inbox's polling and health checks would crowd real traffic out
             return self.app(environ, start_response)
         # the server's edge (edge.py) starts the clock before it waits out a latency fault
         started, t0 = environ.get("ipyy.started") or (time.time(), time.perf_counter())

@@ -1,0 +1,283 @@
+"""The wire rules every client flavour shares: a call to make, the reply it got, when to try again, what a
+failed exchange is called, and which strings are secrets.
+
+Why a module of its own: the sync clients (``SoapClient``, ``HttpClient``) and their async twins
+(``ipyy_client.aio``) build the same requests and read the same replies; only the transport call differs
+(``requests`` in a thread, ``httpx`` on an event loop, see ``_transport.py``). Everything a flavour could get
+subtly wrong on its own -- the retry rule, the words of a TransportError, the masking of passwords -- is
+written here once and used by both.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+from urllib.parse import quote, quote_plus
+from xml.sax.saxutils import escape
+
+from ipyy_client.encoding import md5_password
+from ipyy_client.errors import IpyyError, ProtocolError, SoapFault, TransportError
+
+T = TypeVar("T")
+E = TypeVar("E", bound=IpyyError)
+
+#: How many bytes of a reply a ProtocolError keeps in ``.body`` (and shows the start of in its message).
+BODY_SNIPPET = 300
+_MESSAGE_SNIPPET = 120
+
+
+class Retry(enum.Enum):
+    """When a call may be sent again after its exchange failed (docs/contract.md: a send is never repeated)."""
+
+    #: A send: after a lost reply the platform may already have charged and queued it.
+    NEVER = "never"
+    #: Pulls and the password change: only when nothing reached the server (no connection was made).
+    UNSENT = "unsent"
+    #: The balance query changes nothing: also after a connection broke (a reset), not after a read timeout.
+    IDEMPOTENT = "idempotent"
+
+
+class Failure(enum.Enum):
+    """What went wrong with an exchange, in words both HTTP libraries' exceptions are sorted into."""
+
+    #: Refused, DNS, connect timeout, no connection free in the pool: nothing reached the server.
+    UNSENT = "unsent"
+    #: Connected, but no (whole) reply within the timeout.
+    TIMEOUT = "timeout"
+    #: The TLS handshake failed (a certificate, a protocol mismatch).
+    TLS = "tls"
+    #: Connected, then reset or closed without a reply.
+    BROKEN = "broken"
+    #: Anything else (a proxy refused, a URL the library would not use).
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class Reply:
+    """An HTTP reply, whichever library fetched it. ``headers`` is case-insensitive in both libraries."""
+
+    status_code: int
+    headers: Mapping[str, str]
+    content: bytes
+    #: The charset the library found (zeep's multipart decoder reads it); None when it found none.
+    encoding: str | None = None
+
+
+@dataclass
+class Call(Generic[T]):
+    """One request of a client and how to read its reply; a transport only has to post it.
+
+    Exactly one of ``form`` (the HTTP interface's form POST) and ``body`` (a SOAP envelope) is set.
+    ``read`` turns the reply into the method's result or raises the matching IpyyError;
+    ``failed`` names a failed exchange (a TransportError), given the failure, its cause and the tries made.
+    """
+
+    url: str
+    what: str
+    read: Callable[[Reply], T]
+    failed: Callable[[Failure, str, int], TransportError]
+    form: dict[str, str] | None = None
+    body: bytes | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    retry: Retry = Retry.NEVER
+
+
+def retry_delay(retry: Retry, failure: Failure, attempt: int, retries: int, backoff: float) -> float | None:
+    """Seconds to wait before trying ``attempt + 1`` (``attempt`` counts from 0), or None to give up now.
+
+    A send is never repeated; otherwise only when nothing reached the server, and for an idempotent call
+    also when the connection broke after it was made. A read timeout is never retried: the server may
+    have acted on the request (a pull hands its reports out once), and retrying would multiply the wait.
+    """
+    if retry is Retry.NEVER or attempt >= retries:
+        return None
+    if failure is Failure.UNSENT or (retry is Retry.IDEMPOTENT and failure is Failure.BROKEN):
+        return float(backoff * (2**attempt))
+    return None
+
+
+def transport_error(
+    failure: Failure, cause: str, *, url: str, base_url: str, what: str, tries: int, timeout: float, secrets: Secrets
+) -> TransportError:
+    """The TransportError of a failed exchange: one line that says what happened and what to do next."""
+    cause = secrets.text(cause)
+    if failure is Failure.UNSENT:
+        tried = f" (tried {tries} times)" if tries > 1 else ""
+        return TransportError(
+            f"cannot connect to {url}: {cause}{tried}. Check the base URL ({base_url}) and that the "
+            "server is running (for the offline mock: `ipyy-mock serve`)."
+        )
+    if failure is Failure.TLS:
+        return TransportError(f"TLS failure talking to {url}: {cause}")
+    if what == "send":
+        after = "The send may or may not have reached the platform; it was not retried."
+    elif what.endswith("pull"):
+        after = "The server may have handed out items in the lost reply (each is handed out once); it was not retried."
+    else:
+        after = "It was not retried." if failure is Failure.TIMEOUT else ""
+    if failure is Failure.TIMEOUT:
+        return TransportError(f"no reply from {url} within {timeout:g}s ({cause}). {after}".rstrip())
+    return TransportError(f"{what} to {url} failed: {cause}. {after}".rstrip())
+
+
+def protocol_error(
+    what: str,
+    status_code: int | None = None,
+    body: bytes | None = None,
+    *,
+    content_type: str | None = None,
+    where: str | None = None,
+    secrets: Secrets | None = None,
+) -> ProtocolError:
+    """A ProtocolError with the HTTP status and the start of the body, passwords masked *before* the cut
+    (a secret straddling the snippet's end would otherwise leave its first half in view)."""
+    if secrets is not None:
+        what = secrets.text(what)
+        body = secrets.data(body) if body else body
+    snippet = (body or b"")[:BODY_SNIPPET]
+    message = what
+    if status_code is not None:
+        about = f" ({content_type})" if content_type else ""
+        about += f" from {where}" if where else ""
+        message = f"HTTP {status_code}{about}: {what}"
+    text = snippet.decode("utf-8", "replace").strip()
+    if text:
+        message += f"; body starts: {text[:_MESSAGE_SNIPPET]!r}"
+    return ProtocolError(message, status_code=status_code, body=snippet if body is not None else None)
+
+
+def redirect_note(reply: Reply) -> str:
+    """`` (redirected to X; use that base URL)`` for a 3xx with a Location, else "": clients never follow one
+    (a POST turned into a GET would lose the request, and the new address belongs in the base URL)."""
+    where = reply.headers.get("Location")
+    if where and 300 <= reply.status_code < 400:
+        return f" (redirected to {where}; use that base URL)"
+    return ""
+
+
+class Secrets:
+    """The strings no error, body snippet or repr may show: each password as typed and as it travels.
+
+    A server may echo the request (an error page quoting the form, a proxy's debug reply), so each secret
+    is masked in every form the clients put on the wire or a server would write back: plain, MD5 (upper
+    and lower hex), XML-escaped (the SOAP envelope), URL-encoded (the HTTP form) and JSON- and
+    repr-escaped. Plain values shorter than 3 characters are not masked (they cannot be told apart from
+    ordinary text); their MD5 always is. A password once known stays a secret after it changed.
+    """
+
+    MIN_PLAIN = 3
+    MASK = "***"
+
+    def __init__(self, *values: str) -> None:
+        self._forms: list[str] = []
+        self._bytes: list[tuple[bytes, bytes]] = []
+        for value in values:
+            self.add(value)
+
+    def add(self, value: str | None) -> None:
+        """Add a secret (a new password, a password being set) with all its wire forms."""
+        if not value or not isinstance(value, str):
+            return
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: it cannot travel, so only the typed form can show up
+            forms = {value} if len(value) >= self.MIN_PLAIN else set()
+        else:
+            forms = {md5_password(value), md5_password(value).lower()}
+            if len(value) >= self.MIN_PLAIN:
+                forms.update(_wire_forms(value))
+        merged = set(self._forms) | {f for f in forms if f}
+        self._forms = sorted(merged, key=lambda f: (-len(f), f))  # longest first: a form inside another
+        self._bytes = [(f.encode("utf-8", "surrogatepass"), self.MASK.encode()) for f in self._forms]
+
+    def __bool__(self) -> bool:
+        return bool(self._forms)
+
+    def __repr__(self) -> str:
+        return f"Secrets({len(self._forms)} forms)"
+
+    def text(self, text: str) -> str:
+        for form in self._forms:
+            if form in text:
+                text = text.replace(form, self.MASK)
+        return text
+
+    def data(self, data: bytes) -> bytes:
+        for form, mask in self._bytes:
+            if form in data:
+                data = data.replace(form, mask)
+        return data
+
+    def error(self, exc: E) -> E:
+        """The same exception with every secret masked in its message, description, body and fault fields."""
+        if not self._forms:
+            return exc
+        exc.args = tuple(self.text(a) if isinstance(a, str) else a for a in exc.args)
+        exc.description = self.text(exc.description or "")
+        if isinstance(exc, ProtocolError) and isinstance(exc.body, bytes):
+            exc.body = self.data(exc.body)
+        if isinstance(exc, SoapFault):
+            exc.faultstring = self.text(exc.faultstring or "")
+            exc.faultcode = self.text(exc.faultcode) if exc.faultcode else exc.faultcode
+            exc.detail = self._scrub_detail(exc.detail)
+        return exc
+
+    def _scrub_detail(self, detail: Any) -> Any:
+        """A Fault's ``<detail>`` element (lxml) with secrets masked in its text, tails and attribute values."""
+        iterator = getattr(detail, "iter", None)
+        if iterator is None:
+            return self.text(detail) if isinstance(detail, str) else detail
+        for node in iterator():
+            if isinstance(node.text, str):
+                node.text = self.text(node.text)
+            if isinstance(node.tail, str):
+                node.tail = self.text(node.tail)
+            attrib = getattr(node, "attrib", None)
+            if attrib is not None:
+                for key, value in list(attrib.items()):
+                    attrib[key] = self.text(value)
+        return detail
+
+
+def _wire_forms(value: str) -> Iterable[str]:
+    """``value`` as it may appear in a request or an echo of one."""
+    yield value
+    yield escape(value)  # XML text (&amp; &lt; &gt;)
+    yield escape(value, {'"': "&quot;", "'": "&apos;"})
+    yield value.replace("&", "&#38;").replace("<", "&#60;")
+    yield quote_plus(value)
+    yield quote(value, safe="")
+    yield quote_plus(value).lower()  # %2f as well as %2F
+    yield json.dumps(value)[1:-1]
+    yield json.dumps(value, ensure_ascii=False)[1:-1]
+    yield json.dumps(value, ensure_ascii=False)[1:-1].replace("/", "\\/")  # PHP's json_encode escapes "/"
+    yield repr(value)[1:-1]
+    yield repr(value.encode("utf-8"))[2:-1]
+
+
+def failed_call(
+    *, url: str, base_url: str, what: str, timeout: float, secrets: Secrets
+) -> Callable[[Failure, str, int], TransportError]:
+    """The ``Call.failed`` of a call to ``url``: transport_error with the client's settings bound."""
+
+    def failed(failure: Failure, cause: str, tries: int) -> TransportError:
+        return transport_error(
+            failure, cause, url=url, base_url=base_url, what=what, tries=tries, timeout=timeout, secrets=secrets
+        )
+
+    return failed
+
+
+def guarded(read: Callable[[Reply], T], secrets: Secrets) -> Callable[[Reply], T]:
+    """``read`` with every IpyyError it raises passed through ``secrets.error`` (the last line of defence)."""
+
+    def run(reply: Reply) -> T:
+        try:
+            return read(reply)
+        except IpyyError as exc:
+            raise secrets.error(exc) from None
+
+    return run
