@@ -70,8 +70,8 @@ SOAP_ACTION = f'"{TNS}SendI18NSms"'
 FORM_CTYPE = "application/x-www-form-urlencoded"
 
 TARGETS = {  # pass/fail thresholds printed at the end
-    "soap_vs_wiremock": 1.0,
-    "http_vs_wiremock": 1.0,
+    "soap_vs_wiremock": 0.3,  # the performance issue's first target; 0.5 is the stretch (reported, not gated)
+    "http_vs_wiremock": 0.3,
     "client_vs_raw": 1.15,
     "send_10k_vs_1k": 11.0,
     "peak_mb_10k": 100.0,
@@ -1490,8 +1490,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--wiremock-version", default=None, help="label only (default: from the jar's name)")
     p.add_argument(
         "--configs",
-        default="2x2,2x4",
-        help="mock (and raw) gunicorn WORKERSxTHREADS list; WxT:--flag adds a mock variant with that flag",
+        default="2x1,2x2",
+        help="mock (and raw) WORKERSxTHREADS list (2x1 is the shipped default); WxT:--flag adds a mock variant with that flag",
     )
     p.add_argument(
         "--variants",
@@ -1592,7 +1592,7 @@ def main(argv: list[str] | None = None) -> int:
             if mock is None:
                 db = work / "client.db"
                 create_account(db)
-                mock = mock_server("mock_2x2", db, 2, 2, work / "logs")
+                mock = mock_server("mock_2x1", db, 2, 1, work / "logs")
                 (work / "logs").mkdir(exist_ok=True)
                 mock.start().wait()
             if isinstance(mock, list):
