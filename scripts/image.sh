@@ -225,9 +225,13 @@ new_container() {
   chown --reference="$ROOTFS/data" "$VOLDIR"  # as podman does for a new volume: the image's /data owner
   chmod --reference="$ROOTFS/data" "$VOLDIR"
 }
-image_argv() {  # ARGV: "$@" as the image's user, with its environment, in its working directory, /data the volume
+image_argv() {  # ARGV: "$@" as the image's user, with its environment, in its working directory, /data the volume,
+  # and what a container runtime gives every container: a tmpfs /dev/shm (the server's worker semaphores) and /proc
   ARGV=(unshare --mount --propagation private  # the bind mount of the volume ends with the last process using it
-        sh -c 'mount --bind "$1" "$2/data" && shift 2 && exec chroot "$@"' sh "$VOLDIR" "$ROOTFS"
+        sh -c 'mount --bind "$1" "$2/data" && mkdir -p "$2/dev/shm" "$2/proc" \
+               && mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs "$2/dev/shm" \
+               && { mount -t proc proc "$2/proc" 2>/dev/null || true; } && shift 2 && exec chroot "$@"' \
+        sh "$VOLDIR" "$ROOTFS"
         --userspec="$USERSPEC" "$ROOTFS" /usr/bin/env -i "${RUN_ENV[@]}"
         /bin/sh -c 'cd "$1" && shift && exec "$@"' sh "$WORKDIR" "$@")
 }
