@@ -242,7 +242,10 @@ start_server() {
   SERVER_PID=$!
   local fail=-f; [ "${2:-}" = any ] && fail=  # `any`: a 503 is an answer too
   for _ in $(seq 1 300); do
-    curl $fail -sS --noproxy '*' --max-time 2 -o /dev/null "$B/_mock/health" 2>/dev/null && return 0
+    # up means: health answers, and this server printed its banner (printed once it is ready; an answer without
+    # it would come from another server still holding the port)
+    curl $fail -sS --noproxy '*' --max-time 2 -o /dev/null "$B/_mock/health" 2>/dev/null \
+      && grep -q '^  SOAP ' "$TMP/server-$1.log" && return 0
     kill -0 "$SERVER_PID" 2>/dev/null || { cat "$TMP/server-$1.log" >&2; die "the image's command exited"; }
     sleep 0.2
   done
