@@ -41,12 +41,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from importlib import resources
 from typing import Any, Literal
 
 import requests
 from lxml import etree
 
+from ipyy_client import wsdl
 from ipyy_client._common import DEFAULT_BASE_URL, check_base_url, root_cause
 from ipyy_client.codes import ResultCode
 from ipyy_client.domestic import PATHS as DOMESTIC_PATHS
@@ -156,9 +156,7 @@ Path = tuple[str, ...]
 NormalWsdl = dict[Path, dict[str, str]]
 
 
-def packaged_wsdl() -> bytes:
-    """The WSDL shipped in the package (the contract the client is built on)."""
-    return resources.files("ipyy_client").joinpath("WebService.wsdl").read_bytes()
+packaged_wsdl = wsdl.packaged_wsdl  # the WSDL shipped in the package (the contract the client is built on)
 
 
 def parse_wsdl(data: bytes) -> etree._Element:

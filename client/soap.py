@@ -31,15 +31,12 @@ Why these choices:
 
 from __future__ import annotations
 
-import copy
 import io
 import re
-import threading
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
-from importlib import resources
 from typing import Any, Literal
 
 import requests
@@ -50,6 +47,7 @@ from zeep.loader import parse_xml
 from zeep.utils import get_media_type
 from zeep.wsdl import Document
 
+from ipyy_client import wsdl
 from ipyy_client._common import DEFAULT_BASE_URL, join_msisdns
 from ipyy_client._transport import SyncTransport
 from ipyy_client._wire import Call, Reply, Retry, Secrets, failed_call, guarded, protocol_error, redirect_note
@@ -95,31 +93,18 @@ def _offline_transport() -> _NoNetwork:
 @lru_cache(maxsize=1)
 def _document() -> Document:
     """Parse the packaged WSDL once per process (lru_cache is thread-safe enough: at worst parsed twice)."""
-    data = resources.files("ipyy_client").joinpath("WebService.wsdl").read_bytes()
+    data = wsdl.packaged_wsdl()
     # The WSDL has no imports: the transport is never asked to fetch anything (and would refuse).
     # (zeep annotates the transport as a class; it takes an instance)
     return Document(io.BytesIO(data), _offline_transport(), settings=_settings())  # type: ignore[arg-type]
 
 
-_XSD = "http://www.w3.org/2001/XMLSchema"
 _XSI_NIL = "{http://www.w3.org/2001/XMLSchema-instance}nil"
-_schemas = threading.local()  # an XMLSchema keeps its error log per object: one per thread
 
 
 def _reply_schema() -> etree.XMLSchema:
-    """The packaged WSDL's ``wsdl:types`` schema, compiled once per thread (QName values need the WSDL's prefixes,
-    so the schema element is rebuilt with the namespace map it inherits)."""
-    schema = getattr(_schemas, "schema", None)
-    if schema is None:
-        data = resources.files("ipyy_client").joinpath("WebService.wsdl").read_bytes()
-        root = etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False))
-        inner = root.find(f"{{http://schemas.xmlsoap.org/wsdl/}}types/{{{_XSD}}}schema")
-        if inner is None:
-            raise RuntimeError("the packaged WSDL has no wsdl:types schema")
-        element = etree.Element(inner.tag, dict(inner.attrib), nsmap=inner.nsmap)
-        element.extend(copy.deepcopy(child) for child in inner)
-        schema = _schemas.schema = etree.XMLSchema(element)
-    return schema
+    """The packaged WSDL's ``wsdl:types`` schema, compiled once per thread (ipyy_client.wsdl)."""
+    return wsdl.schema()
 
 
 class _EnvelopeTemplate:

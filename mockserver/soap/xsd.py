@@ -11,9 +11,9 @@ import re
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
-from ipyy_client.wsdl import compile_schema, packaged_wsdl
+from ipyy_client.wsdl import packaged_wsdl
 
-__all__ = ["static_wsdl", "compile_schema", "parse_xsd_datetime"]
+__all__ = ["static_wsdl", "parse_xsd_datetime"]
 
 _ADDRESS = re.compile(rb'(<soap(?:12)?:address\s+location=")[^"]*(")')
 _HOST_OK = re.compile(r"[A-Za-z0-9.\-]+(:\d{1,5})?|\[[0-9A-Fa-f:.]+\](:\d{1,5})?")
