@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Self
 
 from ipyy_client.codes import ResultCode
 from ipyy_client.errors import VendorError, error_for
@@ -118,22 +119,14 @@ def send_code(ok: bool, message: str) -> ResultCode | None:
     return None if derived is ResultCode.OK else derived  # "Faild" with 操作成功 is no success: no code
 
 
-@dataclass(frozen=True)
-class HttpSendResult:
-    """The ``I18NSms.aspx?action=send`` reply. Money is Decimal, never float.
+class _StatusMessageReply:
+    """What the HTTP and domestic send replies share: they carry only ``returnstatus`` and ``message``, so
+    success, the ResultCode and the exception to raise are all read from those two."""
 
-    ``code`` is derived from ``message`` (the HTTP reply carries no code) unless
-    given; it is None for a message this client does not know.
-    """
-
-    #: ``returnstatus`` as sent: ``Success`` or ``Faild``.
     status: str
     message: str
-    balance: Decimal
     task_id: int | None
-    billing_amount: Decimal
-    success_counts: int
-    code: ResultCode | None = None
+    code: ResultCode | None
 
     def __post_init__(self) -> None:
         if self.code is None:
@@ -155,10 +148,10 @@ class HttpSendResult:
 
     @property
     def errors(self) -> tuple[str, ...]:
-        """Always empty: the HTTP send reply names no left-out recipients."""
+        """Always empty: these send replies name no left-out recipients."""
         return ()
 
-    def raise_for_status(self) -> "HttpSendResult":
+    def raise_for_status(self) -> Self:
         """Raise the exception named after ``code`` unless the send succeeded; return self so calls chain.
 
         A failure whose message names no known code raises a plain ``VendorError``.
@@ -168,6 +161,24 @@ class HttpSendResult:
         if self.code is None or self.code is ResultCode.OK:
             raise VendorError(f"send failed ({self.status}): {self.message}", description=self.message)
         raise error_for(self.code)(result=self)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class HttpSendResult(_StatusMessageReply):
+    """The ``I18NSms.aspx?action=send`` reply. Money is Decimal, never float.
+
+    ``code`` is derived from ``message`` (the HTTP reply carries no code) unless
+    given; it is None for a message this client does not know.
+    """
+
+    #: ``returnstatus`` as sent: ``Success`` or ``Faild``.
+    status: str
+    message: str
+    balance: Decimal
+    task_id: int | None
+    billing_amount: Decimal
+    success_counts: int
+    code: ResultCode | None = None
 
 
 PAY_TYPES = {"预付费": "prepaid", "后付费": "postpaid"}
@@ -185,7 +196,7 @@ class Balance:
 
 
 @dataclass(frozen=True)
-class DomesticSendResult:
+class DomesticSendResult(_StatusMessageReply):
     """The ``sms.aspx`` / ``smsJson.aspx`` ``action=send`` reply.
 
     A domestic account counts points (messages), not money, so there is no
@@ -201,37 +212,6 @@ class DomesticSendResult:
     task_id: int | None
     success_counts: int
     code: ResultCode | None = None
-
-    def __post_init__(self) -> None:
-        if self.code is None:
-            object.__setattr__(self, "code", send_code(self.ok, self.message))
-
-    @property
-    def ok(self) -> bool:
-        return self.status.strip().lower() in SUCCESS_STATUSES
-
-    @property
-    def description(self) -> str:
-        """The same as ``message`` (the name SendResult and IpyyError use)."""
-        return self.message
-
-    @property
-    def msg_id(self) -> int | None:
-        """The same as ``task_id`` (SOAP calls it MsgId)."""
-        return self.task_id
-
-    @property
-    def errors(self) -> tuple[str, ...]:
-        """Always empty: the domestic send reply names no left-out recipients."""
-        return ()
-
-    def raise_for_status(self) -> "DomesticSendResult":
-        """Raise the exception named after ``code`` unless the send succeeded; return self so calls chain."""
-        if self.ok:
-            return self
-        if self.code is None or self.code is ResultCode.OK:
-            raise VendorError(f"send failed ({self.status}): {self.message}", description=self.message)
-        raise error_for(self.code)(result=self)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
