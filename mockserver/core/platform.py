@@ -62,9 +62,6 @@ class Snapshot:
     strict: bool = False  # `serve --strict` (a setting, so that every worker process sees it)
 
 
-_SNAPSHOT_KEYS = ("clock_offset", "rules", "strict", *settings.VALIDATORS)
-
-
 @dataclass(frozen=True)
 class InjectedUplink:
     id: int
@@ -79,27 +76,20 @@ class Platform:
         self.store = store if isinstance(store, Store) else Store(store)
         self.zone = clock.platform_zone(zone)
         self.strict = strict  # `serve --strict`: every account refuses what deviates from the document
-        self._snapshot: tuple[tuple, Snapshot] | None = None
 
     def settings_snapshot(self) -> Snapshot:
-        """Every setting a send needs, in one SELECT; parsed again only when a stored value changed.
+        """Every setting a send needs, parsed; read again only when the store's generation says they changed
+        (any worker, the CLI or the admin API may change a setting at any time)."""
+        return self.store.cached("settings", self._load_snapshot)
 
-        Any worker (or the CLI) may change a setting at any time, so the rows are read on every call;
-        what is cached is only the parsing (rules JSON, validation), keyed by the raw text it came from.
-        """
+    def _load_snapshot(self) -> Snapshot:
         stored = self.store.all_settings()
-        key = tuple(stored.get(k) for k in _SNAPSHOT_KEYS)
-        cached = self._snapshot
-        if cached is not None and cached[0] == key:
-            return cached[1]
-        snap = Snapshot(
+        return Snapshot(
             float(stored.get("clock_offset", "0") or 0),
             scenarios.load_rules(stored.get("rules")),
             settings.from_raw(stored),
             stored.get("strict") == "1",
         )
-        self._snapshot = (key, snap)
-        return snap
 
     # -- time ------------------------------------------------------------
     def now(self) -> float:
@@ -162,7 +152,8 @@ class Platform:
     def send(self, req: SendRequest) -> SendOutcome:
         http = req.via in HTTP_VIAS
         warnings = list(req.warnings)
-        account = authenticate(self.store, req.account, req.password, req.client_ip, http=http)
+        # the cached account: its balance may be older than the row's; the debit and a refusal read it again
+        account = authenticate(self.store, req.account, req.password, req.client_ip, http=http, cached=True)
         if isinstance(account, ResultCode):
             self.record_warnings(req.account or "", req.via, warnings)
             return SendOutcome(account, warnings=warnings)
@@ -249,7 +240,11 @@ class Platform:
     def _refused(
         self, req: SendRequest, account: Account, outcome: SendOutcome, warnings: list[ConformanceWarning]
     ) -> SendOutcome:
+        """A refusal after authentication: it reports the balance as it is now (the account came from the cache)."""
         outcome.warnings = warnings
+        current = self.store.balance_of(self.store.db, account.name)
+        if current is not None:
+            outcome.balance = current[0]
         self.record_warnings(account.name, req.via, warnings)
         return outcome
 
@@ -333,17 +328,16 @@ class Platform:
         default_delay = snap.delivery.report_delay
         rows = self._message_rows(account.name, accepted, send_at, default_delay, scheduled)
         with self.store.write() as db:
-            # The account was read (and authenticated) just before: debit it if its balance and pay type are
-            # still what the checks saw; else read it again here, under the write lock, and decide on that.
-            balance = self.store.debit(db, account, amount)
-            if balance is None:
-                current = self.store.get_account(account.name, db)
-                if current is None:  # deleted between the checks and now
-                    return SendOutcome(ResultCode.UserNameError)
-                if current.pay_type == "prepaid" and current.balance < amount:
-                    return SendOutcome(ResultCode.AmountNotEnough, balance=current.balance, errors=errors)
-                balance = current.balance - amount
-                self.store.set_balance(db, account.name, balance)
+            # The checks used the cached account; its balance and pay type are read here, under the write lock,
+            # so nothing can change them between this read and the debit.
+            current = self.store.balance_of(db, account.name)
+            if current is None:  # deleted between the checks and now
+                return SendOutcome(ResultCode.UserNameError)
+            old_balance, pay_type = current
+            if pay_type == "prepaid" and old_balance < amount:
+                return SendOutcome(ResultCode.AmountNotEnough, balance=old_balance, errors=errors)
+            balance = old_balance - amount
+            self.store.set_balance(db, account.name, balance)
             task_id = self.store.insert_task(
                 db,
                 account=account.name,
@@ -467,5 +461,4 @@ class Platform:
             }
         )
         self.store.reset(("rules", "clock_offset", *settings.VALIDATORS), [demo])
-        self._snapshot = None
         return demo

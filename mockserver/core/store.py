@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Hashable, Iterable, Iterator, TypeVar, cast
 
 try:
     import fcntl
@@ -32,6 +32,8 @@ except ImportError:  # pragma: no cover - not POSIX: processes queue in SQLite's
     fcntl = None  # type: ignore[assignment]
 
 FIRST_TASK_ID = 1_000_001
+CACHE_ENTRIES = 4096  # Store.cached() keys per process (accounts by name, settings, faults) before it starts again
+T = TypeVar("T")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS accounts (
@@ -155,6 +157,22 @@ CREATE TABLE IF NOT EXISTS leases (
     owner TEXT NOT NULL,
     expires_at REAL NOT NULL         -- wall time
 );
+CREATE TABLE IF NOT EXISTS faults (  -- injected faults (devtools/faults.py reads and fires them)
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    endpoint TEXT NOT NULL,          -- soap | send | status | call | pwd | domestic | * | a path such as /pwd.aspx
+    kind TEXT NOT NULL,              -- see devtools/faults.py KINDS
+    value TEXT,                      -- latency: milliseconds; code: a ResultCode name
+    remaining INTEGER,               -- NULL = unlimited; a fault at 0 is spent (kept so hits stay visible)
+    probability REAL NOT NULL DEFAULT 1.0,
+    hits INTEGER NOT NULL DEFAULT 0,
+    created REAL NOT NULL,
+    last_hit REAL
+);
+CREATE TABLE IF NOT EXISTS generation (  -- bumped by the triggers below: what the per-worker caches check
+    id INTEGER PRIMARY KEY CHECK (id = 0),
+    value INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO generation (id, value) VALUES (0, 0);
 """
 
 # Columns added after the first release: (table, column, definition) for databases created before them.
@@ -165,12 +183,40 @@ MIGRATIONS = (
     ("uplinks", "batch_id", "INTEGER"),
     ("accounts", "strict", "INTEGER NOT NULL DEFAULT 0"),
 )
+#: The account columns a worker may cache (every one but the balance, which every send changes): an UPDATE that
+#: sets any of them bumps the generation (POST_MIGRATION's triggers); a debit, which sets the balance only, does not.
+CACHED_ACCOUNT_COLUMNS = (
+    "name",
+    "password",
+    "userid",
+    "pay_type",
+    "prices",
+    "segment_limit",
+    "bind_ips",
+    "stopped",
+    "strict_auth",
+    "strict",
+    "can_read_reports",
+    "push_url",
+    "sensitive_words",
+    "created_at",
+)
 POST_MIGRATION = """
 CREATE INDEX IF NOT EXISTS reports_batch ON reports(batch_id);
 CREATE INDEX IF NOT EXISTS uplinks_batch ON uplinks(batch_id);
 CREATE INDEX IF NOT EXISTS reports_unbatched ON reports(id) WHERE route='push' AND batch_id IS NULL;
 CREATE INDEX IF NOT EXISTS uplinks_unbatched ON uplinks(id) WHERE route='push' AND batch_id IS NULL;
-"""
+""" + "".join(
+    f"CREATE TRIGGER IF NOT EXISTS {table}_{event.split()[0].lower()}_generation AFTER {event} ON {table} "
+    "BEGIN UPDATE generation SET value = value + 1 WHERE id = 0; END;\n"
+    for table, events in (
+        # every column of an account but its balance: a send's debit must not empty every worker's cache
+        ("accounts", ("INSERT", "DELETE", "UPDATE OF " + ", ".join(CACHED_ACCOUNT_COLUMNS))),
+        ("settings", ("INSERT", "DELETE", "UPDATE")),
+        ("faults", ("INSERT", "DELETE", "UPDATE")),
+    )
+    for event in events
+)
 
 
 @dataclass
@@ -365,6 +411,9 @@ INSERT_TASK = f"INSERT INTO tasks ({', '.join(TASK_COLUMNS)}) VALUES ({', '.join
 INSERT_MESSAGE = (
     f"INSERT INTO messages ({', '.join(MESSAGE_COLUMNS)}) VALUES ({', '.join('?' for _ in MESSAGE_COLUMNS)})"
 )
+GENERATION = "SELECT value FROM generation WHERE id = 0"
+BALANCE = "SELECT balance, pay_type FROM accounts WHERE name=?"
+SET_BALANCE = "UPDATE accounts SET balance=? WHERE name=?"
 PRIVATE_MODE = 0o600  # the database, its -wal/-shm and lock files: account passwords and every text sent are in them
 WRITE_WAIT = 30.0  # seconds a writer waits for this process's write lock (as busy_timeout) before "database is locked"
 #: PRAGMA synchronous of every connection opened from now on in this process: NORMAL (survives kill -9) or
@@ -453,6 +502,7 @@ class Store:
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
         self._local = threading.local()
+        self._cache: dict[Hashable, tuple[int, Any]] = {}  # cached(): key -> (generation, value)
         self._queue = _WriteQueue.of(self.path)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
@@ -530,6 +580,35 @@ class Store:
             conn.close()
             self._local.conn = None
 
+    # -- what every request reads, cached per process -------------------------
+    def generation(self) -> int:
+        """The counter that every change to an account (but its balance), a setting or a fault bumps, in the same
+        transaction, from any process or tool (SQLite triggers, POST_MIGRATION)."""
+        return int(self.db.execute(GENERATION).fetchone()[0])
+
+    def cached(self, key: Hashable, load: Callable[[], T]) -> T:
+        """``load()``'s value, kept in this process while the generation stays the same.
+
+        Why: a request used to read its account, the settings and the faults (three SELECTs and the parsing of
+        their rows) though they change rarely; now it reads one integer per lookup. The generation is read
+        before ``load()`` runs, so a change committed between the two makes the next lookup load again: a
+        cached value is never older than the generation it is filed under. Values must not be mutated.
+        """
+        generation = self.generation()
+        hit = self._cache.get(key)
+        if hit is not None and hit[0] == generation:
+            return cast(T, hit[1])
+        value = load()
+        if len(self._cache) >= CACHE_ENTRIES:  # many account names (a scan of wrong ones): start again
+            self._cache.clear()
+        self._cache[key] = (generation, value)
+        return value
+
+    def cached_account(self, name: str) -> Account | None:
+        """The account as ``get_account`` reads it, from this process's cache: every field is current except
+        ``balance``, which may be older (read ``balance_of`` in the transaction that uses it)."""
+        return self.cached(("account", name), lambda: self.get_account(name))
+
     # -- settings --------------------------------------------------------
     def get_setting(self, key: str, default: str | None = None) -> str | None:
         row = self.db.execute("SELECT value FROM settings WHERE key=?", (key,)).fetchone()
@@ -571,21 +650,14 @@ class Store:
             tx.execute(f"UPDATE accounts SET {assignments} WHERE name=?", values)
 
     def set_balance(self, db: sqlite3.Connection, name: str, balance: Decimal) -> None:
-        db.execute("UPDATE accounts SET balance=? WHERE name=?", (str(balance), name))
+        db.execute(SET_BALANCE, (str(balance), name))
 
     # -- tasks and messages ---------------------------------------------
-    def debit(self, db: sqlite3.Connection, account: Account, amount: Decimal) -> Decimal | None:
-        """Take ``amount`` off the balance the account had when it was read (``account.balance``), if that is
-        still its balance and pay type; returns the new balance, or None when the row changed meanwhile
-        (or is gone), in which case the caller reads it again inside its transaction."""
-        if account.pay_type == "prepaid" and account.balance < amount:
-            return None  # maybe topped up since it was read: the caller decides on the current row
-        balance = account.balance - amount
-        cur = db.execute(
-            "UPDATE accounts SET balance=? WHERE name=? AND balance=? AND pay_type=?",
-            (str(balance), account.name, str(account.balance), account.pay_type),
-        )
-        return balance if cur.rowcount == 1 else None
+    def balance_of(self, db: sqlite3.Connection, name: str) -> tuple[Decimal, str] | None:
+        """The account's balance and pay type as they are now (inside a send's transaction: under the write
+        lock, so nothing can change them before its debit); None when there is no such account."""
+        row = db.execute(BALANCE, (name,)).fetchone()
+        return None if row is None else (Decimal(row[0]), row[1])
 
     def insert_task(self, db: sqlite3.Connection, **task: Any) -> int:
         if tuple(task) == TASK_COLUMNS:

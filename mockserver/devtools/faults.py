@@ -1,6 +1,6 @@
 """Fault injection: make the next N (or a fraction of) requests fail the way real networks and servers do.
 
-Faults live in the SQLite file (table ``faults``, created here) so every
+Faults live in the SQLite file (table ``faults``, in the store's schema) so every
 worker process sees the same list and a "next 2 requests" fault fails exactly
 two requests whichever worker serves them: the remaining count is decremented
 in one write transaction that only succeeds while it is above zero.
@@ -35,20 +35,6 @@ from ipyy_mock.core.validation import parse_count
 
 log = logging.getLogger("ipyy_mock.devtools.faults")
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS faults (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    endpoint TEXT NOT NULL,          -- soap | send | status | call | pwd | domestic | * | a path such as /pwd.aspx
-    kind TEXT NOT NULL,              -- see KINDS
-    value TEXT,                      -- latency: milliseconds; code: a ResultCode name
-    remaining INTEGER,               -- NULL = unlimited; a fault at 0 is spent (kept so hits stay visible)
-    probability REAL NOT NULL DEFAULT 1.0,
-    hits INTEGER NOT NULL DEFAULT 0,
-    created REAL NOT NULL,
-    last_hit REAL
-);
-"""
-
 KINDS = {
     "latency": "wait value ms, then handle the request normally",
     "http_500": "HTTP 500, text/plain body",
@@ -74,6 +60,7 @@ SEND_PATH = "/i18nsms.aspx"
 JSON_PATHS = ("/statusjsonapi.aspx", "/calljsonapi.aspx", "/smsjson.aspx")
 MOCK_PREFIX = "/_mock"
 MAX_LATENCY_MS = 60_000
+ACTIVE = "SELECT * FROM faults WHERE remaining IS NULL OR remaining > 0 ORDER BY id"
 # the surfaces that call forced_code, and the selectors that reach each
 CODE_SELECTORS = {
     "soap": ("soap", "*", SOAP_PATH),
@@ -100,10 +87,6 @@ class FaultError(ValueError):
 # -- storage ---------------------------------------------------------------------
 
 
-def ensure_schema(db: sqlite3.Connection) -> None:
-    db.executescript(SCHEMA)
-
-
 def _row_json(row: sqlite3.Row) -> dict[str, Any]:
     data = {k: row[k] for k in row.keys()}
     data["count"] = data.pop("remaining")
@@ -114,13 +97,11 @@ def _row_json(row: sqlite3.Row) -> dict[str, Any]:
 
 
 def list_faults(db: sqlite3.Connection) -> list[dict[str, Any]]:
-    ensure_schema(db)
     return [_row_json(r) for r in db.execute("SELECT * FROM faults ORDER BY id")]
 
 
 def add_fault(store: Any, fault: dict[str, Any]) -> dict[str, Any]:
     """Store a fault from ``parse_fault``'s output; returns it as the API shows it."""
-    ensure_schema(store.db)
     with store.write() as db:
         cur = db.execute(
             "INSERT INTO faults (endpoint, kind, value, remaining, probability, created) VALUES (?, ?, ?, ?, ?, ?)",
@@ -132,7 +113,6 @@ def add_fault(store: Any, fault: dict[str, Any]) -> dict[str, Any]:
 
 def delete_faults(store: Any, fault_id: int | None = None) -> int:
     """Delete one fault (by id) or all of them; returns how many went."""
-    ensure_schema(store.db)
     with store.write() as db:
         if fault_id is None:
             return db.execute("DELETE FROM faults").rowcount
@@ -279,12 +259,9 @@ def _label(row: sqlite3.Row) -> str:
 
 
 def _active(store: Any) -> list[sqlite3.Row]:
-    try:
-        return store.db.execute("SELECT * FROM faults WHERE remaining IS NULL OR remaining > 0 ORDER BY id").fetchall()
-    except sqlite3.OperationalError as exc:  # table not created yet: no faults
-        if "no such table" in str(exc):
-            return []
-        raise
+    """The faults that can still fire, oldest first: read once per change to the table, not per request (every
+    request asks; the store's generation says when the list changed, in any process)."""
+    return store.cached("faults", lambda: store.db.execute(ACTIVE).fetchall())  # type: ignore[no-any-return]
 
 
 def _fire(store: Any, row: sqlite3.Row) -> bool:
@@ -429,7 +406,6 @@ class FaultMiddleware:
         self.app = app
         self.store = store
         self.sleep = sleep
-        ensure_schema(store.db)
 
     def __getattr__(self, name: str) -> Any:  # close(), platform, endpoints ... of the wrapped MockApp
         return getattr(self.app, name)

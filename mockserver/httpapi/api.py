@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Callable
+from typing import Callable, Iterable, NamedTuple
 
 from werkzeug.exceptions import RequestEntityTooLarge
-from werkzeug.wrappers import Request, Response
 
 from ipyy_client.codes import ResultCode
 from ipyy_client.encoding import decode_content
@@ -22,7 +21,7 @@ from ipyy_mock.core.platform import MAX_PULL, Platform
 from ipyy_mock.core.store import Account
 from ipyy_mock.core.wire import SendRequest
 from ipyy_mock.httpapi import replies as R
-from ipyy_mock.httpapi.params import Params, parse_count
+from ipyy_mock.httpapi.params import PageRequest, Params, parse_count, split_pairs
 from ipyy_mock.limits import refusal
 
 log = logging.getLogger("ipyy_mock.http")
@@ -47,6 +46,13 @@ def strict_message(message: str, refusal: ConformanceWarning) -> str:
     return f"{message} (strict: {refusal.text()})"
 
 
+class Reply(NamedTuple):
+    """A page's answer: always HTTP 200, as the vendor answers every outcome, in XML or JSON."""
+
+    content_type: str
+    body: bytes
+
+
 def parse_send_time(text: str) -> datetime | None:
     if not text.isprintable():  # [reliability] C's fromisoformat stops at a NUL: "…00:00\x00" would pass
         raise ValueError("sendTime has control characters")
@@ -65,7 +71,7 @@ class HttpApi:
 
     def __init__(self, platform: Platform) -> None:
         self.platform = platform
-        self.handlers: dict[str, Callable[[Request], Response]] = {
+        self.handlers: dict[str, Callable[[PageRequest], Reply]] = {
             "send": self.i18nsms,
             "status": lambda req: self.queue(req, "statusbox", json_reply=False),
             "status_json": lambda req: self.queue(req, "statusbox", json_reply=True),
@@ -74,34 +80,39 @@ class HttpApi:
             "pwd": self.pwd,
         }
 
-    def __call__(self, environ: dict, start_response: Callable):
-        request = Request(environ)
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        request = PageRequest(environ)
         endpoint = environ.get("ipyy.endpoint", "send")
         try:
-            response = self.handlers[endpoint](request)
+            reply = self.handlers[endpoint](request)
         except RequestEntityTooLarge:  # [reliability] werkzeug's multipart limits (over 1000 parts): say so, not 9999
+            query = split_pairs(
+                (environ.get("QUERY_STRING") or "").encode("latin-1", "replace").decode("utf-8", "replace")
+            )
+            action = next((value for name, value in query if name == "action"), "")
             return refusal(
                 endpoint,
                 413,
                 "请求的参数太多 (too many form parts)",
                 "send the vendor's parameters only",
-                (request.args.get("action") or "").lower(),
+                action.lower(),
             )(environ, start_response)
         except Exception:  # a bug must still answer in the vendor's format, never a bare 500
             log.exception("internal error on %s", request.path)
-            response = self.internal_error(endpoint)
-        return response(environ, start_response)
+            reply = self.internal_error(endpoint)
+        start_response("200 OK", [("Content-Type", reply.content_type), ("Content-Length", str(len(reply.body)))])
+        return [reply.body]
 
     # -- helpers -----------------------------------------------------------
     @staticmethod
-    def xml(body: bytes) -> Response:
-        return Response(body, content_type=R.XML_TYPE)
+    def xml(body: bytes) -> Reply:
+        return Reply(R.XML_TYPE, body)
 
     @staticmethod
-    def json(body: bytes) -> Response:
-        return Response(body, content_type=R.JSON_TYPE)
+    def json(body: bytes) -> Reply:
+        return Reply(R.JSON_TYPE, body)
 
-    def internal_error(self, endpoint: str) -> Response:
+    def internal_error(self, endpoint: str) -> Reply:
         message = ResultCode.InternalError.description
         if endpoint == "pwd":
             return self.xml(R.pwd_reply(False, message))
@@ -112,10 +123,10 @@ class HttpApi:
             return self.json(R.json_error(ResultCode.InternalError.code, message, box))
         return self.xml(R.send_reply(False, message, 0, 0, 0, 0))
 
-    def login(self, request: Request, params: Params) -> Account | ResultCode:
+    def login(self, request: PageRequest, params: Params) -> Account | ResultCode:
         """Authenticate a request other than a send; its warnings are recorded (strict mode: see ``strict``)."""
         account = self.platform.authenticate(
-            params.get("account"), params.get("password"), request.remote_addr or "", http=True
+            params.get("account"), params.get("password"), request.remote_addr, http=True
         )
         if not isinstance(account, ResultCode):
             params.refusal = self.platform.conform(account, self.via, params.get("password"), params.warnings)
@@ -123,7 +134,7 @@ class HttpApi:
         return account
 
     # -- I18NSms.aspx --------------------------------------------------------
-    def i18nsms(self, request: Request) -> Response:
+    def i18nsms(self, request: PageRequest) -> Reply:
         params = Params(request)
         action = params.text("action").strip().lower()
         if action == "send":
@@ -134,7 +145,7 @@ class HttpApi:
         return self.xml(R.send_reply(False, ResultCode.ParamError.description, 0, 0, 0, 0))
 
     def send_request(
-        self, request: Request, params: Params, *, content: str | None, problem: str | None, via: str, hybrid: bool
+        self, request: PageRequest, params: Params, *, content: str | None, problem: str | None, via: str, hybrid: bool
     ) -> SendRequest:
         """The SendRequest of an HTTP send (I18NSms.aspx, and the domestic sms.aspx/smsJson.aspx): the fields
         every send page reads alike, sendTime's formats, and the page's parameter warnings."""
@@ -153,13 +164,13 @@ class HttpApi:
             plan_send_time=send_time,
             ext_number=params.get("extno"),
             hybrid=hybrid,
-            client_ip=request.remote_addr or "",
+            client_ip=request.remote_addr,
             via=via,
             param_error=problem,
             warnings=params.warnings,
         )
 
-    def send(self, request: Request, params: Params) -> Response:
+    def send(self, request: PageRequest, params: Params) -> Reply:
         problem = None
         content = None
         code = params.text("code").strip() or "8"
@@ -184,7 +195,7 @@ class HttpApi:
             )
         )
 
-    def overage(self, request: Request, params: Params) -> Response:
+    def overage(self, request: PageRequest, params: Params) -> Reply:
         account = self.login(request, params)
         if isinstance(account, ResultCode):
             return self.xml(R.overage_reply(False, credential_message(account), "", 0))
@@ -195,7 +206,7 @@ class HttpApi:
         return self.xml(R.overage_reply(True, R.MSG_OK, account.pay_type, account.balance))
 
     # -- statusApi.aspx / callApi.aspx and their JSON twins --------------------
-    def queue(self, request: Request, box: str, *, json_reply: bool) -> Response:
+    def queue(self, request: PageRequest, box: str, *, json_reply: bool) -> Reply:
         params = Params(request)
         account = self.login(request, params)
         if isinstance(account, ResultCode):
@@ -225,7 +236,7 @@ class HttpApi:
             return self.json(R.boxes_json(box, [R.uplink_fields(u) for u in uplinks]))
         return self.xml(R.callbox_xml(uplinks))
 
-    def queue_error(self, box: str, json_reply: bool, code: ResultCode | None, remark: str) -> Response:
+    def queue_error(self, box: str, json_reply: bool, code: ResultCode | None, remark: str) -> Reply:
         """XML numbers errors 1–4 (the vendor's table); JSON carries the ResultCode number."""
         if json_reply:
             number = (code or ResultCode.ParamError).code
@@ -245,7 +256,7 @@ class HttpApi:
         return self.xml(R.xml_error(number, remark))
 
     # -- pwd.aspx -------------------------------------------------------------
-    def pwd(self, request: Request) -> Response:
+    def pwd(self, request: PageRequest) -> Reply:
         params = Params(request)
         account = self.login(request, params)
         if isinstance(account, ResultCode):

@@ -14,15 +14,13 @@ strict-mode messages) and the XML/JSON writers are the HTTP API's own.
 
 from __future__ import annotations
 
-from werkzeug.wrappers import Request, Response
-
 from ipyy_client.codes import ResultCode
 from ipyy_mock.core import conformance, points
 from ipyy_mock.core.platform import Platform
 from ipyy_mock.httpapi import replies as R
-from ipyy_mock.httpapi.api import HttpApi, credential_message, strict_message
+from ipyy_mock.httpapi.api import HttpApi, Reply, credential_message, strict_message
 from ipyy_mock.httpapi.domestic_replies import ENDPOINTS, JSON_ENDPOINT, XML_ENDPOINT, overage_reply, send_reply
-from ipyy_mock.httpapi.params import Params
+from ipyy_mock.httpapi.params import PageRequest, Params
 
 __all__ = ["DomesticApi", "make_domestic_app", "ENDPOINTS"]
 
@@ -47,14 +45,14 @@ class DomesticApi(HttpApi):
             JSON_ENDPOINT: lambda req: self.sms(req, json_reply=True),
         }
 
-    def reply(self, body: bytes, json_reply: bool) -> Response:
+    def reply(self, body: bytes, json_reply: bool) -> Reply:
         return self.json(body) if json_reply else self.xml(body)
 
-    def internal_error(self, endpoint: str) -> Response:
+    def internal_error(self, endpoint: str) -> Reply:
         json_reply = endpoint == JSON_ENDPOINT
         return self.reply(send_reply(False, ResultCode.InternalError.description, json_reply=json_reply), json_reply)
 
-    def sms(self, request: Request, *, json_reply: bool) -> Response:
+    def sms(self, request: PageRequest, *, json_reply: bool) -> Reply:
         params = Params(request)  # read as ASP.NET reads them, with the page's parameter warnings
         action = params.text("action").strip().lower()
         if action == "send":
@@ -64,7 +62,7 @@ class DomesticApi(HttpApi):
         conformance.attach(request.environ, params.warnings)
         return self.reply(send_reply(False, ResultCode.ParamError.description, json_reply=json_reply), json_reply)
 
-    def domestic_send(self, request: Request, params: Params, json_reply: bool) -> Response:
+    def domestic_send(self, request: PageRequest, params: Params, json_reply: bool) -> Reply:
         outcome = self.platform.send(
             self.send_request(request, params, content=params.get("content"), problem=None, via="domestic", hybrid=True)
         )
@@ -74,13 +72,14 @@ class DomesticApi(HttpApi):
             if outcome.strict_refusal is not None:
                 message = strict_message(message, outcome.strict_refusal)
             return self.reply(send_reply(False, message, json_reply=json_reply), json_reply)
-        account = self.platform.store.get_account(params.text("account").strip())  # its price makes the points
+        # its price makes the points (prices as current as the send's own checks; the balance is the send's)
+        account = self.platform.store.cached_account(params.text("account").strip())
         left = points.points(account, outcome.balance) if account is not None else 0
         return self.reply(
             send_reply(True, R.MSG_OK, left, outcome.task_id, outcome.success_count, json_reply=json_reply), json_reply
         )
 
-    def domestic_overage(self, request: Request, params: Params, json_reply: bool) -> Response:
+    def domestic_overage(self, request: PageRequest, params: Params, json_reply: bool) -> Reply:
         account = self.login(request, params)
         if isinstance(account, ResultCode):
             return self.reply(overage_reply(credential_message(account), None, json_reply=json_reply), json_reply)

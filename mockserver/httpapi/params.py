@@ -7,28 +7,55 @@ and joins a parameter given more than once with commas. Production clients
 rely on all three (a POST with every parameter in the query string and no
 body, a multipart form with lower-case names), so the mock reads them the
 same way, and records a repeated parameter as a conformance warning.
+
+Why not werkzeug's Request on this path at all: the query string and an
+urlencoded body are split here exactly as werkzeug splits them
+(``parse_qsl`` with blank values kept, ``+`` as a space, ``%XX`` decoded as
+UTF-8), in a fraction of its time (docs/benchmarks.md); only a multipart
+body, which no send client in the field uses for speed, goes to werkzeug's
+parser. The request guard (limits.py) has already buffered the body, bounded
+it and refused what is not UTF-8.
 """
 
 from __future__ import annotations
 
-from werkzeug.datastructures import MultiDict
-from werkzeug.wrappers import Request
+from typing import Iterable
+from urllib.parse import unquote
+
+import werkzeug.urls  # noqa: F401  (registers the "werkzeug.url_quote" error handler, as werkzeug's own parsing uses)
 
 from ipyy_mock.core.conformance import ConformanceWarning
 from ipyy_mock.core.validation import parse_count  # noqa: F401  (the surfaces' one whole-number reader)
+
+FORM_METHODS = frozenset({"POST", "PUT", "PATCH"})  # the methods werkzeug reads a form body for
+URLENCODED = "application/x-www-form-urlencoded"
+MULTIPART = "multipart/form-data"
+
+
+class PageRequest:
+    """One request to an ``.aspx`` page: its WSGI environ and what the pages read of it besides parameters."""
+
+    __slots__ = ("environ", "remote_addr", "path")
+
+    def __init__(self, environ: dict) -> None:
+        self.environ = environ
+        self.remote_addr: str = environ.get("REMOTE_ADDR") or ""
+        self.path: str = environ.get("PATH_INFO") or "/"
 
 
 class Params:
     """The parameters of one request, looked up case-insensitively."""
 
-    def __init__(self, request: Request) -> None:
+    def __init__(self, request: PageRequest) -> None:
         self._values: dict[str, str] = {}
         self.warnings: list[ConformanceWarning] = []
         self.refusal: ConformanceWarning | None = None  # strict mode refused the request for this warning
+        environ = request.environ
         seen: dict[str, str] = {}  # lower-case name -> where it was first found
-        for where, source in (("query", request.args), ("form", _form(request))):
+        query = (environ.get("QUERY_STRING") or "").encode("latin-1", "replace").decode("utf-8", "replace")
+        for where, source in (("query", split_pairs(query)), ("form", _form(environ))):
             grouped: dict[str, list[str]] = {}
-            for name, value in source.items(multi=True):
+            for name, value in source:
                 grouped.setdefault(name.lower(), []).append(value)
             for key, values in grouped.items():
                 if len(values) > 1:
@@ -56,7 +83,39 @@ class Params:
         return self._values.get(name.lower()) or ""
 
 
-def _form(request: Request) -> MultiDict[str, str]:
-    if request.method in ("POST", "PUT", "PATCH"):
-        return request.form
-    return MultiDict()
+def split_pairs(text: str) -> list[tuple[str, str]]:
+    """``a=1&b=&c`` → ``[("a", "1"), ("b", ""), ("c", "")]``: what ``parse_qsl(text, keep_blank_values=True)``
+    returns (as werkzeug calls it), without its per-pair work where a name or value has no ``+`` or ``%``."""
+    pairs = []
+    for part in text.split("&"):
+        if not part:
+            continue
+        name, _, value = part.partition("=")
+        pairs.append((_unquote(name), _unquote(value)))
+    return pairs
+
+
+def _unquote(text: str) -> str:
+    if "+" in text:
+        text = text.replace("+", " ")
+    if "%" in text:
+        text = unquote(text, errors="werkzeug.url_quote")  # invalid bytes stay percent-encoded, as in werkzeug
+    return text
+
+
+def _form(environ: dict) -> Iterable[tuple[str, str]]:
+    """The form body's pairs, in order: urlencoded read here, multipart by werkzeug, anything else none."""
+    if (environ.get("REQUEST_METHOD") or "GET").upper() not in FORM_METHODS:
+        return ()
+    mimetype = (environ.get("CONTENT_TYPE") or "").split(";", 1)[0].strip().lower()
+    if mimetype == URLENCODED:
+        stream = environ.get("wsgi.input")
+        length = parse_count(environ.get("CONTENT_LENGTH") or "")
+        if stream is None or not length:
+            return ()
+        return split_pairs(stream.read(length).decode("utf-8", "replace"))
+    if mimetype == MULTIPART:
+        from werkzeug.wrappers import Request
+
+        return Request(environ).form.items(multi=True)  # RequestEntityTooLarge past werkzeug's part limits
+    return ()
