@@ -197,6 +197,7 @@ class Edge:
                 pass
             return
         environ["wsgi.input"] = io.BytesIO(body)
+        environ["ipyy.body"] = body  # the journal keeps it from here (devtools/journal.py BODY_KEY)
         if self.latency is not None:
             delay = self.latency(environ)
             if delay > 0:

@@ -252,8 +252,20 @@ def _granian_logging() -> dict[str, Any]:
     }
 
 
+def event_loop() -> str:
+    """The asyncio event loop each granian worker runs the edge on: uvloop where it is installed (a dependency
+    everywhere but Windows), else the standard one. Measured with the edge in front of a bare app (docs/server.md):
+    uvloop spends about 15% less CPU per request. granian's own ``auto`` would prefer rloop when installed, which
+    its authors call not suited for production."""
+    try:
+        import uvloop  # noqa: F401
+    except ImportError:
+        return "asyncio"
+    return "uvloop"
+
+
 def _serve_granian(config: ServeConfig, on_ready: Callable[[], None] | None) -> None:
-    from granian.constants import HTTPModes, Interfaces
+    from granian.constants import HTTPModes, Interfaces, Loops
     from granian.http import HTTP1Settings
     from granian.log import LogLevels
     from granian.server import Server
@@ -263,6 +275,7 @@ def _serve_granian(config: ServeConfig, on_ready: Callable[[], None] | None) -> 
         address=config.host,
         port=config.port,
         interface=Interfaces.RSGI,  # the edge (edge.py) in front of the WSGI app: see its docstring
+        loop=Loops(event_loop()),
         workers=config.workers,
         http=HTTPModes.http1,  # the vendor is IIS over HTTP/1.1; no h2c
         websockets=False,

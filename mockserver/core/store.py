@@ -583,18 +583,41 @@ class Store:
     # -- what every request reads, cached per process -------------------------
     def generation(self) -> int:
         """The counter that every change to an account (but its balance), a setting or a fault bumps, in the same
-        transaction, from any process or tool (SQLite triggers, POST_MIGRATION)."""
+        transaction, from any process or tool (SQLite triggers, POST_MIGRATION). Inside ``one_generation`` this
+        thread's one reading."""
+        pinned: int | None = getattr(self._local, "generation", None)
+        if pinned is not None:
+            return pinned
         return int(self.db.execute(GENERATION).fetchone()[0])
 
-    def cached(self, key: Hashable, load: Callable[[], T]) -> T:
+    @contextmanager
+    def one_generation(self, generation: int | None = None) -> Iterator[int]:
+        """One reading of the generation (``generation``, or read now) for every lookup this thread makes inside.
+
+        Why: a request's lookups (its faults, then its account and settings) each started a read transaction of
+        their own, and under load the other workers commit in between, so each one found SQLite's page cache
+        stale and read its pages again. One reading per request, taken after the request arrived, is as
+        current as the request needs: a change committed later is seen by the next request.
+        """
+        previous = getattr(self._local, "generation", None)
+        self._local.generation = self.generation() if generation is None else generation
+        try:
+            yield self._local.generation
+        finally:
+            self._local.generation = previous
+
+    def cached(self, key: Hashable, load: Callable[[], T], generation: int | None = None) -> T:
         """``load()``'s value, kept in this process while the generation stays the same.
 
         Why: a request used to read its account, the settings and the faults (three SELECTs and the parsing of
         their rows) though they change rarely; now it reads one integer per lookup. The generation is read
         before ``load()`` runs, so a change committed between the two makes the next lookup load again: a
         cached value is never older than the generation it is filed under. Values must not be mutated.
+        ``generation``: one the caller has just read, for several lookups of one request (a send's account and
+        settings).
         """
-        generation = self.generation()
+        if generation is None:
+            generation = self.generation()
         hit = self._cache.get(key)
         if hit is not None and hit[0] == generation:
             return cast(T, hit[1])
@@ -604,10 +627,10 @@ class Store:
         self._cache[key] = (generation, value)
         return value
 
-    def cached_account(self, name: str) -> Account | None:
+    def cached_account(self, name: str, generation: int | None = None) -> Account | None:
         """The account as ``get_account`` reads it, from this process's cache: every field is current except
         ``balance``, which may be older (read ``balance_of`` in the transaction that uses it)."""
-        return self.cached(("account", name), lambda: self.get_account(name))
+        return self.cached(("account", name), lambda: self.get_account(name), generation)
 
     # -- settings --------------------------------------------------------
     def get_setting(self, key: str, default: str | None = None) -> str | None:

@@ -258,10 +258,10 @@ def _label(row: sqlite3.Row) -> str:
     return f"{row['kind']}{value} #{row['id']}"
 
 
-def _active(store: Any) -> list[sqlite3.Row]:
+def _active(store: Any, generation: int | None = None) -> list[sqlite3.Row]:
     """The faults that can still fire, oldest first: read once per change to the table, not per request (every
     request asks; the store's generation says when the list changed, in any process)."""
-    return store.cached("faults", lambda: store.db.execute(ACTIVE).fetchall())  # type: ignore[no-any-return]
+    return store.cached("faults", lambda: store.db.execute(ACTIVE).fetchall(), generation)  # type: ignore[no-any-return]
 
 
 def _fire(store: Any, row: sqlite3.Row) -> bool:
@@ -413,11 +413,17 @@ class FaultMiddleware:
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         names: list[str] = environ.setdefault("ipyy.faults", [])
         _applied.names = names
+        path = (environ.get("PATH_INFO") or "/").lower()
         try:
-            reply = self._inject(environ, start_response, names)
-            if reply is not None:
-                return reply
-            return self.app(environ, start_response)
+            if path == MOCK_PREFIX or path.startswith(MOCK_PREFIX + "/"):
+                return self.app(environ, start_response)  # the admin API and inbox: never a fault
+            # a vendor request: its faults, account and settings come from one reading of the store's generation
+            # (the one latency() took, under the edge)
+            with self.store.one_generation(environ.pop("ipyy.generation", None)):
+                reply = self._inject(environ, start_response, names, path)
+                if reply is not None:
+                    return reply
+                return self.app(environ, start_response)
         finally:
             _applied.names = None
             _applied.rows = None
@@ -430,7 +436,8 @@ class FaultMiddleware:
         environ["ipyy.latency_done"] = True
         if path == MOCK_PREFIX or path.startswith(MOCK_PREFIX + "/"):
             return 0.0
-        rows = environ["ipyy.fault_rows"] = _active(self.store)  # __call__ uses the same read
+        environ["ipyy.generation"] = generation = self.store.generation()  # __call__ goes on with this reading
+        rows = environ["ipyy.fault_rows"] = _active(self.store, generation)  # __call__ uses the same read
         names: list[str] = environ.setdefault("ipyy.faults", [])
         method = (environ.get("REQUEST_METHOD") or "GET").upper()
         is_soap_call = path == SOAP_PATH and method == "POST"
@@ -441,10 +448,7 @@ class FaultMiddleware:
                 total += int(row["value"]) / 1000.0
         return total
 
-    def _inject(self, environ: dict, start_response: Callable, names: list[str]) -> Iterable[bytes] | None:
-        path = (environ.get("PATH_INFO") or "/").lower()
-        if path == MOCK_PREFIX or path.startswith(MOCK_PREFIX + "/"):
-            return None
+    def _inject(self, environ: dict, start_response: Callable, names: list[str], path: str) -> Iterable[bytes] | None:
         rows = environ.pop("ipyy.fault_rows", None)
         if rows is None:
             rows = _active(self.store)

@@ -51,6 +51,7 @@ KEEP = 10_000
 TRIM_EVERY = 200
 MASK = "***"
 JOURNAL_PATH = "/_mock/api/journal"
+BODY_KEY = "ipyy.body"  # the whole request body as the server's edge read it (edge.py), when it did
 SECRET_KEYS = frozenset({"password", "newpassword", "token", "admin_token"})
 SECRET_HEADERS = frozenset({"HTTP_X_ADMIN_TOKEN", "HTTP_AUTHORIZATION", "HTTP_PROXY_AUTHORIZATION", "HTTP_COOKIE"})
 KEPT_HEADERS = {
@@ -138,15 +139,42 @@ def warnings_json(warnings: list[ConformanceWarning] | None) -> str:
 
 
 def _secret_key(raw: str) -> bool:
+    if "%" not in raw and "+" not in raw:  # nothing to decode (the usual key): no unquote_plus per pair
+        return raw.strip().lower() in SECRET_KEYS
     try:
         return unquote_plus(raw).strip().lower() in SECRET_KEYS
     except Exception:
         return False
 
 
-def mask_pairs(text: str) -> str:
-    """``a=1&password=x`` → ``a=1&password=***``, for query strings and urlencoded bodies (keys decoded)."""
-    if "=" not in text:
+# Every secret key ends in "password" or "token"; a key is stripped of spaces ("+" too, once decoded) before the
+# comparison. Where neither word stands right before an "=" (and nothing is percent-encoded), no pair can be a
+# secret's, and the pair-by-pair pass is skipped.
+# What _JSON_SECRET needs to find anything: one of these keys, quoted.
+_JSON_SECRET_KEYS = ('"password"', '"newpassword"', '"token"', '"admin_token"')
+
+
+def _may_name_secret(text: str, lower: str | None = None) -> bool:
+    if "%" in text:  # a key may be percent-encoded (pass%77ord=...)
+        return True
+    lower = text.lower() if lower is None else lower
+    end = len(lower)
+    for word in ("password", "token"):
+        at = lower.find(word)
+        while at >= 0:
+            i = at + len(word)
+            while i < end and (lower[i] == "+" or lower[i].isspace()):
+                i += 1
+            if i < end and lower[i] == "=":
+                return True
+            at = lower.find(word, at + 1)
+    return False
+
+
+def mask_pairs(text: str, lower: str | None = None) -> str:
+    """``a=1&password=x`` → ``a=1&password=***``, for query strings and urlencoded bodies (keys decoded).
+    ``lower``: ``text.lower()``, when the caller has it."""
+    if "=" not in text or not _may_name_secret(text, lower):
         return text
     parts = text.split("&")
     changed = False
@@ -176,13 +204,15 @@ def mask_text(text: str) -> str:
     """Mask every password / token value in a body of any kind (form, multipart, SOAP/XML, JSON)."""
     lower = text.lower()
     named = "password" in lower or "token" in lower
-    if named or "%" in text:  # a key may be percent-encoded (pass%77ord=...)
-        text = mask_pairs(text)
+    if named or "%" in text:
+        masked = mask_pairs(text, lower)
+        if masked is not text:
+            text, lower = masked, masked.lower()
     if not named:
         return text
-    if "<" in text:
+    if "<" in text and "password" in lower:
         text = _XML_SECRET.sub(lambda m: m.group(1) + MASK + m.group(3), text)
-    if '"' in text:
+    if '"' in text and any(key in lower for key in _JSON_SECRET_KEYS):
         text = _JSON_SECRET.sub(lambda m: m.group(1) + m.group(2) + f'"{MASK}"', text)
     if "content-disposition" in lower:
         text = _MULTIPART_SECRET.sub(lambda m: m.group(1) + MASK, text)
@@ -492,7 +522,7 @@ class JournalMiddleware:
         started, t0 = environ.get("ipyy.started") or (time.time(), time.perf_counter())
         tee = None
         stream = environ.get("wsgi.input")
-        if stream is not None:
+        if stream is not None and environ.get(BODY_KEY) is None:  # the edge hands the whole body over: no tee
             tee = environ["wsgi.input"] = TeeInput(stream, self.limit)
         environ.setdefault("ipyy.faults", [])
         captured: dict[str, Any] = {}
@@ -544,7 +574,10 @@ class JournalMiddleware:
             req_type = environ.get("CONTENT_TYPE") or ""
             surface = surface_of(method, path.lower(), req_type)
             req_body, req_total = b"", 0
-            if tee is not None:  # only what the app read: reading more could wait on a client that sends no more
+            buffered = environ.get(BODY_KEY)
+            if buffered is not None:  # the server's edge read the whole body before the app ran
+                req_body, req_total = buffered[: self.limit], len(buffered)
+            elif tee is not None:  # only what the app read: reading more could wait on a client that sends no more
                 req_body, req_total = bytes(tee.kept), tee.total
             request_text = mask_text(body_text(req_body, req_total))
             query = mask_pairs(environ.get("QUERY_STRING") or "")
