@@ -72,6 +72,7 @@ FORM_CTYPE = "application/x-www-form-urlencoded"
 TARGETS = {  # pass/fail thresholds printed at the end
     "soap_vs_wiremock": 0.3,  # the performance issue's first target; 0.5 is the stretch (reported, not gated)
     "http_vs_wiremock": 0.3,
+    "domestic_vs_wiremock": 0.3,
     "client_vs_raw": 1.15,
     "send_10k_vs_1k": 11.0,
     "peak_mb_10k": 100.0,
@@ -130,6 +131,24 @@ def http_form(msisdns: str, content: str = CONTENT) -> bytes:
             ("extno", ""),
         ]
     ).encode("ascii")
+
+
+def domestic_form(mobiles: str, content: str = CONTENT) -> bytes:
+    """The domestic interface's send (sms.aspx): plain content, 11-digit Chinese numbers, the MD5 password."""
+    from urllib.parse import urlencode
+
+    return urlencode(
+        [
+            ("action", "send"),
+            ("userid", ""),
+            ("account", ACCOUNT),
+            ("password", md5_upper(PASSWORD)),
+            ("mobile", mobiles),
+            ("content", content),
+            ("sendTime", ""),
+            ("extno", ""),
+        ]
+    ).encode("utf-8")
 
 
 def status_form(limit: int) -> bytes:
@@ -251,7 +270,9 @@ def mock_server(
     return Server(name, cmd, port, lambda s: _get_ok(s.url + "/WebService.asmx?WSDL"), log_path=logdir / f"{name}.log")
 
 
-def raw_server(name: str, workers: int, threads: int, soap_reply: Path, http_reply: Path, logdir: Path) -> Server:
+def raw_server(
+    name: str, workers: int, threads: int, soap_reply: Path, http_reply: Path, logdir: Path, domestic_reply: Path
+) -> Server:
     port = free_port()
     # the same gunicorn settings as mockserver/server.py (gthread, keep-alive 5 s, timeout 60)
     cmd = [
@@ -276,7 +297,12 @@ def raw_server(name: str, workers: int, threads: int, soap_reply: Path, http_rep
         str(BENCH),
         "raw_app:app",
     ]
-    env = dict(os.environ, RAW_SOAP_REPLY=str(soap_reply), RAW_HTTP_REPLY=str(http_reply))
+    env = dict(
+        os.environ,
+        RAW_SOAP_REPLY=str(soap_reply),
+        RAW_HTTP_REPLY=str(http_reply),
+        RAW_DOMESTIC_REPLY=str(domestic_reply),
+    )
     return Server(name, cmd, port, lambda s: _get_ok(s.url + "/"), env=env, log_path=logdir / f"{name}.log")
 
 
@@ -299,11 +325,15 @@ def wiremock_server(jar: Path, root_dir: Path, logdir: Path) -> Server:
     return Server("wiremock", cmd, port, lambda s: _get_ok(s.url + "/__admin/health"), log_path=logdir / "wiremock.log")
 
 
-def write_wiremock_mappings(root_dir: Path, soap_reply: bytes, http_reply: bytes) -> None:
-    """Two stubs, matched on method + path only (the cheapest match WireMock offers)."""
+WIRE_PATHS = {"soap": "/WebService.asmx", "http": "/I18NSms.aspx", "domestic": "/sms.aspx"}
+
+
+def write_wiremock_mappings(root_dir: Path, replies: dict[str, bytes]) -> None:
+    """One stub per surface, matched on method + path only (the cheapest match WireMock offers)."""
     (root_dir / "mappings").mkdir(parents=True, exist_ok=True)
     (root_dir / "__files").mkdir(parents=True, exist_ok=True)
-    for name, path, body in (("soap", "/WebService.asmx", soap_reply), ("http", "/I18NSms.aspx", http_reply)):
+    for name, body in replies.items():
+        path = WIRE_PATHS[name]
         mapping = {
             "request": {"method": "POST", "urlPath": path},
             "response": {
@@ -427,9 +457,12 @@ def throughput(args: argparse.Namespace, work: Path, jar: Path, results: dict) -
     soap_body.write_bytes(soap_envelope(MSISDN))
     http_body = work / "http_send.form"
     http_body.write_bytes(http_form(MSISDN))
+    domestic_body = work / "domestic_send.form"
+    domestic_body.write_bytes(domestic_form(MSISDN[2:]))
     surfaces = {
         "soap": ("/WebService.asmx", soap_body, {"Content-Type": SOAP_CTYPE, "SOAPAction": SOAP_ACTION}),
         "http": ("/I18NSms.aspx", http_body, {"Content-Type": FORM_CTYPE}),
+        "domestic": ("/sms.aspx", domestic_body, {"Content-Type": FORM_CTYPE}),
     }
     scripts = {s: wrk_script(work / f"{s}.lua", body, hdrs) for s, (_, body, hdrs) in surfaces.items()}
 
@@ -480,11 +513,18 @@ def throughput(args: argparse.Namespace, work: Path, jar: Path, results: dict) -
     assert http_reply.status_code == 200 and b"<returnstatus>Success</returnstatus>" in http_reply.content, (
         http_reply.content
     )
-    canned = {"soap": soap_reply.content, "http": http_reply.content}
+    domestic_reply = requests.post(
+        first.url + "/sms.aspx", data=domestic_body.read_bytes(), headers=surfaces["domestic"][2], timeout=30
+    )
+    assert domestic_reply.status_code == 200 and b"<returnstatus>Success</returnstatus>" in domestic_reply.content, (
+        domestic_reply.content
+    )
+    canned = {"soap": soap_reply.content, "http": http_reply.content, "domestic": domestic_reply.content}
     (work / "soap_reply.xml").write_bytes(canned["soap"])
     (work / "http_reply.xml").write_bytes(canned["http"])
+    (work / "domestic_reply.xml").write_bytes(canned["domestic"])
     wm_root = work / "wiremock"
-    write_wiremock_mappings(wm_root, canned["soap"], canned["http"])
+    write_wiremock_mappings(wm_root, canned)
 
     others: list[Target] = []
     if args.baselines:
@@ -492,7 +532,15 @@ def throughput(args: argparse.Namespace, work: Path, jar: Path, results: dict) -
             Target(
                 f"raw_{w}x{t}",
                 f"raw WSGI {w} workers x {t} threads",
-                raw_server(f"raw_{w}x{t}", w, t, work / "soap_reply.xml", work / "http_reply.xml", logdir),
+                raw_server(
+                    f"raw_{w}x{t}",
+                    w,
+                    t,
+                    work / "soap_reply.xml",
+                    work / "http_reply.xml",
+                    logdir,
+                    work / "domestic_reply.xml",
+                ),
                 "raw",
                 f"{w}x{t}",
             )
@@ -634,7 +682,10 @@ def print_throughput(section: dict) -> None:
     for s, title in (
         ("soap", "1. SOAP send throughput (SendI18NSms, 1 recipient)"),
         ("http", "2. HTTP send throughput (I18NSms.aspx action=send)"),
+        ("domestic", "2b. Domestic send throughput (sms.aspx action=send)"),
     ):
+        if s not in section:
+            continue
         data = section[s]
         log(
             f"\n== {title}: wrk -t{load['threads']} -c{load['connections']} keep-alive, "
@@ -1408,7 +1459,7 @@ def commit_rate(work: Path, n: int = 300) -> dict[str, float]:
 def summary(results: dict) -> list[dict]:
     rows = []
     tp = results.get("throughput", {})
-    for s in ("soap", "http"):
+    for s in ("soap", "http", "domestic"):
         if s in tp:
             if "mock_vs_wiremock" not in tp[s]["ratios"]:
                 continue
@@ -1490,7 +1541,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--wiremock-version", default=None, help="label only (default: from the jar's name)")
     p.add_argument(
         "--configs",
-        default="2x1,2x2",
+        default="2x1",
         help="mock (and raw) WORKERSxTHREADS list (2x1 is the shipped default); WxT:--flag adds a mock variant with that flag",
     )
     p.add_argument(
@@ -1503,8 +1554,8 @@ def main(argv: list[str] | None = None) -> int:
         "--no-baselines", dest="baselines", action="store_false", help="no raw WSGI / WireMock servers (what-if runs)"
     )
     p.add_argument("--live-seconds", type=float, default=6.0, help="py-spy sampling time per surface")
-    p.add_argument("--duration", type=float, default=8.0, help="measured seconds per target and surface")
-    p.add_argument("--rounds", type=int, default=2, help="interleaved rounds the duration is split into")
+    p.add_argument("--duration", type=float, default=12.0, help="measured seconds per target and surface")
+    p.add_argument("--rounds", type=int, default=4, help="interleaved rounds the duration is split into")
     p.add_argument("--warmup", type=float, default=2.0)
     p.add_argument("--wiremock-warmup-factor", type=float, default=4.0)
     p.add_argument("--connections", type=int, default=16)

@@ -8,6 +8,7 @@ request, captured at the start of the benchmark run.
 
 Configuration, by environment (read once per worker):
     RAW_SOAP_REPLY  file with the SOAP reply body   (served for /WebService.asmx)
+    RAW_DOMESTIC_REPLY  file with the domestic reply body (served for /sms.aspx)
     RAW_HTTP_REPLY  file with the HTTP reply body   (served for every other path)
 Both are sent as ``text/xml; charset=utf-8``, like the mock.
 
@@ -29,16 +30,22 @@ def _load(var: str) -> bytes:
 
 SOAP_REPLY = _load("RAW_SOAP_REPLY")
 HTTP_REPLY = _load("RAW_HTTP_REPLY")
+DOMESTIC_REPLY = _load("RAW_DOMESTIC_REPLY") if os.environ.get("RAW_DOMESTIC_REPLY") else HTTP_REPLY
 SOAP_HEADERS = [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(SOAP_REPLY)))]
 HTTP_HEADERS = [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(HTTP_REPLY)))]
+DOMESTIC_HEADERS = [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(DOMESTIC_REPLY)))]
 
 
 def app(environ, start_response):
     length = environ.get("CONTENT_LENGTH") or ""
     if length.isdigit():
         environ["wsgi.input"].read(int(length))  # consume the body, as any real handler must
-    if environ.get("PATH_INFO", "").lower() == "/webservice.asmx":
+    path = environ.get("PATH_INFO", "").lower()
+    if path == "/webservice.asmx":
         start_response("200 OK", SOAP_HEADERS)
         return [SOAP_REPLY]
+    if path == "/sms.aspx":
+        start_response("200 OK", DOMESTIC_HEADERS)
+        return [DOMESTIC_REPLY]
     start_response("200 OK", HTTP_HEADERS)
     return [HTTP_REPLY]

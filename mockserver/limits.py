@@ -26,13 +26,14 @@ from __future__ import annotations
 import io
 import json
 from typing import Callable, Iterable
-from urllib.parse import parse_qsl, unquote_to_bytes
+from urllib.parse import parse_qsl
 
 from ipyy_client.codes import ResultCode
 from ipyy_mock.core.validation import parse_count
 from ipyy_mock.httpapi import replies as R
 from ipyy_mock.httpapi.domestic_replies import ENDPOINTS as DOMESTIC_ENDPOINTS
 from ipyy_mock.httpapi.domestic_replies import refusal_body as domestic_refusal
+from ipyy_mock.httpapi.params import unquote_bytes
 
 DEFAULT_MAX_BODY = 4 * 1024 * 1024  # 4 MiB: a send to 4000 recipients is ~60 kB; the SOAP front uses it too
 
@@ -79,7 +80,7 @@ def read_bounded(environ: dict, max_body: int) -> bytes:
 def _utf8_form(raw: bytes) -> bool:
     """True when a query string or urlencoded form is UTF-8 once its %XX escapes are decoded."""
     try:
-        unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")
+        unquote_bytes(raw.replace(b"+", b" ")).decode("utf-8")
     except UnicodeDecodeError:
         return False
     return True

@@ -19,6 +19,7 @@ it and refused what is not UTF-8.
 
 from __future__ import annotations
 
+import re
 from typing import Iterable
 from urllib.parse import unquote
 
@@ -95,10 +96,23 @@ def split_pairs(text: str) -> list[tuple[str, str]]:
     return pairs
 
 
+_ESCAPES = re.compile(rb"(?:%[0-9A-Fa-f]{2})+")
+
+
+def unquote_bytes(raw: bytes) -> bytes:
+    """``urllib.parse.unquote_to_bytes``, a run of ``%XX`` escapes at a time (one ``bytes.fromhex`` each) instead
+    of one escape at a time: a Chinese text is nothing but escapes. What is not a valid escape stays as it is."""
+    if b"%" not in raw:
+        return raw
+    return _ESCAPES.sub(lambda m: bytes.fromhex(m.group().replace(b"%", b"").decode("ascii")), raw)
+
+
 def _unquote(text: str) -> str:
     if "+" in text:
         text = text.replace("+", " ")
     if "%" in text:
+        if text.isascii():  # one run of ASCII, as unquote() treats it: decoded as UTF-8 in one go
+            return unquote_bytes(text.encode("ascii")).decode("utf-8", "werkzeug.url_quote")
         text = unquote(text, errors="werkzeug.url_quote")  # invalid bytes stay percent-encoded, as in werkzeug
     return text
 
