@@ -258,15 +258,10 @@ def _get_ok(url: str) -> bool:
 def mock_server(
     name: str, db: Path, workers: int, threads: int, logdir: Path, extra: list[str] | None = None
 ) -> Server:
-    """``ipyy-mock serve``; an extra ``whatif=a+b`` runs it through whatif_serve.py with those patches."""
+    """``ipyy-mock serve`` with these workers and threads, and ``extra`` flags (a variant: ``--no-journal`` ...)."""
     port = free_port()
-    flags = [f for f in (extra or []) if not f.startswith("whatif=")]
-    whatif = [f.split("=", 1)[1] for f in (extra or []) if f.startswith("whatif=")]
-    serve_args = ["--port", str(port), "--db", str(db), "--workers", str(workers), "--threads", str(threads), *flags]
-    if whatif:
-        cmd = [sys.executable, str(BENCH / "whatif_serve.py"), "--whatif", "+".join(whatif), "--", *serve_args]
-    else:
-        cmd = [str(BIN / "ipyy-mock"), "serve", *serve_args]
+    serve_args = ["--port", str(port), "--db", str(db), "--workers", str(workers), "--threads", str(threads)]
+    cmd = [str(BIN / "ipyy-mock"), "serve", *serve_args, *(extra or [])]
     return Server(name, cmd, port, lambda s: _get_ok(s.url + "/WebService.asmx?WSDL"), log_path=logdir / f"{name}.log")
 
 
@@ -481,7 +476,7 @@ def throughput(args: argparse.Namespace, work: Path, jar: Path, results: dict) -
             )
         )
     for w, t, extra in variants:
-        tag = "_".join(f.lstrip("-").replace("whatif=", "").replace("+", "_") for f in extra)
+        tag = "_".join(f.lstrip("-").replace(" ", "_") for f in extra)
         db = work / f"mock_{w}x{t}_{tag}.db"
         create_account(db)
         mocks.append(
@@ -729,47 +724,43 @@ PY_SPY = CACHE / "tools" / "bin" / "py-spy"
 
 
 def classify(frames: list[str]) -> str:
-    """One py-spy stack (root first) -> what that thread was doing."""
+    """One py-spy stack (root first) of a granian worker -> what that thread was doing, by layer (the innermost
+    layer of the mock's own that the stack is in)."""
     names = [f.split(" (")[0] for f in frames]
     files = [f[f.find("(") + 1 :].rsplit(":", 1)[0] if "(" in f else "" for f in frames]
-    leaf, leaf_file = names[-1], files[-1]
+    leaf = names[-1]
     joined = ";".join(names)
-    if "PushRunner" in joined or "pusher" in ";".join(files):
+    if "PushRunner" in joined:
         return (
             "idle: push runner waiting"
             if leaf in ("Condition.wait", "Event.wait", "wait")
             else "push runner thread working (release, batches, SQL)"
         )
-    if "handle" not in joined and "_worker" not in joined:
-        return "idle: gunicorn main loop (poll)"
-    if "ThreadWorker.handle" not in joined:
-        return "idle: worker thread waiting for a connection"
-    if leaf == "MethodContext.close":
-        return "spyne gc.collect() (GIL held)"
-    if "journal" in leaf_file and ("insert" in leaf or "trim" in leaf or "db" == leaf.split(".")[-1]):
-        return "journal INSERT (its own write transaction)"
+    if "Edge.__rsgi__" not in joined:
+        return "idle: event loop waiting for requests" if "run_forever" in joined or not joined else "other thread"
     if leaf == "_WriteQueue.__enter__":  # store.py: the writers' queue (thread lock, then flock) before BEGIN
         return "waiting in the writers' queue (lock / flock)"
-    if leaf == "Store.write" and len(names) > 1:
-        if names[-2].endswith("__enter__"):
-            return "waiting for the SQLite write lock (BEGIN IMMEDIATE)"
-        if names[-2].endswith("__exit__"):
-            return "COMMIT (fsync, under the write lock)"
-    if leaf_file.endswith(("store.py", "delivery.py", "lease.py", "settings.py", "faults.py", "journal.py")):
-        return "other SQL statements"
-    if "phonenumbers" in leaf_file:
-        return "phonenumbers"
+    if "JournalMiddleware._record" in joined or "JournalStore.insert" in joined:
+        return "journal: row, masking and its INSERT" if "JournalStore" not in joined else "journal: its INSERT"
+    if leaf == "Store.write" and len(names) > 1 and names[-2].endswith("__exit__"):
+        return "COMMIT of the send"
+    if any(f.endswith("store.py") for f in files[-2:]):
+        return "other SQL statements of the send (generation, BEGIN, balance, task, messages)"
     if "Platform.send" in joined:
-        return "Platform.send (Python)"
-    if "_SoapFront._check" in joined:
-        return "SOAP front check"
-    if "spyne" in ";".join(files):
-        return "spyne (parse, deserialize, serialize, machinery)"
-    if "werkzeug" in ";".join(files) or "http_api" in ";".join(files):
-        return "werkzeug / HTTP surface"
-    if "gunicorn" in leaf_file or "socket" in leaf_file or "selectors" in leaf_file:
-        return "gunicorn (parse request, write reply)"
-    return "other"
+        return "Platform.send in Python (rules, billing, rows)"
+    if "read_operation" in joined or "SoapFront._check" in joined:
+        return "SOAP front: parse, checks, read"
+    if "SoapFront" in joined:
+        return "SOAP front: the rest (reply, SendRequest)"
+    if "Params.__init__" in joined or "HttpApi" in joined or "DomesticApi" in joined:
+        return "HTTP surface: parameters, reply"
+    if "FaultMiddleware" in joined:
+        return "fault middleware"
+    if "MockApp.__call__" in joined:
+        return "router and request guard"
+    if "Edge._call" in joined:
+        return "edge and journal wrappers around the app"
+    return "edge: environ, body, reply; the event loop"
 
 
 def live_profile(args: argparse.Namespace, target: "Target", url: str, script: Path, work: Path) -> dict:
@@ -859,8 +850,10 @@ def print_live(sec: dict) -> None:
         f"\n== Live profile under wrk load (py-spy --idle on every worker of {sec['server']}; share of the "
         "request threads' samples, busy or blocked)"
     )
-    for s in ("soap", "http"):
+    for s in ("soap", "http", "domestic"):
         d = sec.get(s, {})
+        if not d:
+            continue
         if "skipped" in d:
             log(f"   {s.upper()}: skipped: {d['skipped']}")
             continue
@@ -1547,7 +1540,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--variants",
         default="",
-        help="extra mock variants WxT:--flag or WxT:whatif=a+b (whatif_serve.py), comma-separated; a "
+        help="extra mock variants WxT:--flag, comma-separated; a "
         "--flag variant runs only if `ipyy-mock serve --help` knows the flag",
     )
     p.add_argument(
@@ -1584,14 +1577,12 @@ def main(argv: list[str] | None = None) -> int:
         args.client_calls, args.client_rounds, args.profile_n = 10, 2, 50
         args.scaling_reps, args.pull_settle, args.live_seconds = 2, 0.3, 3
     only = set(args.only.split(","))
-    if "whatif" in only:  # the suggestions, measured under the same load as the shipped server
-        only = (only - {"whatif"}) | {"throughput", "live"}
-        args.configs = "2x2,2x4,2x1"  # the shipped default first, then the worker settings it was picked from
-        args.variants = args.variants or ",".join(
-            ["2x2:--no-journal", "2x2:whatif=sync_normal", "2x2:whatif=sync_normal --no-journal"]
-        )
+    if "variants" in only:  # what the shipped server's options cost, under the same load, side by side
+        only = (only - {"variants"}) | {"throughput"}
+        args.configs = "2x1,2x2"  # the shipped default first
+        args.variants = args.variants or "2x1:--no-journal,2x1:--fsync,2x1:--server gunicorn"
         args.baselines = False
-        results_name = "results-whatif.json"
+        results_name = "results-variants.json"
         if args.out == str(BENCH / "results.json"):
             args.out = str(BENCH / results_name)
     args.only_set = only

@@ -1,0 +1,153 @@
+"""Before and after, side by side: the mock at another git revision against this working tree, one run.
+
+    .venv/bin/python benchmarks/compare.py REV [--rounds 4] [--seconds 5] [--flags "--no-journal"]
+
+Both servers run at once (``ipyy-mock serve``, the same flags, a fresh
+database each, 2 workers x 1 thread unless ``--flags`` says otherwise); wrk
+(the benchmark's own request bodies, 16 keep-alive connections) loads one at a
+time, the order swapped every round, so the machine's noise hits both alike.
+For each surface: requests/s, p50 and p99, and the CPU the server's workers
+spent per request (every thread, from /proc), medians over the rounds.
+
+The revision is checked out with ``git worktree`` under benchmarks/.cache
+and run from there with the same virtual environment (its packages put first
+on ``PYTHONPATH``), so a revision that needs other dependencies than this
+tree is not comparable this way. Loopback only; the servers are stopped at
+the end. Needs wrk (``bash benchmarks/run.sh`` installs it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench  # noqa: E402  (request bodies, wrk script, free ports)
+
+ROOT = bench.ROOT
+CACHE = bench.CACHE
+SURFACES = {
+    "soap": ("/WebService.asmx", lambda: bench.soap_envelope(bench.MSISDN), bench.SOAP_CTYPE, bench.SOAP_ACTION),
+    "http": ("/I18NSms.aspx", lambda: bench.http_form(bench.MSISDN), bench.FORM_CTYPE, None),
+    "domestic": ("/sms.aspx", lambda: bench.domestic_form(bench.MSISDN[2:]), bench.FORM_CTYPE, None),
+}
+
+
+def checkout(rev: str) -> Path:
+    """A worktree of ``rev`` and a directory whose ipyy_mock / ipyy_client are that tree's packages."""
+    sha = subprocess.run(["git", "rev-parse", "--short", rev], cwd=ROOT, capture_output=True, text=True, check=True)
+    tree = CACHE / f"compare-{sha.stdout.strip()}"
+    if not tree.exists():
+        subprocess.run(
+            ["git", "worktree", "add", "--detach", str(tree), rev], cwd=ROOT, check=True, capture_output=True
+        )
+    links = tree / ".compare-packages"
+    links.mkdir(exist_ok=True)
+    for name, folder in (("ipyy_mock", "mockserver"), ("ipyy_client", "client")):
+        link = links / name
+        if not link.exists():
+            link.symlink_to(tree / folder)
+    return links
+
+
+def worker_cpu(pid: int) -> float:
+    """CPU seconds of every thread of the server's worker processes (children of ``pid``)."""
+    kids = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+    return sum(bench.cpu_seconds(int(k)) for k in kids)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("rev", help="the revision to compare with (e.g. HEAD~3, a commit, a tag)")
+    p.add_argument("--rounds", type=int, default=4)
+    p.add_argument("--seconds", type=int, default=5, help="wrk seconds per server, surface and round")
+    p.add_argument("--flags", default="", help="extra `ipyy-mock serve` flags for both servers")
+    p.add_argument("--surfaces", default="soap,http,domestic")
+    args = p.parse_args(argv)
+    work = CACHE / "compare-run"
+    work.mkdir(parents=True, exist_ok=True)
+    scripts = {}
+    for name, (_, make_body, ctype, action) in SURFACES.items():
+        body = work / f"{name}.body"
+        body.write_bytes(make_body())
+        headers = {"Content-Type": ctype, **({"SOAPAction": action} if action else {})}
+        scripts[name] = bench.wrk_script(work / f"{name}.lua", body, headers)
+    servers = []
+    for label, pythonpath in ((f"before ({args.rev})", str(checkout(args.rev))), ("after (this tree)", "")):
+        db = work / f"{len(servers)}.db"
+        for old in work.glob(f"{db.name}*"):
+            old.unlink()
+        env = dict(os.environ, PYTHONPATH=pythonpath) if pythonpath else dict(os.environ)
+        subprocess.run(
+            [str(bench.BIN / "ipyy-mock"), "account", "add", bench.ACCOUNT, "--password", bench.PASSWORD, "--balance",
+             bench.BALANCE, "--db", str(db)],
+            env=env, check=True, capture_output=True,
+        )  # fmt: skip
+        port = bench.free_port()
+        proc = subprocess.Popen(
+            [str(bench.BIN / "ipyy-mock"), "serve", "--port", str(port), "--db", str(db), *args.flags.split()],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        )  # fmt: skip
+        servers.append((label, port, proc))
+    try:
+        for _, port, _ in servers:
+            for _ in range(300):
+                try:
+                    if bench._get_ok(f"http://127.0.0.1:{port}/WebService.asmx?WSDL"):
+                        break
+                except OSError:
+                    time.sleep(0.1)
+        surfaces = args.surfaces.split(",")
+        for _label, port, _proc in servers:  # warm-up
+            for s in surfaces:
+                bench.run_wrk(f"http://127.0.0.1:{port}{SURFACES[s][0]}", scripts[s], 2, 16, 2)
+        runs: dict[tuple[str, str], list[dict]] = {}
+        for r in range(args.rounds):
+            for s in surfaces:
+                for label, port, proc in servers if r % 2 == 0 else servers[::-1]:
+                    before = worker_cpu(proc.pid)
+                    res = bench.run_wrk(f"http://127.0.0.1:{port}{SURFACES[s][0]}", scripts[s], args.seconds, 16, 2)
+                    res["cpu_us"] = (worker_cpu(proc.pid) - before) / max(1, res["requests"]) * 1e6
+                    runs.setdefault((s, label), []).append(res)
+        out = {}
+        print(f"{'surface':9} {'server':28} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'CPU us/req':>11}  rounds req/s")
+        for (s, label), rs in runs.items():
+            row = {
+                "rps": statistics.median(x["rps"] for x in rs),
+                "p50_ms": statistics.median(x["p50_us"] for x in rs) / 1000,
+                "p99_ms": statistics.median(x["p99_us"] for x in rs) / 1000,
+                "cpu_us_per_request": statistics.median(x["cpu_us"] for x in rs),
+                "rounds_rps": [round(x["rps"]) for x in rs],
+            }
+            out[f"{s} {label}"] = row
+            print(
+                f"{s:9} {label:28} {row['rps']:7.0f} {row['p50_ms']:7.1f} {row['p99_ms']:7.1f} "
+                f"{row['cpu_us_per_request']:11.0f}  {row['rounds_rps']}"
+            )
+        (work / "compare.json").write_text(json.dumps(out, indent=1))
+    finally:
+        for _, _, proc in servers:
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        for _, _, proc in servers:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+    return 0
+
+
+if __name__ == "__main__":
+    if not re.match(r"^[\w./~^@{}-]+$", sys.argv[1] if len(sys.argv) > 1 else "x"):
+        raise SystemExit("compare.py: give a git revision, e.g. HEAD~3")
+    raise SystemExit(main())
