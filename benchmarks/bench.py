@@ -736,12 +736,12 @@ def classify(frames: list[str]) -> str:
             if leaf in ("Condition.wait", "Event.wait", "wait")
             else "push runner thread working (release, batches, SQL)"
         )
-    if "Edge.__rsgi__" not in joined:
-        return "idle: event loop waiting for requests" if "run_forever" in joined or not joined else "other thread"
+    if "Edge.__rsgi__" not in joined:  # uvloop's loop is C: a waiting worker shows granian's frames only
+        return "idle: the event loop waiting, or granian's own threads"
     if leaf == "_WriteQueue.__enter__":  # store.py: the writers' queue (thread lock, then flock) before BEGIN
         return "waiting in the writers' queue (lock / flock)"
     if "JournalMiddleware._record" in joined or "JournalStore.insert" in joined:
-        return "journal: row, masking and its INSERT" if "JournalStore" not in joined else "journal: its INSERT"
+        return "journal: the row and its masking" if "JournalStore" not in joined else "journal: its INSERT"
     if leaf == "Store.write" and len(names) > 1 and names[-2].endswith("__exit__"):
         return "COMMIT of the send"
     if any(f.endswith("store.py") for f in files[-2:]):
