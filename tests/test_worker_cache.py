@@ -137,3 +137,16 @@ def test_a_fault_added_after_the_workers_cached_none_fires_on_the_next_request(s
             assert client.send_i18n_sms("8613800138000", TEXT).status.name == "OK"  # spent: the next one goes through
     finally:
         requests.delete(api, timeout=10)
+
+
+def test_one_generation_is_one_reading_for_a_request_and_the_next_request_reads_again(tmp_path):
+    store = Store(tmp_path / "one.db")
+    other = sqlite3.connect(tmp_path / "one.db", isolation_level=None)
+    loads = []
+    with store.one_generation() as generation:
+        assert store.cached("k", lambda: loads.append(1) or len(loads)) == 1
+        other.execute("INSERT INTO settings VALUES ('x', '1')")  # committed while the request runs
+        assert store.generation() == generation  # the request's own reading
+        assert store.cached("k", lambda: loads.append(1) or len(loads)) == 1
+    assert store.generation() == generation + 1  # the next request sees the change
+    assert store.cached("k", lambda: loads.append(1) or len(loads)) == 2

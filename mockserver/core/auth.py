@@ -54,24 +54,16 @@ def ip_allowed(account: Account, client_ip: str) -> bool:
 
 
 def authenticate(
-    store: Store,
-    name: str | None,
-    password: str | None,
-    client_ip: str,
-    *,
-    http: bool,
-    cached: bool = False,
-    generation: int | None = None,
+    store: Store, name: str | None, password: str | None, client_ip: str, *, http: bool, cached: bool = False
 ) -> Account | ResultCode:
-    """The account, or the code that refuses the caller. ``cached``: from the store's per-process cache (checked
-    against ``generation`` when given), whose ``balance`` may be older than the row's (a send reads it again under
-    its write lock)."""
+    """The account, or the code that refuses the caller. ``cached``: from the store's per-process cache, whose
+    ``balance`` may be older than the row's (a send reads it again under its write lock)."""
     name = (name or "").strip()
     if not name:
         return ResultCode.UserNameEmpty
     if not password:
         return ResultCode.PasswordEmpty
-    account = store.cached_account(name, generation) if cached else store.get_account(name)
+    account = store.cached_account(name) if cached else store.get_account(name)
     if account is None:
         return ResultCode.UserNameError
     if not password_matches(account, password, http=http):

@@ -77,10 +77,10 @@ class Platform:
         self.zone = clock.platform_zone(zone)
         self.strict = strict  # `serve --strict`: every account refuses what deviates from the document
 
-    def settings_snapshot(self, generation: int | None = None) -> Snapshot:
+    def settings_snapshot(self) -> Snapshot:
         """Every setting a send needs, parsed; read again only when the store's generation says they changed
         (any worker, the CLI or the admin API may change a setting at any time)."""
-        return self.store.cached("settings", self._load_snapshot, generation)
+        return self.store.cached("settings", self._load_snapshot)
 
     def _load_snapshot(self) -> Snapshot:
         stored = self.store.all_settings()
@@ -150,14 +150,16 @@ class Platform:
 
     # -- sending ---------------------------------------------------------
     def send(self, req: SendRequest) -> SendOutcome:
+        # One reading of the store's generation for the whole send (its account and settings come from this
+        # worker's cache; under the fault middleware, the request's own reading).
+        with self.store.one_generation():
+            return self._send(req)
+
+    def _send(self, req: SendRequest) -> SendOutcome:
         http = req.via in HTTP_VIAS
         warnings = list(req.warnings)
-        # One generation for the whole send (its account and settings, read from this worker's cache). The cached
-        # account's balance may be older than the row's: the debit and a refusal read it again.
-        generation = self.store.generation()
-        account = authenticate(
-            self.store, req.account, req.password, req.client_ip, http=http, cached=True, generation=generation
-        )
+        # the cached account: its balance may be older than the row's; the debit and a refusal read it again
+        account = authenticate(self.store, req.account, req.password, req.client_ip, http=http, cached=True)
         if isinstance(account, ResultCode):
             self.record_warnings(req.account or "", req.via, warnings)
             return SendOutcome(account, warnings=warnings)
@@ -173,10 +175,10 @@ class Platform:
                 SendOutcome(ResultCode.ParamError, balance=account.balance, errors=[req.param_error]),
                 warnings,
             )
-        checked = self._check(req, account, warnings, generation)
+        checked = self._check(req, account, warnings)
         if isinstance(checked, SendOutcome):
             return self._refused(req, account, checked, warnings)
-        if warnings and self.is_strict(account, generation):
+        if warnings and self.is_strict(account):
             refusal = warnings[0]
             return self._refused(
                 req, account, SendOutcome(refusal.refusal, balance=account.balance, strict_refusal=refusal), warnings
@@ -185,11 +187,11 @@ class Platform:
         return self._commit(req, account, ext, accepted, errors, snap, warnings)
 
     # -- conformance (core/conformance.py) --------------------------------
-    def is_strict(self, account: Account | None, generation: int | None = None) -> bool:
+    def is_strict(self, account: Account | None) -> bool:
         """Strict mode for this account: the server's `--strict`, or the account's own ``strict``."""
         if account is not None and account.strict:
             return True
-        return self.strict or self.settings_snapshot(generation).strict
+        return self.strict or self.settings_snapshot().strict
 
     def set_strict(self, strict: bool) -> None:
         """Server-wide strict mode (`serve --strict` sets it at every start, on or off)."""
@@ -252,7 +254,7 @@ class Platform:
         self.record_warnings(account.name, req.via, warnings)
         return outcome
 
-    def _check(self, req: SendRequest, account: Account, warnings: list[ConformanceWarning], generation: int):
+    def _check(self, req: SendRequest, account: Account, warnings: list[ConformanceWarning]):
         def fail(code: ResultCode, errors: list[str] | None = None) -> SendOutcome:
             return SendOutcome(code, balance=account.balance, errors=errors or [])
 
@@ -270,7 +272,7 @@ class Platform:
             return fail(ResultCode.ContentLong)
         if not account.prices:
             return fail(ResultCode.NoProduct)
-        snap = self.settings_snapshot(generation)
+        snap = self.settings_snapshot()
         if req.plan_send_time is not None:
             now = clock.wall_seconds() + snap.clock_offset
             if clock.to_epoch(req.plan_send_time, self.zone) < now - PAST_GRACE:

@@ -606,18 +606,15 @@ class Store:
         finally:
             self._local.generation = previous
 
-    def cached(self, key: Hashable, load: Callable[[], T], generation: int | None = None) -> T:
+    def cached(self, key: Hashable, load: Callable[[], T]) -> T:
         """``load()``'s value, kept in this process while the generation stays the same.
 
         Why: a request used to read its account, the settings and the faults (three SELECTs and the parsing of
         their rows) though they change rarely; now it reads one integer per lookup. The generation is read
         before ``load()`` runs, so a change committed between the two makes the next lookup load again: a
         cached value is never older than the generation it is filed under. Values must not be mutated.
-        ``generation``: one the caller has just read, for several lookups of one request (a send's account and
-        settings).
         """
-        if generation is None:
-            generation = self.generation()
+        generation = self.generation()
         hit = self._cache.get(key)
         if hit is not None and hit[0] == generation:
             return cast(T, hit[1])
@@ -627,10 +624,10 @@ class Store:
         self._cache[key] = (generation, value)
         return value
 
-    def cached_account(self, name: str, generation: int | None = None) -> Account | None:
+    def cached_account(self, name: str) -> Account | None:
         """The account as ``get_account`` reads it, from this process's cache: every field is current except
         ``balance``, which may be older (read ``balance_of`` in the transaction that uses it)."""
-        return self.cached(("account", name), lambda: self.get_account(name), generation)
+        return self.cached(("account", name), lambda: self.get_account(name))
 
     # -- settings --------------------------------------------------------
     def get_setting(self, key: str, default: str | None = None) -> str | None:

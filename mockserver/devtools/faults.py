@@ -258,10 +258,10 @@ def _label(row: sqlite3.Row) -> str:
     return f"{row['kind']}{value} #{row['id']}"
 
 
-def _active(store: Any, generation: int | None = None) -> list[sqlite3.Row]:
+def _active(store: Any) -> list[sqlite3.Row]:
     """The faults that can still fire, oldest first: read once per change to the table, not per request (every
     request asks; the store's generation says when the list changed, in any process)."""
-    return store.cached("faults", lambda: store.db.execute(ACTIVE).fetchall(), generation)  # type: ignore[no-any-return]
+    return store.cached("faults", lambda: store.db.execute(ACTIVE).fetchall())  # type: ignore[no-any-return]
 
 
 def _fire(store: Any, row: sqlite3.Row) -> bool:
@@ -436,8 +436,9 @@ class FaultMiddleware:
         environ["ipyy.latency_done"] = True
         if path == MOCK_PREFIX or path.startswith(MOCK_PREFIX + "/"):
             return 0.0
-        environ["ipyy.generation"] = generation = self.store.generation()  # __call__ goes on with this reading
-        rows = environ["ipyy.fault_rows"] = _active(self.store, generation)  # __call__ uses the same read
+        with self.store.one_generation() as generation:
+            environ["ipyy.generation"] = generation  # __call__ goes on with this reading
+            rows = environ["ipyy.fault_rows"] = _active(self.store)  # __call__ uses the same read
         names: list[str] = environ.setdefault("ipyy.faults", [])
         method = (environ.get("REQUEST_METHOD") or "GET").upper()
         is_soap_call = path == SOAP_PATH and method == "POST"
