@@ -147,14 +147,14 @@ def _secret_key(raw: str) -> bool:
         return False
 
 
-# Every secret key ends in "password" or "token"; a key is stripped of spaces ("+" too, once decoded) before the
-# comparison. Where neither word stands right before an "=" (and nothing is percent-encoded), no pair can be a
-# secret's, and the pair-by-pair pass is skipped.
 # What _JSON_SECRET needs to find anything: one of these keys, quoted.
 _JSON_SECRET_KEYS = ('"password"', '"newpassword"', '"token"', '"admin_token"')
 
 
 def _may_name_secret(text: str, lower: str | None = None) -> bool:
+    """False when no pair of ``text`` can be a secret's, so the pair-by-pair pass can be skipped: every secret key
+    ends in "password" or "token", and a key is stripped of spaces ("+" too, once decoded) before the comparison,
+    so one of the words must stand right before an "=" (unless something is percent-encoded)."""
     if "%" in text:  # a key may be percent-encoded (pass%77ord=...)
         return True
     lower = text.lower() if lower is None else lower

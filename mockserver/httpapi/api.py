@@ -21,7 +21,7 @@ from ipyy_mock.core.platform import MAX_PULL, Platform
 from ipyy_mock.core.store import Account
 from ipyy_mock.core.wire import SendRequest
 from ipyy_mock.httpapi import replies as R
-from ipyy_mock.httpapi.params import PageRequest, Params, parse_count, split_pairs
+from ipyy_mock.httpapi.params import PageRequest, Params, parse_count, query_text, split_pairs
 from ipyy_mock.limits import refusal
 
 log = logging.getLogger("ipyy_mock.http")
@@ -86,10 +86,7 @@ class HttpApi:
         try:
             reply = self.handlers[endpoint](request)
         except RequestEntityTooLarge:  # [reliability] werkzeug's multipart limits (over 1000 parts): say so, not 9999
-            query = split_pairs(
-                (environ.get("QUERY_STRING") or "").encode("latin-1", "replace").decode("utf-8", "replace")
-            )
-            action = next((value for name, value in query if name == "action"), "")
+            action = next((value for name, value in split_pairs(query_text(environ)) if name == "action"), "")
             return refusal(
                 endpoint,
                 413,

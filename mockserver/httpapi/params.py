@@ -53,8 +53,7 @@ class Params:
         self.refusal: ConformanceWarning | None = None  # strict mode refused the request for this warning
         environ = request.environ
         seen: dict[str, str] = {}  # lower-case name -> where it was first found
-        query = (environ.get("QUERY_STRING") or "").encode("latin-1", "replace").decode("utf-8", "replace")
-        for where, source in (("query", split_pairs(query)), ("form", _form(environ))):
+        for where, source in (("query", split_pairs(query_text(environ))), ("form", _form(environ))):
             grouped: dict[str, list[str]] = {}
             for name, value in source:
                 grouped.setdefault(name.lower(), []).append(value)
@@ -82,6 +81,11 @@ class Params:
     def text(self, name: str) -> str:
         """The value, or "" when absent."""
         return self._values.get(name.lower()) or ""
+
+
+def query_text(environ: dict) -> str:
+    """The query string as text: PEP 3333 hands it over as latin-1, the bytes are UTF-8 (the guard checked)."""
+    return (environ.get("QUERY_STRING") or "").encode("latin-1", "replace").decode("utf-8", "replace")
 
 
 def split_pairs(text: str) -> list[tuple[str, str]]:
