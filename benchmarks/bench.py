@@ -989,9 +989,9 @@ def client_split(call: Callable[[], Any], n: int) -> dict[str, float]:
     st = pstats.Stats(pr).stats
     cum: dict[str, float] = {}
     wanted = {
-        "total (SoapClient._call)": ("client/soap.py", "_call"),
-        "zeep: build envelope (_create)": ("zeep/wsdl/bindings/soap.py", "_create"),
-        "zeep: parse + map reply (process_reply)": ("zeep/wsdl/bindings/soap.py", "process_reply"),
+        "total (SoapClient.send_i18n_sms)": ("client/soap.py", "send_i18n_sms"),
+        "build the envelope (SoapClient._request, zeep)": ("client/soap.py", "_request"),
+        "read the reply (SoapClient._read)": ("client/soap.py", "_read"),
         "requests: Session.request (HTTP round trip incl. server)": ("requests/sessions.py", "request"),
         "requests: proxy/env lookups (merge_environment_settings)": (
             "requests/sessions.py",
