@@ -155,7 +155,7 @@ def parse_fault(data: Any) -> dict[str, Any]:
     endpoint = endpoint.strip()
     if endpoint.startswith("/"):
         endpoint = endpoint.split("?", 1)[0].lower()
-        if endpoint == MOCK_PREFIX or endpoint.startswith(MOCK_PREFIX + "/"):
+        if _is_mock_path(endpoint):
             raise FaultError(
                 f"faults cannot target the mock's own {endpoint}",
                 "the admin API and inbox stay reachable so that faults can be removed",
@@ -256,6 +256,11 @@ def _note(text: str) -> None:
 def _label(row: sqlite3.Row) -> str:
     value = f" {row['value']}{'ms' if row['kind'] == 'latency' else ''}" if row["value"] else ""
     return f"{row['kind']}{value} #{row['id']}"
+
+
+def _is_mock_path(path: str) -> bool:
+    """The mock's own paths (admin API, inbox): no fault ever matches them, so the API that removes faults works."""
+    return path == MOCK_PREFIX or path.startswith(MOCK_PREFIX + "/")
 
 
 def _active(store: Any) -> list[sqlite3.Row]:
@@ -415,7 +420,7 @@ class FaultMiddleware:
         _applied.names = names
         path = (environ.get("PATH_INFO") or "/").lower()
         try:
-            if path == MOCK_PREFIX or path.startswith(MOCK_PREFIX + "/"):
+            if _is_mock_path(path):
                 return self.app(environ, start_response)  # the admin API and inbox: never a fault
             # a vendor request: its faults, account and settings come from one reading of the store's generation
             # (the one latency() took, under the edge)
@@ -434,7 +439,7 @@ class FaultMiddleware:
         through ``__call__`` as usual, which fires no latency fault a second time."""
         path = (environ.get("PATH_INFO") or "/").lower()
         environ["ipyy.latency_done"] = True
-        if path == MOCK_PREFIX or path.startswith(MOCK_PREFIX + "/"):
+        if _is_mock_path(path):
             return 0.0
         with self.store.one_generation() as generation:
             environ["ipyy.generation"] = generation  # __call__ goes on with this reading
