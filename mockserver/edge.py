@@ -19,8 +19,10 @@ worker process), and it:
 2. waits out latency faults with ``asyncio.sleep`` (``FaultMiddleware.latency``)
    instead of blocking the thread that serves everybody else;
 3. then calls the WSGI app with a complete PEP 3333 environ, on the loop's own
-   thread (``threads=1``: one Python thread per worker, the fastest measured) or
-   in a pool of ``threads`` threads.
+   thread (``threads=1``: one Python thread per worker, the fastest measured),
+   each request in a greenlet so that the writes and journal rows of the
+   requests in hand commit together (core/group.py), or in a pool of
+   ``threads`` threads.
 
 Headers are granian's (Rust) job: a request line and headers not complete
 within ``--header-timeout`` seconds drop the connection before Python sees it.
@@ -38,6 +40,8 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Iterable
+
+from ipyy_mock.core.group import GroupCommit
 
 log = logging.getLogger("ipyy_mock.edge")
 
@@ -158,6 +162,13 @@ class Edge:
         self._deadlines: dict[asyncio.Task, float] = {}
         self._expired: set[asyncio.Task] = set()
         self._sweeping = False
+        # One Python thread: the writes and journal rows of the requests in hand commit together (core/group.py).
+        platform = getattr(app, "platform", None)
+        self.group = (
+            GroupCommit(platform.store, getattr(app, "journal_store", None))
+            if threads <= 1 and platform is not None
+            else None
+        )
 
     def close(self) -> None:
         if self.pool is not None:
@@ -202,7 +213,9 @@ class Edge:
             delay = self.latency(environ)
             if delay > 0:
                 await asyncio.sleep(delay)
-        if self.pool is None:
+        if self.group is not None:
+            status, headers, reply = await self.group.serve(self._call, environ)
+        elif self.pool is None:
             status, headers, reply = self._call(environ)
         else:
             status, headers, reply = await asyncio.get_running_loop().run_in_executor(self.pool, self._call, environ)

@@ -3,8 +3,9 @@
 SOAP and HTTP both call ``Platform.send`` with a wire-neutral SendRequest; the
 checks run in the order of docs/contract.md §3 and the first failure is the reply.
 Nothing is written until every check has passed, and then everything (task,
-messages, debit) is written in one transaction, so a refused or interrupted
-send leaves no trace and an acknowledged one is on disk.
+messages, debit) is written in one write block (``Store.write``: a transaction,
+or a savepoint of the group commit's, core/group.py), so a refused or
+interrupted send leaves no trace and an acknowledged one is on disk.
 """
 
 from __future__ import annotations

@@ -9,7 +9,8 @@ last commits, because the WAL is fsynced at checkpoints, not at every commit.
 ``ipyy-mock serve --fsync`` (``set_fsync(True)``) selects ``synchronous=FULL``:
 an fsync per commit, so a send is on the disk itself before its reply leaves.
 Every write runs in one ``BEGIN IMMEDIATE`` transaction so a send is all there
-or not at all.
+or not at all; under the server's edge, the writes of the requests a worker has
+in hand share one, each in a savepoint of its own (``core/group.py``).
 Money is stored as decimal text and only ever handled as ``Decimal``.
 """
 
@@ -21,15 +22,19 @@ import sqlite3
 import threading
 import weakref
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable, Hashable, Iterable, Iterator, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Callable, Hashable, Iterable, Iterator, TypeVar, cast
 
 try:
     import fcntl
 except ImportError:  # pragma: no cover - not POSIX: processes queue in SQLite's busy handler only
     fcntl = None  # type: ignore[assignment]
+
+if TYPE_CHECKING:
+    from ipyy_mock.core.group import GroupCommit
 
 FIRST_TASK_ID = 1_000_001
 CACHE_ENTRIES = 4096  # Store.cached() keys per process (accounts by name, settings, faults) before it starts again
@@ -502,6 +507,8 @@ class Store:
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
         self._local = threading.local()
+        self._pinned: ContextVar[int | None] = ContextVar("ipyy_generation", default=None)
+        self.group: GroupCommit | None = None  # set when the server's edge groups this worker's writes (core/group.py)
         self._cache: dict[Hashable, tuple[int, Any]] = {}  # cached(): key -> (generation, value)
         self._queue = _WriteQueue.of(self.path)
         if self.path != ":memory:":
@@ -537,6 +544,11 @@ class Store:
         db = self.db
         if self._queue.pid != os.getpid():  # a Store carried over a fork: the child's own queue
             self._queue = _WriteQueue.of(self.path)
+        group = self.group
+        if group is not None and group.joins():  # a request's write under the edge: one transaction per loop turn
+            with group.turn(db):
+                yield db
+            return
         with self._queue:
             db.execute("BEGIN IMMEDIATE")
             try:
@@ -544,8 +556,12 @@ class Store:
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
-            else:
+            try:
                 db.execute("COMMIT")
+            except BaseException:
+                if db.in_transaction:  # a COMMIT that fails may leave the transaction open: never for the next
+                    db.execute("ROLLBACK")
+                raise
 
     def writable(self, wait: float) -> bool:
         """Can this thread's connection write now? For ``GET /_mock/health`` (ipyy_mock/health.py).
@@ -585,7 +601,7 @@ class Store:
         """The counter that every change to an account (but its balance), a setting or a fault bumps, in the same
         transaction, from any process or tool (SQLite triggers, POST_MIGRATION). Inside ``one_generation`` this
         thread's one reading."""
-        pinned: int | None = getattr(self._local, "generation", None)
+        pinned = self._pinned.get()
         if pinned is not None:
             return pinned
         return int(self.db.execute(GENERATION).fetchone()[0])
@@ -599,12 +615,12 @@ class Store:
         stale and read its pages again. One reading per request, taken after the request arrived, is as
         current as the request needs: a change committed later is seen by the next request.
         """
-        previous = getattr(self._local, "generation", None)
-        self._local.generation = self.generation() if generation is None else generation
+        value = self.generation() if generation is None else generation
+        token = self._pinned.set(value)
         try:
-            yield self._local.generation
+            yield value
         finally:
-            self._local.generation = previous
+            self._pinned.reset(token)
 
     def cached(self, key: Hashable, load: Callable[[], T]) -> T:
         """``load()``'s value, kept in this process while the generation stays the same.
@@ -623,6 +639,10 @@ class Store:
             self._cache.clear()
         self._cache[key] = (generation, value)
         return value
+
+    def forget_cached(self) -> None:
+        """Drop this process's cached values (a grouped transaction that rolled back may have filled them)."""
+        self._cache.clear()
 
     def cached_account(self, name: str) -> Account | None:
         """The account as ``get_account`` reads it, from this process's cache: every field is current except

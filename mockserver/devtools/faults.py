@@ -26,8 +26,8 @@ import random
 import socket
 import sqlite3
 import struct
-import threading
 import time
+from contextvars import ContextVar
 from typing import Any, Callable, Iterable
 
 from ipyy_client.codes import ResultCode
@@ -244,11 +244,14 @@ def _code_name(value: Any) -> str:
 
 # -- matching and consuming ------------------------------------------------------
 
-_applied = threading.local()  # names of the faults fired for the request this thread serves (for the journal)
+# The request being served (per greenlet under the server's edge, core/group.py, so not threading.local):
+# the names of the faults fired for it (for the journal) and the fault rows FaultMiddleware read for it.
+_applied_names: ContextVar[list[str] | None] = ContextVar("ipyy_fault_names", default=None)
+_applied_rows: ContextVar[list[sqlite3.Row] | None] = ContextVar("ipyy_fault_rows", default=None)
 
 
 def _note(text: str) -> None:
-    names = getattr(_applied, "names", None)
+    names = _applied_names.get()
     if names is not None:
         names.append(text)
 
@@ -290,7 +293,7 @@ def forced_code(store: Any, endpoint: str) -> ResultCode | None:
     with the returned code through the surface's normal reply, nothing charged.
     """
     selectors = CODE_SELECTORS.get(endpoint, (endpoint, "*"))
-    rows = getattr(_applied, "rows", None)  # read by FaultMiddleware for this request: no second SELECT
+    rows = _applied_rows.get()  # read by FaultMiddleware for this request: no second SELECT
     for row in _active(store) if rows is None else rows:
         if row["kind"] == "code" and row["endpoint"] in selectors and _fire(store, row):
             _note(_label(row))
@@ -417,7 +420,8 @@ class FaultMiddleware:
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         names: list[str] = environ.setdefault("ipyy.faults", [])
-        _applied.names = names
+        names_token = _applied_names.set(names)
+        rows_token = _applied_rows.set(None)
         path = (environ.get("PATH_INFO") or "/").lower()
         try:
             if _is_mock_path(path):
@@ -430,8 +434,8 @@ class FaultMiddleware:
                     return reply
                 return self.app(environ, start_response)
         finally:
-            _applied.names = None
-            _applied.rows = None
+            _applied_rows.reset(rows_token)
+            _applied_names.reset(names_token)
 
     def latency(self, environ: dict) -> float:
         """Fire the latency faults for this request now and return their total, in seconds, to be waited
@@ -458,7 +462,7 @@ class FaultMiddleware:
         rows = environ.pop("ipyy.fault_rows", None)
         if rows is None:
             rows = _active(self.store)
-        _applied.rows = rows  # forced_code (the `code` kind, in Platform.send) uses the same read
+        _applied_rows.set(rows)  # forced_code (the `code` kind, in Platform.send) uses the same read
         if not rows:
             return None
         latency_done = environ.get("ipyy.latency_done", False)
