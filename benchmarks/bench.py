@@ -424,6 +424,7 @@ class Target:
     db: Path | None = None
     rounds: dict[str, list[dict]] = field(default_factory=dict)
     stored: dict[str, int] = field(default_factory=dict)
+    scripts: dict[str, Path] | None = None  # its own wrk scripts (the refusal row), else the surfaces' sends
 
 
 def throughput(args: argparse.Namespace, work: Path, jar: Path, results: dict) -> Target:
@@ -548,7 +549,30 @@ def throughput(args: argparse.Namespace, work: Path, jar: Path, results: dict) -
         o.server.start()
     for o in others:
         o.server.wait(timeout=90)
-    targets = mocks + others
+    # The floor under a send on the same server: the same requests with a wrong password, refused after
+    # authentication (parse, checks, journal, reply; no write). What the request path costs without the send's.
+    wrong = md5_upper(PASSWORD).encode()
+    refused_bodies = {
+        "soap": soap_envelope(MSISDN, password="not-" + PASSWORD),
+        "http": http_form(MSISDN).replace(wrong, b"0" * 32),
+        "domestic": domestic_form(MSISDN[2:]).replace(wrong, b"0" * 32),
+    }
+    refused_scripts = {}
+    for s, (path, _, hdrs) in surfaces.items():
+        body_file = work / f"{s}_refused.body"
+        body_file.write_bytes(refused_bodies[s])
+        got = requests.post(first.url + path, data=refused_bodies[s], headers=hdrs, timeout=30)
+        assert b"PasswordError" in got.content or "用户名或密码错误".encode() in got.content, got.content
+        refused_scripts[s] = wrk_script(work / f"{s}_refused.lua", body_file, hdrs)
+    refusal = Target(
+        f"{mocks[0].key}_refused",
+        f"mock  {mocks[0].config}, the same refused (no write)",
+        first,
+        "refusal",
+        mocks[0].config,
+        scripts=refused_scripts,
+    )
+    targets = mocks + [refusal] + others
 
     # Every comparator must answer with the same bytes.
     for o in others:
@@ -563,8 +587,10 @@ def throughput(args: argparse.Namespace, work: Path, jar: Path, results: dict) -
         f"identical (SOAP {len(canned['soap'])} B, HTTP {len(canned['http'])} B)"
     )
 
-    # Warm-up: every target, both surfaces; WireMock longer (its JIT needs it: this only flatters WireMock).
-    for t in targets:
+    # Warm-up: every target, every surface; WireMock longer (its JIT needs it: this only flatters WireMock) and
+    # first, so that its compiler threads have settled before the first round (measured right after WireMock's
+    # warm-up, the mock's first round ran at about half the speed of its others).
+    for t in sorted(targets, key=lambda t: t.kind != "wiremock"):
         for s, (path, _, _) in surfaces.items():
             secs = args.warmup * (args.wiremock_warmup_factor if t.kind == "wiremock" else 1)
             run_wrk(t.server.url + path, scripts[s], secs, args.connections, args.wrk_threads)
@@ -581,7 +607,8 @@ def throughput(args: argparse.Namespace, work: Path, jar: Path, results: dict) -
                 before = task_seq(t.db) if t.db else 0
                 kids = t.server.children() if t.kind != "wiremock" else [t.server.proc.pid]
                 cpu0 = [cpu_seconds(k) for k in kids]
-                res = run_wrk(t.server.url + path, scripts[s], per_round, args.connections, args.wrk_threads)
+                script = (t.scripts or scripts)[s]
+                res = run_wrk(t.server.url + path, script, per_round, args.connections, args.wrk_threads)
                 res["worker_cpu_s"] = [round(cpu_seconds(k) - c, 2) for k, c in zip(kids, cpu0)]
                 if t.db:
                     t.stored[s] = t.stored.get(s, 0) + task_seq(t.db) - before
@@ -625,7 +652,10 @@ def throughput(args: argparse.Namespace, work: Path, jar: Path, results: dict) -
                 "label": t.label,
                 "kind": t.kind,
                 "config": t.config,
-                "rps": reqs / dur,
+                # the median round: one slow round (a JVM compiling after its idle spell, the machine's noise)
+                # moves neither side's figure; rps_all is every request over every round's time
+                "rps": statistics.median(x["rps"] for x in rs),
+                "rps_all": reqs / dur,
                 "requests": reqs,
                 "p50_ms": statistics.mean(x["p50_us"] for x in rs) / 1000,
                 "p99_ms": statistics.mean(x["p99_us"] for x in rs) / 1000,
@@ -652,6 +682,8 @@ def throughput(args: argparse.Namespace, work: Path, jar: Path, results: dict) -
             if m.kind == "variant" and f"mock_{m.config}" in rows:
                 pc["vs_plain_same_config"] = rows[m.key]["rps"] / rows[f"mock_{m.config}"]["rps"]
             per_config[m.key] = pc
+        if wm_rps:
+            per_config[refusal.key] = {"vs_wiremock": rows[refusal.key]["rps"] / wm_rps}
         ratios = {"best_mock": best.key, "per_config": per_config}
         if wm_rps:
             ratios["mock_vs_wiremock"] = rows[best.key]["rps"] / wm_rps
@@ -736,14 +768,19 @@ def classify(frames: list[str]) -> str:
             if leaf in ("Condition.wait", "Event.wait", "wait")
             else "push runner thread working (release, batches, SQL)"
         )
-    if "Edge.__rsgi__" not in joined:  # uvloop's loop is C: a waiting worker shows granian's frames only
-        return "idle: the event loop waiting, or granian's own threads"
     if leaf == "_WriteQueue.__enter__":  # store.py: the writers' queue (thread lock, then flock) before BEGIN
         return "waiting in the writers' queue (lock / flock)"
+    if "GroupCommit.flush" in joined:  # core/group.py, a loop callback: BEGIN, COMMIT, the journal's batch
+        return "group commit: BEGIN and COMMIT, the journal rows' INSERT"
+    # A request runs in a greenlet of its own (core/group.py): py-spy shows its stack from Edge._call down.
+    if "Edge.__rsgi__" not in joined and "Edge._call" not in joined:
+        return "idle: the event loop waiting, or granian's own threads"  # uvloop is C: granian's frames only
     if "JournalMiddleware._record" in joined or "JournalStore.insert" in joined:
         return "journal: the row and its masking" if "JournalStore" not in joined else "journal: its INSERT"
     if leaf == "Store.write" and len(names) > 1 and names[-2].endswith("__exit__"):
         return "COMMIT of the send"
+    if "GroupCommit.turn" in joined and leaf in ("GroupCommit.turn", "Store.write"):
+        return "SAVEPOINT / RELEASE of the send (group commit)"
     if any(f.endswith("store.py") for f in files[-2:]):
         return "other SQL statements of the send (generation, BEGIN, balance, task, messages)"
     if "Platform.send" in joined:
