@@ -41,7 +41,10 @@ from pathlib import Path
 from typing import Any, Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 import bench  # noqa: E402  (bodies and constants shared with the benchmark)
+
+from support.rsgi import Protocol, Scope  # noqa: E402  (granian's side of RSGI, as the edge reads it)
 
 SURFACES = {
     "soap": ("/WebService.asmx", bench.SOAP_CTYPE, lambda: bench.soap_envelope(bench.MSISDN), bench.SOAP_ACTION),
@@ -50,46 +53,6 @@ SURFACES = {
 }
 ENDPOINTS = {"soap": "soap", "http": "send", "domestic": "domestic"}
 IN_HAND = 4  # requests a worker has in hand at once under bench.py's load (16 connections, 2 workers: ~3.5 measured)
-
-
-class _Headers:
-    def __init__(self, headers: dict[str, str]) -> None:
-        self._h = headers
-
-    def keys(self) -> list[str]:
-        return list(self._h)
-
-    def get_all(self, key: str) -> list[str]:
-        return [self._h[key]]
-
-
-class _Scope:
-    """What granian hands the edge for one HTTP/1.1 request (the fields the edge reads)."""
-
-    proto = "http"
-    http_version = "1.1"
-    scheme = "http"
-    server = "127.0.0.1:8080"
-    client = "127.0.0.1:50000"
-    authority = "127.0.0.1:8080"
-    method = "POST"
-    query_string = ""
-
-    def __init__(self, path: str, headers: dict[str, str]) -> None:
-        self.path = path
-        self.headers = _Headers(headers)
-
-
-class _Protocol:
-    def __init__(self, body: bytes) -> None:
-        self.body = body
-        self.reply: tuple[int, bytes] | None = None
-
-    async def __call__(self) -> bytes:
-        return self.body
-
-    def response_bytes(self, status: int, headers: list, body: bytes) -> None:
-        self.reply = (status, body)
 
 
 def make_db(path: Path) -> None:
@@ -144,11 +107,11 @@ def surface_callables(surface: str, db: Path) -> dict[str, Callable[[int], Any]]
     bare = Edge(create_app(str(db), journal=False), max_body=4 << 20, body_timeout=15)
     mock_app = bare.app.app  # FaultMiddleware -> MockApp
     platform = mock_app.platform
-    scope = _Scope(path, headers)
+    scope = Scope(path, headers)
 
     def through(edge: Edge) -> Callable[[int], Any]:
         async def one() -> None:
-            proto = _Protocol(body)
+            proto = Protocol(body, later=False)
             await edge.__rsgi__(scope, proto)
             reply = proto.reply
             assert reply is not None and (b"Success" in reply[1] or b"StatusCode>OK<" in reply[1]), reply

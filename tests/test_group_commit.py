@@ -32,6 +32,7 @@ from ipyy_mock.app import create_app
 from ipyy_mock.core import store as store_module
 from ipyy_mock.devtools.journal import journal_path
 from ipyy_mock.edge import Edge
+from support import rsgi
 
 TEXT = "验证码123456【华信】"
 
@@ -53,58 +54,32 @@ def http_send(mobile: str, password: str = "demo123") -> bytes:
     ).encode("ascii")
 
 
-class Headers:
-    def __init__(self, headers: dict[str, str]) -> None:
-        self._h = headers
-
-    def keys(self) -> list[str]:
-        return list(self._h)
-
-    def get_all(self, key: str) -> list[str]:
-        return [self._h[key]]
+def form_headers(body: bytes) -> dict[str, str]:
+    return {
+        "host": "127.0.0.1:8080",
+        "content-type": "application/x-www-form-urlencoded",
+        "content-length": str(len(body)),
+    }
 
 
-class Scope:
-    """The fields of granian's RSGI scope the edge reads."""
-
-    proto = "http"
-    http_version = "1.1"
-    scheme = "http"
-    server = "127.0.0.1:8080"
-    authority = "127.0.0.1:8080"
-    method = "POST"
-    query_string = ""
-
-    def __init__(self, path: str, body: bytes, client_port: int) -> None:
-        self.path = path
-        self.client = f"127.0.0.1:{client_port}"
-        self.headers = Headers(
-            {
-                "host": "127.0.0.1:8080",
-                "content-type": "application/x-www-form-urlencoded",
-                "content-length": str(len(body)),
-            }
-        )
-
-
-class Protocol:
-    """granian's RSGI protocol for one request; at the moment the reply is handed over, looks at what is
-    committed from a connection of its own (as another process would)."""
+class CheckingProtocol(rsgi.Protocol):
+    """At the moment the reply is handed over, looks at what is committed from a connection of its own (as
+    another process would)."""
 
     def __init__(self, body: bytes, db: Path) -> None:
-        self.body = body
+        super().__init__(body)
         self.db = db
         self.status: int | None = None
-        self.reply = b""
         self.seen_task = False
         self.seen_journal_rows = 0
 
-    async def __call__(self) -> bytes:
-        await asyncio.sleep(0)  # the body arrives later than the headers, as on a socket
-        return self.body
+    @property
+    def text(self) -> bytes:
+        return self.reply[1] if self.reply else b""
 
     def response_bytes(self, status: int, headers: list, body: bytes) -> None:
-        self.status, self.reply = status, body
+        super().response_bytes(status, headers, body)
+        self.status = status
         task = self.task_id()
         with sqlite3.connect(self.db) as other:
             if task:
@@ -113,7 +88,7 @@ class Protocol:
             self.seen_journal_rows = other.execute("SELECT COUNT(*) FROM journal").fetchone()[0]
 
     def task_id(self) -> int:
-        m = re.search(rb"<taskID>(\d+)</taskID>", self.reply)
+        m = re.search(rb"<taskID>(\d+)</taskID>", self.text)
         return int(m.group(1)) if m else 0
 
 
@@ -127,12 +102,13 @@ def edge(tmp_path):
     edge.close()
 
 
-def serve_together(edge: Edge, db: Path, bodies: list[bytes], path: str = "/I18NSms.aspx") -> list[Protocol]:
+def serve_together(edge: Edge, db: Path, bodies: list[bytes], path: str = "/I18NSms.aspx") -> list[CheckingProtocol]:
     """Every request started on one loop before any is answered (as a worker's connections arrive)."""
-    protocols = [Protocol(body, db) for body in bodies]
+    protocols = [CheckingProtocol(body, db) for body in bodies]
 
     async def main() -> None:
-        await asyncio.gather(*(edge.__rsgi__(Scope(path, p.body, 40000 + i), p) for i, p in enumerate(protocols)))
+        scopes = [rsgi.Scope(path, form_headers(p.body), 40000 + i) for i, p in enumerate(protocols)]
+        await asyncio.gather(*(edge.__rsgi__(scope, p) for scope, p in zip(scopes, protocols)))
 
     asyncio.run(main())
     return protocols
@@ -154,7 +130,7 @@ def test_sends_in_hand_commit_in_one_transaction_and_each_reply_leaves_after_it(
     assert group is not None
     n = 12
     protocols = serve_together(edge, db, [http_send(f"86139{i:08d}") for i in range(n)])
-    assert all(b"<returnstatus>Success</returnstatus>" in p.reply for p in protocols), protocols[0].reply
+    assert all(b"<returnstatus>Success</returnstatus>" in p.text for p in protocols), protocols[0].text
     assert group.stats.transactions == 1 and group.stats.writes == n
     assert group.stats.journal_batches == 1 and group.stats.journal_rows == n
     # committed before any reply was handed over: the task, and every journal row of the group
@@ -171,12 +147,12 @@ def test_the_debits_of_a_group_run_in_order_under_the_lock_and_refuse_what_the_b
     with sqlite3.connect(db) as conn:
         conn.execute("UPDATE accounts SET balance='0.20' WHERE name='demo'")  # four sends' worth
     protocols = serve_together(edge, db, [http_send(f"86139{i:08d}") for i in range(7)])
-    ok = [p for p in protocols if b"Success" in p.reply]
-    refused = [p for p in protocols if b"Success" not in p.reply]
-    assert len(ok) == 4 and len(refused) == 3, [p.reply for p in protocols]
+    ok = [p for p in protocols if b"Success" in p.text]
+    refused = [p for p in protocols if b"Success" not in p.text]
+    assert len(ok) == 4 and len(refused) == 3, [p.text for p in protocols]
     assert balance(db) == Decimal("0.00")
     assert count(db, "tasks") == 4
-    assert all(b"<balance>0</balance>" in p.reply or b"<balance>0.00</balance>" in p.reply for p in refused)
+    assert all(b"<balance>0</balance>" in p.text or b"<balance>0.00</balance>" in p.text for p in refused)
 
 
 def test_a_write_that_fails_is_undone_alone(edge, monkeypatch):
@@ -192,8 +168,8 @@ def test_a_write_that_fails_is_undone_alone(edge, monkeypatch):
     monkeypatch.setattr(store, "insert_messages", insert_messages)
     protocols = serve_together(edge, db, [http_send(f"86139{i:08d}") for i in range(6)])
     failed = protocols[3]
-    assert b"Success" not in failed.reply and failed.status == 200, failed.reply  # the vendor's format, not a 500
-    assert all(b"Success" in p.reply for i, p in enumerate(protocols) if i != 3)
+    assert b"Success" not in failed.text and failed.status == 200, failed.text  # the vendor's format, not a 500
+    assert all(b"Success" in p.text for i, p in enumerate(protocols) if i != 3)
     assert edge.group.stats.transactions == 1 and edge.group.stats.writes == 6
     assert count(db, "tasks") == 5 and count(db, "messages") == 5
     with sqlite3.connect(db) as conn:
@@ -219,14 +195,14 @@ def test_a_commit_that_fails_fails_every_send_of_its_group_and_stores_nothing(ed
     monkeypatch.setattr(store, "insert_messages", insert_messages)
     store.cached_account("demo")
     protocols = serve_together(edge, db, [http_send(f"86139{i:08d}") for i in range(4)])
-    assert all(b"Success" not in p.reply and p.status == 200 for p in protocols), [p.reply for p in protocols]
+    assert all(b"Success" not in p.text and p.status == 200 for p in protocols), [p.text for p in protocols]
     assert count(db, "tasks") == 0 and count(db, "messages") == 0
     assert balance(db) == Decimal("100.00")
     assert store._cache == {}  # what a rolled-back block may have cached is gone
     assert edge.group.stats.transactions == 0
     monkeypatch.setattr(store, "insert_messages", real)
     again = serve_together(edge, db, [http_send("8613900000009")])  # the worker goes on
-    assert b"Success" in again[0].reply and again[0].seen_task
+    assert b"Success" in again[0].text and again[0].seen_task
 
 
 def test_a_begin_that_fails_fails_the_sends_waiting_for_it(edge, monkeypatch):
@@ -248,10 +224,10 @@ def test_a_begin_that_fails_fails_the_sends_waiting_for_it(edge, monkeypatch):
     finally:
         done.set()
         holder.join()
-    assert all(b"Success" not in p.reply and p.status == 200 for p in protocols), [p.reply for p in protocols]
+    assert all(b"Success" not in p.text and p.status == 200 for p in protocols), [p.text for p in protocols]
     assert count(db, "tasks") == 0
     again = serve_together(edge, db, [http_send("8613900000009")])
-    assert b"Success" in again[0].reply
+    assert b"Success" in again[0].text
 
 
 def test_each_request_keeps_its_own_fault_names_while_others_run_in_between(edge):
@@ -263,7 +239,7 @@ def test_each_request_keeps_its_own_fault_names_while_others_run_in_between(edge
     fault = faults.parse_fault({"endpoint": "send", "kind": "code", "value": "AmountNotEnough", "count": 1})
     faults.add_fault(edge.group.store, fault)
     protocols = serve_together(edge, db, [http_send(f"86139{i:08d}") for i in range(5)])
-    refused = [i for i, p in enumerate(protocols) if b"Success" not in p.reply]
+    refused = [i for i, p in enumerate(protocols) if b"Success" not in p.text]
     assert len(refused) == 1
     with sqlite3.connect(journal_path(str(db))) as conn:
         rows = conn.execute("SELECT client_ip, fault, response_body FROM journal ORDER BY id").fetchall()
@@ -276,19 +252,19 @@ def test_a_change_between_groups_is_seen_by_the_next_one(edge):
     """The generation each request pins is its own (a context variable): after a group, nothing stays pinned,
     and a password changed by another process refuses the next send."""
     edge, db = edge
-    assert all(b"Success" in p.reply for p in serve_together(edge, db, [http_send("8613900000001")] * 3))
+    assert all(b"Success" in p.text for p in serve_together(edge, db, [http_send("8613900000001")] * 3))
     assert edge.group.store._pinned.get() is None
     with sqlite3.connect(db) as conn:
         conn.execute("UPDATE accounts SET password='changed' WHERE name='demo'")
-    assert all(b"Success" not in p.reply for p in serve_together(edge, db, [http_send("8613900000001")] * 2))
-    assert all(b"Success" in p.reply for p in serve_together(edge, db, [http_send("8613900000001", "changed")]))
+    assert all(b"Success" not in p.text for p in serve_together(edge, db, [http_send("8613900000001")] * 2))
+    assert all(b"Success" in p.text for p in serve_together(edge, db, [http_send("8613900000001", "changed")]))
 
 
 def test_requests_that_write_nothing_still_wait_only_for_their_journal_row(edge):
     edge, db = edge
     query = urlencode([("action", "overage"), ("account", "demo"), ("password", md5("demo123"))]).encode()
     protocols = serve_together(edge, db, [query] * 4, path="/I18NSms.aspx")
-    assert all(b"Success" in p.reply or b"<returnstatus>" in p.reply for p in protocols)
+    assert all(b"Success" in p.text or b"<returnstatus>" in p.text for p in protocols)
     assert edge.group.stats.transactions == 0
     assert edge.group.stats.journal_rows == 4 and all(p.seen_journal_rows == 4 for p in protocols)
 
@@ -300,7 +276,7 @@ def test_without_the_journal_and_with_a_thread_pool(tmp_path):
     edge = Edge(app, max_body=1 << 20, body_timeout=5)
     assert edge.group is not None and edge.group.journal is None
     protocols = serve_together(edge, db, [http_send(f"86139{i:08d}") for i in range(3)])
-    assert all(b"Success" in p.reply and p.seen_task for p in protocols)
+    assert all(b"Success" in p.text and p.seen_task for p in protocols)
     edge.close()
     pooled = Edge(create_app(str(tmp_path / "pool.db")), max_body=1 << 20, body_timeout=5, threads=2)
     assert pooled.group is None  # threads of their own: each write its own transaction, as before
