@@ -69,7 +69,8 @@ def main(argv: list[str] | None = None) -> int:
             ok = b"<tns:StatusCode>OK<" in got.content or b"<returnstatus>Success<" in got.content
             if ok != (kind == "send"):
                 raise SystemExit(f"{surface} {kind}: unexpected reply {got.content[:300]!r}")
-            replies[surface] = replies.get(surface) or (got.content if kind == "send" else None)
+            if kind == "send":
+                replies[surface] = got.content
         root = work / "wiremock"
         bench.write_wiremock_mappings(
             root, {"soap": replies["SOAP"], "http": replies["HTTP"], "domestic": replies["HTTP"]}

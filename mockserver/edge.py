@@ -42,6 +42,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Iterable
 
 from ipyy_mock.core.group import GroupCommit
+from ipyy_mock.devtools.journal import BODY_KEY
 
 log = logging.getLogger("ipyy_mock.edge")
 
@@ -208,7 +209,7 @@ class Edge:
                 pass
             return
         environ["wsgi.input"] = io.BytesIO(body)
-        environ["ipyy.body"] = body  # the journal keeps it from here (devtools/journal.py BODY_KEY)
+        environ[BODY_KEY] = body  # the journal keeps it from here
         if self.latency is not None:
             delay = self.latency(environ)
             if delay > 0:

@@ -114,6 +114,7 @@ class GroupCommit:
     def add_row(self, row: tuple) -> None:
         """A journal row of a request's greenlet: written with the others in this loop turn's flush."""
         self._rows.append(row)
+        greenlet.getcurrent().ipyy_journaled = True  # type: ignore[attr-defined]  # serve() waits for it
 
     # -- the event loop side --------------------------------------------------------------------
     async def serve(self, fn: Callable[[Any], Any], arg: Any) -> Any:
@@ -128,7 +129,7 @@ class GroupCommit:
             self._schedule(loop)
             how, value = await future
             result = child.throw(value) if how == "throw" else child.switch(value)
-        if self._rows:
+        if getattr(child, "ipyy_journaled", False):  # its row waits in self._rows (nothing flushed since)
             future = loop.create_future()
             self._row_waiters.append(future)
             self._schedule(loop)

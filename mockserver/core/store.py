@@ -600,7 +600,7 @@ class Store:
     def generation(self) -> int:
         """The counter that every change to an account (but its balance), a setting or a fault bumps, in the same
         transaction, from any process or tool (SQLite triggers, POST_MIGRATION). Inside ``one_generation`` this
-        thread's one reading."""
+        request's one reading (a context variable: per thread, and per greenlet under the group commit)."""
         pinned = self._pinned.get()
         if pinned is not None:
             return pinned
@@ -608,7 +608,7 @@ class Store:
 
     @contextmanager
     def one_generation(self, generation: int | None = None) -> Iterator[int]:
-        """One reading of the generation (``generation``, or read now) for every lookup this thread makes inside.
+        """One reading of the generation (``generation``, or read now) for every lookup this request makes inside.
 
         Why: a request's lookups (its faults, then its account and settings) each started a read transaction of
         their own, and under load the other workers commit in between, so each one found SQLite's page cache

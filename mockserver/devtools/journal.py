@@ -527,8 +527,12 @@ class JournalMiddleware:
     def __init__(self, app: Callable, store: JournalStore, limit: int = BODY_LIMIT) -> None:
         self.app = app
         self.store = store
-        self.journal_store = store  # what the edge groups (core/group.py), by a name no wrapped app answers to
         self.limit = limit
+
+    @property
+    def journal_store(self) -> JournalStore:
+        """What the edge groups (core/group.py), by a name no wrapped app answers to (theirs is ``store``)."""
+        return self.store
 
     def __getattr__(self, name: str) -> Any:  # close(), platform, endpoints ... of the wrapped app
         return getattr(self.app, name)
