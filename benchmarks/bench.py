@@ -151,6 +151,35 @@ def domestic_form(mobiles: str, content: str = CONTENT) -> bytes:
     ).encode("utf-8")
 
 
+WIRE_PATHS = {"soap": "/WebService.asmx", "http": "/I18NSms.aspx", "domestic": "/sms.aspx"}
+SEND_HEADERS = {
+    "soap": {"Content-Type": SOAP_CTYPE, "SOAPAction": SOAP_ACTION},
+    "http": {"Content-Type": FORM_CTYPE},
+    "domestic": {"Content-Type": FORM_CTYPE},
+}
+SEND_OK = {  # what each surface's reply holds when the send went through
+    "soap": b"<tns:StatusCode>OK</tns:StatusCode>",
+    "http": b"<returnstatus>Success</returnstatus>",
+    "domestic": b"<returnstatus>Success</returnstatus>",
+}
+
+
+def send_bodies() -> dict[str, bytes]:
+    """The benchmark's send on each surface: one recipient, the same text."""
+    return {"soap": soap_envelope(MSISDN), "http": http_form(MSISDN), "domestic": domestic_form(MSISDN[2:])}
+
+
+def refused_bodies() -> dict[str, bytes]:
+    """The same sends with a wrong password: refused after authentication (parsed, checked, journaled, answered;
+    nothing written), the floor under a send on the same server."""
+    wrong = md5_upper(PASSWORD).encode()
+    return {
+        "soap": soap_envelope(MSISDN, password="not-" + PASSWORD),
+        "http": http_form(MSISDN).replace(wrong, b"0" * 32),
+        "domestic": domestic_form(MSISDN[2:]).replace(wrong, b"0" * 32),
+    }
+
+
 def status_form(limit: int) -> bytes:
     from urllib.parse import urlencode
 
@@ -262,7 +291,12 @@ def mock_server(
     port = free_port()
     serve_args = ["--port", str(port), "--db", str(db), "--workers", str(workers), "--threads", str(threads)]
     cmd = [str(BIN / "ipyy-mock"), "serve", *serve_args, *(extra or [])]
-    return Server(name, cmd, port, lambda s: _get_ok(s.url + "/WebService.asmx?WSDL"), log_path=logdir / f"{name}.log")
+    return Server(name, cmd, port, mock_ready, log_path=logdir / f"{name}.log")
+
+
+def mock_ready(server: Server) -> bool:
+    """A mock (or anything serving its app) answers: its WSDL comes back."""
+    return _get_ok(server.url + "/WebService.asmx?WSDL")
 
 
 def raw_server(
@@ -320,9 +354,6 @@ def wiremock_server(jar: Path, root_dir: Path, logdir: Path) -> Server:
     return Server("wiremock", cmd, port, lambda s: _get_ok(s.url + "/__admin/health"), log_path=logdir / "wiremock.log")
 
 
-WIRE_PATHS = {"soap": "/WebService.asmx", "http": "/I18NSms.aspx", "domestic": "/sms.aspx"}
-
-
 def write_wiremock_mappings(root_dir: Path, replies: dict[str, bytes]) -> None:
     """One stub per surface, matched on method + path only (the cheapest match WireMock offers)."""
     (root_dir / "mappings").mkdir(parents=True, exist_ok=True)
@@ -340,7 +371,9 @@ def write_wiremock_mappings(root_dir: Path, replies: dict[str, bytes]) -> None:
         (root_dir / "mappings" / f"{name}.json").write_text(json.dumps(mapping, indent=2))
 
 
-def create_account(db: Path) -> None:
+def create_account(db: Path, env: dict[str, str] | None = None) -> None:
+    """The benchmark's account in ``db`` (``env``: the environment ``ipyy-mock`` runs in, e.g. another revision's
+    packages on PYTHONPATH)."""
     subprocess.run(
         [
             str(BIN / "ipyy-mock"),
@@ -356,6 +389,7 @@ def create_account(db: Path) -> None:
         ],
         check=True,
         capture_output=True,
+        env=env,
     )
 
 
@@ -449,17 +483,11 @@ def throughput(args: argparse.Namespace, work: Path, jar: Path, results: dict) -
             if all(f.split("=")[0] in serve_help for f in flags if f.startswith("--")):
                 w, t = (int(x) for x in size.split("x"))
                 variants.append((w, t, flags))
-    soap_body = work / "soap_send.xml"
-    soap_body.write_bytes(soap_envelope(MSISDN))
-    http_body = work / "http_send.form"
-    http_body.write_bytes(http_form(MSISDN))
-    domestic_body = work / "domestic_send.form"
-    domestic_body.write_bytes(domestic_form(MSISDN[2:]))
-    surfaces = {
-        "soap": ("/WebService.asmx", soap_body, {"Content-Type": SOAP_CTYPE, "SOAPAction": SOAP_ACTION}),
-        "http": ("/I18NSms.aspx", http_body, {"Content-Type": FORM_CTYPE}),
-        "domestic": ("/sms.aspx", domestic_body, {"Content-Type": FORM_CTYPE}),
-    }
+    surfaces = {}
+    for s, body in send_bodies().items():
+        body_file = work / f"{s}_send.body"
+        body_file.write_bytes(body)
+        surfaces[s] = (WIRE_PATHS[s], body_file, SEND_HEADERS[s])
     scripts = {s: wrk_script(work / f"{s}.lua", body, hdrs) for s, (_, body, hdrs) in surfaces.items()}
 
     mocks: list[Target] = []
@@ -497,28 +525,12 @@ def throughput(args: argparse.Namespace, work: Path, jar: Path, results: dict) -
 
     # The canned replies: exactly what the mock answered for these bodies.
     first = mocks[0].server
-    soap_reply = requests.post(
-        first.url + "/WebService.asmx", data=soap_body.read_bytes(), headers=surfaces["soap"][2], timeout=30
-    )
-    http_reply = requests.post(
-        first.url + "/I18NSms.aspx", data=http_body.read_bytes(), headers=surfaces["http"][2], timeout=30
-    )
-    assert soap_reply.status_code == 200 and b"<tns:StatusCode>OK</tns:StatusCode>" in soap_reply.content, (
-        soap_reply.content
-    )
-    assert http_reply.status_code == 200 and b"<returnstatus>Success</returnstatus>" in http_reply.content, (
-        http_reply.content
-    )
-    domestic_reply = requests.post(
-        first.url + "/sms.aspx", data=domestic_body.read_bytes(), headers=surfaces["domestic"][2], timeout=30
-    )
-    assert domestic_reply.status_code == 200 and b"<returnstatus>Success</returnstatus>" in domestic_reply.content, (
-        domestic_reply.content
-    )
-    canned = {"soap": soap_reply.content, "http": http_reply.content, "domestic": domestic_reply.content}
-    (work / "soap_reply.xml").write_bytes(canned["soap"])
-    (work / "http_reply.xml").write_bytes(canned["http"])
-    (work / "domestic_reply.xml").write_bytes(canned["domestic"])
+    canned = {}
+    for s, (path, body_file, hdrs) in surfaces.items():
+        got = requests.post(first.url + path, data=body_file.read_bytes(), headers=hdrs, timeout=30)
+        assert got.status_code == 200 and SEND_OK[s] in got.content, got.content
+        canned[s] = got.content
+        (work / f"{s}_reply.xml").write_bytes(got.content)
     wm_root = work / "wiremock"
     write_wiremock_mappings(wm_root, canned)
 
@@ -551,17 +563,12 @@ def throughput(args: argparse.Namespace, work: Path, jar: Path, results: dict) -
         o.server.wait(timeout=90)
     # The floor under a send on the same server: the same requests with a wrong password, refused after
     # authentication (parse, checks, journal, reply; no write). What the request path costs without the send's.
-    wrong = md5_upper(PASSWORD).encode()
-    refused_bodies = {
-        "soap": soap_envelope(MSISDN, password="not-" + PASSWORD),
-        "http": http_form(MSISDN).replace(wrong, b"0" * 32),
-        "domestic": domestic_form(MSISDN[2:]).replace(wrong, b"0" * 32),
-    }
     refused_scripts = {}
-    for s, (path, _, hdrs) in surfaces.items():
+    for s, refused in refused_bodies().items():
+        path, _, hdrs = surfaces[s]
         body_file = work / f"{s}_refused.body"
-        body_file.write_bytes(refused_bodies[s])
-        got = requests.post(first.url + path, data=refused_bodies[s], headers=hdrs, timeout=30)
+        body_file.write_bytes(refused)
+        got = requests.post(first.url + path, data=refused, headers=hdrs, timeout=30)
         assert b"PasswordError" in got.content or "用户名或密码错误".encode() in got.content, got.content
         refused_scripts[s] = wrk_script(work / f"{s}_refused.lua", body_file, hdrs)
     refusal = Target(
@@ -624,10 +631,9 @@ def throughput(args: argparse.Namespace, work: Path, jar: Path, results: dict) -
 
     # a mock reply after the load must still be a real OK send
     for m in mocks:
-        check = requests.post(
-            m.server.url + "/WebService.asmx", data=soap_body.read_bytes(), headers=surfaces["soap"][2], timeout=30
-        )
-        assert b"<tns:StatusCode>OK</tns:StatusCode>" in check.content, check.content
+        path, body_file, hdrs = surfaces["soap"]
+        check = requests.post(m.server.url + path, data=body_file.read_bytes(), headers=hdrs, timeout=30)
+        assert SEND_OK["soap"] in check.content, check.content
 
     section: dict[str, Any] = {
         "load": {
@@ -1114,16 +1120,9 @@ def scaling(args: argparse.Namespace, work: Path, results: dict) -> None:
 
     def wire_send(surface: str, nums: list[str]) -> tuple[float, bytes]:
         msisdns = ",".join(nums)
-        if surface == "soap":
-            body, hdrs, path = (
-                soap_envelope(msisdns),
-                {"Content-Type": SOAP_CTYPE, "SOAPAction": SOAP_ACTION},
-                "/WebService.asmx",
-            )
-        else:
-            body, hdrs, path = http_form(msisdns), {"Content-Type": FORM_CTYPE}, "/I18NSms.aspx"
+        body = soap_envelope(msisdns) if surface == "soap" else http_form(msisdns)
         t0 = time.perf_counter()
-        r = session.post(srv.url + path, data=body, headers=hdrs, timeout=120)
+        r = session.post(srv.url + WIRE_PATHS[surface], data=body, headers=SEND_HEADERS[surface], timeout=120)
         dt = time.perf_counter() - t0
         assert r.status_code == 200, r.content[:300]
         return dt, r.content

@@ -22,11 +22,9 @@ import argparse
 import json
 import os
 import re
-import signal
 import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -34,11 +32,6 @@ import bench  # noqa: E402  (request bodies, wrk script, free ports)
 
 ROOT = bench.ROOT
 CACHE = bench.CACHE
-SURFACES = {
-    "soap": ("/WebService.asmx", lambda: bench.soap_envelope(bench.MSISDN), bench.SOAP_CTYPE, bench.SOAP_ACTION),
-    "http": ("/I18NSms.aspx", lambda: bench.http_form(bench.MSISDN), bench.FORM_CTYPE, None),
-    "domestic": ("/sms.aspx", lambda: bench.domestic_form(bench.MSISDN[2:]), bench.FORM_CTYPE, None),
-}
 
 
 def checkout(rev: str) -> Path:
@@ -75,47 +68,37 @@ def main(argv: list[str] | None = None) -> int:
     work = CACHE / "compare-run"
     work.mkdir(parents=True, exist_ok=True)
     scripts = {}
-    for name, (_, make_body, ctype, action) in SURFACES.items():
-        body = work / f"{name}.body"
-        body.write_bytes(make_body())
-        headers = {"Content-Type": ctype, **({"SOAPAction": action} if action else {})}
-        scripts[name] = bench.wrk_script(work / f"{name}.lua", body, headers)
-    servers = []
+    for name, body in bench.send_bodies().items():
+        body_file = work / f"{name}.body"
+        body_file.write_bytes(body)
+        scripts[name] = bench.wrk_script(work / f"{name}.lua", body_file, bench.SEND_HEADERS[name])
+    servers: list[tuple[str, bench.Server]] = []
     for label, pythonpath in ((f"before ({args.rev})", str(checkout(args.rev))), ("after (this tree)", "")):
         db = work / f"{len(servers)}.db"
         for old in work.glob(f"{db.name}*"):
             old.unlink()
         env = dict(os.environ, PYTHONPATH=pythonpath) if pythonpath else dict(os.environ)
-        subprocess.run(
-            [str(bench.BIN / "ipyy-mock"), "account", "add", bench.ACCOUNT, "--password", bench.PASSWORD, "--balance",
-             bench.BALANCE, "--db", str(db)],
-            env=env, check=True, capture_output=True,
-        )  # fmt: skip
+        bench.create_account(db, env)
         port = bench.free_port()
-        proc = subprocess.Popen(
-            [str(bench.BIN / "ipyy-mock"), "serve", "--port", str(port), "--db", str(db), *args.flags.split()],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-        )  # fmt: skip
-        servers.append((label, port, proc))
+        cmd = [str(bench.BIN / "ipyy-mock"), "serve", "--port", str(port), "--db", str(db), *args.flags.split()]
+        servers.append((label, bench.Server(f"compare-{len(servers)}", cmd, port, bench.mock_ready, env=env)))
     try:
-        for _, port, _ in servers:
-            for _ in range(300):
-                try:
-                    if bench._get_ok(f"http://127.0.0.1:{port}/WebService.asmx?WSDL"):
-                        break
-                except OSError:
-                    time.sleep(0.1)
+        for _, server in servers:
+            server.start()
+        for _, server in servers:
+            server.wait()
         surfaces = args.surfaces.split(",")
-        for _label, port, _proc in servers:  # warm-up
+        for _label, server in servers:  # warm-up
             for s in surfaces:
-                bench.run_wrk(f"http://127.0.0.1:{port}{SURFACES[s][0]}", scripts[s], 2, 16, 2)
+                bench.run_wrk(server.url + bench.WIRE_PATHS[s], scripts[s], 2, 16, 2)
         runs: dict[tuple[str, str], list[dict]] = {}
         for r in range(args.rounds):
             for s in surfaces:
-                for label, port, proc in servers if r % 2 == 0 else servers[::-1]:
-                    before = worker_cpu(proc.pid)
-                    res = bench.run_wrk(f"http://127.0.0.1:{port}{SURFACES[s][0]}", scripts[s], args.seconds, 16, 2)
-                    res["cpu_us"] = (worker_cpu(proc.pid) - before) / max(1, res["requests"]) * 1e6
+                for label, server in servers if r % 2 == 0 else servers[::-1]:
+                    assert server.proc is not None
+                    before = worker_cpu(server.proc.pid)
+                    res = bench.run_wrk(server.url + bench.WIRE_PATHS[s], scripts[s], args.seconds, 16, 2)
+                    res["cpu_us"] = (worker_cpu(server.proc.pid) - before) / max(1, res["requests"]) * 1e6
                     runs.setdefault((s, label), []).append(res)
         out = {}
         print(f"{'surface':9} {'server':28} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'CPU us/req':>11}  rounds req/s")
@@ -134,16 +117,8 @@ def main(argv: list[str] | None = None) -> int:
             )
         (work / "compare.json").write_text(json.dumps(out, indent=1))
     finally:
-        for _, _, proc in servers:
-            try:
-                os.killpg(proc.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-        for _, _, proc in servers:
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
+        for _, server in servers:
+            server.stop()
     return 0
 
 

@@ -59,22 +59,13 @@ def main(argv: list[str] | None = None) -> int:
         bench.create_account(db)
         port = bench.free_port()
         rig = [sys.executable, str(Path(__file__).with_name("lean_server.py")), "--port", str(port), "--db", str(db)]
-        mocks["lean"] = bench.Server(
-            "lean", rig, port, lambda s: bench._get_ok(s.url + "/WebService.asmx?WSDL"), log_path=logs / "lean.log"
-        )
-    soap_headers = {"Content-Type": bench.SOAP_CTYPE, "SOAPAction": bench.SOAP_ACTION}
-    form_headers = {"Content-Type": bench.FORM_CTYPE}
-    wrong = bench.md5_upper(bench.PASSWORD).encode()
-    bodies = {
-        ("SOAP", "send"): (bench.soap_envelope(bench.MSISDN), "/WebService.asmx", soap_headers),
-        ("SOAP", "refusal"): (
-            bench.soap_envelope(bench.MSISDN, password="not-" + bench.PASSWORD),
-            "/WebService.asmx",
-            soap_headers,
-        ),
-        ("HTTP", "send"): (bench.http_form(bench.MSISDN), "/I18NSms.aspx", form_headers),
-        ("HTTP", "refusal"): (bench.http_form(bench.MSISDN).replace(wrong, b"0" * 32), "/I18NSms.aspx", form_headers),
-    }
+        mocks["lean"] = bench.Server("lean", rig, port, bench.mock_ready, log_path=logs / "lean.log")
+    sends, refusals = bench.send_bodies(), bench.refused_bodies()
+    bodies = {}
+    for surface in ("soap", "http"):
+        path, headers = bench.WIRE_PATHS[surface], bench.SEND_HEADERS[surface]
+        bodies[(surface.upper(), "send")] = (sends[surface], path, headers)
+        bodies[(surface.upper(), "refusal")] = (refusals[surface], path, headers)
     servers = list(mocks.values())
     try:
         for s in servers:
@@ -85,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         replies = {}
         for (surface, kind), (body, path, headers) in bodies.items():
             got = requests.post(first.url + path, data=body, headers=headers, timeout=30)
-            ok = b"<tns:StatusCode>OK<" in got.content or b"<returnstatus>Success<" in got.content
+            ok = bench.SEND_OK[surface.lower()] in got.content
             if ok != (kind == "send"):
                 raise SystemExit(f"{surface} {kind}: unexpected reply {got.content[:300]!r}")
             if kind == "send":
