@@ -46,11 +46,6 @@ import bench  # noqa: E402  (bodies and constants shared with the benchmark)
 
 from support.rsgi import Protocol, Scope  # noqa: E402  (granian's side of RSGI, as the edge reads it)
 
-SURFACES = {
-    "soap": ("/WebService.asmx", bench.SOAP_CTYPE, lambda: bench.soap_envelope(bench.MSISDN), bench.SOAP_ACTION),
-    "http": ("/I18NSms.aspx", bench.FORM_CTYPE, lambda: bench.http_form(bench.MSISDN), None),
-    "domestic": ("/sms.aspx", bench.FORM_CTYPE, lambda: bench.domestic_form(bench.MSISDN[2:]), None),
-}
 ENDPOINTS = {"soap": "soap", "http": "send", "domestic": "domestic"}
 IN_HAND = 4  # requests a worker has in hand at once under bench.py's load (16 connections, 2 workers: ~3.5 measured)
 
@@ -97,11 +92,9 @@ def surface_callables(surface: str, db: Path) -> dict[str, Callable[[int], Any]]
     from ipyy_mock.core.wire import SendOutcome, SendRequest
     from ipyy_mock.edge import Edge
 
-    path, ctype, make_body, action = SURFACES[surface]
-    body = make_body()
-    headers = {"host": "127.0.0.1:8080", "content-type": ctype, "content-length": str(len(body))}
-    if action:
-        headers["soapaction"] = action
+    path, body, sent = bench.WIRE_PATHS[surface], bench.send_bodies()[surface], bench.SEND_HEADERS[surface]
+    headers = {"host": "127.0.0.1:8080", "content-length": str(len(body))}
+    headers.update((name.lower(), value) for name, value in sent.items())
     loop = asyncio.new_event_loop()
     full = Edge(create_app(str(db)), max_body=4 << 20, body_timeout=15)
     bare = Edge(create_app(str(db), journal=False), max_body=4 << 20, body_timeout=15)
@@ -146,14 +139,14 @@ def surface_callables(surface: str, db: Path) -> dict[str, Callable[[int], Any]]
         "REQUEST_METHOD": "POST",
         "PATH_INFO": path,
         "QUERY_STRING": "",
-        "CONTENT_TYPE": ctype,
+        "CONTENT_TYPE": sent["Content-Type"],
         "CONTENT_LENGTH": str(len(body)),
         "REMOTE_ADDR": "127.0.0.1",
         "HTTP_HOST": "127.0.0.1:8080",
         "ipyy.endpoint": ENDPOINTS[surface],
     }
-    if action:
-        env["HTTP_SOAPACTION"] = action
+    if "SOAPAction" in sent:
+        env["HTTP_SOAPACTION"] = sent["SOAPAction"]
 
     def surface_only() -> None:
         environ = dict(env, **{"wsgi.input": io.BytesIO(body)})
