@@ -17,7 +17,6 @@ while other requests run in between.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import re
 import sqlite3
 import threading
@@ -28,6 +27,7 @@ from urllib.parse import urlencode
 
 import pytest
 
+from ipyy_client.encoding import encode_content, md5_password
 from ipyy_mock.app import create_app
 from ipyy_mock.core import store as store_module
 from ipyy_mock.devtools.journal import journal_path
@@ -37,19 +37,15 @@ from support import rsgi
 TEXT = "验证码123456【华信】"
 
 
-def md5(text: str) -> str:
-    return hashlib.md5(text.encode("utf-8")).hexdigest().upper()
-
-
 def http_send(mobile: str, password: str = "demo123") -> bytes:
     return urlencode(
         [
             ("action", "send"),
             ("account", "demo"),
-            ("password", md5(password)),
+            ("password", md5_password(password)),
             ("mobile", mobile),
             ("code", "8"),
-            ("content", TEXT.encode("utf-16-be").hex().upper()),
+            ("content", encode_content(TEXT)),
         ]
     ).encode("ascii")
 
@@ -262,7 +258,7 @@ def test_a_change_between_groups_is_seen_by_the_next_one(edge):
 
 def test_requests_that_write_nothing_still_wait_only_for_their_journal_row(edge):
     edge, db = edge
-    query = urlencode([("action", "overage"), ("account", "demo"), ("password", md5("demo123"))]).encode()
+    query = urlencode([("action", "overage"), ("account", "demo"), ("password", md5_password("demo123"))]).encode()
     protocols = serve_together(edge, db, [query] * 4, path="/I18NSms.aspx")
     assert all(b"Success" in p.text or b"<returnstatus>" in p.text for p in protocols)
     assert edge.group.stats.transactions == 0
