@@ -53,6 +53,16 @@ class AsyncSoapClient(SoapWire):
         self._transport = AsyncTransport(session, timeout=timeout)
         self._session = self._transport.client
 
+    async def send_sms(
+        self,
+        msisdns: str | Iterable[str | int],
+        content: str,
+        plan_send_time: datetime | None = None,
+        ext_number: str | int | None = None,
+    ) -> SendResult:
+        """``SendSms``, the domestic send (see ``SoapClient.send_sms``). Never retried."""
+        return await self._transport.run(self._send_call("SendSms", msisdns, content, plan_send_time, ext_number))
+
     async def send_i18n_sms(
         self,
         msisdns: str | Iterable[str | int],

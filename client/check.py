@@ -69,6 +69,8 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_TRANSPORT = 3
 
+#: The result type (xsi:type) each SOAP send's reply carries (docs/contract.md §2).
+SOAP_RESULT_TYPES = {"SendSms": "SendResult", "SendI18NSms": "I18NSendResult", "SendHybridSms": "SendResult"}
 #: The task id the report queries filter on: no account has it, so nothing is handed out.
 ABSENT_TASK_ID = 1
 #: A valid, signed text for the empty-recipient sends (the recipient check refuses them first).
@@ -150,7 +152,12 @@ _KEY_ATTR = {f"{{{XSD_NS}}}enumeration": "value", f"{{{XSD_NS}}}schema": "target
 _PARTICLE_PARENTS = {f"{{{XSD_NS}}}{t}" for t in ("sequence", "choice", "all")}
 _ORDERED = {f"{{{XSD_NS}}}sequence", f"{{{XSD_NS}}}choice"}
 _BOOLEANS = {"nillable", "abstract", "mixed"}
-_DEFAULTS = {f"{{{XSD_NS}}}schema": {"elementFormDefault": "unqualified", "attributeFormDefault": "unqualified"}}
+_DEFAULTS = {  # XSD's own defaults: leaving one out says the same as writing it
+    f"{{{XSD_NS}}}schema": {"elementFormDefault": "unqualified", "attributeFormDefault": "unqualified"},
+    f"{{{XSD_NS}}}complexType": {"abstract": "false", "mixed": "false"},
+    f"{{{XSD_NS}}}complexContent": {"mixed": "false"},
+    f"{{{XSD_NS}}}element": {"abstract": "false"},
+}
 
 Path = tuple[str, ...]
 NormalWsdl = dict[Path, dict[str, str]]
@@ -460,15 +467,28 @@ class _Checker:
 
     def wsdl(self) -> str:
         response = self.request("GET", "/WebService.asmx?WSDL")
-        packaged = normalise_wsdl(packaged_wsdl())
-        served = normalise_wsdl(response.content)
+        root = parse_wsdl(response.content)
         self.content_type(response, "xml")
-        differences = diff_wsdl(packaged, served)
+        namespace = root.get("targetNamespace")
+        if namespace != wsdl.TNS:
+            raise CheckFailed(f"targetNamespace is {namespace!r}, expected {wsdl.TNS!r} (the vendor's namespace)")
+        operations = [
+            op.get("name") for op in root.iterfind(f"{{{WSDL_NS}}}portType/{{{WSDL_NS}}}operation") if op.get("name")
+        ]
+        missing = [op for op in wsdl.OPERATIONS if op not in operations]
+        if missing:
+            raise CheckFailed(
+                f"operation(s) {', '.join(missing)} missing (the served WSDL has {', '.join(operations)})"
+            )
+        differences = diff_wsdl(normalise_wsdl(packaged_wsdl()), normalise_wsdl(root))
         if differences:
             shown = "; ".join(differences[:_MAX_DIFFS_SHOWN])
             more = f" (+{len(differences) - _MAX_DIFFS_SHOWN} more)" if len(differences) > _MAX_DIFFS_SHOWN else ""
             raise CheckFailed(f"{len(differences)} difference(s) from the packaged WSDL: {shown}{more}")
-        return f"same contract as the packaged WSDL ({_summary(served)}; addresses ignored)"
+        return (
+            f"same contract as the packaged WSDL: namespace {namespace}, {', '.join(operations)} "
+            f"({_summary(normalise_wsdl(root))}; addresses ignored)"
+        )
 
     # -- 4. balance ----------------------------------------------------------------
 
@@ -494,7 +514,7 @@ class _Checker:
 
     # -- 2. SOAP -------------------------------------------------------------------
 
-    def soap_empty_send(self, version: int, hybrid: bool) -> str:
+    def soap_empty_send(self, version: int, operation: str) -> str:
         with SoapClient(
             self.account,
             self.password,
@@ -503,24 +523,29 @@ class _Checker:
             timeout=self.timeout,
             session=self.session,
         ) as client:
-            send = client.send_hybrid_sms if hybrid else client.send_i18n_sms
+            send = {"SendSms": client.send_sms, "SendI18NSms": client.send_i18n_sms}.get(
+                operation, client.send_hybrid_sms
+            )
             result = send([], CHECK_CONTENT)  # the client validates the reply against the WSDL schema (strict)
         if result.status is not ResultCode.MsisdnEmpty:
             raise CheckFailed(f"StatusCode {result.status.name} ({result.description!r}), expected MsisdnEmpty")
-        if result.billing_amount != 0 or result.billing_count != 0:
+        if result.billing_amount != 0 or result.billing_count != 0 or result.success_counts != 0:
             raise CheckFailed(
                 f"a refused send was charged: BillingAmount {result.billing_amount}, "
-                f"BillingCount {result.billing_count}"
+                f"BillingCount {result.billing_count}, SuccessCounts {result.success_counts}"
             )
-        if result.msg_id != 0:
-            raise CheckFailed(f"a refused send has MsgId {result.msg_id}, expected 0 (no task)")
+        if result.msg_id is not None:
+            raise CheckFailed(f"a refused send has MsgId {result.msg_id!r}, expected none (no task)")
         if result.errors:
             raise CheckFailed(f"Errors should be empty, got {list(result.errors)}")
+        expected_type = SOAP_RESULT_TYPES[operation]
+        if result.result_type != expected_type:
+            raise CheckFailed(f"the result is a {result.result_type}, expected {expected_type} (xsi:type)")
         if not result.balance.is_finite() or (self.pay_type == "prepaid" and result.balance < 0):
             raise CheckFailed(f"Balance {result.balance} is not a sensible {self.pay_type or ''} balance")
         return (
-            f"MsisdnEmpty {result.description!r}, MsgId 0, Balance {result.balance}, "
-            f"charged {result.billing_amount} ({result.billing_count} segments)"
+            f"MsisdnEmpty {result.description!r}, {result.result_type}, no MsgId, Balance {result.balance}, "
+            f"Amount {result.amount}, charged {result.billing_amount} ({result.billing_count} segments)"
         )
 
     # -- 3. HTTP send --------------------------------------------------------------
@@ -780,10 +805,12 @@ def run_checks(
     steps: list[tuple[str, Callable[[], str] | None]] = [
         ("wsdl", checker.wsdl),
         ("balance", checker.balance),
-        ("soap11-send-empty", lambda: checker.soap_empty_send(11, hybrid=False)),
-        ("soap12-send-empty", lambda: checker.soap_empty_send(12, hybrid=False)),
-        ("soap11-hybrid-empty", lambda: checker.soap_empty_send(11, hybrid=True)),
-        ("soap12-hybrid-empty", lambda: checker.soap_empty_send(12, hybrid=True)),
+        ("soap11-sendsms-empty", lambda: checker.soap_empty_send(11, "SendSms")),
+        ("soap12-sendsms-empty", lambda: checker.soap_empty_send(12, "SendSms")),
+        ("soap11-send-empty", lambda: checker.soap_empty_send(11, "SendI18NSms")),
+        ("soap12-send-empty", lambda: checker.soap_empty_send(12, "SendI18NSms")),
+        ("soap11-hybrid-empty", lambda: checker.soap_empty_send(11, "SendHybridSms")),
+        ("soap12-hybrid-empty", lambda: checker.soap_empty_send(12, "SendHybridSms")),
         ("http-send-empty", checker.http_empty_send),
         ("domestic-send-empty-xml", lambda: checker.domestic_empty_send("xml")),
         ("domestic-send-empty-json", lambda: checker.domestic_empty_send("json")),

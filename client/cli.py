@@ -172,7 +172,8 @@ def build_parser() -> argparse.ArgumentParser:
         "send",
         parents=[connection, output],
         help="send an SMS",
-        description="Send one text to one or more numbers (SOAP SendI18NSms, or SendHybridSms with --hybrid).",
+        description="Send one text to one or more numbers (SOAP SendI18NSms; SendSms, the domestic send, with "
+        "--op SendSms; SendHybridSms with --hybrid).",
     )
     send.add_argument(
         "--to",
@@ -184,9 +185,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     send.add_argument("--text", required=True, help="the message, ending with a signature 【…】; '-' reads stdin")
     send.add_argument(
+        "--op",
+        type=_soap_operation,
+        default=None,
+        metavar="OPERATION",
+        help="the SOAP operation: SendI18NSms (default: country code + number), SendSms (the domestic send: "
+        "Chinese 11-digit numbers too) or SendHybridSms",
+    )
+    send.add_argument(
         "--hybrid",
         action="store_true",
-        help="use SendHybridSms (also accepts Chinese 11-digit numbers)",
+        help="the same as --op SendHybridSms (also accepts Chinese 11-digit numbers)",
     )
     send.add_argument(
         "--at",
@@ -331,6 +340,17 @@ def _connection(args: argparse.Namespace) -> tuple[str, str, str, float]:
     return account, password, base_url, timeout
 
 
+SOAP_SENDS = ("SendSms", "SendI18NSms", "SendHybridSms")
+
+
+def _soap_operation(text: str) -> str:
+    """``--op``: a SOAP send operation, by its name in any case (``sendsms`` is SendSms)."""
+    for name in SOAP_SENDS:
+        if text.strip().lower() == name.lower():
+            return name
+    raise argparse.ArgumentTypeError(f"{text!r} is not a SOAP send operation: use one of {', '.join(SOAP_SENDS)}")
+
+
 def _userid(args: argparse.Namespace) -> str:
     return getattr(args, "userid", None) or os.environ.get(ENV_USERID, "")
 
@@ -351,6 +371,10 @@ def result_to_json(result: SendResult) -> dict[str, Any]:
         "balance": str(result.balance),
         "billing_amount": str(result.billing_amount),
         "billing_count": result.billing_count,
+        "success_counts": result.success_counts,
+        "amount": result.amount,
+        "pay_type": result.pay_type,
+        "result_type": result.result_type,
         "errors": list(result.errors),
     }
 
@@ -458,8 +482,15 @@ def item_line(item: Report | Uplink) -> str:
     return "uplink  " + "  ".join(_uplink_row(item))
 
 
+#: What the CLI says of a code outside the vendor's table as this client knows it (the vendor adds codes).
+UNKNOWN_CODE = "a code this client does not know"
+
+
 def _describe(code: ResultCode | None) -> str:
-    return f"{code.name} ({code.code} {code.description})" if code else "unknown code"
+    if code is None:
+        return "unknown code"
+    description = code.description or UNKNOWN_CODE
+    return f"{code.name} ({code.code} {description})" if code.code is not None else f"{code.name} ({description})"
 
 
 def _print_recipient_errors(result: SendResult, out: TextIO) -> None:
@@ -469,7 +500,7 @@ def _print_recipient_errors(result: SendResult, out: TextIO) -> None:
 
 def _print_vendor_error(result: SendResult, err: TextIO) -> None:
     code = result.status
-    print(f"error: {code.name} ({code.code}): {result.description or code.description}", file=err)
+    print(f"error: {code.label()}: {result.description or code.description or UNKNOWN_CODE}", file=err)
     _print_recipient_errors(result, err)
     hint = _CLI_HINTS.get(code) or error_for(code).hint
     if hint:
@@ -521,17 +552,27 @@ def _cmd_send(args: argparse.Namespace) -> int:
     if args.fmt is not None and args.via != "domestic":
         raise UsageError("--format is a --via domestic option (sms.aspx or smsJson.aspx)")
     if args.via == "http":
-        if args.hybrid or args.soap12:
-            raise UsageError("--hybrid and --soap12 are SOAP options; the HTTP send takes country code + number")
+        if args.hybrid or args.soap12 or args.op:
+            raise UsageError("--op, --hybrid and --soap12 are SOAP options; the HTTP send takes country code + number")
         return _send_http(args, account, password, base_url, timeout, msisdns, text)
     if args.via == "domestic":
-        if args.hybrid or args.soap12:
-            raise UsageError("--hybrid and --soap12 are SOAP options; the domestic send takes 11-digit numbers")
+        if args.hybrid or args.soap12 or args.op:
+            raise UsageError(
+                "--op, --hybrid and --soap12 are SOAP options; the domestic send takes 11-digit numbers "
+                "(over SOAP: --op SendSms)"
+            )
         return _send_domestic(args, account, password, base_url, timeout, msisdns, text)
+    if args.hybrid and args.op not in (None, "SendHybridSms"):
+        raise UsageError(f"--hybrid is --op SendHybridSms; it cannot be combined with --op {args.op}")
+    operation = "SendHybridSms" if args.hybrid else args.op or "SendI18NSms"
 
     try:
         with SoapClient(account, password, base_url, soap_version=12 if args.soap12 else 11, timeout=timeout) as client:
-            send = client.send_hybrid_sms if args.hybrid else client.send_i18n_sms
+            send = {
+                "SendSms": client.send_sms,
+                "SendI18NSms": client.send_i18n_sms,
+                "SendHybridSms": client.send_hybrid_sms,
+            }[operation]
             result = send(msisdns, text, plan_send_time=args.at, ext_number=args.ext)
     except IpyyError as exc:
         _print_wire_error(exc, base_url, sys.stderr)
@@ -578,7 +619,7 @@ def _send_http(
 def _print_http_refusal(result: HttpSendResult | DomesticSendResult) -> int:
     """A refused HTTP or domestic send: the code the message names, and what to do next."""
     code = result.code
-    name = f"{code.name} ({code.code})" if code else f"{result.status}"
+    name = code.label() if code else f"{result.status}"
     print(f"error: {name}: {result.message}", file=sys.stderr)
     hint = (_CLI_HINTS.get(code) or error_for(code).hint) if code and code is not ResultCode.OK else ""
     if hint:

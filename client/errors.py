@@ -40,6 +40,11 @@ class IpyyError(Exception):
         result: "SendResult | None" = None,
     ) -> None:
         self.result = result
+        if self.code is None and result is not None:  # VendorError for a code this package does not know
+            status = getattr(result, "status", None)
+            found = status if isinstance(status, ResultCode) else getattr(result, "code", None)
+            if isinstance(found, ResultCode) and found is not ResultCode.OK:
+                self.code = found
         if description is None:
             if result is not None and result.description:
                 description = result.description
@@ -55,7 +60,7 @@ class IpyyError(Exception):
     def _default_message(self) -> str:
         if self.code is None:
             return self.description
-        text = f"{self.code.name} ({self.code.code}): {self.description}"
+        text = f"{self.code.label()}: {self.description}"
         if self.result is not None and self.result.errors:
             text += " [" + ", ".join(self.result.errors) + "]"
         return text
@@ -193,6 +198,150 @@ class InternalError(VendorError):
     hint = "The platform failed internally; try again later (check first that the send did not go out)."
 
 
+# The codes of the vendor's WSDL that its interface document does not describe (no number, meaning inferred from
+# the name alone): the hints say what the name says and what to check first.
+
+
+class Unknown(VendorError):
+    code = ResultCode.Unknown
+    hint = "The platform gave no reason; check the request and ask the provider if it persists."
+
+
+class AppInactive(VendorError):
+    code = ResultCode.AppInactive
+    hint = "The account's application is not activated; ask the provider to activate it."
+
+
+class SendTimeError(VendorError):
+    code = ResultCode.SendTimeError
+    hint = "The scheduled send time is not acceptable; send now or give a valid future time."
+
+
+class JsonError(VendorError):
+    code = ResultCode.JsonError
+    hint = "The request's JSON could not be read; check its syntax and encoding."
+
+
+class MsisdnRepeat(VendorError):
+    code = ResultCode.MsisdnRepeat
+    hint = "A number is listed more than once; send each number once."
+
+
+class BalanceNotEnough(VendorError):
+    code = ResultCode.BalanceNotEnough
+    hint = "The balance is too low for this send; top the account up or send less."
+
+
+class ChannelTypeError(VendorError):
+    code = ResultCode.ChannelTypeError
+    hint = "The account's channel does not carry this kind of message; ask the provider for the right channel."
+
+
+class TemplateError(VendorError):
+    code = ResultCode.TemplateError
+    hint = "The text does not match an approved template; use a template the provider approved."
+
+
+class FrequentOperation(VendorError):
+    code = ResultCode.FrequentOperation
+    hint = "Too many messages to this number too quickly; wait before sending again (do not retry in a loop)."
+
+
+class NoEnabled(VendorError):
+    code = ResultCode.NoEnabled
+    hint = "The service is not enabled for this account; ask the provider to enable it."
+
+
+class TemplateIdError(VendorError):
+    code = ResultCode.TemplateIdError
+    hint = "The template id is unknown; check it with the provider."
+
+
+class MsisdnsMany(VendorError):
+    code = ResultCode.MsisdnsMany
+    hint = "Too many recipients in one request; split the list."
+
+
+class ContentError(VendorError):
+    code = ResultCode.ContentError
+    hint = "The text was refused as malformed; check its characters and encoding."
+
+
+class MsisdnLess(VendorError):
+    code = ResultCode.MsisdnLess
+    hint = "Too few recipients for this kind of send; add numbers."
+
+
+class SubjectLong(VendorError):
+    code = ResultCode.SubjectLong
+    hint = "The subject is too long; shorten it."
+
+
+class FramesEmpty(VendorError):
+    code = ResultCode.FramesEmpty
+    hint = "The MMS has no frames; add at least one element."
+
+
+class ElementError(VendorError):
+    code = ResultCode.ElementError
+    hint = "An MMS element is malformed; check its type and Base64 content."
+
+
+class FrameError(VendorError):
+    code = ResultCode.FrameError
+    hint = "An MMS frame is malformed; check its elements."
+
+
+class FrameSizeLong(VendorError):
+    code = ResultCode.FrameSizeLong
+    hint = "An MMS frame is too large; make it smaller."
+
+
+class SmilEmpty(VendorError):
+    code = ResultCode.SmilEmpty
+    hint = "The MMS has no SMIL layout; add one."
+
+
+class SmilExcessive(VendorError):
+    code = ResultCode.SmilExcessive
+    hint = "The MMS has more than one SMIL layout; keep one."
+
+
+class ElementNameRepeat(VendorError):
+    code = ResultCode.ElementNameRepeat
+    hint = "Two MMS elements have the same name; name each once."
+
+
+class SizeLong(VendorError):
+    code = ResultCode.SizeLong
+    hint = "The MMS is too large; make it smaller."
+
+
+class MmsIdEmpty(VendorError):
+    code = ResultCode.MmsIdEmpty
+    hint = "Give the MMS (template) id."
+
+
+class NoMmsTemplate(VendorError):
+    code = ResultCode.NoMmsTemplate
+    hint = "No such MMS template; check the id with the provider."
+
+
+class TaskIdEmpty(VendorError):
+    code = ResultCode.TaskIdEmpty
+    hint = "Give the task id."
+
+
+class NoRealName(VendorError):
+    code = ResultCode.NoRealName
+    hint = "The account has not completed real-name registration; complete it with the provider."
+
+
+class FaileList(VendorError):
+    code = ResultCode.FaileList
+    hint = "The platform refused part of the list; see the errors for each number."
+
+
 class ReportsNotAllowed(VendorError):
     """HTTP only: the account may not pull delivery reports (``errorstatus`` 3, 该用户不允许查看状态报告).
 
@@ -212,10 +361,11 @@ _BY_CODE: dict[ResultCode, type[VendorError]] = {
 
 
 def error_for(code: ResultCode) -> type[IpyyError]:
-    """The exception class for a non-OK ResultCode (``error_for(ResultCode.MsisdnBlack) is MsisdnBlack``)."""
+    """The exception class for a non-OK ResultCode (``error_for(ResultCode.MsisdnBlack) is MsisdnBlack``);
+    ``VendorError`` itself for a code this package does not know (the vendor adds codes)."""
     if code is ResultCode.OK:
         raise ValueError("ResultCode.OK is not an error")
-    return _BY_CODE[code]
+    return _BY_CODE.get(code, VendorError)
 
 
 # --- wire failures --------------------------------------------------------------

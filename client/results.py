@@ -19,16 +19,34 @@ from ipyy_client.errors import VendorError, error_for
 
 @dataclass(frozen=True)
 class SendResult:
-    """A ``SendResultBase`` reply. Money is Decimal, never float."""
+    """A SOAP send reply (``SendResultBase``: a ``SendResult`` or an ``I18NSendResult``). Money is Decimal.
+
+    Every member of the vendor's type is here (docs/contract.md §2 says what each means and what the mock
+    puts in the ones the vendor never documented). ``msg_id`` is the wire's string, None when the reply has
+    none (a refusal); ``task_id`` is it as a number, as reports carry it.
+    """
 
     status: ResultCode
     description: str
-    msg_id: int
+    msg_id: str | None
     balance: Decimal
     billing_amount: Decimal
     billing_count: int
     #: One ``"<msisdn>:<ResultCodeName>"`` line per recipient that was left out.
     errors: tuple[str, ...] = field(default=())
+    #: Recipients accepted (``SuccessCounts``).
+    success_counts: int = 0
+    #: ``Amount``: the account's balance in points (whole messages), as the vendor's demos print it.
+    amount: int = 0
+    #: ``PayType``: how the account pays (the mock: 1 prepaid, 2 postpaid, 0 not authenticated).
+    pay_type: int = 0
+    custom_id: str | None = None
+    #: ``Mark``: only an ``I18NSendResult`` has it.
+    mark: str | None = None
+    #: ``AlterSendResult``: a second result the platform may attach (never seen filled).
+    alter_send_result: SendResult | None = None
+    #: The reply's ``xsi:type`` (``SendResult`` or ``I18NSendResult``; the declared type when there is none).
+    result_type: str = "SendResult"
 
     def __post_init__(self) -> None:
         # Accept any iterable (zeep hands lists) but keep the value immutable.
@@ -39,9 +57,11 @@ class SendResult:
         return self.status is ResultCode.OK
 
     @property
-    def task_id(self) -> int:
-        """The task id (``MsgId`` on SOAP, ``taskID`` on HTTP, ``taskid`` in reports)."""
-        return self.msg_id
+    def task_id(self) -> int | None:
+        """The task id as a number (``MsgId`` on SOAP, ``taskID`` on HTTP, ``taskid`` in reports); None when
+        the reply has no MsgId or one that is not a decimal number."""
+        text = (self.msg_id or "").strip()
+        return int(text) if text.isascii() and text.isdigit() else None
 
     def raise_for_status(self) -> "SendResult":
         """Raise the exception named after ``status`` unless it is OK; return self so calls chain."""
@@ -52,8 +72,9 @@ class SendResult:
     def recipient_errors(self) -> list[tuple[str, ResultCode | None]]:
         """The left-out recipients as ``(msisdn, ResultCode)`` pairs.
 
-        A line whose code name is unknown to this client gives ``None`` rather
-        than failing: the send itself has happened and must stay readable.
+        A code name this client does not know is still a ``ResultCode`` (not ``known``; the vendor adds
+        codes); a line that names no code at all gives ``None`` rather than failing: the send itself has
+        happened and must stay readable.
         """
         pairs: list[tuple[str, ResultCode | None]] = []
         for line in self.errors:
@@ -61,7 +82,8 @@ class SendResult:
             if not sep:
                 pairs.append((line.strip(), None))
                 continue
-            pairs.append((msisdn.strip(), ResultCode.__members__.get(name.strip())))
+            name = name.strip()
+            pairs.append((msisdn.strip(), ResultCode(name) if name.isidentifier() else None))
         return pairs
 
 

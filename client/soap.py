@@ -1,4 +1,4 @@
-"""SOAP client for ``WebService.asmx`` (SendI18NSms, SendHybridSms), built on zeep.
+"""SOAP client for ``WebService.asmx`` (SendSms, SendI18NSms, SendHybridSms), built on zeep.
 
 Why these choices:
 
@@ -56,7 +56,7 @@ from ipyy_client.encoding import escape_xml_text
 from ipyy_client.errors import IpyyError, ProtocolError, SoapFault
 from ipyy_client.results import SendResult
 
-NAMESPACE = "http://tempuri.org/"
+NAMESPACE = wsdl.TNS
 BINDINGS = {11: f"{{{NAMESPACE}}}WebServiceSoap", 12: f"{{{NAMESPACE}}}WebServiceSoap12"}
 
 
@@ -100,6 +100,9 @@ def _document() -> Document:
 
 
 _XSI_NIL = "{http://www.w3.org/2001/XMLSchema-instance}nil"
+_XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
+#: The result type each operation declares (SendResultBase is abstract: its replies name their type in xsi:type).
+_DECLARED = {"SendSms": "SendResult", "SendI18NSms": "SendResultBase", "SendHybridSms": "SendResultBase"}
 
 
 def _reply_schema() -> etree.XMLSchema:
@@ -368,11 +371,15 @@ class SoapWire:
                 f"reply does not match the WSDL ({error.message if error is not None else 'schema validation failed'})",
                 reply,
             )
-        t = f"{{{NAMESPACE}}}"
-        result = element.find(f"{t}{operation}Result")  # minOccurs=1: the schema made sure it is there
-        if result is None:
+        result = element.find(f"{{{NAMESPACE}}}{operation}Result")
+        if result is None or result.get(_XSI_NIL) in ("true", "1"):  # minOccurs=0: a null result
             raise self._protocol_error(f"reply has no {operation}Result", reply)
-        errors = result.find(f"{t}Errors")
+        return self._read_result(result, _DECLARED.get(operation, "SendResultBase"))
+
+    def _read_result(self, node: etree._Element, declared: str) -> SendResult:
+        """One ``SendResultBase`` element (the schema checked it) as a SendResult, its ``AlterSendResult`` too."""
+        t = f"{{{NAMESPACE}}}"
+        errors = node.find(f"{t}Errors")
         # as zeep mapped them: a nil or empty <string/> is None there, and None items are dropped
         items = (
             ()
@@ -383,14 +390,27 @@ class SoapWire:
                 if item.text is not None and item.get(_XSI_NIL) not in ("true", "1")
             )
         )
+        alter = node.find(f"{t}AlterSendResult")
+        msg_id = node.findtext(f"{t}MsgId")
         return SendResult(
-            status=ResultCode[_text(result, f"{t}StatusCode").strip()],
-            description=self._secrets.text(result.findtext(f"{t}Description") or ""),
-            msg_id=int(_text(result, f"{t}MsgId")),
-            balance=Decimal(_text(result, f"{t}Balance").strip()),
-            billing_amount=Decimal(_text(result, f"{t}BillingAmount").strip()),
-            billing_count=int(_text(result, f"{t}BillingCount")),
+            status=ResultCode(_text(node, f"{t}StatusCode").strip()),
+            description=self._secrets.text(node.findtext(f"{t}Description") or ""),
+            msg_id=msg_id,  # an xs:string, as written (task_id reads the number out of it)
+            balance=Decimal(_text(node, f"{t}Balance").strip()),
+            billing_amount=Decimal(_text(node, f"{t}BillingAmount").strip()),
+            billing_count=int(_text(node, f"{t}BillingCount")),
             errors=items,
+            success_counts=int(_text(node, f"{t}SuccessCounts")),
+            amount=int(_text(node, f"{t}Amount")),
+            pay_type=int(_text(node, f"{t}PayType")),
+            custom_id=node.findtext(f"{t}CustomId"),
+            mark=node.findtext(f"{t}Mark"),
+            alter_send_result=(
+                self._read_result(alter, "SendResultBase")
+                if alter is not None and alter.get(_XSI_NIL) not in ("true", "1")
+                else None
+            ),
+            result_type=(node.get(_XSI_TYPE) or declared).rpartition(":")[2],
         )
 
     def _from_fault(self, exc: zexc.Fault, reply: Reply | None = None) -> IpyyError:
@@ -419,16 +439,23 @@ class SoapWire:
         if value is None:
             raise self._protocol_error("empty SOAP reply (no SendResultBase)", reply)
         try:
-            status = ResultCode[value.StatusCode]
             errors = value.Errors.string if value.Errors is not None else []
+            alter = getattr(value, "AlterSendResult", None)
             return SendResult(
-                status=status,
+                status=ResultCode(str(value.StatusCode)),
                 description=self._secrets.text(value.Description or ""),
-                msg_id=int(value.MsgId),
+                msg_id=None if value.MsgId is None else str(value.MsgId),
                 balance=Decimal(value.Balance),
                 billing_amount=Decimal(value.BillingAmount),
                 billing_count=int(value.BillingCount),
                 errors=tuple(self._secrets.text(e) for e in (errors or []) if e is not None),
+                success_counts=int(value.SuccessCounts),
+                amount=int(value.Amount),
+                pay_type=int(value.PayType),
+                custom_id=getattr(value, "CustomId", None),
+                mark=getattr(value, "Mark", None),
+                alter_send_result=None if alter is None else self._to_result(alter, reply),
+                result_type=type(value).__name__ if hasattr(value, "_xsd_type") else "SendResult",
             )
         except (KeyError, AttributeError, TypeError, ValueError, InvalidOperation) as exc:
             raise self._protocol_error(
@@ -469,6 +496,17 @@ class SoapClient(SoapWire):
         super().__init__(account, password, base_url, soap_version=soap_version, timeout=timeout)
         self._transport = SyncTransport(session, timeout=timeout)
         self._session = self._transport.session
+
+    def send_sms(
+        self,
+        msisdns: str | Iterable[str | int],
+        content: str,
+        plan_send_time: datetime | None = None,
+        ext_number: str | int | None = None,
+    ) -> SendResult:
+        """``SendSms``: the domestic send (Chinese 11-digit numbers, ``13800138000``; with country code too), the
+        operation the vendor's own demos call. Arguments as ``send_i18n_sms``. Never retried."""
+        return self._transport.run(self._send_call("SendSms", msisdns, content, plan_send_time, ext_number))
 
     def send_i18n_sms(
         self,

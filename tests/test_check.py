@@ -35,6 +35,8 @@ WSDL = packaged_wsdl().decode("utf-8")
 ALL_CHECKS = [
     "wsdl",
     "balance",
+    "soap11-sendsms-empty",
+    "soap12-sendsms-empty",
     "soap11-send-empty",
     "soap12-send-empty",
     "soap11-hybrid-empty",
@@ -53,6 +55,9 @@ ALL_CHECKS = [
     "uplinks-xml",
     "uplinks-json",
 ]
+SOAP_CHECKS = [name for name in ALL_CHECKS if name.startswith("soap")]
+#: The result type (xsi:type) each SOAP check's reply names (docs/contract.md §2): SendSms, SendI18NSms, SendHybridSms.
+SOAP_RESULT_TYPES = {"sendsms": "SendResult", "send": "I18NSendResult", "hybrid": "SendResult"}
 
 Reply = tuple[int, str, bytes]
 
@@ -153,10 +158,19 @@ def test_all_checks_pass_and_nothing_is_sent_or_charged(mock_server, account, ca
         "uplinks-xml": "SKIP",
         "uplinks-json": "SKIP",
     }
-    assert "MsisdnEmpty" in table["soap12-send-empty"][1] and "charged 0" in table["soap11-send-empty"][1]
+    wsdl_detail = table["wsdl"][1]
+    assert wsdl_detail.startswith("same contract as the packaged WSDL: namespace http://www.yysms.com/, ")
+    assert "SendSms, SendMms, SendI18NSms, SendHybridSms, HybridSend" in wsdl_detail
+    for version in (11, 12):
+        for kind, result_type in SOAP_RESULT_TYPES.items():
+            detail = table[f"soap{version}-{kind}-empty"][1]
+            assert detail.startswith(
+                f"MsisdnEmpty '手机号码为空', {result_type}, no MsgId, Balance 100.00, Amount 2000,"
+            )
+            assert detail.endswith("charged 0 (0 segments)")
     assert "手机号码为空" in table["http-send-empty"][1]
     assert "--include-uplinks" in table["uplinks-xml"][1]
-    assert "17 passed, 0 failed, 2 skipped" in out
+    assert "19 passed, 0 failed, 2 skipped" in out
     assert mock_server.balance(account.name) == before
     store = mock_server.platform().store
     try:
@@ -208,12 +222,34 @@ def test_an_account_that_may_not_read_reports_still_passes(mock_server, capsys):
 
 # --- a tampered or wrong server -------------------------------------------------------
 
+SCHEMA = "wsdl:types/xs:schema[tns]/"
 TAMPERED = {
     "minOccurs": (
+        WSDL.replace('minOccurs="0" maxOccurs="1" name="MsgId"', 'minOccurs="1" maxOccurs="1" name="MsgId"'),
+        [
+            "2 difference(s) from the packaged WSDL",
+            SCHEMA + "xs:complexType[SendResultBase]/xs:sequence/xs:element[MsgId]: minOccurs is '1' in the served "
+            "WSDL, '0' in the packaged one",
+        ],
+    ),
+    "nillable": (
+        WSDL.replace('name="PlanSendTime" nillable="true"', 'name="PlanSendTime"', 1),
+        [SCHEMA + "xs:complexType[SmsObject]/xs:sequence/xs:element[PlanSendTime]: nillable is 'false' in the served"],
+    ),
+    "abstract": (
+        WSDL.replace('<s:complexType name="SendResultBase" abstract="true">', '<s:complexType name="SendResultBase">'),
+        # (the served value: absent, or 'false' once the normaliser fills XSD's default in)
+        [SCHEMA + "xs:complexType[SendResultBase]: abstract is ", "in the served WSDL, 'true' in the packaged one"],
+    ),
+    "mark": (
+        WSDL.replace('              <s:element minOccurs="0" maxOccurs="1" name="Mark" type="s:string" />\n', ""),
+        ["xs:complexType[I18NSendResult]/xs:complexContent/xs:extension/xs:sequence/xs:element[Mark]: missing from"],
+    ),
+    "result-type": (
         WSDL.replace(
-            'minOccurs="0" maxOccurs="1" name="PlanSendTime"', 'minOccurs="1" maxOccurs="1" name="PlanSendTime"'
+            'name="SendI18NSmsResult" type="tns:SendResultBase"', 'name="SendI18NSmsResult" type="tns:SendResult"'
         ),
-        ["PlanSendTime", "minOccurs is '1' in the served WSDL, '0' in the packaged one"],
+        ["xs:element[SendI18NSmsResult]: type is 'tns:SendResult' in the served WSDL, 'tns:SendResultBase'"],
     ),
     "enumeration": (
         WSDL.replace('<s:enumeration value="SubjectEmpty" />', ""),
@@ -221,9 +257,9 @@ TAMPERED = {
     ),
     "soapAction": (
         WSDL.replace(
-            'soapAction="http://tempuri.org/SendHybridSms" style="document" />\n      '
+            'soapAction="http://www.yysms.com/SendHybridSms" style="document" />\n      '
             "<wsdl:input>\n        <soap12:body",
-            'soapAction="http://tempuri.org/SendHybrid" style="document" />\n      <wsdl:input>\n        <soap12:body',
+            'soapAction="http://www.yysms.com/SendHybrid" style="document" />\n      <wsdl:input>\n        <soap12:body',
         ),
         ["wsdl:binding[WebServiceSoap12]/wsdl:operation[SendHybridSms]/soap12:operation: soapAction"],
     ),
@@ -262,6 +298,145 @@ def test_a_tampered_wsdl_fails_and_the_detail_names_the_difference(mock_server, 
     for needle in expected:
         assert needle in table["wsdl"][1]
     assert [name for name, (result, _) in table.items() if result == "FAIL"] == ["wsdl"]
+
+
+def served(text: str):
+    """An override of WebService.asmx that serves ``text`` as the WSDL and lets SOAP calls reach the mock."""
+    return lambda reply: wsdl_reply(text) if b"definitions" in reply[2] else reply
+
+
+PORT_TYPE_HYBRID_SEND = (
+    '    <wsdl:operation name="HybridSend">\n'
+    '      <wsdl:input message="tns:HybridSendSoapIn" />\n'
+    '      <wsdl:output message="tns:HybridSendSoapOut" />\n'
+    "    </wsdl:operation>\n"
+    "  </wsdl:portType>"
+)
+
+
+@pytest.mark.parametrize(
+    "text, detail",
+    [
+        (
+            WSDL.replace("http://www.yysms.com/", "http://tempuri.org/"),
+            "targetNamespace is 'http://tempuri.org/', expected 'http://www.yysms.com/' (the vendor's namespace)",
+        ),
+        (
+            WSDL.replace(PORT_TYPE_HYBRID_SEND, "  </wsdl:portType>"),
+            "operation(s) HybridSend missing (the served WSDL has SendSms, SendMms, SendI18NSms, SendHybridSms)",
+        ),
+        (  # both: the namespace is named first
+            WSDL.replace(PORT_TYPE_HYBRID_SEND, "  </wsdl:portType>").replace("http://www.yysms.com/", "urn:other"),
+            "targetNamespace is 'urn:other', expected 'http://www.yysms.com/' (the vendor's namespace)",
+        ),
+    ],
+    ids=["old-namespace", "missing-operation", "both"],
+)
+def test_the_wsdl_check_names_the_namespace_and_the_operations_first(mock_server, account, capsys, text, detail):
+    assert text != WSDL
+    with Tamper(mock_server.base_url, {"/webservice.asmx": served(text)}) as proxy:
+        code, out, err = run(capsys, proxy.base_url, account)
+    assert code == 1, out + err
+    table = rows(out)
+    assert table["wsdl"] == ("FAIL", detail)
+    assert [name for name, (result, _) in table.items() if result == "FAIL"] == ["wsdl"]
+
+
+def soap_reply(operation: str | None, old: bytes, new: bytes):
+    """An override of WebService.asmx that replaces ``old`` by ``new`` in the SOAP replies of ``operation``
+    (None: every operation); the WSDL and everything else reach the client as the mock sent them."""
+
+    def change(reply: Reply) -> Reply:
+        status, ctype, body = reply
+        if b"definitions" in body or (operation is not None and f"<{operation}Response ".encode() not in body):
+            return reply
+        assert old in body, body
+        return status, ctype, body.replace(old, new)
+
+    return change
+
+
+SENDSMS = ["soap11-sendsms-empty", "soap12-sendsms-empty"]
+SEND = ["soap11-send-empty", "soap12-send-empty"]
+HYBRID = ["soap11-hybrid-empty", "soap12-hybrid-empty"]
+
+
+@pytest.mark.parametrize(
+    "override, failing, needle",
+    [
+        (
+            soap_reply("SendSms", b"<SuccessCounts>", b"<MsgId>1000001</MsgId><SuccessCounts>"),
+            SENDSMS,
+            "a refused send has MsgId '1000001', expected none (no task)",
+        ),
+        (  # present but empty is still present: ASMX leaves a null MsgId out
+            soap_reply("SendSms", b"<SuccessCounts>", b"<MsgId></MsgId><SuccessCounts>"),
+            SENDSMS,
+            "a refused send has MsgId '', expected none (no task)",
+        ),
+        (
+            soap_reply("SendI18NSms", b'xsi:type="I18NSendResult"', b'xsi:type="SendResult"'),
+            SEND,
+            "the result is a SendResult, expected I18NSendResult (xsi:type)",
+        ),
+        (
+            soap_reply("SendSms", b"<SendSmsResult>", b'<SendSmsResult xsi:type="SendResult">'),
+            [],
+            "",
+        ),
+        (
+            soap_reply("SendHybridSms", b' xsi:type="SendResult"', b""),
+            HYBRID,
+            "The type definition is abstract",
+        ),
+        (
+            soap_reply(None, b"<StatusCode>MsisdnEmpty</StatusCode>", b"<StatusCode>MsisdnNone</StatusCode>"),
+            SOAP_CHECKS,
+            "StatusCode MsisdnNone ('手机号码为空'), expected MsisdnEmpty",
+        ),
+        (
+            soap_reply("SendI18NSms", b"<BillingAmount>0</BillingAmount>", b"<BillingAmount>0.05</BillingAmount>"),
+            SEND,
+            "a refused send was charged: BillingAmount 0.05",
+        ),
+        (
+            soap_reply(
+                "SendHybridSms",
+                b"<BillingAmount>0</BillingAmount>",
+                b"<BillingAmount>0</BillingAmount><Errors><string>1:MsisdnEmpty</string></Errors>",
+            ),
+            HYBRID,
+            "Errors should be empty, got ['1:MsisdnEmpty']",
+        ),
+        (
+            soap_reply(None, b"http://www.yysms.com/", b"http://tempuri.org/"),
+            SOAP_CHECKS,
+            "tempuri",
+        ),
+    ],
+    ids=[
+        "msgid",
+        "empty-msgid",
+        "wrong-xsi-type",
+        "declared-xsi-type",
+        "no-xsi-type",
+        "unknown-code",
+        "charged",
+        "errors",
+        "old-namespace",
+    ],
+)
+def test_a_wrong_soap_reply_fails_its_checks_only(mock_server, account, capsys, override, failing, needle):
+    with Tamper(mock_server.base_url, {"/webservice.asmx": override}) as proxy:
+        code, out, err = run(capsys, proxy.base_url, account)
+    table = rows(out)
+    assert [name for name, (result, _) in table.items() if result == "FAIL"] == failing, out
+    assert code == (1 if failing else 0), out + err
+    for name in failing:
+        assert needle in table[name][1], table[name][1]
+    if needle.startswith("StatusCode"):
+        # a code the client does not know is read (open codes), not refused as a reply off the contract
+        assert all("does not match the WSDL" not in table[name][1] for name in failing)
 
 
 def test_a_wrong_json_error_shape_fails(mock_server, account, capsys):
@@ -309,7 +484,8 @@ def test_a_server_that_is_not_the_gateway_fails_every_check(account, capsys):
     assert code == 1, out + err
     table = rows(out)
     assert "SubjectEmpty" in table["wsdl"][1]
-    assert [r for r, _ in table.values()] == ["FAIL"] * 17 + ["SKIP", "SKIP"]
+    assert [r for r, _ in table.values()] == ["FAIL"] * 19 + ["SKIP", "SKIP"]
+    assert list(table) == ALL_CHECKS
     assert "not XML" in table["balance"][1] or "<?xml" in table["balance"][1]
 
 
@@ -349,19 +525,37 @@ def test_prefixes_formatting_comments_and_addresses_do_not_count():
     text = WSDL
     text = re.sub(r"<(/?)s:", r"<\1", text).replace('"s:', '"')  # XSD as the default namespace, no prefix
     text = text.replace("<schema ", '<schema xmlns="http://www.w3.org/2001/XMLSchema" ', 1)
-    text = text.replace('xmlns:tns="http://tempuri.org/"', 'xmlns:t="http://tempuri.org/"').replace('"tns:', '"t:')
-    text = text.replace("https://dx.ipyy.net/WebService.asmx", "http://10.0.0.1:8080/WebService.asmx")
+    text = text.replace('xmlns:tns="http://www.yysms.com/"', 'xmlns:t="http://www.yysms.com/"').replace('"tns:', '"t:')
+    text = text.replace("https://dx.ipyy.net/webservice.asmx", "http://10.0.0.1:8080/WebService.asmx")
     text = re.sub(r">\s+<", "><", text)  # no indentation
     text = text.replace("<wsdl:types>", "<!-- generated --><wsdl:documentation>SMS</wsdl:documentation><wsdl:types>")
-    text = text.replace(' minOccurs="1" maxOccurs="1" name="MsgId"', ' name="MsgId"')  # the defaults, left out
+    text = text.replace(' minOccurs="1" maxOccurs="1" name="PayType"', ' name="PayType"')  # the defaults, left out
+    text = text.replace('maxOccurs="1" name="PlanSendTime" nillable="true"', 'name="PlanSendTime" nillable="1"')
+    assert text != WSDL and "10.0.0.1" in text and "tns:" not in text and 'name="PayType" type' in text
+    assert diff_wsdl(normalise_wsdl(packaged_wsdl()), normalise_wsdl(text.encode())) == []
+
+
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        (' mixed="false"', ""),  # xs:complexContent's mixed, false unless said
+        ('<s:complexType name="SmsObject">', '<s:complexType name="SmsObject" abstract="false">'),
+        ('<s:complexType name="SmsObject">', '<s:complexType name="SmsObject" mixed="false">'),
+    ],
+    ids=["mixed-left-out", "abstract-written", "mixed-written"],
+)
+def test_xsd_boolean_defaults_do_not_count(old, new):
+    """``abstract`` and ``mixed`` default to false: writing the default or leaving it out is the same contract
+    (the normaliser's own rule, as for minOccurs, maxOccurs and nillable)."""
+    text = WSDL.replace(old, new)
     assert text != WSDL
     assert diff_wsdl(normalise_wsdl(packaged_wsdl()), normalise_wsdl(text.encode())) == []
 
 
 def test_an_undeclared_prefix_and_garbage_are_reported():
-    text = WSDL.replace('type="s:long"', 'type="q:long"')
+    text = WSDL.replace('type="s:long"', 'type="q:long"', 1)
     [line] = diff_wsdl(normalise_wsdl(packaged_wsdl()), normalise_wsdl(text.encode()))
-    assert "MsgId" in line and "'?q:long'" in line
+    assert "xs:complexType[SendResultBase]/xs:sequence/xs:element[Amount]" in line and "'?q:long'" in line
     with pytest.raises(CheckFailed, match="not well-formed"):
         normalise_wsdl(b"<wsdl:definitions")
     with pytest.raises(CheckFailed, match="not a WSDL"):

@@ -231,9 +231,9 @@ def test_limit(client):
 
 def test_soap_sent_task_is_reported_over_http(client, mock_server, account):
     with SoapClient(account.name, account.password, mock_server.base_url) as soap:
-        msg_id = soap.send_i18n_sms([MOBILE], TEXT).raise_for_status().msg_id
-    [report] = client.status_reports(task_id=msg_id)
-    assert (report.task_id, report.mobile, report.delivered) == (msg_id, MOBILE, True)
+        task_id = soap.send_i18n_sms([MOBILE], TEXT).raise_for_status().task_id
+    [report] = client.status_reports(task_id=task_id)
+    assert (report.task_id, report.mobile, report.delivered) == (task_id, MOBILE, True)
 
 
 # --- uplinks -------------------------------------------------------------------------
