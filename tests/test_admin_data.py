@@ -95,8 +95,8 @@ def test_unknown_account_is_404(api):
 
 def test_messages_tasks_filters_and_manual_outcome(api, server):
     with SoapClient("demo", "demo123", base_url=server.base_url) as soap:
-        first = soap.send_i18n_sms("8613800138000,8613800000004", "一【华信】").msg_id
-        second = soap.send_i18n_sms("8613900139000", "二【华信】").msg_id
+        first = soap.send_i18n_sms("8613800138000,8613800000004", "一【华信】").task_id
+        second = soap.send_i18n_sms("8613900139000", "二【华信】").task_id
     messages = api("GET", "messages", params={"account": "demo"})["messages"]
     assert [(m["task_id"], m["mobile"]) for m in messages] == [
         (second, "8613900139000"),
@@ -138,7 +138,7 @@ def test_messages_tasks_filters_and_manual_outcome(api, server):
 
 def test_uplinks_and_conversations(api, server):
     with SoapClient("demo", "demo123", base_url=server.base_url) as soap:
-        task = soap.send_i18n_sms("8613800000005", "你好【华信】").msg_id
+        task = soap.send_i18n_sms("8613800000005", "你好【华信】").task_id
     api("POST", "uplinks", 201, json={"account": "demo", "mobile": "8613800000005", "content": "<b>hi</b>"})
     uplinks = api("GET", "uplinks", params={"mobile": "8613800000005"})["uplinks"]
     assert [(u["content"], u["task_id"], u["consumed"]) for u in uplinks] == [

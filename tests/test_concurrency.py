@@ -10,8 +10,14 @@
   is half there (each task has all its messages and its debit), the balance is
   the start minus every stored task's charge, ids keep increasing.
 * Clients: timeouts on by default, a clear TransportError when the connection
-  fails, a send never retried (the server sees exactly one request), the
-  balance query retried.
+  fails, a send never retried (the server sees exactly one request) whether
+  the connection broke or ASMX refused it (an empty 400 or 415, a Fault on
+  HTTP 500), the balance query retried.
+
+Every SOAP operation that sends is in the mix (SendSms, SendI18NSms,
+SendHybridSms): the books are kept by the task id each reply names (``MsgId``,
+a decimal string; absent on a refusal), and a refusal must carry no MsgId and
+no charge.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ from lxml import etree
 
 from ipyy_client import HttpClient, SoapClient
 from ipyy_client.encoding import encode_content, md5_password
-from ipyy_client.errors import IpyyError, TransportError
+from ipyy_client.errors import IpyyError, ProtocolError, SoapFault, TransportError
 from support import soapraw
 from support.mockproc import MockProcess
 from support.net import free_port
@@ -47,6 +53,7 @@ POOL = [
     "8613800000005",
 ]
 TEXT = "并发 {n}【华信】"  # one segment: BillingCount == accepted recipients
+SOAP_SENDS = ("SendSms", "SendI18NSms", "SendHybridSms")  # every SOAP operation that sends (§2)
 SAFE = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
 
 
@@ -152,38 +159,46 @@ class Sender(threading.Thread):
         text = TEXT.format(n=n)
         self.tally.count(calls=1)
         if soap is not None:
-            op = soap.send_i18n_sms if self.rng.random() < 0.7 else soap.send_hybrid_sms
+            op = self.rng.choice([soap.send_sms, soap.send_i18n_sms, soap.send_hybrid_sms])
             result = op(to, text)
             check_text(self.tally, result.description)
             if result.ok:
-                self.tally.ok(result.msg_id, result.billing_amount, result.billing_count)
+                if result.task_id is None or result.msg_id != str(result.task_id):
+                    self.tally.problem(f"{self.kind}: OK with MsgId {result.msg_id!r}")
+                if result.billing_count != result.success_counts or result.success_counts + len(result.errors) != len(
+                    to
+                ):
+                    self.tally.problem(f"{self.kind}: counts do not add up for {to}: {result}")
+                self.tally.ok(result.task_id, result.billing_amount, result.success_counts)
             else:
-                self.tally.count(refused=1)
+                self.refused(result.msg_id is not None, result.billing_amount, result)
         elif http is not None:
             result = http.send(to, text)
             check_text(self.tally, result.message)
             if result.ok:
                 self.tally.ok(result.task_id, result.billing_amount, result.success_counts)
             else:
-                self.tally.count(refused=1)
+                self.refused(result.task_id is not None, result.billing_amount, result)
         else:  # raw requests: a hand-written envelope, a GET form, and read-only calls in between
             choice = self.rng.random()
             if choice < 0.4:
                 version = self.rng.choice([11, 12])
+                op = self.rng.choice(SOAP_SENDS)
                 reply = soapraw.post(
                     self.base_url,
-                    soapraw.envelope(
-                        "SendI18NSms", self.acct.name, self.acct.password, ",".join(to), text, version=version
-                    ),
+                    soapraw.envelope(op, self.acct.name, self.acct.password, ",".join(to), text, version=version),
+                    op,
                     version=version,
                 )
                 self.raw_status(reply)
-                result = soapraw.parse_result(reply)
+                result = soapraw.parse_result(reply, op)
                 check_text(self.tally, reply.text)
                 if result.status == "OK":
-                    self.tally.ok(result.msg_id, result.billing_amount, result.billing_count)
+                    if result.billing_count != result.success_counts:
+                        self.tally.problem(f"raw {op}: BillingCount {result.billing_count} != {result.success_counts}")
+                    self.tally.ok(result.msg_id, result.billing_amount, result.success_counts)
                 else:
-                    self.tally.count(refused=1)
+                    self.refused(result.msg_id != 0, result.billing_amount, result)
             elif choice < 0.8:
                 reply = session.get(
                     self.base_url + "/I18NSms.aspx",
@@ -202,7 +217,7 @@ class Sender(threading.Thread):
                 if fields["returnstatus"] == "Success":
                     self.tally.ok(int(fields["taskID"]), Decimal(fields["BillingAmount"]), int(fields["successCounts"]))
                 else:
-                    self.tally.count(refused=1)
+                    self.refused(fields["taskID"] != "", Decimal(fields["BillingAmount"]), fields)
             else:  # reads and queue pulls take the write lock too (pulls hand items out)
                 path = self.rng.choice(["/statusJsonApi.aspx", "/callApi.aspx", "/I18NSms.aspx"])
                 reply = session.post(
@@ -216,6 +231,12 @@ class Sender(threading.Thread):
                 )
                 self.raw_status(reply)
                 check_text(self.tally, reply.text)
+
+    def refused(self, has_task: bool, charged: Decimal, result: object) -> None:
+        """A refusal names no task and charges nothing (docs/contract.md §3: nothing stored or charged)."""
+        self.tally.count(refused=1)
+        if has_task or charged != 0:
+            self.tally.problem(f"{self.kind}: a refusal with a task id or a charge: {result}")
 
     def raw_status(self, reply: requests.Response) -> None:
         if reply.status_code >= 500:
@@ -280,6 +301,7 @@ def test_32_concurrent_senders_on_4_workers_keep_the_books_exact(tmp_path):
         assert tally.unknown == 0  # no transport failure at all under this load
         assert tally.duplicate_ids == []
         assert len(tally.acked) > 50, f"only {len(tally.acked)} sends in 6 s"  # the test did load the server
+        assert tally.refused > 0  # some sends went only to the blacklisted number: refusals were checked too
         tasks = stored_tasks(server, acct.name)
         assert set(tasks) == set(tally.acked)  # exactly the acknowledged sends, no more
         assert_whole(tasks)
@@ -369,14 +391,19 @@ def valid_send_reply() -> bytes:
 
 
 def valid_soap_reply(request: bytes) -> bytes:
+    """An accepted send as ASMX writes it (docs/contract.md §2): every member, ``xsi:type`` where the declared
+    result type is the abstract SendResultBase, in the version of the request."""
     version = 12 if b"application/soap+xml" in request.split(b"\r\n\r\n")[0] else 11
     ns = soapraw.SOAP12 if version == 12 else soapraw.SOAP11
-    op = "SendHybridSms" if b"SendHybridSms" in request else "SendI18NSms"
+    op = next(name for name in ("SendHybridSms", "SendI18NSms", "SendSms") if name.encode() in request)
+    xsi_type = {"SendI18NSms": ' xsi:type="I18NSendResult"', "SendHybridSms": ' xsi:type="SendResult"'}.get(op, "")
     body = (
-        f'<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="{ns}"><soap:Body>'
-        f'<{op}Response xmlns="{soapraw.TNS}"><{op}Result><StatusCode>OK</StatusCode><Description>操作成功'
-        "</Description><MsgId>1000001</MsgId><Balance>9</Balance><BillingAmount>0.05</BillingAmount>"
-        f"<BillingCount>1</BillingCount></{op}Result></{op}Response></soap:Body></soap:Envelope>"
+        f'<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="{ns}" '
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:xsd="http://www.w3.org/2001/XMLSchema">'
+        f'<soap:Body><{op}Response xmlns="{soapraw.TNS}"><{op}Result{xsi_type}><PayType>1</PayType>'
+        "<StatusCode>OK</StatusCode><Description>操作成功</Description><MsgId>1000001</MsgId>"
+        "<SuccessCounts>1</SuccessCounts><BillingCount>1</BillingCount><Amount>180</Amount><Balance>9.00</Balance>"
+        f"<BillingAmount>0.05</BillingAmount></{op}Result></{op}Response></soap:Body></soap:Envelope>"
     ).encode()
     return http_reply(body, ctype="application/soap+xml; charset=utf-8" if version == 12 else "text/xml; charset=utf-8")
 
@@ -401,13 +428,19 @@ def test_a_silent_server_times_out_into_a_transport_error_and_the_send_is_not_re
             flavour.http("a", "pw-123", base_url=server.base_url, timeout=0.5).send("8613800138000", "x【y】")
         with pytest.raises(TransportError, match="not retried"):
             flavour.soap("a", "pw-123", server.base_url, timeout=0.5).send_i18n_sms("8613800138000", "x【y】")
-        assert time.monotonic() - started < 10
+        with pytest.raises(TransportError, match="not retried"):
+            flavour.soap("a", "pw-123", server.base_url, soap_version=12, timeout=0.5).send_sms("13800138000", "x【y】")
+        assert time.monotonic() - started < 15
         server.wait_quiet(0.3)
-        assert server.connections == 2 and len(server.requests) == 2
+        assert server.connections == 3 and len(server.requests) == 3
 
 
 SENDS = {
     "http": lambda f, url: f.http("a", "pw-123", base_url=url, timeout=5).send("8613800138000", "x【y】"),
+    "soap11 sendsms": lambda f, url: f.soap("a", "pw-123", url, timeout=5).send_sms("13800138000", "x【y】"),
+    "soap12 sendsms": lambda f, url: f.soap("a", "pw-123", url, soap_version=12, timeout=5).send_sms(
+        "13800138000", "x【y】"
+    ),
     "soap11 i18n": lambda f, url: f.soap("a", "pw-123", url, timeout=5).send_i18n_sms("8613800138000", "x【y】"),
     "soap11 hybrid": lambda f, url: f.soap("a", "pw-123", url, timeout=5).send_hybrid_sms("13800138000", "x【y】"),
     "soap12 i18n": lambda f, url: f.soap("a", "pw-123", url, soap_version=12, timeout=5).send_i18n_sms(
@@ -431,7 +464,70 @@ def test_a_send_is_never_retried_when_the_connection_breaks(flavour, name, first
         assert "may or may not have reached the platform" in str(info.value)
         # the same call against the now-answering server works: the failure was the connection, not the call
         result = SENDS[name](flavour, server.base_url)
-        assert result.ok
+        assert result.ok and result.task_id == 1000001, result
+
+
+def asmx_reply(status: str, version: int, body: bytes = b"") -> bytes:
+    ctype = "application/soap+xml; charset=utf-8" if version == 12 else "text/xml; charset=utf-8"
+    return (
+        f"HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nCache-Control: private\r\nContent-Length: {len(body)}\r\n"
+        "Connection: close\r\n\r\n"
+    ).encode() + body
+
+
+def asmx_fault(version: int, code: str, text: str) -> bytes:
+    """A Fault as ASMX writes it (docs/contract.md §2): HTTP 500, the empty detail element."""
+    ns = soapraw.SOAP12 if version == 12 else soapraw.SOAP11
+    if version == 12:
+        fault = (
+            f"<soap:Code><soap:Value>soap:{code}</soap:Value></soap:Code><soap:Reason>"
+            f'<soap:Text xml:lang="en">{text}</soap:Text></soap:Reason><soap:Detail />'
+        )
+    else:
+        fault = f"<faultcode>soap:{code}</faultcode><faultstring>{text}</faultstring><detail />"
+    body = (
+        f'<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="{ns}" '
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:xsd="http://www.w3.org/2001/XMLSchema">'
+        f"<soap:Body><soap:Fault>{fault}</soap:Fault></soap:Body></soap:Envelope>"
+    ).encode()
+    return asmx_reply("500 Internal Server Error", version, body)
+
+
+ASMX_REFUSALS = {  # name: (reply, SOAP version, the error the client raises)
+    "400 empty": (asmx_reply("400 Bad Request", 11), 11, ProtocolError),
+    "415 empty": (asmx_reply("415 Unsupported Media Type", 12), 12, ProtocolError),
+    "500 Client fault": (
+        asmx_fault(11, "Client", "Server did not recognize the value of HTTP Header SOAPAction: x."),
+        11,
+        SoapFault,
+    ),
+    "500 Receiver fault": (
+        asmx_fault(
+            12, "Receiver", "Server was unable to process request. ---&gt; DTD is prohibited in this XML document."
+        ),
+        12,
+        SoapFault,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(ASMX_REFUSALS))
+def test_a_send_asmx_refuses_is_not_retried(flavour, name):
+    """ASMX's refusals of a request (an empty 400 or 415, a Fault on HTTP 500) are errors the caller sees once:
+    the client neither retries the send nor hides the status, and never shows the password."""
+    reply, version, error = ASMX_REFUSALS[name]
+    with TinyServer(default=reply) as server:
+        client = flavour.soap("a", "pw-123", server.base_url, soap_version=version, timeout=5)
+        for send in (client.send_sms, client.send_i18n_sms, client.send_hybrid_sms):
+            with pytest.raises(error) as info:
+                send("8613800138000", "x【y】")
+            assert "pw-123" not in str(info.value) and md5_password("pw-123") not in str(info.value)
+            if error is ProtocolError:
+                assert info.value.status_code == int(name.split()[0]), info.value
+            else:
+                assert info.value.faultcode == f"soap:{name.split()[1]}", info.value
+        server.wait_quiet(0.3)
+        assert server.connections == 3 and len(server.requests) == 3  # one request per send
 
 
 def test_a_closed_port_is_a_clear_transport_error(flavour):
@@ -566,6 +662,8 @@ def test_sends_are_not_retried_even_when_no_connection_was_made(flavour, monkeyp
         lambda: flavour.http("a", "pw-123", base_url=url, retries=5).send("1", "x"),
         lambda: flavour.domestic("a", "pw-123", base_url=url, retries=5).send("1", "x"),
         lambda: flavour.soap("a", "pw-123", url).send_i18n_sms("1", "x"),
+        lambda: flavour.soap("a", "pw-123", url).send_sms("1", "x"),
+        lambda: flavour.soap("a", "pw-123", url, soap_version=12).send_hybrid_sms("1", "x"),
     ):
         with pytest.raises(TransportError, match="cannot connect") as info:
             send()

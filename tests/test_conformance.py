@@ -200,6 +200,20 @@ def _repeated_param(mock_server, account):
     return i18n(mock_server, data=form)
 
 
+def _soap_typed(content_type, edit=None, content="Hello [Acme]"):
+    """A SOAP 1.1 send with its own Content-Type (an ASCII text with an ASCII signature, so that US-ASCII reading
+    loses nothing unless ``edit`` puts other bytes in)."""
+
+    def run(mock_server, account):
+        body = soapraw.envelope("SendI18NSms", account.name, account.password, "8613800138000", content)
+        if edit is not None:
+            body = edit(body)
+        headers = {"Content-Type": content_type, "SOAPAction": f'"{TNS}SendI18NSms"'}
+        return requests.post(mock_server.base_url + "/WebService.asmx", data=body, headers=headers, timeout=30)
+
+    return run
+
+
 def _plain_password_send(mock_server, account):
     return i18n(mock_server, data=http_form(account, password=account.password))
 
@@ -217,6 +231,8 @@ CASES = {
     "soap-element-order": (_soap_case(reorder), "fault"),
     "soap-unknown-element": (_soap_case(unknown), "fault"),
     "soap-repeated-element": (_soap_case(repeated), "fault"),
+    "soap-charset": (_soap_typed("text/xml"), "fault"),
+    "soap-bad-bytes": (_soap_typed("text/xml; charset=utf-8", lambda b: b.replace(b"Hello", b"Hel\xfflo")), "fault"),
     "signature-at-start": (_soap_case(content="【华信】验证码 1234"), "RequiredSuffix"),
     "number-country": (_soap_case(msisdns="13800138000"), "MsisdnError"),
     "send-time-past": (_soap_case(plan="2001-01-01T00:00:00"), "ParamError"),
@@ -279,6 +295,74 @@ def test_strict_account_refuses_each_warning_and_stores_nothing(mock_server, cod
     assert code in [w["code"] for w in mock.warnings(account=account.name)]
 
 
+#: Codes whose requests the vendor does not answer with a plain OK: each has a test of its own below.
+OWN_TESTS = {"soap-namespace", "soap-action-mismatch", "soap-must-understand"}
+
+
+def _fault_warned(mock, account, reply, code: str, fault_code: str, reason: str) -> None:
+    assert reply.status_code == 500, reply.text
+    assert soapraw.fault(reply) == (fault_code, reason)
+    assert code in journal_codes(mock, account)
+
+
+def test_the_old_namespace_is_answered_as_the_vendor_answers_it_with_a_warning(mock_server, account):
+    """The requests of this project's clients before 0.2 (http://tempuri.org/): the vendor faults on the old
+    SOAPAction, binds no parameter under the right one, and cannot route the old element without an action."""
+    mock = fixture_for(mock_server, account)
+    old = soapraw.envelope("SendI18NSms", account.name, account.password, "8613800138000", "测试【华信】")
+    old = old.replace(TNS.encode(), b"http://tempuri.org/")
+    url = mock_server.base_url + "/WebService.asmx"
+    reply = requests.post(
+        url,
+        data=old,
+        headers={"Content-Type": "text/xml; charset=utf-8", "SOAPAction": '"http://tempuri.org/SendI18NSms"'},
+        timeout=30,
+    )
+    message = "Server did not recognize the value of HTTP Header SOAPAction: http://tempuri.org/SendI18NSms."
+    _fault_warned(mock, account, reply, "soap-namespace", "soap:Client", message)
+    reply = requests.post(
+        url, data=old, headers={"Content-Type": "text/xml; charset=utf-8", "SOAPAction": f'"{TNS}SendI18NSms"'}
+    )
+    assert reply.status_code == 200 and soapraw.parse_result(reply).status == "UserNameEmpty"
+    old12 = old.replace(soapraw.SOAP11.encode(), soapraw.SOAP12.encode())
+    reply = requests.post(url, data=old12, headers={"Content-Type": "application/soap+xml; charset=utf-8"})
+    reason = "Unable to handle request without a valid action parameter. Please supply a valid soap action."
+    _fault_warned(mock, account, reply, "soap-namespace", "soap:Sender", reason)
+    assert tasks_of(mock_server, account) == 0
+    warned = requests.get(mock_server.base_url + "/_mock/api/warnings", params={"code": "soap-namespace"}).json()
+    assert all("http://www.yysms.com/" in w["detail"] and w["fix"] for w in warned["warnings"][:3])
+    assert len(warned["warnings"]) >= 3
+
+
+def test_an_action_of_another_operation_runs_it_with_nothing_bound(mock_server, account):
+    """ASMX routes SOAP 1.1 on the SOAPAction alone: SendSms runs, and the SendI18NSms element binds nothing."""
+    mock = fixture_for(mock_server, account)
+    body = soapraw.envelope("SendI18NSms", account.name, account.password, "8613800138000", "测试【华信】")
+    reply = soapraw.post(mock_server.base_url, body, "SendSms")
+    assert reply.status_code == 200
+    result = soapraw.parse_result(reply, "SendSms")
+    assert (result.status, result.msg_id, result.xsi_type) == ("UserNameEmpty", 0, None)
+    assert "soap-action-mismatch" in journal_codes(mock, account)
+    assert tasks_of(mock_server, account) == 0
+
+
+def _must_understand(body: bytes) -> bytes:
+    header = b'<soap:Header><h:Trace xmlns:h="urn:trace" soap:mustUnderstand="1">7</h:Trace></soap:Header>'
+    return body.replace(b"<soap:Body>", header + b"<soap:Body>")
+
+
+def test_a_must_understand_header_is_refused_before_anything_runs(mock_server, account):
+    """ASMX fills a method's header members before it runs the method: a header it does not know, marked
+    mustUnderstand, is a MustUnderstand Fault without a detail element, and nothing is sent or charged."""
+    mock = fixture_for(mock_server, account)
+    reply = soap_send(mock_server, account, edit=_must_understand)
+    assert reply.status_code == 500
+    assert soapraw.fault(reply) == ("soap:MustUnderstand", "SOAP header Trace was not understood.")
+    assert b"detail" not in reply.content.lower()
+    assert tasks_of(mock_server, account) == 0 and mock_server.balance(account.name) == Decimal("100.00")
+    assert "soap-must-understand" in journal_codes(mock, account)
+
+
 def test_plain_password_on_a_query_is_a_warning_and_strict_refuses_it(mock_server, account):
     mock = fixture_for(mock_server, account)
     reply = _plain_password_query(mock_server, account)
@@ -300,7 +384,7 @@ def test_warning_filters_and_codes_table(mock_server, account):
     bad = requests.get(base, params={"code": "no-such-code"}, timeout=30)
     assert bad.status_code == 400 and "codes:" in bad.json()["hint"]
     codes = requests.get(base + "/codes", timeout=30).json()["codes"]
-    assert {c["code"] for c in codes} == set(CASES)
+    assert {c["code"] for c in codes} == set(CASES) | OWN_TESTS
     assert next(c for c in codes if c["code"] == "soap-unknown-element")["strict_refusal"] == "SOAP Fault"
 
 
@@ -326,7 +410,7 @@ def test_hybrid_domestic_number_is_charged_as_86_and_reported_as_sent(mock_serve
         soap_send(mock_server, account, msisdns="13800138000", op="SendHybridSms"), "SendHybridSms"
     )
     assert result.status == "OK" and result.billing_amount == Decimal("0.05")
-    (message,) = mock.messages(task_id=result.msg_id)
+    (message,) = mock.messages(task_id=result.task_id)
     assert (message["mobile"], message["country"]) == ("13800138000", "86")
     mock.advance(60)
     form = {"action": "query", "account": account.name, "password": md5_password(account.password)}
@@ -339,7 +423,7 @@ def test_hybrid_domestic_number_is_charged_as_86_and_reported_as_sent(mock_serve
     uplinks = requests.post(mock_server.base_url + "/callJsonApi.aspx", data=form, timeout=30).json()["callbox"]
     assert [u["mobile"] for u in uplinks] == ["13800000005"] and uplinks[0]["taskid"]
     injected = mock.inject_uplink("13800138000", "好的")
-    assert injected["task_id"] == result.msg_id
+    assert injected["task_id"] == result.task_id
 
 
 def test_i18n_domestic_looking_number_suggests_the_country_code(mock_server, account):

@@ -2,24 +2,38 @@
 
 The mock: SOAP 1.1/1.2, every ``.aspx`` endpoint and ``/_mock/api/`` get DTDs,
 external and parameter entities, billion laughs, quadratic blowup, UTF-16
-disguises, bodies over the limit (announced and chunked), non-UTF-8 forms,
-truncated XML, wrong versions and content types, duplicate, huge, NUL, emoji
-and RTL parameters. Each gets a clear answer in the surface's own format,
-fast, never a 500, never a half-written task, and no entity is ever fetched
-(a sentinel server counts connections).
+disguises, bodies over the limit (announced and chunked) or cut short of their
+Content-Length, non-UTF-8 forms, truncated XML, wrong versions and content
+types, duplicate, huge, NUL, emoji and RTL parameters. Each gets a clear answer
+in the surface's own format, fast, never an unhandled error, never a
+half-written task, nothing charged for what was refused, and no entity is ever
+fetched (a sentinel server counts connections).
+
+SOAP answers as Microsoft's ASMX answers (docs/contract.md §2, "Faults", from
+Microsoft's reference source of System.Web.Services; the ASMX oracle of
+tests/test_asmx_oracle.py answers these requests the same way): an XML
+error is HTTP 400 with an empty body once the request is routed, and a
+Receiver Fault on HTTP 500 when routing needed the broken part of the body
+(no SOAPAction / no ``action`` parameter: ASMX routes on the body's element,
+as SOAP 1.2); a content type that is not SOAP is an empty 415 once routed; an
+envelope in no SOAP namespace is a VersionMismatch Fault; a body is read in
+the charset its Content-Type names (invalid bytes become U+FFFD). Every Fault
+is HTTP 500 with an empty ``detail``. ``ROUTES`` runs the SOAP cases both ways.
 
 The clients: ``HttpClient``, ``SoapClient`` and ``push_receiver`` meet the same
 documents from a hostile server or sender and refuse them without expanding or
 fetching anything.
 
 Passwords: a server with ``--access-log`` serves sends with plain and MD5
-passwords by GET and POST; neither appears in its output, nor in the clients'
-exception messages.
+passwords by GET and POST; neither appears in its output or its journal, in
+whatever encoding a SOAP body carries it, nor in the clients' exception
+messages.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import signal
 import socket
 import time
@@ -47,6 +61,15 @@ SOAP11, SOAP12, TNS = soapraw.SOAP11, soapraw.SOAP12, soapraw.TNS
 SAFE = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
 FORM = "application/x-www-form-urlencoded"
 FAST = 3.0  # seconds: "rejected fast" (a billion laughs expanded would take far longer, or forever)
+#: ASMX's reply and Fault content types (docs/contract.md §2): no ``action`` parameter.
+CONTENT_TYPE = {11: "text/xml; charset=utf-8", 12: "application/soap+xml; charset=utf-8"}
+#: How ASMX routes a request: on its action (SOAPAction for SOAP 1.1, the ``action`` parameter for 1.2), or, with
+#: none, on the body's first element, which it reads for that before anything else (GetRequestElement).
+ROUTES = ["action", "body"]
+UNABLE_TO_PROCESS = "Server was unable to process request. ---> "  # a routing error: soap:Server / soap:Receiver
+UNABLE_TO_READ = "Server was unable to read request. ---> "  # a reading error: soap:Client / soap:Sender
+#: XmlTextReader (v1Compat) with DtdProcessing.Prohibit: Res.Xml_DtdIsProhibited, thrown without line info.
+DTD_PROHIBITED = "DTD is prohibited in this XML document."
 
 # Every form endpoint: (path, what its parameter error looks like)
 ASPX = {
@@ -71,17 +94,33 @@ def parse_xml(body: bytes) -> etree._Element:
     return root
 
 
-def fault(reply, version: int) -> str:
-    """The reason of a SOAP Fault in ``version``; asserts status, content type and envelope namespace."""
-    assert reply.status_code in (soapraw.FAULT_STATUS[version], 413, 415), (reply.status_code, reply.content[:300])
-    ctype = "application/soap+xml" if version == 12 else "text/xml"
-    assert reply.headers["Content-Type"].startswith(ctype)
+def fault(reply, version: int) -> tuple[str, str]:
+    """(code, reason) of a SOAP Fault as ASMX writes it in ``version``: HTTP 500, ASMX's content type, the error's
+    ``Cache-Control``, the Fault in the Body and its empty detail element."""
+    assert reply.status_code == 500, (reply.status_code, reply.content[:300])
+    assert reply.headers["Content-Type"] == CONTENT_TYPE[version], reply.headers["Content-Type"]
+    assert reply.headers.get("Cache-Control") == "private"
     root = parse_xml(reply.content)
     ns = SOAP12 if version == 12 else SOAP11
-    assert root.tag == f"{{{ns}}}Envelope"
+    assert root.tag == f"{{{ns}}}Envelope", root.tag
+    node = root.find(f"{{{ns}}}Body/{{{ns}}}Fault")
+    assert node is not None, reply.content[:300]
     if version == 12:
-        return root.findtext(f".//{{{ns}}}Reason/{{{ns}}}Text") or ""
-    return root.findtext(f".//{{{ns}}}Fault/faultstring") or ""
+        code = node.findtext(f"{{{ns}}}Code/{{{ns}}}Value") or ""
+        reason = node.findtext(f"{{{ns}}}Reason/{{{ns}}}Text") or ""
+        detail = node.find(f"{{{ns}}}Detail")
+    else:
+        code, reason, detail = node.findtext("faultcode") or "", node.findtext("faultstring") or "", node.find("detail")
+    assert detail is not None and len(detail) == 0 and not (detail.text or "").strip(), reply.content[:500]
+    return code, reason
+
+
+def empty(reply, status: int, version: int) -> None:
+    """ASMX's 400 (an XML error once routed) or 415 (not a SOAP content type once routed): the status, no body at
+    all, and the content type of the version ASMX had settled on by then."""
+    assert reply.status_code == status, (reply.status_code, reply.content[:300])
+    assert reply.content == b"", reply.content[:300]
+    assert reply.headers["Content-Type"] == CONTENT_TYPE[version], reply.headers["Content-Type"]
 
 
 def vendor_reply(endpoint: str, body: bytes, ctype: str) -> dict:
@@ -113,6 +152,14 @@ def task_count(server: MockProcess, account: str) -> int:
     store = server.platform().store
     try:
         return store.db.execute("SELECT count(*) FROM tasks WHERE account=?", (account,)).fetchone()[0]
+    finally:
+        store.close()
+
+
+def stored_content(server: MockProcess, task_id: int) -> str:
+    store = server.platform().store
+    try:
+        return store.get_task(task_id)["content"]
     finally:
         store.close()
 
@@ -202,9 +249,24 @@ def soap_documents(acct, url: str, version: int) -> dict[str, bytes]:
     return hostile_documents(root_open, "</soap:Envelope>", body, url)
 
 
-def soap_post(base_url: str, body: bytes, version: int, ctype: str | None = None, **headers) -> requests.Response:
+def soap_post(
+    base_url: str,
+    body: bytes,
+    version: int,
+    ctype: str | None = None,
+    route: str = "body",
+    op: str = "SendI18NSms",
+    **headers,
+) -> requests.Response:
+    """POST ``body`` as a SOAP ``version`` caller would (``ctype`` overrides the content type); ``route``
+    "action" names ``op`` (SOAPAction for 1.1, the ``action`` parameter for 1.2), "body" names nothing."""
     if ctype is None:
         ctype = "application/soap+xml; charset=utf-8" if version == 12 else "text/xml; charset=utf-8"
+    if route == "action":
+        if version == 11:
+            headers.setdefault("SOAPAction", f'"{TNS}{op}"')
+        else:
+            ctype += f'; action="{TNS}{op}"'
     return requests.post(
         base_url + "/WebService.asmx", data=body, headers={"Content-Type": ctype, **headers}, timeout=30
     )
@@ -213,98 +275,309 @@ def soap_post(base_url: str, body: bytes, version: int, ctype: str | None = None
 # --------------------------------------------------------------------------- SOAP
 
 NAMES = list(hostile_documents("<r>", "</r>", "@@", "http://x"))
+#: The documents whose first XML error is their DTD: all but UTF-16 without a byte-order mark, which read in the
+#: stated UTF-8 is a NUL after every character. (XmlTextReader takes any ``<!`` in the prolog that opens no comment
+#: for a DOCTYPE and refuses it before reading on, so ``<!doctype`` is the DTD error too.)
+DTD_FIRST = [name for name in NAMES if name != "utf-16le without BOM"]
 
 
+@pytest.mark.parametrize("route", ROUTES)
 @pytest.mark.parametrize("version", [11, 12])
 @pytest.mark.parametrize("name", NAMES)
-def test_soap_dtd_attacks_are_faults_never_expanded(mock_server, account, sentinel, version, name):
+def test_soap_dtd_attacks_are_refused_never_expanded(mock_server, account, sentinel, version, route, name):
     body = soap_documents(account, sentinel.base_url, version)[name]
     started = time.monotonic()
-    reply = soap_post(mock_server.base_url, body, version)
+    reply = soap_post(mock_server.base_url, body, version, route=route)
     assert time.monotonic() - started < FAST
-    reason = fault(reply, version)
-    assert reply.status_code == soapraw.FAULT_STATUS[version]
-    assert "DOCTYPE" in reason or "UTF-8" in reason or "NUL" in reason, reason
+    if route == "action":  # routed without reading the body: the XML error is met reading the parameters
+        empty(reply, 400, version)
+    else:
+        # routing reads the body for its element and meets the error first: a Receiver Fault, in SOAP 1.2 (how ASMX
+        # routes a request without SOAPAction), since the error comes before the envelope says its version
+        code, reason = fault(reply, 12)
+        assert code == "soap:Receiver", code
+        assert reason.startswith(UNABLE_TO_PROCESS), reason
+        assert (DTD_PROHIBITED in reason) == (name in DTD_FIRST), reason
     assert_no_leak(reply.content)
     assert task_count(mock_server, account.name) == 0
     assert mock_server.balance(account.name) == Decimal("100.00")
 
 
 @pytest.mark.parametrize("version", [11, 12])
+def test_a_dtd_met_while_routing_is_refused_in_dotnets_words(mock_server, account, sentinel, version):
+    """ASMX reads with an XmlTextReader (v1Compat), whose DtdProcessing.Prohibit throws Res.Xml_DtdIsProhibited
+    without line info; the Fault's text is the messages joined by `` ---> `` (docs/contract.md §2)."""
+    body = soap_documents(account, sentinel.base_url, version)["internal entity"]
+    code, reason = fault(soap_post(mock_server.base_url, body, version, route="body"), 12)
+    assert (code, reason) == ("soap:Receiver", UNABLE_TO_PROCESS + DTD_PROHIBITED)
+
+
+@pytest.mark.parametrize("version", [11, 12])
 def test_soap_xinclude_and_processing_instructions_are_not_processed(mock_server, account, sentinel, version):
     ns = SOAP12 if version == 12 else SOAP11
     include = f'<xi:include xmlns:xi="http://www.w3.org/2001/XInclude" href="{sentinel.base_url}/inc" parse="text"/>'
-    body = (
-        f'<?xml version="1.0" encoding="utf-8"?><?xml-stylesheet href="{sentinel.base_url}/s.xsl"?>'
-        f'<soap:Envelope xmlns:soap="{ns}"><soap:Body><SendI18NSms xmlns="{TNS}">'
-        f"<userName>{account.name}</userName><password>{account.password}</password>"
-        f"<sms><Msisdns>8613800138000</Msisdns><SMSContent>x{include}【华信】</SMSContent></sms>"
-        "</SendI18NSms></soap:Body></soap:Envelope>"
-    ).encode("utf-8")
-    reason = fault(soap_post(mock_server.base_url, body, version), version)
-    assert "xs:string" in reason, reason  # an element inside SMSContent: XmlSerializer refuses it too
-    assert task_count(mock_server, account.name) == 0
 
+    def envelope(sms: str) -> bytes:
+        return (
+            f'<?xml version="1.0" encoding="utf-8"?><?xml-stylesheet href="{sentinel.base_url}/s.xsl"?>'
+            f'<soap:Envelope xmlns:soap="{ns}"><soap:Body><SendI18NSms xmlns="{TNS}">'
+            f"<userName>{account.name}</userName><password>{account.password}</password>"
+            f"<sms>{sms}</sms></SendI18NSms></soap:Body></soap:Envelope>"
+        ).encode("utf-8")
 
-@pytest.mark.parametrize("version", [11, 12])
-def test_truncated_envelopes_are_faults(mock_server, account, version):
-    whole = soapraw.envelope(
-        "SendI18NSms", account.name, account.password, "8613800138000", "截断【华信】", version=version
-    )
-    cuts = sorted({*range(1, len(whole), max(1, len(whole) // 25)), len(whole) - 1, len(whole) - 2})
-    for cut in cuts:
-        reply = soap_post(mock_server.base_url, whole[:cut], version)
-        assert reply.status_code == soapraw.FAULT_STATUS[version], (cut, reply.status_code, reply.content[:200])
-        fault(reply, version)
+    # inside a string member: XmlSerializer's ReadElementString refuses an element there, an XML error (400)
+    inside = envelope(f"<Msisdns>8613800138000</Msisdns><SMSContent>x{include}【华信】</SMSContent>")
+    empty(soap_post(mock_server.base_url, inside, version, route="action"), 400, version)
     assert task_count(mock_server, account.name) == 0
-    assert soapraw.parse_result(soap_post(mock_server.base_url, whole, version)).status == "OK"
+    # beside the members: an element XmlSerializer does not know is skipped unread, the stylesheet PI ignored
+    beside = envelope(f"<Msisdns>8613800138000</Msisdns>{include}<SMSContent>x【华信】</SMSContent>")
+    result = soapraw.parse_result(soap_post(mock_server.base_url, beside, version, route="action"))
+    assert result.status == "OK", result
+    assert stored_content(mock_server, result.msg_id) == "x【华信】"
     assert task_count(mock_server, account.name) == 1
 
 
+@pytest.mark.parametrize("route", ROUTES)
 @pytest.mark.parametrize("version", [11, 12])
-def test_wrong_soap_version_is_a_fault_in_the_callers_version(mock_server, account, version):
-    other = 12 if version == 11 else 11
-    body = soapraw.envelope("SendI18NSms", account.name, account.password, "8613800138000", "x【华信】", version=other)
-    reason = fault(soap_post(mock_server.base_url, body, version), version)
-    assert "SOAP 1." in reason and "Content-Type" in reason
-    # an envelope of no SOAP version at all
-    plain = body.replace(SOAP11.encode() if other == 11 else SOAP12.encode(), b"urn:not-soap")
-    assert "Envelope" in fault(soap_post(mock_server.base_url, plain, version), version)
+def test_truncated_envelopes_are_never_executed(mock_server, account, version, route):
+    whole = soapraw.envelope(
+        "SendI18NSms", account.name, account.password, "8613800138000", "截断【华信】", version=version
+    )
+    root_read = whole.index(b">", whole.index(b"<soap:Envelope")) + 1  # the reader has the envelope's start tag
+    routed = whole.index(b">", whole.index(b"<SendI18NSms")) + 1  # ... and the body's element: routing is done
+    cuts = sorted(
+        {*range(1, len(whole), max(1, len(whole) // 25)), root_read - 1, root_read, routed - 1, routed}
+        | {len(whole) - 1, len(whole) - 2}
+    )
+    for cut in cuts:
+        reply = soap_post(mock_server.base_url, whole[:cut], version, route=route)
+        if route == "action" or cut >= routed:
+            empty(reply, 400, version)
+        else:  # the break is in what routing reads: the Fault is in the envelope's version once its root was read
+            in_version = version if cut >= root_read else 12
+            code, reason = fault(reply, in_version)
+            assert code == ("soap:Receiver" if in_version == 12 else "soap:Server"), (cut, code)
+            assert reason.startswith(UNABLE_TO_PROCESS), (cut, reason)
+    assert task_count(mock_server, account.name) == 0
+    assert mock_server.balance(account.name) == Decimal("100.00")
+    assert soapraw.parse_result(soap_post(mock_server.base_url, whole, version, route=route)).status == "OK"
+    assert task_count(mock_server, account.name) == 1
+
+
+@pytest.mark.parametrize("route", ROUTES)
+@pytest.mark.parametrize("version", [11, 12])
+def test_no_envelope_or_no_body_is_a_fault(mock_server, account, version, route):
+    ns = SOAP12 if version == 12 else SOAP11
+    missing_body = "Request format is invalid: Missing required soap:Body element."
+    cases = {
+        "no Body": (f'<soap:Envelope xmlns:soap="{ns}"><soap:Header/></soap:Envelope>', missing_body),
+        "empty Envelope": (f'<soap:Envelope xmlns:soap="{ns}"/>', missing_body),
+        "misspelled Envelope": (
+            f'<soap:Envelop xmlns:soap="{ns}"><soap:Body/></soap:Envelop>',
+            "Request format is invalid: Missing required soap:Envelope element.",
+        ),
+    }
+    for name, (document, message) in cases.items():
+        body = f'<?xml version="1.0" encoding="utf-8"?>{document}'.encode()
+        code, reason = fault(soap_post(mock_server.base_url, body, version, route=route), version)
+        if route == "action":  # routed; reading the request finds no body: the caller's error
+            expected = ("soap:Sender" if version == 12 else "soap:Client", UNABLE_TO_READ + message)
+        else:  # routing looked for the body's element
+            expected = ("soap:Receiver" if version == 12 else "soap:Server", UNABLE_TO_PROCESS + message)
+        assert (code, reason) == expected, name
     assert task_count(mock_server, account.name) == 0
 
 
-@pytest.mark.parametrize(
-    "ctype", ["application/json", "text/plain", "", "multipart/form-data; boundary=x", FORM, "application/xml"]
-)
-def test_wrong_content_type_is_415(mock_server, account, ctype):
+def test_the_envelopes_namespace_decides_the_soap_version(mock_server, account):
+    """docs/contract.md §2: a SOAP 1.2 envelope sent as text/xml is answered as SOAP 1.2; a SOAP 1.1 envelope sent
+    as application/soap+xml is 415 with an empty body (SOAP 1.1 takes text/xml only)."""
+    v12 = soapraw.envelope("SendI18NSms", account.name, account.password, "8613800138000", "版本【华信】", version=12)
+    reply = soap_post(mock_server.base_url, v12, 11, route="action")
+    assert reply.status_code == 200 and reply.headers["Content-Type"] == CONTENT_TYPE[12], reply.content[:300]
+    assert parse_xml(reply.content).tag == f"{{{SOAP12}}}Envelope"
+    assert soapraw.parse_result(reply).status == "OK"
+    assert task_count(mock_server, account.name) == 1
+    v11 = soapraw.envelope("SendI18NSms", account.name, account.password, "8613800138000", "版本【华信】", version=11)
+    for route in ROUTES:
+        empty(soap_post(mock_server.base_url, v11, 12, route=route), 415, 11)
+    assert task_count(mock_server, account.name) == 1
+    assert mock_server.balance(account.name) == Decimal("99.95")
+
+
+@pytest.mark.parametrize("route", ROUTES)
+@pytest.mark.parametrize("version", [11, 12])
+def test_an_envelope_in_no_soap_namespace_is_a_version_mismatch(mock_server, account, version, route):
+    body = soapraw.envelope(
+        "SendI18NSms", account.name, account.password, "8613800138000", "x【华信】", version=version
+    )
+    body = body.replace((SOAP12 if version == 12 else SOAP11).encode(), b"urn:not-soap")
+    reply = soap_post(mock_server.base_url, body, version, route=route)
+    code, reason = fault(reply, 11)  # ASMX answers an envelope it does not know in SOAP 1.1
+    assert code == "soap:VersionMismatch"
+    assert reason == (
+        "Possible SOAP version mismatch: Envelope namespace urn:not-soap was unexpected. Expecting " + SOAP11 + "."
+    )
+    upgrade = parse_xml(reply.content).find(f"{{{SOAP11}}}Header/{{{SOAP12}}}Upgrade")
+    assert upgrade is not None, reply.content[:500]
+    assert [e.get("qname") for e in upgrade.iter(f"{{{SOAP12}}}SupportedEnvelope")] == [
+        "soap:Envelope",
+        "soap12:Envelope",
+    ]
+    assert task_count(mock_server, account.name) == 0
+
+
+NOT_SOAP = ["application/json", "text/plain", "", "multipart/form-data; boundary=x", FORM, "application/xml"]
+
+
+@pytest.mark.parametrize("soapaction", [True, False], ids=["soapaction", "no-soapaction"])
+@pytest.mark.parametrize("ctype", NOT_SOAP)
+def test_a_content_type_that_is_not_soap_is_an_empty_415_once_routed(mock_server, account, ctype, soapaction):
+    body = soapraw.envelope("SendI18NSms", account.name, account.password, "8613800138000", "x【华信】")
+    headers = {"Content-Type": ctype} if ctype else {}
+    if soapaction:
+        headers["SOAPAction"] = f'"{TNS}SendI18NSms"'
+    reply = requests.post(mock_server.base_url + "/WebService.asmx", data=body, headers=headers, timeout=30)
+    assert reply.status_code == 415 and reply.content == b"", (reply.status_code, reply.content[:300])
+    assert reply.headers["Content-Type"] in CONTENT_TYPE.values()
+    assert task_count(mock_server, account.name) == 0
+
+
+@pytest.mark.parametrize("soapaction", [True, False], ids=["soapaction", "no-soapaction"])
+def test_a_415_has_the_content_type_of_the_version_asmx_routed_with(mock_server, account, soapaction):
+    """ReadParameters refuses the content type before it reads the envelope's namespace (SetHelper), and a request
+    routed without error keeps the helper GuessVersion chose: SOAP 1.1 with a SOAPAction, SOAP 1.2 without one. So
+    the empty 415 is text/xml with a SOAPAction and application/soap+xml without (the oracle answers the same)."""
+    body = soapraw.envelope("SendI18NSms", account.name, account.password, "8613800138000", "x【华信】")
+    headers = {"Content-Type": "text/plain; charset=utf-8"}
+    if soapaction:
+        headers["SOAPAction"] = f'"{TNS}SendI18NSms"'
+    reply = requests.post(mock_server.base_url + "/WebService.asmx", data=body, headers=headers, timeout=30)
+    empty(reply, 415, 11 if soapaction else 12)
+
+
+def test_routing_comes_before_the_content_type(mock_server, account):
+    """The 415 comes only once routed: a request ASMX cannot route is the routing Fault, whatever its type."""
     body = soapraw.envelope("SendI18NSms", account.name, account.password, "8613800138000", "x【华信】")
     reply = requests.post(
         mock_server.base_url + "/WebService.asmx",
         data=body,
-        headers={"Content-Type": ctype} if ctype else {},
+        headers={"Content-Type": "text/plain", "SOAPAction": f'"{TNS}GetBalance"'},
         timeout=30,
     )
-    assert reply.status_code == 415
-    assert "Content-Type" in fault(reply, 11)
+    assert fault(reply, 11) == (
+        "soap:Client",
+        f"Server did not recognize the value of HTTP Header SOAPAction: {TNS}GetBalance.",
+    )
+    # no SOAPAction and a form body: routing reads the body for its element and finds no XML at all
+    reply = requests.post(
+        mock_server.base_url + "/WebService.asmx",
+        data=f"userName={account.name}&password={account.password}".encode(),
+        headers={"Content-Type": FORM},
+        timeout=30,
+    )
+    assert fault(reply, 12) == (
+        "soap:Receiver",
+        UNABLE_TO_PROCESS + "Data at the root level is invalid. Line 1, position 1.",
+    )
+    assert account.password not in reply.text
     assert task_count(mock_server, account.name) == 0
 
 
-def test_foreign_charset_is_a_fault(mock_server, account):
-    body = soapraw.envelope("SendI18NSms", account.name, account.password, "8613800138000", "x【华信】")
-    reply = soap_post(mock_server.base_url, body, 11, ctype="text/xml; charset=iso-8859-1")
-    assert "UTF-8" in fault(reply, 11)
+def test_a_body_is_read_in_the_charset_its_content_type_names(mock_server, account):
+    """docs/contract.md §2 "Encodings": the Content-Type's charset decides (the declaration is then ignored);
+    text/xml without one is US-ASCII; bytes not valid in the charset are U+FFFD. A text that loses its signature on
+    the way is a refusal like any other, not a Fault: nothing stored, nothing charged."""
+    utf8 = soapraw.envelope("SendI18NSms", account.name, account.password, "8613800138000", "x【华信】")
+    for ctype in ("text/xml; charset=iso-8859-1", "text/xml"):  # UTF-8 read as Latin-1, and as US-ASCII
+        result = soapraw.parse_result(soap_post(mock_server.base_url, utf8, 11, ctype=ctype, route="action"))
+        assert (result.status, result.msg_id, result.billing_amount) == ("RequiredSuffix", 0, 0), (ctype, result)
+        assert result.balance == Decimal("100.00")
+    assert task_count(mock_server, account.name) == 0
+    assert mock_server.balance(account.name) == Decimal("100.00")
+    # Latin-1 text in the charset that says so arrives whole (the declaration's utf-8 is not looked at)
+    latin = soapraw.envelope("SendI18NSms", account.name, account.password, "8613800138000", "café [HX]")
+    reply = soap_post(
+        mock_server.base_url, latin.decode().encode("latin-1"), 11, "text/xml; charset=iso-8859-1", "action"
+    )
+    result = soapraw.parse_result(reply)
+    assert result.status == "OK", result
+    assert stored_content(mock_server, result.msg_id) == "café [HX]"
+    # bytes that are not UTF-8 under charset=utf-8 (an encoded surrogate, a lone 0xFF) are each U+FFFD: the send is
+    # made with them, as ASMX's decoder reads them
+    broken = utf8.replace(b"x\xe3", b"a\xed\xa0\x80b\xff\xe3")
+    result = soapraw.parse_result(soap_post(mock_server.base_url, broken, 11, route="action"))
+    assert result.status == "OK", result
+    assert re.fullmatch("a\ufffd+b\ufffd【华信】", stored_content(mock_server, result.msg_id))
+    assert task_count(mock_server, account.name) == 2
 
 
+def test_utf16_without_a_byte_order_mark_is_read_in_the_charset_it_is_sent_with(mock_server, account):
+    """UTF-16 bytes with no byte-order mark, labelled UTF-8 (or text/xml with no charset, US-ASCII): ASMX's
+    StreamReader reads them in that charset (no mark to override it; the declaration's utf-16 is not looked at), a
+    NUL after every character: not XML, so 400 and nothing sent. The same bytes labelled UTF-16 are a send like any
+    other."""
+    text = soapraw.envelope("SendI18NSms", account.name, account.password, "8613800138000", "编码【华信】").decode()
+    body = text.replace('encoding="utf-8"', 'encoding="utf-16"').encode("utf-16-le")
+    empty(soap_post(mock_server.base_url, body, 11, route="action"), 400, 11)
+    empty(soap_post(mock_server.base_url, body, 11, "text/xml", "action"), 400, 11)  # no charset: US-ASCII, the same
+    assert task_count(mock_server, account.name) == 0
+    assert mock_server.balance(account.name) == Decimal("100.00")
+    result = soapraw.parse_result(soap_post(mock_server.base_url, body, 11, "text/xml; charset=utf-16", "action"))
+    assert result.status == "OK", result
+    assert stored_content(mock_server, result.msg_id) == "编码【华信】"
+    assert task_count(mock_server, account.name) == 1
+
+
+@pytest.mark.parametrize("route", ROUTES)
 @pytest.mark.parametrize("version", [11, 12])
-def test_nul_and_control_characters_in_soap(mock_server, account, version):
+def test_nul_and_control_characters_in_soap_are_an_empty_400(mock_server, account, version, route):
+    """Characters XML 1.0 forbids, raw or as references: ASMX's reader (Normalization on) refuses them, an XML error
+    inside the body's element, so 400 with an empty body whichever way the request was routed."""
     base = soapraw.envelope(
         "SendI18NSms", account.name, account.password, "8613800138000", "Z【华信】", version=version
     )
-    for bad in (b"\x00", b"&#0;", b"\x01", b"&#1;", b"&#xFFFE;", b"\xed\xa0\x80"):  # the last: a UTF-8 surrogate
-        reply = soap_post(mock_server.base_url, base.replace(b"Z", b"a" + bad + b"b"), version)
-        assert reply.status_code == soapraw.FAULT_STATUS[version], (bad, reply.content[:300])
-        fault(reply, version)
+    for bad in (b"\x00", b"&#0;", b"\x01", b"&#1;", b"\x1f", b"&#x1F;", b"&#xFFFE;", b"&#xD800;"):
+        reply = soap_post(mock_server.base_url, base.replace(b"Z", b"a" + bad + b"b"), version, route=route)
+        empty(reply, 400, version)
     assert task_count(mock_server, account.name) == 0
+
+
+def cut_short(port: int, head: bytes, body: bytes, missing: int = 10) -> int:
+    """Announce ``missing`` bytes more than ``body`` holds, send it, and (when some are missing) close the sending
+    side, as a caller that died mid-send; the reply's status."""
+    length = f"\r\nContent-Length: {len(body) + missing}\r\nConnection: close\r\n\r\n"
+    head = head.replace(b"\r\n\r\n", length.encode(), 1)
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(head + body)
+        if missing:
+            sock.shutdown(socket.SHUT_WR)
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    return int(data.split(b" ", 2)[1])
+
+
+@pytest.mark.parametrize("surface", ["soap11", "soap12", "send"])
+def test_a_body_cut_short_of_its_content_length_is_never_executed(mock_server, account, surface):
+    """A whole request with its last bytes missing (the caller died mid-send): refused, nothing sent or charged."""
+    if surface == "send":
+        body = "&".join(f"{k}={v}" for k, v in params("send", account).items()).encode()
+        head = f"POST /I18NSms.aspx HTTP/1.1\r\nHost: x\r\nContent-Type: {FORM}\r\n\r\n".encode()
+    else:
+        version = 12 if surface == "soap12" else 11
+        body = soapraw.envelope(
+            "SendI18NSms", account.name, account.password, "8613800138000", "半途【华信】", version=version
+        )
+        ctype = CONTENT_TYPE[version] + (f'; action="{TNS}SendI18NSms"' if version == 12 else "")
+        action = f'SOAPAction: "{TNS}SendI18NSms"\r\n' if version == 11 else ""
+        head = f"POST /WebService.asmx HTTP/1.1\r\nHost: x\r\nContent-Type: {ctype}\r\n{action}\r\n".encode()
+    status = cut_short(mock_server.port, head, body)
+    assert status == 400, status
+    time.sleep(0.1)
+    assert task_count(mock_server, account.name) == 0
+    assert mock_server.balance(account.name) == Decimal("100.00")
+    assert cut_short(mock_server.port, head, body, missing=0) == 200  # the same request whole is served
+    assert task_count(mock_server, account.name) == 1
 
 
 # --------------------------------------------------------------------------- .aspx
@@ -545,12 +818,16 @@ def test_emoji_rtl_and_markup_round_trip_on_every_send_surface(mock_server, acco
         sent.append((result.task_id, result.billing_amount))
     for version in (11, 12):
         with SoapClient(account.name, account.password, mock_server.base_url, soap_version=version) as soap:
-            for op in (soap.send_i18n_sms, soap.send_hybrid_sms):
+            for op in (soap.send_sms, soap.send_i18n_sms, soap.send_hybrid_sms):
                 result = op(["8613800138000"], text).raise_for_status()
-                sent.append((result.msg_id, result.billing_amount))
-        raw = soapraw.send(mock_server.base_url, account.name, account.password, "8613800138000", text, version=version)
-        assert raw.status == "OK"
-        sent.append((raw.msg_id, raw.billing_amount))
+                assert result.msg_id == str(result.task_id), result  # MsgId: the task id as a decimal string
+                sent.append((result.task_id, result.billing_amount))
+        for op in ("SendSms", "SendI18NSms", "SendHybridSms"):
+            raw = soapraw.send(
+                mock_server.base_url, account.name, account.password, "8613800138000", text, version=version, op=op
+            )
+            assert raw.status == "OK", raw
+            sent.append((raw.msg_id, raw.billing_amount))
     store = mock_server.platform().store
     try:
         for task_id, amount in sent:
@@ -627,12 +904,21 @@ SURFACES = {  # name: (path, content type)
 }
 
 
+def soapaction(name: str) -> str:
+    """The SOAP 1.1 caller names its operation (without one ASMX would route it as SOAP 1.2, its guess)."""
+    return f'SOAPAction: "{TNS}SendI18NSms"\r\n' if name == "soap11" else ""
+
+
 def check_413(name: str, status: int, headers: dict, body: bytes) -> None:
     assert status == 413, (name, status, body[:300])
-    if name.startswith("soap"):
-        ns = SOAP12 if name == "soap12" else SOAP11
+    if name.startswith("soap"):  # the mock's own limit (ASMX's is IIS's): a Fault in the caller's version
+        version = 12 if name == "soap12" else 11
+        ns = SOAP12 if version == 12 else SOAP11
+        assert headers["content-type"] == CONTENT_TYPE[version], headers
         root = parse_xml(body)
-        assert root.tag == f"{{{ns}}}Envelope" and b"too large" in body
+        assert root.tag == f"{{{ns}}}Envelope", root.tag
+        assert root.find(f"{{{ns}}}Body/{{{ns}}}Fault") is not None and b"too large" in body
+        assert str(LIMIT).encode() in body, body
     elif name == "admin":
         assert "error" in json.loads(body)
     else:
@@ -647,7 +933,8 @@ def check_413(name: str, status: int, headers: dict, body: bytes) -> None:
 def test_announced_oversize_body_is_413_before_it_is_read(small_server, name):
     path, ctype = SURFACES[name]
     head = (
-        f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: {ctype}\r\nContent-Length: {500 * 1024 * 1024}\r\n\r\n"
+        f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: {ctype}\r\n{soapaction(name)}"
+        f"Content-Length: {500 * 1024 * 1024}\r\n\r\n"
     ).encode()
     started = time.monotonic()
     status, headers, body = raw_http(small_server.port, head, [b"a" * 1024])  # 1 kB of the announced 500 MB
@@ -658,7 +945,10 @@ def test_announced_oversize_body_is_413_before_it_is_read(small_server, name):
 @pytest.mark.parametrize("name", list(SURFACES))
 def test_chunked_oversize_body_is_413_after_a_bounded_read(small_server, name):
     path, ctype = SURFACES[name]
-    head = (f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: {ctype}\r\nTransfer-Encoding: chunked\r\n\r\n").encode()
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: {ctype}\r\n{soapaction(name)}"
+        "Transfer-Encoding: chunked\r\n\r\n"
+    ).encode()
     chunk = b"a" * 16_384
     parts = [b"%x\r\n%s\r\n" % (len(chunk), chunk)] * (LIMIT // len(chunk) + 2) + [b"0\r\n\r\n"]
     check_413(name, *raw_http(small_server.port, head, parts))
@@ -994,6 +1284,36 @@ def logged_server(tmp_path_factory):
     server.stop()
 
 
+def test_a_soap_password_is_masked_in_the_journal_whatever_the_encoding(logged_server):
+    """The journal masks what ASMX reads (docs/contract.md §6: passwords never appear in the journal), so a body in
+    UTF-16 or UTF-32, with or without a byte-order mark, in the charset it says or in one it does not, never keeps
+    its password there: not as it was sent, and not with the NULs of a UTF-16 text read as UTF-8 left out."""
+    secret = "Qm-Ut52v&"
+    acct = logged_server.new_account(password=secret)
+    text = soapraw.envelope("SendSms", acct.name, secret, "13800138000", "编码【华信】").decode()
+    bare = text.split("?>", 1)[1]  # no declaration
+    as16 = text.replace('encoding="utf-8"', 'encoding="utf-16"')
+    bodies = [
+        (as16.encode("utf-16"), "text/xml; charset=utf-16"),  # with a byte-order mark
+        (bare.encode("utf-16-le"), "text/xml; charset=utf-16"),
+        (bare.encode("utf-16-be"), "text/xml; charset=utf-16BE"),
+        (bare.encode("utf-32"), "text/xml; charset=utf-32"),
+        (as16.encode("utf-16-le"), "text/xml; charset=utf-8"),  # UTF-16 sent as UTF-8: ASMX refuses it, 400
+        (bare.encode("utf-16-be"), "text/xml; charset=utf-8"),
+        (bare.encode("utf-32-le"), "text/xml; charset=utf-8"),
+        (as16.encode("utf-16-le"), "text/xml"),  # no charset: US-ASCII
+        (as16.replace(SOAP11, SOAP12).encode("utf-16-le"), "application/soap+xml"),  # the XML's own detection
+    ]
+    for body, ctype in bodies:
+        soap_post(logged_server.base_url, body, 11, ctype=ctype, route="action", op="SendSms")
+    journal = requests.get(logged_server.base_url + "/_mock/api/journal", params={"limit": len(bodies)}, timeout=30)
+    entries = journal.json()["entries"]
+    assert len(entries) == len(bodies) and all(e["path"].lower() == "/webservice.asmx" for e in entries), entries
+    flat = journal.text.replace("\\u0000", "")
+    for s in (secret, md5_password(secret), md5_password(secret).lower(), escape(secret)):
+        assert s not in flat, s
+
+
 def test_passwords_never_reach_the_server_output(logged_server):
     secret, new_secret, wrong = "Pw-Zq81x!", "Nw-Kd72y?", "Wr-Jc63z#"
     acct = logged_server.new_account(password=secret)
@@ -1008,14 +1328,20 @@ def test_passwords_never_reach_the_server_output(logged_server):
         for endpoint in ("overage", "status", "status_json", "call_json"):
             requests.get(base + ASPX[endpoint], params=params(endpoint, acct, password=password), timeout=30)
         for version in (11, 12):
-            soap_post(
-                base,
-                soapraw.envelope("SendI18NSms", acct.name, password, "8613800138000", "日志【华信】", version=version),
-                version,
-            )
-    # errors on the way: a DOCTYPE, a bad body, a body over the limit, a lone surrogate, non-UTF-8
-    soap_post(base, b"<!DOCTYPE x>" + soapraw.envelope("SendI18NSms", acct.name, secret, "1", "x"), 11)
-    soap_post(base, soapraw.envelope("SendI18NSms", acct.name, secret, "1", "x")[:-20], 12)
+            for op, route in (("SendI18NSms", "body"), ("SendSms", "action")):
+                soap_post(
+                    base,
+                    soapraw.envelope(op, acct.name, password, "8613800138000", "日志【华信】", version=version),
+                    version,
+                    route=route,
+                    op=op,
+                )
+    # errors on the way: a DOCTYPE (a Fault, and 400), a cut body (400), not SOAP (415), a VersionMismatch, non-UTF-8
+    for route in ROUTES:
+        soap_post(base, b"<!DOCTYPE x>" + soapraw.envelope("SendI18NSms", acct.name, secret, "1", "x"), 11, route=route)
+    soap_post(base, soapraw.envelope("SendI18NSms", acct.name, secret, "1", "x")[:-20], 12, route="action")
+    soap_post(base, soapraw.envelope("SendSms", acct.name, secret, "1", "x"), 11, ctype="text/plain", route="action")
+    soap_post(base, soapraw.envelope("SendSms", acct.name, secret, "1", "x").replace(SOAP11.encode(), b"urn:x"), 11)
     requests.post(
         base + "/I18NSms.aspx",
         data=f"action=send&account={acct.name}&password={secret}&x=\xff".encode("latin-1"),
@@ -1040,6 +1366,7 @@ def test_passwords_never_reach_the_server_output(logged_server):
         http.balance()
     with SoapClient(acct.name, secret, base) as soap:
         soap.send_i18n_sms("8613800138000", "客户端【华信】")
+        soap.send_sms("13800138000", "客户端【华信】")
     journal = requests.get(base + "/_mock/api/journal", params={"limit": 1000}, timeout=30)
     assert journal.status_code == 200 and len(journal.json()["entries"]) > 20, journal.text[:500]
     for s in secrets:

@@ -189,7 +189,7 @@ def test_soap_send_shows_up_live_without_reload(browser, mock_server):
 
     item = wait(browser, lambda d: feed_item(d, content), "the SOAP send did not appear in the feed")
     assert item["mobile"] == PHONE
-    assert f"#{result.msg_id}" in item["meta"] and "soap11" in item["meta"] and "1 seg · 0.05" in item["meta"]
+    assert f"#{result.task_id}" in item["meta"] and "soap11" in item["meta"] and "1 seg · 0.05" in item["meta"]
     wait(
         browser,
         lambda d: d.find_element("id", "balance-value").text == str(result.balance),
@@ -243,7 +243,7 @@ def test_reply_form_reaches_callapi_with_task_id(browser, mock_server):
     browser.find_element("id", "reply-send").click()
 
     shown = wait(browser, lambda d: bubble(d, "in", reply), "the injected reply is not in the conversation")
-    assert f"to task #{sent.msg_id}" in shown["meta"] and "extno 12" in shown["meta"]
+    assert f"to task #{sent.task_id}" in shown["meta"] and "extno 12" in shown["meta"]
     assert shown["state"] == "queued for callApi"
     assert browser.find_element("id", "reply-content").get_property("value") == ""
     assert "injected" in browser.find_element("id", "reply-status").text
@@ -253,7 +253,7 @@ def test_reply_form_reaches_callapi_with_task_id(browser, mock_server):
         uplinks = client.uplinks()
     finally:
         client.close()
-    assert [(u.mobile, u.task_id, u.content, u.extno) for u in uplinks] == [(PHONE, sent.msg_id, reply, "12")]
+    assert [(u.mobile, u.task_id, u.content, u.extno) for u in uplinks] == [(PHONE, sent.task_id, reply, "12")]
     wait(
         browser,
         lambda d: (bubble(d, "in", reply) or {}).get("state") == "pulled",
@@ -283,7 +283,7 @@ def test_mark_failed_reports_status_20(browser, mock_server):
         reports = client.status_reports()
     finally:
         client.close()
-    assert [(r.mobile, r.task_id, r.status, r.errorcode) for r in reports] == [(QUIET, sent.msg_id, 20, "UNDELIV")]
+    assert [(r.mobile, r.task_id, r.status, r.errorcode) for r in reports] == [(QUIET, sent.task_id, 20, "UNDELIV")]
 
 
 def test_journal_lists_requests_and_degrades(browser, mock_server):

@@ -188,6 +188,21 @@ def test_passwords_never_reach_the_journal(mock_server):
         f'<t:password xmlns:t="http://tempuri.org/">{password}</t:password>'.encode(),
     )
     soapraw.post(base, prefixed)
+    plain = soapraw.envelope("SendI18NSms", name, password, MOBILE, TEXT).decode("utf-8")
+    plain12 = soapraw.envelope("SendI18NSms", name, password, MOBILE, TEXT, version=12).decode("utf-8")
+    for data, ctype in (  # other encodings ASMX reads (the masker must read them as ASMX does)
+        (b"\xff\xfe" + plain.encode("utf-16-le"), "text/xml; charset=utf-16"),
+        (b"\xfe\xff" + plain12.encode("utf-16-be"), "application/soap+xml"),
+        (plain.encode("utf-16-le"), "text/xml; charset=utf-16"),
+    ):
+        headers = {"Content-Type": ctype, "SOAPAction": f'"{soapraw.TNS}SendI18NSms"'}
+        assert requests.post(f"{base}/WebService.asmx", data=data, headers=headers, timeout=10).status_code == 200
+    hybrid = (  # HybridSend carries its credentials as Account and Password
+        f'<soap:Envelope xmlns:soap="{soapraw.SOAP11}"><soap:Body><HybridSend xmlns="{soapraw.TNS}"><body>'
+        f"<Account>{name}</Account><Password>{password}</Password><SMSContent>x</SMSContent></body></HybridSend>"
+        "</soap:Body></soap:Envelope>"
+    ).encode()
+    assert soapraw.post(base, hybrid, "HybridSend").status_code == 200
     requests.post(
         f"{base}/WebService.asmx",
         data=b"<oops><password>" + password.encode(),  # broken XML
@@ -208,6 +223,7 @@ def test_passwords_never_reach_the_journal(mock_server):
     assert any("password=***" in r["query"] for r in rows)
     assert any("password=***" in r["request_body"] for r in rows)
     assert any("<password>***</password>" in r["request_body"] for r in rows)
+    assert any("<Password>***</Password>" in r["request_body"] for r in rows)
     assert any("newpassword=***" in r["request_body"] for r in rows)
     admin_rows = entries(mock_server, surface="admin", limit=5)
     assert any("X-Admin-Token: ***" in r["request_headers"] for r in admin_rows)
@@ -219,10 +235,11 @@ def test_passwords_never_reach_the_journal(mock_server):
     finally:
         db.close()
     assert table
+    spread = ["\x00".join(secret) for secret in secrets]  # a UTF-16 body read as UTF-8 would keep them so
     for row in table:
         for value in row:
             text = str(value)
-            for secret in secrets:
+            for secret in secrets + spread:
                 assert secret not in text, (secret, row)
 
 

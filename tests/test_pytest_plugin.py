@@ -34,7 +34,7 @@ def test_steer_everything(ipyy_mock):
     assert ipyy_mock.http_client().send("8613800138000", "hi【华信】").message == "额度不足"
     ipyy_mock.set_balance(10)
     ipyy_mock.add_rule(r"86139\\d{8}", "failed", "REJECTD", delay=60)
-    task = ipyy_mock.soap_client().send_i18n_sms("8613900139000", "x【y】").msg_id
+    task = ipyy_mock.soap_client().send_i18n_sms("8613900139000", "x【y】").task_id
     assert ipyy_mock.reports() == []
     ipyy_mock.advance(61)
     [report] = ipyy_mock.reports()
@@ -65,7 +65,7 @@ async def test_welcome_sms_from_an_event_loop(ipyy_mock):
         assert isinstance(sms, AsyncHttpClient)
         [report] = await sms.status_reports()
         assert (await sms.balance()).balance == Decimal("99.95")
-    assert report.task_id == result.msg_id and report.delivered
+    assert report.task_id == result.task_id and report.delivered
     async with ipyy_mock.async_domestic_client() as sms:
         assert (await sms.send("13800138000", "你好【华信】", fmt="json")).ok
     assert ipyy_mock.domestic_client().balance().points == 1998

@@ -27,7 +27,7 @@ NEW_PASSWORD = "Nw/Kd 72y?&"
 HEAD = '<?xml version="1.0" encoding="utf-8" ?>'
 SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
 SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
-TNS = "http://tempuri.org/"
+TNS = "http://www.yysms.com/"
 
 
 def forms(secret: str) -> set[str]:
@@ -202,13 +202,16 @@ def test_domestic_client_masks_every_echo(flavour, reply, echo):
 
 def soap_replies(echo: str, version: int = 11) -> dict[str, bytes]:
     text = escape(echo)
-    envelope = f'{HEAD}<soap:Envelope xmlns:soap="{SOAP11 if version == 11 else SOAP12}"><soap:Body>'
+    envelope = (
+        f'{HEAD}<soap:Envelope xmlns:soap="{SOAP11 if version == 11 else SOAP12}" '
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soap:Body>'
+    )
     end = "</soap:Body></soap:Envelope>"
     result = (
-        f'<SendI18NSmsResponse xmlns="{TNS}"><SendI18NSmsResult><StatusCode>PasswordError</StatusCode>'
-        f"<Description>{text}</Description><MsgId>0</MsgId><Balance>0</Balance><BillingAmount>0"
-        f"</BillingAmount><BillingCount>0</BillingCount><Errors><string>{text}</string></Errors>"
-        "</SendI18NSmsResult></SendI18NSmsResponse>"
+        f'<SendI18NSmsResponse xmlns="{TNS}"><SendI18NSmsResult xsi:type="I18NSendResult"><PayType>0</PayType>'
+        f"<StatusCode>PasswordError</StatusCode><Description>{text}</Description><SuccessCounts>0</SuccessCounts>"
+        "<BillingCount>0</BillingCount><Amount>0</Amount><Balance>0</Balance><BillingAmount>0</BillingAmount>"
+        f"<Errors><string>{text}</string></Errors></SendI18NSmsResult></SendI18NSmsResponse>"
     )
     detail = f'<echo said="{escape(echo, {chr(34): "&quot;"})}">{text}</echo>'
     if version == 11:
@@ -225,7 +228,7 @@ def soap_replies(echo: str, version: int = 11) -> dict[str, bytes]:
     return {
         "description": http_reply((envelope + result + end).encode()),
         "fault": http_reply((envelope + fault + end).encode(), "500 Internal Server Error"),
-        "invalid-reply": http_reply((envelope + result.replace("<MsgId>0", "<MsgId>lots") + end).encode()),
+        "invalid-reply": http_reply((envelope + result.replace("<PayType>0", "<PayType>lots") + end).encode()),
         "not-xml": http_reply(b"y" * 295 + echo.encode(), "502 Bad Gateway", "text/plain"),
         "xml-not-soap": http_reply(f"{HEAD}<error>{text}</error>".encode(), "500 Internal Server Error"),
     }

@@ -32,21 +32,54 @@ RULES: dict[str, WarningRule] = {
     for r in (
         WarningRule(
             "soap-element-order",
-            "The WSDL's sequence fixes the order of the children of the operation element and of sms.",
-            "Send userName, password, sms and, inside sms, Msisdns, SMSContent, PlanSendTime, ExtNumber in "
+            "The WSDL's sequence fixes the order of the children of the operation element and of its body object.",
+            "Send userName, password, sms and, inside sms, Msisdns, SMSContent, ExtNumber, PlanSendTime in "
             "that order (generate the request from the WSDL).",
         ),
         WarningRule(
             "soap-unknown-element",
-            "The operation element and sms hold only the elements the WSDL declares (in namespace "
-            "http://tempuri.org/); the real endpoint ignores any other.",
+            "The operation element and its body object hold only the elements the WSDL declares (in namespace "
+            "http://www.yysms.com/); the real endpoint ignores any other.",
             "Remove the element, or fix its name, case or namespace: an ignored element's value never "
             "reaches the platform.",
         ),
         WarningRule(
             "soap-repeated-element",
-            "Each element of the operation and of sms occurs at most once.",
-            "Send the element once; the endpoint keeps only the last one.",
+            "Each element of the operation and of its body object occurs at most once.",
+            "Send the element once; the endpoint keeps only the first one.",
+        ),
+        WarningRule(
+            "soap-namespace",
+            "The service's namespace is http://www.yysms.com/ (operation elements and SOAPAction "
+            "http://www.yysms.com/<Operation>); http://tempuri.org/ was the namespace of this project's own WSDL "
+            "up to 0.1.0, reconstructed from the document.",
+            "Generate the client from the served WSDL (or upgrade ipyy_client past 0.1.0): the vendor answers the old "
+            "namespace with a Fault, or binds no parameter at all.",
+        ),
+        WarningRule(
+            "soap-action-mismatch",
+            "The SOAPAction (SOAP 1.1) or the action parameter (SOAP 1.2) names the operation the body holds.",
+            "Send the action of the body's operation: ASMX runs the operation the action names, and binds no "
+            "parameter from a body element of another operation.",
+        ),
+        WarningRule(
+            "soap-charset",
+            "A SOAP request states its encoding: Content-Type text/xml; charset=utf-8 (SOAP 1.1) or "
+            "application/soap+xml; charset=utf-8 (SOAP 1.2).",
+            "Add charset=utf-8 to the Content-Type: ASMX reads text/xml without a charset as US-ASCII, so every "
+            "non-ASCII character (Chinese text) arrives as '?'.",
+        ),
+        WarningRule(
+            "soap-must-understand",
+            "A SOAP header marked mustUnderstand is one the service understands; this service understands none.",
+            "Drop the header or its mustUnderstand: ASMX refuses the whole request with a MustUnderstand Fault "
+            "before the operation runs, so nothing is sent.",
+        ),
+        WarningRule(
+            "soap-bad-bytes",
+            "The body is text in the encoding it names.",
+            "Encode the request in the charset the Content-Type names (UTF-8): ASMX replaces every byte that is not "
+            "valid in it with U+FFFD.",
         ),
         WarningRule(
             "signature-at-start",
@@ -94,7 +127,18 @@ REFUSAL: dict[str, ResultCode] = {
     "plain-password": ResultCode.PasswordError,
     "duplicate-recipient": ResultCode.MsisdnError,
 }
-SOAP_SHAPE = frozenset({"soap-element-order", "soap-unknown-element", "soap-repeated-element"})
+SOAP_SHAPE = frozenset(
+    {
+        "soap-element-order",
+        "soap-unknown-element",
+        "soap-repeated-element",
+        "soap-namespace",
+        "soap-action-mismatch",
+        "soap-charset",
+        "soap-bad-bytes",
+        "soap-must-understand",
+    }
+)
 
 
 @dataclass(frozen=True)

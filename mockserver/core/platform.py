@@ -19,7 +19,7 @@ from typing import Any
 
 from ipyy_client.billing import segment_count
 from ipyy_client.codes import ResultCode
-from ipyy_mock.core import clock, delivery, scenarios, settings
+from ipyy_mock.core import clock, delivery, points, scenarios, settings
 from ipyy_mock.core.auth import authenticate, password_warnings
 from ipyy_mock.core.billing import Charge, charge_for
 from ipyy_mock.core.conformance import ConformanceWarning
@@ -154,38 +154,46 @@ class Platform:
         # One reading of the store's generation for the whole send (its account and settings come from this
         # worker's cache; under the fault middleware, the request's own reading).
         with self.store.one_generation():
-            return self._send(req)
+            outcome, account = self._send(req)
+        if account is not None:  # every reply after authentication says how the account pays and its points
+            outcome.pay_type = account.pay_type
+            outcome.points = points.points(account, outcome.balance)
+        return outcome
 
-    def _send(self, req: SendRequest) -> SendOutcome:
+    def _send(self, req: SendRequest) -> tuple[SendOutcome, Account | None]:
         http = req.via in HTTP_VIAS
         warnings = list(req.warnings)
         # the cached account: its balance may be older than the row's; the debit and a refusal read it again
         account = authenticate(self.store, req.account, req.password, req.client_ip, http=http, cached=True)
         if isinstance(account, ResultCode):
             self.record_warnings(req.account or "", req.via, warnings)
-            return SendOutcome(account, warnings=warnings)
+            return SendOutcome(account, warnings=warnings), None
         if http:
             warnings += password_warnings(req.password)
         forced = faults.forced_code(self.store, FAULT_SURFACES.get(req.via, "soap"))  # [faults] an injected `code`
         if forced is not None:  # fault: refused, nothing charged
-            return self._refused(req, account, SendOutcome(forced, balance=account.balance), warnings)
+            return self._refused(req, account, SendOutcome(forced, balance=account.balance), warnings), account
         if req.param_error:
             return self._refused(
                 req,
                 account,
                 SendOutcome(ResultCode.ParamError, balance=account.balance, errors=[req.param_error]),
                 warnings,
+            ), account
+        if req.product != "sms":  # SendMms, HybridSend: no account of the mock has these products (contract §2)
+            return self._refused(req, account, SendOutcome(ResultCode.NoProduct, balance=account.balance), warnings), (
+                account
             )
         checked = self._check(req, account, warnings)
         if isinstance(checked, SendOutcome):
-            return self._refused(req, account, checked, warnings)
+            return self._refused(req, account, checked, warnings), account
         if warnings and self.is_strict(account):
             refusal = warnings[0]
             return self._refused(
                 req, account, SendOutcome(refusal.refusal, balance=account.balance, strict_refusal=refusal), warnings
-            )
+            ), account
         recipients, ext, accepted, errors, snap = checked
-        return self._commit(req, account, ext, accepted, errors, snap, warnings)
+        return self._commit(req, account, ext, accepted, errors, snap, warnings), account
 
     # -- conformance (core/conformance.py) --------------------------------
     def is_strict(self, account: Account | None) -> bool:

@@ -26,6 +26,7 @@ class SendRequest:
     hybrid: bool = False  # SendHybridSms: Chinese domestic 11-digit numbers allowed
     client_ip: str = ""
     via: str = "soap11"  # "soap11", "soap12", "http" or "domestic": recorded on the task, decides strict auth
+    product: str = "sms"  # "sms", or a product the mock's accounts do not have ("mms": SendMms, "hybrid-send")
     param_error: str | None = None  # the surface could not translate a parameter: ParamError after the account checks
     warnings: list[ConformanceWarning] = field(default_factory=list)  # what the surface found off the document
 
@@ -41,6 +42,8 @@ class SendOutcome:
     errors: list[str] = field(default_factory=list)
     warnings: list[ConformanceWarning] = field(default_factory=list)  # the surface's and the core's, in order
     strict_refusal: ConformanceWarning | None = None  # strict mode refused the send for this warning
+    pay_type: str | None = None  # the authenticated account's ("prepaid" / "postpaid"); None before authentication
+    points: int = 0  # ``balance`` in whole points at the account's price (core/points.py); 0 before authentication
 
     @property
     def ok(self) -> bool:

@@ -32,6 +32,7 @@ from typing import Any, Callable, Iterable
 
 from ipyy_client.codes import ResultCode
 from ipyy_mock.core.validation import parse_count
+from ipyy_mock.soap import envelope
 
 log = logging.getLogger("ipyy_mock.devtools.faults")
 
@@ -71,8 +72,6 @@ CODE_SELECTORS = {
 XML_TYPE = "text/xml; charset=utf-8"
 SOAP12_TYPE = "application/soap+xml; charset=utf-8"
 JSON_TYPE = "application/json; charset=utf-8"
-NS_SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
-NS_SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
 
 
 class FaultError(ValueError):
@@ -321,20 +320,8 @@ def soap_version(environ: dict) -> int:
 
 
 def soap_fault_body(version: int, message: str) -> bytes:
-    if version == 12:
-        body = (
-            f'<soap:Envelope xmlns:soap="{NS_SOAP12}"><soap:Body><soap:Fault>'
-            "<soap:Code><soap:Value>soap:Receiver</soap:Value></soap:Code>"
-            f'<soap:Reason><soap:Text xml:lang="en">{message}</soap:Text></soap:Reason>'
-            "<soap:Detail /></soap:Fault></soap:Body></soap:Envelope>"
-        )
-    else:
-        body = (
-            f'<soap:Envelope xmlns:soap="{NS_SOAP11}"><soap:Body><soap:Fault>'
-            f"<faultcode>soap:Server</faultcode><faultstring>{message}</faultstring>"
-            "<detail /></soap:Fault></soap:Body></soap:Envelope>"
-        )
-    return b'<?xml version="1.0" encoding="utf-8"?>' + body.encode("utf-8")
+    """An injected Server (SOAP 1.2: Receiver) Fault, written as the SOAP surface writes every Fault."""
+    return envelope.fault(version, message, "Server")
 
 
 def content_type_for(environ: dict, path: str) -> str:
@@ -349,10 +336,11 @@ def malformed_body(environ: dict, path: str) -> bytes:
         box = "statusbox" if path.startswith("/status") else "callbox"
         return f'{{"error":"1","remark":"成功","{box}":[{{"mobile":"86138'.encode("utf-8")
     if path == SOAP_PATH:
-        ns = NS_SOAP12 if soap_version(environ) == 12 else NS_SOAP11
+        ns = envelope.NS_SOAP12 if soap_version(environ) == 12 else envelope.NS_SOAP11
         return (
-            f'<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="{ns}"><soap:Body>'
-            '<SendI18NSmsResponse xmlns="http://tempuri.org/"><SendI18NSmsResult>'
+            f'<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="{ns}" '
+            f'xmlns:xsi="{envelope.NS_XSI}" xmlns:xsd="{envelope.NS_XSD}"><soap:Body>'
+            f'<SendSmsResponse xmlns="{envelope.TNS}"><SendSmsResult><PayType>1</PayType>'
             "<StatusCode>OK</StatusCode><Descr"
         ).encode("utf-8")
     return (

@@ -45,6 +45,7 @@ from urllib.parse import unquote_plus
 from ipyy_mock.core.conformance import ENVIRON_KEY, RULES, ConformanceWarning
 from ipyy_mock.core.store import make_private, write_queue
 from ipyy_mock.health import PATH as HEALTH_PATH  # [image] polled every few seconds: not journaled
+from ipyy_mock.soap.decoding import decode_body
 
 log = logging.getLogger("ipyy_mock.devtools.journal")
 
@@ -234,8 +235,13 @@ def headers_text(environ: dict) -> str:
     return "\n".join(lines)
 
 
-def body_text(data: bytes, total: int) -> str:
-    text = data.decode("utf-8", "replace")
+def body_text(data: bytes, total: int, soap_type: str | None = None) -> str:
+    """The body as text: UTF-8, or for a SOAP request (``soap_type``, its Content-Type) the text ASMX reads, so
+    that a UTF-16 or otherwise encoded password is masked like any other."""
+    text = decode_body(data, soap_type).text if soap_type is not None else data.decode("utf-8", "replace")
+    # NULs dropped: a UTF-16 body read in another charset holds one between every two characters, which would
+    # hide a password from the masker (the journal shows the text, not the bytes)
+    text = text.replace("\x00", "")
     if total > len(data):
         text += f"\n…[truncated: {total} bytes, first {len(data)} kept]"
     return text
@@ -259,7 +265,7 @@ def surface_of(method: str, path: str, content_type: str) -> str:
 
 
 _ACCOUNT_PAIR = re.compile(r"(?:^|&)account=([^&]*)", re.IGNORECASE)
-_SOAP_USER = re.compile(r"<(?:[\w.\-]+:)?userName(?:\s[^>]*)?>([^<]*)<", re.IGNORECASE)
+_SOAP_USER = re.compile(r"<(?:[\w.\-]+:)?(?:userName|Account)(?:\s[^>]*)?>([^<]*)<", re.IGNORECASE)
 _JSON_ACCOUNT = re.compile(r'"account"\s*:\s*"((?:[^"\\]|\\.)*)"')
 _XML_ENTITIES = {"&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": '"', "&apos;": "'"}
 
@@ -607,7 +613,8 @@ class JournalMiddleware:
                 req_body, req_total = buffered[: self.limit], len(buffered)
             elif tee is not None:  # only what the app read: reading more could wait on a client that sends no more
                 req_body, req_total = bytes(tee.kept), tee.total
-            request_text = mask_text(body_text(req_body, req_total))
+            soap_type = req_type if surface in ("soap11", "soap12") else None
+            request_text = mask_text(body_text(req_body, req_total, soap_type))
             query = mask_pairs(environ.get("QUERY_STRING") or "")
             status = None
             status_line = captured.get("status")

@@ -2,14 +2,16 @@
 
 The packaged ``WebService.wsdl`` is the one source of the SOAP contract
 (``ipyy_client.wsdl``); the mock serves it byte for byte with the request's
-own host in the two addresses.
+own address in the two ports, as ASMX does (the path as the caller wrote it:
+``/webservice.asmx`` stays lower case).
 """
 
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
+from typing import Callable
 
 from ipyy_client.wsdl import packaged_wsdl
 
@@ -45,7 +47,10 @@ class WsdlServer:
         prefix = environ.get("SCRIPT_NAME", "").rstrip("/")
         if not _PREFIX_OK.fullmatch(prefix):
             prefix = ""
-        url = f"{scheme}://{host}{prefix}/WebService.asmx".encode("ascii")
+        path = environ.get("PATH_INFO", "")
+        if path.lower() != "/webservice.asmx":
+            path = "/WebService.asmx"
+        url = f"{scheme}://{host}{prefix}{path}".encode("ascii")
         parts = self._parts
         out = [parts[0]]
         for i in range(1, len(parts), 3):
@@ -53,41 +58,76 @@ class WsdlServer:
         return b"".join(out)
 
 
-_XSD_DATETIME = re.compile(r"(-?\d{4,})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)?\Z")
+_ZONE = r"(?P<zone>[Zz]|[+-]\d\d:\d\d)?"
+_TIME = r"(?P<hour>\d\d):(?P<minute>\d\d):(?P<second>\d\d)(?P<fraction>\.\d+)?"
+#: The forms of .NET's XsdDateTime parser with the flags XmlSerializer uses (AllXsd), each a kind of value.
+_ALL_XSD = [
+    ("dateTime", re.compile(rf"(?P<year>\d{{4}})-(?P<month>\d\d)-(?P<day>\d\d)T{_TIME}{_ZONE}")),
+    ("date", re.compile(rf"(?P<year>\d{{4}})-(?P<month>\d\d)-(?P<day>\d\d){_ZONE}")),
+    ("time", re.compile(rf"{_TIME}{_ZONE}")),
+    ("gYearMonth", re.compile(rf"(?P<year>\d{{4}})-(?P<month>\d\d){_ZONE}")),
+    ("gYear", re.compile(rf"(?P<year>\d{{4}}){_ZONE}")),
+    ("gMonthDay", re.compile(rf"--(?P<month>\d\d)-(?P<day>\d\d){_ZONE}")),
+    ("gMonth", re.compile(rf"--(?P<month>\d\d){_ZONE}")),
+    ("gDay", re.compile(rf"---(?P<day>\d\d){_ZONE}")),
+]
+#: The year .NET gives the g* kinds that have none (a leap year, so that --02-29 is a date).
+_NO_YEAR = 1904
 _DT_MIN, _DT_MAX = datetime(1, 1, 2), datetime(9999, 12, 30)
 
 
-def parse_xsd_datetime(text: str) -> datetime:
-    """xs:dateTime -> datetime: naive without a zone, aware (fixed offset) with ``Z`` or an offset.
+def parse_xsd_datetime(text: str, today: Callable[[], date] = date.today) -> datetime:
+    """An ``xs:dateTime`` member as XmlSerializer reads it (``XmlConvert.ToDateTime``, RoundtripKind, AllXsd).
 
-    Replaces spyne's parser, which gets negative half-hour offsets wrong
-    (``-03:30`` becomes -02:30) and ignores trailing text. Raises ValueError for
-    text that is not an xs:dateTime or lies outside what Python (and .NET) can
-    hold: 0001-01-02 to 9999-12-30 in UTC, a day's margin so that no later
-    zone conversion (spyne's own range check included) can overflow.
+    Besides a full dateTime it takes what .NET's parser takes: a date alone (midnight), a time alone (on
+    ``today()``), and the g-kinds (``2024-05``, ``2024``, ``--05-01``, ``--05``, ``---01``, their missing
+    parts as .NET fills them), with a zone ``Z`` or ``±hh:mm`` of up to 99 hours and 99 minutes. A value without
+    a zone is naive (platform time); one with a zone is aware, with that offset (in UTC when Python cannot hold it; .NET converts it to the server's time). Leading
+    and trailing white space is allowed; the year has exactly four digits; ``24:00:00`` is refused. Raises
+    ValueError with .NET's message (``The string 'x' is not a valid AllXsd value.``) for anything else.
+
+    .NET takes every DateTime from 0001-01-01 to 9999-12-31 (a zone conversion past either end is clamped to
+    it); the mock takes them too but keeps a day's margin at both ends (0001-01-02, 9999-12-30), so that no
+    report time computed from a schedule can leave what Python's datetime holds.
     """
-    m = _XSD_DATETIME.match(text.strip())
-    if not m:
-        raise ValueError(f"{text!r} is not an xs:dateTime (like 2024-05-01T09:30:00, zone optional)")
-    year, month, day, hour, minute, second = (int(g) for g in m.groups()[:6])
-    micro = round(Decimal("0" + m.group(7)) * 1_000_000) if m.group(7) else 0
-    zone = m.group(8)
-    tz = None
-    if zone == "Z":
-        tz = timezone.utc
-    elif zone:
-        sign = -1 if zone[0] == "-" else 1
-        tz = timezone(sign * timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6])))
+    refused = ValueError(f"The string '{text}' is not a valid AllXsd value.")
+    stripped = text.strip()
+    for kind, pattern in _ALL_XSD:  # noqa: B007 (kind is used after the loop)
+        m = pattern.fullmatch(stripped)
+        if m is not None:
+            break
+    else:
+        raise refused
+    parts = m.groupdict()
+    year = int(parts.get("year") or _NO_YEAR)
+    month = int(parts.get("month") or 1)
+    day = int(parts.get("day") or 1)
+    if kind == "time":
+        base = today()
+        year, month, day = base.year, base.month, base.day
+    hour, minute, second = (int(parts.get(k) or 0) for k in ("hour", "minute", "second"))
+    fraction = parts.get("fraction")
+    micro = round(Decimal("0" + fraction) * 1_000_000) if fraction else 0
     try:
-        extra = timedelta(0)
-        if hour == 24 and minute == second == micro == 0:  # xs:dateTime allows 24:00:00
-            hour, extra = 0, timedelta(days=1)
-        if micro == 1_000_000:  # .9999999 rounds up
-            micro, extra = 0, extra + timedelta(seconds=1)
-        value = datetime(year, month, day, hour, minute, second, micro, tzinfo=tz) + extra
-        utc = value.astimezone(timezone.utc).replace(tzinfo=None) if tz else value
-    except (ValueError, OverflowError) as exc:
-        raise ValueError(f"{text!r}: {exc}") from None
-    if not _DT_MIN <= utc <= _DT_MAX:
-        raise ValueError(f"{text!r} is out of range (0001-01-02 to 9999-12-30)")
-    return value
+        value = datetime(year, month, day, hour, minute, second)
+    except ValueError:
+        raise refused from None
+    value = _add(value, timedelta(microseconds=micro))  # .9999999 rounds up into the next second
+    zone = parts.get("zone")
+    if not zone:
+        return min(max(value, _DT_MIN), _DT_MAX)
+    offset = timedelta(0)
+    if zone not in ("Z", "z"):
+        offset = (-1 if zone[0] == "-" else 1) * timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6]))
+    utc = min(max(_add(value, -offset), _DT_MIN), _DT_MAX).replace(tzinfo=timezone.utc)
+    if abs(offset) < timedelta(hours=24) and utc.replace(tzinfo=None) == _add(value, -offset):
+        return value.replace(tzinfo=timezone(offset) if offset else timezone.utc)  # the caller's own offset, kept
+    return utc
+
+
+def _add(value: datetime, delta: timedelta) -> datetime:
+    """``value + delta``, clamped to what datetime holds (as .NET clamps a conversion to its DateTime range)."""
+    try:
+        return value + delta
+    except OverflowError:
+        return datetime.max if delta > timedelta(0) else datetime.min

@@ -9,13 +9,13 @@ from xml.sax.saxutils import escape
 import requests
 from lxml import etree
 
-TNS = "http://tempuri.org/"
+TNS = "http://www.yysms.com/"
 SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
 SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
 
 
-# A Fault's HTTP status: 500 for SOAP 1.1 (its HTTP binding, WS-I BP R1126, ASMX), 400 (Sender) for SOAP 1.2.
-FAULT_STATUS = {11: 500, 12: 400}
+# A Fault's HTTP status: 500 for both versions, as ASMX sends every Fault.
+FAULT_STATUS = {11: 500, 12: 500}
 
 
 def envelope(
@@ -33,7 +33,7 @@ def envelope(
 
     ns = SOAP11 if version == 11 else SOAP12
     plan_xml = '<PlanSendTime xsi:nil="true" />' if plan is None else el("PlanSendTime", plan)
-    sms = f"<sms>{el('Msisdns', msisdns)}{el('SMSContent', content)}{plan_xml}{el('ExtNumber', ext)}</sms>"
+    sms = f"<sms>{el('Msisdns', msisdns)}{el('SMSContent', content)}{el('ExtNumber', ext)}{plan_xml}</sms>"
     return (
         f'<?xml version="1.0" encoding="utf-8"?>'
         f'<soap:Envelope xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
@@ -55,11 +55,19 @@ def post(base_url: str, body: bytes, op: str = "SendI18NSms", version: int = 11)
 class RawResult:
     status: str
     description: str
-    msg_id: int
+    msg_id: int  # 0 when the reply has no MsgId (a refusal)
     balance: Decimal
     billing_amount: Decimal
     billing_count: int
     errors: list[str]
+    success_counts: int = 0
+    amount: int = 0
+    pay_type: int = 0
+    xsi_type: str | None = None
+
+    @property
+    def task_id(self) -> int:
+        return self.msg_id
 
 
 def parse_result(reply: requests.Response, op: str = "SendI18NSms") -> RawResult:
@@ -75,11 +83,15 @@ def parse_result(reply: requests.Response, op: str = "SendI18NSms") -> RawResult
     return RawResult(
         text("StatusCode"),
         text("Description"),
-        int(text("MsgId")),
+        int(text("MsgId") or 0),
         Decimal(text("Balance")),
         Decimal(text("BillingAmount")),
         int(text("BillingCount")),
         errors,
+        int(text("SuccessCounts")),
+        int(text("Amount")),
+        int(text("PayType")),
+        node.get("{http://www.w3.org/2001/XMLSchema-instance}type"),
     )
 
 
