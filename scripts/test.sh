@@ -12,6 +12,10 @@ need=()
 # [image] the OCI image's test builds it with podman on a base made by mmdebstrap (tests/test_image.py, scripts/image.sh).
 command -v podman >/dev/null || need+=(podman)
 command -v mmdebstrap >/dev/null || need+=(mmdebstrap)
+# [asmx] the ASMX oracle of the vendor's SOAP contract and the clients Mono's wsdl generates (tests/oracle/).
+{ command -v mono >/dev/null && command -v mcs >/dev/null && command -v wsdl >/dev/null; } || need+=(mono-complete)
+# [axis] clients generated from the served WSDL by Apache Axis 1.4's WSDL2Java.
+{ command -v javac >/dev/null && [ -f /usr/share/java/axis.jar ]; } || need+=(libaxis-java default-jdk-headless)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "== installing Debian packages: ${need[*]}"
