@@ -53,12 +53,13 @@ BENCH = Path(__file__).resolve().parent
 ACCOUNT, PASSWORD = "bench", "bench-pw-1"
 TEXT = "性能测试【华信】"
 MOBILE = "8613800138000"
-CANNED_SOAP = (
-    '<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/'
-    'envelope/"><soap:Body><SendI18NSmsResponse xmlns="http://tempuri.org/"><SendI18NSmsResult>'
-    "<StatusCode>OK</StatusCode><Description>操作成功</Description><MsgId>1000001</MsgId>"
-    "<Balance>99.95</Balance><BillingAmount>0.05</BillingAmount><BillingCount>1</BillingCount>"
-    "<Errors /></SendI18NSmsResult></SendI18NSmsResponse></soap:Body></soap:Envelope>"
+CANNED_SOAP = (  # the mock's reply to the send, as ASMX writes it (docs/contract.md §2)
+    '<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" '
+    'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:xsd="http://www.w3.org/2001/XMLSchema">'
+    '<soap:Body><SendI18NSmsResponse xmlns="http://www.yysms.com/"><SendI18NSmsResult xsi:type="I18NSendResult">'
+    "<PayType>1</PayType><StatusCode>OK</StatusCode><Description>操作成功</Description><MsgId>1000001</MsgId>"
+    "<SuccessCounts>1</SuccessCounts><BillingCount>1</BillingCount><Amount>1999</Amount><Balance>99.95</Balance>"
+    "<BillingAmount>0.05</BillingAmount></SendI18NSmsResult></SendI18NSmsResponse></soap:Body></soap:Envelope>"
 )
 CANNED_HTTP = (
     '<?xml version="1.0" encoding="utf-8" ?><returnsms><returnstatus>Success</returnstatus>'

@@ -61,7 +61,7 @@ BIN = Path(sys.executable).parent
 ACCOUNT = "bench"
 PASSWORD = "bench-pass-1"
 BALANCE = "100000000"
-TNS = "http://tempuri.org/"
+TNS = "http://www.yysms.com/"  # the vendor's real namespace (docs/contract.md §2)
 SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
 CONTENT = "您的验证码是 123456，5 分钟内有效【华信】"
 MSISDN = "8613912345678"
@@ -103,14 +103,15 @@ def numbers(n: int, start: int = 0) -> list[str]:
 
 
 def soap_envelope(msisdns: str, content: str = CONTENT, user: str = ACCOUNT, password: str = PASSWORD) -> bytes:
-    """What an ASMX client puts on the wire (the vendor document's SOAP 1.1 sample, filled in)."""
+    """What a .NET client of the vendor's WSDL puts on the wire (SOAP 1.1, docs/contract.md §2): ``SmsObject``'s
+    members in schema order, ``PlanSendTime`` present and nil (send now)."""
     return (
         '<?xml version="1.0" encoding="utf-8"?>'
         '<soap:Envelope xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
         f'xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:soap="{SOAP11}">'
         f'<soap:Body><SendI18NSms xmlns="{TNS}"><userName>{escape(user)}</userName>'
         f"<password>{escape(password)}</password><sms><Msisdns>{escape(msisdns)}</Msisdns>"
-        f'<SMSContent>{escape(content)}</SMSContent><PlanSendTime xsi:nil="true" /><ExtNumber></ExtNumber>'
+        f'<SMSContent>{escape(content)}</SMSContent><ExtNumber /><PlanSendTime xsi:nil="true" />'
         "</sms></SendI18NSms></soap:Body></soap:Envelope>"
     ).encode("utf-8")
 
@@ -158,7 +159,7 @@ SEND_HEADERS = {
     "domestic": {"Content-Type": FORM_CTYPE},
 }
 SEND_OK = {  # what each surface's reply holds when the send went through
-    "soap": b"<tns:StatusCode>OK</tns:StatusCode>",
+    "soap": b"<StatusCode>OK</StatusCode>",
     "http": b"<returnstatus>Success</returnstatus>",
     "domestic": b"<returnstatus>Success</returnstatus>",
 }
@@ -1178,7 +1179,7 @@ def scaling(args: argparse.Namespace, work: Path, results: dict) -> None:
                 dt, content = wire_send(surface, numbers(n, offset))
                 offset += n
                 ok = (
-                    f"<tns:BillingCount>{n}</tns:BillingCount>".encode() in content
+                    f"<BillingCount>{n}</BillingCount>".encode() in content
                     if surface == "soap"
                     else f"<successCounts>{n}</successCounts>".encode() in content
                 )

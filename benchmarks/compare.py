@@ -6,6 +6,13 @@ Both servers run at once (``ipyy-mock serve``, the same flags, a fresh
 database each, 2 workers x 1 thread unless ``--flags`` says otherwise); wrk
 (the benchmark's own request bodies, 16 keep-alive connections) loads one at a
 time, the order swapped every round, so the machine's noise hits both alike.
+Each server gets its own tree's requests: the revision's
+``benchmarks/bench.py`` (``send_bodies()``, ``SEND_HEADERS``, ``WIRE_PATHS``)
+drives the revision, this tree's drives this tree, so a change of the wire
+contract between the two (the SOAP namespace, a member's order) compares the
+same send on both; a revision without them is driven with this tree's. Before
+the rounds, one request per surface must come back 200 (and with the tree's
+``SEND_OK`` when it has one).
 For each surface: requests/s, p50 and p99, and the CPU the server's workers
 spent per request (every thread, from /proc), medians over the rounds.
 
@@ -19,6 +26,7 @@ the end. Needs wrk (``bash benchmarks/run.sh`` installs it).
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import re
@@ -26,6 +34,10 @@ import statistics
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench  # noqa: E402  (request bodies, wrk script, free ports)
@@ -35,7 +47,8 @@ CACHE = bench.CACHE
 
 
 def checkout(rev: str) -> Path:
-    """A worktree of ``rev`` and a directory whose ipyy_mock / ipyy_client are that tree's packages."""
+    """A worktree of ``rev`` (its root; ``.compare-packages`` in it holds ipyy_mock / ipyy_client, that tree's
+    packages)."""
     sha = subprocess.run(["git", "rev-parse", "--short", rev], cwd=ROOT, capture_output=True, text=True, check=True)
     tree = CACHE / f"compare-{sha.stdout.strip()}"
     if not tree.exists():
@@ -48,7 +61,40 @@ def checkout(rev: str) -> Path:
         link = links / name
         if not link.exists():
             link.symlink_to(tree / folder)
-    return links
+    return tree
+
+
+def requests_of(tree: Path | None) -> ModuleType:
+    """The module that says what to send to the server of ``tree``: its own benchmarks/bench.py (loaded under
+    another name), or this tree's bench when ``tree`` is None or its bench.py has not what compare needs."""
+    if tree is None:
+        return bench
+    path = tree / "benchmarks" / "bench.py"
+    if path.exists():
+        spec = importlib.util.spec_from_file_location(f"bench_{tree.name.replace('-', '_')}", path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module  # its dataclasses look their module up
+        try:
+            spec.loader.exec_module(module)
+        except Exception as exc:  # noqa: BLE001 - an old bench that does not import here: this tree's requests
+            print(f"compare.py: {path} does not load ({exc!r}); sending this tree's requests", file=sys.stderr)
+            return bench
+        if all(hasattr(module, name) for name in ("send_bodies", "SEND_HEADERS", "WIRE_PATHS")):
+            return module
+    print(f"compare.py: {path} has no send_bodies / SEND_HEADERS / WIRE_PATHS; sending this tree's", file=sys.stderr)
+    return bench
+
+
+def check_sends(server: bench.Server, reqs: ModuleType, surfaces: list[str], label: str) -> None:
+    """One send per surface, with the tree's own request: a 200, and its SEND_OK when the tree has one (a server
+    answering Faults or refusals would otherwise be measured as fast as any other)."""
+    ok: dict[str, bytes] = getattr(reqs, "SEND_OK", {})
+    bodies = reqs.send_bodies()
+    for s in surfaces:
+        got = requests.post(server.url + reqs.WIRE_PATHS[s], data=bodies[s], headers=reqs.SEND_HEADERS[s], timeout=30)
+        if got.status_code != 200 or (s in ok and ok[s] not in got.content):
+            raise SystemExit(f"compare.py: {label} {s}: not a send: {got.status_code} {got.content[:300]!r}")
 
 
 def worker_cpu(pid: int) -> float:
@@ -67,13 +113,22 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     work = CACHE / "compare-run"
     work.mkdir(parents=True, exist_ok=True)
-    scripts = {}
-    for name, body in bench.send_bodies().items():
-        body_file = work / f"{name}.body"
-        body_file.write_bytes(body)
-        scripts[name] = bench.wrk_script(work / f"{name}.lua", body_file, bench.SEND_HEADERS[name])
-    servers: list[tuple[str, bench.Server]] = []
-    for label, pythonpath in ((f"before ({args.rev})", str(checkout(args.rev))), ("after (this tree)", "")):
+    surfaces = args.surfaces.split(",")
+    tree = checkout(args.rev)
+    # per server: its label, the server, its own tree's requests and the wrk scripts that send them
+    servers: list[tuple[str, bench.Server, ModuleType, dict[str, Path]]] = []
+    sides: tuple[tuple[str, str, Path | None], ...] = (
+        (f"before ({args.rev})", str(tree / ".compare-packages"), tree),
+        ("after (this tree)", "", None),
+    )
+    for label, pythonpath, own in sides:
+        reqs = requests_of(own)
+        scripts: dict[str, Path] = {}
+        bodies: dict[str, Any] = reqs.send_bodies()
+        for name in surfaces:
+            body_file = work / f"{len(servers)}-{name}.body"
+            body_file.write_bytes(bodies[name])
+            scripts[name] = bench.wrk_script(work / f"{len(servers)}-{name}.lua", body_file, reqs.SEND_HEADERS[name])
         db = work / f"{len(servers)}.db"
         for old in work.glob(f"{db.name}*"):
             old.unlink()
@@ -81,23 +136,24 @@ def main(argv: list[str] | None = None) -> int:
         bench.create_account(db, env)
         port = bench.free_port()
         cmd = [str(bench.BIN / "ipyy-mock"), "serve", "--port", str(port), "--db", str(db), *args.flags.split()]
-        servers.append((label, bench.Server(f"compare-{len(servers)}", cmd, port, bench.mock_ready, env=env)))
+        server = bench.Server(f"compare-{len(servers)}", cmd, port, bench.mock_ready, env=env)
+        servers.append((label, server, reqs, scripts))
     try:
-        for _, server in servers:
+        for _, server, _, _ in servers:
             server.start()
-        for _, server in servers:
+        for label, server, reqs, _ in servers:
             server.wait()
-        surfaces = args.surfaces.split(",")
-        for _label, server in servers:  # warm-up
+            check_sends(server, reqs, surfaces, label)
+        for _label, server, reqs, scripts in servers:  # warm-up
             for s in surfaces:
-                bench.run_wrk(server.url + bench.WIRE_PATHS[s], scripts[s], 2, 16, 2)
+                bench.run_wrk(server.url + reqs.WIRE_PATHS[s], scripts[s], 2, 16, 2)
         runs: dict[tuple[str, str], list[dict]] = {}
         for r in range(args.rounds):
             for s in surfaces:
-                for label, server in servers if r % 2 == 0 else servers[::-1]:
+                for label, server, reqs, scripts in servers if r % 2 == 0 else servers[::-1]:
                     assert server.proc is not None
                     before = worker_cpu(server.proc.pid)
-                    res = bench.run_wrk(server.url + bench.WIRE_PATHS[s], scripts[s], args.seconds, 16, 2)
+                    res = bench.run_wrk(server.url + reqs.WIRE_PATHS[s], scripts[s], args.seconds, 16, 2)
                     res["cpu_us"] = (worker_cpu(server.proc.pid) - before) / max(1, res["requests"]) * 1e6
                     runs.setdefault((s, label), []).append(res)
         out = {}
@@ -117,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         (work / "compare.json").write_text(json.dumps(out, indent=1))
     finally:
-        for _, server in servers:
+        for _, server, _, _ in servers:
             server.stop()
     return 0
 
