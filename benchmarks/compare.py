@@ -59,8 +59,9 @@ def checkout(rev: str) -> Path:
     links.mkdir(exist_ok=True)
     for name, folder in (("ipyy_mock", "mockserver"), ("ipyy_client", "client")):
         link = links / name
-        if not link.exists():
-            link.symlink_to(tree / folder)
+        if not link.exists():  # the package is the folder itself in older trees, a folder inside it in newer ones
+            inner = tree / folder / name
+            link.symlink_to(inner if inner.is_dir() else tree / folder)
     return tree
 
 

@@ -1,4 +1,4 @@
-"""The mock's reply writer (mockserver/soap/envelope.py) writes the same bytes as ASMX's XmlSerializer, value by value.
+"""The mock's reply writer (mockserver/ipyy_mock/soap/envelope.py) writes the same bytes as ASMX's XmlSerializer, value by value.
 
 Why: tests/test_asmx_oracle.py proves the mock's replies have ASMX's shape, with
 every value masked; a client, though, reads the values, and how XmlSerializer

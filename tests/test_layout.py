@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parent.parent / "mockserver"
+PACKAGE = Path(__file__).resolve().parent.parent / "mockserver" / "ipyy_mock"
 
 
 def runtime_imports() -> dict[str, set[str]]:

@@ -4,7 +4,7 @@ All in-process (werkzeug's test client over ``make_soap_app`` with a fake
 platform: no database, no server process), so that each proof is about the
 SOAP surface alone:
 
-- spyne's model (mockserver/soap/models.py) describes the same contract as the
+- spyne's model (mockserver/ipyy_mock/soap/models.py) describes the same contract as the
   static WSDL, and that comparison fails on any difference (proved by
   mutating the WSDL in each way the two could drift apart);
 - the static WSDL says what docs/contract.md §2 says;

@@ -21,9 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_ipyy_client_passes_mypy_strict(tmp_path):
     pytest.importorskip("mypy.api")
-    # the package directory is client/, its import name ipyy_client: mypy finds it through a link
-    (tmp_path / "ipyy_client").symlink_to(ROOT / "client", target_is_directory=True)
-    env = {**os.environ, "MYPYPATH": str(tmp_path)}
+    env = {**os.environ, "MYPYPATH": str(ROOT / "client")}
     command = [sys.executable, "-m", "mypy", "--strict", "-p", "ipyy_client", "--cache-dir", str(tmp_path / "cache")]
     proc = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
@@ -31,7 +29,7 @@ def test_ipyy_client_passes_mypy_strict(tmp_path):
 
 
 def test_the_package_says_it_is_typed_and_is_held_to_strict():
-    assert (ROOT / "client" / "py.typed").is_file()
+    assert (ROOT / "client" / "ipyy_client" / "py.typed").is_file()
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     assert "py.typed" in config["tool"]["setuptools"]["package-data"]["ipyy_client"]
     [override] = [o for o in config["tool"]["mypy"]["overrides"] if "ipyy_client.*" in o["module"]]

@@ -1,6 +1,6 @@
 // A second ASMX service next to the contract's (Echo.asmx): it returns exactly the result it is given, so that
 // tests/test_asmx_writer.py can compare, byte for byte, what XmlSerializer writes for a set of values with what the
-// mock's writer (mockserver/soap/envelope.py) writes for the same values.
+// mock's writer (mockserver/ipyy_mock/soap/envelope.py) writes for the same values.
 //
 // Why a service of its own: WebService.asmx decides its values as the mock does (for the shape comparison), so it
 // can never be asked for an arbitrary Description, an Errors array with an empty or a null item, or a decimal of
