@@ -32,7 +32,6 @@ from typing import Callable, Iterable
 from ipyy_mock.core import clock
 from ipyy_mock.core.settings import MAX_TRIES, DeliverySettings
 from ipyy_mock.core.wire import Report, Uplink
-from ipyy_mock.httpapi import replies as R
 
 log = logging.getLogger("ipyy_mock.core.delivery")
 
@@ -89,7 +88,9 @@ class Claim:
     items: int
     try_no: int
     attempt_id: int
-    body: bytes
+    #: what the batch holds, as wire objects: the push runner renders them (the pull reply's format is the
+    #: HTTP surface's, httpapi/replies.py), so the core knows no wire format
+    records: list[Report] | list[Uplink]
 
 
 # -- rows to wire objects (pull replies and push bodies alike) ----------------
@@ -306,16 +307,16 @@ def claim_next(db: sqlite3.Connection, owner: str, now: float, wall: float, hold
         row["items"],
         try_no,
         int(cur.lastrowid),
-        batch_body(db, row["id"], row["kind"], zone),
+        batch_records(db, row["id"], row["kind"], zone),
     )
 
 
-def batch_body(db: sqlite3.Connection, batch_id: int, kind: str, zone: tzinfo) -> bytes:
-    """The push body: byte for byte the pull reply for the same rows."""
+def batch_records(db: sqlite3.Connection, batch_id: int, kind: str, zone: tzinfo) -> list[Report] | list[Uplink]:
+    """The batch's reports or uplinks, in the order the pull reply lists them."""
     rows = db.execute(f"SELECT * FROM {TABLES[kind]} WHERE batch_id=? ORDER BY id", (batch_id,)).fetchall()
     if kind == STATUSBOX:
-        return R.statusbox_xml(reports_from_rows(rows, zone))
-    return R.callbox_xml(uplinks_from_rows(rows, zone))
+        return reports_from_rows(rows, zone)
+    return uplinks_from_rows(rows, zone)
 
 
 def settle(

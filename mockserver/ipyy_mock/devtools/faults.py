@@ -62,7 +62,9 @@ JSON_PATHS = ("/statusjsonapi.aspx", "/calljsonapi.aspx", "/smsjson.aspx")
 MOCK_PREFIX = "/_mock"
 MAX_LATENCY_MS = 60_000
 ACTIVE = "SELECT * FROM faults WHERE remaining IS NULL OR remaining > 0 ORDER BY id"
-# the surfaces that call forced_code, and the selectors that reach each
+# SendRequest.via -> the send surface whose `code` faults apply to it
+VIA_SURFACES = {"http": "send", "domestic": "domestic"}
+# the send surfaces, and the selectors that reach each
 CODE_SELECTORS = {
     "soap": ("soap", "*", SOAP_PATH),
     "send": ("send", "*", SEND_PATH),
@@ -285,12 +287,14 @@ def _fire(store: Any, row: sqlite3.Row) -> bool:
         return cur.rowcount == 1
 
 
-def forced_code(store: Any, endpoint: str) -> ResultCode | None:
-    """A ``code`` fault for this send surface ("soap" or "send"), consumed; None when none fires.
+def forced_code(store: Any, via: str) -> ResultCode | None:
+    """A ``code`` fault for the send surface of ``via`` (SendRequest.via), consumed; None when none fires.
 
-    Platform.send calls this after authentication: the send is then refused
-    with the returned code through the surface's normal reply, nothing charged.
+    instrument() makes this the Platform's ``forced_code`` hook, which Platform.send asks after
+    authentication: the send is then refused with the returned code through the surface's normal reply,
+    nothing charged.
     """
+    endpoint = VIA_SURFACES.get(via, "soap")
     selectors = CODE_SELECTORS.get(endpoint, (endpoint, "*"))
     rows = _applied_rows.get()  # read by FaultMiddleware for this request: no second SELECT
     for row in _active(store) if rows is None else rows:

@@ -19,6 +19,8 @@ def instrument(app: Any, platform: Any, *, journal_enabled: bool = True) -> Any:
     admin = getattr(app, "endpoints", {}).get("admin")
     if admin is not None:
         admin.attach_journal(store, journal_enabled)
+    store_of_faults = platform.store
+    platform.forced_code = lambda via: faults.forced_code(store_of_faults, via)  # `code` faults, asked by send
     wrapped: Any = faults.FaultMiddleware(app, platform.store)
     if journal_enabled:
         wrapped = journal.JournalMiddleware(wrapped, store)

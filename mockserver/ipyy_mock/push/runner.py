@@ -31,17 +31,28 @@ import queue
 import sqlite3
 import threading
 import time
+from typing import cast
 
 import requests
 
 from ipyy_mock.core import delivery, settings
 from ipyy_mock.core.delivery import Attempt, Claim
 from ipyy_mock.core.platform import Platform
+from ipyy_mock.core.wire import Report, Uplink
+from ipyy_mock.httpapi import replies
 from ipyy_mock.httpapi.replies import XML_TYPE
 from ipyy_mock.push import lease
 from ipyy_mock.push.target import PushUrlError, check_push_url
 
 log = logging.getLogger("ipyy_mock.push.runner")
+
+
+def push_body(claim: Claim) -> bytes:
+    """The push body: byte for byte the pull reply (statusApi.aspx / callApi.aspx) for the same rows."""
+    if claim.kind == delivery.STATUSBOX:
+        return replies.statusbox_xml(cast(list[Report], claim.records))
+    return replies.callbox_xml(cast(list[Uplink], claim.records))
+
 
 LEASE_NAME = "push-runner"
 ANSWER_LIMIT = 4096  # bytes of the receiver's answer we read: "1" or "error" is all that matters
@@ -203,7 +214,7 @@ class PushRunner:
     def _post(self, claim: Claim, timeout: float) -> None:
         """Runs in its own thread: HTTP only, never SQLite."""
         try:
-            attempt = push(claim.url, claim.body, timeout)
+            attempt = push(claim.url, push_body(claim), timeout)
         except Exception as exc:  # a bug here must not strand the claim
             log.exception("push of batch %s failed unexpectedly", claim.batch_id)
             attempt = _attempt(delivery.CONNECT_ERROR, None, 0.0, f"{type(exc).__name__}: {exc}")
