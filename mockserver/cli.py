@@ -135,7 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--admin-token-file",
         default=None,
         metavar="PATH",
-        help="read the admin token from PATH (first line; not shown in `ps`)",
+        help="read the admin token from PATH: its first line, printable ASCII (not shown in `ps`; keep the file 0600, a file others may read gets a warning)",
     )
     serve.add_argument(
         "--allowed-host",
@@ -409,7 +409,9 @@ def run_serve(args: argparse.Namespace) -> int:
     from ipyy_mock.server import ServeConfig, StartError, check_port, serve  # [server]
 
     try:  # [security] --admin-token, else --admin-token-file, else $IPYY_MOCK_ADMIN_TOKEN
-        admin_token = read_token(args.admin_token, args.admin_token_file)
+        admin_token = read_token(
+            args.admin_token, args.admin_token_file, warn=lambda line: print(f"ipyy-mock: {line}", file=sys.stderr)
+        )
     except AccessError as exc:
         print(f"ipyy-mock: {exc}", file=sys.stderr)
         return 2
