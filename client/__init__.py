@@ -15,7 +15,16 @@ from ipyy_client.encoding import decode_content, encode_content, md5_password
 from ipyy_client.errors import IpyyError
 from ipyy_client.http import HttpClient
 from ipyy_client.push import parse_push, push_receiver
-from ipyy_client.results import Balance, DomesticSendResult, HttpSendResult, PointsBalance, Report, SendResult, Uplink
+from ipyy_client.results import (
+    Balance,
+    DomesticSendResult,
+    HttpSendResult,
+    MockWarning,
+    PointsBalance,
+    Report,
+    SendResult,
+    Uplink,
+)
 from ipyy_client.soap import SoapClient
 
 __all__ = [
@@ -23,6 +32,7 @@ __all__ = [
     "SendResult",
     "HttpSendResult",
     "DomesticSendResult",
+    "MockWarning",
     "PointsBalance",
     "Balance",
     "Report",
