@@ -51,8 +51,8 @@ class SuggestingParser(argparse.ArgumentParser):
             if skip:
                 skip = False
                 continue
-            if token == "--" or token in commands:
-                return  # what follows is positional, or the sub-command's parser's to check
+            if token == "--" or (commands and not token.startswith("-")):
+                return  # what follows is positional, or the (perhaps mistyped) command's and its parser's
             if not token.startswith("-") or token == "-" or re.fullmatch(r"-\d[\d.]*", token):
                 continue
             name = token.split("=", 1)[0]
