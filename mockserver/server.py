@@ -45,6 +45,13 @@ DEFAULT_HEADER_TIMEOUT = 5.0  # seconds for a request line and headers (granian 
 DEFAULT_BODY_TIMEOUT = 15.0  # seconds for a whole request body once its headers are in (4 MiB at ~300 kB/s)
 ACCESS_LOG_FORMAT = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'  # gunicorn: path only, query strings carry passwords
 GRANIAN_ACCESS_LOG_FORMAT = '%(addr)s "%(method)s %(path)s" %(status)d %(dt_ms).0fms'  # the same, path only
+#: Connections a granian worker holds open at once (granian's ``backpressure``; its default, backlog / workers, is
+#: 512 with 2 workers, so ~1,024 idle or slow connections made a legitimate send wait for one of them to time out).
+#: Idle connections cost granian little (Rust, outside the GIL); each is a file descriptor, so the open-files
+#: limit is raised to allow them (raise_open_files) and caps this.
+MAX_CONNECTIONS = 16384
+LISTEN_BACKLOG = 4096  # connections the kernel queues before the workers accept them (capped by net.core.somaxconn)
+FD_RESERVE = 256  # descriptors a worker keeps for SQLite, the journal, the push runner and logs
 STOP_GRACE = 10  # seconds a stopping worker may take (requests in flight, the push runner's hand-back) before SIGKILL
 
 
@@ -78,6 +85,32 @@ class ServeConfig:
 
 
 # -- start-up checks -------------------------------------------------------------------
+
+
+def raise_open_files(want: int = MAX_CONNECTIONS + FD_RESERVE) -> int:
+    """Raise this process's soft open-files limit towards its hard limit (the workers inherit it); the new soft limit.
+
+    Why: many systems start processes with a soft limit of 1,024 descriptors while allowing far more; every
+    connection is one, so a few hundred idle clients would exhaust a worker before granian's own limit.
+    """
+    try:
+        import resource
+    except ImportError:  # not on this platform (Windows): the limit is whatever it is
+        return want
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = want if hard == resource.RLIM_INFINITY else min(want, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+        except (ValueError, OSError):
+            pass
+    return want if soft == resource.RLIM_INFINITY else int(soft)
+
+
+def connection_limit(open_files: int) -> int:
+    """Connections per granian worker for a soft open-files limit: MAX_CONNECTIONS, or fewer when descriptors are few."""
+    return max(64, min(MAX_CONNECTIONS, open_files - FD_RESERVE))
 
 
 def check_port(host: str, port: int) -> None:
@@ -270,6 +303,7 @@ def _serve_granian(config: ServeConfig, on_ready: Callable[[], None] | None) -> 
     from granian.log import LogLevels
     from granian.server import Server
 
+    open_files = raise_open_files()
     server = Server(
         "ipyy_mock.app:create_app",  # informational only: the loader below builds the app
         address=config.host,
@@ -278,6 +312,8 @@ def _serve_granian(config: ServeConfig, on_ready: Callable[[], None] | None) -> 
         loop=Loops(event_loop()),
         workers=config.workers,
         http=HTTPModes.http1,  # the vendor is IIS over HTTP/1.1; no h2c
+        backlog=LISTEN_BACKLOG,
+        backpressure=connection_limit(open_files),  # idle and slow connections must not lock out a send
         websockets=False,
         http1_settings=HTTP1Settings(header_read_timeout=max(1, int(config.header_timeout * 1000))),
         log_level=LogLevels.warning,
@@ -326,6 +362,7 @@ def _serve_gunicorn(config: ServeConfig, on_ready: Callable[[], None] | None) ->
                 "timeout": 60,
                 "graceful_timeout": 5,
                 "keepalive": 5,
+                "worker_connections": connection_limit(raise_open_files()),  # gthread's default is 1,000
                 "accesslog": "-" if config.access_log else None,
                 "access_log_format": ACCESS_LOG_FORMAT,
                 "errorlog": "-",
