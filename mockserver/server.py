@@ -24,7 +24,9 @@ What either server gives the mock, and how:
 * the body limit lives in the app (limits.py), not in the server.
 
 The banner (``on_ready``) is printed only once the port really accepts
-connections.
+connections, and no request is answered before it is printed (granian: the
+workers hold requests until the parent says so; gunicorn's master prints it
+before it forks a worker).
 """
 
 from __future__ import annotations
@@ -149,10 +151,17 @@ def check_port(host: str, port: int) -> None:
 
 
 def _wait_listening(
-    host: str, port: int, on_ready: Callable[[], None], stop: threading.Event, ready: Any = None, workers: int = 0
+    host: str,
+    port: int,
+    on_ready: Callable[[], None],
+    stop: threading.Event,
+    ready: Any = None,
+    workers: int = 0,
+    opened: Any = None,
 ) -> None:
     """Call ``on_ready`` once every worker has built its app (``ready`` released ``workers`` times) and
-    ``host:port`` accepts a connection (granian's workers bind only after loading the app)."""
+    ``host:port`` accepts a connection (granian's workers bind only after loading the app), then set ``opened``:
+    the workers hold every request until then, so nothing is answered before the banner is out."""
     for _ in range(workers if ready is not None else 0):
         while not ready.acquire(timeout=0.2):
             if stop.is_set():
@@ -166,7 +175,33 @@ def _wait_listening(
             time.sleep(0.05)
     else:
         return
-    on_ready()
+    try:
+        on_ready()
+    finally:
+        if opened is not None:
+            opened.set()
+
+
+class _HeldUntilOpen:
+    """The worker's WSGI app, holding requests until the banner is printed (``opened``, set by the parent).
+
+    Why: a worker answers as soon as it binds, and a fast client (a test polling the WSDL) could be answered
+    before the banner said where and with which account. Once open, one attribute check per request.
+    """
+
+    def __init__(self, app: Any, opened: Any) -> None:
+        self.app = app
+        self.opened = opened
+        self.open = False
+
+    def __call__(self, environ: dict, start_response: Callable) -> Any:
+        if not self.open:
+            self.opened.wait(30)  # never forever: a parent that died before printing must not hang requests
+            self.open = True
+        return self.app(environ, start_response)
+
+    def __getattr__(self, name: str) -> Any:  # close(), platform, latency ... of the wrapped app
+        return getattr(self.app, name)
 
 
 # -- the app in a worker ---------------------------------------------------------------------
@@ -174,11 +209,12 @@ def _wait_listening(
 _worker_app: Any = None  # this worker process's app, closed when the worker stops
 
 
-def load_app(config: ServeConfig, edge: bool = False, ready: Any = None) -> Any:
+def load_app(config: ServeConfig, edge: bool = False, ready: Any = None, opened: Any = None) -> Any:
     """Build the app in a worker process (after the fork) and remember it for ``close_app``.
 
     ``edge``: wrapped in the asynchronous edge (edge.py) for granian's RSGI interface. ``ready``: a
-    semaphore released once the app is built (the banner waits for every worker).
+    semaphore released once the app is built (the banner waits for every worker). ``opened``: an event the parent
+    sets once the banner is printed; requests wait for it (_HeldUntilOpen).
 
     A SIGTERM or SIGINT while the app is built (the server is stopped as it starts) is held until the app
     exists, then the app is closed and the worker exits: its push runner may already hold the lease, and
@@ -204,6 +240,8 @@ def load_app(config: ServeConfig, edge: bool = False, ready: Any = None) -> Any:
             journal=config.journal,
             allowed_hosts=config.allowed_hosts,
         )
+        if opened is not None:
+            app = _HeldUntilOpen(app, opened)
         if edge:
             from ipyy_mock.edge import Edge
             from ipyy_mock.limits import DEFAULT_MAX_BODY
@@ -325,17 +363,23 @@ def _serve_granian(config: ServeConfig, on_ready: Callable[[], None] | None) -> 
     )
     stop = threading.Event()
     method = multiprocessing.get_start_method()
-    ready = multiprocessing.get_context(method if method in ("fork", "spawn") else "spawn").Semaphore(0)  # as granian
-    if on_ready is not None:
+    context = multiprocessing.get_context(method if method in ("fork", "spawn") else "spawn")  # as granian
+    ready = context.Semaphore(0)
+    opened = context.Event()
+    if on_ready is None:
+        opened.set()
+    else:
         threading.Thread(
             target=_wait_listening,
-            args=(config.host, config.port, on_ready, stop, ready, config.workers),
+            args=(config.host, config.port, on_ready, stop, ready, config.workers, opened),
             name="ipyy-ready",
             daemon=True,
         ).start()
     try:
         server.serve(
-            spawn_target=_granian_worker, target_loader=partial(load_app, config, True, ready), wrap_loader=False
+            spawn_target=_granian_worker,
+            target_loader=partial(load_app, config, True, ready, opened),
+            wrap_loader=False,
         )
     finally:
         stop.set()
