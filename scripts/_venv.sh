@@ -16,8 +16,12 @@ ipyy_stamp() {
   { cat pyproject.toml; echo "$IPYY_INSTALL_SPEC"; pwd -P; readlink -f .venv/bin/python; } | sha256sum | cut -d' ' -f1
 }
 if [ "${IPYY_REINSTALL:-}" = 1 ] || [ ! -x .venv/bin/ipyy-mock ] || [ "$(cat .venv/ipyy-sms.stamp 2>/dev/null)" != "$(ipyy_stamp)" ]; then
-  echo "== installing ipyy-sms and its test extra into .venv (once; again only when pyproject.toml changes)"
+  echo "== installing ipyy-sms and its test extra into .venv (once, about a minute; again only when pyproject.toml changes)"
   rm -f .venv/ipyy-sms.stamp
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e "$IPYY_INSTALL_SPEC"
+  # pip's own lines, one per package it collects and the final list: progress without pip's whole chatter
+  # (errors go to stderr, unfiltered). sed, unlike grep, succeeds when nothing matches: pipefail sees pip's status.
+  .venv/bin/python -m pip install --disable-pip-version-check -e "$IPYY_INSTALL_SPEC" \
+    | sed -un -e 's/^Collecting \([^ ]*\).*/   collecting \1/p' -e 's/^Installing collected packages: .*/   installing.../p' \
+      -e 's/^Successfully installed .*/   done/p'
   ipyy_stamp > .venv/ipyy-sms.stamp
 fi

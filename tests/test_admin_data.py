@@ -194,3 +194,25 @@ def test_openapi_is_generated_from_the_route_table(api):
         assert op["summary"] == route.summary
         assert ("requestBody" in op) == bool(route.body)
         assert [p["name"] for p in op.get("parameters", []) if p["in"] == "query"] == list(route.query)
+
+
+def test_every_recipient_of_a_send_is_in_the_inbox_refused_ones_with_their_code(api, server):
+    with SoapClient("demo", "demo123", base_url=server.base_url) as soap:
+        sent = soap.send_i18n_sms("8613800138000,8613800000002,8613800000003", "名单【华信】")
+    assert sent.ok and sent.success_counts == 1
+    messages = {m["mobile"]: m for m in api("GET", "messages", params={"task_id": sent.task_id})["messages"]}
+    assert set(messages) == {"8613800138000", "8613800000002", "8613800000003"}
+    assert messages["8613800138000"]["refusal"] is None
+    for mobile, code in (("8613800000002", "MsisdnBlack"), ("8613800000003", "MsisdnNoChannel")):
+        refused = messages[mobile]
+        assert (refused["status"], refused["refusal"], refused["amount"]) == ("refused", code, "0"), refused
+        assert refused["report_status"] is None and refused["report_due_at"] is None
+        outcome = requests.post(
+            f"{server.base_url}/_mock/api/messages/{refused['id']}/outcome", json={"status": "delivered"}, timeout=30
+        )
+        assert outcome.status_code == 409  # never sent: it cannot be delivered
+    [task] = [t for t in api("GET", "tasks", params={"account": "demo"})["tasks"] if t["id"] == sent.task_id]
+    assert (task["recipients"], task["billing_amount"]) == (1, "0.05")
+    with HttpClient("demo", "demo123", base_url=server.base_url) as http:
+        assert [r.mobile for r in http.status_reports(task_id=sent.task_id)] == ["8613800138000"]
+    assert server.balance("demo") == Decimal("99.95")

@@ -7,6 +7,7 @@ a database that cannot be opened). The banner is printed only once the server an
 from __future__ import annotations
 
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -126,6 +127,36 @@ def test_the_banner_comes_once_the_server_answers(tmp_path):
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/WebService.asmx?WSDL", timeout=5) as reply:
                 assert reply.status == 200
         assert time.monotonic() - started < 5
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=20)
+
+
+@pytest.mark.parametrize("server", ["granian", "gunicorn"])
+def test_no_request_is_answered_before_the_banner(tmp_path, server):
+    """A client polling the WSDL from the start: when its first answer arrives, the banner is already in the pipe
+    (printed before any request is answered), so a reader of the output never meets a server it was not told of."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [MOCK, "serve", "--port", str(port), "--db", str(tmp_path / "b.db"), "--workers", "2", "--server", server],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/WebService.asmx?WSDL", timeout=30) as reply:
+                    assert reply.status == 200
+                    break
+            except OSError:
+                time.sleep(0.002)
+        else:
+            pytest.fail("the mock never answered")
+        readable, _, _ = select.select([proc.stdout], [], [], 0)
+        assert readable, "the WSDL was answered before the banner was printed"
+        assert proc.stdout.read1(65536).decode().startswith("ipyy-mock ")
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=20)

@@ -1085,6 +1085,8 @@ def test_cli_options_override_env_and_work_after_the_command(gateway: CannedServ
         "pay_type": 1,
         "result_type": "I18NSendResult",
         "errors": [],
+        "strict_refusals": [],
+        "mock_warnings": [],
     }
     root = gateway.last_body()
     assert root.tag == f"{{{SOAP12}}}Envelope"

@@ -254,7 +254,9 @@ def stored_tasks(server: MockProcess, account: str) -> dict[int, dict]:
         for row in db.execute(
             "SELECT id, billing_amount, billing_count, recipients FROM tasks WHERE account=?", (account,)
         ):
-            msgs = db.execute("SELECT amount, segments FROM messages WHERE task_id=?", (row["id"],)).fetchall()
+            msgs = db.execute(
+                "SELECT amount, segments FROM messages WHERE task_id=? AND status!='refused'", (row["id"],)
+            ).fetchall()
             out[row["id"]] = {
                 "amount": Decimal(row["billing_amount"]),
                 "recipients": row["recipients"],

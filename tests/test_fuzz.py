@@ -88,7 +88,9 @@ class Ledger:
                 t: (a, stored.get(t, (0, None))[1] if c is None else c) for t, (a, c) in self.tasks.items()
             }
             for task_id, (amount, count) in stored.items():
-                msgs = db.execute("SELECT amount FROM messages WHERE task_id=?", (task_id,)).fetchall()
+                msgs = db.execute(
+                    "SELECT amount FROM messages WHERE task_id=? AND status!='refused'", (task_id,)
+                ).fetchall()
                 assert len(msgs) == count
                 assert sum((Decimal(m["amount"]) for m in msgs), Decimal(0)) == amount
         finally:

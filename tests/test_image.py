@@ -73,7 +73,11 @@ def test_the_build_context_has_what_the_wheel_is_built_from():
         line[1:].rstrip("/") for line in (ROOT / ".dockerignore").read_text().splitlines() if line.startswith("!")
     }
     project = pyproject()
-    needed = {project["project"]["readme"], "pyproject.toml", *project["tool"]["setuptools"]["packages"]["find"]["where"]}
+    needed = {
+        project["project"]["readme"],
+        "pyproject.toml",
+        *project["tool"]["setuptools"]["packages"]["find"]["where"],
+    }
     assert needed <= allowed, f"add !{sorted(needed - allowed)} to .dockerignore"
     assert ".image-wheels" in allowed, "the wheels scripts/image.sh builds (--build-arg WHEELS=.image-wheels)"
 

@@ -80,7 +80,11 @@ def test_a_batch_is_claimed_once_and_an_account_has_one_in_flight(platform):
     _inject(platform, "a", "two")
     _inject(platform, "b", "three")
     first = _claim(platform, "r1")
-    assert (first.account, first.kind, first.try_no) == ("a", "callbox", 1) and b"<content>one</content>" in pusher.push_body(first)
+    assert (first.account, first.kind, first.try_no) == (
+        "a",
+        "callbox",
+        1,
+    ) and b"<content>one</content>" in pusher.push_body(first)
     second = _claim(platform, "r2")
     assert second.account == "b"  # a's second batch waits for its first
     assert _claim(platform, "r3") is None

@@ -292,6 +292,76 @@ def test_empty_token_file_stops_the_start(tmp_path):
     assert done.returncode == 2 and "is empty" in done.stderr
 
 
+def _serve_with_token_file(tmp_path, content: bytes, mode: int = 0o600):
+    token_file = tmp_path / "admin-token"
+    token_file.write_bytes(content)
+    token_file.chmod(mode)
+    env = {k: v for k, v in os.environ.items() if k != "IPYY_MOCK_ADMIN_TOKEN"}
+    return MockProcess(tmp_path / "file.db", workers=1, args=("--admin-token-file", str(token_file)), env=env)
+
+
+def test_token_file_is_its_first_line_only(tmp_path):
+    """As documented: the first line is the token; a second line (a note, an old token) is not part of it."""
+    server = _serve_with_token_file(tmp_path, f"  {TOKEN}  \nold-token\n".encode()).start()
+    try:
+        url = server.base_url + "/_mock/api/clock"
+        assert requests.get(url, headers={"X-Admin-Token": TOKEN}, timeout=10).status_code == 200
+        assert requests.get(url, headers={"X-Admin-Token": "old-token"}, timeout=10).status_code == 403
+        assert requests.get(url, headers={"X-Admin-Token": f"{TOKEN}\\nold-token"}, timeout=10).status_code == 403
+    finally:
+        server.stop()
+    assert "warning" not in server.banner + server.output_text()  # 0600: nothing to say
+
+
+def test_token_file_other_users_can_read_gets_a_warning(tmp_path):
+    server = _serve_with_token_file(tmp_path, (TOKEN + "\n").encode(), mode=0o644).start()
+    try:
+        assert requests.get(server.base_url + "/_mock/api/clock", headers={"X-Admin-Token": TOKEN}, timeout=10).ok
+    finally:
+        server.stop()
+    said = server.banner + server.output_text()
+    assert "warning: --admin-token-file" in said and "mode 0644" in said and "chmod 600" in said
+    assert TOKEN not in said
+
+
+@pytest.mark.parametrize(
+    "content, says",
+    [
+        ("tökén-hush\n".encode(), "U+00F6"),
+        (b"abc\x01def\n", "U+0001"),
+        (b"\nsecond-line-token\n", "is empty: write the token on its first line"),
+        (b"\xff\xfe\n", "cannot read --admin-token-file"),
+    ],
+)
+def test_token_file_an_http_header_cannot_carry_stops_the_start(tmp_path, content, says):
+    token_file = tmp_path / "token"
+    token_file.write_bytes(content)
+    token_file.chmod(0o600)
+    done = subprocess.run(
+        [console_script("ipyy-mock"), "serve", "--db", str(tmp_path / "x.db"), "--admin-token-file", str(token_file)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and says in lines[0], done.stderr
+    assert "Traceback" not in done.stderr and "hush" not in done.stderr
+
+
+def test_non_ascii_token_from_the_flag_or_environment_stops_the_start(tmp_path):
+    for flags, env in ((("--admin-token", "pässwort"), {}), ((), {"IPYY_MOCK_ADMIN_TOKEN": "pässwort"})):
+        done = subprocess.run(
+            [console_script("ipyy-mock"), "serve", "--db", str(tmp_path / "x.db"), *flags],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**{k: v for k, v in os.environ.items() if k != "IPYY_MOCK_ADMIN_TOKEN"}, **env},
+        )
+        assert done.returncode == 2 and "printable ASCII only" in done.stderr, done.stderr
+        assert "pässwort" not in done.stderr
+
+
 # -- 2. token means token ------------------------------------------------------------------------------
 def test_token_is_required_from_loopback_on_every_route(tokened):
     before = state(tokened, {"X-Admin-Token": TOKEN})

@@ -89,6 +89,27 @@ def test_an_idle_connection_is_dropped_after_the_timeout(one_worker):
 
 
 @pytest.mark.slow
+def test_1500_idle_connections_do_not_lock_out_a_send(tmp_path):
+    """Past granian's default connection limit (backlog / workers: 1,024 in all) a new connection waited for an idle
+    one to be dropped (--header-timeout, 30 s here): the send must get through now, on a connection of its own.
+    benchmarks/idle_connections.py measures the latency side by side."""
+    server = MockProcess(tmp_path / "idle.db", workers=2, args=("--header-timeout", "30")).start()
+    idle: list[socket.socket] = []
+    try:
+        for i in range(1500):
+            conn = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+            if i % 2:
+                conn.sendall(b"POST /I18NSms.aspx HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # slow: headers never end
+            idle.append(conn)
+        time.sleep(0.5)  # let the workers accept what they will
+        with HttpClient("demo", "demo123", "", server.base_url, timeout=10, retries=0) as client:
+            assert client.send("8613800138000", "有人占着线【华信】").ok
+    finally:
+        for conn in idle:
+            conn.close()
+        server.stop()
+
+
 def test_200_slowloris_connections_do_not_stall_sends(tmp_path):
     """200 connections trickle header lines for ~30 s (reconnecting when dropped) while one real send a
     second must be answered within 1 s, on the default settings (2 workers x 1 thread, 5 s header timeout)."""

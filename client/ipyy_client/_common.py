@@ -35,6 +35,19 @@ def join_msisdns(msisdns: str | int | Iterable[str | int]) -> str:
     return ",".join(out)
 
 
+#: A Chinese mobile number written as at home: 11 digits, 1 and then 3-9 (13800138000), no country code.
+_DOMESTIC_NUMBER = re.compile(r"1[3-9][0-9]{9}")
+
+
+def domestic_looking(msisdns: str | int | Iterable[str | int]) -> list[str]:
+    """The recipients that look like a Chinese mobile number without its country code.
+
+    Why: an international send (SendI18NSms, I18NSms.aspx) reads the leading ``1`` of ``13800138000`` as the
+    country code of North America and sends (and charges) to +1 380..., which is never what was meant.
+    """
+    return [number for number in join_msisdns(msisdns).split(",") if _DOMESTIC_NUMBER.fullmatch(number)]
+
+
 def check_base_url(base_url: str) -> str:
     """The base URL without a trailing slash; ValueError unless it is ``http(s)://host…``."""
     if not isinstance(base_url, str) or not _BASE_URL.match(base_url):

@@ -20,6 +20,7 @@ from xml.sax.saxutils import escape
 
 from ipyy_client.encoding import md5_password
 from ipyy_client.errors import IpyyError, ProtocolError, SoapFault, TransportError
+from ipyy_client.results import MockWarning
 
 T = TypeVar("T")
 E = TypeVar("E", bound=IpyyError)
@@ -64,6 +65,30 @@ class Reply:
     content: bytes
     #: The charset the library found (zeep's multipart decoder reads it); None when it found none.
     encoding: str | None = None
+
+
+#: The reply header in which the offline mock lists the conformance warnings of a request (docs/mock.md): a JSON
+#: array of ``{"code", "detail", "fix"}`` objects, ASCII (``\\u`` escapes) as an HTTP header must be.
+MOCK_WARNINGS_HEADER = "X-Ipyy-Mock-Warnings"
+
+
+def mock_warnings(reply: Reply) -> tuple[MockWarning, ...]:
+    """The mock's warnings for this reply; none when the header is absent (the vendor) or unreadable: a warning
+    is advice, and a reply that worked must never fail because of it."""
+    raw = reply.headers.get(MOCK_WARNINGS_HEADER)
+    if not raw:
+        return ()
+    try:
+        items = json.loads(raw)
+    except ValueError:
+        return ()
+    if not isinstance(items, list):
+        return ()
+    found = []
+    for item in items:
+        if isinstance(item, dict) and isinstance(item.get("code"), str):
+            found.append(MockWarning(item["code"], str(item.get("detail") or ""), str(item.get("fix") or "")))
+    return tuple(found)
 
 
 @dataclass

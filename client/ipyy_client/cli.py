@@ -23,11 +23,13 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, TextIO
+from zoneinfo import ZoneInfo
 
 from ipyy_client import __version__
-from ipyy_client._common import DEFAULT_BASE_URL, join_msisdns
+from ipyy_client._common import DEFAULT_BASE_URL, DEFAULT_ZONE, domestic_looking, join_msisdns
+from ipyy_client._suggest import SuggestingParser
 from ipyy_client.codes import ResultCode
 from ipyy_client.domestic import DomesticClient
 from ipyy_client.errors import (
@@ -40,7 +42,16 @@ from ipyy_client.errors import (
     error_for,
 )
 from ipyy_client.http import MAX_PULL, HttpClient
-from ipyy_client.results import Balance, DomesticSendResult, HttpSendResult, PointsBalance, Report, SendResult, Uplink
+from ipyy_client.results import (
+    Balance,
+    DomesticSendResult,
+    HttpSendResult,
+    MockWarning,
+    PointsBalance,
+    Report,
+    SendResult,
+    Uplink,
+)
 from ipyy_client.soap import SoapClient
 
 EXIT_OK = 0
@@ -53,12 +64,19 @@ ENV_PASSWORD = "IPYY_PASSWORD"
 ENV_BASE_URL = "IPYY_BASE_URL"
 ENV_USERID = "IPYY_USERID"
 
+# The gateway cannot be trusted to tell a wrong name from a wrong password (the HTTP interface answers both with
+# one message), so the hint names both, and the URL: the right pair against the wrong server fails the same way.
+_WRONG_CREDENTIALS = (
+    f"Wrong account name or password: check --account / {ENV_ACCOUNT} and --password / {ENV_PASSWORD} "
+    f"(and --base-url / {ENV_BASE_URL}: the account must exist on that server)."
+)
+
 # Where the library hint says "give the account name", the CLI can say how.
 _CLI_HINTS = {
     ResultCode.UserNameEmpty: f"Pass --account or set {ENV_ACCOUNT}.",
     ResultCode.PasswordEmpty: f"Pass --password or set {ENV_PASSWORD}.",
-    ResultCode.UserNameError: f"No such account: check --account / {ENV_ACCOUNT} and --base-url / {ENV_BASE_URL}.",
-    ResultCode.PasswordError: f"Wrong password: check --password / {ENV_PASSWORD}.",
+    ResultCode.UserNameError: _WRONG_CREDENTIALS,
+    ResultCode.PasswordError: _WRONG_CREDENTIALS,
 }
 
 
@@ -97,9 +115,9 @@ def _ext_number(text: str) -> str:
 # --- parser -----------------------------------------------------------------------
 
 
-def _connection_options() -> argparse.ArgumentParser:
+def _connection_options() -> SuggestingParser:
     """Options shared by every command; SUPPRESS defaults let them appear before or after the command."""
-    parent = argparse.ArgumentParser(add_help=False)
+    parent = SuggestingParser(add_help=False)
     group = parent.add_argument_group("connection")
     group.add_argument("--account", default=argparse.SUPPRESS, help=f"account name (default: ${ENV_ACCOUNT})")
     group.add_argument(
@@ -123,8 +141,8 @@ def _connection_options() -> argparse.ArgumentParser:
     return parent
 
 
-def _output_options() -> argparse.ArgumentParser:
-    parent = argparse.ArgumentParser(add_help=False)
+def _output_options() -> SuggestingParser:
+    parent = SuggestingParser(add_help=False)
     parent.add_argument("--json", action="store_true", help="print JSON instead of text")
     return parent
 
@@ -159,7 +177,7 @@ def _port(text: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     connection = _connection_options()
     output = _output_options()
-    parser = argparse.ArgumentParser(
+    parser = SuggestingParser(
         prog="ipyy",
         description="Client for the Huaxin (ipyy.net) international SMS gateway and its offline mock.",
         parents=[connection],
@@ -246,11 +264,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     def pull_options(sub: argparse.ArgumentParser) -> None:
         sub.add_argument(
+            "--max",
             "--limit",
+            dest="limit",
             type=_pull_limit,
             default=MAX_PULL,
             metavar="N",
-            help=f"at most N items (1-{MAX_PULL}, default {MAX_PULL})",
+            help=f"pull at most N items (1-{MAX_PULL}, default {MAX_PULL}); each is handed out once, so pull only "
+            "what you will read (e.g. `ipyy reports --max 1 | head -1`)",
         )
         sub.add_argument(
             "--format",
@@ -376,6 +397,8 @@ def result_to_json(result: SendResult) -> dict[str, Any]:
         "pay_type": result.pay_type,
         "result_type": result.result_type,
         "errors": list(result.errors),
+        "strict_refusals": result.strict_refusals,
+        "mock_warnings": mock_warnings_json(result.mock_warnings),
     }
 
 
@@ -390,6 +413,7 @@ def domestic_result_to_json(result: DomesticSendResult) -> dict[str, Any]:
         "msg_id": result.task_id,
         "remain_points": result.remain_points,
         "success_counts": result.success_counts,
+        "mock_warnings": mock_warnings_json(result.mock_warnings),
     }
 
 
@@ -405,6 +429,7 @@ def http_result_to_json(result: HttpSendResult) -> dict[str, Any]:
         "balance": str(result.balance),
         "billing_amount": str(result.billing_amount),
         "success_counts": result.success_counts,
+        "mock_warnings": mock_warnings_json(result.mock_warnings),
     }
 
 
@@ -494,6 +519,8 @@ def _describe(code: ResultCode | None) -> str:
 
 
 def _print_recipient_errors(result: SendResult, out: TextIO) -> None:
+    for rule in result.strict_refusals:
+        print(f"  refused by the mock's strict mode: {rule}", file=out)
     for msisdn, code in result.recipient_errors():
         print(f"  not sent to {msisdn}: {_describe(code)}", file=out)
 
@@ -502,9 +529,49 @@ def _print_vendor_error(result: SendResult, err: TextIO) -> None:
     code = result.status
     print(f"error: {code.label()}: {result.description or code.description or UNKNOWN_CODE}", file=err)
     _print_recipient_errors(result, err)
-    hint = _CLI_HINTS.get(code) or error_for(code).hint
+    if result.strict_refusals:
+        hint = "strict mode refuses what the vendor's document forbids: fix the request as the rule says above."
+    else:
+        hint = _CLI_HINTS.get(code) or error_for(code).hint
     if hint:
         print(f"hint: {hint}", file=err)
+
+
+def _warn_domestic_numbers(msisdns: str, surface: str, other: str) -> list[str]:
+    """Before an international send: warn (stderr) of each number that looks domestic; the numbers warned of."""
+    numbers = domestic_looking(msisdns)
+    for number in numbers:
+        print(
+            f"ipyy send: warning: {number} looks like a Chinese mobile number without its country code; "
+            f"{surface} reads it as +1 {number[1:]}: write 86{number}, or send it with {other}",
+            file=sys.stderr,
+        )
+    return numbers
+
+
+def _print_mock_warnings(warnings: Sequence[MockWarning], already: Sequence[str] = (), refusal: str = "") -> None:
+    """The offline mock's conformance warnings for this send (stderr; none from the vendor), except those the
+    client already gave for the same number and the one a strict-mode refusal (``refusal``) prints anyway."""
+    for warning in warnings:
+        if warning.code == "number-country" and any(warning.detail.startswith(n) for n in already):
+            continue
+        if warning.text() in refusal:
+            continue
+        print(f"ipyy send: warning from the mock: {warning.text()}", file=sys.stderr)
+
+
+def _when(at: datetime | None, warnings: Sequence[MockWarning]) -> str:
+    """What the OK line says of ``--at``: the platform sends a time already past at once, not at that time."""
+    if at is None:
+        return ""
+    moment = at if at.tzinfo is not None else at.replace(tzinfo=ZoneInfo(DEFAULT_ZONE))
+    if moment <= datetime.now(timezone.utc) or any(w.code == "send-time-past" for w in warnings):
+        return ", sent now (the time was past)"
+    return f", scheduled for {at.isoformat(sep=' ')}"
+
+
+def mock_warnings_json(warnings: Sequence[MockWarning]) -> list[dict[str, str]]:
+    return [{"code": w.code, "detail": w.detail, "fix": w.fix} for w in warnings]
 
 
 def _print_raised_error(exc: IpyyError, base_url: str, err: TextIO) -> int:
@@ -565,6 +632,11 @@ def _cmd_send(args: argparse.Namespace) -> int:
     if args.hybrid and args.op not in (None, "SendHybridSms"):
         raise UsageError(f"--hybrid is --op SendHybridSms; it cannot be combined with --op {args.op}")
     operation = "SendHybridSms" if args.hybrid else args.op or "SendI18NSms"
+    warned = (
+        _warn_domestic_numbers(msisdns, "SendI18NSms", "--op SendSms, --hybrid or --via domestic")
+        if operation == "SendI18NSms"
+        else []
+    )
 
     try:
         with SoapClient(account, password, base_url, soap_version=12 if args.soap12 else 11, timeout=timeout) as client:
@@ -578,13 +650,14 @@ def _cmd_send(args: argparse.Namespace) -> int:
         _print_wire_error(exc, base_url, sys.stderr)
         return EXIT_TRANSPORT
 
+    _print_mock_warnings(result.mock_warnings, warned, " ".join(result.strict_refusals))
     if args.json:
         print(json.dumps(result_to_json(result), ensure_ascii=False))
     if not result.ok:
         _print_vendor_error(result, sys.stderr)
         return EXIT_VENDOR
     if not args.json:
-        when = f", scheduled for {args.at.isoformat(sep=' ')}" if args.at else ""
+        when = _when(args.at, result.mock_warnings)
         print(
             f"OK task {result.msg_id} — {result.billing_count} segment(s), "
             f"charged {result.billing_amount}, balance {result.balance}{when}"
@@ -596,6 +669,7 @@ def _cmd_send(args: argparse.Namespace) -> int:
 def _send_http(
     args: argparse.Namespace, account: str, password: str, base_url: str, timeout: float, msisdns: str, text: str
 ) -> int:
+    warned = _warn_domestic_numbers(msisdns, "I18NSms.aspx", "--via domestic")
     try:
         with HttpClient(account, password, _userid(args), base_url, timeout=timeout) as client:
             result = client.send(msisdns, text, send_time=args.at, extno=args.ext)
@@ -603,12 +677,13 @@ def _send_http(
         _print_wire_error(exc, base_url, sys.stderr)
         return EXIT_TRANSPORT
 
+    _print_mock_warnings(result.mock_warnings, warned, result.message)
     if args.json:
         print(json.dumps(http_result_to_json(result), ensure_ascii=False))
     if not result.ok:
         return _print_http_refusal(result)
     if not args.json:
-        when = f", scheduled for {args.at.isoformat(sep=' ')}" if args.at else ""
+        when = _when(args.at, result.mock_warnings)
         print(
             f"OK task {result.task_id} — {result.success_counts} message(s), "
             f"charged {result.billing_amount}, balance {result.balance}{when}"
@@ -637,12 +712,13 @@ def _send_domestic(
         _print_wire_error(exc, base_url, sys.stderr)
         return EXIT_TRANSPORT
 
+    _print_mock_warnings(result.mock_warnings, refusal=result.message)
     if args.json:
         print(json.dumps(domestic_result_to_json(result), ensure_ascii=False))
     if not result.ok:
         return _print_http_refusal(result)
     if not args.json:
-        when = f", scheduled for {args.at.isoformat(sep=' ')}" if args.at else ""
+        when = _when(args.at, result.mock_warnings)
         print(
             f"OK task {result.task_id} — {result.success_counts} message(s), {result.remain_points} point(s) left{when}"
         )
@@ -690,6 +766,7 @@ def _cmd_reports(args: argparse.Namespace) -> int:
     try:
         with client:
             items = client.status_reports(task_id=args.task, limit=args.limit, fmt=args.fmt)
+            args.pulled = len(items)
     except IpyyError as exc:
         code = _print_raised_error(exc, base_url, sys.stderr)
         if isinstance(exc, ReportsNotAllowed):
@@ -709,6 +786,7 @@ def _cmd_uplinks(args: argparse.Namespace) -> int:
     try:
         with client:
             items = client.uplinks(limit=args.limit, fmt=args.fmt)
+            args.pulled = len(items)
     except IpyyError as exc:
         return _print_raised_error(exc, base_url, sys.stderr)
     if args.json:
@@ -817,6 +895,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     try:
         code: int = args.func(args)
+        sys.stdout.flush()  # here, where a closed pipe is caught, not in the interpreter's exit
         return code
     except UsageError as exc:
         print(f"{parser.prog} {args.command}: error: {exc}", file=sys.stderr)
@@ -826,6 +905,38 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        return _closed_output(args)
+
+
+#: The exit status of a command whose output was closed (``| head``): 128 + SIGPIPE, as a shell reports it.
+EXIT_PIPE = 141
+
+
+def _closed_output(args: argparse.Namespace) -> int:
+    """The reader of stdout went away (``ipyy reports | head -1``): stop quietly, no traceback.
+
+    stdout is pointed at /dev/null so that the interpreter's final flush cannot fail again. A pull has taken
+    its items from the gateway's queue, so one line (stderr) says that those not printed are gone.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+    pulled = getattr(args, "pulled", 0)
+    if pulled:
+        what = "reports" if args.command == "reports" else "uplinks"
+        try:
+            print(
+                f"ipyy {args.command}: the output was closed; some of the {pulled} {what} pulled were not printed, "
+                f"and the gateway hands each out once: pull only what you read with --max N",
+                file=sys.stderr,
+            )
+        except OSError:
+            pass
+    return EXIT_PIPE
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -31,7 +31,7 @@ import requests
 
 from ipyy_client._common import DEFAULT_BASE_URL, DEFAULT_ZONE, join_msisdns
 from ipyy_client._transport import SyncTransport
-from ipyy_client._wire import Call, Reply, Retry
+from ipyy_client._wire import Call, Reply, Retry, mock_warnings
 from ipyy_client.http import MAX_PULL, HttpWire, _fmt, _int_or_none, message_error, narrow, xml_fields
 from ipyy_client.results import (
     PAY_TYPES,
@@ -88,6 +88,7 @@ class DomesticWire(HttpWire):
                     task_id=task_id,
                     success_counts=_whole(fields.get("successcounts"), "successCounts"),
                     code=None if ok else narrow(code_for_message(message), message, self._empty_code()),
+                    mock_warnings=mock_warnings(reply),
                 )
             except ValueError as exc:
                 raise self._protocol(

@@ -42,7 +42,17 @@ from lxml import etree
 
 from ipyy_client._common import DEFAULT_BASE_URL, DEFAULT_ZONE, check_base_url, join_msisdns
 from ipyy_client._transport import SyncTransport
-from ipyy_client._wire import Call, Reply, Retry, Secrets, failed_call, guarded, protocol_error, redirect_note
+from ipyy_client._wire import (
+    Call,
+    Reply,
+    Retry,
+    Secrets,
+    failed_call,
+    guarded,
+    mock_warnings,
+    protocol_error,
+    redirect_note,
+)
 from ipyy_client.codes import ResultCode
 from ipyy_client.encoding import encode_content, md5_password
 from ipyy_client.errors import IpyyError, ProtocolError, ReportsNotAllowed, VendorError, error_for
@@ -376,6 +386,7 @@ class HttpWire:
                 billing_amount=_money(fields.get("billingamount")),
                 success_counts=int((fields.get("successcounts") or "0").strip() or 0),
                 code=None if ok else narrow(code_for_message(message), message, self._empty_code()),
+                mock_warnings=mock_warnings(reply),
             )
         except (ValueError, InvalidOperation) as exc:
             raise self._protocol(

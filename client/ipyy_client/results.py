@@ -18,6 +18,25 @@ from ipyy_client.errors import VendorError, error_for
 
 
 @dataclass(frozen=True)
+class MockWarning:
+    """A conformance warning the offline mock recorded for the request (``X-Ipyy-Mock-Warnings``): the request
+    worked there but deviates from the vendor's document, and the real gateway may answer it differently.
+    The vendor sends no such header, so against it every result's ``mock_warnings`` is empty."""
+
+    code: str
+    detail: str
+    fix: str = ""
+
+    def text(self) -> str:
+        """One line: the code, what was found, what to do."""
+        return f"{self.code}: {self.detail}" + (f". {self.fix}" if self.fix else "")
+
+
+#: The prefix the mock's strict mode gives the line it adds to ``errors`` (a refusal by rule, not a recipient).
+STRICT_PREFIX = "strict:"
+
+
+@dataclass(frozen=True)
 class SendResult:
     """A SOAP send reply (``SendResultBase``: a ``SendResult`` or an ``I18NSendResult``). Money is Decimal.
 
@@ -47,10 +66,13 @@ class SendResult:
     alter_send_result: SendResult | None = None
     #: The reply's ``xsi:type`` (``SendResult`` or ``I18NSendResult``; the declared type when there is none).
     result_type: str = "SendResult"
+    #: What the offline mock warned about this send (never sent by the vendor).
+    mock_warnings: tuple[MockWarning, ...] = ()
 
     def __post_init__(self) -> None:
         # Accept any iterable (zeep hands lists) but keep the value immutable.
         object.__setattr__(self, "errors", tuple(self.errors))
+        object.__setattr__(self, "mock_warnings", tuple(self.mock_warnings))
 
     @property
     def ok(self) -> bool:
@@ -69,15 +91,24 @@ class SendResult:
             return self
         raise error_for(self.status)(result=self)
 
+    @property
+    def strict_refusals(self) -> list[str]:
+        """The rules the mock's strict mode refused this send by, one line each (``signature-at-start: ...``):
+        the ``strict:`` lines of ``errors``, which name a rule, not a recipient."""
+        return [line[len(STRICT_PREFIX) :].strip() for line in self.errors if line.startswith(STRICT_PREFIX)]
+
     def recipient_errors(self) -> list[tuple[str, ResultCode | None]]:
         """The left-out recipients as ``(msisdn, ResultCode)`` pairs.
 
         A code name this client does not know is still a ``ResultCode`` (not ``known``; the vendor adds
         codes); a line that names no code at all gives ``None`` rather than failing: the send itself has
-        happened and must stay readable.
+        happened and must stay readable. The mock's strict-mode lines are no recipient: see
+        ``strict_refusals``.
         """
         pairs: list[tuple[str, ResultCode | None]] = []
         for line in self.errors:
+            if line.startswith(STRICT_PREFIX):
+                continue
             msisdn, sep, name = line.rpartition(":")
             if not sep:
                 pairs.append((line.strip(), None))
@@ -201,6 +232,8 @@ class HttpSendResult(_StatusMessageReply):
     billing_amount: Decimal
     success_counts: int
     code: ResultCode | None = None
+    #: What the offline mock warned about this send (never sent by the vendor).
+    mock_warnings: tuple[MockWarning, ...] = ()
 
 
 PAY_TYPES = {"预付费": "prepaid", "后付费": "postpaid"}
@@ -234,6 +267,8 @@ class DomesticSendResult(_StatusMessageReply):
     task_id: int | None
     success_counts: int
     code: ResultCode | None = None
+    #: What the offline mock warned about this send (never sent by the vendor).
+    mock_warnings: tuple[MockWarning, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ Why these choices:
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
 from collections.abc import Iterable
@@ -50,7 +51,17 @@ from zeep.wsdl import Document
 from ipyy_client import wsdl
 from ipyy_client._common import DEFAULT_BASE_URL, join_msisdns
 from ipyy_client._transport import SyncTransport
-from ipyy_client._wire import Call, Reply, Retry, Secrets, failed_call, guarded, protocol_error, redirect_note
+from ipyy_client._wire import (
+    Call,
+    Reply,
+    Retry,
+    Secrets,
+    failed_call,
+    guarded,
+    mock_warnings,
+    protocol_error,
+    redirect_note,
+)
 from ipyy_client.codes import ResultCode
 from ipyy_client.encoding import escape_xml_text
 from ipyy_client.errors import IpyyError, ProtocolError, SoapFault
@@ -313,7 +324,9 @@ class SoapWire:
         try:
             if 300 <= reply.status_code < 400:
                 raise self._protocol_error(f"unexpected HTTP status{redirect_note(reply)}", reply)
-            return self._read_reply(operation, reply)
+            result = self._read_reply(operation, reply)
+            warnings = mock_warnings(reply)
+            return dataclasses.replace(result, mock_warnings=warnings) if warnings else result
         except IpyyError:
             raise
         except zexc.Fault as exc:

@@ -13,6 +13,8 @@ from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from ipyy_client._wire import MOCK_WARNINGS_HEADER
+from ipyy_mock.core import conformance
 from ipyy_mock.core.platform import Platform
 from ipyy_mock.limits import DEFAULT_MAX_BODY, RequestGuard
 
@@ -41,6 +43,23 @@ VENDOR_PATHS = {
     "/sms.aspx": "domestic",
     "/smsjson.aspx": "domestic_json",
 }
+
+
+VENDOR_ENDPOINTS = frozenset(VENDOR_PATHS.values())
+
+
+def _with_warnings(environ: dict, start_response: Callable) -> Callable:
+    """``start_response`` adding ``X-Ipyy-Mock-Warnings`` when the surface found deviations from the vendor's
+    document: a request that works on the mock but may not on the vendor says so in its reply, where a client
+    (``SendResult.mock_warnings``, ``ipyy send``) shows it, not only in the journal."""
+
+    def start(status: str, headers: list, exc_info: object = None) -> Callable:
+        warnings = environ.get(conformance.ENVIRON_KEY)
+        if warnings:
+            headers = [*headers, (MOCK_WARNINGS_HEADER, conformance.header_value(warnings))]
+        return start_response(status, headers, exc_info) if exc_info is not None else start_response(status, headers)
+
+    return start
 
 
 class MockApp:
@@ -139,6 +158,8 @@ class MockApp:
             refused = self.guard(environ, endpoint)  # [reliability] body limit + UTF-8 forms, before any read
             if refused is not None:
                 return refused(environ, start_response)
+            if endpoint in VENDOR_ENDPOINTS:
+                return app(environ, _with_warnings(environ, start_response))
             return app(environ, start_response)
         except HTTPException as exc:
             refused = self.guard(environ, None)  # [reliability] an oversize body is 413 on any path

@@ -10,12 +10,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sqlite3
 import sys
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import NoReturn
 
+from ipyy_client._suggest import _INVALID_CHOICE, SuggestingParser, did_you_mean
 from ipyy_mock import envflags
 from ipyy_mock.core import seeding
 from ipyy_mock.server import DEFAULT_BODY_TIMEOUT, DEFAULT_HEADER_TIMEOUT, DEFAULT_SERVER, SERVERS  # [server]
@@ -88,10 +90,13 @@ def _push_url(text: str) -> str:  # [security] http(s) only, as the admin API ch
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-class _Parser(argparse.ArgumentParser):  # [server]
-    """argparse, but a usage error is one line (what is wrong, where the help is), exit status 2."""
+class _Parser(SuggestingParser):  # [server]
+    """argparse with "did you mean", but a usage error is one line (what is wrong, where the help is), exit 2."""
 
     def error(self, message: str) -> NoReturn:
+        found = _INVALID_CHOICE.search(message)
+        if found:
+            message += did_you_mean(found["given"], re.findall(r"'([^']*)'", found["choices"]))
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
@@ -135,7 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--admin-token-file",
         default=None,
         metavar="PATH",
-        help="read the admin token from PATH (first line; not shown in `ps`)",
+        help="read the admin token from PATH: its first line, printable ASCII (not shown in `ps`; keep the file 0600, a file others may read gets a warning)",
     )
     serve.add_argument(
         "--allowed-host",
@@ -409,7 +414,9 @@ def run_serve(args: argparse.Namespace) -> int:
     from ipyy_mock.server import ServeConfig, StartError, check_port, serve  # [server]
 
     try:  # [security] --admin-token, else --admin-token-file, else $IPYY_MOCK_ADMIN_TOKEN
-        admin_token = read_token(args.admin_token, args.admin_token_file)
+        admin_token = read_token(
+            args.admin_token, args.admin_token_file, warn=lambda line: print(f"ipyy-mock: {line}", file=sys.stderr)
+        )
     except AccessError as exc:
         print(f"ipyy-mock: {exc}", file=sys.stderr)
         return 2

@@ -24,7 +24,9 @@ What either server gives the mock, and how:
 * the body limit lives in the app (limits.py), not in the server.
 
 The banner (``on_ready``) is printed only once the port really accepts
-connections.
+connections, and no request is answered before it is printed (granian: the
+workers hold requests until the parent says so; gunicorn's master prints it
+before it forks a worker).
 """
 
 from __future__ import annotations
@@ -45,6 +47,13 @@ DEFAULT_HEADER_TIMEOUT = 5.0  # seconds for a request line and headers (granian 
 DEFAULT_BODY_TIMEOUT = 15.0  # seconds for a whole request body once its headers are in (4 MiB at ~300 kB/s)
 ACCESS_LOG_FORMAT = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'  # gunicorn: path only, query strings carry passwords
 GRANIAN_ACCESS_LOG_FORMAT = '%(addr)s "%(method)s %(path)s" %(status)d %(dt_ms).0fms'  # the same, path only
+#: Connections a granian worker holds open at once (granian's ``backpressure``; its default, backlog / workers, is
+#: 512 with 2 workers, so ~1,024 idle or slow connections made a legitimate send wait for one of them to time out).
+#: Idle connections cost granian little (Rust, outside the GIL); each is a file descriptor, so the open-files
+#: limit is raised to allow them (raise_open_files) and caps this.
+MAX_CONNECTIONS = 16384
+LISTEN_BACKLOG = 4096  # connections the kernel queues before the workers accept them (capped by net.core.somaxconn)
+FD_RESERVE = 256  # descriptors a worker keeps for SQLite, the journal, the push runner and logs
 STOP_GRACE = 10  # seconds a stopping worker may take (requests in flight, the push runner's hand-back) before SIGKILL
 
 
@@ -78,6 +87,32 @@ class ServeConfig:
 
 
 # -- start-up checks -------------------------------------------------------------------
+
+
+def raise_open_files(want: int = MAX_CONNECTIONS + FD_RESERVE) -> int:
+    """Raise this process's soft open-files limit towards its hard limit (the workers inherit it); the new soft limit.
+
+    Why: many systems start processes with a soft limit of 1,024 descriptors while allowing far more; every
+    connection is one, so a few hundred idle clients would exhaust a worker before granian's own limit.
+    """
+    try:
+        import resource
+    except ImportError:  # not on this platform (Windows): the limit is whatever it is
+        return want
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = want if hard == resource.RLIM_INFINITY else min(want, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+        except (ValueError, OSError):
+            pass
+    return want if soft == resource.RLIM_INFINITY else int(soft)
+
+
+def connection_limit(open_files: int) -> int:
+    """Connections per granian worker for a soft open-files limit: MAX_CONNECTIONS, or fewer when descriptors are few."""
+    return max(64, min(MAX_CONNECTIONS, open_files - FD_RESERVE))
 
 
 def check_port(host: str, port: int) -> None:
@@ -116,10 +151,17 @@ def check_port(host: str, port: int) -> None:
 
 
 def _wait_listening(
-    host: str, port: int, on_ready: Callable[[], None], stop: threading.Event, ready: Any = None, workers: int = 0
+    host: str,
+    port: int,
+    on_ready: Callable[[], None],
+    stop: threading.Event,
+    ready: Any = None,
+    workers: int = 0,
+    opened: Any = None,
 ) -> None:
     """Call ``on_ready`` once every worker has built its app (``ready`` released ``workers`` times) and
-    ``host:port`` accepts a connection (granian's workers bind only after loading the app)."""
+    ``host:port`` accepts a connection (granian's workers bind only after loading the app), then set ``opened``:
+    the workers hold every request until then, so nothing is answered before the banner is out."""
     for _ in range(workers if ready is not None else 0):
         while not ready.acquire(timeout=0.2):
             if stop.is_set():
@@ -133,7 +175,33 @@ def _wait_listening(
             time.sleep(0.05)
     else:
         return
-    on_ready()
+    try:
+        on_ready()
+    finally:
+        if opened is not None:
+            opened.set()
+
+
+class _HeldUntilOpen:
+    """The worker's WSGI app, holding requests until the banner is printed (``opened``, set by the parent).
+
+    Why: a worker answers as soon as it binds, and a fast client (a test polling the WSDL) could be answered
+    before the banner said where and with which account. Once open, one attribute check per request.
+    """
+
+    def __init__(self, app: Any, opened: Any) -> None:
+        self.app = app
+        self.opened = opened
+        self.open = False
+
+    def __call__(self, environ: dict, start_response: Callable) -> Any:
+        if not self.open:
+            self.opened.wait(30)  # never forever: a parent that died before printing must not hang requests
+            self.open = True
+        return self.app(environ, start_response)
+
+    def __getattr__(self, name: str) -> Any:  # close(), platform, latency ... of the wrapped app
+        return getattr(self.app, name)
 
 
 # -- the app in a worker ---------------------------------------------------------------------
@@ -141,11 +209,12 @@ def _wait_listening(
 _worker_app: Any = None  # this worker process's app, closed when the worker stops
 
 
-def load_app(config: ServeConfig, edge: bool = False, ready: Any = None) -> Any:
+def load_app(config: ServeConfig, edge: bool = False, ready: Any = None, opened: Any = None) -> Any:
     """Build the app in a worker process (after the fork) and remember it for ``close_app``.
 
     ``edge``: wrapped in the asynchronous edge (edge.py) for granian's RSGI interface. ``ready``: a
-    semaphore released once the app is built (the banner waits for every worker).
+    semaphore released once the app is built (the banner waits for every worker). ``opened``: an event the parent
+    sets once the banner is printed; requests wait for it (_HeldUntilOpen).
 
     A SIGTERM or SIGINT while the app is built (the server is stopped as it starts) is held until the app
     exists, then the app is closed and the worker exits: its push runner may already hold the lease, and
@@ -171,6 +240,8 @@ def load_app(config: ServeConfig, edge: bool = False, ready: Any = None) -> Any:
             journal=config.journal,
             allowed_hosts=config.allowed_hosts,
         )
+        if opened is not None:
+            app = _HeldUntilOpen(app, opened)
         if edge:
             from ipyy_mock.edge import Edge
             from ipyy_mock.limits import DEFAULT_MAX_BODY
@@ -270,6 +341,7 @@ def _serve_granian(config: ServeConfig, on_ready: Callable[[], None] | None) -> 
     from granian.log import LogLevels
     from granian.server import Server
 
+    open_files = raise_open_files()
     server = Server(
         "ipyy_mock.app:create_app",  # informational only: the loader below builds the app
         address=config.host,
@@ -278,6 +350,8 @@ def _serve_granian(config: ServeConfig, on_ready: Callable[[], None] | None) -> 
         loop=Loops(event_loop()),
         workers=config.workers,
         http=HTTPModes.http1,  # the vendor is IIS over HTTP/1.1; no h2c
+        backlog=LISTEN_BACKLOG,
+        backpressure=connection_limit(open_files),  # idle and slow connections must not lock out a send
         websockets=False,
         http1_settings=HTTP1Settings(header_read_timeout=max(1, int(config.header_timeout * 1000))),
         log_level=LogLevels.warning,
@@ -289,17 +363,23 @@ def _serve_granian(config: ServeConfig, on_ready: Callable[[], None] | None) -> 
     )
     stop = threading.Event()
     method = multiprocessing.get_start_method()
-    ready = multiprocessing.get_context(method if method in ("fork", "spawn") else "spawn").Semaphore(0)  # as granian
-    if on_ready is not None:
+    context = multiprocessing.get_context(method if method in ("fork", "spawn") else "spawn")  # as granian
+    ready = context.Semaphore(0)
+    opened = context.Event()
+    if on_ready is None:
+        opened.set()
+    else:
         threading.Thread(
             target=_wait_listening,
-            args=(config.host, config.port, on_ready, stop, ready, config.workers),
+            args=(config.host, config.port, on_ready, stop, ready, config.workers, opened),
             name="ipyy-ready",
             daemon=True,
         ).start()
     try:
         server.serve(
-            spawn_target=_granian_worker, target_loader=partial(load_app, config, True, ready), wrap_loader=False
+            spawn_target=_granian_worker,
+            target_loader=partial(load_app, config, True, ready, opened),
+            wrap_loader=False,
         )
     finally:
         stop.set()
@@ -326,6 +406,7 @@ def _serve_gunicorn(config: ServeConfig, on_ready: Callable[[], None] | None) ->
                 "timeout": 60,
                 "graceful_timeout": 5,
                 "keepalive": 5,
+                "worker_connections": connection_limit(raise_open_files()),  # gthread's default is 1,000
                 "accesslog": "-" if config.access_log else None,
                 "access_log_format": ACCESS_LOG_FORMAT,
                 "errorlog": "-",

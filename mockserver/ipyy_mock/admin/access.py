@@ -25,9 +25,10 @@ from __future__ import annotations
 import hmac
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from ipaddress import ip_address
-from pathlib import Path
+from typing import Callable
 
 from werkzeug.wrappers import Request
 
@@ -98,28 +99,55 @@ def allowed_host(value: str) -> str:
     return f"[{name}]:{port}" if port and ":" in name else (f"{name}:{port}" if port else name)
 
 
-def read_token(flag: str | None, path: str | None, env: dict[str, str] | None = None) -> str | None:
+def read_token(
+    flag: str | None, path: str | None, env: dict[str, str] | None = None, warn: Callable[[str], None] | None = None
+) -> str | None:
     """The admin token: ``--admin-token``, else the file ``--admin-token-file``, else ``$IPYY_MOCK_ADMIN_TOKEN``.
 
     Why a file and the environment: a command line is visible to every user in ``ps``; a file (0600) and
     a process's environment are not. Surrounding white space (a file's final newline) is not part of it.
+    The file's first line is the token (what follows it, a comment or a stray second token, is not), and
+    a file other users may read is reported through ``warn``: it protects nothing there. Every token must
+    be printable ASCII, because it travels in an HTTP header, which carries nothing else.
     """
     if flag is not None:
         token = flag.strip()
         if not token:
             raise AccessError("--admin-token is empty: give a token, or leave the flag out")
-        return token
+        return _checked_token(token, "--admin-token")
     if path:
         try:
-            token = Path(path).read_text(encoding="utf-8").strip()
+            with open(path, "rb") as handle:
+                first = handle.readline(64 * 1024)
+                mode = os.fstat(handle.fileno()).st_mode
+            token = first.decode("utf-8").strip()
         except (OSError, UnicodeDecodeError) as exc:
             raise AccessError(
                 f"cannot read --admin-token-file {path}: {exc}; give a readable file holding the token"
             ) from None
         if not token:
-            raise AccessError(f"--admin-token-file {path} is empty: write the token into it")
+            raise AccessError(f"--admin-token-file {path} is empty: write the token on its first line")
+        token = _checked_token(token, f"the first line of --admin-token-file {path}")
+        if mode & (stat.S_IRGRP | stat.S_IROTH) and warn is not None:
+            warn(
+                f"warning: --admin-token-file {path} is readable by other users (mode {stat.S_IMODE(mode):04o}): "
+                f"run chmod 600 {path}"
+            )
         return token
-    return ((os.environ if env is None else env).get(TOKEN_ENV) or "").strip() or None
+    token = ((os.environ if env is None else env).get(TOKEN_ENV) or "").strip()
+    return _checked_token(token, f"${TOKEN_ENV}") if token else None
+
+
+def _checked_token(token: str, source: str) -> str:
+    """``token`` when an HTTP header can carry it (printable ASCII), else AccessError naming the first bad character's
+    position (never the token itself: the error is printed)."""
+    for index, char in enumerate(token, 1):
+        if not (char.isascii() and char.isprintable()):
+            raise AccessError(
+                f"{source} has a character an HTTP header cannot carry (character {index}, U+{ord(char):04X}): "
+                "use printable ASCII only, e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+            )
+    return token
 
 
 def presented_token(request: Request) -> str | None:

@@ -276,6 +276,8 @@ def _message_json(admin: AdminApi, r: sqlite3.Row) -> dict[str, Any]:
         "report_errorcode": r["report_errorcode"] if reported else None,
         "reported_at": _iso(admin, r["reported_at"]),
         "report_due_at": _iso(admin, r["report_due_at"]),
+        # a recipient the send left out: its code (MsisdnBlack...); the platform never sent to it
+        "refusal": r["report_errorcode"] if r["status"] == "refused" else None,
     }
 
 

@@ -14,6 +14,7 @@ create ``Warning`` objects from it.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -182,6 +183,32 @@ def codes_table() -> list[dict[str, str]]:
 
 
 ENVIRON_KEY = "ipyy.warnings"
+
+
+#: At most this many characters of warnings in the reply header (proxies refuse headers of 8 KiB and more).
+HEADER_LIMIT = 4000
+
+
+def header_value(warnings: list[ConformanceWarning]) -> str:
+    """The ``X-Ipyy-Mock-Warnings`` value of a request's warnings: a JSON array of code, detail and fix, ASCII
+    (a header carries nothing else), whole warnings only up to HEADER_LIMIT characters (the journal has all)."""
+    kept: list[dict[str, str]] = []
+    seen: set[tuple[str, str]] = set()
+    value = "[]"
+    for warning in warnings:
+        if (warning.code, warning.detail) in seen:
+            continue
+        seen.add((warning.code, warning.detail))
+        candidate = json.dumps(
+            [*kept, {"code": warning.code, "detail": warning.detail, "fix": warning.rule.fix}],
+            ensure_ascii=True,
+            separators=(",", ":"),
+        ).replace("\x7f", "\\u007f")  # JSON leaves DEL as it is; a header may not carry it
+        if len(candidate) > HEADER_LIMIT:
+            break
+        kept.append({"code": warning.code, "detail": warning.detail, "fix": warning.rule.fix})
+        value = candidate
+    return value
 
 
 def attach(environ: dict[str, Any], warnings: list[ConformanceWarning]) -> None:

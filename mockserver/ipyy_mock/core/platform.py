@@ -23,7 +23,7 @@ from ipyy_mock.core import clock, delivery, points, scenarios, settings
 from ipyy_mock.core.auth import authenticate, password_warnings
 from ipyy_mock.core.billing import Charge, charge_for
 from ipyy_mock.core.conformance import ConformanceWarning
-from ipyy_mock.core.store import Account, Store
+from ipyy_mock.core.store import REFUSED, Account, Store
 from ipyy_mock.core.validation import check_content, check_ext_number, parse_recipients
 from ipyy_mock.core.wire import Report, SendOutcome, SendRequest, Uplink
 
@@ -348,6 +348,7 @@ class Platform:
         scheduled = send_at > now
         default_delay = snap.delivery.report_delay
         rows = self._message_rows(account.name, accepted, send_at, default_delay, scheduled)
+        rows += self._refused_rows(account.name, errors)
         with self.store.write() as db:
             # The checks used the cached account; its balance and pay type are read here, under the write lock,
             # so nothing can change them between this read and the debit.
@@ -384,6 +385,18 @@ class Platform:
             errors=errors,
             warnings=warnings,
         )
+
+    @staticmethod
+    def _refused_rows(account: str, errors: list[str]) -> list[tuple]:
+        """store.MESSAGE_COLUMNS after task_id for each recipient the send left out (``"<mobile>:<Code>"``): status
+        ``refused``, nothing charged, the code in ``report_errorcode``, never delivered or reported. Why stored at
+        all: the inbox shows every recipient of a send, so a blacklisted number is seen refused, not missing."""
+        rows = []
+        for line in errors:
+            mobile, sep, code = line.rpartition(":")
+            if sep and mobile and not line.startswith("strict:"):
+                rows.append((account, mobile, "", 0, "0", "0", REFUSED, None, None, code, None))
+        return rows
 
     @staticmethod
     def _message_rows(

@@ -416,6 +416,8 @@ INSERT_TASK = f"INSERT INTO tasks ({', '.join(TASK_COLUMNS)}) VALUES ({', '.join
 INSERT_MESSAGE = (
     f"INSERT INTO messages ({', '.join(MESSAGE_COLUMNS)}) VALUES ({', '.join('?' for _ in MESSAGE_COLUMNS)})"
 )
+#: A message row for a recipient the send left out (blacklisted, a bad number): in the inbox, never delivered.
+REFUSED = "refused"
 GENERATION = "SELECT value FROM generation WHERE id = 0"
 BALANCE = "SELECT balance, pay_type FROM accounts WHERE name=?"
 SET_BALANCE = "UPDATE accounts SET balance=? WHERE name=?"
@@ -746,7 +748,8 @@ class Store:
 
     def last_task_to(self, db: sqlite3.Connection, account: str, mobile: str) -> int | None:
         row = db.execute(
-            "SELECT task_id FROM messages WHERE account=? AND mobile=? AND status!='scheduled' ORDER BY id DESC LIMIT 1",
+            "SELECT task_id FROM messages WHERE account=? AND mobile=? AND status NOT IN ('scheduled', 'refused') "
+            "ORDER BY id DESC LIMIT 1",
             (account, mobile),
         ).fetchone()
         return row["task_id"] if row else None

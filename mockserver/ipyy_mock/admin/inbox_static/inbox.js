@@ -19,6 +19,7 @@
     scheduled: { label: 'scheduled', title: 'scheduled: sent when the (virtual) clock reaches its send time' },
     delivered: { label: 'delivered', title: 'delivered: report status 10' },
     failed: { label: 'failed', title: 'failed: report status 20' },
+    refused: { label: 'refused', title: 'refused: left out of the send with a code, never sent or charged' },
   };
 
   const S = {
@@ -144,6 +145,7 @@
         + (m.reported_at ? ` · ${fmtTime(m.reported_at)}` : '');
     }
     if (m.status === 'scheduled') return `sends at ${fmtTime(m.send_at, true)}`;
+    if (m.status === 'refused') return `not sent: ${m.refusal || 'refused'}`;
     if (m.report_due_at) return `report due ${fmtTime(m.report_due_at)}`;
     return 'no report will come by itself';
   }
