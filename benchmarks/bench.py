@@ -107,14 +107,14 @@ def numbers(n: int, start: int = 0) -> list[str]:
     return [f"86139{start + i:08d}" for i in range(n)]
 
 
-def soap_envelope(msisdns: str, content: str = CONTENT, user: str = ACCOUNT, password: str = PASSWORD) -> bytes:
+def soap_envelope(msisdns: str, content: str = CONTENT, password: str = PASSWORD) -> bytes:
     """What a .NET client of the vendor's WSDL puts on the wire (SOAP 1.1, docs/contract.md §2): ``SmsObject``'s
     members in schema order, ``PlanSendTime`` present and nil (send now)."""
     return (
         '<?xml version="1.0" encoding="utf-8"?>'
         '<soap:Envelope xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
         f'xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:soap="{SOAP11}">'
-        f'<soap:Body><SendI18NSms xmlns="{TNS}"><userName>{escape(user)}</userName>'
+        f'<soap:Body><SendI18NSms xmlns="{TNS}"><userName>{ACCOUNT}</userName>'
         f"<password>{escape(password)}</password><sms><Msisdns>{escape(msisdns)}</Msisdns>"
         f'<SMSContent>{escape(content)}</SMSContent><ExtNumber /><PlanSendTime xsi:nil="true" />'
         "</sms></SendI18NSms></soap:Body></soap:Envelope>"
