@@ -12,11 +12,6 @@ reversed every other round; medians. Prints req/s, the ratio to WireMock
 and the machine's CPU per request (2 cores / req/s, wrk included), so the
 send's own work and the journal's can be read off as differences.
 
-``--lean`` adds a third mock: the same worker app behind benchmarks/lean_server.py
-(asyncio + httptools, no hand-off between Rust threads and the event loop),
-to measure what the request path would gain without granian's RSGI
-hand-offs. It needs ``.venv/bin/pip install httptools``.
-
 Needs what ``bash benchmarks/run.sh`` installs (wrk, a JRE, the WireMock jar).
 """
 
@@ -39,13 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--seconds", type=int, default=4, help="wrk seconds per case and round")
-    p.add_argument("--lean", action="store_true", help="also the app behind benchmarks/lean_server.py")
     args = p.parse_args(argv)
-    if args.lean:
-        try:
-            import httptools  # type: ignore[import-not-found,unused-ignore]  # noqa: F401
-        except ImportError:
-            raise SystemExit("floors.py --lean: httptools is missing: .venv/bin/pip install httptools") from None
     work = Path(tempfile.mkdtemp(prefix="ipyy-floors-"))
     logs = work / "logs"
     logs.mkdir()
@@ -54,12 +43,6 @@ def main(argv: list[str] | None = None) -> int:
         db = work / f"{key}.db"
         bench.create_account(db)
         mocks[key] = bench.mock_server(key, db, 2, 1, logs, extra)
-    if args.lean:
-        db = work / "lean.db"
-        bench.create_account(db)
-        port = bench.free_port()
-        rig = [sys.executable, str(Path(__file__).with_name("lean_server.py")), "--port", str(port), "--db", str(db)]
-        mocks["lean"] = bench.Server("lean", rig, port, bench.mock_ready, log_path=logs / "lean.log")
     sends, refusals = bench.send_bodies(), bench.refused_bodies()
     bodies = {}
     for surface in ("soap", "http"):

@@ -49,7 +49,6 @@ from typing import Any, Callable
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 import bench  # noqa: E402  (bodies and constants shared with the benchmark)
-
 from support.rsgi import Protocol, Scope  # noqa: E402  (granian's side of RSGI, as the edge reads it)
 
 ENDPOINTS = {"soap": "soap", "http": "send", "domestic": "domestic"}
