@@ -47,7 +47,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from ipyy_client import AsyncHttpClient, AsyncSoapClient, HttpClient, SoapClient
-from ipyy_mock.testing import MockServerProcess, free_port
+from ipyy_mock.testing.process import MockServerProcess, free_port
 
 BENCH = Path(__file__).resolve().parent
 ACCOUNT, PASSWORD = "bench", "bench-pw-1"

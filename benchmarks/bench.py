@@ -56,7 +56,7 @@ from pathlib import Path
 from typing import Any, Callable
 from xml.sax.saxutils import escape
 
-from ipyy_mock.testing import free_port  # re-exported: the scripts beside this one take their ports here
+from ipyy_mock.testing.process import free_port  # re-exported: the scripts beside this one take their ports here
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent

@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 from ipyy_client import SoapClient
-from ipyy_mock.testing import MockServerProcess
+from ipyy_mock.testing.process import MockServerProcess
 
 
 def open_idle(port: int, count: int) -> list[socket.socket]:

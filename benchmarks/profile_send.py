@@ -1,7 +1,7 @@
 """Where one send spends its CPU inside a mock worker: SOAP, HTTP and domestic, in process, no network.
 
 Each send goes through the same objects a granian worker runs: the edge
-(``ipyy_mock.edge.Edge``, driven here by a stand-in for granian's RSGI
+(``ipyy_mock.server.edge.Edge``, driven here by a stand-in for granian's RSGI
 protocol), the journal, the fault middleware, the router, the surface and
 the platform, on a fresh SQLite file (WAL, ``synchronous=NORMAL``, as
 served). Three views:
@@ -95,7 +95,7 @@ def surface_callables(surface: str, db: Path) -> dict[str, Callable[[int], Any]]
     from ipyy_client.codes import ResultCode
     from ipyy_mock.app import create_app
     from ipyy_mock.core.wire import SendOutcome, SendRequest
-    from ipyy_mock.edge import Edge
+    from ipyy_mock.server.edge import Edge
 
     path, body, sent = bench.WIRE_PATHS[surface], bench.send_bodies()[surface], bench.SEND_HEADERS[surface]
     headers = {"host": "127.0.0.1:8080", "content-length": str(len(body))}
@@ -292,8 +292,8 @@ def soap_steps(n: int, rounds: int) -> dict[str, Any]:
     layers above) less their sum. The journal's own reading of the same body (body_text, mask_text) is timed
     the same way."""
     from ipyy_client.codes import ResultCode
+    from ipyy_mock import journal
     from ipyy_mock.core.wire import SendOutcome, SendRequest
-    from ipyy_mock.devtools import journal
     from ipyy_mock.soap import front
 
     body, sent = bench.send_bodies()["soap"], bench.SEND_HEADERS["soap"]

@@ -29,7 +29,7 @@ import bench  # the benchmark's own request bodies and wrk script
 (work / "http.body").write_bytes(bench.http_form(bench.MSISDN))
 bench.wrk_script(work / "soap.lua", work / "soap.body", {"Content-Type": bench.SOAP_CTYPE, "SOAPAction": bench.SOAP_ACTION})
 bench.wrk_script(work / "http.lua", work / "http.body", {"Content-Type": bench.FORM_CTYPE})
-(work / "raw_edge.py").write_text("from ipyy_mock.edge import Edge\nfrom raw_app import app\n"
+(work / "raw_edge.py").write_text("from ipyy_mock.server.edge import Edge\nfrom raw_app import app\n"
                                   "edge = Edge(app, max_body=4 << 20, body_timeout=15)\n")
 EOF
 

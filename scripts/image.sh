@@ -165,7 +165,7 @@ checks = {
     "VOLUME /data": "/data" in (config.get("Volumes") or {}),
     "database on the volume": "IPYY_MOCK_DB=/data/ipyy-mock.db" in config.get("Env", []),
     "ENTRYPOINT + CMD": (config.get("Entrypoint") or []) + (config.get("Cmd") or []) == ["ipyy-mock", "serve"],
-    "HEALTHCHECK": (image.get("Healthcheck") or config.get("Healthcheck") or {}).get("Test") == ["CMD", "python3", "-m", "ipyy_mock.health"],
+    "HEALTHCHECK": (image.get("Healthcheck") or config.get("Healthcheck") or {}).get("Test") == ["CMD", "python3", "-m", "ipyy_mock.server.health"],
     "version label": labels.get("org.opencontainers.image.version") == version,
     "base label": labels.get("org.opencontainers.image.base.name") == base,
     "OCI labels": all(labels.get(f"org.opencontainers.image.{k}") for k in ("title", "description", "licenses")),
@@ -293,7 +293,7 @@ else
 fi
 expect "health" "$HEALTHY" "$(fetch "$B/_mock/health")"
 expect "health for any Host" "$HEALTHY" "$(fetch -H 'Host: ipyy-mock:8080' "$B/_mock/health")"
-expect "the image's HEALTHCHECK command" "exit 0" "$(in_image python3 -m ipyy_mock.health 2>&1; echo "exit $?")"
+expect "the image's HEALTHCHECK command" "exit 0" "$(in_image python3 -m ipyy_mock.server.health 2>&1; echo "exit $?")"
 expect "journal" '"path": "/I18NSms.aspx"' "$(fetch "${ADMIN[@]}" "$B/_mock/api/journal?limit=5")"
 if [ ${#ADMIN[@]} -gt 0 ]; then
   expect "admin API without the token: 401" "401" "$(fetch -o /dev/null -w '%{http_code}' "$B/_mock/api/clock")"
@@ -324,7 +324,7 @@ LOCKER=$!
 sleep 0.5
 expect "unhealthy (503)" '"database_writable": false}
  503' "$(fetch -w ' %{http_code}' "$B/_mock/health")"
-expect "the HEALTHCHECK command fails" "exit 1" "$(in_image python3 -m ipyy_mock.health 2>&1; echo "exit $?")"
+expect "the HEALTHCHECK command fails" "exit 1" "$(in_image python3 -m ipyy_mock.server.health 2>&1; echo "exit $?")"
 wait "$LOCKER"
 expect "healthy again" "$HEALTHY" "$(fetch "$B/_mock/health")"
 stop_server

@@ -16,7 +16,7 @@ import urllib.request
 
 import pytest
 
-from ipyy_mock.testing import free_port
+from ipyy_mock.testing.process import free_port
 from support.mockproc import console_script
 
 

@@ -16,7 +16,7 @@ import requests
 from lxml import etree
 
 from ipyy_client.encoding import encode_content, md5_password
-from ipyy_mock.pytest_plugin import IpyyMock
+from ipyy_mock.testing.plugin import IpyyMock
 from support import soapraw
 
 TNS = soapraw.TNS

@@ -17,7 +17,7 @@ import requests
 
 from ipyy_client import HttpClient
 from ipyy_mock import cli, envflags
-from ipyy_mock.testing import MockServerProcess, console_script
+from ipyy_mock.testing.process import MockServerProcess, console_script
 
 
 def serve_parser() -> argparse.ArgumentParser:

@@ -30,8 +30,8 @@ import pytest
 from ipyy_client.encoding import encode_content, md5_password
 from ipyy_mock.app import create_app
 from ipyy_mock.core import store as store_module
-from ipyy_mock.devtools.journal import journal_path
-from ipyy_mock.edge import Edge
+from ipyy_mock.journal import journal_path
+from ipyy_mock.server.edge import Edge
 from support import rsgi
 
 TEXT = "验证码123456【华信】"
@@ -230,7 +230,7 @@ def test_each_request_keeps_its_own_fault_names_while_others_run_in_between(edge
     """A ``code`` fault that fires once: the journal names it on the row of the one send it refused. The names
     were per thread before; with requests interleaved on one thread they would land on another's row."""
     edge, db = edge
-    from ipyy_mock.devtools import faults
+    from ipyy_mock import faults
 
     fault = faults.parse_fault({"endpoint": "send", "kind": "code", "value": "AmountNotEnough", "count": 1})
     faults.add_fault(edge.group.store, fault)

@@ -9,9 +9,10 @@ import time
 import pytest
 import requests
 
-from ipyy_mock import __version__, health
+from ipyy_mock import __version__
+from ipyy_mock.server import health
 from ipyy_mock.core.store import Store
-from ipyy_mock.testing import free_port
+from ipyy_mock.testing.process import free_port
 
 HEALTHY = {"ok": True, "version": __version__, "database_writable": True}
 

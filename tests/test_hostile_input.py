@@ -51,7 +51,7 @@ from ipyy_client.encoding import encode_content, md5_password
 from ipyy_client.errors import IpyyError, PasswordError, ProtocolError, TransportError
 from ipyy_client.push import push_receiver
 from ipyy_mock.app import create_app
-from ipyy_mock.limits import DEFAULT_MAX_BODY
+from ipyy_mock.server.limits import DEFAULT_MAX_BODY
 from support import soapraw
 from support.mockproc import MockProcess
 from support.net import free_port

@@ -20,8 +20,8 @@ from werkzeug.wrappers import Response
 
 from ipyy_client import HttpClient, SoapClient, errors
 from ipyy_client.encoding import encode_content
-from ipyy_mock.devtools import journal
-from ipyy_mock.devtools.journal import JournalMiddleware, JournalStore, mask_pairs, mask_text
+from ipyy_mock import journal
+from ipyy_mock.journal import JournalMiddleware, JournalStore, mask_pairs, mask_text
 from support import soapraw
 from support.mockproc import MockProcess
 

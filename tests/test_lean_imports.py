@@ -19,7 +19,7 @@ def loaded_after(code: str) -> set[str]:
     return set(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
-@pytest.mark.parametrize("module", ["ipyy_mock.app", "ipyy_mock.server", "ipyy_mock.core.platform"])
+@pytest.mark.parametrize("module", ["ipyy_mock.app", "ipyy_mock.server.run", "ipyy_mock.core.platform"])
 def test_a_mock_worker_imports_no_client_transport(module: str) -> None:
     loaded = loaded_after(f"import {module}")
     assert module in loaded

@@ -27,7 +27,7 @@ STEERING = """
 import pytest
 from decimal import Decimal
 from ipyy_client import errors
-from ipyy_mock.pytest_plugin import AdminError
+from ipyy_mock.testing.plugin import AdminError
 
 def test_steer_everything(ipyy_mock):
     ipyy_mock.set_balance("0.01")

@@ -318,7 +318,7 @@ def test_a_password_that_cannot_travel_is_refused_before_sending_without_being_s
 
 def test_every_secret_key_names_password_or_token_so_the_journal_quick_check_is_sound():
     """The journal skips the pair-by-pair masking of a query or form in which neither word appears (nor a %)."""
-    from ipyy_mock.devtools.journal import SECRET_KEYS, mask_pairs
+    from ipyy_mock.journal import SECRET_KEYS, mask_pairs
 
     assert all("password" in key or "token" in key for key in SECRET_KEYS)
     assert mask_pairs("account=a&Pass%77ord=x&PASSWORD=y&new+password=z") == (

@@ -25,7 +25,7 @@ import requests
 
 from ipyy_client import HttpClient
 from ipyy_mock.admin.api import AdminApi
-from ipyy_mock.testing import console_script
+from ipyy_mock.testing.process import console_script
 from support.mockproc import MockProcess
 
 TOKEN = "tok-3f9c2a71-very-secret"
@@ -649,7 +649,7 @@ def test_reprs_hold_no_password_or_token(tmp_path):
     from ipyy_mock.core.store import Account
     from ipyy_mock.core.wire import SendRequest
     from ipyy_mock.soap.reader import OperationRequest
-    from ipyy_mock.testing import MockServerProcess
+    from ipyy_mock.testing.process import MockServerProcess
 
     secret = "pw-Zq81x"
     app = create_app(str(tmp_path / "r.db"), admin_token=TOKEN)

@@ -16,7 +16,7 @@ from werkzeug.wrappers import Request, Response
 from ipyy_client._wire import MOCK_WARNINGS_HEADER
 from ipyy_mock.core import conformance
 from ipyy_mock.core.platform import Platform
-from ipyy_mock.limits import DEFAULT_MAX_BODY, RequestGuard
+from ipyy_mock.server.limits import DEFAULT_MAX_BODY, RequestGuard
 
 WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
 
@@ -93,7 +93,7 @@ class MockApp:
         # [reliability] one body limit for every surface (limits.py; `serve --max-body`)
         self.guard = RequestGuard(max_body or DEFAULT_MAX_BODY)
         self.endpoints: dict[str, WSGIApp] = {"soap": make_soap_app(platform, max_body=self.guard.max_body)}
-        from ipyy_mock.health import HealthApp  # [image] GET /_mock/health, for any caller and any Host
+        from ipyy_mock.server.health import HealthApp  # [image] GET /_mock/health, for any caller and any Host
 
         self.endpoints["health"] = HealthApp(platform.store)
         access = AdminAccess(token=admin_token, allowed_hosts=tuple(allowed_hosts))  # Host allow-list + token
@@ -181,6 +181,6 @@ def create_app(
 ) -> MockApp:
     platform = Platform(db_path, zone) if zone else Platform(db_path)
     app = MockApp(platform, admin_token=admin_token, push=push, max_body=max_body, allowed_hosts=allowed_hosts)
-    from ipyy_mock.devtools.instrument import instrument  # [journal] request journal + fault injection around the app
+    from ipyy_mock.instrument import instrument  # [journal] request journal + fault injection around the app
 
     return instrument(app, platform, journal_enabled=journal)  # [journal] passes attributes through to MockApp

@@ -20,7 +20,7 @@ from typing import NoReturn
 from ipyy_client._suggest import _INVALID_CHOICE, SuggestingParser, did_you_mean
 from ipyy_mock import envflags
 from ipyy_mock.core import seeding
-from ipyy_mock.server import DEFAULT_BODY_TIMEOUT, DEFAULT_HEADER_TIMEOUT, DEFAULT_SERVER, SERVERS  # [server]
+from ipyy_mock.server.run import DEFAULT_BODY_TIMEOUT, DEFAULT_HEADER_TIMEOUT, DEFAULT_SERVER, SERVERS  # [server]
 
 DEFAULT_DB = "ipyy-mock.db"
 ENV_PREFIX = "IPYY_MOCK_"  # [image] `serve --max-body` defaults to $IPYY_MOCK_MAX_BODY (envflags.py)
@@ -411,7 +411,7 @@ def run_serve(args: argparse.Namespace) -> int:
     from ipyy_mock import __version__
     from ipyy_mock.admin.access import AccessError, read_token  # [security]
     from ipyy_mock.core.platform import DEMO_ACCOUNT
-    from ipyy_mock.server import ServeConfig, StartError, check_port, serve  # [server]
+    from ipyy_mock.server.run import ServeConfig, StartError, check_port, serve  # [server]
 
     try:  # [security] --admin-token, else --admin-token-file, else $IPYY_MOCK_ADMIN_TOKEN
         admin_token = read_token(
@@ -434,7 +434,7 @@ def run_serve(args: argparse.Namespace) -> int:
         check_port(args.host, args.port)
     except StartError as exc:
         return _fail(str(exc))
-    from ipyy_mock.devtools import journal
+    from ipyy_mock import journal
 
     journal.prepare(journal.journal_path(db_path))  # a damaged journal is set aside here, not in each worker
     host = f"[{args.host}]" if ":" in args.host else args.host

@@ -1,6 +1,6 @@
 """Start the real mock the way a user does (the ``ipyy-mock serve`` console script) on a free port.
 
-The process handling is the package's own (``ipyy_mock.testing``, which the
+The process handling is the package's own (``ipyy_mock.testing.process``, which the
 pytest plugin uses too); this adds direct access to the SQLite file for checks.
 """
 
@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from ipyy_mock.core.platform import DEMO_ACCOUNT, Platform
 from ipyy_mock.core.store import Account
-from ipyy_mock.testing import MockServerProcess, console_script  # noqa: F401 (console_script: re-exported for tests)
+from ipyy_mock.testing.process import MockServerProcess, console_script  # noqa: F401 (console_script: re-exported for tests)
 
 _names = itertools.count(1)
 

@@ -12,7 +12,7 @@ import struct
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from ipyy_mock.testing import free_port
+from ipyy_mock.testing.process import free_port
 
 __all__ = ["LoopbackHTTPServer", "QuietHandler", "closed_port", "free_port", "reset"]
 

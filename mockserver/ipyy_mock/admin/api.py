@@ -21,7 +21,7 @@ from ipyy_mock.admin.access import AdminAccess
 from ipyy_mock.admin.jsonapi import AdminError, error_response, json_response
 from ipyy_mock.admin.routes import PREFIX, ROUTES, Route
 from ipyy_mock.core.platform import Platform
-from ipyy_mock.devtools.journal import JournalStore, journal_path
+from ipyy_mock.journal import JournalStore, journal_path
 
 log = logging.getLogger("ipyy_mock.admin")
 
@@ -46,7 +46,7 @@ class AdminApi:
     def __repr__(self) -> str:
         return f"AdminApi({self.platform.store.path!r}, {self.access!r})"
 
-    # -- the request journal (devtools.instrument hands over the app's own) ---------------
+    # -- the request journal (instrument.py hands over the app's own) ---------------
     def attach_journal(self, store: JournalStore, enabled: bool) -> None:
         self._journal, self.journal_enabled = store, enabled
 

@@ -16,8 +16,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from ipyy_mock import faults
 from ipyy_mock.admin import data, endpoints, tools, warnings
-from ipyy_mock.devtools import faults
 
 PREFIX = "/_mock/api"
 

@@ -1,8 +1,8 @@
 """Admin API endpoints over the developer tools: the request journal and fault injection.
 
-The tools themselves live in devtools/ (journal.py records, faults.py injects,
-instrument.py wraps the app in both); these handlers only read and change them
-for the admin API, so devtools never needs the admin API.
+The tools themselves are journal.py (records) and faults.py (injects);
+instrument.py wraps the app in both. These handlers only read and change them
+for the admin API, so neither needs the admin API.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request, Response
 
+from ipyy_mock import faults, journal
 from ipyy_mock.admin.jsonapi import AdminError, body, json_response
 from ipyy_mock.core import clock
 from ipyy_mock.core.validation import parse_count
-from ipyy_mock.devtools import faults, journal
 
 if TYPE_CHECKING:  # the app imports this module through its route table
     from ipyy_mock.admin.api import AdminApi

@@ -22,7 +22,7 @@ from ipyy_mock.core.store import Account
 from ipyy_mock.core.wire import SendRequest
 from ipyy_mock.httpapi import replies as R
 from ipyy_mock.httpapi.params import PageRequest, Params, parse_count, query_text, split_pairs
-from ipyy_mock.limits import refusal
+from ipyy_mock.server.limits import refusal
 
 log = logging.getLogger("ipyy_mock.http")
 

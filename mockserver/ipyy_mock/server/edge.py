@@ -42,9 +42,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Iterable
 
 from ipyy_mock.core.group import GroupCommit
-from ipyy_mock.devtools.journal import BODY_KEY
+from ipyy_mock.journal import BODY_KEY
 
-log = logging.getLogger("ipyy_mock.edge")
+log = logging.getLogger("ipyy_mock.server.edge")
 
 REQUEST_TIMEOUT_BODY = (
     b"408 Request Timeout\nthe request body did not arrive in time; send it at once "

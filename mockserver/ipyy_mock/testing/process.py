@@ -19,7 +19,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ipyy_mock.health import PATH as HEALTH_PATH  # ready: answers, and can write its database
+from ipyy_mock.server.health import PATH as HEALTH_PATH  # ready: answers, and can write its database
 
 
 def free_port() -> int:

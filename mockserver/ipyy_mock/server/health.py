@@ -16,7 +16,7 @@ The check is ``Store.writable``: the connection a send would use starts a
 write transaction, changes a page in memory and rolls back; nothing reaches
 the disk.
 
-``python -m ipyy_mock.health [URL]`` probes it and exits 0 or 1: the image's
+``python -m ipyy_mock.server.health [URL]`` probes it and exits 0 or 1: the image's
 HEALTHCHECK, where no curl is installed. Without a URL it asks the server this
 environment configures (``$IPYY_MOCK_HOST``, ``$IPYY_MOCK_PORT``).
 

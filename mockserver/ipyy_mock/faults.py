@@ -34,7 +34,7 @@ from ipyy_client.codes import ResultCode
 from ipyy_mock.core.validation import parse_count
 from ipyy_mock.soap import envelope
 
-log = logging.getLogger("ipyy_mock.devtools.faults")
+log = logging.getLogger("ipyy_mock.faults")
 
 KINDS = {
     "latency": "wait value ms, then handle the request normally",

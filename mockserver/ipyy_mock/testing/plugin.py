@@ -23,7 +23,7 @@ import pytest
 import requests
 
 from ipyy_mock.core.platform import DEMO_ACCOUNT
-from ipyy_mock.testing import MockServerProcess
+from ipyy_mock.testing.process import MockServerProcess
 
 
 class AdminError(AssertionError):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ipyy_mock.devtools import faults, journal
+from ipyy_mock import faults, journal
 
 
 def instrument(app: Any, platform: Any, *, journal_enabled: bool = True) -> Any:

@@ -44,10 +44,10 @@ from urllib.parse import unquote_plus
 
 from ipyy_mock.core.conformance import ENVIRON_KEY, RULES, ConformanceWarning
 from ipyy_mock.core.store import make_private, write_queue
-from ipyy_mock.health import PATH as HEALTH_PATH  # [image] polled every few seconds: not journaled
+from ipyy_mock.server.health import PATH as HEALTH_PATH  # [image] polled every few seconds: not journaled
 from ipyy_mock.soap.decoding import decode_body
 
-log = logging.getLogger("ipyy_mock.devtools.journal")
+log = logging.getLogger("ipyy_mock.journal")
 
 BODY_LIMIT = 64 * 1024
 KEEP = 10_000

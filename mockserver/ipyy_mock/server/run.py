@@ -243,8 +243,8 @@ def load_app(config: ServeConfig, edge: bool = False, ready: Any = None, opened:
         if opened is not None:
             app = _HeldUntilOpen(app, opened)
         if edge:
-            from ipyy_mock.edge import Edge
-            from ipyy_mock.limits import DEFAULT_MAX_BODY
+            from ipyy_mock.server.edge import Edge
+            from ipyy_mock.server.limits import DEFAULT_MAX_BODY
 
             app = Edge(
                 app,
@@ -293,7 +293,7 @@ def _granian_worker(*args: Any, **kwargs: Any) -> None:
 
 def _granian_logging() -> dict[str, Any]:
     """granian's logging set-up, with every record (its own and the access log) passed through redact.py."""
-    redact = {"redact": {"()": "ipyy_mock.redact.RedactFilter"}}
+    redact = {"redact": {"()": "ipyy_mock.server.redact.RedactFilter"}}
     return {
         "version": 1,
         "disable_existing_loggers": False,
@@ -413,7 +413,7 @@ def _serve_gunicorn(config: ServeConfig, on_ready: Callable[[], None] | None) ->
                 "loglevel": "warning",
                 "proc_name": "ipyy-mock",
                 "worker_exit": worker_exit,
-                "logger_class": "ipyy_mock.redact.RedactingLogger",  # no password in gunicorn's own lines
+                "logger_class": "ipyy_mock.server.redact.RedactingLogger",  # no password in gunicorn's own lines
             }
             if on_ready is not None:
                 options["when_ready"] = lambda arbiter: on_ready()  # the master listens: print the banner

@@ -1,1 +1,0 @@
-"""Developer tools around the app: the request journal and fault injection."""
