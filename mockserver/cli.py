@@ -12,33 +12,32 @@ import json
 import os
 import sqlite3
 import sys
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import NoReturn
 
 from ipyy_mock import envflags
 from ipyy_mock.core import seeding
+from ipyy_mock.core.billing import MAX_BALANCE, MAX_PRICE, MoneyError, parse_money
 from ipyy_mock.server import DEFAULT_BODY_TIMEOUT, DEFAULT_HEADER_TIMEOUT, DEFAULT_SERVER, SERVERS  # [server]
 
 DEFAULT_DB = "ipyy-mock.db"
 ENV_PREFIX = "IPYY_MOCK_"  # [image] `serve --max-body` defaults to $IPYY_MOCK_MAX_BODY (envflags.py)
 
 
-def _decimal(text: str) -> Decimal:
+def _decimal(text: str, what: str = "the balance", low: Decimal = -MAX_BALANCE, high: Decimal = MAX_BALANCE) -> Decimal:
+    """An amount within its bounds (core/billing.py); a usage error that names them otherwise."""
     try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise argparse.ArgumentTypeError(f"not a decimal number: {text!r}") from None
-    if not value.is_finite():
-        raise argparse.ArgumentTypeError(f"not a finite number: {text!r}")
-    return value
+        return parse_money(text, what, low, high)
+    except MoneyError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _price(text: str) -> tuple[str, Decimal]:
     country, sep, amount = text.partition("=")
     if not sep or not (country == "*" or country.isdigit()):
         raise argparse.ArgumentTypeError(f"price must be COUNTRY=AMOUNT or *=AMOUNT, e.g. 86=0.05: {text!r}")
-    return country, _decimal(amount)
+    return country, _decimal(amount, f"the price for {country}", Decimal(0), MAX_PRICE)
 
 
 def _port(text: str) -> int:  # [server]
