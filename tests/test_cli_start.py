@@ -17,6 +17,7 @@ import urllib.request
 import pytest
 
 from ipyy_mock.testing.process import free_port
+from support import disks
 from support.mockproc import console_script
 
 
@@ -68,6 +69,47 @@ def test_serve_on_a_file_that_is_not_a_database(tmp_path):
     bad.write_text("not sqlite\n" * 100)
     line = one_line_error(run(MOCK, "serve", "--port", str(free_port()), "--db", str(bad)), 1)
     assert str(bad) in line and "not an SQLite database" in line
+
+
+def damaged_database(path) -> None:
+    """A mock database with pages past the first overwritten: SQLite still opens it, quick_check does not pass."""
+    from ipyy_mock.core.store import Store
+
+    store = Store(path)
+    for i in range(300):
+        store.db.execute("INSERT INTO health_probe(at) VALUES (?)", (i,))
+    store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.close()
+    data = bytearray(path.read_bytes())
+    for offset in range(2 * 4096, len(data), 4096):
+        data[offset : offset + 100] = bytes(range(100))
+    path.write_bytes(bytes(data))
+
+
+def test_serve_on_a_damaged_database_says_damaged(tmp_path):
+    bad = tmp_path / "mock.db"
+    damaged_database(bad)
+    line = one_line_error(run(MOCK, "serve", "--port", str(free_port()), "--db", str(bad)), 1)
+    assert line.startswith(f"ipyy-mock: the database {bad} is damaged (") and "restore it from a copy" in line, line
+    assert "permission" not in line
+
+
+def test_serve_on_a_full_disk_says_the_disk_is_full(tmp_path):
+    with disks.tiny_tmpfs(tmp_path / "volume", "1m") as volume:
+        disks.fill(volume)
+        line = one_line_error(run(MOCK, "serve", "--port", str(free_port()), "--db", str(volume / "mock.db")), 1)
+    assert "the disk is full" in line and "free space" in line, line
+    assert "permission" not in line and "can write" not in line
+
+
+def test_serve_on_an_immutable_database_says_read_only(tmp_path):
+    from ipyy_mock.core.store import Store
+
+    db = tmp_path / "mock.db"
+    Store(db).close()
+    with disks.immutable(db):
+        line = one_line_error(run(MOCK, "serve", "--port", str(free_port()), "--db", str(db)), 1)
+    assert f"cannot write the database {db}: it is read-only" in line, line
 
 
 @pytest.mark.parametrize("action", [["show", "demo"], ["list"], ["set", "demo", "--balance", "5"]])

@@ -9,10 +9,14 @@ import time
 import pytest
 import requests
 
+from ipyy_client import HttpClient
+from ipyy_client.errors import IpyyError
 from ipyy_mock import __version__
-from ipyy_mock.server import health
 from ipyy_mock.core.store import Store
+from ipyy_mock.server.run import health
 from ipyy_mock.testing.process import free_port
+from support import disks
+from support.mockproc import MockProcess
 
 HEALTHY = {"ok": True, "version": __version__, "database_writable": True}
 
@@ -74,7 +78,9 @@ def test_a_locked_database_is_503_and_recovers(mock_server):
         reply = get(mock_server)
         assert health.LOCK_WAIT <= time.monotonic() - started < health.LOCK_WAIT + 2.5
         assert reply.status_code == 503
-        assert reply.json() == {"ok": False, "version": __version__, "database_writable": False}
+        data = reply.json()
+        assert data.pop("reason").startswith("another process held the write lock for over 2 s"), data
+        assert data == {"ok": False, "version": __version__, "database_writable": False}
         released.start()
         released.join()
         assert get(mock_server).json() == HEALTHY
@@ -88,16 +94,56 @@ def test_a_locked_database_is_503_and_recovers(mock_server):
 def test_store_writable_cases(tmp_path):
     store = Store(tmp_path / "ok.db")
     db_file = tmp_path / "ok.db"
-    before = db_file.read_bytes(), (tmp_path / "ok.db-wal").read_bytes()
-    assert store.writable(health.LOCK_WAIT) is True
-    assert (db_file.read_bytes(), (tmp_path / "ok.db-wal").read_bytes()) == before, "nothing written"
+    assert store.write_problem(health.LOCK_WAIT) is None and store.writable(health.LOCK_WAIT) is True
+    assert store.db.execute("SELECT count(*) FROM health_probe").fetchone()[0] == 0, "the probe's row is gone"
     assert store.db.execute("PRAGMA busy_timeout").fetchone()[0] == 30000, "the usual lock wait is back"
     store.close()
     # a connection SQLite opened read-only (what a file its user cannot write gives; root can write any file)
     store._local.conn = sqlite3.connect(db_file.as_uri() + "?mode=ro", uri=True, isolation_level=None)
-    assert store.writable(health.LOCK_WAIT) is False
+    problem = store.write_problem(health.LOCK_WAIT)
+    assert problem is not None and problem.startswith("the database cannot be written (attempt to write a readonly")
     assert not store.db.in_transaction
     store.close()
+
+
+def served_health(server) -> tuple[int, dict]:
+    reply = requests.get(server.base_url + health.PATH, timeout=30)
+    return reply.status_code, reply.json()
+
+
+def test_a_full_disk_is_503_with_the_reason_and_recovers(tmp_path):
+    """Every send would fail on COMMIT: the check commits too (a write rolled back never reaches the disk)."""
+    with disks.tiny_tmpfs(tmp_path / "volume") as volume:
+        server = MockProcess(volume / "mock.db", workers=1).start()
+        try:
+            account = server.new_account()
+            assert served_health(server) == (200, HEALTHY)
+            filler = disks.fill(volume)
+            status, data = served_health(server)
+            assert status == 503 and data["ok"] is False and data["database_writable"] is False, data
+            assert data["reason"].startswith("the disk is full (database or disk is full)"), data
+            send = HttpClient(account.name, account.password, base_url=server.base_url)
+            many = ",".join(f"86138{i:08d}" for i in range(2000))  # a send that needs new pages, as any would soon
+            with pytest.raises(IpyyError):
+                send.send(many, "满了【华信】").raise_for_status()
+            filler.unlink()
+            assert served_health(server) == (200, HEALTHY)
+        finally:
+            server.stop()
+
+
+def test_an_immutable_database_is_503_with_the_reason_and_recovers(tmp_path):
+    """``chattr +i`` under the running server (root ignores chmod, not this): the probe's commit fails."""
+    server = MockProcess(tmp_path / "mock.db", workers=1).start()
+    try:
+        assert served_health(server) == (200, HEALTHY)
+        with disks.immutable(tmp_path / "mock.db", tmp_path / "mock.db-wal"):
+            status, data = served_health(server)
+            assert status == 503 and data["ok"] is False, data
+            assert data["reason"].startswith("writing the database failed (SQLITE_IOERR"), data
+        assert served_health(server) == (200, HEALTHY)
+    finally:
+        server.stop()
 
 
 def test_probe_exit_codes(mock_server, capsys):

@@ -11,6 +11,7 @@ exception's message, repr, description or body, in a Fault's fields, or in a res
 
 from __future__ import annotations
 
+import html
 import json
 from urllib.parse import parse_qsl, quote, quote_plus
 from xml.sax.saxutils import escape
@@ -324,3 +325,131 @@ def test_every_secret_key_names_password_or_token_so_the_journal_quick_check_is_
     assert mask_pairs("account=a&Pass%77ord=x&PASSWORD=y&new+password=z") == (
         "account=a&Pass%77ord=***&PASSWORD=***&new+password=z"
     )
+
+
+# --- the mock's journal: a secret however the request spells its name ------------------------------------------
+
+JOURNAL_SECRET = "Jr-Secret-7731"
+
+
+def multipart(headers: str) -> bytes:
+    return (
+        '--b\r\nContent-Disposition: form-data; name="account"\r\n\r\nacct\r\n'
+        f"--b\r\n{headers}\r\n\r\n{JOURNAL_SECRET}\r\n--b--\r\n"
+    ).encode()
+
+
+SPELLINGS = {
+    "rfc-5987 name*": multipart("Content-Disposition: form-data; name*=UTF-8''password"),
+    "rfc-5987 percent-encoded": multipart("Content-Disposition: form-data; name*=utf-8''pass%77ord"),
+    "rfc-2231 continuation": multipart("Content-Disposition: form-data; name*0=pass; name*1=word"),
+    "folded header": multipart('Content-Disposition: form-data;\r\n name="password"'),
+    "folded, upper case": multipart('CONTENT-DISPOSITION: form-data;\r\n\tNAME="NewPassword"'),
+}
+
+
+@pytest.mark.parametrize("spelling", list(SPELLINGS))
+def test_the_journal_masks_multipart_secrets_however_named(mock_server, spelling):
+    import requests
+
+    requests.delete(mock_server.base_url + "/_mock/api/journal", timeout=30)
+    reply = requests.post(
+        mock_server.base_url + "/pwd.aspx",
+        data=SPELLINGS[spelling],
+        headers={"Content-Type": "multipart/form-data; boundary=b"},
+        timeout=30,
+    )
+    assert reply.status_code == 200
+    journal = requests.get(mock_server.base_url + "/_mock/api/journal", timeout=30).text
+    assert "/pwd.aspx" in journal and "acct" in journal  # the entry is there, with the rest of the body
+    assert JOURNAL_SECRET not in journal, journal[:600]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"name": "esc1", "pass\\u0077ord": "%s"}',
+        '{"name": "esc2", "\\u0070\\u0061\\u0073\\u0073\\u0077\\u006f\\u0072\\u0064": "%s"}',
+        '{"name": "esc3", "PassWord": "%s"}',
+        '{"name": "esc4", "PASS\\u0057ORD": "%s"}',
+    ],
+)
+def test_the_journal_masks_admin_json_secrets_spelled_with_escapes(mock_server, body):
+    import requests
+
+    requests.delete(mock_server.base_url + "/_mock/api/journal", timeout=30)
+    requests.post(
+        mock_server.base_url + "/_mock/api/accounts",
+        data=(body % JOURNAL_SECRET).encode(),
+        headers={"Content-Type": "application/json"},
+        timeout=30,
+    )
+    journal = requests.get(mock_server.base_url + "/_mock/api/journal", timeout=30).text
+    assert "/_mock/api/accounts" in journal
+    assert JOURNAL_SECRET not in journal, journal[:600]
+
+
+# --- the client: no chained exception and no entity-encoded echo keeps the password ------------------------------
+
+QUOTED = "Pw'Qu\"ot<e>9"  # every character an HTML page escapes as a reference
+
+
+def chain_of(exc: BaseException) -> list[BaseException]:
+    out, link = [], exc.__cause__ or exc.__context__
+    while link is not None and link not in out:
+        out.append(link)
+        link = link.__cause__ or link.__context__
+    return out
+
+
+def assert_no_secret(exc: BaseException, secret: str) -> None:
+    for text in texts_of(exc):
+        assert secret not in text and html.escape(secret) not in text, text[:400]
+        assert "&#" not in text or "Qu" not in text, text[:400]
+
+
+@pytest.mark.parametrize("version", [11, 12])
+def test_a_soap_fault_keeps_no_chained_exception_with_the_password(flavour, version):
+    def answer(request: bytes) -> bytes:
+        return soap_replies(the_request(request), version)["fault"]
+
+    with TinyServer(default=answer) as server:
+        client = flavour.soap("acct", PASSWORD, server.base_url, soap_version=version, timeout=5)
+        with pytest.raises(errors.SoapFault) as info:
+            client.send_i18n_sms("8613800138000", "x【华信】")
+    assert_clean(*texts_of(info.value))
+    for link in chain_of(info.value):  # what a logger's exc_info or traceback.format_exception would print
+        assert_clean(*texts_of(link), str(link.args))
+    assert escape(PASSWORD).encode() in server.requests[0]
+
+
+ENTITY_ECHOES = {
+    "html.escape": lambda s: html.escape(s),  # &#x27; and &quot;
+    "decimal refs": lambda s: "".join(f"&#{ord(c)};" if not c.isalnum() else c for c in s),
+    "every char hex": lambda s: "".join(f"&#X{ord(c):04X};" for c in s),
+    "mixed": lambda s: "".join(f"&#x{ord(c):x};" if i % 2 else c for i, c in enumerate(s)),
+}
+
+
+@pytest.mark.parametrize("echo", list(ENTITY_ECHOES))
+def test_entity_encoded_echoes_are_masked(flavour, echo):
+    page = f"<html><body><h1>Bad Request</h1><p>password: {ENTITY_ECHOES[echo](QUOTED)}</p></body></html>"
+    reply = http_reply(page.encode(), "400 Bad Request", "text/html")
+    with TinyServer(default=reply) as server:
+        with pytest.raises(errors.ProtocolError) as info:
+            flavour.http("acct", QUOTED, base_url=server.base_url, retries=0, timeout=5).balance()
+        with pytest.raises(IpyyError) as soap_info:
+            flavour.soap("acct", QUOTED, server.base_url, timeout=5).send_i18n_sms("1", "x")
+    for exc in (info.value, soap_info.value):
+        body = (getattr(exc, "body", b"") or b"").decode("utf-8", "replace")
+        assert "password: ***" in body or "password: ***" in str(exc), (body, str(exc))
+        assert_no_secret(exc, QUOTED)
+        for link in chain_of(exc):
+            assert_no_secret(link, QUOTED)
+
+
+def test_secrets_mask_character_references_only_of_the_secret():
+    secrets = Secrets(QUOTED)
+    assert secrets.text("a &#80;&#x77;&#39;Qu&quot;ot&lt;e&#62;9 b") == "a *** b"
+    assert secrets.data(b"x Pw&#x0027;Qu&#34;ot&#x3C;e&#x3e;9") == b"x ***"
+    assert secrets.text("&#80;&#x77; &#39;") == "&#80;&#x77; &#39;"  # a part of it, or other text: left alone

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import enum
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -199,6 +200,8 @@ class Secrets:
     def __init__(self, *values: str) -> None:
         self._forms: list[str] = []
         self._bytes: list[tuple[bytes, bytes]] = []
+        self._entities: list[re.Pattern[str]] = []  # the password with any characters as &#NN; / &#xHH; references
+        self._entity_bytes: list[re.Pattern[bytes]] = []
         for value in values:
             self.add(value)
 
@@ -214,6 +217,9 @@ class Secrets:
             forms = {md5_password(value), md5_password(value).lower()}
             if len(value) >= self.MIN_PLAIN:
                 forms.update(_wire_forms(value))
+                pattern = _entity_pattern(value)
+                self._entities.append(re.compile(pattern))
+                self._entity_bytes.append(re.compile(pattern.encode("utf-8")))
         merged = set(self._forms) | {f for f in forms if f}
         self._forms = sorted(merged, key=lambda f: (-len(f), f))  # longest first: a form inside another
         self._bytes = [(f.encode("utf-8", "surrogatepass"), self.MASK.encode()) for f in self._forms]
@@ -228,18 +234,40 @@ class Secrets:
         for form in self._forms:
             if form in text:
                 text = text.replace(form, self.MASK)
+        if "&#" in text:  # an HTML or XML echo that wrote some characters as references (&#x27; for ')
+            for pattern in self._entities:
+                text = pattern.sub(self.MASK, text)
         return text
 
     def data(self, data: bytes) -> bytes:
         for form, mask in self._bytes:
             if form in data:
                 data = data.replace(form, mask)
+        if b"&#" in data:
+            for pattern in self._entity_bytes:
+                data = pattern.sub(self.MASK.encode(), data)
         return data
+
+    def holds(self, exc: BaseException) -> bool:
+        """True when ``exc`` or an exception it chains to (cause or context) shows a secret anywhere."""
+        seen: set[int] = set()
+        link: BaseException | None = exc
+        while link is not None and id(link) not in seen:
+            seen.add(id(link))
+            texts = [str(link), repr(link.args), *(str(v) for v in vars(link).values() if isinstance(v, (str, bytes)))]
+            if any(self.text(t) != t for t in texts):
+                return True
+            link = link.__cause__ or link.__context__
+        return False
 
     def error(self, exc: E) -> E:
         """The same exception with every secret masked in its message, description, body and fault fields."""
         if not self._forms:
             return exc
+        chained = exc.__cause__ or exc.__context__
+        if chained is not None and self.holds(chained):  # e.g. zeep's Fault behind a SoapFault, quoting the request
+            exc.__cause__ = exc.__context__ = None
+            exc.__suppress_context__ = True
         exc.args = tuple(self.text(a) if isinstance(a, str) else a for a in exc.args)
         exc.description = self.text(exc.description or "")
         if isinstance(exc, ProtocolError) and isinstance(exc.body, bytes):
@@ -265,6 +293,21 @@ class Secrets:
                 for key, value in list(attrib.items()):
                     attrib[key] = self.text(value)
         return detail
+
+
+def _entity_pattern(value: str) -> str:
+    """A regex of ``value`` with each character as itself or as a character reference (decimal, hex in any case,
+    leading zeros, or its named entity): how an HTML error page or an XML writer may echo it."""
+    named = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;"}
+    parts = []
+    for ch in value:
+        code = ord(ch)
+        hex_digits = "".join(f"[{d}{d.upper()}]" if d.isalpha() else d for d in f"{code:x}")
+        alternatives = [re.escape(ch), f"&#0*{code};", f"&#[xX]0*{hex_digits};"]
+        if ch in named:
+            alternatives.append(named[ch])
+        parts.append("(?:" + "|".join(alternatives) + ")")
+    return "".join(parts)
 
 
 def _wire_forms(value: str) -> Iterable[str]:
@@ -303,6 +346,9 @@ def guarded(read: Callable[[Reply], T], secrets: Secrets) -> Callable[[Reply], T
         try:
             return read(reply)
         except IpyyError as exc:
-            raise secrets.error(exc) from None
+            error = secrets.error(exc)
+        # Raised here, outside the except block: a raise inside it would chain the exception being handled
+        # as __context__ again (``from None`` only hides it from the traceback), with whatever it quotes.
+        raise error
 
     return run

@@ -62,6 +62,15 @@ def _with_warnings(environ: dict, start_response: Callable) -> Callable:
     return start
 
 
+def endpoint_of(path: str) -> str | None:
+    """The surface that answers ``path`` (any case), for answers given before the app runs (edge.py)."""
+    path = path.lower()
+    endpoint = VENDOR_PATHS.get(path)
+    if endpoint is None and (path == "/_mock/api" or path.startswith("/_mock/api/")):
+        endpoint = "admin"
+    return endpoint
+
+
 class MockApp:
     """Root WSGI callable; one per worker process (each owns its SQLite connections).
 

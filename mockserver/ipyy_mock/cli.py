@@ -13,34 +13,33 @@ import os
 import re
 import sqlite3
 import sys
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import NoReturn
 
 from ipyy_client._suggest import _INVALID_CHOICE, SuggestingParser, did_you_mean
 from ipyy_mock import envflags
 from ipyy_mock.core import seeding
+from ipyy_mock.core.billing import MAX_BALANCE, MAX_PRICE, MoneyError, parse_money
 from ipyy_mock.server.run import DEFAULT_BODY_TIMEOUT, DEFAULT_HEADER_TIMEOUT, DEFAULT_SERVER, SERVERS  # [server]
 
 DEFAULT_DB = "ipyy-mock.db"
 ENV_PREFIX = "IPYY_MOCK_"  # [image] `serve --max-body` defaults to $IPYY_MOCK_MAX_BODY (envflags.py)
 
 
-def _decimal(text: str) -> Decimal:
+def _decimal(text: str, what: str = "the balance", low: Decimal = -MAX_BALANCE, high: Decimal = MAX_BALANCE) -> Decimal:
+    """An amount within its bounds (core/billing.py); a usage error that names them otherwise."""
     try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise argparse.ArgumentTypeError(f"not a decimal number: {text!r}") from None
-    if not value.is_finite():
-        raise argparse.ArgumentTypeError(f"not a finite number: {text!r}")
-    return value
+        return parse_money(text, what, low, high)
+    except MoneyError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _price(text: str) -> tuple[str, Decimal]:
     country, sep, amount = text.partition("=")
     if not sep or not (country == "*" or country.isdigit()):
         raise argparse.ArgumentTypeError(f"price must be COUNTRY=AMOUNT or *=AMOUNT, e.g. 86=0.05: {text!r}")
-    return country, _decimal(amount)
+    return country, _decimal(amount, f"the price for {country}", Decimal(0), MAX_PRICE)
 
 
 def _port(text: str) -> int:  # [server]
@@ -381,20 +380,47 @@ def _open_platform(db_path: str, zone: str | None, seeds: list, strict: bool) ->
     """The server's Platform with the demo and the seed accounts in it (each with "created now?") and strict mode
     set, or one line saying why its database cannot be used (say, a volume its user cannot write)."""
     from ipyy_mock.core.platform import Platform
+    from ipyy_mock.core.store import quick_check
 
     try:
+        damage = quick_check(db_path)
+        if damage is not None:
+            raise SystemExit(
+                f"ipyy-mock: the database {Path(db_path).resolve()} is damaged ({damage}): restore it from a copy, "
+                "or start on a new file with --db"
+            )
         platform = Platform(db_path, zone) if zone else Platform(db_path)
         created, seeded = platform.seed_demo(), seeding.seed(platform.store, seeds)
         platform.set_strict(strict)
         return platform, created, seeded
     except (OSError, sqlite3.Error) as exc:
-        if isinstance(exc, sqlite3.DatabaseError) and "not a database" in str(exc):  # [server]
-            raise SystemExit(f"ipyy-mock: {_database_error(db_path, exc)}") from None
-        raise SystemExit(
-            f"ipyy-mock: cannot open the database {db_path}: {exc}; it needs a directory user "
-            f"{os.getuid()} can write (a volume: check its owner), or choose another file with --db "
-            f"($IPYY_MOCK_DB)"
-        ) from None
+        raise SystemExit(f"ipyy-mock: {_open_error(db_path, exc)}") from None
+
+
+def _open_error(db_path: str, exc: BaseException) -> str:  # [image]
+    """One line naming what really stops the database from opening: a file that is not one, a damaged one, a
+    full disk, a read-only one, a lock someone holds; a permission problem only when it is one."""
+    where = Path(db_path).resolve()
+    text = str(exc)
+    code = getattr(exc, "sqlite_errorname", "") or ""
+    errno_ = getattr(exc, "errno", None)
+    if isinstance(exc, sqlite3.DatabaseError) and "not a database" in text:  # [server]
+        return _database_error(db_path, exc)
+    if code.startswith("SQLITE_CORRUPT") or "malformed" in text:
+        return f"the database {where} is damaged ({text}): restore it from a copy, or start on a new file with --db"
+    if code.startswith("SQLITE_FULL") or "full" in text or errno_ == 28:
+        return f"cannot write the database {where}: the disk is full ({text}); free space on its volume or use another --db"
+    if code.startswith("SQLITE_READONLY") or "readonly" in text or errno_ == 30:
+        return (
+            f"cannot write the database {where}: it is read-only ({text}); a read-only or immutable file or mount, "
+            "make it writable or use another --db"
+        )
+    if code.startswith("SQLITE_BUSY") or "locked" in text:
+        return f"the database {where} is locked by another process ({text}); stop it, or use another --db"
+    return (
+        f"cannot open the database {db_path}: {text}; it needs a directory user "
+        f"{os.getuid()} can write (a volume: check its owner), or choose another file with --db ($IPYY_MOCK_DB)"
+    )
 
 
 def _listen_hosts(host: str) -> tuple[str, ...]:  # [security]

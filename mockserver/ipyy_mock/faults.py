@@ -61,6 +61,7 @@ SEND_PATH = "/i18nsms.aspx"
 JSON_PATHS = ("/statusjsonapi.aspx", "/calljsonapi.aspx", "/smsjson.aspx")
 MOCK_PREFIX = "/_mock"
 MAX_LATENCY_MS = 60_000
+MAX_COUNT = 1_000_000  # requests a counted fault applies to (null: every one)
 ACTIVE = "SELECT * FROM faults WHERE remaining IS NULL OR remaining > 0 ORDER BY id"
 # SendRequest.via -> the send surface whose `code` faults apply to it
 VIA_SURFACES = {"http": "send", "domestic": "domestic"}
@@ -206,9 +207,9 @@ def parse_fault(data: Any) -> dict[str, Any]:
         raise FaultError(f"{kind} takes no value (got {value!r})", "value is for latency (ms) and code (a ResultCode)")
 
     count = data.get("count")
-    if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 1):
+    if count is not None and (isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_COUNT):
         raise FaultError(
-            f"count must be a whole number >= 1 or null (unlimited), got {count!r}",
+            f"count must be a whole number from 1 to {MAX_COUNT} or null (unlimited), got {count!r}",
             '"count": 2 fails the next two matching requests; leave it out for every one',
         )
 

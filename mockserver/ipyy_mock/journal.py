@@ -40,7 +40,7 @@ import sqlite3
 import threading
 import time
 from typing import Any, Callable, Iterable
-from urllib.parse import unquote_plus
+from urllib.parse import unquote, unquote_plus
 
 from ipyy_mock.core.conformance import ENVIRON_KEY, RULES, ConformanceWarning
 from ipyy_mock.core.store import make_private, write_queue
@@ -196,11 +196,80 @@ _XML_SECRET = re.compile(
 _JSON_SECRET = re.compile(
     r'("(?:new)?password"|"(?:admin_)?token")(\s*:\s*)("(?:[^"\\]|\\.)*"?|[^,}\]\s]+)', re.IGNORECASE
 )
-_MULTIPART_SECRET = re.compile(
-    r'(content-disposition:[^\r\n]*?\bname="?(?:new)?password"?(?:[;\s][^\r\n]*)?\r?\n(?:[^\r\n]+\r?\n)*\r?\n)'
-    r"(.*?)(?=\r?\n--|\Z)",
-    re.IGNORECASE | re.DOTALL,
-)
+# One part of a multipart body: its boundary line, its header lines (folded ones included), the blank line and
+# its value up to the next boundary.
+_MULTIPART_PART = re.compile(r"(^|\n)(--[^\r\n]*\r?\n)((?:[^\r\n]+\r?\n)*?)(\r?\n)(.*?)(?=\r?\n--|\Z)", re.DOTALL)
+_PARAM = re.compile(r';\s*([\w*!#$%&\'+.^`|~-]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;\s]*)')
+_FOLD = re.compile(r"\r?\n[ \t]+")
+
+
+def _part_name(headers: str) -> str:
+    """The ``name`` a part's Content-Disposition gives, however it is spelled: quoted or not, folded over lines,
+    RFC 2231/5987 (``name*=UTF-8''password``, ``name*0=pass; name*1=word``), percent-encoded, in any case."""
+    for line in _FOLD.sub(" ", headers).splitlines():
+        if not line.lower().lstrip().startswith("content-disposition"):
+            continue
+        plain, pieces = "", {}
+        for key, value in _PARAM.findall(line):
+            key = key.lower()
+            if value.startswith('"'):
+                value = re.sub(r"\\(.)", r"\1", value[1:-1])
+            if key == "name":
+                plain = value
+            elif key.startswith("name*"):
+                number, _, encoded = key[5:].partition("*")
+                extended = key.endswith("*")
+                if extended and (key == "name*" or number == "0") and value.count("'") >= 2:
+                    value = value.split("'", 2)[2]  # charset'language'value
+                if extended:
+                    try:
+                        value = unquote(value, errors="replace")
+                    except Exception:
+                        pass
+                pieces[int(number) if number.isdigit() else -1] = value
+        name = "".join(pieces[k] for k in sorted(pieces)) if pieces else plain
+        return unquote_plus(name).strip().lower() if "%" in name else name.strip().lower()
+    return ""
+
+
+def _mask_multipart(text: str) -> str:
+    def mask(m: re.Match[str]) -> str:
+        if _part_name(m.group(3)) in SECRET_KEYS:
+            return m.group(1) + m.group(2) + m.group(3) + m.group(4) + MASK
+        return m.group(0)
+
+    return _MULTIPART_PART.sub(mask, text)
+
+
+def _mask_json(text: str) -> str:
+    """A JSON body whose secret keys are spelled with escapes (``"pass\\u0077ord"``) or in any case: parsed, each
+    secret's value masked, written again (only when it held one the patterns could not see)."""
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return text
+    found = False
+
+    def walk(node: object) -> object:
+        nonlocal found
+        if isinstance(node, dict):
+            out: dict[Any, object] = {}
+            for key, value in node.items():
+                if isinstance(key, str) and key.strip().lower() in SECRET_KEYS and value != MASK:
+                    found = True
+                    out[key] = MASK
+                else:
+                    out[key] = walk(value)
+            return out
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    try:
+        masked = walk(data)
+    except RecursionError:
+        return MASK  # nested past the stack: no way to show it without what it may hide
+    return json.dumps(masked, ensure_ascii=False) if found else text
 
 
 def mask_text(text: str) -> str:
@@ -211,14 +280,18 @@ def mask_text(text: str) -> str:
         masked = mask_pairs(text, lower)
         if masked is not text:
             text, lower = masked, masked.lower()
-    if not named:
+    if "content-disposition" in lower:  # before `named`: name*=UTF-8''pass%77ord names no secret in clear
+        text = _mask_multipart(text)
+        lower = text.lower()
+    escaped = "\\u" in lower and '"' in text  # a JSON key may be spelled with \uXXXX escapes
+    if not named and not escaped:
         return text
     if "<" in text and "password" in lower:
         text = _XML_SECRET.sub(lambda m: m.group(1) + MASK + m.group(3), text)
     if '"' in text and any(key in lower for key in _JSON_SECRET_KEYS):
         text = _JSON_SECRET.sub(lambda m: m.group(1) + m.group(2) + f'"{MASK}"', text)
-    if "content-disposition" in lower:
-        text = _MULTIPART_SECRET.sub(lambda m: m.group(1) + MASK, text)
+    if escaped and text.lstrip()[:1] in ("{", "["):
+        text = _mask_json(text)
     return text
 
 

@@ -21,6 +21,7 @@ from ipyy_mock.admin.access import AdminAccess
 from ipyy_mock.admin.jsonapi import AdminError, error_response, json_response
 from ipyy_mock.admin.routes import PREFIX, ROUTES, Route
 from ipyy_mock.core.platform import Platform
+from ipyy_mock.core.validation import INT64_MAX
 from ipyy_mock.journal import JournalStore, journal_path
 
 log = logging.getLogger("ipyy_mock.admin")
@@ -66,6 +67,11 @@ class AdminApi:
         try:
             self.authorize(request)
             index, args = self.url_map.bind_to_environ(environ).match()
+            for name, value in args.items():  # [reliability] an id in the path fits SQLite's 64-bit integer
+                if isinstance(value, int) and value > INT64_MAX:
+                    raise AdminError(
+                        400, f"{name} must be a whole number from 0 to {INT64_MAX}, got {value}", "ids fit 64 bits"
+                    )
             reply = self.routes[index].handler(self, request, **args)
             response = reply if isinstance(reply, Response) else json_response(reply)
         except AdminError as exc:

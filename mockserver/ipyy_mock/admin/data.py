@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from ipaddress import ip_network
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +20,7 @@ from werkzeug.wrappers import Request, Response
 
 from ipyy_mock.admin.jsonapi import AdminError, body, int_arg, json_response, limit_arg, time_arg
 from ipyy_mock.core import clock
+from ipyy_mock.core.billing import MAX_BALANCE, MAX_PRICE, MoneyError, parse_money
 from ipyy_mock.core.platform import DEMO_ACCOUNT
 from ipyy_mock.core.store import Account
 from ipyy_mock.push.target import PushUrlError, check_push_url
@@ -48,14 +49,12 @@ def account_json(account: Account) -> dict[str, Any]:
 
 
 # -- account field validation -------------------------------------------------------
-def _decimal(field: str, value: Any) -> Decimal:
+def _decimal(field: str, value: Any, low: Decimal = -MAX_BALANCE, high: Decimal = MAX_BALANCE) -> Decimal:
+    """An amount within its bounds (core/billing.py): out of them is a 400 that names them."""
     try:
-        number = Decimal(str(value))
-    except InvalidOperation:
-        raise AdminError(400, f"{field} must be a decimal number, got {value!r}", f'e.g. "{field}": "100.00"') from None
-    if not number.is_finite() or isinstance(value, bool):
-        raise AdminError(400, f"{field} must be a finite decimal number", f'e.g. "{field}": "100.00"')
-    return number
+        return parse_money(value, field, low, high)
+    except MoneyError as exc:
+        raise AdminError(400, str(exc), f'e.g. "{field}": "100.00"') from None
 
 
 def _text(field: str, value: Any, limit: int = 200) -> str:
@@ -77,7 +76,7 @@ def _prices(value: Any) -> dict[str, Decimal]:
             'prices must map country codes (or "*") to per-segment prices',
             'e.g. "prices": {"86": "0.05", "*": "0.30"}',
         )
-    return {k: _decimal(f"prices[{k}]", v) for k, v in value.items()}
+    return {k: _decimal(f"prices[{k}]", v, Decimal(0), MAX_PRICE) for k, v in value.items()}
 
 
 def _bind_ips(value: Any) -> list[str]:

@@ -15,8 +15,10 @@ from __future__ import annotations
 import argparse
 import time
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import TYPE_CHECKING
+
+from ipyy_mock.core.billing import MAX_BALANCE, MoneyError, parse_money
 
 if TYPE_CHECKING:  # the store is imported when seeding runs: `ipyy-mock --help` stays fast
     from ipyy_mock.core.store import Account, Store
@@ -52,14 +54,9 @@ def parse(text: str) -> Seed:
     balance = DEFAULT_BALANCE
     if len(parts) == 3:
         try:
-            balance = Decimal(parts[2])
-        except InvalidOperation:
-            balance = Decimal("NaN")
-        if not balance.is_finite() or balance < 0:
-            raise argparse.ArgumentTypeError(
-                f"seed account {name!r}: the balance must be a decimal number of at "
-                f"least 0, e.g. 50.00, not {parts[2]!r}"
-            )
+            balance = parse_money(parts[2], "the balance", Decimal(0), MAX_BALANCE)
+        except MoneyError as exc:
+            raise argparse.ArgumentTypeError(f"seed account {name!r}: {exc}") from None
     return Seed(name, password, balance)
 
 

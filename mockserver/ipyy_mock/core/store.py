@@ -41,6 +41,7 @@ CACHE_ENTRIES = 4096  # Store.cached() keys per process (accounts by name, setti
 T = TypeVar("T")
 
 SCHEMA = """
+CREATE TABLE IF NOT EXISTS health_probe (id INTEGER PRIMARY KEY, at REAL NOT NULL);  -- GET /_mock/health writes here
 CREATE TABLE IF NOT EXISTS accounts (
     name TEXT PRIMARY KEY,
     password TEXT NOT NULL,
@@ -421,6 +422,50 @@ REFUSED = "refused"
 GENERATION = "SELECT value FROM generation WHERE id = 0"
 BALANCE = "SELECT balance, pay_type FROM accounts WHERE name=?"
 SET_BALANCE = "UPDATE accounts SET balance=? WHERE name=?"
+
+
+def quick_check(path: str | Path) -> str | None:
+    """The first problem ``PRAGMA quick_check`` finds in an existing database file (None: none, or no file yet).
+
+    Run once at start (``ipyy-mock serve``): a damaged file is named as such in one line, instead of failing
+    later in one send or another with "database disk image is malformed". Opened read-only: it changes nothing.
+    A file that is not a database at all raises (the caller names it).
+    """
+    target = Path(path)
+    if str(path) == ":memory:" or not target.exists() or target.stat().st_size == 0:
+        return None
+    conn = sqlite3.connect(target.resolve().as_uri() + "?mode=ro", uri=True, isolation_level=None)
+    try:
+        conn.execute("PRAGMA busy_timeout=30000")
+        try:
+            rows = conn.execute("PRAGMA quick_check(1)").fetchall()
+        except sqlite3.DatabaseError as exc:
+            if "not a database" in str(exc):
+                raise
+            return str(exc)
+    finally:
+        conn.close()
+    first = str(rows[0][0]) if rows else "ok"
+    return None if first == "ok" else first.replace("\n", " ")
+
+
+def _write_reason(exc: sqlite3.Error, wait: float) -> str:
+    """One line for a write that failed: the cause SQLite names, and what to do about it."""
+    code = getattr(exc, "sqlite_errorname", "") or ""
+    text = str(exc)
+    if code.startswith("SQLITE_FULL") or "full" in text:
+        return f"the disk is full ({text}): free space on the database's volume"
+    if code.startswith("SQLITE_READONLY") or "readonly" in text:
+        return f"the database cannot be written ({text}): a read-only file, volume or mount"
+    if code.startswith("SQLITE_BUSY") or "locked" in text:
+        return f"another process held the write lock for over {wait:g} s ({text})"
+    if code.startswith("SQLITE_CORRUPT") or "malformed" in text or "not a database" in text:
+        return f"the database file is damaged ({text}): restore it from a copy or start with a new --db"
+    if code.startswith("SQLITE_IOERR"):
+        return f"writing the database failed ({code}: {text}): a file made read-only or immutable, or a failing disk"
+    return f"the database cannot be written ({code or type(exc).__name__}: {text})"
+
+
 PRIVATE_MODE = 0o600  # the database, its -wal/-shm and lock files: account passwords and every text sent are in them
 WRITE_WAIT = 30.0  # seconds a writer waits for this process's write lock (as busy_timeout) before "database is locked"
 #: PRAGMA synchronous of every connection opened from now on in this process: NORMAL (survives kill -9) or
@@ -566,30 +611,34 @@ class Store:
                 raise
 
     def writable(self, wait: float) -> bool:
-        """Can this thread's connection write now? For ``GET /_mock/health`` (ipyy_mock/health.py).
+        """True when ``write_problem`` finds none."""
+        return self.write_problem(wait) is None
 
-        The connection a send would use starts a write transaction (waiting at most ``wait`` seconds for the lock,
-        not the usual 30) and rewrites page 1 in memory, which a read-only file or volume refuses; the rollback
-        means nothing reaches the disk.
+    def write_problem(self, wait: float) -> str | None:
+        """Why this thread's connection cannot store a send now (None: it can). For ``GET /_mock/health``.
+
+        The probe is a real write: a row into ``health_probe`` committed, then deleted and committed, the way a
+        send reaches the disk. A rolled-back change would say "writable" on a full disk (nothing is written
+        before COMMIT) or a file made immutable under the running server. The write lock is waited for at most
+        ``wait`` seconds, not the usual 30.
         """
         db = self.db
         previous = db.execute("PRAGMA busy_timeout").fetchone()[0]
         db.execute(f"PRAGMA busy_timeout={int(wait * 1000)}")
         try:
-            db.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error:
-            return False  # locked for longer than `wait`, or the file cannot be opened for writing
-        else:
-            try:
-                version = db.execute("PRAGMA user_version").fetchone()[0]
-                db.execute(f"PRAGMA user_version={int(version)}")
-                return True
-            except sqlite3.Error:
-                return False
-            finally:
-                db.execute("ROLLBACK")
+            for statement in ("INSERT INTO health_probe(at) VALUES (julianday('now'))", "DELETE FROM health_probe"):
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    db.execute(statement)
+                    db.execute("COMMIT")
+                finally:
+                    if db.in_transaction:
+                        db.execute("ROLLBACK")
+        except sqlite3.Error as exc:
+            return _write_reason(exc, wait)
         finally:
             db.execute(f"PRAGMA busy_timeout={int(previous)}")
+        return None
 
     def close(self) -> None:
         """Close this thread's connection (the writers' queue file stays open for the other threads)."""

@@ -15,7 +15,9 @@ worker process), and it:
    and a body not complete within ``body_timeout`` seconds is answered 408 and
    the connection closed; a ``Content-Length`` over ``max_body`` is not read at
    all (limits.py then answers 413 from the header alone), a chunked body is
-   read at most ``max_body + 1`` bytes;
+   read at most ``max_body + 1`` bytes; a body that did not arrive whole (cut
+   short of its Content-Length, a chunked body without its last chunk or with
+   a broken chunk size) is answered 400 in the surface's format and never run;
 2. waits out latency faults with ``asyncio.sleep`` (``FaultMiddleware.latency``)
    instead of blocking the thread that serves everybody else;
 3. then calls the WSGI app with a complete PEP 3333 environ, on the loop's own
@@ -41,8 +43,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Iterable
 
+from ipyy_mock.app import endpoint_of
 from ipyy_mock.core.group import GroupCommit
 from ipyy_mock.journal import BODY_KEY
+from ipyy_mock.server.limits import not_whole
 
 log = logging.getLogger("ipyy_mock.server.edge")
 
@@ -50,7 +54,6 @@ REQUEST_TIMEOUT_BODY = (
     b"408 Request Timeout\nthe request body did not arrive in time; send it at once "
     b"(ipyy-mock serve --body-timeout SECONDS)\n"
 )
-BODY_CUT_SHORT = b"400 Bad Request\nthe body ended before its Content-Length; nothing was done\n"
 URI_TOO_LONG_BODY = (
     b"414 URI Too Long\nthe path and query string are over 4094 bytes; send long recipient lists by POST\n"
 )
@@ -194,17 +197,17 @@ class Edge:
             protocol.response_bytes(414, _plain(URI_TOO_LONG_BODY), URI_TOO_LONG_BODY)
             return
         try:
-            body = await self._body(scope, protocol, environ)
+            body: bytes | None = await self._body(scope, protocol, environ)
         except _BodyTimeout:
             protocol.response_bytes(408, _plain(REQUEST_TIMEOUT_BODY), REQUEST_TIMEOUT_BODY)
             return
-        except Exception:  # granian: the body ended before its Content-Length (the client stopped sending)
+        except Exception:  # granian: the body ended before its Content-Length, or its chunked framing broke
             body = None
         length = (environ.get("CONTENT_LENGTH") or "").strip()
         if body is None or (length.isdigit() and 0 < int(length) <= self.max_body and len(body) < int(length)):
-            # never run a request the client did not finish; tell it, should it still listen
+            # never run a request the client did not finish; tell it in its surface's format, should it listen
             try:
-                protocol.response_bytes(400, _plain(BODY_CUT_SHORT), BODY_CUT_SHORT)
+                protocol.response_bytes(*not_whole(endpoint_of(environ["PATH_INFO"]), environ))
             except Exception:
                 pass
             return
@@ -288,12 +291,19 @@ class Edge:
             if not chunked:
                 return await protocol()
             environ["wsgi.input_terminated"] = True
-            parts, got = [], 0
+            parts, got, empty = [], 0, 0
             async for chunk in protocol:
+                if not chunk:
+                    empty += 1
+                    continue
+                if empty:  # data after granian's end of body: nothing to trust
+                    raise _NotWhole()
                 parts.append(chunk)
                 got += len(chunk)
                 if got > self.max_body:  # enough to refuse it (limits.py: 413); the rest is never read
-                    break
+                    return b"".join(parts)
+            if empty > 1 and not self._trailers_ended(scope, environ):
+                raise _NotWhole()
             return b"".join(parts)
         except asyncio.CancelledError:
             if task in self._expired:
@@ -303,6 +313,30 @@ class Edge:
             raise
         finally:
             self._deadlines.pop(task, None)
+
+    @staticmethod
+    def _trailers_ended(scope: Any, environ: dict[str, Any]) -> bool:
+        """True when a chunked body's extra empty frame can only be its trailers.
+
+        granian's body iterator ends with one empty frame; it turns both a trailer section and an error of
+        the framing (the connection closed before the last chunk, a chunk size that is not hex, a chunk not
+        followed by CRLF) into one more empty frame and does not say which. Trailers are taken when the
+        request announced them (``Trailer``, which RFC 9110 asks of their sender) and the client is still
+        there: a connection that is gone, reset or at its end of file is a client that stopped mid-body.
+        """
+        if not environ.get("HTTP_TRAILER", "").strip():
+            return False
+        fd = find_connection_fd(_split_addr(scope.server), _split_addr(scope.client))
+        if fd is None:
+            return False
+        try:
+            with socket.socket(fileno=os.dup(fd)) as conn:
+                conn.setblocking(False)
+                return bool(conn.recv(1, socket.MSG_PEEK))  # the client's next request already waits
+        except BlockingIOError:
+            return True  # open, nothing more sent: the client waits for the answer
+        except OSError:
+            return False
 
     def _sweep_soon(self) -> None:
         if not self._sweeping:
@@ -350,3 +384,7 @@ def _no_write(data: bytes) -> None:
 
 class _BodyTimeout(Exception):
     pass
+
+
+class _NotWhole(Exception):
+    """The body's framing broke: it did not arrive whole."""

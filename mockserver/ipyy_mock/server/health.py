@@ -8,13 +8,14 @@ written now (another process holds its write lock, or a worker opened it
 read-only) still answers, but every send fails.
 
 The reply is ``{"ok": true, "version": "0.1.0", "database_writable": true}``
-with 200, or ``"ok": false`` with 503 when the database cannot be written
-(opened read-only, or its write lock held for longer than LOCK_WAIT). It
+with 200, or ``"ok": false`` with 503 and a one-line ``reason`` when the
+database cannot be written (a full disk, a read-only or immutable file or
+volume, its write lock held for longer than LOCK_WAIT, a damaged file). It
 holds no data (no path, no account), so it is served to any caller and any
 ``Host``; it is not journaled and faults never apply to it (``/_mock/`` paths).
-The check is ``Store.writable``: the connection a send would use starts a
-write transaction, changes a page in memory and rolls back; nothing reaches
-the disk.
+The check is ``Store.write_problem``: the connection a send would use
+commits a row and then its deletion, so it fails where a send's COMMIT
+fails (a rolled-back change is never written, so it cannot see a full disk).
 
 ``python -m ipyy_mock.server.health [URL]`` probes it and exits 0 or 1: the image's
 HEALTHCHECK, where no curl is installed. Without a URL it asks the server this
@@ -57,9 +58,11 @@ class HealthApp:
             data: dict = {"error": f"{method} is not allowed on {PATH}", "hint": f"GET {PATH}"}
             headers.append(("Allow", "GET, HEAD"))
         else:
-            writable = self.store.writable(LOCK_WAIT)
-            status = "200 OK" if writable else "503 Service Unavailable"
-            data = {"ok": writable, "version": self.version, "database_writable": writable}
+            problem = self.store.write_problem(LOCK_WAIT)
+            status = "200 OK" if problem is None else "503 Service Unavailable"
+            data = {"ok": problem is None, "version": self.version, "database_writable": problem is None}
+            if problem is not None:
+                data["reason"] = problem
         body = (json.dumps(data) + "\n").encode()
         headers.append(("Content-Length", str(len(body))))
         start_response(status, headers)

@@ -47,8 +47,13 @@ class BodyTooLarge(Exception):
     pass
 
 
+class BodyNotWhole(Exception):
+    """The body did not arrive whole: shorter than its Content-Length, or its chunked framing broke."""
+
+
 def read_bounded(environ: dict, max_body: int) -> bytes:
-    """The request body, never reading more than ``max_body + 1`` bytes; BodyTooLarge past the limit.
+    """The request body, never reading more than ``max_body + 1`` bytes; BodyTooLarge past the limit,
+    BodyNotWhole when it did not arrive whole.
 
     ``Content-Length`` over the limit is refused before reading; a chunked body
     (the server sets ``wsgi.input_terminated``) is read up to one byte past it.
@@ -66,14 +71,19 @@ def read_bounded(environ: dict, max_body: int) -> bytes:
     else:
         return b""
     chunks, got = [], 0
-    while got < want:
-        chunk = stream.read(min(want - got, 64 * 1024))
-        if not chunk:
-            break
-        chunks.append(chunk)
-        got += len(chunk)
+    try:
+        while got < want:
+            chunk = stream.read(min(want - got, 64 * 1024))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            got += len(chunk)
+    except OSError:  # the server's reader (gunicorn's): a chunked framing that broke, a client gone mid-body
+        raise BodyNotWhole() from None
     if got > max_body:
         raise BodyTooLarge()
+    if raw_length and got < want:
+        raise BodyNotWhole()
     return b"".join(chunks)
 
 
@@ -125,6 +135,34 @@ def _refusal(
 _REASONS = {200: "OK", 400: "Bad Request", 413: "Content Too Large"}
 
 
+#: The answer to a body that did not arrive whole (cut short, a broken chunked framing): nothing was done.
+BODY_NOT_WHOLE = "请求体不完整 (the request body did not arrive whole; nothing was done)"
+BODY_NOT_WHOLE_HINT = (
+    "send the whole request again: Content-Length must match, a chunked body ends with its last chunk "
+    "(and names its trailers, if any, in a Trailer header)"
+)
+
+
+def not_whole(endpoint: str | None, environ: dict) -> tuple[int, list[tuple[str, str]], bytes]:
+    """(status, headers, body) of the 400 for a body that did not arrive whole, in ``endpoint``'s format.
+
+    The SOAP surface answers as ASMX answers a request it cannot read: 400 with an empty body and the
+    content type of the version the request's Content-Type names. The connection is closed after it: what
+    follows on it is no longer a request boundary anyone agreed on.
+    """
+    ctype = (environ.get("CONTENT_TYPE") or "").split(";", 1)[0].strip().lower()
+    if endpoint == "soap":
+        version_type = "application/soap+xml" if ctype == "application/soap+xml" else "text/xml"
+        body, content_type = b"", f"{version_type}; charset=utf-8"
+    else:
+        query = (environ.get("QUERY_STRING") or "").encode("latin-1", "replace")
+        _, content_type, body = _refusal(
+            endpoint, 400, BODY_NOT_WHOLE, BODY_NOT_WHOLE, BODY_NOT_WHOLE_HINT, _action(query)
+        )
+    headers = [("Content-Type", content_type), ("Content-Length", str(len(body))), ("Connection", "close")]
+    return 400, headers, body
+
+
 def refusal(endpoint: str | None, status: int, text: str, hint: str, action: str = "") -> WSGIApp:
     """A WSGI app answering ``text`` with ``status`` in ``endpoint``'s format (message and remark alike)."""
     return _answer(*_refusal(endpoint, status, text, text, hint, action))
@@ -155,6 +193,9 @@ class RequestGuard:
             body = read_bounded(environ, self.max_body)
         except BodyTooLarge:
             return _answer(*_refusal(endpoint, 413, *too_large, _action(query)))
+        except BodyNotWhole:
+            status, headers, reply = not_whole(endpoint, environ)
+            return _answer(status, dict(headers)["Content-Type"], reply)
         except ValueError as exc:
             return _answer(
                 *_refusal(endpoint, 400, ResultCode.ParamError.description, str(exc), "send a valid Content-Length")

@@ -190,18 +190,25 @@ class SoapFront:
             status="413 Content Too Large",
             version=version,
         )
-        if length:
-            announced = parse_count(length)
-            if announced is None:
-                raise _Fault("", status="400 Bad Request", empty=True, version=version)
-            if announced > self.max_body:
-                raise too_large
-            return stream.read(announced)
-        if environ.get("wsgi.input_terminated"):
-            body = stream.read(self.max_body + 1)
-            if len(body) > self.max_body:
-                raise too_large
-            return body
+        not_whole = _Fault("", status="400 Bad Request", empty=True, version=version)  # ASMX: cannot read it
+        try:
+            if length:
+                announced = parse_count(length)
+                if announced is None:
+                    raise not_whole
+                if announced > self.max_body:
+                    raise too_large
+                body = stream.read(announced)
+                if len(body) < announced:  # the client stopped before its Content-Length
+                    raise not_whole
+                return body
+            if environ.get("wsgi.input_terminated"):
+                body = stream.read(self.max_body + 1)
+                if len(body) > self.max_body:
+                    raise too_large
+                return body
+        except OSError:  # the server's reader: a chunked framing that broke, a client gone mid-body
+            raise not_whole from None
         return b""
 
     def _call(self, environ: dict, start_response: Callable[..., Any], body: bytes, guess: int) -> list[bytes]:
