@@ -239,6 +239,12 @@ def build_parser() -> argparse.ArgumentParser:
             default=None,
             help="may pull delivery reports",
         )
+        p.add_argument(
+            "--limits",
+            choices=("warn", "enforce", "off"),
+            help="the vendor's sending limits per number (3 with 验证码 in 3 minutes, 10 a day): "
+            "warn (default), enforce (refuse with FrequentOperation) or off",
+        )
         p.add_argument("--push-url", type=_push_url, help='http(s) URL to push reports and uplinks to; "" for none')
         p.add_argument("--sensitive-word", action="append", metavar="WORD", help="repeatable")
     for action in ("show", "list"):
@@ -294,6 +300,7 @@ def _apply(account, args: argparse.Namespace) -> None:
         "strict",
         "can_read_reports",
         "push_url",
+        "limits",
     ):
         value = getattr(args, attr)
         if value is not None:

@@ -146,6 +146,21 @@ ROUTES: tuple[Route, ...] = (
     ),
     Route("GET", "/conversations", data.list_conversations, "One row per phone number", query=LIST),
     Route("GET", "/pushes", endpoints.get_pushes, "The push journal, newest batch first", query=LIST),
+    # the vendor's sending limits per number
+    Route(
+        "GET",
+        "/limits",
+        data.list_limits,
+        "Sending-limit counters per number (sent today, 验证码 sends in the window)",
+        query=("account", "mobile", "limit"),
+    ),
+    Route(
+        "DELETE",
+        "/limits",
+        data.reset_limits,
+        "Reset the sending-limit counters (all, one account's, or one number's)",
+        query=("account", "mobile"),
+    ),
     # conformance warnings (what the vendor accepts but its document does not)
     Route(
         "GET",

@@ -116,6 +116,19 @@ RULES: dict[str, WarningRule] = {
             "Each parameter is given once; the endpoint (ASP.NET) joins repeated values with commas.",
             "Send each parameter once (a repeated mobile becomes one comma-separated list).",
         ),
+        WarningRule(
+            "frequency-limit",
+            "One number gets at most 3 messages containing 验证码 in 3 minutes (the vendor's default); more is "
+            "refused as malicious registration.",
+            "Do not resend a verification code in a loop: wait out the window, or tell the user to wait "
+            "(account settings code_limit / code_window change the limit).",
+        ),
+        WarningRule(
+            "daily-limit",
+            "One number gets at most 10 messages a day (the vendor's default; the day is Beijing time).",
+            "Send fewer messages to the number, or ask the vendor for a higher limit "
+            "(account setting daily_limit changes it).",
+        ),
     )
 }
 
@@ -126,6 +139,8 @@ REFUSAL: dict[str, ResultCode] = {
     "number-country": ResultCode.MsisdnError,
     "plain-password": ResultCode.PasswordError,
     "duplicate-recipient": ResultCode.MsisdnError,
+    "frequency-limit": ResultCode.FrequentOperation,
+    "daily-limit": ResultCode.FrequentOperation,
 }
 SOAP_SHAPE = frozenset(
     {

@@ -157,6 +157,14 @@ CREATE TABLE IF NOT EXISTS warnings (  -- conformance warnings (core/conformance
     detail TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS warnings_task ON warnings(task_id);
+CREATE TABLE IF NOT EXISTS send_counters (  -- the vendor's sending limits (core/sendlimits.py): one row per number
+    account TEXT NOT NULL,
+    mobile TEXT NOT NULL,            -- the international form (country code first), as scenario rules match it
+    day TEXT NOT NULL,               -- the platform-zone date `sent` counts (YYYY-MM-DD)
+    sent INTEGER NOT NULL,           -- messages accepted for this number on `day`
+    code_times TEXT NOT NULL DEFAULT '',  -- platform times of its recent sends with 验证码, space separated
+    PRIMARY KEY (account, mobile)
+);
 CREATE TABLE IF NOT EXISTS leases (
     name TEXT PRIMARY KEY,
     owner TEXT NOT NULL,
@@ -187,6 +195,10 @@ MIGRATIONS = (
     ("uplinks", "route", "TEXT NOT NULL DEFAULT 'pull'"),
     ("uplinks", "batch_id", "INTEGER"),
     ("accounts", "strict", "INTEGER NOT NULL DEFAULT 0"),
+    ("accounts", "limits", "TEXT NOT NULL DEFAULT 'warn'"),
+    ("accounts", "code_limit", "INTEGER NOT NULL DEFAULT 3"),
+    ("accounts", "code_window", "INTEGER NOT NULL DEFAULT 180"),
+    ("accounts", "daily_limit", "INTEGER NOT NULL DEFAULT 10"),
 )
 #: The account columns a worker may cache (every one but the balance, which every send changes): an UPDATE that
 #: sets any of them bumps the generation (POST_MIGRATION's triggers); a debit, which sets the balance only, does not.
@@ -205,6 +217,10 @@ CACHED_ACCOUNT_COLUMNS = (
     "push_url",
     "sensitive_words",
     "created_at",
+    "limits",
+    "code_limit",
+    "code_window",
+    "daily_limit",
 )
 POST_MIGRATION = """
 CREATE INDEX IF NOT EXISTS reports_batch ON reports(batch_id);
@@ -243,6 +259,10 @@ class Account:
     push_url: str = ""
     sensitive_words: list[str] = field(default_factory=list)
     created_at: float = 0.0
+    limits: str = "warn"  # the vendor's sending limits (core/sendlimits.py): warn | enforce | off
+    code_limit: int = 3  # at most this many messages with 验证码 to one number ...
+    code_window: int = 180  # ... in this many seconds
+    daily_limit: int = 10  # at most this many messages to one number per platform-zone day
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> "Account":
@@ -262,6 +282,10 @@ class Account:
             push_url=row["push_url"],
             sensitive_words=json.loads(row["sensitive_words"]),
             created_at=row["created_at"],
+            limits=row["limits"],
+            code_limit=row["code_limit"],
+            code_window=row["code_window"],
+            daily_limit=row["daily_limit"],
         )
 
     def to_row(self) -> dict[str, Any]:
@@ -281,6 +305,10 @@ class Account:
             "push_url": self.push_url,
             "sensitive_words": json.dumps(self.sensitive_words, ensure_ascii=False),
             "created_at": self.created_at,
+            "limits": self.limits,
+            "code_limit": self.code_limit,
+            "code_window": self.code_window,
+            "daily_limit": self.daily_limit,
         }
 
 
@@ -437,6 +465,7 @@ RESET_TABLES = (
     "journal",
     "faults",
     "warnings",
+    "send_counters",
 )
 
 
@@ -519,10 +548,21 @@ class Store:
             for table, column, definition in MIGRATIONS:
                 if column not in {r["name"] for r in db.execute(f"PRAGMA table_info({table})")}:
                     db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+        self._drop_stale_account_trigger()
         self.db.executescript(POST_MIGRATION)
         with self.write() as db:
             if db.execute("SELECT 1 FROM sqlite_sequence WHERE name='tasks'").fetchone() is None:
                 db.execute("INSERT INTO sqlite_sequence(name, seq) VALUES ('tasks', ?)", (FIRST_TASK_ID - 1,))
+
+    def _drop_stale_account_trigger(self) -> None:
+        """A database made before a cached column existed has an UPDATE trigger that does not name it: without
+        this, a change to that column alone would leave every worker's cached account as it was."""
+        row = self.db.execute(
+            "SELECT sql FROM sqlite_master WHERE type='trigger' AND name='accounts_update_generation'"
+        ).fetchone()
+        if row is not None and not all(column in row[0] for column in CACHED_ACCOUNT_COLUMNS):
+            with self.write() as db:
+                db.execute("DROP TRIGGER IF EXISTS accounts_update_generation")
 
     # -- connections and transactions ------------------------------------
     @property
@@ -750,6 +790,43 @@ class Store:
             (account, mobile),
         ).fetchone()
         return row["task_id"] if row else None
+
+    # -- the vendor's sending limits (core/sendlimits.py) ------------------
+    def send_counters(self, db: sqlite3.Connection, account: str, mobiles: list[str]) -> dict[str, sqlite3.Row]:
+        """The counter rows of these numbers of the account (inside the send's transaction: nothing can change
+        them before ``save_send_counters`` in the same one)."""
+        out: dict[str, sqlite3.Row] = {}
+        for start in range(0, len(mobiles), 500):
+            chunk = mobiles[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in db.execute(
+                f"SELECT * FROM send_counters WHERE account=? AND mobile IN ({marks})", (account, *chunk)
+            ):
+                out[row["mobile"]] = row
+        return out
+
+    def save_send_counters(self, db: sqlite3.Connection, rows: list[tuple[str, str, str, int, str]]) -> None:
+        """``rows``: (account, mobile, day, sent, code_times), replacing what each number had."""
+        db.executemany(
+            "INSERT INTO send_counters (account, mobile, day, sent, code_times) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT(account, mobile) DO UPDATE SET day=excluded.day, sent=excluded.sent, "
+            "code_times=excluded.code_times",
+            rows,
+        )
+
+    def list_send_counters(
+        self, *, account: str | None = None, mobile: str | None = None, limit: int = 200
+    ) -> list[sqlite3.Row]:
+        clause, args = where([("account=?", account), ("mobile=?", mobile)])
+        return self.db.execute(
+            f"SELECT * FROM send_counters{clause} ORDER BY account, mobile LIMIT ?", (*args, limit)
+        ).fetchall()
+
+    def reset_send_counters(self, *, account: str | None = None, mobile: str | None = None) -> int:
+        """Forget the counters (of one account, one number, or all); how many numbers were reset."""
+        clause, args = where([("account=?", account), ("mobile=?", mobile)])
+        with self.write() as db:
+            return db.execute(f"DELETE FROM send_counters{clause}", args).rowcount
 
     # -- pull queues (delivery.py fills them) ----------------------------
     def take_reports(self, db: sqlite3.Connection, account: str, limit: int, task_id: int | None) -> list[sqlite3.Row]:
