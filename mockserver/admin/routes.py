@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from ipyy_mock.admin import data, endpoints, tools, warnings
+from ipyy_mock.admin import data, endpoints, metrics, tools, warnings
 from ipyy_mock.devtools import faults
 
 PREFIX = "/_mock/api"
@@ -186,6 +186,12 @@ ROUTES: tuple[Route, ...] = (
     Route("DELETE", "/faults", tools.delete_faults, "Remove every fault"),
     Route("DELETE", "/faults/<int:fault_id>", tools.delete_fault, "Remove one fault"),
     # the whole mock
+    Route(
+        "GET",
+        "/metrics",
+        metrics.get_metrics,
+        "Prometheus metrics (text format 0.0.4), also at /_mock/metrics: requests, sends, money, pushes, warnings, sizes",
+    ),
     Route("POST", "/reset", data.reset, "Back to a first start (demo account, default rules, real time)"),
     Route("GET", "/openapi.json", endpoints.get_openapi, "This description"),
 )

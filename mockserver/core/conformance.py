@@ -197,9 +197,13 @@ def codes_table() -> list[dict[str, str]]:
 
 
 ENVIRON_KEY = "ipyy.warnings"
+RESULT_KEY = "ipyy.result"  # the ResultCode name of a send, for the journal and the request metrics
 
 
-def attach(environ: dict[str, Any], warnings: list[ConformanceWarning]) -> None:
-    """Hand a request's warnings to the journal (which reads ``environ[ENVIRON_KEY]`` after the reply)."""
+def attach(environ: dict[str, Any], warnings: list[ConformanceWarning], result: ResultCode | None = None) -> None:
+    """Hand a request's warnings (and a send's result code) to the journal, which reads ``environ[ENVIRON_KEY]``
+    and ``environ[RESULT_KEY]`` after the reply."""
     if warnings:
         environ.setdefault(ENVIRON_KEY, []).extend(warnings)
+    if result is not None:
+        environ[RESULT_KEY] = result.name

@@ -165,6 +165,13 @@ CREATE TABLE IF NOT EXISTS send_counters (  -- the vendor's sending limits (core
     code_times TEXT NOT NULL DEFAULT '',  -- platform times of its recent sends with 验证码, space separated
     PRIMARY KEY (account, mobile)
 );
+CREATE TABLE IF NOT EXISTS pruned_totals (  -- what retention removed, summed: the books' totals stay exact
+    metric TEXT NOT NULL,            -- sends | messages | segments | charged | push_attempts | warnings
+    account TEXT NOT NULL DEFAULT '',
+    label TEXT NOT NULL DEFAULT '',  -- push_attempts: the outcome; warnings: the code
+    value TEXT NOT NULL,             -- a whole number, or decimal text (charged)
+    PRIMARY KEY (metric, account, label)
+);
 CREATE TABLE IF NOT EXISTS leases (
     name TEXT PRIMARY KEY,
     owner TEXT NOT NULL,
@@ -466,6 +473,7 @@ RESET_TABLES = (
     "faults",
     "warnings",
     "send_counters",
+    "pruned_totals",
 )
 
 
@@ -790,6 +798,59 @@ class Store:
             (account, mobile),
         ).fetchone()
         return row["task_id"] if row else None
+
+    # -- the books' totals (GET /_mock/metrics) ---------------------------
+    def book_totals(self) -> dict[tuple[str, str, str], Decimal]:
+        """(metric, account, label) -> total, over every row ever written: the live rows plus what retention
+        pruned (``pruned_totals``). One read transaction, so the totals agree with each other.
+
+        Why derived and not counted per process: every worker process (and the CLI) writes the same file, so
+        the file is the one place where a total is right; and the totals are the books themselves.
+        """
+        totals: dict[tuple[str, str, str], Decimal] = {}
+
+        def add(key: tuple[str, str, str], value: Any) -> None:
+            totals[key] = totals.get(key, Decimal(0)) + Decimal(value)
+
+        db = self.db
+        db.execute("BEGIN")
+        try:
+            for account, amount, count, segments in db.execute(
+                "SELECT account, billing_amount, COUNT(*), SUM(billing_count) FROM tasks GROUP BY account, billing_amount"
+            ):
+                add(("sends", account, ""), count)
+                add(("segments", account, ""), segments or 0)
+                add(("charged", account, ""), Decimal(amount) * count)  # decimal text times a count: exact
+            for account, count in db.execute("SELECT account, COUNT(*) FROM messages GROUP BY account"):
+                add(("messages", account, ""), count)
+            for account, outcome, count in db.execute(
+                "SELECT account, outcome, COUNT(*) FROM push_attempts WHERE outcome != 'sending' "
+                "GROUP BY account, outcome"
+            ):
+                add(("push_attempts", account, outcome), count)
+            for code, count in db.execute("SELECT code, COUNT(*) FROM warnings GROUP BY code"):
+                add(("warnings", "", code), count)
+            for metric, account, label, value in db.execute("SELECT metric, account, label, value FROM pruned_totals"):
+                add((metric, account, label), value)
+        finally:
+            db.execute("COMMIT")
+        return totals
+
+    def balances(self) -> dict[str, Decimal]:
+        return {row[0]: Decimal(row[1]) for row in self.db.execute("SELECT name, balance FROM accounts")}
+
+    def size(self) -> dict[str, int]:
+        """The database's pages and free pages, and its bytes with the WAL (metrics and health)."""
+        page_size = int(self.db.execute("PRAGMA page_size").fetchone()[0])
+        pages = int(self.db.execute("PRAGMA page_count").fetchone()[0])
+        free = int(self.db.execute("PRAGMA freelist_count").fetchone()[0])
+        total = 0
+        for suffix in ("", "-wal"):
+            try:
+                total += os.stat(self.path + suffix).st_size
+            except OSError:
+                pass
+        return {"page_size": page_size, "pages": pages, "free_pages": free, "bytes": total}
 
     # -- the vendor's sending limits (core/sendlimits.py) ------------------
     def send_counters(self, db: sqlite3.Connection, account: str, mobiles: list[str]) -> dict[str, sqlite3.Row]:
