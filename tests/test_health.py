@@ -13,7 +13,12 @@ from ipyy_mock import __version__, health
 from ipyy_mock.core.store import Store
 from ipyy_mock.testing import free_port
 
-HEALTHY = {"ok": True, "version": __version__, "database_writable": True}
+HEALTHY = {
+    "ok": True,
+    "version": __version__,
+    "database_writable": True,
+    "retention": {"keep_messages": 200_000, "keep_days": 90.0},  # the serve defaults
+}
 
 
 def get(mock_server, method="GET", **kwargs) -> requests.Response:
@@ -73,7 +78,7 @@ def test_a_locked_database_is_503_and_recovers(mock_server):
         reply = get(mock_server)
         assert health.LOCK_WAIT <= time.monotonic() - started < health.LOCK_WAIT + 2.5
         assert reply.status_code == 503
-        assert reply.json() == {"ok": False, "version": __version__, "database_writable": False}
+        assert reply.json() == {**HEALTHY, "ok": False, "database_writable": False}
         released.start()
         released.join()
         assert get(mock_server).json() == HEALTHY

@@ -52,6 +52,7 @@ log = logging.getLogger("ipyy_mock.devtools.journal")
 BODY_LIMIT = 64 * 1024
 KEEP = 10_000
 TRIM_EVERY = 200
+VACUUM_PAGES = 256  # free pages a trim gives back to the file system
 MASK = "***"
 JOURNAL_PATH = "/_mock/api/journal"
 METRICS_PATHS = ("/_mock/metrics", "/_mock/api/metrics")  # scraped every few seconds: neither journaled nor counted
@@ -353,7 +354,9 @@ def prepare(path: str) -> None:
     """Open the journal once before the workers start (the server's master): a file SQLite cannot read is moved
     aside (``<file>.damaged-<time>``) and a new journal is started, rather than every worker failing to boot."""
     try:
-        JournalStore(path).close()
+        store = JournalStore(path)
+        store.make_incremental()
+        store.close()
     except sqlite3.OperationalError:
         raise  # locked, read-only, no such directory: not damage, say so
     except sqlite3.DatabaseError as exc:  # "file is not a database", "database disk image is malformed"
@@ -398,9 +401,11 @@ class JournalStore:
         if conn is None:
             conn = sqlite3.connect(self.path, isolation_level=None, timeout=10.0, check_same_thread=False)
             conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA auto_vacuum=INCREMENTAL")  # before WAL: only a new file takes it at once
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=OFF")  # diagnostics: no fsync, not even at checkpoints
             conn.execute("PRAGMA busy_timeout=10000")
+            conn.execute("PRAGMA journal_size_limit=16777216")  # a checkpoint truncates the WAL back to 16 MiB
             self._local.conn = conn
         return conn
 
@@ -432,13 +437,30 @@ class JournalStore:
         if due:
             self.trim()
 
-    def trim(self) -> int:
-        """Keep the newest ``keep`` rows (ids are dense: one autocommit INSERT each)."""
+    def trim(self, before: float | None = None) -> int:
+        """Keep the newest ``keep`` rows (and none from before ``before``, wall time, when given), then give
+        some free pages back to the file system (an incremental journal file: see ``make_incremental``)."""
         db = self.db
         with self._write_lock:
-            return db.execute(
+            removed = db.execute(
                 "DELETE FROM journal WHERE id <= (SELECT MAX(id) FROM journal) - ?", (self.keep,)
             ).rowcount
+            if before is not None:
+                removed += db.execute(
+                    "DELETE FROM journal WHERE id IN (SELECT id FROM journal WHERE time < ? ORDER BY id LIMIT 1000)",
+                    (before,),
+                ).rowcount
+            db.execute(f"PRAGMA incremental_vacuum({VACUUM_PAGES})").fetchall()
+        return removed
+
+    def make_incremental(self) -> bool:
+        """A journal file made without ``auto_vacuum=INCREMENTAL`` gets it (one VACUUM, at `serve` start)."""
+        if int(self.db.execute("PRAGMA auto_vacuum").fetchone()[0]) == 2:
+            return False
+        with self._write_lock:
+            self.db.execute("PRAGMA auto_vacuum=INCREMENTAL")
+            self.db.execute("VACUUM")
+        return True
 
     def clear(self) -> int:
         db = self.db
