@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from ipyy_mock.admin import data, endpoints, metrics, tools, warnings
+from ipyy_mock.admin import data, endpoints, events, metrics, tools, warnings
 from ipyy_mock.devtools import faults
 
 PREFIX = "/_mock/api"
@@ -193,5 +193,11 @@ ROUTES: tuple[Route, ...] = (
         "Prometheus metrics (text format 0.0.4), also at /_mock/metrics: requests, sends, money, pushes, warnings, sizes",
     ),
     Route("POST", "/reset", data.reset, "Back to a first start (demo account, default rules, real time)"),
+    Route(
+        "GET",
+        "/events",
+        events.get_events,
+        "Server-sent events (text/event-stream): `change` when a message, report, uplink or warning arrives",
+    ),
     Route("GET", "/openapi.json", endpoints.get_openapi, "This description"),
 )

@@ -521,6 +521,22 @@ CONVERSATIONS = (
 )
 
 
+def reader(path: str) -> sqlite3.Connection:
+    """A read-only connection that never writes, never waits long, and runs no migration: for a reader on the
+    server edge's event loop (admin/events.py), where a wait for the write lock would stop the whole worker."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA busy_timeout=100")
+    return conn
+
+
+def latest_ids(db: sqlite3.Connection) -> dict[str, int]:
+    """The newest id of each table the inbox shows (an index lookup each): a change means something arrived."""
+    return {
+        table: int(db.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}").fetchone()[0])  # noqa: S608 (fixed names)
+        for table in ("messages", "reports", "uplinks", "warnings")
+    }
+
+
 def set_fsync(fsync: bool) -> None:
     """``synchronous=FULL`` (an fsync per commit) for the connections this process opens from now on, else NORMAL."""
     global SYNCHRONOUS
@@ -803,6 +819,10 @@ class Store:
             (account, mobile),
         ).fetchone()
         return row["task_id"] if row else None
+
+    # -- what the live inbox watches (admin/events.py) ---------------------
+    def latest_ids(self) -> dict[str, int]:
+        return latest_ids(self.db)
 
     # -- the books' totals (GET /_mock/metrics) ---------------------------
     def book_totals(self) -> dict[tuple[str, str, str], Decimal]:
