@@ -65,7 +65,7 @@ def test_sends_go_through_with_every_stream_open_and_one_more_is_refused(server)
     try:
         assert all(s.status_code == 200 for s in streams)
         extra = requests.get(server.base_url + events.PATH, timeout=30)
-        assert extra.status_code == 503 and "polls" in extra.json()["hint"]
+        assert extra.status_code == 429 and "polls" in extra.json()["hint"] and extra.headers["Retry-After"]
         for _ in range(5):  # the worker's one thread is free: the streams are on its loop
             send(server, account)
     finally:
@@ -124,4 +124,4 @@ def test_the_wsgi_route_without_the_edge_says_to_poll(tmp_path):
 
     app = create_app(str(tmp_path / "mock.db"))
     reply = Client(app).get(events.PATH, environ_base={"REMOTE_ADDR": "127.0.0.1"})
-    assert reply.status_code == 503 and "polls" in reply.get_json()["hint"]
+    assert reply.status_code == 404 and "polls" in reply.get_json()["hint"]

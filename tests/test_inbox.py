@@ -511,7 +511,7 @@ def test_a_send_appears_through_the_event_stream_without_reload(browser, mock_se
 
 
 def test_without_the_stream_the_page_polls(browser, tmp_path):
-    """gunicorn has no edge: /_mock/api/events answers 503, and the page falls back to polling once a second."""
+    """gunicorn has no edge: /_mock/api/events answers 404, and the page falls back to polling once a second."""
     from support.mockproc import MockProcess
 
     proc = MockProcess(tmp_path / "mock.db", workers=1, args=("--server", "gunicorn")).start()

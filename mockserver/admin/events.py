@@ -11,7 +11,7 @@ own connection) every ``POLL`` seconds and wakes every stream when one moved;
 the page then asks the admin API for what changed, as its polling does.
 
 Bounds, so that streams can never crowd out sends: at most ``MAX_STREAMS``
-per worker process (more are answered 503 in the admin API's JSON, and the
+per worker process (more are answered 429 in the admin API's JSON, and the
 page keeps polling), and each stream ends after ``STREAM_SECONDS`` with a
 ``retry:`` field, so a client (EventSource, or the page's own reader)
 reconnects: a stream a tab forgot is gone within a minute, and a reconnect
@@ -21,7 +21,8 @@ The access rule is the admin API's (admin/access.py), checked before the
 stream starts. The page reads the stream with ``fetch`` (which can send the
 ``X-Admin-Token`` header, which EventSource cannot); the format is plain
 ``text/event-stream``. Under ``--server gunicorn`` (no edge) the WSGI route
-answers 503 and the page polls once a second as before.
+answers 404 (no stream here; never a 5xx, docs/contract.md §6) and the page
+polls once a second as before.
 """
 
 from __future__ import annotations
@@ -108,11 +109,12 @@ class EventHub:
             status, headers, body = _json_error(405, f"{request.method} is not allowed on {PATH}", "use GET")
             return status, headers + [("Allow", "GET")], body
         if len(self.streams) >= MAX_STREAMS:
-            return _json_error(
-                503,
+            status, headers, body = _json_error(
+                429,
                 f"{MAX_STREAMS} live streams are open in this worker",
                 "the page polls instead; close inbox tabs you do not use",
             )
+            return status, headers + [("Retry-After", str(int(STREAM_SECONDS)))], body
         return None
 
     async def serve(self, environ: dict[str, Any], protocol: Any) -> None:
@@ -157,7 +159,7 @@ class EventHub:
 def get_events(admin: Any, request: Request) -> Any:
     """The WSGI route (no edge: ``--server gunicorn``, or an app without the server): no stream, poll instead."""
     raise AdminError(
-        503,
+        404,
         "live events need the granian server (ipyy-mock serve --server granian, the default)",
         "the inbox polls the admin API once a second instead",
     )

@@ -521,6 +521,16 @@ CONVERSATIONS = (
 )
 
 
+def is_new_file(path: str) -> bool:
+    """No database in the file yet (absent, or the empty file make_private created)."""
+    if path == ":memory:":
+        return True
+    try:
+        return os.path.getsize(path) == 0
+    except OSError:
+        return True
+
+
 def reader(path: str) -> sqlite3.Connection:
     """A read-only connection that never writes, never waits long, and runs no migration: for a reader on the
     server edge's event loop (admin/events.py), where a wait for the write lock would stop the whole worker."""
@@ -598,7 +608,8 @@ class Store:
         if conn is None:
             conn = sqlite3.connect(self.path, isolation_level=None, timeout=30.0, check_same_thread=False)
             conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA auto_vacuum=INCREMENTAL")  # before WAL: only a new file takes it at once
+            if is_new_file(self.path):  # before WAL, and only on a new file (an existing one: make_incremental)
+                conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute(f"PRAGMA synchronous={SYNCHRONOUS}")
             conn.execute("PRAGMA busy_timeout=30000")

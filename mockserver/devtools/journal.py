@@ -43,7 +43,7 @@ from typing import Any, Callable, Iterable
 from urllib.parse import unquote_plus
 
 from ipyy_mock.core.conformance import ENVIRON_KEY, RESULT_KEY, RULES, ConformanceWarning
-from ipyy_mock.core.store import make_private, write_queue
+from ipyy_mock.core.store import is_new_file, make_private, write_queue
 from ipyy_mock.health import PATH as HEALTH_PATH  # [image] polled every few seconds: not journaled
 from ipyy_mock.soap.decoding import decode_body
 
@@ -401,7 +401,8 @@ class JournalStore:
         if conn is None:
             conn = sqlite3.connect(self.path, isolation_level=None, timeout=10.0, check_same_thread=False)
             conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA auto_vacuum=INCREMENTAL")  # before WAL: only a new file takes it at once
+            if is_new_file(self.path):  # before WAL, and only on a new file (an existing one: make_incremental)
+                conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=OFF")  # diagnostics: no fsync, not even at checkpoints
             conn.execute("PRAGMA busy_timeout=10000")
