@@ -264,7 +264,7 @@ soap_send() {  # what a .NET client of the vendor's WSDL sends (docs/contract.md
     --data-binary '<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><SendI18NSms xmlns="http://www.yysms.com/"><userName>demo</userName><password>demo123</password><sms><Msisdns>8613800138000</Msisdns><SMSContent>你好【华信】</SMSContent><ExtNumber /><PlanSendTime xsi:nil="true" /></sms></SendI18NSms></soap:Body></soap:Envelope>' \
     "$B/WebService.asmx"
 }
-HEALTHY="{\"ok\": true, \"version\": \"$VERSION\", \"database_writable\": true}"
+HEALTHY="{\"ok\": true, \"version\": \"$VERSION\", \"database_writable\": true"  # then what retention keeps
 
 new_container 1
 say "starting the image's command: ${COMMAND[*]} as $USERSPEC on $B"

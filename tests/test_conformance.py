@@ -296,7 +296,7 @@ def test_strict_account_refuses_each_warning_and_stores_nothing(mock_server, cod
 
 
 #: Codes whose requests the vendor does not answer with a plain OK: each has a test of its own below.
-OWN_TESTS = {"soap-namespace", "soap-action-mismatch", "soap-must-understand"}
+OWN_TESTS = {"soap-namespace", "soap-action-mismatch", "soap-must-understand", "frequency-limit", "daily-limit"}
 
 
 def _fault_warned(mock, account, reply, code: str, fault_code: str, reason: str) -> None:

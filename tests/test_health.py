@@ -18,7 +18,12 @@ from ipyy_mock.testing.process import free_port
 from support import disks
 from support.mockproc import MockProcess
 
-HEALTHY = {"ok": True, "version": __version__, "database_writable": True}
+HEALTHY = {
+    "ok": True,
+    "version": __version__,
+    "database_writable": True,
+    "retention": {"keep_messages": 200_000, "keep_days": 90.0},  # the serve defaults
+}
 
 
 def get(mock_server, method="GET", **kwargs) -> requests.Response:
@@ -80,7 +85,7 @@ def test_a_locked_database_is_503_and_recovers(mock_server):
         assert reply.status_code == 503
         data = reply.json()
         assert data.pop("reason").startswith("another process held the write lock for over 2 s"), data
-        assert data == {"ok": False, "version": __version__, "database_writable": False}
+        assert data == {**HEALTHY, "ok": False, "database_writable": False}
         released.start()
         released.join()
         assert get(mock_server).json() == HEALTHY

@@ -494,3 +494,33 @@ def test_conformance_warnings_show_on_message_bubble_and_journal_row(browser, mo
 
     row = wait(browser, warned_row, "the journal row shows no warning")
     assert "⚠ 2 warnings" in row
+
+
+def test_a_send_appears_through_the_event_stream_without_reload(browser, mock_server):
+    """With the stream open the page polls only every 5 s: three sends each shown within 2 s came by the stream
+    (by polling alone, all three that fast would be luck: about 1 in 30)."""
+    account = mock_server.new_account()
+    open_inbox(browser, mock_server.base_url, account.name)
+    wait(browser, lambda d: d.find_element("id", "live").get_attribute("data-stream") == "open", "no event stream")
+    browser.execute_script("window.__sameDocument = 'yes';")
+    for n in range(3):
+        content = f"stream {n} {uuid.uuid4().hex[:8]}【华信】"
+        soap_send(mock_server, account, PHONE, content)
+        wait(browser, lambda d: feed_item(d, content), f"send {n} did not come by the stream within 2 s", timeout=2)
+    assert browser.execute_script("return window.__sameDocument") == "yes", "the page was reloaded"
+
+
+def test_without_the_stream_the_page_polls(browser, tmp_path):
+    """gunicorn has no edge: /_mock/api/events answers 404, and the page falls back to polling once a second."""
+    from support.mockproc import MockProcess
+
+    proc = MockProcess(tmp_path / "mock.db", workers=1, args=("--server", "gunicorn")).start()
+    try:
+        account = proc.new_account()
+        open_inbox(browser, proc.base_url, account.name)
+        wait(browser, lambda d: d.find_element("id", "live").get_attribute("data-stream") == "polling", "no fallback")
+        content = f"polled {uuid.uuid4().hex[:8]}【华信】"
+        soap_send(proc, account, PHONE, content)
+        wait(browser, lambda d: feed_item(d, content), "the send did not appear by polling")
+    finally:
+        proc.stop()

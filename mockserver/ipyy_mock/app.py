@@ -27,6 +27,7 @@ SURFACES = """ipyy-mock: offline mock of the Huaxin (ipyy.net) SMS gateway
   inbox /_mock/  (web inbox: messages, replies, journal, live)
   mock  /_mock/api/clock /_mock/api/rules /_mock/api/settings /_mock/api/uplinks /_mock/api/pushes (JSON)
   health /_mock/health  (JSON: ok, version, database_writable; any caller)
+  metrics /_mock/metrics  (Prometheus text; the admin API's access rule)
 """
 
 
@@ -133,6 +134,7 @@ class MockApp:
                 Rule("/sms.aspx", endpoint="domestic"),
                 Rule("/smsjson.aspx", endpoint="domestic_json"),
                 Rule("/_mock/health", endpoint="health"),  # [image] before the admin API and the inbox
+                Rule("/_mock/metrics", endpoint="admin"),  # Prometheus text, the admin API's access rule
                 Rule("/_mock/api", endpoint="admin"),
                 Rule("/_mock/api/<path:rest>", endpoint="admin"),
                 Rule("/_mock", endpoint="inbox"),  # [inbox] the web inbox; /_mock/api/... stays the admin API's

@@ -19,8 +19,9 @@ from typing import NoReturn
 
 from ipyy_client._suggest import _INVALID_CHOICE, SuggestingParser, did_you_mean
 from ipyy_mock import envflags
-from ipyy_mock.core import seeding
+from ipyy_mock.core import retention, seeding
 from ipyy_mock.core.billing import MAX_BALANCE, MAX_PRICE, MoneyError, parse_money
+from ipyy_mock.core.retention import DEFAULT_KEEP_DAYS, DEFAULT_KEEP_MESSAGES, Retention
 from ipyy_mock.server.run import DEFAULT_BODY_TIMEOUT, DEFAULT_HEADER_TIMEOUT, DEFAULT_SERVER, SERVERS  # [server]
 
 DEFAULT_DB = "ipyy-mock.db"
@@ -64,6 +65,22 @@ def _positive_int(text: str) -> int:
     value = parse_count(text)
     if not value:
         raise argparse.ArgumentTypeError(f"must be a whole number of bytes, at least 1: {text!r}")
+    return value
+
+
+def _keep_count(text: str) -> int:
+    if not text.strip().isdigit():
+        raise argparse.ArgumentTypeError(f"a whole number of messages (0 keeps every one), got {text!r}")
+    return int(text)
+
+
+def _keep_days(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 <= value <= 100 * 366:
+        raise argparse.ArgumentTypeError(f"a number of days (0 keeps every day), got {text!r}")
     return value
 
 
@@ -163,6 +180,22 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="refuse every request that deviates from the vendor's document (conformance warnings)",
     )
+    serve.add_argument(  # retention (core/retention.py, docs/mock.md "Retention")
+        "--keep-messages",
+        type=_keep_count,
+        default=DEFAULT_KEEP_MESSAGES,
+        metavar="N",
+        help=f"keep the newest N messages with their tasks, reports, uplinks and warnings; older ones are "
+        f"pruned while the mock runs (default {DEFAULT_KEEP_MESSAGES}; 0 keeps every one)",
+    )
+    serve.add_argument(
+        "--keep-days",
+        type=_keep_days,
+        default=DEFAULT_KEEP_DAYS,
+        metavar="D",
+        help=f"also prune what is older than D days of platform time, journal included "
+        f"(default {DEFAULT_KEEP_DAYS:g}; 0 keeps every day)",
+    )
     serve.add_argument(
         "--no-journal",
         dest="journal",
@@ -243,6 +276,12 @@ def build_parser() -> argparse.ArgumentParser:
             default=None,
             help="may pull delivery reports",
         )
+        p.add_argument(
+            "--limits",
+            choices=("warn", "enforce", "off"),
+            help="the vendor's sending limits per number (3 with 验证码 in 3 minutes, 10 a day): "
+            "warn (default), enforce (refuse with FrequentOperation) or off",
+        )
         p.add_argument("--push-url", type=_push_url, help='http(s) URL to push reports and uplinks to; "" for none')
         p.add_argument("--sensitive-word", action="append", metavar="WORD", help="repeatable")
     for action in ("show", "list"):
@@ -298,6 +337,7 @@ def _apply(account, args: argparse.Namespace) -> None:
         "strict",
         "can_read_reports",
         "push_url",
+        "limits",
     ):
         value = getattr(args, attr)
         if value is not None:
@@ -376,7 +416,9 @@ def _ipyy_command() -> str:
     return "ipyy" if found and Path(found).resolve() == ours.resolve() else str(ours)
 
 
-def _open_platform(db_path: str, zone: str | None, seeds: list, strict: bool) -> tuple:  # [image]
+def _open_platform(
+    db_path: str, zone: str | None, seeds: list, strict: bool, kept: Retention | None = None
+) -> tuple:  # [image]
     """The server's Platform with the demo and the seed accounts in it (each with "created now?") and strict mode
     set, or one line saying why its database cannot be used (say, a volume its user cannot write)."""
     from ipyy_mock.core.platform import Platform
@@ -392,6 +434,13 @@ def _open_platform(db_path: str, zone: str | None, seeds: list, strict: bool) ->
         platform = Platform(db_path, zone) if zone else Platform(db_path)
         created, seeded = platform.seed_demo(), seeding.seed(platform.store, seeds)
         platform.set_strict(strict)
+        if kept is not None:
+            retention.save(platform.store, kept)
+            if kept.on and platform.store.make_incremental():  # once per file: a VACUUM, before the workers start
+                print(
+                    f"ipyy-mock: {db_path} converted to incremental vacuum (retention gives its space back)",
+                    file=sys.stderr,
+                )
         return platform, created, seeded
     except (OSError, sqlite3.Error) as exc:
         raise SystemExit(f"ipyy-mock: {_open_error(db_path, exc)}") from None
@@ -453,7 +502,10 @@ def run_serve(args: argparse.Namespace) -> int:
         return 2
     allowed_hosts = _listen_hosts(args.host) + extra_hosts
     db_path = _db_path(args)
-    platform, created, seeded = _open_platform(db_path, args.zone, args.seed_account or [], args.strict)  # [image]
+    kept = Retention(args.keep_messages, args.keep_days)
+    platform, created, seeded = _open_platform(
+        db_path, args.zone, args.seed_account or [], args.strict, kept
+    )  # [image]
     demo = platform.store.get_account(DEMO_ACCOUNT.name)
     platform.store.close()
     try:  # [server] start errors: one line, before the banner, no traceback
@@ -473,6 +525,8 @@ def run_serve(args: argparse.Namespace) -> int:
         f"  HTTP      {base}/I18NSms.aspx  {base}/statusApi.aspx  {base}/callApi.aspx  {base}/pwd.aspx",
         f"  domestic  {base}/sms.aspx  {base}/smsJson.aspx",
         f"  inbox     {base}/_mock/   (every message sent, reply as a phone, mark delivered/failed, journal)",
+        f"  metrics   {base}/_mock/metrics   (Prometheus; the admin API's access rule)",
+        f"  retention {kept.describe()}  (--keep-messages, --keep-days)",
     ]
     if demo is not None:
         state = "created" if created else "kept"

@@ -42,8 +42,8 @@ import time
 from typing import Any, Callable, Iterable
 from urllib.parse import unquote, unquote_plus
 
-from ipyy_mock.core.conformance import ENVIRON_KEY, RULES, ConformanceWarning
-from ipyy_mock.core.store import make_private, write_queue
+from ipyy_mock.core.conformance import ENVIRON_KEY, RESULT_KEY, RULES, ConformanceWarning
+from ipyy_mock.core.store import is_new_file, make_private, write_queue
 from ipyy_mock.server.health import PATH as HEALTH_PATH  # [image] polled every few seconds: not journaled
 from ipyy_mock.soap.decoding import decode_body
 
@@ -52,8 +52,10 @@ log = logging.getLogger("ipyy_mock.journal")
 BODY_LIMIT = 64 * 1024
 KEEP = 10_000
 TRIM_EVERY = 200
+VACUUM_PAGES = 256  # free pages a trim gives back to the file system
 MASK = "***"
 JOURNAL_PATH = "/_mock/api/journal"
+METRICS_PATHS = ("/_mock/metrics", "/_mock/api/metrics")  # scraped every few seconds: neither journaled nor counted
 BODY_KEY = "ipyy.body"  # the whole request body as the server's edge read it (edge.py), when it did
 SECRET_KEYS = frozenset({"password", "newpassword", "token", "admin_token"})
 SECRET_HEADERS = frozenset({"HTTP_X_ADMIN_TOKEN", "HTTP_AUTHORIZATION", "HTTP_PROXY_AUTHORIZATION", "HTTP_COOKIE"})
@@ -104,9 +106,45 @@ CREATE TABLE IF NOT EXISTS journal (
     account TEXT NOT NULL DEFAULT '',
     fault TEXT NOT NULL DEFAULT '',      -- injected faults that fired for this request
     error TEXT NOT NULL DEFAULT '',
-    warnings TEXT NOT NULL DEFAULT ''    -- conformance warnings, JSON [{"code", "detail"}], '' for none
+    warnings TEXT NOT NULL DEFAULT '',   -- conformance warnings, JSON [{"code", "detail"}], '' for none
+    result TEXT NOT NULL DEFAULT ''      -- a send's ResultCode name ('' for other requests)
+);
+CREATE TABLE IF NOT EXISTS request_metrics (  -- GET /_mock/metrics: every request counted, kept when rows are trimmed
+    surface TEXT NOT NULL,
+    status TEXT NOT NULL,                -- the HTTP status, or 'none' (no reply)
+    result TEXT NOT NULL,                -- a send's ResultCode name, or 'none'
+    le REAL NOT NULL,                    -- the latency bucket: the smallest bound (seconds) the duration is within
+    count INTEGER NOT NULL,
+    seconds REAL NOT NULL,               -- the durations summed
+    PRIMARY KEY (surface, status, result, le)
 );
 """
+#: The request latency histogram's bucket bounds in seconds (GET /_mock/metrics); the last one is +Inf.
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, float("inf"))
+COUNT_REQUEST = (
+    "INSERT INTO request_metrics (surface, status, result, le, count, seconds) VALUES (?, ?, ?, ?, 1, ?) "
+    "ON CONFLICT(surface, status, result, le) DO UPDATE SET count=count+1, seconds=seconds+excluded.seconds"
+)
+
+
+def bucket_of(seconds: float) -> float:
+    return next(bound for bound in LATENCY_BUCKETS if seconds <= bound)
+
+
+def metric_row(row: tuple) -> tuple:
+    """The request_metrics key and duration of a journal row (COLUMNS order)."""
+    status = row[COLUMNS.index("status")]
+    seconds = row[COLUMNS.index("duration_ms")] / 1000.0
+    le = bucket_of(seconds)
+    return (
+        row[COLUMNS.index("surface")],
+        "none" if status is None else str(status),
+        row[COLUMNS.index("result")] or "none",
+        1e308 if le == float("inf") else le,  # SQLite has no infinity literal that survives a REAL round trip
+        seconds,
+    )
+
+
 COLUMNS = (
     "time",
     "method",
@@ -127,6 +165,7 @@ COLUMNS = (
     "fault",
     "error",
     "warnings",
+    "result",
 )
 INSERT = f"INSERT INTO journal ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)})"
 
@@ -368,6 +407,17 @@ def account_of(surface: str, query: str, body: str, content_type: str) -> str:
 JOURNAL_SUFFIX = ".journal.sqlite"
 
 
+def file_bytes(path: str) -> int:
+    """The bytes of an SQLite file with its -wal (0 for an in-memory database)."""
+    total = 0
+    for suffix in ("", "-wal"):
+        try:
+            total += os.stat(path + suffix).st_size
+        except OSError:
+            pass
+    return total
+
+
 def journal_path(db_path: str) -> str:
     """The journal's own SQLite file for the mock database ``db_path`` (``:memory:`` stays in memory)."""
     return db_path if db_path == ":memory:" or db_path.startswith("file:") else db_path + JOURNAL_SUFFIX
@@ -377,7 +427,9 @@ def prepare(path: str) -> None:
     """Open the journal once before the workers start (the server's master): a file SQLite cannot read is moved
     aside (``<file>.damaged-<time>``) and a new journal is started, rather than every worker failing to boot."""
     try:
-        JournalStore(path).close()
+        store = JournalStore(path)
+        store.make_incremental()
+        store.close()
     except sqlite3.OperationalError:
         raise  # locked, read-only, no such directory: not damage, say so
     except sqlite3.DatabaseError as exc:  # "file is not a database", "database disk image is malformed"
@@ -409,9 +461,11 @@ class JournalStore:
         self._inserts = 0
         self.group: Any = None  # the server edge's GroupCommit (core/group.py): rows wait for its flush
         self.db.executescript(SCHEMA)
-        if "warnings" not in {r["name"] for r in self.db.execute("PRAGMA table_info(journal)")}:
-            with self._write_lock:  # a journal from before conformance warnings
-                self.db.execute("ALTER TABLE journal ADD COLUMN warnings TEXT NOT NULL DEFAULT ''")
+        columns = {r["name"] for r in self.db.execute("PRAGMA table_info(journal)")}
+        for column in ("warnings", "result"):  # a journal from before conformance warnings, or results
+            if column not in columns:
+                with self._write_lock:
+                    self.db.execute(f"ALTER TABLE journal ADD COLUMN {column} TEXT NOT NULL DEFAULT ''")
         self.trim()
 
     @property
@@ -420,9 +474,12 @@ class JournalStore:
         if conn is None:
             conn = sqlite3.connect(self.path, isolation_level=None, timeout=10.0, check_same_thread=False)
             conn.row_factory = sqlite3.Row
+            if is_new_file(self.path):  # before WAL, and only on a new file (an existing one: make_incremental)
+                conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=OFF")  # diagnostics: no fsync, not even at checkpoints
             conn.execute("PRAGMA busy_timeout=10000")
+            conn.execute("PRAGMA journal_size_limit=16777216")  # a checkpoint truncates the WAL back to 16 MiB
             self._local.conn = conn
         return conn
 
@@ -438,17 +495,15 @@ class JournalStore:
     def insert_many(self, rows: list[tuple]) -> None:
         """Rows in one transaction; every ``trim_every`` rows, the old ones go."""
         db = self.db
-        with self._write_lock:
-            if len(rows) == 1:
-                db.execute(INSERT, rows[0])
-            else:
-                db.execute("BEGIN IMMEDIATE")
-                try:
-                    db.executemany(INSERT, rows)
-                except BaseException:
-                    db.execute("ROLLBACK")
-                    raise
-                db.execute("COMMIT")
+        with self._write_lock:  # the rows and their request metrics in one transaction
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.executemany(INSERT, rows)
+                db.executemany(COUNT_REQUEST, [metric_row(row) for row in rows])
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
         with self._lock:
             before = self._inserts
             self._inserts += len(rows)
@@ -456,13 +511,30 @@ class JournalStore:
         if due:
             self.trim()
 
-    def trim(self) -> int:
-        """Keep the newest ``keep`` rows (ids are dense: one autocommit INSERT each)."""
+    def trim(self, before: float | None = None) -> int:
+        """Keep the newest ``keep`` rows (and none from before ``before``, wall time, when given), then give
+        some free pages back to the file system (an incremental journal file: see ``make_incremental``)."""
         db = self.db
         with self._write_lock:
-            return db.execute(
+            removed = db.execute(
                 "DELETE FROM journal WHERE id <= (SELECT MAX(id) FROM journal) - ?", (self.keep,)
             ).rowcount
+            if before is not None:
+                removed += db.execute(
+                    "DELETE FROM journal WHERE id IN (SELECT id FROM journal WHERE time < ? ORDER BY id LIMIT 1000)",
+                    (before,),
+                ).rowcount
+            db.execute(f"PRAGMA incremental_vacuum({VACUUM_PAGES})").fetchall()
+        return removed
+
+    def make_incremental(self) -> bool:
+        """A journal file made without ``auto_vacuum=INCREMENTAL`` gets it (one VACUUM, at `serve` start)."""
+        if int(self.db.execute("PRAGMA auto_vacuum").fetchone()[0]) == 2:
+            return False
+        with self._write_lock:
+            self.db.execute("PRAGMA auto_vacuum=INCREMENTAL")
+            self.db.execute("VACUUM")
+        return True
 
     def clear(self) -> int:
         db = self.db
@@ -517,6 +589,15 @@ class JournalStore:
             ]
             out.append(entry)
         return out
+
+    def request_metrics(self) -> list[sqlite3.Row]:
+        """Every (surface, status, result, latency bucket) counted: GET /_mock/metrics."""
+        return self.db.execute("SELECT * FROM request_metrics ORDER BY surface, status, result, le").fetchall()
+
+    def size(self) -> tuple[int, int]:
+        """(rows, bytes of the file and its WAL) of the journal."""
+        rows = int(self.db.execute("SELECT COUNT(*) FROM journal").fetchone()[0])
+        return rows, file_bytes(self.path)
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
@@ -620,6 +701,7 @@ class JournalMiddleware:
         path = environ.get("PATH_INFO") or "/"
         if (
             path.lower().rstrip("/").startswith(JOURNAL_PATH)
+            or path.lower().rstrip("/") in METRICS_PATHS
             or environ.get("HTTP_X_IPYY_INBOX") == "poll"
             or path.lower().rstrip("/") == HEALTH_PATH
         ):
@@ -719,6 +801,7 @@ class JournalMiddleware:
                 "; ".join(environ.get("ipyy.faults") or ()),
                 "" if error is None else mask_text(f"{type(error).__name__}: {error}"[:500]),
                 warnings_json(environ.get(ENVIRON_KEY)),
+                environ.get(RESULT_KEY) or "",
             )
             self.store.insert(row)
         except Exception:  # the journal must never break a reply

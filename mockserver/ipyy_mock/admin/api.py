@@ -19,6 +19,7 @@ from werkzeug.wrappers import Request, Response
 
 from ipyy_mock.admin.access import AdminAccess
 from ipyy_mock.admin.jsonapi import AdminError, error_response, json_response
+from ipyy_mock.admin.metrics import PATH as METRICS_PATH
 from ipyy_mock.admin.routes import PREFIX, ROUTES, Route
 from ipyy_mock.core.platform import Platform
 from ipyy_mock.core.validation import INT64_MAX
@@ -63,6 +64,8 @@ class AdminApi:
         self.access.authorize(request)
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        if (environ.get("PATH_INFO") or "").lower().rstrip("/") == METRICS_PATH:  # where Prometheus looks
+            environ = {**environ, "PATH_INFO": PREFIX + "/metrics"}
         request = Request(environ)  # the body limit is jsonapi.body's (MAX_BODY), chunked bodies included
         try:
             self.authorize(request)

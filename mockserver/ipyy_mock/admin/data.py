@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from werkzeug.wrappers import Request, Response
 
 from ipyy_mock.admin.jsonapi import AdminError, body, int_arg, json_response, limit_arg, time_arg
-from ipyy_mock.core import clock
+from ipyy_mock.core import clock, sendlimits
 from ipyy_mock.core.billing import MAX_BALANCE, MAX_PRICE, MoneyError, parse_money
 from ipyy_mock.core.platform import DEMO_ACCOUNT
 from ipyy_mock.core.store import Account
@@ -45,6 +45,10 @@ def account_json(account: Account) -> dict[str, Any]:
         "can_read_reports": account.can_read_reports,
         "push_url": account.push_url,
         "sensitive_words": list(account.sensitive_words),
+        "limits": account.limits,
+        "code_limit": account.code_limit,
+        "code_window": account.code_window,
+        "daily_limit": account.daily_limit,
     }
 
 
@@ -102,6 +106,23 @@ def _segment_limit(value: Any) -> int:
     return value
 
 
+def _limits(value: Any) -> str:
+    if value not in sendlimits.MODES:
+        raise AdminError(
+            400, f"limits must be one of {', '.join(sendlimits.MODES)}, got {value!r}", 'e.g. "limits": "enforce"'
+        )
+    return value
+
+
+def _count(field: str, upper: int) -> Any:
+    def check(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= upper:
+            raise AdminError(400, f"{field} must be a whole number from 1 to {upper}", f'e.g. "{field}": 10')
+        return value
+
+    return check
+
+
 def _pay_type(value: Any) -> str:
     if value not in ("prepaid", "postpaid"):
         raise AdminError(400, f"pay_type must be prepaid or postpaid, got {value!r}", 'e.g. "pay_type": "postpaid"')
@@ -135,6 +156,10 @@ FIELDS = {
     "can_read_reports": lambda v: _flag("can_read_reports", v),
     "push_url": _push_url,
     "sensitive_words": _words,
+    "limits": _limits,
+    "code_limit": _count("code_limit", 1_000_000),
+    "code_window": _count("code_window", 86400),
+    "daily_limit": _count("daily_limit", 1_000_000),
 }
 
 
@@ -383,3 +408,23 @@ def reset(admin: AdminApi, request: Request) -> Any:
     admin.journal.clear()
     admin.wake()
     return {"reset": True, "accounts": [account_json(demo)], "now": admin.platform.now_datetime().isoformat()}
+
+
+# -- the vendor's sending limits (core/sendlimits.py) -------------------------------------
+def _number_arg(request: Request) -> str | None:
+    mobile = (request.args.get("mobile") or "").strip().lstrip("+")
+    if mobile and not mobile.isdigit():
+        raise AdminError(400, f"mobile must be digits, got {mobile!r}", "the international form, e.g. 8613800138000")
+    return mobile or None
+
+
+def list_limits(admin: AdminApi, request: Request) -> Any:
+    counters = admin.platform.limit_counters(
+        account=request.args.get("account") or None, mobile=_number_arg(request), limit=limit_arg(request)
+    )
+    return {"counters": counters}
+
+
+def reset_limits(admin: AdminApi, request: Request) -> Any:
+    reset = admin.platform.reset_limits(account=request.args.get("account") or None, mobile=_number_arg(request))
+    return {"reset": reset}

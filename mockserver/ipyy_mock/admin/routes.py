@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from ipyy_mock import faults
-from ipyy_mock.admin import data, endpoints, tools, warnings
+from ipyy_mock.admin import data, endpoints, events, metrics, tools, warnings
 
 PREFIX = "/_mock/api"
 
@@ -146,6 +146,21 @@ ROUTES: tuple[Route, ...] = (
     ),
     Route("GET", "/conversations", data.list_conversations, "One row per phone number", query=LIST),
     Route("GET", "/pushes", endpoints.get_pushes, "The push journal, newest batch first", query=LIST),
+    # the vendor's sending limits per number
+    Route(
+        "GET",
+        "/limits",
+        data.list_limits,
+        "Sending-limit counters per number (sent today, 验证码 sends in the window)",
+        query=("account", "mobile", "limit"),
+    ),
+    Route(
+        "DELETE",
+        "/limits",
+        data.reset_limits,
+        "Reset the sending-limit counters (all, one account's, or one number's)",
+        query=("account", "mobile"),
+    ),
     # conformance warnings (what the vendor accepts but its document does not)
     Route(
         "GET",
@@ -171,6 +186,18 @@ ROUTES: tuple[Route, ...] = (
     Route("DELETE", "/faults", tools.delete_faults, "Remove every fault"),
     Route("DELETE", "/faults/<int:fault_id>", tools.delete_fault, "Remove one fault"),
     # the whole mock
+    Route(
+        "GET",
+        "/metrics",
+        metrics.get_metrics,
+        "Prometheus metrics (text format 0.0.4), also at /_mock/metrics: requests, sends, money, pushes, warnings, sizes",
+    ),
     Route("POST", "/reset", data.reset, "Back to a first start (demo account, default rules, real time)"),
+    Route(
+        "GET",
+        "/events",
+        events.get_events,
+        "Server-sent events (text/event-stream): `change` when a message, report, uplink or warning arrives",
+    ),
     Route("GET", "/openapi.json", endpoints.get_openapi, "This description"),
 )

@@ -117,6 +117,19 @@ RULES: dict[str, WarningRule] = {
             "Each parameter is given once; the endpoint (ASP.NET) joins repeated values with commas.",
             "Send each parameter once (a repeated mobile becomes one comma-separated list).",
         ),
+        WarningRule(
+            "frequency-limit",
+            "One number gets at most 3 messages containing 验证码 in 3 minutes (the vendor's default); more is "
+            "refused as malicious registration.",
+            "Do not resend a verification code in a loop: wait out the window, or tell the user to wait "
+            "(account settings code_limit / code_window change the limit).",
+        ),
+        WarningRule(
+            "daily-limit",
+            "One number gets at most 10 messages a day (the vendor's default; the day is Beijing time).",
+            "Send fewer messages to the number, or ask the vendor for a higher limit "
+            "(account setting daily_limit changes it).",
+        ),
     )
 }
 
@@ -127,6 +140,8 @@ REFUSAL: dict[str, ResultCode] = {
     "number-country": ResultCode.MsisdnError,
     "plain-password": ResultCode.PasswordError,
     "duplicate-recipient": ResultCode.MsisdnError,
+    "frequency-limit": ResultCode.FrequentOperation,
+    "daily-limit": ResultCode.FrequentOperation,
 }
 SOAP_SHAPE = frozenset(
     {
@@ -183,6 +198,7 @@ def codes_table() -> list[dict[str, str]]:
 
 
 ENVIRON_KEY = "ipyy.warnings"
+RESULT_KEY = "ipyy.result"  # the ResultCode name of a send, for the journal and the request metrics
 
 
 #: At most this many characters of warnings in the reply header (proxies refuse headers of 8 KiB and more).
@@ -211,7 +227,10 @@ def header_value(warnings: list[ConformanceWarning]) -> str:
     return value
 
 
-def attach(environ: dict[str, Any], warnings: list[ConformanceWarning]) -> None:
-    """Hand a request's warnings to the journal (which reads ``environ[ENVIRON_KEY]`` after the reply)."""
+def attach(environ: dict[str, Any], warnings: list[ConformanceWarning], result: ResultCode | None = None) -> None:
+    """Hand a request's warnings (and a send's result code) to the journal, which reads ``environ[ENVIRON_KEY]``
+    and ``environ[RESULT_KEY]`` after the reply."""
     if warnings:
         environ.setdefault(ENVIRON_KEY, []).extend(warnings)
+    if result is not None:
+        environ[RESULT_KEY] = result.name

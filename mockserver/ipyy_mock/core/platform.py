@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 from ipyy_client.billing import segment_count
 from ipyy_client.codes import ResultCode
-from ipyy_mock.core import clock, delivery, points, scenarios, settings
+from ipyy_mock.core import clock, delivery, points, scenarios, sendlimits, settings
 from ipyy_mock.core.auth import authenticate, password_warnings
 from ipyy_mock.core.billing import Charge, charge_for
 from ipyy_mock.core.conformance import ConformanceWarning
@@ -53,6 +53,7 @@ def no_forced_code(via: str) -> None:
 class Accepted:
     charge: Charge
     rule: scenarios.Rule
+    number: str = ""  # the international form: what the sending limits count by (core/sendlimits.py)
 
 
 @dataclass(frozen=True)
@@ -324,7 +325,7 @@ class Platform:
                 errors.append(f"{recipient.mobile}:{code.name}")
                 first_refusal = first_refusal or code
                 continue
-            accepted.append(Accepted(charge, rule))
+            accepted.append(Accepted(charge, rule, recipient.international))
         if not accepted:
             return fail(first_refusal or ResultCode.MsisdnNoChannel, errors)
         return recipients, ext, accepted, errors, snap
@@ -356,8 +357,23 @@ class Platform:
             if current is None:  # deleted between the checks and now
                 return SendOutcome(ResultCode.UserNameError)
             old_balance, pay_type = current
+            counted = self._count_limits(db, account, accepted, req.content or "", now)
+            if counted is not None and counted.warnings:
+                warnings = warnings + counted.warnings
+                if account.limits == sendlimits.ENFORCE or self.is_strict(account):
+                    refusal = counted.warnings[0]
+                    self.record_warnings(account.name, req.via, warnings, None, db)
+                    return SendOutcome(
+                        sendlimits.REFUSAL,
+                        balance=old_balance,
+                        errors=errors,
+                        warnings=warnings,
+                        strict_refusal=refusal,
+                    )
             if pay_type == "prepaid" and old_balance < amount:
                 return SendOutcome(ResultCode.AmountNotEnough, balance=old_balance, errors=errors)
+            if counted is not None:
+                self.store.save_send_counters(db, counted.rows)
             balance = old_balance - amount
             self.store.set_balance(db, account.name, balance)
             task_id = self.store.insert_task(
@@ -385,6 +401,42 @@ class Platform:
             errors=errors,
             warnings=warnings,
         )
+
+    def _count_limits(
+        self, db: Any, account: Account, accepted: list[Accepted], content: str, now: float
+    ) -> sendlimits.Decision | None:
+        """The sending limits' decision on this send, inside its transaction; None when the account has them off."""
+        if account.limits == sendlimits.OFF:
+            return None
+        numbers = [a.number or a.charge.mobile for a in accepted]
+        limits = sendlimits.Limits(account.limits, account.code_limit, account.code_window, account.daily_limit)
+        counters = self.store.send_counters(db, account.name, numbers)
+        return sendlimits.decide(account.name, numbers, content, limits, counters, now, self.zone)
+
+    def limit_counters(
+        self, account: str | None = None, mobile: str | None = None, limit: int = 200
+    ) -> list[dict[str, Any]]:
+        """Each number's counters as the next send would see them (admin API, fixture)."""
+        now = self.now()
+        today = sendlimits.day_of(now, self.zone)
+        out = []
+        for row in self.store.list_send_counters(account=account, mobile=mobile, limit=limit):
+            current = self.store.cached_account(row["account"])
+            window = current.code_window if current is not None else sendlimits.Limits().code_window
+            out.append(
+                {
+                    "account": row["account"],
+                    "mobile": row["mobile"],
+                    "sent_today": row["sent"] if row["day"] == today else 0,
+                    "day": today,
+                    "code_sends_in_window": sum(1 for t in row["code_times"].split() if float(t) > now - window),
+                }
+            )
+        return out
+
+    def reset_limits(self, account: str | None = None, mobile: str | None = None) -> int:
+        """Forget the sending limits' counters (all, one account's, or one number's); how many numbers."""
+        return self.store.reset_send_counters(account=account, mobile=mobile)
 
     @staticmethod
     def _refused_rows(account: str, errors: list[str]) -> list[tuple]:

@@ -158,6 +158,21 @@ CREATE TABLE IF NOT EXISTS warnings (  -- conformance warnings (core/conformance
     detail TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS warnings_task ON warnings(task_id);
+CREATE TABLE IF NOT EXISTS send_counters (  -- the vendor's sending limits (core/sendlimits.py): one row per number
+    account TEXT NOT NULL,
+    mobile TEXT NOT NULL,            -- the international form (country code first), as scenario rules match it
+    day TEXT NOT NULL,               -- the platform-zone date `sent` counts (YYYY-MM-DD)
+    sent INTEGER NOT NULL,           -- messages accepted for this number on `day`
+    code_times TEXT NOT NULL DEFAULT '',  -- platform times of its recent sends with 验证码, space separated
+    PRIMARY KEY (account, mobile)
+);
+CREATE TABLE IF NOT EXISTS pruned_totals (  -- what retention removed, summed: the books' totals stay exact
+    metric TEXT NOT NULL,            -- sends | messages | segments | charged | push_attempts | warnings
+    account TEXT NOT NULL DEFAULT '',
+    label TEXT NOT NULL DEFAULT '',  -- push_attempts: the outcome; warnings: the code
+    value TEXT NOT NULL,             -- a whole number, or decimal text (charged)
+    PRIMARY KEY (metric, account, label)
+);
 CREATE TABLE IF NOT EXISTS leases (
     name TEXT PRIMARY KEY,
     owner TEXT NOT NULL,
@@ -188,6 +203,10 @@ MIGRATIONS = (
     ("uplinks", "route", "TEXT NOT NULL DEFAULT 'pull'"),
     ("uplinks", "batch_id", "INTEGER"),
     ("accounts", "strict", "INTEGER NOT NULL DEFAULT 0"),
+    ("accounts", "limits", "TEXT NOT NULL DEFAULT 'warn'"),
+    ("accounts", "code_limit", "INTEGER NOT NULL DEFAULT 3"),
+    ("accounts", "code_window", "INTEGER NOT NULL DEFAULT 180"),
+    ("accounts", "daily_limit", "INTEGER NOT NULL DEFAULT 10"),
 )
 #: The account columns a worker may cache (every one but the balance, which every send changes): an UPDATE that
 #: sets any of them bumps the generation (POST_MIGRATION's triggers); a debit, which sets the balance only, does not.
@@ -206,8 +225,14 @@ CACHED_ACCOUNT_COLUMNS = (
     "push_url",
     "sensitive_words",
     "created_at",
+    "limits",
+    "code_limit",
+    "code_window",
+    "daily_limit",
 )
 POST_MIGRATION = """
+CREATE INDEX IF NOT EXISTS reports_task ON reports(task_id);
+CREATE INDEX IF NOT EXISTS uplinks_task ON uplinks(task_id);
 CREATE INDEX IF NOT EXISTS reports_batch ON reports(batch_id);
 CREATE INDEX IF NOT EXISTS uplinks_batch ON uplinks(batch_id);
 CREATE INDEX IF NOT EXISTS reports_unbatched ON reports(id) WHERE route='push' AND batch_id IS NULL;
@@ -244,6 +269,10 @@ class Account:
     push_url: str = ""
     sensitive_words: list[str] = field(default_factory=list)
     created_at: float = 0.0
+    limits: str = "warn"  # the vendor's sending limits (core/sendlimits.py): warn | enforce | off
+    code_limit: int = 3  # at most this many messages with 验证码 to one number ...
+    code_window: int = 180  # ... in this many seconds
+    daily_limit: int = 10  # at most this many messages to one number per platform-zone day
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> "Account":
@@ -263,6 +292,10 @@ class Account:
             push_url=row["push_url"],
             sensitive_words=json.loads(row["sensitive_words"]),
             created_at=row["created_at"],
+            limits=row["limits"],
+            code_limit=row["code_limit"],
+            code_window=row["code_window"],
+            daily_limit=row["daily_limit"],
         )
 
     def to_row(self) -> dict[str, Any]:
@@ -282,6 +315,10 @@ class Account:
             "push_url": self.push_url,
             "sensitive_words": json.dumps(self.sensitive_words, ensure_ascii=False),
             "created_at": self.created_at,
+            "limits": self.limits,
+            "code_limit": self.code_limit,
+            "code_window": self.code_window,
+            "daily_limit": self.daily_limit,
         }
 
 
@@ -471,6 +508,7 @@ WRITE_WAIT = 30.0  # seconds a writer waits for this process's write lock (as bu
 #: PRAGMA synchronous of every connection opened from now on in this process: NORMAL (survives kill -9) or
 #: FULL (also survives a power loss; ``serve --fsync``). See the module docstring.
 SYNCHRONOUS = "NORMAL"
+WAL_LIMIT = 64 * 1024 * 1024  # bytes a WAL file is truncated to after a checkpoint (a burst must not stay on disk)
 LOCK_SUFFIX = "-writelock"  # next to the database, like SQLite's -wal and -shm: the writers' queue (flock)
 # Tables a reset empties; accounts are reseeded, the runner's lease is left alone. "journal" is the table of a
 # database made by an older version, which kept the request journal in the main file.
@@ -484,6 +522,8 @@ RESET_TABLES = (
     "journal",
     "faults",
     "warnings",
+    "send_counters",
+    "pruned_totals",
 )
 
 
@@ -528,6 +568,32 @@ CONVERSATIONS = (
 )
 
 
+def is_new_file(path: str) -> bool:
+    """No database in the file yet (absent, or the empty file make_private created)."""
+    if path == ":memory:":
+        return True
+    try:
+        return os.path.getsize(path) == 0
+    except OSError:
+        return True
+
+
+def reader(path: str) -> sqlite3.Connection:
+    """A read-only connection that never writes, never waits long, and runs no migration: for a reader on the
+    server edge's event loop (admin/events.py), where a wait for the write lock would stop the whole worker."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA busy_timeout=100")
+    return conn
+
+
+def latest_ids(db: sqlite3.Connection) -> dict[str, int]:
+    """The newest id of each table the inbox shows (an index lookup each): a change means something arrived."""
+    return {
+        table: int(db.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}").fetchone()[0])  # noqa: S608 (fixed names)
+        for table in ("messages", "reports", "uplinks", "warnings")
+    }
+
+
 def set_fsync(fsync: bool) -> None:
     """``synchronous=FULL`` (an fsync per commit) for the connections this process opens from now on, else NORMAL."""
     global SYNCHRONOUS
@@ -566,10 +632,21 @@ class Store:
             for table, column, definition in MIGRATIONS:
                 if column not in {r["name"] for r in db.execute(f"PRAGMA table_info({table})")}:
                     db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+        self._drop_stale_account_trigger()
         self.db.executescript(POST_MIGRATION)
         with self.write() as db:
             if db.execute("SELECT 1 FROM sqlite_sequence WHERE name='tasks'").fetchone() is None:
                 db.execute("INSERT INTO sqlite_sequence(name, seq) VALUES ('tasks', ?)", (FIRST_TASK_ID - 1,))
+
+    def _drop_stale_account_trigger(self) -> None:
+        """A database made before a cached column existed has an UPDATE trigger that does not name it: without
+        this, a change to that column alone would leave every worker's cached account as it was."""
+        row = self.db.execute(
+            "SELECT sql FROM sqlite_master WHERE type='trigger' AND name='accounts_update_generation'"
+        ).fetchone()
+        if row is not None and not all(column in row[0] for column in CACHED_ACCOUNT_COLUMNS):
+            with self.write() as db:
+                db.execute("DROP TRIGGER IF EXISTS accounts_update_generation")
 
     # -- connections and transactions ------------------------------------
     @property
@@ -578,10 +655,13 @@ class Store:
         if conn is None:
             conn = sqlite3.connect(self.path, isolation_level=None, timeout=30.0, check_same_thread=False)
             conn.row_factory = sqlite3.Row
+            if is_new_file(self.path):  # before WAL, and only on a new file (an existing one: make_incremental)
+                conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute(f"PRAGMA synchronous={SYNCHRONOUS}")
             conn.execute("PRAGMA busy_timeout=30000")
             conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute(f"PRAGMA journal_size_limit={WAL_LIMIT}")  # a checkpoint shrinks the WAL back to this
             self._local.conn = conn
         return conn
 
@@ -802,6 +882,282 @@ class Store:
             (account, mobile),
         ).fetchone()
         return row["task_id"] if row else None
+
+    # -- what the live inbox watches (admin/events.py) ---------------------
+    def latest_ids(self) -> dict[str, int]:
+        return latest_ids(self.db)
+
+    # -- the books' totals (GET /_mock/metrics) ---------------------------
+    def book_totals(self) -> dict[tuple[str, str, str], Decimal]:
+        """(metric, account, label) -> total, over every row ever written: the live rows plus what retention
+        pruned (``pruned_totals``). One read transaction, so the totals agree with each other.
+
+        Why derived and not counted per process: every worker process (and the CLI) writes the same file, so
+        the file is the one place where a total is right; and the totals are the books themselves.
+        """
+        totals: dict[tuple[str, str, str], Decimal] = {}
+
+        def add(key: tuple[str, str, str], value: Any) -> None:
+            totals[key] = totals.get(key, Decimal(0)) + Decimal(value)
+
+        db = self.db
+        db.execute("BEGIN")
+        try:
+            for account, amount, count, segments in db.execute(
+                "SELECT account, billing_amount, COUNT(*), SUM(billing_count) FROM tasks GROUP BY account, billing_amount"
+            ):
+                add(("sends", account, ""), count)
+                add(("segments", account, ""), segments or 0)
+                add(("charged", account, ""), Decimal(amount) * count)  # decimal text times a count: exact
+            for account, count in db.execute("SELECT account, COUNT(*) FROM messages GROUP BY account"):
+                add(("messages", account, ""), count)
+            for account, outcome, count in db.execute(
+                "SELECT account, outcome, COUNT(*) FROM push_attempts WHERE outcome != 'sending' "
+                "GROUP BY account, outcome"
+            ):
+                add(("push_attempts", account, outcome), count)
+            for code, count in db.execute("SELECT code, COUNT(*) FROM warnings GROUP BY code"):
+                add(("warnings", "", code), count)
+            for metric, account, label, value in db.execute("SELECT metric, account, label, value FROM pruned_totals"):
+                add((metric, account, label), value)
+        finally:
+            db.execute("COMMIT")
+        return totals
+
+    def balances(self) -> dict[str, Decimal]:
+        return {row[0]: Decimal(row[1]) for row in self.db.execute("SELECT name, balance FROM accounts")}
+
+    def size(self) -> dict[str, int]:
+        """The database's pages and free pages, and its bytes with the WAL (metrics and health)."""
+        page_size = int(self.db.execute("PRAGMA page_size").fetchone()[0])
+        pages = int(self.db.execute("PRAGMA page_count").fetchone()[0])
+        free = int(self.db.execute("PRAGMA freelist_count").fetchone()[0])
+        total = 0
+        for suffix in ("", "-wal"):
+            try:
+                total += os.stat(self.path + suffix).st_size
+            except OSError:
+                pass
+        return {"page_size": page_size, "pages": pages, "free_pages": free, "bytes": total}
+
+    # -- retention (core/retention.py) -------------------------------------
+    def keep_bound(self, keep_messages: int) -> int | None:
+        """The task of the ``keep_messages``-th newest message: tasks before it are beyond the count (a read, outside
+        any write transaction: an OFFSET over a million rows must not hold the write lock)."""
+        if keep_messages <= 0:
+            return None
+        row = self.db.execute(
+            "SELECT task_id FROM messages ORDER BY id DESC LIMIT 1 OFFSET ?", (keep_messages - 1,)
+        ).fetchone()
+        return None if row is None else int(row[0])
+
+    def first_task_since(self, since: float) -> int | None:
+        """The first task created at or after ``since`` (a read outside the write lock; task ids grow with
+        platform time, which only moves forward): tasks before it are older than ``since``."""
+        row = self.db.execute("SELECT id FROM tasks WHERE created_at >= ? ORDER BY id LIMIT 1", (since,)).fetchone()
+        if row is not None:
+            return int(row[0])
+        last = self.db.execute("SELECT MAX(id) FROM tasks").fetchone()[0]
+        return None if last is None else int(last) + 1
+
+    def prunable_tasks(self, db: sqlite3.Connection, below_task: int, max_messages: int) -> list[int]:
+        """The oldest tasks below ``below_task`` that retention may remove now, up to about ``max_messages``
+        messages (at least one task): never a task with a message still scheduled or waiting for its report,
+        nor one whose report a push batch holds that has not finished."""
+        rows = db.execute(
+            "SELECT id, recipients FROM tasks WHERE id < ? AND NOT EXISTS ("
+            "SELECT 1 FROM messages m WHERE m.task_id = tasks.id AND m.status IN ('scheduled', 'sent') "
+            "AND m.report_due_at IS NOT NULL) AND NOT EXISTS ("
+            "SELECT 1 FROM reports r JOIN push_batches b ON b.id = r.batch_id "
+            "WHERE r.task_id = tasks.id AND b.state IN ('pending', 'sending')) AND NOT EXISTS ("
+            "SELECT 1 FROM reports r WHERE r.task_id = tasks.id AND r.route = 'push' AND r.batch_id IS NULL) "
+            "ORDER BY id LIMIT ?",
+            (below_task, max(1, min(max_messages, 500))),
+        ).fetchall()
+        out: list[int] = []
+        messages = 0
+        for task_id, recipients in rows:
+            if out and messages + recipients > max_messages:
+                break
+            out.append(task_id)
+            messages += recipients
+        return out
+
+    def prune_tasks(self, db: sqlite3.Connection, task_ids: list[int]) -> dict[str, int]:
+        """Remove these tasks with their messages, reports, uplinks and warnings, adding what they counted to
+        ``pruned_totals`` first (in the caller's transaction): no row is left pointing at a removed task, and
+        the books' totals (GET /_mock/metrics) do not move."""
+        if not task_ids:
+            return {}
+        marks = ",".join("?" * len(task_ids))
+        bump = (
+            "INSERT INTO pruned_totals (metric, account, label, value) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(metric, account, label) DO UPDATE SET value = ?"
+        )
+        current = {
+            (m, a, lab): Decimal(v)
+            for m, a, lab, v in db.execute("SELECT metric, account, label, value FROM pruned_totals")
+        }
+        adds: dict[tuple[str, str, str], Decimal] = {}
+
+        def add(key: tuple[str, str, str], value: Any) -> None:
+            adds[key] = adds.get(key, Decimal(0)) + Decimal(value)
+
+        for account, amount, count, segments in db.execute(
+            f"SELECT account, billing_amount, COUNT(*), SUM(billing_count) FROM tasks WHERE id IN ({marks}) "
+            "GROUP BY account, billing_amount",
+            task_ids,
+        ):
+            add(("sends", account, ""), count)
+            add(("segments", account, ""), segments or 0)
+            add(("charged", account, ""), Decimal(amount) * count)
+        for account, count in db.execute(
+            f"SELECT account, COUNT(*) FROM messages WHERE task_id IN ({marks}) GROUP BY account", task_ids
+        ):
+            add(("messages", account, ""), count)
+        for code, count in db.execute(
+            f"SELECT code, COUNT(*) FROM warnings WHERE task_id IN ({marks}) GROUP BY code", task_ids
+        ):
+            add(("warnings", "", code), count)
+        for key, value in adds.items():
+            total = str(current.get(key, Decimal(0)) + value)
+            db.execute(bump, (*key, total, total))
+        removed = {}
+        for table, column in (
+            ("warnings", "task_id"),
+            ("uplinks", "task_id"),
+            ("reports", "task_id"),
+            ("messages", "task_id"),
+            ("tasks", "id"),
+        ):
+            removed[table] = db.execute(f"DELETE FROM {table} WHERE {column} IN ({marks})", task_ids).rowcount
+        return removed
+
+    def prune_loose(self, db: sqlite3.Connection, before: float, limit: int = 500) -> dict[str, int]:
+        """Rows no task holds, older than ``before``: uplinks from numbers never sent to, warnings of refused
+        requests, finished push batches no report or uplink points at any more (with their attempts, counted
+        into ``pruned_totals``), and spent sending-limit counters."""
+        removed = {}
+        removed["uplinks"] = db.execute(
+            "DELETE FROM uplinks WHERE id IN (SELECT id FROM uplinks WHERE task_id IS NULL AND receive_time < ? "
+            "AND (batch_id IS NULL OR batch_id NOT IN (SELECT id FROM push_batches WHERE state IN "
+            "('pending', 'sending'))) ORDER BY id LIMIT ?)",
+            (before, limit),
+        ).rowcount
+        counted = list(
+            db.execute(
+                "SELECT code, COUNT(*) FROM (SELECT code FROM warnings WHERE task_id IS NULL AND at < ? "
+                "ORDER BY id LIMIT ?) GROUP BY code",
+                (before, limit),
+            )
+        )
+        attempts = list(
+            db.execute(
+                "SELECT a.account, a.outcome, COUNT(*) FROM push_attempts a JOIN ("
+                "SELECT id FROM push_batches b WHERE state IN ('delivered', 'returned') AND created_at < ? "
+                "AND NOT EXISTS (SELECT 1 FROM reports r WHERE r.batch_id = b.id) "
+                "AND NOT EXISTS (SELECT 1 FROM uplinks u WHERE u.batch_id = b.id) ORDER BY id LIMIT ?"
+                ") gone ON gone.id = a.batch_id WHERE a.outcome != 'sending' GROUP BY a.account, a.outcome",
+                (before, limit),
+            )
+        )
+        for metric, rows in (("warnings", [("", code, n) for code, n in counted]), ("push_attempts", attempts)):
+            for account, label, count in rows:
+                old = db.execute(
+                    "SELECT value FROM pruned_totals WHERE metric=? AND account=? AND label=?", (metric, account, label)
+                ).fetchone()
+                total = str(Decimal(old[0] if old else 0) + count)
+                db.execute(
+                    "INSERT INTO pruned_totals (metric, account, label, value) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT(metric, account, label) DO UPDATE SET value = excluded.value",
+                    (metric, account, label, total),
+                )
+        removed["warnings"] = db.execute(
+            "DELETE FROM warnings WHERE id IN (SELECT id FROM warnings WHERE task_id IS NULL AND at < ? "
+            "ORDER BY id LIMIT ?)",
+            (before, limit),
+        ).rowcount
+        batches = [
+            row[0]
+            for row in db.execute(
+                "SELECT id FROM push_batches b WHERE state IN ('delivered', 'returned') AND created_at < ? "
+                "AND NOT EXISTS (SELECT 1 FROM reports r WHERE r.batch_id = b.id) "
+                "AND NOT EXISTS (SELECT 1 FROM uplinks u WHERE u.batch_id = b.id) ORDER BY id LIMIT ?",
+                (before, limit),
+            )
+        ]
+        marks = ",".join("?" * len(batches))
+        removed["push_attempts"] = (
+            db.execute(f"DELETE FROM push_attempts WHERE batch_id IN ({marks})", batches).rowcount if batches else 0
+        )
+        removed["push_batches"] = (
+            db.execute(f"DELETE FROM push_batches WHERE id IN ({marks})", batches).rowcount if batches else 0
+        )
+        return removed
+
+    def free_pages(self) -> int:
+        return int(self.db.execute("PRAGMA freelist_count").fetchone()[0])
+
+    def oldest_kept(self) -> float | None:
+        """When the oldest task still kept was created (what count-based retention prunes loose rows before)."""
+        row = self.db.execute("SELECT created_at FROM tasks ORDER BY id LIMIT 1").fetchone()
+        return None if row is None else float(row[0])
+
+    def incremental_vacuum(self, pages: int) -> int:
+        """Give up to ``pages`` free pages back to the file system (one short write); the free pages left."""
+        with self.write() as db:
+            db.execute(f"PRAGMA incremental_vacuum({int(pages)})").fetchall()
+        return self.free_pages()
+
+    def auto_vacuum(self) -> str:
+        return {0: "none", 1: "full", 2: "incremental"}[int(self.db.execute("PRAGMA auto_vacuum").fetchone()[0])]
+
+    def make_incremental(self) -> bool:
+        """Switch the file to ``auto_vacuum=INCREMENTAL`` (a database made without it needs one VACUUM, which
+        rewrites the whole file: done at start, before the workers). True when it changed."""
+        if self.auto_vacuum() == "incremental":
+            return False
+        with self._queue:
+            self.db.execute("PRAGMA auto_vacuum=INCREMENTAL")
+            self.db.execute("VACUUM")
+        return True
+
+    # -- the vendor's sending limits (core/sendlimits.py) ------------------
+    def send_counters(self, db: sqlite3.Connection, account: str, mobiles: list[str]) -> dict[str, sqlite3.Row]:
+        """The counter rows of these numbers of the account (inside the send's transaction: nothing can change
+        them before ``save_send_counters`` in the same one)."""
+        out: dict[str, sqlite3.Row] = {}
+        for start in range(0, len(mobiles), 500):
+            chunk = mobiles[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in db.execute(
+                f"SELECT * FROM send_counters WHERE account=? AND mobile IN ({marks})", (account, *chunk)
+            ):
+                out[row["mobile"]] = row
+        return out
+
+    def save_send_counters(self, db: sqlite3.Connection, rows: list[tuple[str, str, str, int, str]]) -> None:
+        """``rows``: (account, mobile, day, sent, code_times), replacing what each number had."""
+        db.executemany(
+            "INSERT INTO send_counters (account, mobile, day, sent, code_times) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT(account, mobile) DO UPDATE SET day=excluded.day, sent=excluded.sent, "
+            "code_times=excluded.code_times",
+            rows,
+        )
+
+    def list_send_counters(
+        self, *, account: str | None = None, mobile: str | None = None, limit: int = 200
+    ) -> list[sqlite3.Row]:
+        clause, args = where([("account=?", account), ("mobile=?", mobile)])
+        return self.db.execute(
+            f"SELECT * FROM send_counters{clause} ORDER BY account, mobile LIMIT ?", (*args, limit)
+        ).fetchall()
+
+    def reset_send_counters(self, *, account: str | None = None, mobile: str | None = None) -> int:
+        """Forget the counters (of one account, one number, or all); how many numbers were reset."""
+        clause, args = where([("account=?", account), ("mobile=?", mobile)])
+        with self.write() as db:
+            return db.execute(f"DELETE FROM send_counters{clause}", args).rowcount
 
     # -- pull queues (delivery.py fills them) ----------------------------
     def take_reports(self, db: sqlite3.Connection, account: str, limit: int, task_id: int | None) -> list[sqlite3.Row]:

@@ -182,7 +182,7 @@ class HttpApi:
         outcome = self.platform.send(
             self.send_request(request, params, content=content, problem=problem, via="http", hybrid=False)
         )
-        conformance.attach(request.environ, outcome.warnings)
+        conformance.attach(request.environ, outcome.warnings, outcome.code)
         message = R.MSG_OK if outcome.ok else credential_message(outcome.code)
         if outcome.strict_refusal is not None:
             message = strict_message(message, outcome.strict_refusal)

@@ -66,7 +66,7 @@ class DomesticApi(HttpApi):
         outcome = self.platform.send(
             self.send_request(request, params, content=params.get("content"), problem=None, via="domestic", hybrid=True)
         )
-        conformance.attach(request.environ, outcome.warnings)
+        conformance.attach(request.environ, outcome.warnings, outcome.code)
         if not outcome.ok:
             message = credential_message(outcome.code)
             if outcome.strict_refusal is not None:

@@ -31,11 +31,11 @@ import queue
 import sqlite3
 import threading
 import time
-from typing import cast
+from typing import Any, cast
 
 import requests
 
-from ipyy_mock.core import delivery, settings
+from ipyy_mock.core import delivery, retention, settings
 from ipyy_mock.core.delivery import Attempt, Claim
 from ipyy_mock.core.platform import Platform
 from ipyy_mock.core.wire import Report, Uplink
@@ -55,6 +55,7 @@ def push_body(claim: Claim) -> bytes:
 
 
 LEASE_NAME = "push-runner"
+RETAIN_EVERY = 2.0  # seconds between two retention passes of the lease holder (core/retention.py)
 ANSWER_LIMIT = 4096  # bytes of the receiver's answer we read: "1" or "error" is all that matters
 DETAIL_LIMIT = delivery.DETAIL_LIMIT  # characters of an attempt's detail in the push journal (answer, error)
 
@@ -133,6 +134,8 @@ class PushRunner:
         self._thread: threading.Thread | None = None
         self._was_holder = False
         self._grace = 2.0
+        self._next_retain = 0.0
+        self._journal_store: Any = None
 
     # -- lifecycle ------------------------------------------------------------
     def start(self) -> "PushRunner":
@@ -164,6 +167,7 @@ class PushRunner:
                         if not self._was_holder:
                             self._took_over()
                         self._tick()
+                        self._retain()
                     else:
                         self._was_holder = False
                         wait = self.poll if self._in_flight else self.contend_every
@@ -175,6 +179,28 @@ class PushRunner:
             self._shutdown()
         finally:
             self.store.close()
+
+    def _retain(self) -> None:
+        """Every RETAIN_EVERY seconds the lease holder prunes what retention no longer keeps (core/retention.py):
+        one holder, so two workers never prune at once; batches short enough that sends go between them."""
+        now = time.monotonic()
+        if now < self._next_retain:
+            return
+        self._next_retain = now + RETAIN_EVERY
+        kept = retention.load(self.store)
+        if kept.on:
+            retention.prune(self.store, kept, self.platform.now())
+            wall = time.time()
+            journal = self._journal()
+            if journal is not None:
+                journal.trim(wall - kept.keep_days * retention.DAY if kept.keep_days else None)
+
+    def _journal(self) -> Any:
+        if self._journal_store is None:
+            from ipyy_mock.journal import JournalStore, journal_path
+
+            self._journal_store = JournalStore(journal_path(self.store.path))
+        return self._journal_store
 
     def _took_over(self) -> None:
         """We just got the lease: take back claims of runners on this host whose process is gone."""

@@ -43,6 +43,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Iterable
 
+from ipyy_mock.admin.events import PATH as EVENTS_PATH
+from ipyy_mock.admin.events import EventHub
 from ipyy_mock.app import endpoint_of
 from ipyy_mock.core.group import GroupCommit
 from ipyy_mock.journal import BODY_KEY
@@ -173,6 +175,9 @@ class Edge:
             if threads <= 1 and platform is not None
             else None
         )
+        # [inbox] the live inbox's event streams: asyncio tasks here, never a thread (admin/events.py)
+        admin = getattr(app, "endpoints", {}).get("admin") if platform is not None else None
+        self.events = EventHub(platform.store.path, getattr(admin, "access", None)) if platform is not None else None
 
     def close(self) -> None:
         if self.pool is not None:
@@ -195,6 +200,9 @@ class Edge:
         environ["ipyy.started"] = started  # the journal's clock starts here (a latency fault is waited below)
         if len(environ["PATH_INFO"]) + len(environ["QUERY_STRING"]) + 1 > MAX_TARGET:
             protocol.response_bytes(414, _plain(URI_TOO_LONG_BODY), URI_TOO_LONG_BODY)
+            return
+        if self.events is not None and environ["PATH_INFO"].lower().rstrip("/") == EVENTS_PATH:
+            await self.events.serve(environ, protocol)  # [inbox] a stream, not a WSGI call
             return
         try:
             body: bytes | None = await self._body(scope, protocol, environ)

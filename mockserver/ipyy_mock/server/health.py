@@ -7,7 +7,8 @@ and says more than "the port is open": a mock whose database cannot be
 written now (another process holds its write lock, or a worker opened it
 read-only) still answers, but every send fails.
 
-The reply is ``{"ok": true, "version": "0.1.0", "database_writable": true}``
+The reply is ``{"ok": true, "version": "0.1.0", "database_writable": true,
+"retention": {"keep_messages": 200000, "keep_days": 90.0}}``
 with 200, or ``"ok": false`` with 503 and a one-line ``reason`` when the
 database cannot be written (a full disk, a read-only or immutable file or
 volume, its write lock held for longer than LOCK_WAIT, a damaged file). It
@@ -63,6 +64,12 @@ class HealthApp:
             data = {"ok": problem is None, "version": self.version, "database_writable": problem is None}
             if problem is not None:
                 data["reason"] = problem
+            try:  # what retention keeps (core/retention.py): a long-running mock's operator checks it here
+                from ipyy_mock.core import retention
+
+                data["retention"] = retention.load(self.store).as_json()
+            except Exception:  # a database that cannot be read says so in database_writable already
+                pass
         body = (json.dumps(data) + "\n").encode()
         headers.append(("Content-Length", str(len(body))))
         start_response(status, headers)

@@ -320,7 +320,7 @@ class SoapFront:
         except Exception:  # a platform bug must not become an unhandled error: the vendor's own code for it
             log.exception("platform.send failed (%s, account %r)", via, read.user_name)
             outcome = SendOutcome(code=ResultCode.InternalError)
-        conformance.attach(environ, outcome.warnings)
+        conformance.attach(environ, outcome.warnings, outcome.code)
         refusal = outcome.strict_refusal
         if refusal is not None and refusal.code in conformance.SOAP_SHAPE:
             raise _Fault(f"strict mode: {refusal.text()}", version=version)

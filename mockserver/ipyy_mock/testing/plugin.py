@@ -179,6 +179,17 @@ class IpyyMock:
             lines = "\n".join(f"  {w['code']}: {w['detail']} -> {w['fix']}" for w in found)
             raise AssertionError(f"{len(found)} conformance warning(s) (docs/contract.md):\n{lines}")
 
+    def limits(self, mobile: str | None = None, account: str | None = None) -> list[dict]:
+        """The sending-limit counters (core/sendlimits.py) of the account's numbers, or of one number."""
+        params = {"account": account or self.account, "mobile": mobile}
+        return self.api("GET", "limits", params={k: v for k, v in params.items() if v is not None})["counters"]
+
+    def reset_limits(self, mobile: str | None = None, account: str | None = None) -> int:
+        """Forget the sending-limit counters of the account (or of one number, international form) so that the
+        next sends start from zero: e.g. between the steps of a test that sends many codes to one number."""
+        params = {"account": account or self.account, "mobile": mobile}
+        return self.api("DELETE", "limits", params={k: v for k, v in params.items() if v is not None})["reset"]
+
     def __repr__(self) -> str:
         return f"IpyyMock({self.base_url!r}, account={self.account!r})"
 

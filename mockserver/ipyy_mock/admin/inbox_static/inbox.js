@@ -1,4 +1,6 @@
-/* ipyy-mock web inbox: polls the admin API (/_mock/api/) about once a second and shows what arrived.
+/* ipyy-mock web inbox: shows what arrived, live. A server-sent event stream (/_mock/api/events, read with
+ * fetch so that it can carry the admin token) says when something arrived, and the page asks the admin API
+ * (/_mock/api/) at once; without the stream (another server, too many tabs) it polls about once a second.
  *
  * Everything shown here was sent by some client and may be hostile: the DOM is
  * built with createElement / textContent (the h() helper) only, never innerHTML,
@@ -11,6 +13,8 @@
   const API = 'api/';            // relative to /_mock/
   const TOKEN_KEY = 'ipyy-mock-admin-token';   // sessionStorage: this tab only, gone when it closes
   const POLL_MS = 1000;
+  const STREAM_POLL_MS = 5000;   // while the event stream is open, polling is only a safety net
+  const STREAM_RETRY_MS = 10000; // after the stream failed: poll, and try the stream again this much later
   const WINDOW = 200;            // newest messages / uplinks / tasks kept in the lists
   const JOURNAL_KEEP = 300;
   const VENDOR_SURFACES = ['soap11', 'soap12', 'http', 'other'];
@@ -51,6 +55,7 @@
     running: false,
     again: false,
     timer: null,
+    stream: 'off',               // off | open | polling: the live event stream's state (#live data-stream)
     online: null,
     flash: null,
     journal: { entries: new Map(), lastId: 0, loaded: false, all: false, available: null, enabled: null,
@@ -359,17 +364,67 @@
     } finally {
       S.running = false;
       if (S.again) { S.again = false; S.timer = setTimeout(tick, 0); }
-      else S.timer = setTimeout(tick, POLL_MS);
+      else S.timer = setTimeout(tick, S.stream === 'open' ? STREAM_POLL_MS : POLL_MS);
     }
   }
   const refreshNow = () => tick();
+
+  // -- the live event stream -----------------------------------------------------------------------------
+  function setStream(state) {
+    S.stream = state;
+    $('live').dataset.stream = state;
+  }
+
+  function streamBlock(block, st) {
+    let name = 'message';
+    for (const line of block.split('\n')) {
+      if (line.startsWith('retry:')) {
+        const ms = parseInt(line.slice(6).trim(), 10);
+        if (ms >= 0) st.retry = ms;
+      } else if (line.startsWith('event:')) name = line.slice(6).trim();
+    }
+    if (name === 'change' || name === 'hello') refreshNow();
+  }
+
+  async function stream() {
+    const st = { retry: STREAM_RETRY_MS };
+    const init = { headers: { Accept: 'text/event-stream' }, cache: 'no-store', credentials: 'same-origin',
+                   redirect: 'error' };
+    const token = storedToken();
+    if (token) init.headers['X-Admin-Token'] = token;
+    try {
+      const res = await fetch(API + 'events', init);
+      if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
+      setStream('open');
+      const reader = res.body.getReader();
+      const decoder = new TextDecoder();
+      let buf = '';
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buf += decoder.decode(value, { stream: true }).replace(/\r\n?/g, '\n');
+        let end;
+        while ((end = buf.indexOf('\n\n')) >= 0) {
+          streamBlock(buf.slice(0, end), st);
+          buf = buf.slice(end + 2);
+        }
+      }
+      // the server ends every stream after a while (its `retry:` says when to come back)
+    } catch (e) {
+      st.retry = STREAM_RETRY_MS;
+    }
+    setStream(st.retry === STREAM_RETRY_MS ? 'polling' : 'off');
+    refreshNow();
+    setTimeout(stream, st.retry);
+  }
 
   function setLive(ok, err) {
     const el = $('live');
     el.dataset.state = ok ? 'live' : 'offline';
     const text = ok ? 'live' : `offline: ${(err && err.message) || 'no answer'}, retrying`;
     setText('live-text', text);
-    el.title = ok ? 'refreshing about once a second' : text;
+    el.title = ok ? (S.stream === 'open' ? 'live: the mock tells this page when something arrives'
+                               : 'refreshing about once a second') : text;
     S.online = ok;
   }
 
@@ -872,6 +927,7 @@
     readHash();
     if (!S.account) switchAccount('demo');
     refreshNow();
+    stream();
   }
 
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init);
