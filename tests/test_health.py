@@ -13,7 +13,7 @@ from ipyy_client import HttpClient
 from ipyy_client.errors import IpyyError
 from ipyy_mock import __version__
 from ipyy_mock.core.store import Store
-from ipyy_mock.server.run import health
+from ipyy_mock.server import health
 from ipyy_mock.testing.process import free_port
 from support import disks
 from support.mockproc import MockProcess
