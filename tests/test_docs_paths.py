@@ -19,7 +19,7 @@ def cited(page: Path) -> list[str]:
     found = []
     for m in CITED.finditer(page.read_text(encoding="utf-8")):
         path = m["path"].split("::", 1)[0]
-        if not any(ch in path for ch in "*<>{}"):  # patterns and placeholders are not paths
+        if not any(ch in path for ch in "*<>{}") and "/.cache" not in path:  # patterns, placeholders, git-ignored
             found.append(path)
     return found
 

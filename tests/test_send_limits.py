@@ -199,9 +199,9 @@ def test_the_reset_of_the_whole_mock_clears_the_counters(ipyy_mock):
     client = ipyy_mock.soap_client()
     for _ in range(3):
         client.send_i18n_sms(NUMBER, CODE_TEXT).raise_for_status()
-    assert ipyy_mock.server.limits()[0]["code_sends_in_window"] == 3
+    assert ipyy_mock.limits()[0]["code_sends_in_window"] == 3
     ipyy_mock.reset()
-    assert ipyy_mock.server.limits() == []
+    assert ipyy_mock.limits() == []
 
 
 def test_a_database_from_before_the_limits_gets_a_trigger_that_sees_them(tmp_path):
