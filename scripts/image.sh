@@ -322,8 +322,10 @@ db = sqlite3.connect(sys.argv[1], isolation_level=None); db.execute("BEGIN IMMED
   "$VOLDIR/ipyy-mock.db" 9>&- &
 LOCKER=$!
 sleep 0.5
-expect "unhealthy (503)" '"database_writable": false}
- 503' "$(fetch -w ' %{http_code}' "$B/_mock/health")"
+UNHEALTHY="$(fetch -w ' %{http_code}' "$B/_mock/health")"
+expect "unhealthy: not writable" '"database_writable": false, "reason"' "$UNHEALTHY"
+expect "unhealthy: 503" '}
+ 503' "$UNHEALTHY"
 expect "the HEALTHCHECK command fails" "exit 1" "$(in_image python3 -m ipyy_mock.server.health 2>&1; echo "exit $?")"
 wait "$LOCKER"
 expect "healthy again" "$HEALTHY" "$(fetch "$B/_mock/health")"
@@ -333,8 +335,9 @@ say "the database read-only for the image's user"
 chmod a-w "$VOLDIR/ipyy-mock.db"
 image_argv "${COMMAND[@]}"
 OUT=$(timeout 60 "${ARGV[@]}" 9>&- 2>&1; echo "exit $?")
-expect "one line saying what to do" "ipyy-mock: cannot open the database /data/ipyy-mock.db: attempt to write a \
-readonly database; it needs a directory user ${USERSPEC%%:*} can write" "$OUT"
+expect "one line saying what to do" "ipyy-mock: cannot write the database /data/ipyy-mock.db: it is read-only \
+(attempt to write a readonly database); a read-only or immutable file or mount, make it writable or use another \
+--db" "$OUT"
 expect "exit 1, nothing else printed" "1 lines, exit 1" "$(($(wc -l <<<"$OUT") - 1)) lines, ${OUT##*$'\n'}"
 chmod u+w "$VOLDIR/ipyy-mock.db"
 
