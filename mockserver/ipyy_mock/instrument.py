@@ -8,6 +8,7 @@ fault endpoints); it is handed the same journal store here.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from ipyy_mock import faults, journal
@@ -19,8 +20,7 @@ def instrument(app: Any, platform: Any, *, journal_enabled: bool = True) -> Any:
     admin = getattr(app, "endpoints", {}).get("admin")
     if admin is not None:
         admin.attach_journal(store, journal_enabled)
-    store_of_faults = platform.store
-    platform.forced_code = lambda via: faults.forced_code(store_of_faults, via)  # `code` faults, asked by send
+    platform.forced_code = functools.partial(faults.forced_code, platform.store)  # `code` faults, asked by send
     wrapped: Any = faults.FaultMiddleware(app, platform.store)
     if journal_enabled:
         wrapped = journal.JournalMiddleware(wrapped, store)
