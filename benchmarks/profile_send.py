@@ -94,7 +94,7 @@ def surface_callables(surface: str, db: Path) -> dict[str, Callable[[int], Any]]
     one request after the other, as a worker's loop serves them)."""
     from ipyy_client.codes import ResultCode
     from ipyy_mock.app import create_app
-    from ipyy_mock.core.wire import SendOutcome, SendRequest
+    from ipyy_mock.core.domain import SendOutcome, SendRequest
     from ipyy_mock.server.edge import Edge
 
     path, body, sent = bench.WIRE_PATHS[surface], bench.send_bodies()[surface], bench.SEND_HEADERS[surface]
@@ -293,7 +293,7 @@ def soap_steps(n: int, rounds: int) -> dict[str, Any]:
     the same way."""
     from ipyy_client.codes import ResultCode
     from ipyy_mock import journal
-    from ipyy_mock.core.wire import SendOutcome, SendRequest
+    from ipyy_mock.core.domain import SendOutcome, SendRequest
     from ipyy_mock.soap import front
 
     body, sent = bench.send_bodies()["soap"], bench.SEND_HEADERS["soap"]

@@ -25,8 +25,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ipyy_mock.core import retention  # noqa: E402
+from ipyy_mock.core.domain import SendRequest  # noqa: E402
 from ipyy_mock.core.platform import Platform  # noqa: E402
-from ipyy_mock.core.wire import SendRequest  # noqa: E402
 
 
 def db_bytes(path: str) -> int:

@@ -39,8 +39,8 @@ from bench import (
     verdict,
 )
 from ipyy_mock.app import create_app
+from ipyy_mock.core.domain import SendRequest
 from ipyy_mock.core.platform import Platform
-from ipyy_mock.core.wire import SendRequest
 
 
 def rss_kb(pid: int, field_name: str) -> int:

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from ipyy_mock.core.wire import Report, Uplink
+from ipyy_mock.core.domain import Report, Uplink
 from ipyy_mock.httpapi import replies as R
 
 # -- the reference: the lxml builder as it was -------------------------------------------------------------------

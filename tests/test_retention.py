@@ -136,7 +136,7 @@ def test_a_task_waiting_for_its_report_is_never_pruned(tmp_path):
     store = platform.store
     with store.write() as db:
         store.set_setting("report_delay", "3600", db)
-    from ipyy_mock.core.wire import SendRequest
+    from ipyy_mock.core.domain import SendRequest
 
     for _ in range(3):
         outcome = platform.send(SendRequest("demo", "demo123", "8613900139000", "你好【华信】"))

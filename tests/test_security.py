@@ -646,8 +646,8 @@ def test_account_command_creates_a_private_database(tmp_path):
 def test_reprs_hold_no_password_or_token(tmp_path):
     from ipyy_mock.admin.access import AdminAccess
     from ipyy_mock.app import create_app
+    from ipyy_mock.core.domain import SendRequest
     from ipyy_mock.core.store import Account
-    from ipyy_mock.core.wire import SendRequest
     from ipyy_mock.soap.reader import OperationRequest
     from ipyy_mock.testing.process import MockServerProcess
 

@@ -38,7 +38,7 @@ from werkzeug.test import Client
 
 from ipyy_client import wsdl as client_wsdl
 from ipyy_client.codes import ResultCode
-from ipyy_mock.core.wire import SendOutcome, SendRequest
+from ipyy_mock.core.domain import SendOutcome, SendRequest
 from ipyy_mock.soap import make_soap_app
 from ipyy_mock.soap.models import ABSTRACT_TYPES, DOCUMENTATION, spyne_application
 from ipyy_mock.soap.xsd import parse_xsd_datetime, static_wsdl

@@ -30,8 +30,8 @@ from itertools import groupby
 from typing import Callable, Iterable
 
 from ipyy_mock.core import clock
+from ipyy_mock.core.domain import Report, Uplink
 from ipyy_mock.core.settings import MAX_TRIES, DeliverySettings
-from ipyy_mock.core.wire import Report, Uplink
 
 log = logging.getLogger("ipyy_mock.core.delivery")
 

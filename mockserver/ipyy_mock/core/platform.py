@@ -23,9 +23,9 @@ from ipyy_mock.core import clock, delivery, points, scenarios, sendlimits, setti
 from ipyy_mock.core.auth import authenticate, password_warnings
 from ipyy_mock.core.billing import Charge, charge_for
 from ipyy_mock.core.conformance import ConformanceWarning
+from ipyy_mock.core.domain import Report, SendOutcome, SendRequest, Uplink
 from ipyy_mock.core.store import REFUSED, Account, Store
 from ipyy_mock.core.validation import check_content, check_ext_number, parse_recipients
-from ipyy_mock.core.wire import Report, SendOutcome, SendRequest, Uplink
 
 Released = delivery.Released
 

@@ -17,9 +17,9 @@ from ipyy_client.codes import ResultCode
 from ipyy_client.encoding import decode_content
 from ipyy_mock.core import conformance
 from ipyy_mock.core.conformance import ConformanceWarning
+from ipyy_mock.core.domain import SendRequest
 from ipyy_mock.core.platform import MAX_PULL, Platform
 from ipyy_mock.core.store import Account
-from ipyy_mock.core.wire import SendRequest
 from ipyy_mock.httpapi import replies as R
 from ipyy_mock.httpapi.params import PageRequest, Params, parse_count, query_text, split_pairs
 from ipyy_mock.server.limits import refusal

@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Iterable
 
 from ipyy_client.encoding import XML_ILLEGAL, escape_xml_text
-from ipyy_mock.core.wire import Report, Uplink
+from ipyy_mock.core.domain import Report, Uplink
 
 XML_DECLARATION = b'<?xml version="1.0" encoding="utf-8" ?>\n'
 XML_TYPE = "text/xml; charset=utf-8"

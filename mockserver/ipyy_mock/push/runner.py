@@ -37,8 +37,8 @@ import requests
 
 from ipyy_mock.core import delivery, retention, settings
 from ipyy_mock.core.delivery import Attempt, Claim
+from ipyy_mock.core.domain import Report, Uplink
 from ipyy_mock.core.platform import Platform
-from ipyy_mock.core.wire import Report, Uplink
 from ipyy_mock.httpapi import replies
 from ipyy_mock.httpapi.replies import XML_TYPE
 from ipyy_mock.push import lease

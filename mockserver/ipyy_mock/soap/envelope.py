@@ -72,7 +72,7 @@ class Operation:
     #: The result type declared in the WSDL, and the xsi:type a reply names (None: the declared type is concrete).
     declared: str
     xsi_type: str | None
-    #: The product the core sends it as (core/wire.py SendRequest.product).
+    #: The product the core sends it as (core/domain.py SendRequest.product).
     product: str = "sms"
     #: Whether the operation takes userName and password as parameters (HybridSend has them in its body).
     credentials: bool = True

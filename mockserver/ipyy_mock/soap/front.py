@@ -1,7 +1,7 @@
 """The mock's SOAP surface: /WebService.asmx, ASMX document/literal wrapped, SOAP 1.1 and 1.2.
 
 This module only translates between the wire and the domain objects of
-``ipyy_mock.core.wire``: every send rule lives in ``Platform.send``. It answers
+``ipyy_mock.core.domain``: every send rule lives in ``Platform.send``. It answers
 as Microsoft's ASMX answers (docs/contract.md §2 and §6; proven against an
 ASMX service of the same contract in tests/test_asmx_oracle.py):
 
@@ -36,8 +36,8 @@ from lxml import etree
 from ipyy_client.codes import ResultCode
 from ipyy_mock.core import conformance
 from ipyy_mock.core.conformance import ConformanceWarning
+from ipyy_mock.core.domain import SendOutcome, SendRequest
 from ipyy_mock.core.validation import parse_count
-from ipyy_mock.core.wire import SendOutcome, SendRequest
 from ipyy_mock.soap.decoding import content_type_parameter, decode_body, parser
 from ipyy_mock.soap.document import Document, read_document
 from ipyy_mock.soap.envelope import (
