@@ -152,11 +152,6 @@ def test_journal_bad_query_is_400_with_hint(mock_server):
         assert reply.json()["error"] and reply.json()["hint"]
 
 
-@pytest.mark.xfail(
-    reason="quarantined: the direct read of the journal's file found it empty once (and 'malformed' once) since "
-    "retention and metrics write to that file; under investigation (issue 24), the API checks above still run",
-    strict=False,
-)
 def test_passwords_never_reach_the_journal(mock_server):
     password, new_password = "Zq9-plain-secret", "Nw7-other-secret"
     token, bearer = "tok-8c1e5f-admin", "bearer-51d0aa"

@@ -533,19 +533,48 @@ def make_private(path: str) -> None:
     Why before: SQLite creates a new database 0644 (less the umask), and gives the ``-wal`` and ``-shm``
     files it makes later the database file's own mode, so a file created 0600 here keeps all three private.
     Files an older version left group- or world-readable are tightened (when they are ours to change).
+
+    Why never through ``open(path)``: closing any descriptor of a file drops every POSIX lock the process
+    holds on it, SQLite's included. A second store in a process that already has the file open (the push
+    runner's, the admin API's journal) would silently give up the worker's shared lock; the next reader in
+    another process to close its connection then believes it is the last one, checkpoints and deletes the
+    ``-wal`` the worker still writes to, and every later commit is invisible to other processes and lost at
+    restart. So the file is made under a private temporary name and linked into place; ``path`` itself is
+    only ever stat-ed and chmod-ed here.
     """
     if path == ":memory:" or path.startswith("file:"):
         return
-    try:
-        os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, PRIVATE_MODE))
-    except OSError:
-        return  # a read-only place, a directory...: SQLite's own error says what is wrong
+    if not os.path.exists(path):
+        _create_private(path)
     for suffix in ("", "-wal", "-shm", LOCK_SUFFIX):
         try:
             if os.stat(path + suffix).st_mode & 0o077:
                 os.chmod(path + suffix, PRIVATE_MODE)
         except OSError:
             pass  # absent, or someone else's file
+
+
+def _create_private(path: str) -> None:
+    """An empty 0600 file at ``path`` unless one appeared meanwhile; no descriptor of ``path`` is opened."""
+    fresh = f"{path}.{os.getpid()}-{threading.get_ident()}.new"
+    try:
+        os.close(os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, PRIVATE_MODE))
+    except OSError:
+        return  # a read-only place, a directory...: SQLite's own error says what is wrong
+    try:
+        os.link(fresh, path)  # atomic, and fails (FileExistsError) rather than replace a file just made
+    except FileExistsError:
+        pass
+    except OSError:  # a file system without hard links: an exclusive create, of a file nobody can have open yet
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, PRIVATE_MODE))
+        except OSError:
+            pass
+    finally:
+        try:
+            os.unlink(fresh)
+        except OSError:
+            pass
 
 
 def where(filters: Iterable[tuple[str, Any]]) -> tuple[str, list[Any]]:
