@@ -2,7 +2,7 @@
 
 ``instrument(app, platform)`` wraps the MockApp: the journal outermost (so the
 replies of injected faults are journaled too), then the fault middleware,
-then the app. The admin API reads and steers both (admin/tools.py: journal and
+then the app. The admin API reads and steers both (admin/diagnostics.py: journal and
 fault endpoints); it is handed the same journal store here.
 """
 

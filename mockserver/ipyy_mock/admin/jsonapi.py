@@ -1,7 +1,7 @@
 """JSON in, JSON out: the admin API's error type, its replies, and how it reads a request's body and arguments.
 
-Why a module of its own: every admin handler (admin/endpoints.py, admin/data.py,
-admin/tools.py) and the access check (admin/access.py) speak this one format,
+Why a module of its own: every admin handler (admin/controls.py, admin/records.py,
+admin/diagnostics.py) and the access check (admin/access.py) speak this one format,
 and none of them may import the WSGI app (admin/api.py), which imports them all
 through its route table. Every error is ``{"error": "...", "hint": "..."}``
 with a 4xx status; a body nobody could mean (nested 100,000 deep, over the

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from ipyy_mock import faults
-from ipyy_mock.admin import data, endpoints, events, metrics, tools, warnings
+from ipyy_mock.admin import controls, diagnostics, events, metrics, records, warnings
 
 PREFIX = "/_mock/api"
 
@@ -52,56 +52,56 @@ LIST = ("account", "limit")
 
 ROUTES: tuple[Route, ...] = (
     # the virtual clock
-    Route("GET", "/clock", endpoints.get_clock, "Platform time (ISO 8601 with offset), zone and offset"),
+    Route("GET", "/clock", controls.get_clock, "Platform time (ISO 8601 with offset), zone and offset"),
     Route(
         "POST",
         "/clock/advance",
-        endpoints.advance_clock,
+        controls.advance_clock,
         "Move the virtual clock forward; releases what became due",
         body='{"seconds": 60}',
     ),
     # scenario rules and delivery settings
-    Route("GET", "/rules", endpoints.get_rules, "Scenario rules, first match wins"),
+    Route("GET", "/rules", controls.get_rules, "Scenario rules, first match wins"),
     Route(
         "POST",
         "/rules",
-        endpoints.post_rule,
+        controls.post_rule,
         "Add a scenario rule",
         body='{"pattern": "8613900000001", "outcome": "failed", "errorcode": "REJECTD", "position": 0}',
     ),
     Route(
         "PUT",
         "/rules",
-        endpoints.put_rules,
+        controls.put_rules,
         "Replace every rule",
         body='{"rules": [{"pattern": "86138\\\\d{8}", "outcome": "delivered"}]}',
     ),
-    Route("DELETE", "/rules", endpoints.delete_rules, "Back to the default rules (the test numbers)"),
-    Route("DELETE", "/rules/<int:index>", endpoints.delete_rule, "Remove one rule"),
-    Route("GET", "/settings", endpoints.get_settings, "Delivery settings"),
-    Route("PUT", "/settings", endpoints.put_settings, "Change delivery settings", body='{"report_delay": 5}'),
+    Route("DELETE", "/rules", controls.delete_rules, "Back to the default rules (the test numbers)"),
+    Route("DELETE", "/rules/<int:index>", controls.delete_rule, "Remove one rule"),
+    Route("GET", "/settings", controls.get_settings, "Delivery settings"),
+    Route("PUT", "/settings", controls.put_settings, "Change delivery settings", body='{"report_delay": 5}'),
     Route(
         "PATCH",
         "/settings",
-        endpoints.put_settings,
+        controls.put_settings,
         "Change delivery settings",
         body='{"report_delay": 5}',
         name="patch_settings",
     ),
     # accounts
-    Route("GET", "/accounts", data.list_accounts, "Every account (no passwords)"),
+    Route("GET", "/accounts", records.list_accounts, "Every account (no passwords)"),
     Route(
         "POST",
         "/accounts",
-        data.create_account,
+        records.create_account,
         "Create an account",
         body='{"name": "shop", "password": "s3cret", "balance": "50.00"}',
     ),
-    Route("GET", "/accounts/<name>", data.get_account, "One account (no password)"),
+    Route("GET", "/accounts/<name>", records.get_account, "One account (no password)"),
     Route(
         "PATCH",
         "/accounts/<name>",
-        data.patch_account,
+        records.patch_account,
         "Change an account (balance, password, prices, flags, push URL...)",
         body='{"balance": "100.00"}',
     ),
@@ -109,55 +109,55 @@ ROUTES: tuple[Route, ...] = (
     Route(
         "GET",
         "/tasks",
-        data.list_tasks,
+        records.list_tasks,
         "Tasks, newest first",
         query=("account", "task_id", "since_id", "since", "until", "limit"),
     ),
     Route(
         "GET",
         "/messages",
-        data.list_messages,
+        records.list_messages,
         "Messages, newest first, with report status",
         query=("account", "mobile", "task_id", "status", "since_id", "since", "until", "limit"),
     ),
     Route(
         "POST",
         "/messages/<int:message_id>/outcome",
-        data.set_outcome,
+        records.set_outcome,
         "Deliver or fail a waiting message now",
         body='{"status": "failed", "errorcode": "UNDELIV"}',
     ),
     Route(
-        "GET", "/reports", data.list_reports, "Every report (consumed or not)", query=("account", "task_id", "limit")
+        "GET", "/reports", records.list_reports, "Every report (consumed or not)", query=("account", "task_id", "limit")
     ),
     Route(
         "GET",
         "/uplinks",
-        data.list_uplinks,
+        records.list_uplinks,
         "Every uplink (consumed or not), newest first",
         query=("account", "mobile", "limit"),
     ),
     Route(
         "POST",
         "/uplinks",
-        endpoints.post_uplink,
+        controls.post_uplink,
         "Inject an MO reply from a phone, linked to the last task sent to it",
         body='{"account": "demo", "mobile": "8613800138000", "content": "TD"}',
     ),
-    Route("GET", "/conversations", data.list_conversations, "One row per phone number", query=LIST),
-    Route("GET", "/pushes", endpoints.get_pushes, "The push journal, newest batch first", query=LIST),
+    Route("GET", "/conversations", records.list_conversations, "One row per phone number", query=LIST),
+    Route("GET", "/pushes", controls.get_pushes, "The push journal, newest batch first", query=LIST),
     # the vendor's sending limits per number
     Route(
         "GET",
         "/limits",
-        data.list_limits,
+        records.list_limits,
         "Sending-limit counters per number (sent today, 验证码 sends in the window)",
         query=("account", "mobile", "limit"),
     ),
     Route(
         "DELETE",
         "/limits",
-        data.reset_limits,
+        records.reset_limits,
         "Reset the sending-limit counters (all, one account's, or one number's)",
         query=("account", "mobile"),
     ),
@@ -176,15 +176,15 @@ ROUTES: tuple[Route, ...] = (
     Route(
         "GET",
         "/journal",
-        tools.get_journal,
+        diagnostics.get_journal,
         "The request journal, newest first (passwords masked)",
         query=("limit", "surface", "account", "path", "since", "method", "status"),
     ),
-    Route("DELETE", "/journal", tools.delete_journal, "Empty the journal"),
-    Route("GET", "/faults", tools.get_faults, "Injected faults with their hits"),
-    Route("POST", "/faults", tools.post_fault, "Inject a fault", body=faults.EXAMPLE),
-    Route("DELETE", "/faults", tools.delete_faults, "Remove every fault"),
-    Route("DELETE", "/faults/<int:fault_id>", tools.delete_fault, "Remove one fault"),
+    Route("DELETE", "/journal", diagnostics.delete_journal, "Empty the journal"),
+    Route("GET", "/faults", diagnostics.get_faults, "Injected faults with their hits"),
+    Route("POST", "/faults", diagnostics.post_fault, "Inject a fault", body=faults.EXAMPLE),
+    Route("DELETE", "/faults", diagnostics.delete_faults, "Remove every fault"),
+    Route("DELETE", "/faults/<int:fault_id>", diagnostics.delete_fault, "Remove one fault"),
     # the whole mock
     Route(
         "GET",
@@ -192,12 +192,12 @@ ROUTES: tuple[Route, ...] = (
         metrics.get_metrics,
         "Prometheus metrics (text format 0.0.4), also at /_mock/metrics: requests, sends, money, pushes, warnings, sizes",
     ),
-    Route("POST", "/reset", data.reset, "Back to a first start (demo account, default rules, real time)"),
+    Route("POST", "/reset", records.reset, "Back to a first start (demo account, default rules, real time)"),
     Route(
         "GET",
         "/events",
         events.get_events,
         "Server-sent events (text/event-stream): `change` when a message, report, uplink or warning arrives",
     ),
-    Route("GET", "/openapi.json", endpoints.get_openapi, "This description"),
+    Route("GET", "/openapi.json", controls.get_openapi, "This description"),
 )
