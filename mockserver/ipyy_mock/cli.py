@@ -22,10 +22,10 @@ from ipyy_mock import envflags
 from ipyy_mock.core import retention, seeding
 from ipyy_mock.core.billing import MAX_BALANCE, MAX_PRICE, MoneyError, parse_money
 from ipyy_mock.core.retention import DEFAULT_KEEP_DAYS, DEFAULT_KEEP_MESSAGES, Retention
-from ipyy_mock.server.run import DEFAULT_BODY_TIMEOUT, DEFAULT_HEADER_TIMEOUT, DEFAULT_SERVER, SERVERS  # [server]
+from ipyy_mock.server.run import DEFAULT_BODY_TIMEOUT, DEFAULT_HEADER_TIMEOUT, DEFAULT_SERVER, SERVERS
 
 DEFAULT_DB = "ipyy-mock.db"
-ENV_PREFIX = "IPYY_MOCK_"  # [image] `serve --max-body` defaults to $IPYY_MOCK_MAX_BODY (envflags.py)
+ENV_PREFIX = "IPYY_MOCK_"  # `serve --max-body` defaults to $IPYY_MOCK_MAX_BODY (envflags.py)
 
 
 def _decimal(text: str, what: str = "the balance", low: Decimal = -MAX_BALANCE, high: Decimal = MAX_BALANCE) -> Decimal:
@@ -43,13 +43,13 @@ def _price(text: str) -> tuple[str, Decimal]:
     return country, _decimal(amount, f"the price for {country}", Decimal(0), MAX_PRICE)
 
 
-def _port(text: str) -> int:  # [server]
+def _port(text: str) -> int:
     if not text.isdigit() or not 1 <= int(text) <= 65535:
         raise argparse.ArgumentTypeError(f"a port is a whole number from 1 to 65535, got {text!r}")
     return int(text)
 
 
-def _seconds(text: str) -> float:  # [server]
+def _seconds(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
@@ -84,7 +84,7 @@ def _keep_days(text: str) -> float:
     return value
 
 
-def _allowed_hosts(value: str | list | tuple | None) -> tuple[str, ...]:  # [security]
+def _allowed_hosts(value: str | list | tuple | None) -> tuple[str, ...]:
     """``--allowed-host`` values (repeated, or comma-separated as in $IPYY_MOCK_ALLOWED_HOST), checked."""
     from ipyy_mock.admin.access import AccessError, allowed_host
 
@@ -97,7 +97,7 @@ def _allowed_hosts(value: str | list | tuple | None) -> tuple[str, ...]:  # [sec
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _push_url(text: str) -> str:  # [security] http(s) only, as the admin API checks it
+def _push_url(text: str) -> str:  # http(s) only, as the admin API checks it
     from ipyy_mock.push.target import PushUrlError, check_push_url
 
     try:
@@ -106,7 +106,7 @@ def _push_url(text: str) -> str:  # [security] http(s) only, as the admin API ch
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-class _Parser(SuggestingParser):  # [server]
+class _Parser(SuggestingParser):
     """argparse with "did you mean", but a usage error is one line (what is wrong, where the help is), exit 2."""
 
     def error(self, message: str) -> NoReturn:
@@ -126,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=_port, default=8080, help="TCP port, 1-65535 (default 8080)")
     serve.add_argument("--db", help=db_help)
     serve.add_argument(
-        "--seed-account",  # [image]
+        "--seed-account",
         action="append",
         type=seeding.parse,
         metavar=seeding.FORM,
@@ -143,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--zone", default=None, help="platform time zone (default Asia/Shanghai)")
     serve.add_argument("--access-log", action="store_true", help="log each request (paths only, never query strings)")
-    token = serve.add_mutually_exclusive_group()  # [security] docs/security.md
+    token = serve.add_mutually_exclusive_group()  # docs/security.md
     token.add_argument(
         "--admin-token",
         default=None,
@@ -172,7 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-body",
         type=_positive_int,
         default=None,
-        metavar="BYTES",  # [reliability]
+        metavar="BYTES",
         help="refuse request bodies over BYTES with HTTP 413 (default 4 MiB)",
     )
     serve.add_argument(
@@ -199,10 +199,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--no-journal",
         dest="journal",
-        action="store_false",  # [journal]
+        action="store_false",
         help="do not record requests in the journal (/_mock/api/journal)",
     )
-    # [server] the HTTP server and durability (server.py, docs/server.md)
+    # the HTTP server and durability (server/run.py, docs/server.md)
     serve.add_argument(
         "--server",
         choices=SERVERS,
@@ -239,7 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
         p = acc_sub.add_parser(action, help=f"{action} an account")
         p.add_argument("name")
         p.add_argument("--db", help=db_help)
-        p.add_argument(  # [server]
+        p.add_argument(
             "--create", action="store_true", help="create the database when it does not exist (account add always does)"
         )
         p.add_argument("--password", required=(action == "add"))
@@ -289,10 +289,10 @@ def build_parser() -> argparse.ArgumentParser:
         if action == "show":
             p.add_argument("name")
         p.add_argument("--db", help=db_help)
-        p.add_argument(  # [server]
+        p.add_argument(
             "--create", action="store_true", help="create the database when it does not exist (account add always does)"
         )
-    envflags.apply(serve, ENV_PREFIX)  # [image] last: every serve flag, also those added above later
+    envflags.apply(serve, ENV_PREFIX)  # last: every serve flag, also those added above later
     return parser
 
 
@@ -300,13 +300,13 @@ def _db_path(args: argparse.Namespace) -> str:
     return args.db or os.environ.get("IPYY_MOCK_DB") or DEFAULT_DB
 
 
-def _fail(message: str) -> int:  # [server]
+def _fail(message: str) -> int:
     """A start error: one line on stderr, exit status 1 (2 is for usage errors, from the parser)."""
     print(f"ipyy-mock: {message}", file=sys.stderr)
     return 1
 
 
-def _database_error(path: str, exc: BaseException) -> str:  # [server]
+def _database_error(path: str, exc: BaseException) -> str:
     where = Path(path).resolve()
     reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
     if isinstance(exc, sqlite3.DatabaseError) and "not a database" in str(exc):
@@ -359,7 +359,7 @@ def run_account(args: argparse.Namespace) -> int:
     from ipyy_mock.core.store import Account, Store
 
     path = _db_path(args)
-    # [server] a missing or unreadable database: say which file, and what creates one
+    # a missing or unreadable database: say which file, and what creates one
     if args.action != "add" and not args.create and not Path(path).exists():
         return _fail(
             f"no database at {Path(path).resolve()}: `ipyy-mock account add NAME --password ...` or "
@@ -416,9 +416,7 @@ def _ipyy_command() -> str:
     return "ipyy" if found and Path(found).resolve() == ours.resolve() else str(ours)
 
 
-def _open_platform(
-    db_path: str, zone: str | None, seeds: list, strict: bool, kept: Retention | None = None
-) -> tuple:  # [image]
+def _open_platform(db_path: str, zone: str | None, seeds: list, strict: bool, kept: Retention | None = None) -> tuple:
     """The server's Platform with the demo and the seed accounts in it (each with "created now?") and strict mode
     set, or one line saying why its database cannot be used (say, a volume its user cannot write)."""
     from ipyy_mock.core.platform import Platform
@@ -446,14 +444,14 @@ def _open_platform(
         raise SystemExit(f"ipyy-mock: {_open_error(db_path, exc)}") from None
 
 
-def _open_error(db_path: str, exc: BaseException) -> str:  # [image]
+def _open_error(db_path: str, exc: BaseException) -> str:
     """One line naming what really stops the database from opening: a file that is not one, a damaged one, a
     full disk, a read-only one, a lock someone holds; a permission problem only when it is one."""
     where = Path(db_path).resolve()
     text = str(exc)
     code = getattr(exc, "sqlite_errorname", "") or ""
     errno_ = getattr(exc, "errno", None)
-    if isinstance(exc, sqlite3.DatabaseError) and "not a database" in text:  # [server]
+    if isinstance(exc, sqlite3.DatabaseError) and "not a database" in text:
         return _database_error(db_path, exc)
     if code.startswith("SQLITE_CORRUPT") or "malformed" in text:
         return f"the database {where} is damaged ({text}): restore it from a copy, or start on a new file with --db"
@@ -472,7 +470,7 @@ def _open_error(db_path: str, exc: BaseException) -> str:  # [image]
     )
 
 
-def _listen_hosts(host: str) -> tuple[str, ...]:  # [security]
+def _listen_hosts(host: str) -> tuple[str, ...]:
     """The --host name as a Host the admin API answers for (a wildcard address is no name: none)."""
     from ipyy_mock.admin.access import WILDCARDS, AccessError, allowed_host
 
@@ -484,11 +482,11 @@ def _listen_hosts(host: str) -> tuple[str, ...]:  # [security]
 
 def run_serve(args: argparse.Namespace) -> int:
     from ipyy_mock import __version__
-    from ipyy_mock.admin.access import AccessError, read_token  # [security]
+    from ipyy_mock.admin.access import AccessError, read_token
     from ipyy_mock.core.platform import DEMO_ACCOUNT
-    from ipyy_mock.server.run import ServeConfig, StartError, check_port, serve  # [server]
+    from ipyy_mock.server.run import ServeConfig, StartError, check_port, serve
 
-    try:  # [security] --admin-token, else --admin-token-file, else $IPYY_MOCK_ADMIN_TOKEN
+    try:  # --admin-token, else --admin-token-file, else $IPYY_MOCK_ADMIN_TOKEN
         admin_token = read_token(
             args.admin_token, args.admin_token_file, warn=lambda line: print(f"ipyy-mock: {line}", file=sys.stderr)
         )
@@ -503,12 +501,10 @@ def run_serve(args: argparse.Namespace) -> int:
     allowed_hosts = _listen_hosts(args.host) + extra_hosts
     db_path = _db_path(args)
     kept = Retention(args.keep_messages, args.keep_days)
-    platform, created, seeded = _open_platform(
-        db_path, args.zone, args.seed_account or [], args.strict, kept
-    )  # [image]
+    platform, created, seeded = _open_platform(db_path, args.zone, args.seed_account or [], args.strict, kept)
     demo = platform.store.get_account(DEMO_ACCOUNT.name)
     platform.store.close()
-    try:  # [server] start errors: one line, before the banner, no traceback
+    try:  # start errors: one line, before the banner, no traceback
         check_port(args.host, args.port)
     except StartError as exc:
         return _fail(str(exc))
@@ -534,10 +530,10 @@ def run_serve(args: argparse.Namespace) -> int:
             f"  account   {demo.name} / {DEMO_ACCOUNT.password if created else '(password as set)'}"
             f"  userid {demo.userid}  balance {demo.balance}  ({state})"
         )
-    for account, created in seeded:  # [image] the operator's own passwords are not printed
+    for account, created in seeded:  # the operator's own passwords are not printed
         lines.append(f"  account   {account.name}  balance {account.balance}  ({'created' if created else 'kept'})")
     lines.append(
-        f"  admin     {base}/_mock/api/clock  (JSON; "  # [security] says whether a token is on, never it
+        f"  admin     {base}/_mock/api/clock  (JSON; "  # says whether a token is on, never it
         + (
             "admin token on: every caller sends X-Admin-Token)"
             if admin_token
@@ -560,14 +556,14 @@ def run_serve(args: argparse.Namespace) -> int:
         access_log=args.access_log,
         admin_token=admin_token,
         max_body=args.max_body,
-        journal=args.journal,  # [journal]
-        allowed_hosts=allowed_hosts,  # [security]
-        fsync=args.fsync,  # [server]
+        journal=args.journal,
+        allowed_hosts=allowed_hosts,
+        fsync=args.fsync,
         server=args.server,
         header_timeout=args.header_timeout,
         body_timeout=args.body_timeout,
     )
-    try:  # [server] the banner once every worker has its app and the port answers
+    try:  # the banner once every worker has its app and the port answers
         serve(config, on_ready=lambda: print("\n".join(lines), flush=True))
     except StartError as exc:
         return _fail(str(exc))
@@ -577,7 +573,7 @@ def run_serve(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     argv = sys.argv[1:] if argv is None else list(argv)
-    if not argv:  # [server] no command: say which there are (the help lists them), a usage error
+    if not argv:  # no command: say which there are (the help lists them), a usage error
         parser.print_help(sys.stderr)
         return 2
     args = parser.parse_args(argv)

@@ -70,7 +70,7 @@ class AdminApi:
         try:
             self.authorize(request)
             index, args = self.url_map.bind_to_environ(environ).match()
-            for name, value in args.items():  # [reliability] an id in the path fits SQLite's 64-bit integer
+            for name, value in args.items():  # an id in the path fits SQLite's 64-bit integer
                 if isinstance(value, int) and value > INT64_MAX:
                     raise AdminError(
                         400, f"{name} must be a whole number from 0 to {INT64_MAX}, got {value}", "ids fit 64 bits"

@@ -86,7 +86,7 @@ def body(request: Request, example: str) -> dict[str, Any]:
         raise AdminError(400, f"body must be a JSON object, not {type(data).__name__}", f"e.g. {example}")
     if _depth(data) > MAX_DEPTH:
         raise too_deep
-    try:  # [reliability] "\ud800" in JSON is a lone surrogate: SQLite (UTF-8) cannot store it
+    try:  # "\ud800" in JSON is a lone surrogate: SQLite (UTF-8) cannot store it
         json.dumps(data, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError:
         raise AdminError(

@@ -334,7 +334,7 @@ def settle(
         ),
     )
     row = db.execute("SELECT * FROM push_batches WHERE id=?", (claim.batch_id,)).fetchone()
-    if row is None:  # [push-faults] deleted while in flight (POST /_mock/api/reset): nothing left to settle
+    if row is None:  # deleted while in flight (POST /_mock/api/reset): nothing left to settle
         return "gone"
     if row["state"] != "sending" or row["claimed_by"] != owner:
         return row["state"]  # our claim expired and another runner took the batch over: it decides

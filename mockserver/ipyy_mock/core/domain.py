@@ -18,7 +18,7 @@ from ipyy_mock.core.conformance import ConformanceWarning
 @dataclass
 class SendRequest:
     account: str | None
-    password: str | None = field(repr=False)  # [security] never in a repr (logs, tracebacks)
+    password: str | None = field(repr=False)  # never in a repr (logs, tracebacks)
     msisdns: str | None
     content: str | None
     plan_send_time: datetime | None = None  # naive = platform time zone

@@ -38,7 +38,7 @@ JSON_OK_REMARK = "成功"
 JSON_PASSWORD_REMARK = "密码错了"
 PAY_TYPES = {"prepaid": "预付费", "postpaid": "后付费"}
 
-# [reliability] What XML 1.0 cannot carry: C0 controls other than tab/CR/LF, U+FFFE/U+FFFF, lone surrogates.
+# What XML 1.0 cannot carry: C0 controls other than tab/CR/LF, U+FFFE/U+FFFF, lone surrogates.
 # Text from outside (an uplink's content) may hold them; lxml would raise while building a reply
 # *after* a pull has handed its items out, losing them. They are written as U+FFFD instead.
 

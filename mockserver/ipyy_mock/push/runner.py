@@ -7,8 +7,8 @@ the lease once a second. Why not a dedicated child process of ``ipyy-mock
 serve``: the server's main process owns signals and restarts of its workers but would
 not supervise a side process, and a lease also covers a worker that dies or a
 second server on the same database. Why not "every worker pushes, claims
-decide": that works too, but the issue asks for one runner, and one runner
-also means one place that releases due reports.
+decide": that works too, but one runner means one place that releases due
+reports and one sender whose order a receiver can follow.
 
 The runner thread is the only one that touches SQLite: it releases what is
 due, claims batches (one transaction each, so no batch is pushed twice), and
@@ -72,7 +72,7 @@ def push(url: str, body: bytes, timeout: float) -> Attempt:
     def took() -> float:
         return (time.monotonic() - started) * 1000
 
-    try:  # [security] a URL stored before the http(s) rule (or written into the file by hand) is never fetched
+    try:  # a URL stored before the http(s) rule (or written into the file by hand) is never fetched
         check_push_url(url)
     except PushUrlError as exc:
         return _attempt(delivery.CONNECT_ERROR, None, 0.0, f"not pushed: {exc}")
@@ -211,7 +211,7 @@ class PushRunner:
                     db, dead, self.platform.now(), "the mock stopped while this try was in flight"
                 )
                 log.warning("took back %d push batch(es) from stopped runner(s) %s", n, ", ".join(dead))
-        # [push-faults] only once the take-back is committed: set before it, a failed write (a locked
+        # only once the take-back is committed: set before it, a failed write (a locked
         # database) was never retried and the dead runner's batches waited out their claim (30 s and more).
         self._was_holder = True
 
@@ -256,7 +256,7 @@ class PushRunner:
             try:
                 self._settle(claim, attempt)
             except sqlite3.OperationalError:
-                # [push-faults] a locked or busy database: keep the answer and settle it on the next tick.
+                # a locked or busy database: keep the answer and settle it on the next tick.
                 # Dropped, the batch stayed "sending" (its account blocked) until its claim expired
                 # (2 x push_timeout + 30 s), then was pushed again.
                 self._results.put((claim, attempt))

@@ -7,7 +7,7 @@ but gunicorn's error log quotes a malformed request line whole at WARNING
 password=…'"), before the application ever sees it. This logger class (the
 gunicorn ``logger_class`` setting) rewrites every error-log record: query
 strings become ``?…`` and any ``password=``/``newpassword=``/token value is masked.
-Under granian (server.py), ``RedactFilter`` sits on the handlers of granian's
+Under granian (server/run.py), ``RedactFilter`` sits on the handlers of granian's
 own logger and of its access log.
 """
 

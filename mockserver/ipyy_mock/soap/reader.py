@@ -88,7 +88,7 @@ class OperationRequest:
     """The operation's values as XmlSerializer binds them (None = absent)."""
 
     user_name: str | None = None
-    password: str | None = field(default=None, repr=False)  # [security] never in a repr
+    password: str | None = field(default=None, repr=False)  # never in a repr
     msisdns: str | None = None
     content: str | None = None
     plan_send_time: datetime | None = None
