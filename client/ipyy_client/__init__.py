@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from ipyy_client.codes import ResultCode
 
 # Where each public name lives. The transports (zeep, httpx, requests) load on first use, so a program that
-# only needs ResultCode or the billing rules (the mock's workers) does not pay ~200 ms of imports for them.
+# only needs ResultCode or the billing rules (the mock's workers) does not import them (docs/benchmarks.md).
 _LAZY = {
     "AsyncDomesticClient": "aio",
     "AsyncHttpClient": "aio",

@@ -73,7 +73,7 @@ def money(value: Decimal | int) -> str:
 
 
 def when(moment: datetime) -> str:
-    """``TIME_FORMAT``; formatted by hand (strftime on an aware datetime cost ~10 us, a 4000-report pull 40 ms)."""
+    """``TIME_FORMAT``; formatted by hand: strftime on an aware datetime was most of a large pull."""
     if moment.year < 1000:  # strftime's %Y does not pad on every platform: leave such dates to it
         return moment.strftime(TIME_FORMAT)
     return (
