@@ -94,17 +94,6 @@ class Claim:
 
 
 # -- rows to wire objects (pull replies and push bodies alike) ----------------
-def report_from_row(row: sqlite3.Row, zone: tzinfo) -> Report:
-    return Report(
-        row["mobile"],
-        row["task_id"],
-        row["status"],
-        clock.from_epoch(row["receive_time"], zone),
-        row["errorcode"],
-        row["extno"],
-    )
-
-
 def uplink_from_row(row: sqlite3.Row, zone: tzinfo) -> Uplink:
     return Uplink(
         row["mobile"], row["task_id"], row["content"], clock.from_epoch(row["receive_time"], zone), row["extno"]
@@ -112,7 +101,7 @@ def uplink_from_row(row: sqlite3.Row, zone: tzinfo) -> Uplink:
 
 
 def reports_from_rows(rows: Iterable[sqlite3.Row], zone: tzinfo) -> list[Report]:
-    """``report_from_row`` for many rows; the reports of one send share their receive time, converted once."""
+    """Reports from their rows; the reports of one send share their receive time, converted once."""
     moments: dict[float, object] = {}
     reports = []
     for row in rows:

@@ -27,7 +27,9 @@ from ipyy_mock.core.store import Store
 
 DEFAULT_KEEP_MESSAGES = 200_000  # `serve` default: enough for weeks of a team's tests, a few hundred MB at most
 DEFAULT_KEEP_DAYS = 90.0
-BATCH_MESSAGES = 200  # messages removed per write transaction: short enough for sends to go between (docs/benchmarks.md)
+BATCH_MESSAGES = (
+    200  # messages removed per write transaction: short enough for sends to go between (docs/benchmarks.md)
+)
 VACUUM_PAGES = 256  # free pages given back per write transaction
 PAUSE = 0.002  # seconds between two batches: the writers queued behind one go first
 DAY = 86400.0
