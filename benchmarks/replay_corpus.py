@@ -1,6 +1,7 @@
 """Writes tests/data/replay/*.http: the HTTP, domestic, admin and error-path requests benchmarks/replay.py sends.
 
-    python3 benchmarks/replay_corpus.py     # rewrites the folder; commit what changed
+    python3 benchmarks/replay_corpus.py        # rewrites the folder; commit what changed
+    python3 benchmarks/replay_corpus.py DIR    # writes them to DIR instead (tests/test_replay.py compares)
 
 Why generated: each file must be the exact bytes of one request (Content-Length
 right, form values encoded as the tests encode them), which is easier to get
@@ -17,12 +18,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from pathlib import Path
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "tests" / "data" / "replay"
-out = OUT
+out = Path(sys.argv[1]) if len(sys.argv) > 1 else OUT
 out.mkdir(parents=True, exist_ok=True)
 for p in out.glob("*.http"):
     p.unlink()

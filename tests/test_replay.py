@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -109,3 +110,12 @@ def test_servers_that_answer_differently_are_told_apart(tmp_path):
     assert differing == 1
     assert any(d.startswith("[001-admin-clock] body") and "08:00:00" in d and "08:01:00" in d for d in diffs)
     assert any(d.startswith("[books.") for d in diffs)
+
+
+def test_the_committed_corpus_is_what_its_script_writes(tmp_path):
+    """tests/data/replay/ is benchmarks/replay_corpus.py's output: an edit by hand (a Content-Length left stale)
+    or a script change not run fails here."""
+    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "replay_corpus.py"), str(tmp_path)], check=True)
+    committed = ROOT / "tests" / "data" / "replay"
+    written = {p.name: p.read_bytes() for p in tmp_path.glob("*.http")}
+    assert written == {p.name: p.read_bytes() for p in committed.glob("*.http")}
