@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from dataclasses import dataclass
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 from itertools import groupby
 from typing import Callable, Iterable
 
@@ -34,6 +34,13 @@ from ipyy_mock.core.domain import Report, Uplink
 from ipyy_mock.core.settings import MAX_TRIES, DeliverySettings
 
 log = logging.getLogger("ipyy_mock.core.delivery")
+
+
+def _row_id(cursor: sqlite3.Cursor) -> int:
+    """The id of the row an INSERT just made (sqlite3 types ``lastrowid`` Optional: None only before any)."""
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
+
 
 PULL, PUSH = "pull", "push"
 STATUSBOX, CALLBOX = "statusbox", "callbox"
@@ -102,7 +109,7 @@ def uplink_from_row(row: sqlite3.Row, zone: tzinfo) -> Uplink:
 
 def reports_from_rows(rows: Iterable[sqlite3.Row], zone: tzinfo) -> list[Report]:
     """Reports from their rows; the reports of one send share their receive time, converted once."""
-    moments: dict[float, object] = {}
+    moments: dict[float, datetime] = {}
     reports = []
     for row in rows:
         epoch = row["receive_time"]
@@ -203,7 +210,7 @@ def _insert_uplink(
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
         (account, mobile, task_id, content, extno, receive_time, route),
     )
-    return int(cur.lastrowid)
+    return _row_id(cur)
 
 
 _UNBATCHED = {
@@ -229,8 +236,8 @@ def form_batches(db: sqlite3.Connection, now: float) -> int:
         if not rows:
             continue
         by_account = sorted(rows, key=lambda r: (r["account"], r["id"]))
-        for account, group in groupby(by_account, key=lambda r: r["account"]):
-            group = list(group)
+        for account, grouped in groupby(by_account, key=lambda r: r["account"]):
+            group = list(grouped)
             ids = [r["id"] for r in group]
             url = group[0]["url"]
             if not url:
@@ -295,7 +302,7 @@ def claim_next(db: sqlite3.Connection, owner: str, now: float, wall: float, hold
         row["url"],
         row["items"],
         try_no,
-        int(cur.lastrowid),
+        _row_id(cur),
         batch_records(db, row["id"], row["kind"], zone),
     )
 

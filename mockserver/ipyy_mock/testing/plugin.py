@@ -23,7 +23,7 @@ import pytest
 import requests
 
 from ipyy_mock.core.platform import DEMO_ACCOUNT
-from ipyy_mock.testing.process import MockServerProcess
+from ipyy_mock.testing.process import MockServerProcess, free_port
 
 
 class AdminError(AssertionError):
@@ -246,7 +246,7 @@ def ipyy_mock_server(request: pytest.FixtureRequest) -> Iterator[str]:
     port = _option(config, "ipyy_mock_port")
     workers = int(_option(config, "ipyy_mock_workers") or 1)
     server = MockServerProcess(
-        Path(db), workers=workers, admin_token=_admin_token(config), **({"port": int(port)} if port else {})
+        Path(db), workers=workers, port=int(port) if port else free_port(), admin_token=_admin_token(config)
     )
     server.start()
     try:

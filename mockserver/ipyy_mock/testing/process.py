@@ -76,6 +76,7 @@ class MockServerProcess:
         )
         self.banner = ""
         while True:  # the banner ends with the "try" line
+            assert self.proc.stdout is not None  # stdout=PIPE
             line = self.proc.stdout.readline()
             self.banner += line
             if not line or line.lstrip().startswith("try"):
@@ -98,6 +99,7 @@ class MockServerProcess:
         raise RuntimeError(f"ipyy-mock did not answer on {self.base_url} within {timeout}s:\n{''.join(self.output)}")
 
     def _drain(self, proc: subprocess.Popen) -> None:
+        assert proc.stdout is not None  # stdout=PIPE
         for line in proc.stdout:
             self.output.append(line)
 
