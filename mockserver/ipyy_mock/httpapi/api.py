@@ -22,7 +22,7 @@ from ipyy_mock.core.platform import MAX_PULL, Platform
 from ipyy_mock.core.store import Account
 from ipyy_mock.httpapi import replies as R
 from ipyy_mock.httpapi.params import PageRequest, Params, parse_count, query_text, split_pairs
-from ipyy_mock.server.limits import refusal
+from ipyy_mock.httpapi.refusals import form_refusal
 
 log = logging.getLogger("ipyy_mock.http")
 
@@ -85,15 +85,12 @@ class HttpApi:
         endpoint = environ.get("ipyy.endpoint", "send")
         try:
             reply = self.handlers[endpoint](request)
-        except RequestEntityTooLarge:  # [reliability] werkzeug's multipart limits (over 1000 parts): say so, not 9999
+        except RequestEntityTooLarge:  # werkzeug's multipart limits (over 1000 parts): say so, not 9999
             action = next((value for name, value in split_pairs(query_text(environ)) if name == "action"), "")
-            return refusal(
-                endpoint,
-                413,
-                "请求的参数太多 (too many form parts)",
-                "send the vendor's parameters only",
-                action.lower(),
-            )(environ, start_response)
+            text = "请求的参数太多 (too many form parts)"
+            status, ctype, body = form_refusal(endpoint, text, text, 413, action.lower())
+            start_response("413 Content Too Large", [("Content-Type", ctype), ("Content-Length", str(len(body)))])
+            return [body]
         except Exception:  # a bug must still answer in the vendor's format, never a bare 500
             log.exception("internal error on %s", request.path)
             reply = self.internal_error(endpoint)

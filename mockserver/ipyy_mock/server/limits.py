@@ -26,19 +26,14 @@ from __future__ import annotations
 import io
 import json
 from typing import Callable, Iterable
-from urllib.parse import parse_qsl
 
 from ipyy_client.codes import ResultCode
 from ipyy_mock.core.validation import parse_count
 from ipyy_mock.httpapi import replies as R
-from ipyy_mock.httpapi.domestic_replies import ENDPOINTS as DOMESTIC_ENDPOINTS
-from ipyy_mock.httpapi.domestic_replies import refusal_body as domestic_refusal
 from ipyy_mock.httpapi.params import unquote_bytes
+from ipyy_mock.httpapi.refusals import FORM_ENDPOINTS, action_of, form_refusal
 
 DEFAULT_MAX_BODY = 4 * 1024 * 1024  # 4 MiB: a send to 4000 recipients is ~60 kB; the SOAP front uses it too
-
-#: Endpoints (app.py's names) of the vendor's form-based HTTP interface.
-FORM_ENDPOINTS = ("send", "status", "status_json", "call", "call_json", "pwd", "domestic", "domestic_json")
 
 WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
 
@@ -96,36 +91,11 @@ def _utf8_form(raw: bytes) -> bool:
     return True
 
 
-def _action(*sources: bytes) -> str:
-    """The ``action`` parameter (first wins, query before form), read leniently: only to pick a reply shape."""
-    for raw in sources:
-        for key, value in parse_qsl(raw.decode("latin-1"), keep_blank_values=True):
-            if key == "action":
-                return value.strip().lower()
-    return ""
-
-
-def _form_error(endpoint: str, message: str, remark: str, status: int, action: str = "") -> tuple[int, str, bytes]:
-    """(status, content type, body) of a parameter-level refusal in ``endpoint``'s own format."""
-    if endpoint == "pwd":
-        return status, R.XML_TYPE, R.pwd_reply(False, message)
-    if endpoint in DOMESTIC_ENDPOINTS:
-        return (status, *domestic_refusal(endpoint, message, action))
-    if endpoint in ("status", "call"):
-        return status, R.XML_TYPE, R.xml_error(4, remark)
-    if endpoint in ("status_json", "call_json"):
-        box = "statusbox" if endpoint == "status_json" else "callbox"
-        return status, R.JSON_TYPE, R.json_error(ResultCode.ParamError.code, remark, box)
-    if action == "overage":
-        return status, R.XML_TYPE, R.overage_reply(False, message, "", 0)
-    return status, R.XML_TYPE, R.send_reply(False, message, 0, 0, 0, 0)  # I18NSms.aspx (send/overage)
-
-
 def _refusal(
     endpoint: str | None, status: int, message: str, remark: str, hint: str, action: str = ""
 ) -> tuple[int, str, bytes]:
     if endpoint in FORM_ENDPOINTS:
-        return _form_error(endpoint, message, remark, status, action)
+        return form_refusal(endpoint, message, remark, status, action)
     if endpoint == "admin":
         body = json.dumps({"error": f"{remark}", "hint": hint}, ensure_ascii=False, indent=1) + "\n"
         return status, "application/json; charset=utf-8", body.encode("utf-8")
@@ -157,15 +127,10 @@ def not_whole(endpoint: str | None, environ: dict) -> tuple[int, list[tuple[str,
     else:
         query = (environ.get("QUERY_STRING") or "").encode("latin-1", "replace")
         _, content_type, body = _refusal(
-            endpoint, 400, BODY_NOT_WHOLE, BODY_NOT_WHOLE, BODY_NOT_WHOLE_HINT, _action(query)
+            endpoint, 400, BODY_NOT_WHOLE, BODY_NOT_WHOLE, BODY_NOT_WHOLE_HINT, action_of(query)
         )
     headers = [("Content-Type", content_type), ("Content-Length", str(len(body))), ("Connection", "close")]
     return 400, headers, body
-
-
-def refusal(endpoint: str | None, status: int, text: str, hint: str, action: str = "") -> WSGIApp:
-    """A WSGI app answering ``text`` with ``status`` in ``endpoint``'s format (message and remark alike)."""
-    return _answer(*_refusal(endpoint, status, text, text, hint, action))
 
 
 class RequestGuard:
@@ -192,7 +157,7 @@ class RequestGuard:
         try:
             body = read_bounded(environ, self.max_body)
         except BodyTooLarge:
-            return _answer(*_refusal(endpoint, 413, *too_large, _action(query)))
+            return _answer(*_refusal(endpoint, 413, *too_large, action_of(query)))
         except BodyNotWhole:
             status, headers, reply = not_whole(endpoint, environ)
             return _answer(status, dict(headers)["Content-Type"], reply)
@@ -215,7 +180,7 @@ class RequestGuard:
             except UnicodeDecodeError:
                 form_ok = False
         if not (_utf8_form(query) and form_ok):
-            action = _action(query, body if ctype == "application/x-www-form-urlencoded" else b"")
+            action = action_of(query, body if ctype == "application/x-www-form-urlencoded" else b"")
             return _answer(
                 *_refusal(
                     endpoint,
