@@ -1,8 +1,8 @@
 """Retention's cost (core/retention.py): the database stays bounded while sends go on, and what pruning costs them.
 
 Sends run in one thread on the Platform (the same code a worker runs, without
-HTTP); in every round a second thread releases due reports every 0.2 s as the
-push runner does with or without retention, and from the third round a third
+HTTP); in every round a second thread releases due reports every POLL seconds as
+the push runner does with or without retention, and from the third round a third
 prunes every RETAIN_EVERY seconds as the runner's lease holder does. Printed,
 side by side: send latency without and with the pruner running (p50, p99, the
 ratio), the longest prune batch (how long a send can wait behind one), and the
@@ -30,9 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from ipyy_mock.core import retention  # noqa: E402
 from ipyy_mock.core.domain import SendRequest  # noqa: E402
 from ipyy_mock.core.platform import Platform  # noqa: E402
-from ipyy_mock.push.runner import RETAIN_EVERY  # noqa: E402
-
-RELEASE_EVERY = 0.2  # seconds: the push runner's default poll
+from ipyy_mock.push.runner import POLL, RETAIN_EVERY  # noqa: E402
 
 
 def db_bytes(path: str) -> int:
@@ -97,7 +95,7 @@ def main() -> int:
                 releaser = Platform(path)
                 while not stop.is_set():
                     releaser.release_due()
-                    stop.wait(RELEASE_EVERY)
+                    stop.wait(POLL)
                 releaser.store.close()
 
             def prune_loop() -> None:

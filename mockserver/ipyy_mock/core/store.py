@@ -558,7 +558,7 @@ def _create_private(path: str) -> None:
     """An empty 0600 file at ``path`` unless one appeared meanwhile; no descriptor of ``path`` is opened."""
     fresh = f"{path}.{os.getpid()}-{threading.get_ident()}.new"
     try:
-        os.close(os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, PRIVATE_MODE))
+        _create_new(fresh)
     except OSError:
         return  # a read-only place, a directory...: SQLite's own error says what is wrong
     try:
@@ -567,7 +567,7 @@ def _create_private(path: str) -> None:
         pass
     except OSError:  # a file system without hard links: an exclusive create, of a file nobody can have open yet
         try:
-            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, PRIVATE_MODE))
+            _create_new(path)
         except OSError:
             pass
     finally:
@@ -575,6 +575,11 @@ def _create_private(path: str) -> None:
             os.unlink(fresh)
         except OSError:
             pass
+
+
+def _create_new(path: str) -> None:
+    """Create ``path`` empty and 0600; FileExistsError (an OSError) when it is there already."""
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, PRIVATE_MODE))
 
 
 def where(filters: Iterable[tuple[str, Any]]) -> tuple[str, list[Any]]:

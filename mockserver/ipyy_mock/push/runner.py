@@ -56,6 +56,7 @@ def push_body(claim: Claim) -> bytes:
 
 LEASE_NAME = "push-runner"
 RETAIN_EVERY = 2.0  # seconds between two retention passes of the lease holder (core/retention.py)
+POLL = 0.2  # seconds between two ticks while something may be due: releases, claims, pushes
 ANSWER_LIMIT = 4096  # bytes of the receiver's answer we read: "1" or "error" is all that matters
 DETAIL_LIMIT = delivery.DETAIL_LIMIT  # characters of an attempt's detail in the push journal (answer, error)
 
@@ -115,7 +116,7 @@ class PushRunner:
         self,
         platform: Platform,
         *,
-        poll: float = 0.2,
+        poll: float = POLL,
         contend_every: float = 1.0,
         max_in_flight: int = 8,
         lease_ttl: float = 5.0,

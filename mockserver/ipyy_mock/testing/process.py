@@ -75,9 +75,10 @@ class MockServerProcess:
             self.command(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True, env=env
         )
         self.banner = ""
+        stdout = self.proc.stdout
+        assert stdout is not None  # stdout=PIPE
         while True:  # the banner ends with the "try" line
-            assert self.proc.stdout is not None  # stdout=PIPE
-            line = self.proc.stdout.readline()
+            line = stdout.readline()
             self.banner += line
             if not line or line.lstrip().startswith("try"):
                 break
