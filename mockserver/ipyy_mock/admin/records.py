@@ -333,29 +333,27 @@ def set_outcome(admin: AdminApi, request: Request, message_id: int) -> Any:
 
 
 # -- reports, uplinks, conversations --------------------------------------------------------
+REPORT_FIELDS = ("id", "account", "task_id", "mobile", "status", "errorcode", "extno")
+UPLINK_FIELDS = ("id", "account", "mobile", "task_id", "content", "extno")
+
+
+def _delivered_json(admin: AdminApi, row: sqlite3.Row, fields: tuple[str, ...]) -> dict[str, Any]:
+    """A report or an uplink as the admin API shows it: its own fields, then when it arrived, whether the
+    account has taken it and by which route (the two tables share the last three)."""
+    shown = {name: row[name] for name in fields}
+    shown["receive_time"] = _iso(admin, row["receive_time"])
+    shown["consumed"] = bool(row["consumed"])
+    shown["route"] = row["route"]
+    return shown
+
+
 def list_reports(admin: AdminApi, request: Request) -> Any:
     """Every report produced (pulled or not): the mock's view, which never consumes anything."""
     admin.platform.release_due()
     rows = admin.platform.store.list_reports(
         account=request.args.get("account"), task_id=int_arg(request, "task_id"), limit=limit_arg(request)
     )
-    return {
-        "reports": [
-            {
-                "id": r["id"],
-                "account": r["account"],
-                "task_id": r["task_id"],
-                "mobile": r["mobile"],
-                "status": r["status"],
-                "errorcode": r["errorcode"],
-                "extno": r["extno"],
-                "receive_time": _iso(admin, r["receive_time"]),
-                "consumed": bool(r["consumed"]),
-                "route": r["route"],
-            }
-            for r in rows
-        ]
-    }
+    return {"reports": [_delivered_json(admin, r, REPORT_FIELDS) for r in rows]}
 
 
 def list_uplinks(admin: AdminApi, request: Request) -> Any:
@@ -365,22 +363,7 @@ def list_uplinks(admin: AdminApi, request: Request) -> Any:
         mobile=(request.args.get("mobile") or "").lstrip("+"),
         limit=limit_arg(request),
     )
-    return {
-        "uplinks": [
-            {
-                "id": u["id"],
-                "account": u["account"],
-                "mobile": u["mobile"],
-                "task_id": u["task_id"],
-                "content": u["content"],
-                "extno": u["extno"],
-                "receive_time": _iso(admin, u["receive_time"]),
-                "consumed": bool(u["consumed"]),
-                "route": u["route"],
-            }
-            for u in rows
-        ]
-    }
+    return {"uplinks": [_delivered_json(admin, u, UPLINK_FIELDS) for u in rows]}
 
 
 def list_conversations(admin: AdminApi, request: Request) -> Any:
