@@ -177,6 +177,34 @@ def _iso(admin: AdminApi, epoch: float | None) -> str | None:
 
 
 # -- accounts ---------------------------------------------------------------------------
+TIME, FLAG = "time", "flag"  # how _shaped shows a column: an ISO time in the platform's zone, a boolean
+#: the admin API's JSON of each kind of row: (column, how), in the order the keys are written
+TASK_SHAPE = (
+    *(("id", ""), ("account", ""), ("via", ""), ("content", ""), ("ext_number", "")),
+    *(("created_at", TIME), ("send_at", TIME), ("scheduled", FLAG)),
+    *(("recipients", ""), ("billing_count", ""), ("billing_amount", "")),
+)
+MESSAGE_SHAPE = (
+    *(("id", ""), ("task_id", ""), ("account", ""), ("mobile", ""), ("country", ""), ("content", "")),
+    *(("ext_number", ""), ("via", ""), ("segments", ""), ("price", ""), ("amount", ""), ("status", "")),
+    *(("created_at", TIME), ("send_at", TIME), ("report_status", ""), ("report_errorcode", "")),
+    *(("reported_at", TIME), ("report_due_at", TIME)),
+)
+DELIVERED_SHAPE = (("receive_time", TIME), ("consumed", FLAG), ("route", ""))
+REPORT_FIELDS = ("id", "account", "task_id", "mobile", "status", "errorcode", "extno")
+UPLINK_FIELDS = ("id", "account", "mobile", "task_id", "content", "extno")
+
+
+def _shaped(admin: AdminApi, row: sqlite3.Row, shape: tuple[tuple[str, str], ...]) -> dict[str, Any]:
+    """``row`` as JSON by ``shape``: one function writes every record the admin API lists, so a time is
+    always shown the same way and a new column is one entry in a shape."""
+    shown: dict[str, Any] = {}
+    for name, how in shape:
+        value = row[name]
+        shown[name] = _iso(admin, value) if how == TIME else bool(value) if how == FLAG else value
+    return shown
+
+
 def list_accounts(admin: AdminApi, request: Request) -> Any:
     return {"accounts": [account_json(a) for a in admin.platform.store.list_accounts()]}
 
@@ -242,19 +270,7 @@ def list_tasks(admin: AdminApi, request: Request) -> Any:
 
 
 def _task_json(admin: AdminApi, r: sqlite3.Row) -> dict[str, Any]:
-    return {
-        "id": r["id"],
-        "account": r["account"],
-        "via": r["via"],
-        "content": r["content"],
-        "ext_number": r["ext_number"],
-        "created_at": _iso(admin, r["created_at"]),
-        "send_at": _iso(admin, r["send_at"]),
-        "scheduled": bool(r["scheduled"]),
-        "recipients": r["recipients"],
-        "billing_count": r["billing_count"],
-        "billing_amount": r["billing_amount"],
-    }
+    return _shaped(admin, r, TASK_SHAPE)
 
 
 def list_messages(admin: AdminApi, request: Request) -> Any:
@@ -280,29 +296,12 @@ def list_messages(admin: AdminApi, request: Request) -> Any:
 
 
 def _message_json(admin: AdminApi, r: sqlite3.Row) -> dict[str, Any]:
-    reported = r["status"] in ("delivered", "failed")
-    return {
-        "id": r["id"],
-        "task_id": r["task_id"],
-        "account": r["account"],
-        "mobile": r["mobile"],
-        "country": r["country"],
-        "content": r["content"],
-        "ext_number": r["ext_number"],
-        "via": r["via"],
-        "segments": r["segments"],
-        "price": r["price"],
-        "amount": r["amount"],
-        "status": r["status"],
-        "created_at": _iso(admin, r["created_at"]),
-        "send_at": _iso(admin, r["send_at"]),
-        "report_status": r["report_status"] if reported else None,
-        "report_errorcode": r["report_errorcode"] if reported else None,
-        "reported_at": _iso(admin, r["reported_at"]),
-        "report_due_at": _iso(admin, r["report_due_at"]),
-        # a recipient the send left out: its code (MsisdnBlack...); the platform never sent to it
-        "refusal": r["report_errorcode"] if r["status"] == "refused" else None,
-    }
+    shown = _shaped(admin, r, MESSAGE_SHAPE)
+    if r["status"] not in ("delivered", "failed"):  # no report yet: its columns hold nothing to show
+        shown["report_status"] = shown["report_errorcode"] = None
+    # a recipient the send left out: its code (MsisdnBlack...); the platform never sent to it
+    shown["refusal"] = r["report_errorcode"] if r["status"] == "refused" else None
+    return shown
 
 
 def set_outcome(admin: AdminApi, request: Request, message_id: int) -> Any:
@@ -333,18 +332,10 @@ def set_outcome(admin: AdminApi, request: Request, message_id: int) -> Any:
 
 
 # -- reports, uplinks, conversations --------------------------------------------------------
-REPORT_FIELDS = ("id", "account", "task_id", "mobile", "status", "errorcode", "extno")
-UPLINK_FIELDS = ("id", "account", "mobile", "task_id", "content", "extno")
-
-
 def _delivered_json(admin: AdminApi, row: sqlite3.Row, fields: tuple[str, ...]) -> dict[str, Any]:
     """A report or an uplink as the admin API shows it: its own fields, then when it arrived, whether the
     account has taken it and by which route (the two tables share the last three)."""
-    shown = {name: row[name] for name in fields}
-    shown["receive_time"] = _iso(admin, row["receive_time"])
-    shown["consumed"] = bool(row["consumed"])
-    shown["route"] = row["route"]
-    return shown
+    return _shaped(admin, row, (*((name, "") for name in fields), *DELIVERED_SHAPE))
 
 
 def list_reports(admin: AdminApi, request: Request) -> Any:
