@@ -31,7 +31,9 @@ def classify(frames: list[str]) -> str:
             if leaf in ("Condition.wait", "Event.wait", "wait")
             else "push runner thread working (release, batches, SQL)"
         )
-    if leaf == "_WriteQueue.__enter__":  # core/store/writes.py: the writers' queue (thread lock, then flock) before BEGIN
+    if (
+        leaf == "_WriteQueue.__enter__"
+    ):  # core/store/writes.py: the writers' queue (thread lock, then flock) before BEGIN
         return "waiting in the writers' queue (lock / flock)"
     if "GroupCommit.flush" in joined:  # core/group.py, a loop callback: BEGIN, COMMIT, the journal's batch
         return "group commit: BEGIN and COMMIT, the journal rows' INSERT"
