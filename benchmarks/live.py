@@ -31,7 +31,9 @@ def classify(frames: list[str]) -> str:
             if leaf in ("Condition.wait", "Event.wait", "wait")
             else "push runner thread working (release, batches, SQL)"
         )
-    if leaf == "_WriteQueue.__enter__":  # store.py: the writers' queue (thread lock, then flock) before BEGIN
+    if (
+        leaf == "_WriteQueue.__enter__"
+    ):  # core/store/writes.py: the writers' queue (thread lock, then flock) before BEGIN
         return "waiting in the writers' queue (lock / flock)"
     if "GroupCommit.flush" in joined:  # core/group.py, a loop callback: BEGIN, COMMIT, the journal's batch
         return "group commit: BEGIN and COMMIT, the journal rows' INSERT"
@@ -40,11 +42,11 @@ def classify(frames: list[str]) -> str:
         return "idle: the event loop waiting, or granian's own threads"  # uvloop is C: granian's frames only
     if "JournalMiddleware._record" in joined or "JournalStore.insert" in joined:
         return "journal: the row and its masking" if "JournalStore" not in joined else "journal: its INSERT"
-    if leaf == "Store.write" and len(names) > 1 and names[-2].endswith("__exit__"):
+    if leaf == "Connections.write" and len(names) > 1 and names[-2].endswith("__exit__"):
         return "COMMIT of the send"
-    if "GroupCommit.turn" in joined and leaf in ("GroupCommit.turn", "Store.write"):
+    if "GroupCommit.turn" in joined and leaf in ("GroupCommit.turn", "Connections.write"):
         return "SAVEPOINT / RELEASE of the send (group commit)"
-    if any(f.endswith("store.py") for f in files[-2:]):
+    if any("/core/store/" in f for f in files[-2:]):
         return "other SQL statements of the send (generation, BEGIN, balance, task, messages)"
     if "Platform.send" in joined:
         return "Platform.send in Python (rules, billing, rows)"

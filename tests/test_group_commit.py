@@ -29,7 +29,7 @@ import pytest
 
 from ipyy_client.encoding import encode_content, md5_password
 from ipyy_mock.app import create_app
-from ipyy_mock.core import store as store_module
+from ipyy_mock.core.store import writes as store_writes
 from ipyy_mock.journal import journal_path
 from ipyy_mock.server.edge import Edge
 from support import rsgi
@@ -204,7 +204,7 @@ def test_a_commit_that_fails_fails_every_send_of_its_group_and_stores_nothing(ed
 def test_a_begin_that_fails_fails_the_sends_waiting_for_it(edge, monkeypatch):
     edge, db = edge
     store = edge.group.store
-    monkeypatch.setattr(store_module, "WRITE_WAIT", 0.2)
+    monkeypatch.setattr(store_writes, "WRITE_WAIT", 0.2)
     held, done = threading.Event(), threading.Event()
 
     def hold() -> None:  # another thread of this worker (its push runner, say) holds the write lock past the wait
