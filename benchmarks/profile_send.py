@@ -49,6 +49,7 @@ from typing import Any, Callable
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 import bench  # noqa: E402  (bodies and constants shared with the benchmark)
+from ipyy_mock.core.exchange import EXCHANGE_KEY, Exchange  # noqa: E402
 from support.rsgi import Protocol, Scope  # noqa: E402  (granian's side of RSGI, as the edge reads it)
 
 ENDPOINTS = {"soap": "soap", "http": "send", "domestic": "domestic"}
@@ -149,13 +150,13 @@ def surface_callables(surface: str, db: Path) -> dict[str, Callable[[int], Any]]
         "CONTENT_LENGTH": str(len(body)),
         "REMOTE_ADDR": "127.0.0.1",
         "HTTP_HOST": "127.0.0.1:8080",
-        "ipyy.endpoint": ENDPOINTS[surface],
     }
     if "SOAPAction" in sent:
         env["HTTP_SOAPACTION"] = sent["SOAPAction"]
 
     def surface_only() -> None:
-        environ = dict(env, **{"wsgi.input": io.BytesIO(body)})
+        exchange = Exchange(path=path.lower(), endpoint=ENDPOINTS[surface])  # what the router sets
+        environ = dict(env, **{"wsgi.input": io.BytesIO(body), EXCHANGE_KEY: exchange})
         b"".join(surface_app(environ, lambda status, headers, exc=None: None))
 
     request = SendRequest(

@@ -115,3 +115,37 @@ def test_imports_run_downward_only():
 
 def test_every_part_of_the_package_has_a_rule():
     assert {part(m) for m in runtime_imports()} - {""} <= set(ALLOWED)
+
+
+#: The ``ipyy.*`` environ keys the package may use, by module: one request object (core/exchange.py) carries the
+#: rest. faults.py's own keys are its owner's to fold into the Exchange (then deleted here).
+ALLOWED_ENVIRON_KEYS = {
+    "ipyy.exchange": {"core/exchange.py"},
+    "ipyy.abort_connection": {"server/edge.py", "faults.py"},
+    "ipyy.reset": {"server/edge.py", "journal.py", "faults.py"},
+    "ipyy.faults": {"journal.py", "faults.py"},
+    "ipyy.generation": {"faults.py"},
+    "ipyy.latency_done": {"faults.py"},
+    "ipyy.fault_rows": {"faults.py"},
+}
+#: ContextVars, by module: only where the runtime forces one (a value that must follow a greenlet or thread
+#: without an environ to carry it), each documented where it is made.
+ALLOWED_CONTEXT_VARS = {"core/store.py": 1, "faults.py": 2}
+
+
+def test_request_state_travels_in_one_object():
+    keys: dict[str, set[str]] = {}
+    context_vars: dict[str, int] = {}
+    for path in PACKAGE.rglob("*.py"):
+        where = path.relative_to(PACKAGE).as_posix()
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.startswith("ipyy."):
+                if " " not in node.value and not node.value.endswith(".py"):
+                    keys.setdefault(node.value, set()).add(where)
+            if isinstance(node, ast.Call) and ast.unparse(node.func).split(".")[-1] == "ContextVar":
+                context_vars[where] = context_vars.get(where, 0) + 1
+    stray = {key: sorted(where - ALLOWED_ENVIRON_KEYS.get(key, set())) for key, where in keys.items()}
+    assert not {k: v for k, v in stray.items() if v}, "request state belongs on the Exchange (core/exchange.py)"
+    extra = {m: n for m, n in context_vars.items() if n > ALLOWED_CONTEXT_VARS.get(m, 0)}
+    assert not extra, "a new ContextVar: pass the value explicitly, or document why the runtime forces it"

@@ -42,9 +42,11 @@ import time
 from typing import Any, Callable, Iterable
 from urllib.parse import unquote, unquote_plus
 
-from ipyy_mock.core.conformance import ENVIRON_KEY, RESULT_KEY, RULES, ConformanceWarning
+from ipyy_mock.core.conformance import RULES, ConformanceWarning
+from ipyy_mock.core.exchange import Exchange
 from ipyy_mock.core.store import is_new_file, make_private, write_queue
-from ipyy_mock.server.health import PATH as HEALTH_PATH  # [image] polled every few seconds: not journaled
+from ipyy_mock.server.health import PATH as HEALTH_PATH  # polled every few seconds: not journaled
+from ipyy_mock.server.request import surface_of
 from ipyy_mock.soap.decoding import decode_body
 
 log = logging.getLogger("ipyy_mock.journal")
@@ -56,7 +58,6 @@ VACUUM_PAGES = 256  # free pages a trim gives back to the file system
 MASK = "***"
 JOURNAL_PATH = "/_mock/api/journal"
 METRICS_PATHS = ("/_mock/metrics", "/_mock/api/metrics")  # scraped every few seconds: neither journaled nor counted
-BODY_KEY = "ipyy.body"  # the whole request body as the server's edge read it (edge.py), when it did
 SECRET_KEYS = frozenset({"password", "newpassword", "token", "admin_token"})
 SECRET_HEADERS = frozenset({"HTTP_X_ADMIN_TOKEN", "HTTP_AUTHORIZATION", "HTTP_PROXY_AUTHORIZATION", "HTTP_COOKIE"})
 KEPT_HEADERS = {
@@ -72,19 +73,6 @@ KEPT_HEADERS = {
     "HTTP_TRANSFER_ENCODING": "Transfer-Encoding",
 }
 SURFACES = ("soap11", "soap12", "http", "admin", "inbox", "other")
-HTTP_PATHS = frozenset(
-    {
-        "/i18nsms.aspx",
-        "/statusapi.aspx",
-        "/statusjsonapi.aspx",
-        "/callapi.aspx",
-        "/calljsonapi.aspx",
-        "/pwd.aspx",
-        "/sms.aspx",
-        "/smsjson.aspx",
-    }
-)
-
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS journal (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -360,20 +348,6 @@ def body_text(data: bytes, total: int, soap_type: str | None = None) -> str:
 
 
 # -- derived columns ---------------------------------------------------------------
-
-
-def surface_of(method: str, path: str, content_type: str) -> str:
-    if path == "/webservice.asmx":
-        if method == "POST":
-            return "soap12" if content_type.strip().lower().startswith("application/soap+xml") else "soap11"
-        return "other"  # the WSDL and the help page
-    if path in HTTP_PATHS:
-        return "http"
-    if path == "/_mock/api" or path.startswith("/_mock/api/"):
-        return "admin"
-    if path == "/_mock" or path.startswith("/_mock/"):
-        return "inbox"
-    return "other"
 
 
 _ACCOUNT_PAIR = re.compile(r"(?:^|&)account=([^&]*)", re.IGNORECASE)
@@ -698,20 +672,21 @@ class JournalMiddleware:
         return getattr(self.app, name)
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
-        path = environ.get("PATH_INFO") or "/"
+        exchange = Exchange.of(environ)
+        path = exchange.path.rstrip("/")
         if (
-            path.lower().rstrip("/").startswith(JOURNAL_PATH)
-            or path.lower().rstrip("/") in METRICS_PATHS
+            path.startswith(JOURNAL_PATH)
+            or path in METRICS_PATHS
             or environ.get("HTTP_X_IPYY_INBOX") == "poll"
-            or path.lower().rstrip("/") == HEALTH_PATH
+            or path == HEALTH_PATH
         ):
             # the journal's own reads, the inbox's polling and health checks would crowd real traffic out
             return self.app(environ, start_response)
         # the server's edge (edge.py) starts the clock before it waits out a latency fault
-        started, t0 = environ.get("ipyy.started") or (time.time(), time.perf_counter())
+        started, t0 = exchange.started
         tee = None
         stream = environ.get("wsgi.input")
-        if stream is not None and environ.get(BODY_KEY) is None:  # the edge hands the whole body over: no tee
+        if stream is not None and exchange.body is None:  # the edge hands the whole body over: no tee
             tee = environ["wsgi.input"] = TeeInput(stream, self.limit)
         environ.setdefault("ipyy.faults", [])
         captured: dict[str, Any] = {}
@@ -721,7 +696,7 @@ class JournalMiddleware:
             return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
 
         def record(chunks: list[bytes], total: int, error: BaseException | None = None) -> None:
-            self._record(environ, tee, captured, chunks, total, started, t0, error)
+            self._record(environ, exchange, tee, captured, chunks, total, started, t0, error)
 
         try:
             result = self.app(environ, capture)
@@ -748,6 +723,7 @@ class JournalMiddleware:
     def _record(
         self,
         environ: dict,
+        exchange: Exchange,
         tee: TeeInput | None,
         captured: dict[str, Any],
         chunks: list[bytes],
@@ -761,9 +737,9 @@ class JournalMiddleware:
             method = (environ.get("REQUEST_METHOD") or "GET").upper()
             path = environ.get("PATH_INFO") or "/"
             req_type = environ.get("CONTENT_TYPE") or ""
-            surface = surface_of(method, path.lower(), req_type)
+            surface = surface_of(method, exchange.path, req_type)
             req_body, req_total = b"", 0
-            buffered = environ.get(BODY_KEY)
+            buffered = exchange.body
             if buffered is not None:  # the server's edge read the whole body before the app ran
                 req_body, req_total = buffered[: self.limit], len(buffered)
             elif tee is not None:  # only what the app read: reading more could wait on a client that sends no more
@@ -800,8 +776,8 @@ class JournalMiddleware:
                 account_of(surface, query, request_text, req_type),
                 "; ".join(environ.get("ipyy.faults") or ()),
                 "" if error is None else mask_text(f"{type(error).__name__}: {error}"[:500]),
-                warnings_json(environ.get(ENVIRON_KEY)),
-                environ.get(RESULT_KEY) or "",
+                warnings_json(exchange.warnings),
+                exchange.result,
             )
             self.store.insert(row)
         except Exception:  # the journal must never break a reply

@@ -33,6 +33,7 @@ from typing import Callable
 from werkzeug.wrappers import Request
 
 from ipyy_mock.admin.jsonapi import AdminError
+from ipyy_mock.core.exchange import Exchange
 
 TOKEN_ENV = "IPYY_MOCK_ADMIN_TOKEN"
 TOKEN_HEADER = "X-Admin-Token"
@@ -198,7 +199,7 @@ class AdminAccess:
         """The address the mock listens on (SERVER_NAME), or when it listens on every address the one this
         connection reached: an IP literal in Host is only ever the mock's own origin."""
         own = {split_host(str(environ.get("SERVER_NAME") or ""))[0]} - WILDCARDS
-        local = environ.get("ipyy.local_address")  # granian's edge (edge.py): looked up only when asked
+        local = Exchange.of(environ).local_address  # granian's edge (edge.py): looked up only when asked
         if callable(local):
             address = local()
             if address:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ipyy_client.codes import ResultCode
+from ipyy_mock.core.exchange import Exchange
 
 
 @dataclass(frozen=True)
@@ -197,10 +198,6 @@ def codes_table() -> list[dict[str, str]]:
     ]
 
 
-ENVIRON_KEY = "ipyy.warnings"
-RESULT_KEY = "ipyy.result"  # the ResultCode name of a send, for the journal and the request metrics
-
-
 #: At most this many characters of warnings in the reply header (proxies refuse headers of 8 KiB and more).
 HEADER_LIMIT = 4000
 
@@ -228,9 +225,10 @@ def header_value(warnings: list[ConformanceWarning]) -> str:
 
 
 def attach(environ: dict[str, Any], warnings: list[ConformanceWarning], result: ResultCode | None = None) -> None:
-    """Hand a request's warnings (and a send's result code) to the journal, which reads ``environ[ENVIRON_KEY]``
-    and ``environ[RESULT_KEY]`` after the reply."""
-    if warnings:
-        environ.setdefault(ENVIRON_KEY, []).extend(warnings)
-    if result is not None:
-        environ[RESULT_KEY] = result.name
+    """Hand a request's warnings (and a send's result code) to its Exchange (core/exchange.py), where the reply's
+    warnings header and the journal read them."""
+    if warnings or result is not None:
+        exchange = Exchange.of(environ)
+        exchange.warnings.extend(warnings)
+        if result is not None:
+            exchange.result = result.name

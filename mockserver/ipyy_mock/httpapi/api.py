@@ -18,11 +18,12 @@ from ipyy_client.encoding import decode_content
 from ipyy_mock.core import conformance
 from ipyy_mock.core.conformance import ConformanceWarning
 from ipyy_mock.core.domain import SendRequest
+from ipyy_mock.core.exchange import Exchange
 from ipyy_mock.core.platform import MAX_PULL, Platform
 from ipyy_mock.core.store import Account
 from ipyy_mock.httpapi import replies as R
 from ipyy_mock.httpapi.params import PageRequest, Params, parse_count, query_text, split_pairs
-from ipyy_mock.httpapi.refusals import form_refusal
+from ipyy_mock.httpapi.refusals import form_refusal, status_line
 
 log = logging.getLogger("ipyy_mock.http")
 
@@ -54,7 +55,7 @@ class Reply(NamedTuple):
 
 
 def parse_send_time(text: str) -> datetime | None:
-    if not text.isprintable():  # [reliability] C's fromisoformat stops at a NUL: "…00:00\x00" would pass
+    if not text.isprintable():  # C's fromisoformat stops at a NUL: "…00:00\x00" would pass
         raise ValueError("sendTime has control characters")
     for fmt in SEND_TIME_FORMATS:
         try:
@@ -65,7 +66,7 @@ def parse_send_time(text: str) -> datetime | None:
 
 
 class HttpApi:
-    """One instance per worker; ``environ['ipyy.endpoint']`` (set by the router) picks the handler."""
+    """One instance per worker; the request's endpoint (its Exchange, set by the router) picks the handler."""
 
     via = "http"  # what the warnings and tasks of this surface are recorded as
 
@@ -82,14 +83,14 @@ class HttpApi:
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         request = PageRequest(environ)
-        endpoint = environ.get("ipyy.endpoint", "send")
+        endpoint = Exchange.of(environ).endpoint or "send"
         try:
             reply = self.handlers[endpoint](request)
         except RequestEntityTooLarge:  # werkzeug's multipart limits (over 1000 parts): say so, not 9999
             action = next((value for name, value in split_pairs(query_text(environ)) if name == "action"), "")
             text = "请求的参数太多 (too many form parts)"
             status, ctype, body = form_refusal(endpoint, text, text, 413, action.lower())
-            start_response("413 Content Too Large", [("Content-Type", ctype), ("Content-Length", str(len(body)))])
+            start_response(status_line(413), [("Content-Type", ctype), ("Content-Length", str(len(body)))])
             return [body]
         except Exception:  # a bug must still answer in the vendor's format, never a bare 500
             log.exception("internal error on %s", request.path)
@@ -260,7 +261,7 @@ class HttpApi:
         new = params.text("newpassword")
         if not new or len(new) > MAX_NEW_PASSWORD:
             return self.xml(R.pwd_reply(False, f"新密码长度须为1到{MAX_NEW_PASSWORD}位"))
-        if R.xml_problem(new):  # [reliability] a password SOAP (XML) cannot carry would lock SOAP out
+        if R.xml_problem(new):  # a password SOAP (XML) cannot carry would lock SOAP out
             return self.xml(R.pwd_reply(False, ResultCode.ParamError.description))
         self.platform.change_password(account, new)
         return self.xml(R.pwd_reply(True, R.MSG_OK))

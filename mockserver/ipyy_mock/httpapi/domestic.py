@@ -29,7 +29,7 @@ __all__ = ["DomesticApi", "make_domestic_app", "ENDPOINTS"]
 
 
 class DomesticApi(HttpApi):
-    """``environ['ipyy.endpoint']`` (set by the router) is ``domestic`` (XML) or ``domestic_json`` (JSON).
+    """The request's endpoint (its Exchange, set by the router) is ``domestic`` (XML) or ``domestic_json`` (JSON).
 
     A subclass of the HTTP API for its request handling: ``__call__`` (an
     unexpected error answers in the endpoint's format), ``login`` and the

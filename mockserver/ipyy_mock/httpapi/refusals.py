@@ -55,3 +55,12 @@ def form_refusal(endpoint: str, message: str, remark: str, status: int, action: 
     if action == "overage":
         return status, R.XML_TYPE, R.overage_reply(False, message, "", _NONE)
     return status, R.XML_TYPE, R.send_reply(False, message, _NONE, 0, _NONE, 0)  # I18NSms.aspx (send/overage)
+
+
+#: The reason phrases of the statuses the guard and the surfaces answer with (limits.py, api.py).
+REASONS = {200: "OK", 400: "Bad Request", 413: "Content Too Large"}
+
+
+def status_line(status: int) -> str:
+    """``413`` → ``"413 Content Too Large"`` (just the number for a status without a phrase here)."""
+    return f"{status} {REASONS.get(status, '')}".strip()

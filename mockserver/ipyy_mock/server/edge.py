@@ -45,10 +45,10 @@ from typing import Any, Callable, Iterable
 
 from ipyy_mock.admin.events import PATH as EVENTS_PATH
 from ipyy_mock.admin.events import EventHub
-from ipyy_mock.app import endpoint_of
+from ipyy_mock.core.exchange import EXCHANGE_KEY, Exchange
 from ipyy_mock.core.group import GroupCommit
-from ipyy_mock.journal import BODY_KEY
 from ipyy_mock.server.limits import not_whole
+from ipyy_mock.server.request import endpoint_of
 
 log = logging.getLogger("ipyy_mock.server.edge")
 
@@ -175,7 +175,7 @@ class Edge:
             if threads <= 1 and platform is not None
             else None
         )
-        # [inbox] the live inbox's event streams: asyncio tasks here, never a thread (admin/events.py)
+        # the live inbox's event streams: asyncio tasks here, never a thread (admin/events.py)
         admin = getattr(app, "endpoints", {}).get("admin") if platform is not None else None
         self.events = EventHub(platform.store.path, getattr(admin, "access", None)) if platform is not None else None
 
@@ -197,12 +197,13 @@ class Edge:
             return
         started = (time.time(), time.perf_counter())
         environ = self._environ(scope)
-        environ["ipyy.started"] = started  # the journal's clock starts here (a latency fault is waited below)
+        exchange = environ[EXCHANGE_KEY]
+        exchange.started = started  # the journal's clock starts here (a latency fault is waited below)
         if len(environ["PATH_INFO"]) + len(environ["QUERY_STRING"]) + 1 > MAX_TARGET:
             protocol.response_bytes(414, _plain(URI_TOO_LONG_BODY), URI_TOO_LONG_BODY)
             return
         if self.events is not None and environ["PATH_INFO"].lower().rstrip("/") == EVENTS_PATH:
-            await self.events.serve(environ, protocol)  # [inbox] a stream, not a WSGI call
+            await self.events.serve(environ, protocol)  # a stream, not a WSGI call
             return
         try:
             body: bytes | None = await self._body(scope, protocol, environ)
@@ -220,7 +221,7 @@ class Edge:
                 pass
             return
         environ["wsgi.input"] = io.BytesIO(body)
-        environ[BODY_KEY] = body  # the journal keeps it from here
+        exchange.body = body  # the journal keeps it from here
         if self.latency is not None:
             delay = self.latency(environ)
             if delay > 0:
@@ -266,8 +267,12 @@ class Edge:
             "wsgi.multiprocess": True,
             "wsgi.run_once": False,
             "ipyy.abort_connection": lambda: abort_connection((server_host, server_port), (client_host, client_port)),
-            "ipyy.local_address": lambda: local_address((server_host, server_port), (client_host, client_port)),
         }
+        environ[EXCHANGE_KEY] = Exchange(
+            path=path.lower(),
+            caller=client_host,
+            local_address=lambda: local_address((server_host, server_port), (client_host, client_port)),
+        )
         headers = scope.headers
         for key in headers.keys():
             values = headers.get_all(key)

@@ -31,7 +31,7 @@ from ipyy_client.codes import ResultCode
 from ipyy_mock.core.validation import parse_count
 from ipyy_mock.httpapi import replies as R
 from ipyy_mock.httpapi.params import unquote_bytes
-from ipyy_mock.httpapi.refusals import FORM_ENDPOINTS, action_of, form_refusal
+from ipyy_mock.httpapi.refusals import FORM_ENDPOINTS, action_of, form_refusal, status_line
 
 DEFAULT_MAX_BODY = 4 * 1024 * 1024  # 4 MiB: a send to 4000 recipients is ~60 kB; the SOAP front uses it too
 
@@ -100,9 +100,6 @@ def _refusal(
         body = json.dumps({"error": f"{remark}", "hint": hint}, ensure_ascii=False, indent=1) + "\n"
         return status, "application/json; charset=utf-8", body.encode("utf-8")
     return status, "text/plain; charset=utf-8", f"{status} {remark}\n{hint}\n".encode("utf-8")
-
-
-_REASONS = {200: "OK", 400: "Bad Request", 413: "Content Too Large"}
 
 
 #: The answer to a body that did not arrive whole (cut short, a broken chunked framing): nothing was done.
@@ -197,7 +194,7 @@ class RequestGuard:
 def _answer(status: int, ctype: str, body: bytes) -> WSGIApp:
     def app(environ: dict, start_response: Callable) -> Iterable[bytes]:
         start_response(
-            f"{status} {_REASONS.get(status, '')}".strip(),
+            status_line(status),
             [("Content-Type", ctype), ("Content-Length", str(len(body)))],
         )
         return [body]

@@ -79,7 +79,7 @@ class ServeConfig:
     server: str = DEFAULT_SERVER
     header_timeout: float = DEFAULT_HEADER_TIMEOUT
     body_timeout: float = DEFAULT_BODY_TIMEOUT
-    allowed_hosts: tuple[str, ...] = ()  # [security] Host names the admin API and inbox answer for
+    allowed_hosts: tuple[str, ...] = ()  # Host names the admin API and inbox answer for
 
     @property
     def bind(self) -> str:

@@ -1,0 +1,45 @@
+"""What one request knows about itself (``Exchange``), built once and handed from layer to layer.
+
+Why one object: WSGI's only channel between middlewares is the environ. What the server's edge, the router
+and the surfaces learn about a request (its path lower-cased once, its endpoint, the whole body the edge read,
+when it started, the caller, the conformance warnings and a send's result) travels in one ``Exchange`` under
+one environ key (``EXCHANGE_KEY``): read once, not parsed again by the next layer.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+EXCHANGE_KEY = "ipyy.exchange"
+
+
+@dataclass
+class Exchange:
+    """One request as the layers learn it; built once, at the edge or (in-process) at the first layer to ask.
+
+    ``started``: (wall time, perf_counter) when the request arrived: the edge sets it before it waits out a
+    latency fault, so the journal's duration includes the wait. ``body``: the whole body as the edge read it
+    (None: the app reads ``wsgi.input`` itself). ``local_address``: the address of this machine the connection
+    reached, looked up only when asked (admin/access.py).
+    """
+
+    path: str = "/"
+    endpoint: str | None = None
+    started: tuple[float, float] = field(default_factory=lambda: (time.time(), time.perf_counter()))
+    body: bytes | None = None
+    caller: str = ""
+    local_address: Callable[[], str | None] | None = None
+    warnings: list[Any] = field(default_factory=list)
+    result: str = ""
+
+    @classmethod
+    def of(cls, environ: dict) -> Exchange:
+        """The request's Exchange, made here when no layer before made it."""
+        exchange = environ.get(EXCHANGE_KEY)
+        if exchange is None:
+            exchange = environ[EXCHANGE_KEY] = cls(
+                path=(environ.get("PATH_INFO") or "/").lower(), caller=environ.get("REMOTE_ADDR") or ""
+            )
+        return exchange
