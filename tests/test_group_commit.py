@@ -277,3 +277,17 @@ def test_without_the_journal_and_with_a_thread_pool(tmp_path):
     pooled = Edge(create_app(str(tmp_path / "pool.db")), max_body=1 << 20, body_timeout=5, threads=2)
     assert pooled.group is None  # threads of their own: each write its own transaction, as before
     pooled.close()
+
+
+def test_the_store_and_the_journal_hold_no_reference_to_the_group(edge):
+    """The group is found through one hook (core/group.py ``joined``) from the request's greenlet: no
+    back-pointer on the store or the journal, and a write from outside a request's greenlet writes alone."""
+    from ipyy_mock.core.group import joined
+
+    edge, _ = edge
+    group = edge.group
+    assert group is not None
+    for holder in (group.store, group.journal):
+        assert holder is not None
+        assert not [name for name, value in vars(holder).items() if value is group], type(holder).__name__
+    assert joined(group.store) is None  # this test's own thread: not a request's greenlet

@@ -44,6 +44,7 @@ from urllib.parse import unquote, unquote_plus
 
 from ipyy_mock.core.conformance import RULES, ConformanceWarning
 from ipyy_mock.core.exchange import Exchange
+from ipyy_mock.core.group import joined
 from ipyy_mock.core.store import is_new_file, make_private, write_queue
 from ipyy_mock.server.health import PATH as HEALTH_PATH  # polled every few seconds: not journaled
 from ipyy_mock.server.request import surface_of
@@ -433,7 +434,6 @@ class JournalStore:
         self._write_lock = write_queue(path)
         make_private(path)  # 0600: it holds every text sent (OTP codes); SQLite's -wal/-shm follow its mode
         self._inserts = 0
-        self.group: Any = None  # the server edge's GroupCommit (core/group.py): rows wait for its flush
         self.db.executescript(SCHEMA)
         columns = {r["name"] for r in self.db.execute("PRAGMA table_info(journal)")}
         for column in ("warnings", "result"):  # a journal from before conformance warnings, or results
@@ -460,8 +460,8 @@ class JournalStore:
     def insert(self, row: tuple) -> None:
         """One row; from a request under the server's edge, written with the others of its loop turn (before its
         reply leaves, still)."""
-        group = self.group
-        if group is not None and group.joins():
+        group = joined(self)
+        if group is not None:  # a request's row under the edge: written with the others of its loop turn
             group.add_row(row)
             return
         self.insert_many([row])

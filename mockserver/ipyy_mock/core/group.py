@@ -52,6 +52,9 @@ log = logging.getLogger("ipyy_mock.group")
 # What a request's greenlet hands back to the event loop when it stops before its end.
 _WANTS_WRITE = "wants-write"
 _WROTE = "wrote"
+# What a request's greenlet carries (set and read only here): its group, and whether it journaled a row.
+_GROUP = "ipyy_group"
+_JOURNALED = "ipyy_journaled"
 
 
 @dataclass
@@ -64,8 +67,21 @@ class GroupStats:
     journal_rows: int = 0
 
 
+def joined(target: object) -> GroupCommit | None:
+    """The one hook: the group that a write to ``target`` (a Store or the JournalStore) joins now, or None.
+
+    A write joins when it comes from a request's greenlet (``serve``), outside a write block, and goes to the
+    group's own store or journal; anything else (a thread, the push runner, a second store) writes alone. The
+    group is found from the greenlet, so neither store holds a reference to it.
+    """
+    group = getattr(greenlet.getcurrent(), _GROUP, None)
+    if group is None or group._in_block or (target is not group.store and target is not group.journal):
+        return None
+    return group
+
+
 class GroupCommit:
-    """One per worker process, made by the edge; ``store.group`` and ``journal.group`` point to it."""
+    """One per worker process, made by the edge; the store and the journal find it through ``joined``."""
 
     def __init__(self, store: Store, journal: Any = None) -> None:
         """``journal``: the JournalStore whose rows are grouped too (None: the journal is off)."""
@@ -77,14 +93,8 @@ class GroupCommit:
         self._row_waiters: list[asyncio.Future] = []
         self._in_block = False  # a write block runs now (inside flush)
         self._scheduled = False
-        store.group = self
-        if journal is not None:
-            journal.group = self
 
     # -- inside a request's greenlet ----------------------------------------------------------
-    def joins(self) -> bool:
-        """Is this call from a request's greenlet, outside a write block? Then its write joins the group."""
-        return not self._in_block and getattr(greenlet.getcurrent(), "ipyy_group", None) is self
 
     @contextmanager
     def turn(self, db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
@@ -114,13 +124,13 @@ class GroupCommit:
     def add_row(self, row: tuple) -> None:
         """A journal row of a request's greenlet: written with the others in this loop turn's flush."""
         self._rows.append(row)
-        greenlet.getcurrent().ipyy_journaled = True  # type: ignore[attr-defined]  # serve() waits for it
+        setattr(greenlet.getcurrent(), _JOURNALED, True)  # serve() waits for it
 
     # -- the event loop side --------------------------------------------------------------------
     async def serve(self, fn: Callable[[Any], Any], arg: Any) -> Any:
         """``fn(arg)`` run in a greenlet of its own, its writes and journal row grouped; its result."""
         child = greenlet.greenlet(fn)
-        child.ipyy_group = self  # type: ignore[attr-defined]
+        setattr(child, _GROUP, self)
         result = child.switch(arg)
         loop = asyncio.get_running_loop()
         while result == _WANTS_WRITE and not child.dead:
@@ -129,7 +139,7 @@ class GroupCommit:
             self._schedule(loop)
             how, value = await future
             result = child.throw(value) if how == "throw" else child.switch(value)
-        if getattr(child, "ipyy_journaled", False):  # its row waits in self._rows (nothing flushed since)
+        if getattr(child, _JOURNALED, False):  # its row waits in self._rows (nothing flushed since)
             future = loop.create_future()
             self._row_waiters.append(future)
             self._schedule(loop)

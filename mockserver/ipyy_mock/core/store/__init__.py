@@ -19,7 +19,7 @@ from __future__ import annotations
 import threading
 from contextvars import ContextVar
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Hashable
+from typing import Any, Hashable
 
 from ipyy_mock.core.store.accounts import ACCOUNT_COLUMNS, BALANCE, SET_BALANCE, Account, Accounts
 from ipyy_mock.core.store.cache import CACHE_ENTRIES, GENERATION, Cache
@@ -50,9 +50,6 @@ from ipyy_mock.core.store.schema import (
     SCHEMA,
 )
 from ipyy_mock.core.store.writes import WAL_LIMIT, WRITE_WAIT, Connections, reader, set_fsync, write_queue
-
-if TYPE_CHECKING:
-    from ipyy_mock.core.group import GroupCommit
 
 __all__ = [
     "ACCOUNT_COLUMNS",
@@ -117,7 +114,6 @@ class Store(Accounts, Records, Queries, Pruning, Problems, Migrations, Cache, Co
         self.path = str(path)
         self._local = threading.local()
         self._pinned: ContextVar[int | None] = ContextVar("ipyy_generation", default=None)
-        self.group: GroupCommit | None = None  # set when the server's edge groups this worker's writes (core/group.py)
         self._cache: dict[Hashable, tuple[int, Any]] = {}  # cached(): key -> (generation, value)
         self._queue = write_queue(self.path)
         if self.path != ":memory:":

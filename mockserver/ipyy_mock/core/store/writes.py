@@ -14,6 +14,7 @@ import weakref
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Iterator
 
+from ipyy_mock.core.group import joined
 from ipyy_mock.core.store.files import LOCK_SUFFIX, PRIVATE_MODE, is_new_file
 
 try:
@@ -22,7 +23,7 @@ except ImportError:  # pragma: no cover - not POSIX: processes queue in SQLite's
     fcntl = None  # type: ignore[assignment]
 
 if TYPE_CHECKING:
-    from ipyy_mock.core.group import GroupCommit
+    pass
 
 
 WRITE_WAIT = 30.0  # seconds a writer waits for this process's write lock (as busy_timeout) before "database is locked"
@@ -125,7 +126,6 @@ class Connections:
     path: str
     _local: threading.local
     _queue: _WriteQueue
-    group: GroupCommit | None
 
     # -- connections and transactions ------------------------------------
     @property
@@ -150,8 +150,8 @@ class Connections:
         db = self.db
         if self._queue.pid != os.getpid():  # a Store carried over a fork: the child's own queue
             self._queue = _WriteQueue.of(self.path)
-        group = self.group
-        if group is not None and group.joins():  # a request's write under the edge: one transaction per loop turn
+        group = joined(self)
+        if group is not None:  # a request's write under the edge: one transaction per loop turn
             with group.turn(db):
                 yield db
             return
