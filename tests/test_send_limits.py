@@ -218,6 +218,7 @@ def test_a_database_from_before_the_limits_gets_a_trigger_that_sees_them(tmp_pat
             "CREATE TRIGGER accounts_update_generation AFTER UPDATE OF password ON accounts "
             "BEGIN UPDATE generation SET value = value + 1 WHERE id = 0; END"
         )
+        db.execute("PRAGMA user_version = 0")  # as a release before versioned migrations left it
     store.close()
     reopened = Store(path)
     before = reopened.generation()

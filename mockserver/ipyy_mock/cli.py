@@ -577,9 +577,14 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return 2
     args = parser.parse_args(argv)
-    if args.command == "serve":
-        return run_serve(args)
-    return run_account(args)
+    from ipyy_mock.core.store import NewerDatabase
+
+    try:
+        if args.command == "serve":
+            return run_serve(args)
+        return run_account(args)
+    except NewerDatabase as exc:  # a file this version must not touch: one line, no traceback
+        return _fail(str(exc))
 
 
 if __name__ == "__main__":

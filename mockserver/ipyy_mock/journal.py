@@ -46,6 +46,7 @@ from ipyy_mock.core.conformance import RULES, ConformanceWarning
 from ipyy_mock.core.exchange import Exchange
 from ipyy_mock.core.group import joined
 from ipyy_mock.core.store import is_new_file, make_private, write_queue
+from ipyy_mock.core.store.versions import Step, add_column, refuse_newer, upgrade
 from ipyy_mock.server.health import PATH as HEALTH_PATH  # polled every few seconds: not journaled
 from ipyy_mock.server.request import surface_of
 from ipyy_mock.soap.decoding import decode_body
@@ -108,6 +109,12 @@ CREATE TABLE IF NOT EXISTS request_metrics (  -- GET /_mock/metrics: every reque
     PRIMARY KEY (surface, status, result, le)
 );
 """
+#: The journal's migration steps (core/store/versions.py): the columns added since its first release.
+JOURNAL_STEPS: tuple[Step, ...] = (
+    add_column("journal", "warnings", "TEXT NOT NULL DEFAULT ''"),  # conformance warnings
+    add_column("journal", "result", "TEXT NOT NULL DEFAULT ''"),  # a send's result code
+)
+
 #: The request latency histogram's bucket bounds in seconds (GET /_mock/metrics); the last one is +Inf.
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, float("inf"))
 COUNT_REQUEST = (
@@ -434,12 +441,16 @@ class JournalStore:
         self._write_lock = write_queue(path)
         make_private(path)  # 0600: it holds every text sent (OTP codes); SQLite's -wal/-shm follow its mode
         self._inserts = 0
+        refuse_newer(self.db, path, "request journal", JOURNAL_STEPS)  # before anything touches a newer file
         self.db.executescript(SCHEMA)
-        columns = {r["name"] for r in self.db.execute("PRAGMA table_info(journal)")}
-        for column in ("warnings", "result"):  # a journal from before conformance warnings, or results
-            if column not in columns:
-                with self._write_lock:
-                    self.db.execute(f"ALTER TABLE journal ADD COLUMN {column} TEXT NOT NULL DEFAULT ''")
+        with self._write_lock:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                upgrade(self.db, path, "request journal", JOURNAL_STEPS)
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
         self.trim()
 
     @property

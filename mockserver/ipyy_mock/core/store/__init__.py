@@ -24,7 +24,7 @@ from typing import Any, Hashable
 from ipyy_mock.core.store.accounts import ACCOUNT_COLUMNS, BALANCE, SET_BALANCE, Account, Accounts
 from ipyy_mock.core.store.cache import CACHE_ENTRIES, GENERATION, Cache
 from ipyy_mock.core.store.files import LOCK_SUFFIX, PRIVATE_MODE, is_new_file, make_private
-from ipyy_mock.core.store.migrations import MIGRATIONS, Migrations
+from ipyy_mock.core.store.migrations import MIGRATIONS, STEPS, Migrations
 from ipyy_mock.core.store.problems import Problems, quick_check
 from ipyy_mock.core.store.pruning import Pruning
 from ipyy_mock.core.store.queries import CONVERSATIONS, MESSAGE_VIEW, Queries, latest_ids, where
@@ -49,6 +49,7 @@ from ipyy_mock.core.store.schema import (
     RESET_TABLES,
     SCHEMA,
 )
+from ipyy_mock.core.store.versions import NewerDatabase
 from ipyy_mock.core.store.writes import WAL_LIMIT, WRITE_WAIT, Connections, reader, set_fsync, write_queue
 
 __all__ = [
@@ -68,6 +69,8 @@ __all__ = [
     "MESSAGE_COLUMNS",
     "MESSAGE_VIEW",
     "MIGRATIONS",
+    "STEPS",
+    "NewerDatabase",
     "POST_MIGRATION",
     "PRIVATE_MODE",
     "REFUSED",

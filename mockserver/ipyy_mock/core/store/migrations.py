@@ -6,7 +6,10 @@ there, and they only grow.
 
 from __future__ import annotations
 
+import sqlite3
+
 from ipyy_mock.core.store.schema import CACHED_ACCOUNT_COLUMNS, FIRST_TASK_ID, POST_MIGRATION, SCHEMA
+from ipyy_mock.core.store.versions import Step, add_column, refuse_newer, upgrade
 from ipyy_mock.core.store.writes import Connections
 
 # Columns added after the first release: (table, column, definition) for databases created before them.
@@ -23,27 +26,31 @@ MIGRATIONS = (
 )
 
 
+def drop_stale_account_trigger(db: sqlite3.Connection) -> None:
+    """A database made before a cached column existed has an UPDATE trigger that does not name it: without
+    this, a change to that column alone would leave every worker's cached account as it was (POST_MIGRATION
+    makes it again, naming every column)."""
+    row = db.execute(
+        "SELECT sql FROM sqlite_master WHERE type='trigger' AND name='accounts_update_generation'"
+    ).fetchone()
+    if row is not None and not all(column in row[0] for column in CACHED_ACCOUNT_COLUMNS):
+        db.execute("DROP TRIGGER IF EXISTS accounts_update_generation")
+
+
+#: The database's migration steps, in order; ``PRAGMA user_version`` counts those a file has had. Append only:
+#: a step that shipped is never changed or removed (core/store/versions.py).
+STEPS: tuple[Step, ...] = (*(add_column(*added) for added in MIGRATIONS), drop_stale_account_trigger)
+
+
 class Migrations(Connections):
-    """Run once by ``Store.__init__``: the schema, the columns added since, the indexes and triggers."""
+    """Run once by ``Store.__init__``: the schema, the steps above the file's version, the indexes and triggers."""
 
     def migrate(self) -> None:
+        refuse_newer(self.db, self.path, "database", STEPS)  # before anything touches a newer file
         self.db.executescript(SCHEMA)
         with self.write() as db:
-            for table, column, definition in MIGRATIONS:
-                if column not in {r["name"] for r in db.execute(f"PRAGMA table_info({table})")}:
-                    db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
-        self._drop_stale_account_trigger()
+            upgrade(db, self.path, "database", STEPS)
         self.db.executescript(POST_MIGRATION)
         with self.write() as db:
             if db.execute("SELECT 1 FROM sqlite_sequence WHERE name='tasks'").fetchone() is None:
                 db.execute("INSERT INTO sqlite_sequence(name, seq) VALUES ('tasks', ?)", (FIRST_TASK_ID - 1,))
-
-    def _drop_stale_account_trigger(self) -> None:
-        """A database made before a cached column existed has an UPDATE trigger that does not name it: without
-        this, a change to that column alone would leave every worker's cached account as it was."""
-        row = self.db.execute(
-            "SELECT sql FROM sqlite_master WHERE type='trigger' AND name='accounts_update_generation'"
-        ).fetchone()
-        if row is not None and not all(column in row[0] for column in CACHED_ACCOUNT_COLUMNS):
-            with self.write() as db:
-                db.execute("DROP TRIGGER IF EXISTS accounts_update_generation")
