@@ -37,7 +37,6 @@ import io
 import logging
 import os
 import socket
-import struct
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -49,6 +48,7 @@ from ipyy_mock.core.exchange import EXCHANGE_KEY, Exchange
 from ipyy_mock.core.group import GroupCommit
 from ipyy_mock.server.limits import not_whole
 from ipyy_mock.server.request import endpoint_of
+from ipyy_mock.server.reset import send_rst
 
 log = logging.getLogger("ipyy_mock.server.edge")
 
@@ -145,9 +145,7 @@ def abort_connection(local: tuple[str, int], peer: tuple[str, int]) -> bool:
     except OSError:
         return False
     try:
-        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        with socket.socket(conn.family, socket.SOCK_STREAM) as dummy:
-            os.dup2(dummy.fileno(), fd)
+        send_rst(conn, fd)
         return True
     except OSError as exc:
         log.warning("reset fault: could not abort the connection (%s)", exc)
