@@ -70,6 +70,29 @@ def test_an_old_file_is_brought_up_to_date_and_keeps_its_rows(tmp_path):
     assert "daily_limit" in sql
 
 
+def test_sending_limit_times_kept_as_text_become_rows_and_a_count(tmp_path):
+    """Before ``code_sends`` a counter row held the window's times as text: they become one row each, counted."""
+    db = tmp_path / "mock.db"
+    Store(db).close()
+    with sqlite3.connect(db) as conn:
+        conn.execute("DROP TABLE code_sends")
+        conn.execute("ALTER TABLE send_counters DROP COLUMN code_count")
+        conn.execute("ALTER TABLE send_counters ADD COLUMN code_times TEXT NOT NULL DEFAULT ''")
+        conn.execute(
+            "INSERT INTO send_counters (account, mobile, day, sent, code_times) "
+            "VALUES ('old1', '8613800138000', '2026-12-07', 3, '100.5 101.25 102.0')"
+        )
+        conn.execute(f"PRAGMA user_version = {len(STEPS) - 2}")
+    store = Store(db)
+    try:
+        [row] = store.db.execute("SELECT code_count, code_times FROM send_counters").fetchall()
+        assert tuple(row) == (3, "")
+        assert store.code_sends_since("old1", "8613800138000", 101.0) == 2
+    finally:
+        store.close()
+    assert user_version(db) == len(STEPS)
+
+
 def test_only_the_steps_above_the_version_run_and_a_second_run_does_nothing():
     ran: list[int] = []
     steps = tuple((lambda db, n=n: ran.append(n)) for n in range(3))

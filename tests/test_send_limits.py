@@ -97,6 +97,35 @@ def test_strict_mode_refuses_a_fourth_code_with_frequent_operation_until_the_win
     assert tasks_of(mock_server, account) == 4
 
 
+def code_rows(mock_server, account) -> int:
+    store = mock_server.platform().store
+    try:
+        return store.db.execute("SELECT COUNT(*) FROM code_sends WHERE account=?", (account.name,)).fetchone()[0]
+    finally:
+        store.close()
+
+
+def test_the_warning_names_the_exact_count_and_sends_that_left_the_window_are_forgotten(mock_server, account):
+    """The window's count is kept, not recounted (a load test sends thousands of codes to one number): it must
+    stay exact as sends come and go, and the sends out of the window must not pile up in the store."""
+    mock = handle(mock_server, account)
+    for _ in range(5):
+        assert soap_send(mock_server, account).status == "OK"
+    details = [w["detail"] for w in mock.warnings(account=account.name)]
+    assert [d.split(" got ")[1].split(" ")[0] for d in details] == ["4", "3"]  # newest first
+    mock.advance(100)
+    assert soap_send(mock_server, account).status == "OK"  # 5 still in the window
+    assert "got 5 messages" in mock.warnings(account=account.name)[0]["detail"]
+    mock.advance(100)  # the first five are 200 s old, the sixth 100 s
+    assert mock.limits(mobile=NUMBER)[0]["code_sends_in_window"] == 1
+    assert soap_send(mock_server, account).status == "OK"
+    assert len(mock.warnings(account=account.name)) == 3  # 1 in the window: no new warning
+    assert code_rows(mock_server, account) == 2  # the five are gone from the store
+    assert mock.limits(mobile=NUMBER)[0]["code_sends_in_window"] == 2
+    assert soap_send(mock_server, account, content="您好【华信】").status == "OK"  # not counted, nothing stored
+    assert code_rows(mock_server, account) == 2
+
+
 def test_enforce_refuses_the_eleventh_message_of_the_day_over_http_until_the_next_day(mock_server):
     account = mock_server.new_account(limits="enforce")
     mock = handle(mock_server, account)

@@ -373,7 +373,7 @@ class Platform:
             if pay_type == "prepaid" and old_balance < amount:
                 return SendOutcome(ResultCode.AmountNotEnough, balance=old_balance, errors=errors)
             if counted is not None:
-                self.store.save_send_counters(db, counted.rows)
+                self.store.save_send_counters(db, counted.rows, counted.code_sends)
             balance = old_balance - amount
             self.store.set_balance(db, account.name, balance)
             task_id = self.store.insert_task(
@@ -410,7 +410,8 @@ class Platform:
             return None
         numbers = [a.number or a.charge.mobile for a in accepted]
         limits = sendlimits.Limits(account.limits, account.code_limit, account.code_window, account.daily_limit)
-        counters = self.store.send_counters(db, account.name, numbers)
+        since = now - limits.code_window if sendlimits.has_code(content) else None
+        counters = self.store.send_counters(db, account.name, numbers, since)
         return sendlimits.decide(account.name, numbers, content, limits, counters, now, self.zone)
 
     def limit_counters(
@@ -429,7 +430,7 @@ class Platform:
                     "mobile": row["mobile"],
                     "sent_today": row["sent"] if row["day"] == today else 0,
                     "day": today,
-                    "code_sends_in_window": sum(1 for t in row["code_times"].split() if float(t) > now - window),
+                    "code_sends_in_window": self.store.code_sends_since(row["account"], row["mobile"], now - window),
                 }
             )
         return out

@@ -37,9 +37,31 @@ def drop_stale_account_trigger(db: sqlite3.Connection) -> None:
         db.execute("DROP TRIGGER IF EXISTS accounts_update_generation")
 
 
+def move_code_times(db: sqlite3.Connection) -> None:
+    """Sending-limit counters from before ``code_sends`` kept the window's times as text in ``code_times``: one
+    row each now, and their number in ``code_count`` (the old column stays, empty: SQLite before 3.35 cannot
+    drop it)."""
+    if "code_times" not in {r[1] for r in db.execute("PRAGMA table_info(send_counters)")}:
+        return
+    for account, mobile, times in db.execute(
+        "SELECT account, mobile, code_times FROM send_counters WHERE code_times != ''"
+    ).fetchall():
+        sends = [(account, mobile, float(t)) for t in times.split()]
+        db.executemany("INSERT INTO code_sends (account, mobile, time) VALUES (?, ?, ?)", sends)
+        db.execute(
+            "UPDATE send_counters SET code_count=?, code_times='' WHERE account=? AND mobile=?",
+            (len(sends), account, mobile),
+        )
+
+
 #: The database's migration steps, in order; ``PRAGMA user_version`` counts those a file has had. Append only:
 #: a step that shipped is never changed or removed (core/store/versions.py).
-STEPS: tuple[Step, ...] = (*(add_column(*added) for added in MIGRATIONS), drop_stale_account_trigger)
+STEPS: tuple[Step, ...] = (
+    *(add_column(*added) for added in MIGRATIONS),
+    drop_stale_account_trigger,
+    add_column("send_counters", "code_count", "INTEGER NOT NULL DEFAULT 0"),
+    move_code_times,
+)
 
 
 class Migrations(Connections):

@@ -116,7 +116,15 @@ class Queries(Connections):
         """Forget the counters (of one account, one number, or all); how many numbers were reset."""
         clause, args = where([("account=?", account), ("mobile=?", mobile)])
         with self.write() as db:
+            db.execute(f"DELETE FROM code_sends{clause}", args)
             return db.execute(f"DELETE FROM send_counters{clause}", args).rowcount
+
+    def code_sends_since(self, account: str, mobile: str, since: float) -> int:
+        """How many sends with 验证码 the number got after ``since`` (the window as the next send sees it)."""
+        row = self.db.execute(
+            "SELECT COUNT(*) FROM code_sends WHERE account=? AND mobile=? AND time > ?", (account, mobile, since)
+        ).fetchone()
+        return int(row[0])
 
     def list_warnings(
         self,

@@ -130,27 +130,52 @@ class Records(Connections):
         return row["task_id"] if row else None
 
     # -- the vendor's sending limits (core/sendlimits.py) ------------------
-    def send_counters(self, db: sqlite3.Connection, account: str, mobiles: list[str]) -> dict[str, sqlite3.Row]:
+    def send_counters(
+        self, db: sqlite3.Connection, account: str, mobiles: list[str], since: float | None = None
+    ) -> dict[str, sqlite3.Row]:
         """The counter rows of these numbers of the account (inside the send's transaction: nothing can change
-        them before ``save_send_counters`` in the same one)."""
+        them before ``save_send_counters`` in the same one). With ``since``, first forget their sends with
+        验证码 at or before it and take them off ``code_count``, so the count is the window's; each send
+        leaves the window once, so a send costs the same however many the window holds."""
         out: dict[str, sqlite3.Row] = {}
         for start in range(0, len(mobiles), 500):
             chunk = mobiles[start : start + 500]
             marks = ",".join("?" * len(chunk))
+            if since is not None:
+                self._expire_code_sends(db, account, chunk, marks, since)
             for row in db.execute(
                 f"SELECT * FROM send_counters WHERE account=? AND mobile IN ({marks})", (account, *chunk)
             ):
                 out[row["mobile"]] = row
         return out
 
-    def save_send_counters(self, db: sqlite3.Connection, rows: list[tuple[str, str, str, int, str]]) -> None:
-        """``rows``: (account, mobile, day, sent, code_times), replacing what each number had."""
+    @staticmethod
+    def _expire_code_sends(db: sqlite3.Connection, account: str, chunk: list[str], marks: str, since: float) -> None:
+        where = f"account=? AND mobile IN ({marks}) AND time <= ?"
+        args = (account, *chunk, since)
+        left = db.execute(f"SELECT mobile, COUNT(*) FROM code_sends WHERE {where} GROUP BY mobile", args).fetchall()
+        if left:
+            db.execute(f"DELETE FROM code_sends WHERE {where}", args)
+            db.executemany(
+                "UPDATE send_counters SET code_count = MAX(code_count - ?, 0) WHERE account=? AND mobile=?",
+                [(count, account, mobile) for mobile, count in left],
+            )
+
+    def save_send_counters(
+        self,
+        db: sqlite3.Connection,
+        rows: list[tuple[str, str, str, int, int]],
+        code_sends: list[tuple[str, str, float]],
+    ) -> None:
+        """``rows``: (account, mobile, day, sent, code_count), replacing what each number had; ``code_sends``:
+        (account, mobile, time) of this send to each number, when it has 验证码."""
         db.executemany(
-            "INSERT INTO send_counters (account, mobile, day, sent, code_times) VALUES (?, ?, ?, ?, ?) "
+            "INSERT INTO send_counters (account, mobile, day, sent, code_count) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT(account, mobile) DO UPDATE SET day=excluded.day, sent=excluded.sent, "
-            "code_times=excluded.code_times",
+            "code_count=excluded.code_count",
             rows,
         )
+        db.executemany("INSERT INTO code_sends (account, mobile, time) VALUES (?, ?, ?)", code_sends)
 
     # -- pull queues (delivery.py fills them) ----------------------------
     def take_reports(self, db: sqlite3.Connection, account: str, limit: int, task_id: int | None) -> list[sqlite3.Row]:

@@ -131,9 +131,15 @@ CREATE TABLE IF NOT EXISTS send_counters (  -- the vendor's sending limits (core
     mobile TEXT NOT NULL,            -- the international form (country code first), as scenario rules match it
     day TEXT NOT NULL,               -- the platform-zone date `sent` counts (YYYY-MM-DD)
     sent INTEGER NOT NULL,           -- messages accepted for this number on `day`
-    code_times TEXT NOT NULL DEFAULT '',  -- platform times of its recent sends with 验证码, space separated
+    code_count INTEGER NOT NULL DEFAULT 0,  -- its rows in code_sends: sends with 验证码 not yet out of the window
     PRIMARY KEY (account, mobile)
 );
+CREATE TABLE IF NOT EXISTS code_sends (  -- one row per send with 验证码 to a number, until it leaves the window
+    account TEXT NOT NULL,
+    mobile TEXT NOT NULL,
+    time REAL NOT NULL               -- platform time
+);
+CREATE INDEX IF NOT EXISTS code_sends_window ON code_sends(account, mobile, time);
 CREATE TABLE IF NOT EXISTS pruned_totals (  -- what retention removed, summed: the books' totals stay exact
     metric TEXT NOT NULL,            -- sends | messages | segments | charged | push_attempts | warnings
     account TEXT NOT NULL DEFAULT '',
@@ -219,5 +225,6 @@ RESET_TABLES = (
     "faults",
     "warnings",
     "send_counters",
+    "code_sends",
     "pruned_totals",
 )
