@@ -224,13 +224,21 @@ class Platform:
         return warnings[0] if warnings and self.is_strict(account) else None
 
     def record_warnings(
-        self, account: str, via: str, warnings: list[ConformanceWarning], task_id: int | None = None, db: Any = None
+        self,
+        account: str,
+        via: str,
+        warnings: list[ConformanceWarning],
+        task_id: int | None = None,
+        db: Any = None,
+        now: float | None = None,
     ) -> None:
         """Warnings are diagnostics kept beside the data; written only when there are any (never on the happy
-        path), in the send's own transaction when ``db`` is given."""
+        path), in the send's own transaction when ``db`` is given, at the send's platform time when ``now``
+        is (reading the clock's offset again would cost a query per send that warns)."""
         if not warnings:
             return
-        rows = [(self.now(), account, task_id, via, w.code, w.detail) for w in warnings]
+        at = self.now() if now is None else now
+        rows = [(at, account, task_id, via, w.code, w.detail) for w in warnings]
         if db is not None:
             self.store.insert_warnings(db, rows)
             return
@@ -362,7 +370,7 @@ class Platform:
                 warnings = warnings + counted.warnings
                 if account.limits == sendlimits.ENFORCE or self.is_strict(account):
                     refusal = counted.warnings[0]
-                    self.record_warnings(account.name, req.via, warnings, None, db)
+                    self.record_warnings(account.name, req.via, warnings, None, db, now)
                     return SendOutcome(
                         sendlimits.REFUSAL,
                         balance=old_balance,
@@ -390,7 +398,7 @@ class Platform:
                 billing_amount=str(amount),
             )
             self.store.insert_messages(db, [(task_id, *row) for row in rows])
-            self.record_warnings(account.name, req.via, warnings, task_id, db)
+            self.record_warnings(account.name, req.via, warnings, task_id, db, now)
         return SendOutcome(
             ResultCode.OK,
             task_id=task_id,
