@@ -123,6 +123,37 @@ def test_journal_shows_soap_and_http_sends(mock_server, account):
     assert [r["id"] for r in entries(mock_server, account=account.name, since=soap12_row["id"])] == [http_row["id"]]
 
 
+def test_the_journal_account_is_the_one_the_surface_read_else_the_surfaces_look_at_the_text(mock_server, account):
+    """The account column comes from the request object (what the surface bound), not a second parse; a request
+    no surface read (an injected fault answered first) still shows whose it was."""
+    name = account.name
+
+    def soap_body(user_element: str) -> bytes:
+        body = soapraw.envelope("SendI18NSms", name, account.password, MOBILE, TEXT).decode("utf-8")
+        return body.replace(f"<userName>{name}</userName>", user_element).encode("utf-8")
+
+    def post_soap(body: bytes) -> requests.Response:
+        return soapraw.post(mock_server.base_url, body, "SendI18NSms")
+
+    # what ASMX binds wins: an unqualified userName is no userName to it, so the send speaks for nobody
+    post_soap(soap_body(f'<userName xmlns="">{name}</userName>'))
+    [unbound] = [r for r in entries(mock_server, surface="soap11", limit=5) if name in r["request_body"]][:1]
+    assert unbound["account"] == "" and "<StatusCode>OK<" not in unbound["response_body"]
+    # a fault answers before the surface reads anything: the SOAP surface's look at the text names the account
+    add_fault(mock_server, endpoint="soap", kind="http_500", count=1)
+    assert post_soap(soap_body(f"<userName>{name}</userName>")).status_code == 500
+    [faulted] = entries(mock_server, account=name, limit=1)
+    assert faulted["fault"] and faulted["status"] == 500 and faulted["surface"] == "soap11"
+    # the HTTP pages: the account the page read; admin: the query's or the JSON body's
+    with HttpClient(name, account.password, base_url=mock_server.base_url) as http:
+        http.send([MOBILE], TEXT).raise_for_status()
+    assert entries(mock_server, limit=1)[0]["account"] == name
+    api(mock_server, "GET", "messages", params={"account": name})
+    assert entries(mock_server, limit=1)[0]["account"] == name
+    api(mock_server, "POST", "uplinks", json={"account": name, "mobile": MOBILE, "content": "好"})
+    assert entries(mock_server, limit=1)[0]["account"] == name
+
+
 def test_journal_does_not_record_itself_and_can_be_cleared(mock_server, account):
     for _ in range(3):
         entries(mock_server)

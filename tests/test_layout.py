@@ -79,7 +79,7 @@ ALLOWED = {
     "httpapi": {"core"},
     "push": {"core", "httpapi", "journal"},
     "faults": {"core", "soap", "server"},
-    "journal": {"core", "soap", "server"},
+    "journal": {"core", "soap", "httpapi", "server"},
     "admin": {"core", "push", "faults", "journal"},
     "server": {"core", "app", "admin", "httpapi", "faults", "journal"},
     "instrument": {"faults", "journal"},

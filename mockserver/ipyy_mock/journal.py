@@ -47,8 +47,10 @@ from ipyy_mock.core.exchange import Exchange
 from ipyy_mock.core.group import joined
 from ipyy_mock.core.store import is_new_file, make_private, write_queue
 from ipyy_mock.core.store.versions import Step, add_column, refuse_newer, upgrade
+from ipyy_mock.httpapi import params
 from ipyy_mock.server.health import PATH as HEALTH_PATH  # polled every few seconds: not journaled
 from ipyy_mock.server.request import surface_of
+from ipyy_mock.soap import reader
 from ipyy_mock.soap.decoding import decode_body
 
 log = logging.getLogger("ipyy_mock.journal")
@@ -358,30 +360,15 @@ def body_text(data: bytes, total: int, soap_type: str | None = None) -> str:
 # -- derived columns ---------------------------------------------------------------
 
 
-_ACCOUNT_PAIR = re.compile(r"(?:^|&)account=([^&]*)", re.IGNORECASE)
-_SOAP_USER = re.compile(r"<(?:[\w.\-]+:)?(?:userName|Account)(?:\s[^>]*)?>([^<]*)<", re.IGNORECASE)
-_JSON_ACCOUNT = re.compile(r'"account"\s*:\s*"((?:[^"\\]|\\.)*)"')
-_XML_ENTITIES = {"&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": '"', "&apos;": "'"}
-
-
-def account_of(surface: str, query: str, body: str, content_type: str) -> str:
-    """The account the request speaks for: ``account`` in the query or form, else the SOAP ``userName``."""
-    for source in (query, body if "urlencoded" in content_type.lower() else ""):
-        m = _ACCOUNT_PAIR.search(source)
-        if m:
-            try:
-                return unquote_plus(m.group(1))[:100]
-            except Exception:
-                return m.group(1)[:100]
-    if surface in ("soap11", "soap12"):
-        m = _SOAP_USER.search(body)
-        if m:
-            return re.sub(r"&(amp|lt|gt|quot|apos);", lambda e: _XML_ENTITIES[e.group(0)], m.group(1)).strip()[:100]
-    elif surface in ("admin", "inbox") and "json" in content_type.lower():
-        m = _JSON_ACCOUNT.search(body)
-        if m:
-            return m.group(1)[:100]
-    return ""
+def _account(exchange: Exchange, surface: str, query: str, body: str, content_type: str) -> str:
+    """The account as the surface read it; for a request no surface read (refused at the edge, answered by an
+    injected fault, unparsable), the surfaces' own look at the text, so the journal still shows whose it was."""
+    if exchange.account is not None:
+        return exchange.account
+    hint = params.account_hint(query, body, content_type)
+    if not hint and surface in ("soap11", "soap12"):
+        hint = reader.account_hint(body)
+    return hint
 
 
 # -- storage -----------------------------------------------------------------------
@@ -784,7 +771,7 @@ class JournalMiddleware:
                 total if status is not None else 0,
                 round(duration, 3),
                 surface,
-                account_of(surface, query, request_text, req_type),
+                _account(exchange, surface, query, request_text, req_type),
                 "; ".join(environ.get("ipyy.faults") or ()),
                 "" if error is None else mask_text(f"{type(error).__name__}: {error}"[:500]),
                 warnings_json(exchange.warnings),

@@ -21,6 +21,7 @@ from ipyy_mock.admin.access import AdminAccess
 from ipyy_mock.admin.jsonapi import AdminError, error_response, json_response
 from ipyy_mock.admin.metrics import PATH as METRICS_PATH
 from ipyy_mock.admin.routes import PREFIX, ROUTES, Route
+from ipyy_mock.core.exchange import Exchange
 from ipyy_mock.core.platform import Platform
 from ipyy_mock.core.validation import INT64_MAX
 from ipyy_mock.journal import JournalStore, journal_path
@@ -67,6 +68,7 @@ class AdminApi:
         if (environ.get("PATH_INFO") or "").lower().rstrip("/") == METRICS_PATH:  # where Prometheus looks
             environ = {**environ, "PATH_INFO": PREFIX + "/metrics"}
         request = Request(environ)  # the body limit is jsonapi.body's (MAX_BODY), chunked bodies included
+        Exchange.of(environ).account = request.args.get("account", "")[:100]  # jsonapi.body may read it instead
         try:
             self.authorize(request)
             index, args = self.url_map.bind_to_environ(environ).match()

@@ -17,6 +17,7 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from ipyy_mock.core import clock
+from ipyy_mock.core.exchange import Exchange
 from ipyy_mock.core.validation import parse_count
 
 JSON_TYPE = "application/json; charset=utf-8"
@@ -86,6 +87,9 @@ def body(request: Request, example: str) -> dict[str, Any]:
         raise AdminError(400, f"body must be a JSON object, not {type(data).__name__}", f"e.g. {example}")
     if _depth(data) > MAX_DEPTH:
         raise too_deep
+    exchange = Exchange.of(request.environ)
+    if not exchange.account and isinstance(data.get("account"), str):  # the journal's account column
+        exchange.account = data["account"][:100]
     try:  # "\ud800" in JSON is a lone surrogate: SQLite (UTF-8) cannot store it
         json.dumps(data, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError:

@@ -2,8 +2,8 @@
 
 Why one object: WSGI's only channel between middlewares is the environ. What the server's edge, the router
 and the surfaces learn about a request (its path lower-cased once, its endpoint, the whole body the edge read,
-when it started, the caller, the conformance warnings and a send's result) travels in one ``Exchange`` under
-one environ key (``EXCHANGE_KEY``): read once, not parsed again by the next layer.
+when it started, the caller, the account it speaks for, the conformance warnings and a send's result) travels
+in one ``Exchange`` under one environ key (``EXCHANGE_KEY``): read once, not parsed again by the next layer.
 """
 
 from __future__ import annotations
@@ -30,6 +30,10 @@ class Exchange:
     started: tuple[float, float] = field(default_factory=lambda: (time.time(), time.perf_counter()))
     body: bytes | None = None
     caller: str = ""
+    #: The account the request speaks for, as the surface read it (the HTTP pages' ``account``, SOAP's
+    #: ``userName``, the admin API's ``account``): the journal's account column. None: no surface read it (the
+    #: journal then asks the surface's ``account_hint``).
+    account: str | None = None
     local_address: Callable[[], str | None] | None = None
     warnings: list[Any] = field(default_factory=list)
     result: str = ""

@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import re
 from typing import Iterable
-from urllib.parse import unquote
+from urllib.parse import unquote, unquote_plus
 
 import werkzeug.urls  # noqa: F401  (registers the "werkzeug.url_quote" error handler, as werkzeug's own parsing uses)
 
 from ipyy_mock.core.conformance import ConformanceWarning
+from ipyy_mock.core.exchange import Exchange
 from ipyy_mock.core.validation import parse_count  # noqa: F401  (the surfaces' one whole-number reader)
 
 FORM_METHODS = frozenset({"POST", "PUT", "PATCH"})  # the methods werkzeug reads a form body for
@@ -74,6 +75,7 @@ class Params:
                     continue
                 seen[key] = where
                 self._values[key] = ",".join(values)
+        Exchange.of(environ).account = self.text("account")[:100]  # the journal's account, as the page read it
 
     def get(self, name: str) -> str | None:
         return self._values.get(name.lower())
@@ -81,6 +83,20 @@ class Params:
     def text(self, name: str) -> str:
         """The value, or "" when absent."""
         return self._values.get(name.lower()) or ""
+
+
+def account_hint(query: str, body: str, content_type: str) -> str:
+    """The first ``account`` of a query string or urlencoded form no page read (the guard refused it, a fault
+    answered first): the journal still shows whose request it was. What ``Params`` read wins whenever it ran."""
+    for source in (query, body if "urlencoded" in content_type.lower() else ""):
+        for part in source.split("&"):
+            name, eq, value = part.partition("=")
+            if eq and name.lower() == "account":
+                try:
+                    return unquote_plus(value)[:100]
+                except Exception:  # noqa: BLE001 - a hint: the text as it came
+                    return value[:100]
+    return ""
 
 
 def query_text(environ: dict) -> str:

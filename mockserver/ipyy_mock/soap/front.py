@@ -37,6 +37,7 @@ from ipyy_client.codes import ResultCode
 from ipyy_mock.core import conformance
 from ipyy_mock.core.conformance import ConformanceWarning
 from ipyy_mock.core.domain import SendOutcome, SendRequest
+from ipyy_mock.core.exchange import Exchange
 from ipyy_mock.core.validation import parse_count
 from ipyy_mock.soap.decoding import content_type_parameter, decode_body, parser
 from ipyy_mock.soap.document import Document, read_document
@@ -260,6 +261,7 @@ class SoapFront:
                 version=version,
                 warnings=warnings,
             ) from None
+        Exchange.of(environ).account = (read.user_name or "").strip()[:100]  # the journal's account column
         return self._send(environ, start_response, version, op, read, warnings + read.warnings, doc)
 
     def _today(self) -> date:

@@ -31,9 +31,11 @@ Each leniency the request relied on is a conformance warning.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Callable
+from xml.sax.saxutils import unescape
 
 from lxml import etree
 
@@ -64,6 +66,21 @@ _STRINGS = {  # request member -> the OperationRequest attribute it binds
     "Subject": "subject",
     "Sn": "sn",
 }
+
+#: The first element naming the account (``userName``, HybridSms's ``Account``), any prefix, in any case.
+_ACCOUNT_ELEMENT = re.compile(
+    r"<(?:[\w.\-]+:)?(?:%s)(?:\s[^>]*)?>([^<]*)<" % "|".join(k for k, v in _STRINGS.items() if v == "user_name"),
+    re.IGNORECASE,
+)
+_ENTITIES = {"&quot;": '"', "&apos;": "'"}
+
+
+def account_hint(text: str) -> str:
+    """The account a SOAP body names, looked for in its text, for a request no reading got to (an injected
+    fault answered first, the XML did not parse, the action was unknown): the journal still shows whose request
+    it was. A look, not a reading: what the reader binds (``OperationRequest.user_name``) wins whenever it ran."""
+    m = _ACCOUNT_ELEMENT.search(text)
+    return unescape(m.group(1), _ENTITIES).strip()[:100] if m else ""
 
 
 class ReadError(ValueError):
