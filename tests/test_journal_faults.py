@@ -19,9 +19,10 @@ from werkzeug.test import Client
 from werkzeug.wrappers import Response
 
 from ipyy_client import HttpClient, SoapClient, errors
+from ipyy_client._masking import mask_pairs, mask_text
 from ipyy_client.encoding import encode_content
 from ipyy_mock import journal
-from ipyy_mock.journal import JournalMiddleware, JournalStore, mask_pairs, mask_text
+from ipyy_mock.journal import JournalMiddleware, JournalStore
 from support import soapraw
 from support.mockproc import MockProcess
 

@@ -19,7 +19,7 @@ from xml.sax.saxutils import escape
 import pytest
 
 from ipyy_client import IpyyError, errors
-from ipyy_client._wire import Secrets
+from ipyy_client._masking import Secrets
 from ipyy_client.encoding import md5_password
 from support.tinyserver import TinyServer, http_reply
 
@@ -319,7 +319,7 @@ def test_a_password_that_cannot_travel_is_refused_before_sending_without_being_s
 
 def test_every_secret_key_names_password_or_token_so_the_journal_quick_check_is_sound():
     """The journal skips the pair-by-pair masking of a query or form in which neither word appears (nor a %)."""
-    from ipyy_mock.journal import SECRET_KEYS, mask_pairs
+    from ipyy_client._masking import SECRET_KEYS, mask_pairs
 
     assert all("password" in key or "token" in key for key in SECRET_KEYS)
     assert mask_pairs("account=a&Pass%77ord=x&PASSWORD=y&new+password=z") == (
@@ -453,3 +453,23 @@ def test_secrets_mask_character_references_only_of_the_secret():
     assert secrets.text("a &#80;&#x77;&#39;Qu&quot;ot&lt;e&#62;9 b") == "a *** b"
     assert secrets.data(b"x Pw&#x0027;Qu&#34;ot&#x3C;e&#x3e;9") == b"x ***"
     assert secrets.text("&#80;&#x77; &#39;") == "&#80;&#x77; &#39;"  # a part of it, or other text: left alone
+
+
+def test_one_masker_for_the_client_and_the_mock():
+    """The client's known-value masker and the journal's field-name masker live in one module and write one
+    mask; no other module writes its own."""
+    from pathlib import Path
+
+    from ipyy_client import _masking
+    from ipyy_mock import journal
+
+    assert journal.mask_text is _masking.mask_text and journal.MASK is _masking.MASK
+    assert _masking.Secrets.MASK == _masking.MASK
+    root = Path(__file__).resolve().parent.parent
+    writers = [
+        p.relative_to(root).as_posix()
+        for folder in ("client", "mockserver")
+        for p in (root / folder).rglob("*.py")
+        if '"***"' in p.read_text(encoding="utf-8")
+    ]
+    assert writers == ["client/ipyy_client/_masking.py"]

@@ -1,5 +1,5 @@
 """The wire rules every client flavour shares: a call to make, the reply it got, when to try again, what a
-failed exchange is called, and which strings are secrets.
+failed exchange is called (which strings are secrets: ``_masking.Secrets``).
 
 Why a module of its own: the sync clients (``SoapClient``, ``HttpClient``) and their async twins
 (``ipyy_client.aio``) build the same requests and read the same replies; only the transport call differs
@@ -12,15 +12,12 @@ from __future__ import annotations
 
 import enum
 import json
-import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
-from urllib.parse import quote, quote_plus
-from xml.sax.saxutils import escape
+from typing import Generic, TypeVar
 
-from ipyy_client.encoding import md5_password
-from ipyy_client.errors import IpyyError, ProtocolError, SoapFault, TransportError
+from ipyy_client._masking import Secrets
+from ipyy_client.errors import IpyyError, ProtocolError, TransportError
 from ipyy_client.results import MockWarning
 
 T = TypeVar("T")
@@ -182,148 +179,6 @@ def redirect_note(reply: Reply) -> str:
     if where and 300 <= reply.status_code < 400:
         return f" (redirected to {where}; use that base URL)"
     return ""
-
-
-class Secrets:
-    """The strings no error, body snippet or repr may show: each password as typed and as it travels.
-
-    A server may echo the request (an error page quoting the form, a proxy's debug reply), so each secret
-    is masked in every form the clients put on the wire or a server would write back: plain, MD5 (upper
-    and lower hex), XML-escaped (the SOAP envelope), URL-encoded (the HTTP form) and JSON- and
-    repr-escaped. Plain values shorter than 3 characters are not masked (they cannot be told apart from
-    ordinary text); their MD5 always is. A password once known stays a secret after it changed.
-    """
-
-    MIN_PLAIN = 3
-    MASK = "***"
-
-    def __init__(self, *values: str) -> None:
-        self._forms: list[str] = []
-        self._bytes: list[tuple[bytes, bytes]] = []
-        self._entities: list[re.Pattern[str]] = []  # the password with any characters as &#NN; / &#xHH; references
-        self._entity_bytes: list[re.Pattern[bytes]] = []
-        for value in values:
-            self.add(value)
-
-    def add(self, value: str | None) -> None:
-        """Add a secret (a new password, a password being set) with all its wire forms."""
-        if not value or not isinstance(value, str):
-            return
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:  # a lone surrogate: it cannot travel, so only the typed form can show up
-            forms = {value} if len(value) >= self.MIN_PLAIN else set()
-        else:
-            forms = {md5_password(value), md5_password(value).lower()}
-            if len(value) >= self.MIN_PLAIN:
-                forms.update(_wire_forms(value))
-                pattern = _entity_pattern(value)
-                self._entities.append(re.compile(pattern))
-                self._entity_bytes.append(re.compile(pattern.encode("utf-8")))
-        merged = set(self._forms) | {f for f in forms if f}
-        self._forms = sorted(merged, key=lambda f: (-len(f), f))  # longest first: a form inside another
-        self._bytes = [(f.encode("utf-8", "surrogatepass"), self.MASK.encode()) for f in self._forms]
-
-    def __bool__(self) -> bool:
-        return bool(self._forms)
-
-    def __repr__(self) -> str:
-        return f"Secrets({len(self._forms)} forms)"
-
-    def text(self, text: str) -> str:
-        for form in self._forms:
-            if form in text:
-                text = text.replace(form, self.MASK)
-        if "&#" in text:  # an HTML or XML echo that wrote some characters as references (&#x27; for ')
-            for pattern in self._entities:
-                text = pattern.sub(self.MASK, text)
-        return text
-
-    def data(self, data: bytes) -> bytes:
-        for form, mask in self._bytes:
-            if form in data:
-                data = data.replace(form, mask)
-        if b"&#" in data:
-            for pattern in self._entity_bytes:
-                data = pattern.sub(self.MASK.encode(), data)
-        return data
-
-    def holds(self, exc: BaseException) -> bool:
-        """True when ``exc`` or an exception it chains to (cause or context) shows a secret anywhere."""
-        seen: set[int] = set()
-        link: BaseException | None = exc
-        while link is not None and id(link) not in seen:
-            seen.add(id(link))
-            texts = [str(link), repr(link.args), *(str(v) for v in vars(link).values() if isinstance(v, (str, bytes)))]
-            if any(self.text(t) != t for t in texts):
-                return True
-            link = link.__cause__ or link.__context__
-        return False
-
-    def error(self, exc: E) -> E:
-        """The same exception with every secret masked in its message, description, body and fault fields."""
-        if not self._forms:
-            return exc
-        chained = exc.__cause__ or exc.__context__
-        if chained is not None and self.holds(chained):  # e.g. zeep's Fault behind a SoapFault, quoting the request
-            exc.__cause__ = exc.__context__ = None
-            exc.__suppress_context__ = True
-        exc.args = tuple(self.text(a) if isinstance(a, str) else a for a in exc.args)
-        exc.description = self.text(exc.description or "")
-        if isinstance(exc, ProtocolError) and isinstance(exc.body, bytes):
-            exc.body = self.data(exc.body)
-        if isinstance(exc, SoapFault):
-            exc.faultstring = self.text(exc.faultstring or "")
-            exc.faultcode = self.text(exc.faultcode) if exc.faultcode else exc.faultcode
-            exc.detail = self._scrub_detail(exc.detail)
-        return exc
-
-    def _scrub_detail(self, detail: Any) -> Any:
-        """A Fault's ``<detail>`` element (lxml) with secrets masked in its text, tails and attribute values."""
-        iterator = getattr(detail, "iter", None)
-        if iterator is None:
-            return self.text(detail) if isinstance(detail, str) else detail
-        for node in iterator():
-            if isinstance(node.text, str):
-                node.text = self.text(node.text)
-            if isinstance(node.tail, str):
-                node.tail = self.text(node.tail)
-            attrib = getattr(node, "attrib", None)
-            if attrib is not None:
-                for key, value in list(attrib.items()):
-                    attrib[key] = self.text(value)
-        return detail
-
-
-def _entity_pattern(value: str) -> str:
-    """A regex of ``value`` with each character as itself or as a character reference (decimal, hex in any case,
-    leading zeros, or its named entity): how an HTML error page or an XML writer may echo it."""
-    named = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;"}
-    parts = []
-    for ch in value:
-        code = ord(ch)
-        hex_digits = "".join(f"[{d}{d.upper()}]" if d.isalpha() else d for d in f"{code:x}")
-        alternatives = [re.escape(ch), f"&#0*{code};", f"&#[xX]0*{hex_digits};"]
-        if ch in named:
-            alternatives.append(named[ch])
-        parts.append("(?:" + "|".join(alternatives) + ")")
-    return "".join(parts)
-
-
-def _wire_forms(value: str) -> Iterable[str]:
-    """``value`` as it may appear in a request or an echo of one."""
-    yield value
-    yield escape(value)  # XML text (&amp; &lt; &gt;)
-    yield escape(value, {'"': "&quot;", "'": "&apos;"})
-    yield value.replace("&", "&#38;").replace("<", "&#60;")
-    yield quote_plus(value)
-    yield quote(value, safe="")
-    yield quote_plus(value).lower()  # %2f as well as %2F
-    yield json.dumps(value)[1:-1]
-    yield json.dumps(value, ensure_ascii=False)[1:-1]
-    yield json.dumps(value, ensure_ascii=False)[1:-1].replace("/", "\\/")  # PHP's json_encode escapes "/"
-    yield repr(value)[1:-1]
-    yield repr(value.encode("utf-8"))[2:-1]
 
 
 def failed_call(

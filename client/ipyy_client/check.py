@@ -48,6 +48,7 @@ from lxml import etree
 
 from ipyy_client import wsdl
 from ipyy_client._common import DEFAULT_BASE_URL, check_base_url, root_cause
+from ipyy_client._masking import Secrets
 from ipyy_client.codes import ResultCode
 from ipyy_client.domestic import PATHS as DOMESTIC_PATHS
 from ipyy_client.domestic import DomesticClient
@@ -456,12 +457,8 @@ class _Checker:
         return detail + ("" if not notes else " (note: " + "; ".join(notes) + ")")
 
     def scrub(self, text: str) -> str:
-        """Details quote server bytes; a hostile server could echo the password or its MD5."""
-        for secret in (self.password, self.wrong_password):
-            if secret and len(secret) >= 3:
-                for form in (secret, md5_password(secret), md5_password(secret).lower()):
-                    text = text.replace(form, "***")
-        return text
+        """Details quote server bytes; a hostile server could echo the password in any of its wire forms."""
+        return Secrets(self.password or "", self.wrong_password or "").text(text)
 
     # -- 1. WSDL -------------------------------------------------------------------
 

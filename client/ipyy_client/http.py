@@ -21,7 +21,7 @@ Why these choices:
   connection the server had just closed); not after a read timeout (that
   would multiply the wait). The rule itself is ``_wire.retry_delay``.
 * Passwords and new passwords, plain or MD5, never appear in exception
-  messages, bodies or reprs (``_wire.Secrets``), whatever the server echoed.
+  messages, bodies or reprs (``_masking.Secrets``), whatever the server echoed.
 * One implementation for both flavours: ``HttpWire`` builds each request as a
   ``Call`` and reads its reply; ``HttpClient`` posts it with requests,
   ``ipyy_client.aio.AsyncHttpClient`` with httpx. Nothing else differs.
@@ -41,12 +41,12 @@ import requests
 from lxml import etree
 
 from ipyy_client._common import DEFAULT_BASE_URL, DEFAULT_ZONE, check_base_url, join_msisdns
+from ipyy_client._masking import Secrets
 from ipyy_client._transport import SyncTransport
 from ipyy_client._wire import (
     Call,
     Reply,
     Retry,
-    Secrets,
     failed_call,
     guarded,
     mock_warnings,

@@ -50,12 +50,12 @@ from zeep.wsdl import Document
 
 from ipyy_client import wsdl
 from ipyy_client._common import DEFAULT_BASE_URL, join_msisdns
+from ipyy_client._masking import Secrets
 from ipyy_client._transport import SyncTransport
 from ipyy_client._wire import (
     Call,
     Reply,
     Retry,
-    Secrets,
     failed_call,
     guarded,
     mock_warnings,

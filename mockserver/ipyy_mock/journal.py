@@ -22,7 +22,8 @@ Secrets never reach the table: ``password`` / ``newpassword`` values (plain or
 MD5, they are just the values) in the query string and in form, multipart and
 JSON bodies, ``<password>`` elements in SOAP bodies (any prefix), and the
 ``X-Admin-Token`` / ``Authorization`` / ``Cookie`` headers are replaced by
-``***`` before the row is written.
+``***`` before the row is written (by field name: ``ipyy_client._masking``, the one masker of the client
+and the mock). The account column is what the surface read (the request's ``Exchange``), not a second parse.
 
 Requests to the journal endpoint itself are not journaled (reading the
 journal would otherwise fill it), nor health checks (``/_mock/health``). The
@@ -35,13 +36,12 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import sqlite3
 import threading
 import time
 from typing import Any, Callable, Iterable
-from urllib.parse import unquote, unquote_plus
 
+from ipyy_client._masking import MASK, mask_pairs, mask_text  # the one masker (client and mock)
 from ipyy_mock.core.conformance import RULES, ConformanceWarning
 from ipyy_mock.core.exchange import Exchange
 from ipyy_mock.core.group import joined
@@ -59,10 +59,8 @@ BODY_LIMIT = 64 * 1024
 KEEP = 10_000
 TRIM_EVERY = 200
 VACUUM_PAGES = 256  # free pages a trim gives back to the file system
-MASK = "***"
 JOURNAL_PATH = "/_mock/api/journal"
 METRICS_PATHS = ("/_mock/metrics", "/_mock/api/metrics")  # scraped every few seconds: neither journaled nor counted
-SECRET_KEYS = frozenset({"password", "newpassword", "token", "admin_token"})
 SECRET_HEADERS = frozenset({"HTTP_X_ADMIN_TOKEN", "HTTP_AUTHORIZATION", "HTTP_PROXY_AUTHORIZATION", "HTTP_COOKIE"})
 KEPT_HEADERS = {
     "HTTP_HOST": "Host",
@@ -173,163 +171,6 @@ def warnings_json(warnings: list[ConformanceWarning] | None) -> str:
     if not warnings:
         return ""
     return json.dumps([{"code": w.code, "detail": w.detail} for w in warnings], ensure_ascii=False)
-
-
-# -- masking -----------------------------------------------------------------------
-
-
-def _secret_key(raw: str) -> bool:
-    if "%" not in raw and "+" not in raw:  # nothing to decode (the usual key): no unquote_plus per pair
-        return raw.strip().lower() in SECRET_KEYS
-    try:
-        return unquote_plus(raw).strip().lower() in SECRET_KEYS
-    except Exception:
-        return False
-
-
-# What _JSON_SECRET needs to find anything: one of these keys, quoted.
-_JSON_SECRET_KEYS = ('"password"', '"newpassword"', '"token"', '"admin_token"')
-
-
-def _may_name_secret(text: str, lower: str | None = None) -> bool:
-    """False when no pair of ``text`` can be a secret's, so the pair-by-pair pass can be skipped: every secret key
-    ends in "password" or "token", and a key is stripped of spaces ("+" too, once decoded) before the comparison,
-    so one of the words must stand right before an "=" (unless something is percent-encoded)."""
-    if "%" in text:  # a key may be percent-encoded (pass%77ord=...)
-        return True
-    lower = text.lower() if lower is None else lower
-    end = len(lower)
-    for word in ("password", "token"):
-        at = lower.find(word)
-        while at >= 0:
-            i = at + len(word)
-            while i < end and (lower[i] == "+" or lower[i].isspace()):
-                i += 1
-            if i < end and lower[i] == "=":
-                return True
-            at = lower.find(word, at + 1)
-    return False
-
-
-def mask_pairs(text: str, lower: str | None = None) -> str:
-    """``a=1&password=x`` → ``a=1&password=***``, for query strings and urlencoded bodies (keys decoded).
-    ``lower``: ``text.lower()``, when the caller has it."""
-    if "=" not in text or not _may_name_secret(text, lower):
-        return text
-    parts = text.split("&")
-    changed = False
-    for i, part in enumerate(parts):
-        key, sep, _ = part.partition("=")
-        if sep and _secret_key(key):
-            parts[i] = f"{key}={MASK}"
-            changed = True
-    return "&".join(parts) if changed else text
-
-
-_XML_SECRET = re.compile(
-    r"(<(?:[\w.\-]+:)?(?:new)?password(?=[\s>/])[^>]*(?<!/)>)(.*?)(</(?:[\w.\-]+:)?(?:new)?password\s*>|\Z)",
-    re.IGNORECASE | re.DOTALL,
-)
-_JSON_SECRET = re.compile(
-    r'("(?:new)?password"|"(?:admin_)?token")(\s*:\s*)("(?:[^"\\]|\\.)*"?|[^,}\]\s]+)', re.IGNORECASE
-)
-# One part of a multipart body: its boundary line, its header lines (folded ones included), the blank line and
-# its value up to the next boundary.
-_MULTIPART_PART = re.compile(r"(^|\n)(--[^\r\n]*\r?\n)((?:[^\r\n]+\r?\n)*?)(\r?\n)(.*?)(?=\r?\n--|\Z)", re.DOTALL)
-_PARAM = re.compile(r';\s*([\w*!#$%&\'+.^`|~-]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;\s]*)')
-_FOLD = re.compile(r"\r?\n[ \t]+")
-
-
-def _part_name(headers: str) -> str:
-    """The ``name`` a part's Content-Disposition gives, however it is spelled: quoted or not, folded over lines,
-    RFC 2231/5987 (``name*=UTF-8''password``, ``name*0=pass; name*1=word``), percent-encoded, in any case."""
-    for line in _FOLD.sub(" ", headers).splitlines():
-        if not line.lower().lstrip().startswith("content-disposition"):
-            continue
-        plain, pieces = "", {}
-        for key, value in _PARAM.findall(line):
-            key = key.lower()
-            if value.startswith('"'):
-                value = re.sub(r"\\(.)", r"\1", value[1:-1])
-            if key == "name":
-                plain = value
-            elif key.startswith("name*"):
-                number, _, encoded = key[5:].partition("*")
-                extended = key.endswith("*")
-                if extended and (key == "name*" or number == "0") and value.count("'") >= 2:
-                    value = value.split("'", 2)[2]  # charset'language'value
-                if extended:
-                    try:
-                        value = unquote(value, errors="replace")
-                    except Exception:
-                        pass
-                pieces[int(number) if number.isdigit() else -1] = value
-        name = "".join(pieces[k] for k in sorted(pieces)) if pieces else plain
-        return unquote_plus(name).strip().lower() if "%" in name else name.strip().lower()
-    return ""
-
-
-def _mask_multipart(text: str) -> str:
-    def mask(m: re.Match[str]) -> str:
-        if _part_name(m.group(3)) in SECRET_KEYS:
-            return m.group(1) + m.group(2) + m.group(3) + m.group(4) + MASK
-        return m.group(0)
-
-    return _MULTIPART_PART.sub(mask, text)
-
-
-def _mask_json(text: str) -> str:
-    """A JSON body whose secret keys are spelled with escapes (``"pass\\u0077ord"``) or in any case: parsed, each
-    secret's value masked, written again (only when it held one the patterns could not see)."""
-    try:
-        data = json.loads(text)
-    except (ValueError, RecursionError):
-        return text
-    found = False
-
-    def walk(node: object) -> object:
-        nonlocal found
-        if isinstance(node, dict):
-            out: dict[Any, object] = {}
-            for key, value in node.items():
-                if isinstance(key, str) and key.strip().lower() in SECRET_KEYS and value != MASK:
-                    found = True
-                    out[key] = MASK
-                else:
-                    out[key] = walk(value)
-            return out
-        if isinstance(node, list):
-            return [walk(v) for v in node]
-        return node
-
-    try:
-        masked = walk(data)
-    except RecursionError:
-        return MASK  # nested past the stack: no way to show it without what it may hide
-    return json.dumps(masked, ensure_ascii=False) if found else text
-
-
-def mask_text(text: str) -> str:
-    """Mask every password / token value in a body of any kind (form, multipart, SOAP/XML, JSON)."""
-    lower = text.lower()
-    named = "password" in lower or "token" in lower
-    if named or "%" in text:
-        masked = mask_pairs(text, lower)
-        if masked is not text:
-            text, lower = masked, masked.lower()
-    if "content-disposition" in lower:  # before `named`: name*=UTF-8''pass%77ord names no secret in clear
-        text = _mask_multipart(text)
-        lower = text.lower()
-    escaped = "\\u" in lower and '"' in text  # a JSON key may be spelled with \uXXXX escapes
-    if not named and not escaped:
-        return text
-    if "<" in text and "password" in lower:
-        text = _XML_SECRET.sub(lambda m: m.group(1) + MASK + m.group(3), text)
-    if '"' in text and any(key in lower for key in _JSON_SECRET_KEYS):
-        text = _JSON_SECRET.sub(lambda m: m.group(1) + m.group(2) + f'"{MASK}"', text)
-    if escaped and text.lstrip()[:1] in ("{", "["):
-        text = _mask_json(text)
-    return text
 
 
 def headers_text(environ: dict) -> str:
