@@ -33,13 +33,14 @@ worker deletes the older ones.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import sqlite3
 import threading
 import time
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 from ipyy_client._masking import MASK, mask_pairs, mask_text  # the one masker (client and mock)
 from ipyy_mock.core.conformance import RULES, ConformanceWarning
@@ -271,15 +272,23 @@ class JournalStore:
         self._inserts = 0
         refuse_newer(self.db, path, "request journal", JOURNAL_STEPS)  # before anything touches a newer file
         self.db.executescript(SCHEMA)
-        with self._write_lock:
-            self.db.execute("BEGIN IMMEDIATE")
-            try:
-                upgrade(self.db, path, "request journal", JOURNAL_STEPS)
-            except BaseException:
-                self.db.execute("ROLLBACK")
-                raise
-            self.db.execute("COMMIT")
+        with self._transaction() as db:
+            upgrade(db, path, "request journal", JOURNAL_STEPS)
         self.trim()
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction on this thread's connection, queued on the write lock (threads and processes)
+        rather than in SQLite's busy handler; rolled back when anything in it raises."""
+        db = self.db
+        with self._write_lock:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -307,16 +316,9 @@ class JournalStore:
 
     def insert_many(self, rows: list[tuple]) -> None:
         """Rows in one transaction; every ``trim_every`` rows, the old ones go."""
-        db = self.db
-        with self._write_lock:  # the rows and their request metrics in one transaction
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                db.executemany(INSERT, rows)
-                db.executemany(COUNT_REQUEST, [metric_row(row) for row in rows])
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
+        with self._transaction() as db:  # the rows and their request metrics in one transaction
+            db.executemany(INSERT, rows)
+            db.executemany(COUNT_REQUEST, [metric_row(row) for row in rows])
         with self._lock:
             before = self._inserts
             self._inserts += len(rows)

@@ -126,7 +126,7 @@ def uplinks_from_rows(rows: Iterable[sqlite3.Row], zone: tzinfo) -> list[Uplink]
 
 # -- release ------------------------------------------------------------------
 # The push-bound rows without a batch are few (usually none): the partial indexes reports_unbatched and
-# uplinks_unbatched (store.py) hold exactly them. INDEXED BY, because without statistics SQLite prefers the
+# uplinks_unbatched (core/store/schema.py) hold exactly them. INDEXED BY, because without statistics SQLite prefers the
 # batch_id index, where "batch_id IS NULL" also matches every pull-queue row of the whole history.
 _ANYTHING_DUE = (
     "SELECT EXISTS(SELECT 1 FROM messages WHERE status='sent' AND report_due_at<=?) "

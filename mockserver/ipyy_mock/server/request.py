@@ -16,7 +16,7 @@ __all__ = ["VendorPath", "VENDOR", "VENDOR_PATHS", "VENDOR_ENDPOINTS", "endpoint
 @dataclass(frozen=True)
 class VendorPath:
     """One path the vendor answers: its endpoint (the router's name), the journal's surface for it, whether its
-    replies are JSON, and the fault selector name it answers to (faults.py's ``path`` selector)."""
+    replies are JSON, and the fault selector name it answers to (faults/rules.py's ``path`` selector)."""
 
     path: str  # lower case
     endpoint: str
@@ -40,7 +40,7 @@ VENDOR: tuple[VendorPath, ...] = (
 #: path (lower case) → endpoint: answered without werkzeug's routing (~50-80 us a request).
 VENDOR_PATHS: dict[str, str] = {v.path: v.endpoint for v in VENDOR}
 VENDOR_ENDPOINTS = frozenset(VENDOR_PATHS.values())
-#: fault selector name → the paths it matches (faults.py's ENDPOINTS, "*" aside).
+#: fault selector name → the paths it matches (faults/rules.py's ENDPOINTS, "*" aside).
 SELECTOR_PATHS: dict[str, tuple[str, ...]] = {}
 for _vendor in VENDOR:
     SELECTOR_PATHS[_vendor.selector] = (*SELECTOR_PATHS.get(_vendor.selector, ()), _vendor.path)

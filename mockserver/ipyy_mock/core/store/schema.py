@@ -152,10 +152,10 @@ CREATE TABLE IF NOT EXISTS leases (
     owner TEXT NOT NULL,
     expires_at REAL NOT NULL         -- wall time
 );
-CREATE TABLE IF NOT EXISTS faults (  -- injected faults (faults.py reads and fires them)
+CREATE TABLE IF NOT EXISTS faults (  -- injected faults (faults/decision.py reads and fires them)
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     endpoint TEXT NOT NULL,          -- soap | send | status | call | pwd | domestic | * | a path such as /pwd.aspx
-    kind TEXT NOT NULL,              -- see faults.py KINDS
+    kind TEXT NOT NULL,              -- see faults/rules.py KINDS
     value TEXT,                      -- latency: milliseconds; code: a ResultCode name
     remaining INTEGER,               -- NULL = unlimited; a fault at 0 is spent (kept so hits stay visible)
     probability REAL NOT NULL DEFAULT 1.0,
