@@ -31,6 +31,9 @@ CODE_SELECTORS = {
 
 # The request being served (per greenlet under the server's edge, core/group.py, so not threading.local):
 # the names of the faults fired for it (for the journal) and the fault rows FaultMiddleware read for it.
+# Context variables because the `code` kind fires inside Platform.send (the forced_code hook the instrument
+# layer injects), which takes a SendRequest and no environ: the core knows no faults, so the request's rows
+# reach the hook, and its names come back, beside the call rather than through it.
 _applied_names: ContextVar[list[str] | None] = ContextVar("ipyy_fault_names", default=None)
 _applied_rows: ContextVar[list[sqlite3.Row] | None] = ContextVar("ipyy_fault_rows", default=None)
 

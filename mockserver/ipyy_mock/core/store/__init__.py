@@ -116,6 +116,10 @@ class Store(Accounts, Records, Queries, Pruning, Problems, Migrations, Cache, Co
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
         self._local = threading.local()
+        # The generation a request pinned (Cache.one_generation). A context variable because the runtime forces
+        # it: every layer of a request, down to Platform.send and the store's readers, asks the store, and a
+        # request is a thread or, under the edge's group commit, a greenlet of one thread (threading.local
+        # would mix the requests of one loop turn).
         self._pinned: ContextVar[int | None] = ContextVar("ipyy_generation", default=None)
         self._cache: dict[Hashable, tuple[int, Any]] = {}  # cached(): key -> (generation, value)
         self._queue = write_queue(self.path)
