@@ -51,12 +51,17 @@ def handle(mock_server, account) -> IpyyMock:
     return IpyyMock(mock_server.base_url, account=account.name, password=account.password)
 
 
-def tasks_of(mock_server, account) -> int:
+def rows_of(mock_server, table: str, account) -> int:
+    """How many rows of ``table`` the account has, read from the database the server writes."""
     store = mock_server.platform().store
     try:
-        return store.db.execute("SELECT COUNT(*) FROM tasks WHERE account=?", (account.name,)).fetchone()[0]
+        return store.db.execute(f"SELECT COUNT(*) FROM {table} WHERE account=?", (account.name,)).fetchone()[0]
     finally:
         store.close()
+
+
+def tasks_of(mock_server, account) -> int:
+    return rows_of(mock_server, "tasks", account)
 
 
 def codes(mock, **filters) -> list[str]:
@@ -97,14 +102,6 @@ def test_strict_mode_refuses_a_fourth_code_with_frequent_operation_until_the_win
     assert tasks_of(mock_server, account) == 4
 
 
-def code_rows(mock_server, account) -> int:
-    store = mock_server.platform().store
-    try:
-        return store.db.execute("SELECT COUNT(*) FROM code_sends WHERE account=?", (account.name,)).fetchone()[0]
-    finally:
-        store.close()
-
-
 def test_the_warning_names_the_exact_count_and_sends_that_left_the_window_are_forgotten(mock_server, account):
     """The window's count is kept, not recounted (a load test sends thousands of codes to one number): it must
     stay exact as sends come and go, and the sends out of the window must not pile up in the store."""
@@ -120,10 +117,10 @@ def test_the_warning_names_the_exact_count_and_sends_that_left_the_window_are_fo
     assert mock.limits(mobile=NUMBER)[0]["code_sends_in_window"] == 1
     assert soap_send(mock_server, account).status == "OK"
     assert len(mock.warnings(account=account.name)) == 3  # 1 in the window: no new warning
-    assert code_rows(mock_server, account) == 2  # the five are gone from the store
+    assert rows_of(mock_server, "code_sends", account) == 2  # the five are gone from the store
     assert mock.limits(mobile=NUMBER)[0]["code_sends_in_window"] == 2
     assert soap_send(mock_server, account, content="您好【华信】").status == "OK"  # not counted, nothing stored
-    assert code_rows(mock_server, account) == 2
+    assert rows_of(mock_server, "code_sends", account) == 2
 
 
 def test_enforce_refuses_the_eleventh_message_of_the_day_over_http_until_the_next_day(mock_server):
