@@ -699,7 +699,6 @@ class JournalMiddleware:
         stream = environ.get("wsgi.input")
         if stream is not None and exchange.body is None:  # the edge hands the whole body over: no tee
             tee = environ["wsgi.input"] = TeeInput(stream, self.limit)
-        environ.setdefault("ipyy.faults", [])
         captured: dict[str, Any] = {}
 
         def capture(status: str, headers: list, exc_info: Any = None):
@@ -760,7 +759,7 @@ class JournalMiddleware:
             query = mask_pairs(environ.get("QUERY_STRING") or "")
             status = None
             status_line = captured.get("status")
-            if status_line and not environ.get("ipyy.reset"):
+            if status_line and not exchange.reset:
                 try:
                     status = int(status_line.split(" ", 1)[0])
                 except ValueError:
@@ -785,7 +784,7 @@ class JournalMiddleware:
                 round(duration, 3),
                 surface,
                 account_of(surface, query, request_text, req_type),
-                "; ".join(environ.get("ipyy.faults") or ()),
+                "; ".join(exchange.faults),
                 "" if error is None else mask_text(f"{type(error).__name__}: {error}"[:500]),
                 warnings_json(exchange.warnings),
                 exchange.result,

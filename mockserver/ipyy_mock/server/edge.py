@@ -230,7 +230,7 @@ class Edge:
             status, headers, reply = self._call(environ)
         else:
             status, headers, reply = await asyncio.get_running_loop().run_in_executor(self.pool, self._call, environ)
-        if environ.get("ipyy.reset"):
+        if exchange.reset:
             headers = [("Content-Length", "0"), ("Connection", "close")]  # never reaches the client
             reply = b""
         try:
@@ -264,12 +264,12 @@ class Edge:
             "wsgi.multithread": self.pool is not None,
             "wsgi.multiprocess": True,
             "wsgi.run_once": False,
-            "ipyy.abort_connection": lambda: abort_connection((server_host, server_port), (client_host, client_port)),
         }
         environ[EXCHANGE_KEY] = Exchange(
             path=path.lower(),
             caller=client_host,
             local_address=lambda: local_address((server_host, server_port), (client_host, client_port)),
+            abort_connection=lambda: abort_connection((server_host, server_port), (client_host, client_port)),
         )
         headers = scope.headers
         for key in headers.keys():
