@@ -679,8 +679,19 @@ class JournalMiddleware:
         """What the edge groups (core/group.py), by a name no wrapped app answers to (theirs is ``store``)."""
         return self.store
 
-    def __getattr__(self, name: str) -> Any:  # close(), platform, endpoints ... of the wrapped app
-        return getattr(self.app, name)
+    # What callers reach through the journal, the app create_app() hands out: the wrapped app's platform,
+    # endpoints and url_map (the edge, tests), FaultMiddleware's latency() (the edge) and close(). Named rather
+    # than a __getattr__, so a misspelt or new name fails here instead of passing through.
+    platform = property(lambda self: self.app.platform, doc="The wrapped app's Platform (the edge, tests).")
+    endpoints = property(lambda self: self.app.endpoints, doc="The wrapped app's surfaces (the edge finds admin).")
+    url_map = property(lambda self: self.app.url_map, doc="The wrapped app's werkzeug routes (tests).")
+    latency = property(lambda self: self.app.latency, doc="FaultMiddleware.latency, which the edge awaits.")
+
+    def close(self) -> None:
+        """Close the wrapped app (its push runner) when the worker stops."""
+        close = getattr(self.app, "close", None)
+        if close is not None:
+            close()
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         exchange = Exchange.of(environ)

@@ -68,8 +68,18 @@ class FaultMiddleware:
         self.store = store
         self.sleep = sleep
 
-    def __getattr__(self, name: str) -> Any:  # close(), platform, endpoints ... of the wrapped MockApp
-        return getattr(self.app, name)
+    # What callers reach through this wrapper (instrument() hands it out as the app when the journal is off, and the
+    # journal forwards to it): the MockApp's platform and endpoints (the edge, tests), its url_map (tests) and
+    # close(). Named rather than a __getattr__, so a misspelt or new name fails here instead of passing through.
+    platform = property(lambda self: self.app.platform, doc="The MockApp's Platform (the edge, tests).")
+    endpoints = property(lambda self: self.app.endpoints, doc="The MockApp's surfaces (the edge finds admin).")
+    url_map = property(lambda self: self.app.url_map, doc="The MockApp's werkzeug routes (tests).")
+
+    def close(self) -> None:
+        """Close the wrapped app (its push runner) when the worker stops."""
+        close = getattr(self.app, "close", None)
+        if close is not None:
+            close()
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         exchange = Exchange.of(environ)

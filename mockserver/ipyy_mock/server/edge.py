@@ -177,17 +177,14 @@ class Edge:
         admin = getattr(app, "endpoints", {}).get("admin") if platform is not None else None
         self.events = EventHub(platform.store.path, getattr(admin, "access", None)) if platform is not None else None
 
+    # No pass-through to the wrapped app (there was a __getattr__): nothing reaches it through the edge, and
+    # tests and benchmarks that want the app name ``edge.app``.
     def close(self) -> None:
         if self.pool is not None:
             self.pool.shutdown(wait=False)
         close = getattr(self.app, "close", None)
         if callable(close):
             close()
-
-    def __getattr__(self, name: str) -> Any:  # platform, endpoints ... of the wrapped app
-        if name == "app":  # not set yet (a half-built or unpickled Edge): no recursion
-            raise AttributeError(name)
-        return getattr(self.app, name)
 
     # -- RSGI -------------------------------------------------------------------------------
     async def __rsgi__(self, scope: Any, protocol: Any) -> None:
