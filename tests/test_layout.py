@@ -118,16 +118,8 @@ def test_every_part_of_the_package_has_a_rule():
 
 
 #: The ``ipyy.*`` environ keys the package may use, by module: one request object (core/exchange.py) carries the
-#: rest. The fault middleware's own keys are still to be folded into the Exchange (then deleted here).
-ALLOWED_ENVIRON_KEYS = {
-    "ipyy.exchange": {"core/exchange.py"},
-    "ipyy.abort_connection": {"server/edge.py", "faults/middleware.py"},
-    "ipyy.reset": {"server/edge.py", "journal.py", "faults/middleware.py"},
-    "ipyy.faults": {"journal.py", "faults/middleware.py"},
-    "ipyy.generation": {"faults/middleware.py"},
-    "ipyy.latency_done": {"faults/middleware.py"},
-    "ipyy.fault_rows": {"faults/middleware.py"},
-}
+#: rest, the fault middleware's state included.
+ALLOWED_ENVIRON_KEYS = {"ipyy.exchange": {"core/exchange.py"}}
 #: ContextVars, by module: only where the runtime forces one (a value that must follow a greenlet or thread
 #: without an environ to carry it), each documented where it is made.
 ALLOWED_CONTEXT_VARS = {"core/store/__init__.py": 1, "faults/decision.py": 2}

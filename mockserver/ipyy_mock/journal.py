@@ -509,8 +509,19 @@ class JournalMiddleware:
         """What the edge groups (core/group.py), by a name no wrapped app answers to (theirs is ``store``)."""
         return self.store
 
-    def __getattr__(self, name: str) -> Any:  # close(), platform, endpoints ... of the wrapped app
-        return getattr(self.app, name)
+    # What callers reach through the journal, the app create_app() hands out: the wrapped app's platform,
+    # endpoints and url_map (the edge, tests), FaultMiddleware's latency() (the edge) and close(). Named rather
+    # than a __getattr__, so a misspelt or new name fails here instead of passing through.
+    platform = property(lambda self: self.app.platform, doc="The wrapped app's Platform (the edge, tests).")
+    endpoints = property(lambda self: self.app.endpoints, doc="The wrapped app's surfaces (the edge finds admin).")
+    url_map = property(lambda self: self.app.url_map, doc="The wrapped app's werkzeug routes (tests).")
+    latency = property(lambda self: self.app.latency, doc="FaultMiddleware.latency, which the edge awaits.")
+
+    def close(self) -> None:
+        """Close the wrapped app (its push runner) when the worker stops."""
+        close = getattr(self.app, "close", None)
+        if close is not None:
+            close()
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         exchange = Exchange.of(environ)
@@ -529,7 +540,6 @@ class JournalMiddleware:
         stream = environ.get("wsgi.input")
         if stream is not None and exchange.body is None:  # the edge hands the whole body over: no tee
             tee = environ["wsgi.input"] = TeeInput(stream, self.limit)
-        environ.setdefault("ipyy.faults", [])
         captured: dict[str, Any] = {}
 
         def capture(status: str, headers: list, exc_info: Any = None):
@@ -590,7 +600,7 @@ class JournalMiddleware:
             query = mask_pairs(environ.get("QUERY_STRING") or "")
             status = None
             status_line = captured.get("status")
-            if status_line and not environ.get("ipyy.reset"):
+            if status_line and not exchange.reset:
                 try:
                     status = int(status_line.split(" ", 1)[0])
                 except ValueError:
@@ -615,7 +625,7 @@ class JournalMiddleware:
                 round(duration, 3),
                 surface,
                 _account(exchange, surface, query, request_text, req_type),
-                "; ".join(environ.get("ipyy.faults") or ()),
+                "; ".join(exchange.faults),
                 "" if error is None else mask_text(f"{type(error).__name__}: {error}"[:500]),
                 warnings_json(exchange.warnings),
                 exchange.result,

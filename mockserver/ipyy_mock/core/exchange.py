@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
+
+if TYPE_CHECKING:
+    import sqlite3
 
 EXCHANGE_KEY = "ipyy.exchange"
 
@@ -23,6 +26,9 @@ class Exchange:
     latency fault, so the journal's duration includes the wait. ``body``: the whole body as the edge read it
     (None: the app reads ``wsgi.input`` itself). ``local_address``: the address of this machine the connection
     reached, looked up only when asked (admin/access.py).
+
+    The fault middleware's state (faults/middleware.py) is here too: a request's faults are decided in two steps
+    (the edge asks ``latency()`` before it waits, then calls the app) and the journal records what fired.
     """
 
     path: str = "/"
@@ -37,6 +43,21 @@ class Exchange:
     local_address: Callable[[], str | None] | None = None
     warnings: list[Any] = field(default_factory=list)
     result: str = ""
+    # the names of the faults fired for this request ("http_503 #4"): appended by the fault middleware (and by
+    # forced_code through it), joined into the journal row's ``faults`` column (journal.py)
+    faults: list[str] = field(default_factory=list)
+    # aborts this request's TCP connection with an RST, True if it did: set by the edge (edge.py), which alone
+    # knows the connection's address pair; called by the ``reset`` fault (None: gunicorn's socket is used instead)
+    abort_connection: Callable[[], bool] | None = None
+    # a ``reset`` fault aborted the connection: set by the fault middleware; the edge then sends nothing and the
+    # journal records no status (none reached the client)
+    reset: bool = False
+    # FaultMiddleware.latency() already fired (and the edge waited out) the latency faults: __call__ skips them
+    latency_done: bool = False
+    # the store generation and the active fault rows latency() read, handed to __call__ once so one request
+    # makes one reading (None: not read yet; __call__ takes them and sets them back to None)
+    generation: int | None = None
+    fault_rows: list[sqlite3.Row] | None = None
 
     @classmethod
     def of(cls, environ: dict) -> Exchange:

@@ -9,6 +9,7 @@ import socket
 import time
 from typing import Any, Callable, Iterable
 
+from ipyy_mock.core.exchange import Exchange
 from ipyy_mock.core.validation import parse_count
 from ipyy_mock.faults.bodies import content_type_for, malformed_body, soap_fault_body, soap_version
 from ipyy_mock.faults.decision import _active, _applied_names, _applied_rows, _fire, _label, _matches
@@ -21,15 +22,15 @@ log = logging.getLogger("ipyy_mock.faults")  # the name the fault log has always
 def reset_connection(environ: dict) -> bool:
     """Abort the client's TCP connection with an RST; False when there is no socket to abort.
 
-    Under granian the server's edge (edge.py) puts ``ipyy.abort_connection`` in
-    the environ: it finds the connection's descriptor by its address pair and
+    Under granian the server's edge (edge.py) puts ``abort_connection`` on the
+    request's Exchange: it finds the connection's descriptor by its address pair and
     aborts it with server/reset.py's ``send_rst``. Under gunicorn, its socket is
     in the environ and ``send_rst`` aborts it directly: the connection goes away
     at once, while gunicorn, which still holds that descriptor, gets a quiet
     EPIPE when it tries to write the reply.
     """
-    abort = environ.get("ipyy.abort_connection")
-    if callable(abort):
+    abort = Exchange.of(environ).abort_connection
+    if abort is not None:
         return bool(abort())
     sock = environ.get("gunicorn.socket")
     if not isinstance(sock, socket.socket):
@@ -67,11 +68,22 @@ class FaultMiddleware:
         self.store = store
         self.sleep = sleep
 
-    def __getattr__(self, name: str) -> Any:  # close(), platform, endpoints ... of the wrapped MockApp
-        return getattr(self.app, name)
+    # What callers reach through this wrapper (instrument() hands it out as the app when the journal is off, and the
+    # journal forwards to it): the MockApp's platform and endpoints (the edge, tests), its url_map (tests) and
+    # close(). Named rather than a __getattr__, so a misspelt or new name fails here instead of passing through.
+    platform = property(lambda self: self.app.platform, doc="The MockApp's Platform (the edge, tests).")
+    endpoints = property(lambda self: self.app.endpoints, doc="The MockApp's surfaces (the edge finds admin).")
+    url_map = property(lambda self: self.app.url_map, doc="The MockApp's werkzeug routes (tests).")
+
+    def close(self) -> None:
+        """Close the wrapped app (its push runner) when the worker stops."""
+        close = getattr(self.app, "close", None)
+        if close is not None:
+            close()
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
-        names: list[str] = environ.setdefault("ipyy.faults", [])
+        exchange = Exchange.of(environ)
+        names = exchange.faults
         names_token = _applied_names.set(names)
         rows_token = _applied_rows.set(None)
         path = (environ.get("PATH_INFO") or "/").lower()
@@ -80,8 +92,9 @@ class FaultMiddleware:
                 return self.app(environ, start_response)  # the admin API and inbox: never a fault
             # a vendor request: its faults, account and settings come from one reading of the store's generation
             # (the one latency() took, under the edge)
-            with self.store.one_generation(environ.pop("ipyy.generation", None)):
-                reply = self._inject(environ, start_response, names, path)
+            generation, exchange.generation = exchange.generation, None  # taken once
+            with self.store.one_generation(generation):
+                reply = self._inject(environ, exchange, start_response, path)
                 if reply is not None:
                     return reply
                 return self.app(environ, start_response)
@@ -94,13 +107,14 @@ class FaultMiddleware:
         by the caller (edge.py waits with ``asyncio.sleep``, holding no thread). The request then goes
         through ``__call__`` as usual, which fires no latency fault a second time."""
         path = (environ.get("PATH_INFO") or "/").lower()
-        environ["ipyy.latency_done"] = True
+        exchange = Exchange.of(environ)
+        exchange.latency_done = True
         if _is_mock_path(path):
             return 0.0
         with self.store.one_generation() as generation:
-            environ["ipyy.generation"] = generation  # __call__ goes on with this reading
-            rows = environ["ipyy.fault_rows"] = _active(self.store)  # __call__ uses the same read
-        names: list[str] = environ.setdefault("ipyy.faults", [])
+            exchange.generation = generation  # __call__ goes on with this reading
+            rows = exchange.fault_rows = _active(self.store)  # __call__ uses the same read
+        names = exchange.faults
         method = (environ.get("REQUEST_METHOD") or "GET").upper()
         is_soap_call = path == SOAP_PATH and method == "POST"
         total = 0.0
@@ -110,14 +124,14 @@ class FaultMiddleware:
                 total += int(row["value"]) / 1000.0
         return total
 
-    def _inject(self, environ: dict, start_response: Callable, names: list[str], path: str) -> Iterable[bytes] | None:
-        rows = environ.pop("ipyy.fault_rows", None)
+    def _inject(self, environ: dict, exchange: Exchange, start_response: Callable, path: str) -> Iterable[bytes] | None:
+        rows, exchange.fault_rows = exchange.fault_rows, None  # latency()'s reading, taken once
         if rows is None:
             rows = _active(self.store)
         _applied_rows.set(rows)  # forced_code (the `code` kind, in Platform.send) uses the same read
         if not rows:
             return None
-        latency_done = environ.get("ipyy.latency_done", False)
+        latency_done = exchange.latency_done
         method = (environ.get("REQUEST_METHOD") or "GET").upper()
         is_soap_call = path == SOAP_PATH and method == "POST"
         for row in rows:
@@ -128,7 +142,7 @@ class FaultMiddleware:
                 continue
             if not _fire(self.store, row):
                 continue
-            names.append(_label(row))
+            exchange.faults.append(_label(row))
             if kind == "latency":  # additive: wait, then keep looking (a later fault may still apply)
                 self.sleep(int(row["value"]) / 1000.0)
                 continue
@@ -139,7 +153,7 @@ class FaultMiddleware:
         what = f"ipyy-mock injected fault #{fault_id} ({kind})"
         _read_small_body(environ)  # the app will not read it: read it here, so the journal shows what was sent
         if kind == "reset":
-            environ["ipyy.reset"] = reset_connection(environ)
+            Exchange.of(environ).reset = reset_connection(environ)
             # never reaches the client when the reset worked; the fallback is an empty 502
             start_response("502 Bad Gateway", [("Content-Length", "0"), ("Connection", "close")])
             return []

@@ -17,6 +17,8 @@ from typing import Any
 
 from ipyy_client.codes import ResultCode
 from ipyy_mock.core.validation import parse_count
+from ipyy_mock.server.request import JSON_PATHS as JSON_PATHS  # re-exported: the JSON replies' paths
+from ipyy_mock.server.request import SELECTOR_PATHS
 
 KINDS = {
     "latency": "wait value ms, then handle the request normally",
@@ -28,19 +30,12 @@ KINDS = {
     "soap_fault": "a SOAP Fault (Server/Receiver) in the request's SOAP version with HTTP 500, as ASMX does",
     "code": "the send is refused with the ResultCode named by value (e.g. InternalError); nothing is charged",
 }
-# selector -> the lower-case paths it matches ("soap" matches POSTs only: a WSDL GET is not a call)
-ENDPOINTS = {
-    "soap": ("/webservice.asmx",),
-    "send": ("/i18nsms.aspx",),
-    "status": ("/statusapi.aspx", "/statusjsonapi.aspx"),
-    "call": ("/callapi.aspx", "/calljsonapi.aspx"),
-    "pwd": ("/pwd.aspx",),
-    "domestic": ("/sms.aspx", "/smsjson.aspx"),
-    "*": (),
-}
-SOAP_PATH = "/webservice.asmx"
-SEND_PATH = "/i18nsms.aspx"
-JSON_PATHS = ("/statusjsonapi.aspx", "/calljsonapi.aspx", "/smsjson.aspx")
+# selector -> the lower-case paths it matches ("soap" matches POSTs only: a WSDL GET is not a call), from the
+# one vendor path table (server/request.py), so a new vendor path gets a selector without a second list; "*"
+# (every vendor path) last, as the admin API and the error hint list them
+ENDPOINTS: dict[str, tuple[str, ...]] = {**SELECTOR_PATHS, "*": ()}
+(SOAP_PATH,) = SELECTOR_PATHS["soap"]  # one path each: unpacking says so if the table ever changes
+(SEND_PATH,) = SELECTOR_PATHS["send"]
 MOCK_PREFIX = "/_mock"
 MAX_LATENCY_MS = 60_000
 MAX_COUNT = 1_000_000  # requests a counted fault applies to (null: every one)

@@ -40,7 +40,7 @@ VENDOR: tuple[VendorPath, ...] = (
 #: path (lower case) → endpoint: answered without werkzeug's routing (~50-80 us a request).
 VENDOR_PATHS: dict[str, str] = {v.path: v.endpoint for v in VENDOR}
 VENDOR_ENDPOINTS = frozenset(VENDOR_PATHS.values())
-#: fault selector name → the paths it matches (faults/rules.py's ENDPOINTS, "*" aside).
+#: fault selector name → the paths it matches (faults/rules.py builds its ENDPOINTS from it, "*" added).
 SELECTOR_PATHS: dict[str, tuple[str, ...]] = {}
 for _vendor in VENDOR:
     SELECTOR_PATHS[_vendor.selector] = (*SELECTOR_PATHS.get(_vendor.selector, ()), _vendor.path)

@@ -200,8 +200,19 @@ class _HeldUntilOpen:
             self.open = True
         return self.app(environ, start_response)
 
-    def __getattr__(self, name: str) -> Any:  # close(), platform, latency ... of the wrapped app
-        return getattr(self.app, name)
+    # What the edge (edge.py) reaches through this wrapper when it sits inside one: the wrapped app's platform,
+    # endpoints, journal_store and latency (each optional: AttributeError when the wrapped app has none, so the
+    # edge's getattr(..., None) sees its absence) and close() (close_app). Named rather than a __getattr__.
+    platform = property(lambda self: self.app.platform, doc="The Platform whose store the edge's commits group.")
+    endpoints = property(lambda self: self.app.endpoints, doc="The surfaces: the edge finds the admin app there.")
+    journal_store = property(lambda self: self.app.journal_store, doc="The journal's store, grouped with the app's.")
+    latency = property(lambda self: self.app.latency, doc="FaultMiddleware.latency, which the edge awaits.")
+
+    def close(self) -> None:
+        """Close the wrapped app (its push runner) when the worker stops (close_app)."""
+        close = getattr(self.app, "close", None)
+        if close is not None:
+            close()
 
 
 # -- the app in a worker ---------------------------------------------------------------------
