@@ -136,10 +136,16 @@ def test_the_journal_account_is_the_one_the_surface_read_else_the_surfaces_look_
     def post_soap(body: bytes) -> requests.Response:
         return soapraw.post(mock_server.base_url, body, "SendI18NSms")
 
-    # what ASMX binds wins: an unqualified userName is no userName to it, so the send speaks for nobody
+    # an unqualified userName is no userName to ASMX (nothing is sent), yet the row is found under the account
     post_soap(soap_body(f'<userName xmlns="">{name}</userName>'))
-    [unbound] = [r for r in entries(mock_server, surface="soap11", limit=5) if name in r["request_body"]][:1]
-    assert unbound["account"] == "" and "<StatusCode>OK<" not in unbound["response_body"]
+    [unbound] = entries(mock_server, account=name, limit=1)
+    assert 'xmlns="">' in unbound["request_body"] and "<StatusCode>OK<" not in unbound["response_body"]
+    # what the reader bound wins over the text: a userName in a header ASMX ignores is not the account
+    headed = soap_body(f"<userName>{name}</userName>").replace(
+        b"<soap:Body>", b"<soap:Header><userName>zz</userName></soap:Header><soap:Body>"
+    )
+    assert "<StatusCode>OK<" in post_soap(headed).text
+    assert entries(mock_server, limit=1)[0]["account"] == name
     # a fault answers before the surface reads anything: the SOAP surface's look at the text names the account
     add_fault(mock_server, endpoint="soap", kind="http_500", count=1)
     assert post_soap(soap_body(f"<userName>{name}</userName>")).status_code == 500

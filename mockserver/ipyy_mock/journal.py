@@ -203,9 +203,10 @@ def body_text(data: bytes, total: int, soap_type: str | None = None) -> str:
 
 
 def _account(exchange: Exchange, surface: str, query: str, body: str, content_type: str) -> str:
-    """The account as the surface read it; for a request no surface read (refused at the edge, answered by an
-    injected fault, unparsable), the surfaces' own look at the text, so the journal still shows whose it was."""
-    if exchange.account is not None:
+    """The account as the surface bound it; where it bound none (refused at the edge, answered by an injected
+    fault, unparsable, a userName ASMX does not bind), the surfaces' own look at the text, so that filtering the
+    journal by account still finds the request its owner is trying to understand."""
+    if exchange.account:
         return exchange.account
     hint = params.account_hint(query, body, content_type)
     if not hint and surface in ("soap11", "soap12"):

@@ -37,7 +37,7 @@ class Exchange:
     body: bytes | None = None
     caller: str = ""
     #: The account the request speaks for, as the surface read it (the HTTP pages' ``account``, SOAP's
-    #: ``userName``, the admin API's ``account``): the journal's account column. None: no surface read it (the
+    #: ``userName``, the admin API's ``account``): the journal's account column. None or empty: none bound (the
     #: journal then asks the surface's ``account_hint``).
     account: str | None = None
     local_address: Callable[[], str | None] | None = None
