@@ -8,6 +8,7 @@ never a silent success.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import sqlite3
 import time
@@ -344,6 +345,29 @@ def test_code_fault_on_one_surface_leaves_the_other_alone(mock_server, account):
     with make_client("soap11", mock_server, account) as soap:
         with pytest.raises(errors.AmountNotEnough):
             soap.send_i18n_sms([MOBILE], TEXT).raise_for_status()
+
+
+@pytest.mark.parametrize("client_kind", CLIENTS)
+def test_a_code_fault_counts_only_sends_that_authenticate(mock_server, account, client_kind):
+    """The decision travels in the SendRequest and the core asks it after authentication: a send with a wrong
+    password gets the vendor's credential refusal and leaves a counted `code` fault untouched for the next one."""
+    fault = add_fault(mock_server, endpoint=endpoint_for(client_kind), kind="code", value="AmountNotEnough", count=1)
+    wrong = dataclasses.replace(account, password="not-" + account.password)
+    with make_client(client_kind, mock_server, wrong) as client:
+        refused = send(client)
+        assert not refused.ok, refused
+        with pytest.raises(errors.IpyyError) as caught:
+            refused.raise_for_status()
+        assert not isinstance(caught.value, errors.AmountNotEnough), caught.value
+    state = fault_state(mock_server, fault["id"])
+    assert (state["count"], state["hits"], state["active"]) == (1, 0, True)
+    with make_client(client_kind, mock_server, account) as client:
+        with pytest.raises(errors.AmountNotEnough):
+            send(client).raise_for_status()
+        send(client).raise_for_status()  # spent by the send that reached it
+    assert fault_state(mock_server, fault["id"])["hits"] == 1
+    rows = entries(mock_server, account=account.name)
+    assert [row["fault"] for row in rows] == ["", f"code AmountNotEnough #{fault['id']}", ""]
 
 
 @pytest.mark.parametrize("client_kind", CLIENTS)

@@ -8,7 +8,6 @@ fault endpoints); it is handed the same journal store here.
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 from ipyy_mock import faults, journal
@@ -20,7 +19,6 @@ def instrument(app: Any, platform: Any, *, journal_enabled: bool = True) -> Any:
     admin = getattr(app, "endpoints", {}).get("admin")
     if admin is not None:
         admin.attach_journal(store, journal_enabled)
-    platform.forced_code = functools.partial(faults.forced_code, platform.store)  # `code` faults, asked by send
     wrapped: Any = faults.FaultMiddleware(app, platform.store)
     if journal_enabled:
         wrapped = journal.JournalMiddleware(wrapped, store)

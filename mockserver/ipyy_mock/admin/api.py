@@ -65,10 +65,11 @@ class AdminApi:
         self.access.authorize(request)
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
-        if (environ.get("PATH_INFO") or "").lower().rstrip("/") == METRICS_PATH:  # where Prometheus looks
+        exchange = Exchange.of(environ)
+        if exchange.path.rstrip("/") == METRICS_PATH:  # where Prometheus looks
             environ = {**environ, "PATH_INFO": PREFIX + "/metrics"}
         request = Request(environ)  # the body limit is jsonapi.body's (MAX_BODY), chunked bodies included
-        Exchange.of(environ).account = request.args.get("account", "")[:100]  # jsonapi.body may read it instead
+        exchange.account = request.args.get("account", "")[:100]  # jsonapi.body may read it instead
         try:
             self.authorize(request)
             index, args = self.url_map.bind_to_environ(environ).match()

@@ -7,6 +7,7 @@ rule lives in a surface.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -29,6 +30,11 @@ class SendRequest:
     product: str = "sms"  # "sms", or a product the mock's accounts do not have ("mms": SendMms, "hybrid-send")
     param_error: str | None = None  # the surface could not translate a parameter: ParamError after the account checks
     warnings: list[ConformanceWarning] = field(default_factory=list)  # what the surface found off the document
+    #: The fault decision for this send (an injected ``code`` fault): asked by ``Platform.send`` right after
+    #: authentication, so a counted fault counts only sends that reach it; a result code to refuse with (nothing
+    #: charged) or None. The surface hands on what the fault middleware put on the request's Exchange; None (no
+    #: fault injection, in-process use): never forced. A callable, not a code: deciding consumes the fault.
+    fault: Callable[[], ResultCode | None] | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass

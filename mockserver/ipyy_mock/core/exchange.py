@@ -8,6 +8,7 @@ in one ``Exchange`` under one environ key (``EXCHANGE_KEY``): read once, not par
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
@@ -44,7 +45,7 @@ class Exchange:
     warnings: list[Any] = field(default_factory=list)
     result: str = ""
     # the names of the faults fired for this request ("http_503 #4"): appended by the fault middleware (and by
-    # forced_code through it), joined into the journal row's ``faults`` column (journal.py)
+    # ``code_fault``), joined into the journal row's ``faults`` column (journal/)
     faults: list[str] = field(default_factory=list)
     # aborts this request's TCP connection with an RST, True if it did: set by the edge (edge.py), which alone
     # knows the connection's address pair; called by the ``reset`` fault (None: gunicorn's socket is used instead)
@@ -58,6 +59,15 @@ class Exchange:
     # makes one reading (None: not read yet; __call__ takes them and sets them back to None)
     generation: int | None = None
     fault_rows: list[sqlite3.Row] | None = None
+    # the ``code`` fault decision for a send of this request, bound to its fault rows by the fault middleware and
+    # handed on by the surface in SendRequest.fault (called with the send's via; None: no fault injection)
+    code_fault: Callable[[str], Any] | None = None
+
+    def send_fault(self, via: str) -> Callable[[], Any] | None:
+        """SendRequest.fault for a send of this request through ``via``: the fault middleware's decision bound to
+        it, or None when no fault can fire."""
+        decide = self.code_fault
+        return None if decide is None else functools.partial(decide, via)
 
     @classmethod
     def of(cls, environ: dict) -> Exchange:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ipyy_client.billing import segment_count
 from ipyy_client.codes import ResultCode
@@ -42,11 +42,6 @@ DEFAULT_REPORT_DELAY = settings.DEFAULT_REPORT_DELAY
 MAX_PULL = 4000
 HTTP_VIAS = frozenset({"http", "domestic"})  # the surfaces whose documented password is the MD5 form
 PAST_GRACE = 1.0  # seconds: a "now" computed by the client a moment ago is not in the past
-
-
-def no_forced_code(via: str) -> None:
-    """The fault hook of a Platform that nobody instruments: no send is ever forced."""
-    return None
 
 
 @dataclass(frozen=True)
@@ -80,10 +75,6 @@ class Platform:
         self.store = store if isinstance(store, Store) else Store(store)
         self.zone = clock.platform_zone(zone)
         self.strict = strict  # `serve --strict`: every account refuses what deviates from the document
-        #: The fault decision for a send, asked right after authentication with SendRequest.via: a result code
-        #: to refuse with (nothing charged) or None. Injected by whoever owns fault injection (the server's
-        #: instrument()), so the core imports nothing from it.
-        self.forced_code: Callable[[str], ResultCode | None] = no_forced_code
 
     def settings_snapshot(self) -> Snapshot:
         """Every setting a send needs, parsed; read again only when the store's generation says they changed
@@ -177,7 +168,7 @@ class Platform:
             return SendOutcome(account, warnings=warnings), None
         if http:
             warnings += password_warnings(req.password)
-        forced = self.forced_code(req.via)
+        forced = req.fault() if req.fault is not None else None
         if forced is not None:  # an injected `code` fault: refused, nothing charged
             return self._refused(req, account, SendOutcome(forced, balance=account.balance), warnings), account
         if req.param_error:

@@ -12,8 +12,10 @@ ResultCode name for ``code``), ``remaining`` (NULL = unlimited) and
 
 All kinds but ``code`` act in ``FaultMiddleware`` in front of the app, before
 any vendor logic runs. ``code`` is a refusal from the platform itself:
-``Platform.send`` calls ``forced_code`` right after authentication, so SOAP and
-HTTP answer it through their normal reply path and nothing is charged.
+FaultMiddleware binds ``forced_code`` to the request and puts it on its Exchange,
+the surface hands it on in SendRequest.fault, and ``Platform.send`` asks it right
+after authentication, so SOAP and HTTP answer it through their normal reply path
+and nothing is charged.
 ``/_mock/`` paths never match a fault, so the admin API that removes them
 always works.
 

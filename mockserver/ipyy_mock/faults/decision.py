@@ -2,10 +2,11 @@
 
 The remaining count is decremented in one write transaction that only
 succeeds while it is above zero, so a counted fault fails exactly that many
-requests whichever worker serves them. ``code`` faults are asked for by
-``Platform.send`` (``forced_code``) after authentication; the other kinds by
-FaultMiddleware, which reads the active rows once per request and shares that
-reading with ``forced_code``.
+requests whichever worker serves them. ``code`` faults are decided by
+``forced_code``, which FaultMiddleware binds to the request's reading of the
+active rows (read once per request) and puts on its Exchange; the surface hands
+it on in SendRequest.fault, and ``Platform.send`` asks it after authentication.
+The other kinds FaultMiddleware fires itself.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from __future__ import annotations
 import random
 import sqlite3
 import time
-from contextvars import ContextVar
 from typing import Any
 
 from ipyy_client.codes import ResultCode
@@ -28,20 +28,6 @@ CODE_SELECTORS = {
     "send": ("send", "*", SEND_PATH),
     "domestic": ("domestic", "*", *ENDPOINTS["domestic"]),
 }
-
-# The request being served (per greenlet under the server's edge, core/group.py, so not threading.local):
-# the names of the faults fired for it (for the journal) and the fault rows FaultMiddleware read for it.
-# Context variables because the `code` kind fires inside Platform.send (the forced_code hook the instrument
-# layer injects), which takes a SendRequest and no environ: the core knows no faults, so the request's rows
-# reach the hook, and its names come back, beside the call rather than through it.
-_applied_names: ContextVar[list[str] | None] = ContextVar("ipyy_fault_names", default=None)
-_applied_rows: ContextVar[list[sqlite3.Row] | None] = ContextVar("ipyy_fault_rows", default=None)
-
-
-def _note(text: str) -> None:
-    names = _applied_names.get()
-    if names is not None:
-        names.append(text)
 
 
 def _label(row: sqlite3.Row) -> str:
@@ -69,19 +55,19 @@ def _fire(store: Any, row: sqlite3.Row) -> bool:
         return cur.rowcount == 1
 
 
-def forced_code(store: Any, via: str) -> ResultCode | None:
+def forced_code(store: Any, rows: list[sqlite3.Row], names: list[str], via: str) -> ResultCode | None:
     """A ``code`` fault for the send surface of ``via`` (SendRequest.via), consumed; None when none fires.
 
-    instrument() makes this the Platform's ``forced_code`` hook, which Platform.send asks after
-    authentication: the send is then refused with the returned code through the surface's normal reply,
-    nothing charged.
+    ``rows``: the active faults FaultMiddleware read for this request (no second SELECT); ``names``: the
+    request's fired faults (Exchange.faults), for the journal. FaultMiddleware binds the first three and puts
+    the rest on the Exchange (``code_fault``); Platform.send asks it after authentication, and the send is then
+    refused with the returned code through the surface's normal reply, nothing charged.
     """
     endpoint = VIA_SURFACES.get(via, "soap")
     selectors = CODE_SELECTORS.get(endpoint, (endpoint, "*"))
-    rows = _applied_rows.get()  # read by FaultMiddleware for this request: no second SELECT
-    for row in _active(store) if rows is None else rows:
+    for row in rows:
         if row["kind"] == "code" and row["endpoint"] in selectors and _fire(store, row):
-            _note(_label(row))
+            names.append(_label(row))
             return ResultCode[row["value"]]
     return None
 

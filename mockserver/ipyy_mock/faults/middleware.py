@@ -4,6 +4,7 @@ TCP abort, which needs the server's socket rather than a reply."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import socket
 import time
@@ -12,7 +13,7 @@ from typing import Any, Callable, Iterable
 from ipyy_mock.core.exchange import Exchange
 from ipyy_mock.core.validation import parse_count
 from ipyy_mock.faults.bodies import content_type_for, malformed_body, soap_fault_body, soap_version
-from ipyy_mock.faults.decision import _active, _applied_names, _applied_rows, _fire, _label, _matches
+from ipyy_mock.faults.decision import _active, _fire, _label, _matches, forced_code
 from ipyy_mock.faults.rules import SOAP12_TYPE, SOAP_PATH, XML_TYPE, _is_mock_path
 from ipyy_mock.server.reset import send_rst
 
@@ -83,31 +84,24 @@ class FaultMiddleware:
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         exchange = Exchange.of(environ)
-        names = exchange.faults
-        names_token = _applied_names.set(names)
-        rows_token = _applied_rows.set(None)
-        path = (environ.get("PATH_INFO") or "/").lower()
-        try:
-            if _is_mock_path(path):
-                return self.app(environ, start_response)  # the admin API and inbox: never a fault
-            # a vendor request: its faults, account and settings come from one reading of the store's generation
-            # (the one latency() took, under the edge)
-            generation, exchange.generation = exchange.generation, None  # taken once
-            with self.store.one_generation(generation):
-                reply = self._inject(environ, exchange, start_response, path)
-                if reply is not None:
-                    return reply
-                return self.app(environ, start_response)
-        finally:
-            _applied_rows.reset(rows_token)
-            _applied_names.reset(names_token)
+        path = exchange.path
+        if _is_mock_path(path):
+            return self.app(environ, start_response)  # the admin API and inbox: never a fault
+        # a vendor request: its faults, account and settings come from one reading of the store's generation
+        # (the one latency() took, under the edge)
+        generation, exchange.generation = exchange.generation, None  # taken once
+        with self.store.one_generation(generation):
+            reply = self._inject(environ, exchange, start_response, path)
+            if reply is not None:
+                return reply
+            return self.app(environ, start_response)
 
     def latency(self, environ: dict) -> float:
         """Fire the latency faults for this request now and return their total, in seconds, to be waited
         by the caller (edge.py waits with ``asyncio.sleep``, holding no thread). The request then goes
         through ``__call__`` as usual, which fires no latency fault a second time."""
-        path = (environ.get("PATH_INFO") or "/").lower()
         exchange = Exchange.of(environ)
+        path = exchange.path
         exchange.latency_done = True
         if _is_mock_path(path):
             return 0.0
@@ -128,9 +122,10 @@ class FaultMiddleware:
         rows, exchange.fault_rows = exchange.fault_rows, None  # latency()'s reading, taken once
         if rows is None:
             rows = _active(self.store)
-        _applied_rows.set(rows)  # forced_code (the `code` kind, in Platform.send) uses the same read
         if not rows:
             return None
+        # the `code` kind is decided in Platform.send, after authentication, from this same reading
+        exchange.code_fault = functools.partial(forced_code, self.store, rows, exchange.faults)
         latency_done = exchange.latency_done
         method = (environ.get("REQUEST_METHOD") or "GET").upper()
         is_soap_call = path == SOAP_PATH and method == "POST"

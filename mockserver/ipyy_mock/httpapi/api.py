@@ -163,6 +163,7 @@ class HttpApi:
             via=via,
             param_error=problem,
             warnings=params.warnings,
+            fault=Exchange.of(request.environ).send_fault(via),
         )
 
     def send(self, request: PageRequest, params: Params) -> Reply:

@@ -197,7 +197,7 @@ class Edge:
         if len(environ["PATH_INFO"]) + len(environ["QUERY_STRING"]) + 1 > MAX_TARGET:
             protocol.response_bytes(414, _plain(URI_TOO_LONG_BODY), URI_TOO_LONG_BODY)
             return
-        if self.events is not None and environ["PATH_INFO"].lower().rstrip("/") == EVENTS_PATH:
+        if self.events is not None and exchange.path.rstrip("/") == EVENTS_PATH:
             await self.events.serve(environ, protocol)  # a stream, not a WSGI call
             return
         try:

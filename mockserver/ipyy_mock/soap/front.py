@@ -138,7 +138,7 @@ class SoapFront:
     # -- WSGI entry
     def __call__(self, environ: dict, start_response: Callable[..., Any]) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET").upper()
-        if environ.get("PATH_INFO", "").lower() != "/webservice.asmx":
+        if Exchange.of(environ).path != "/webservice.asmx":
             return self._respond(
                 start_response,
                 "404 Not Found",
@@ -316,6 +316,7 @@ class SoapFront:
             via=via,
             product=op.product,
             warnings=warnings,
+            fault=Exchange.of(environ).send_fault(via),
         )
         try:
             outcome = self.platform.send(req)
