@@ -463,7 +463,7 @@ def test_one_masker_for_the_client_and_the_mock():
     from ipyy_client import _masking
     from ipyy_mock import journal
 
-    assert journal.mask_text is _masking.mask_text and journal.MASK is _masking.MASK
+    assert journal.middleware.mask_text is _masking.mask_text and journal.rows.MASK is _masking.MASK
     assert _masking.Secrets.MASK == _masking.MASK
     root = Path(__file__).resolve().parent.parent
     writers = [

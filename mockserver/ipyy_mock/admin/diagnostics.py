@@ -1,6 +1,6 @@
 """Admin API endpoints over the developer tools: the request journal and fault injection.
 
-The tools themselves are journal.py (records) and faults/ (injects);
+The tools themselves are journal/ (records) and faults/ (injects);
 instrument.py wraps the app in both. These handlers only read and change them
 for the admin API, so neither needs the admin API.
 """

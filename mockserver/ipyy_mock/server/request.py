@@ -1,6 +1,6 @@
 """The one table of the vendor's paths: endpoint, journal surface, JSON replies, fault selector.
 
-Why one table: the router (app.py), the server's edge (edge.py) and the journal (journal.py) each need to
+Why one table: the router (app.py), the server's edge (edge.py) and the journal (journal/) each need to
 know which surface a vendor path belongs to; listed once here, a new path cannot be routed by one layer and
 journaled as ``other`` by another. Paths are matched case-insensitively, as IIS does (the table is lower case).
 What a request learns about itself travels in core/exchange.py's ``Exchange``.
