@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import socket
 import time
+import types
 from decimal import Decimal
 
 import pytest
@@ -230,3 +231,59 @@ def test_gunicorn_runs_no_body_that_is_not_whole_either(gunicorn_server, case):
     status, _, reply = exchange(gunicorn_server.port, head("/I18NSms.aspx", FORM, CHUNKED) + body, vanish=True)
     assert status == 400, (status, reply[:300])  # the page's format, or gunicorn's own page for a bad chunk size
     assert_untouched(gunicorn_server, account)
+
+
+class _NoSecondRead:
+    """A ``wsgi.input`` that fails the test when read: the body was read once, by the server's edge."""
+
+    def read(self, *args):
+        raise AssertionError("the request body was read a second time")
+
+    readline = read
+
+
+@pytest.mark.parametrize(
+    "path, ctype, make",
+    [
+        (
+            "/I18NSms.aspx",
+            "application/x-www-form-urlencoded",
+            lambda: send_form(types.SimpleNamespace(name="demo", password="demo123")),
+        ),
+        (
+            "/sms.aspx",
+            "application/x-www-form-urlencoded",
+            lambda: (
+                f"action=send&account=demo&password={md5_password('demo123')}&mobile=13900139000&content=您好【华信】"
+            ).encode(),
+        ),
+        (
+            "/WebService.asmx",
+            "text/xml; charset=utf-8",
+            lambda: soapraw.envelope("SendI18NSms", "demo", "demo123", "8613900139000", "您好【华信】"),
+        ),
+    ],
+    ids=["http", "domestic", "soap"],
+)
+def test_a_body_the_edge_read_is_not_read_again(tmp_path, path, ctype, make):
+    """Under the edge the body is read once, whole, into the request's Exchange: the body limit, the surfaces
+    and the journal take it from there (a second read of ``wsgi.input`` fails here), and the send is served."""
+    from werkzeug.test import EnvironBuilder
+
+    from ipyy_mock.app import create_app
+    from ipyy_mock.core.exchange import EXCHANGE_KEY, Exchange
+
+    app = create_app(str(tmp_path / "mock.db"))
+    app.platform.seed_demo()
+    body = make()
+    headers = {"SOAPAction": '"http://www.yysms.com/SendI18NSms"'} if path.endswith(".asmx") else {}
+    environ = EnvironBuilder(path=path, method="POST", data=body, content_type=ctype, headers=headers).get_environ()
+    environ["wsgi.input"] = _NoSecondRead()
+    environ[EXCHANGE_KEY] = Exchange(path=path.lower(), body=body)
+    replies: list[str] = []
+    reply = b"".join(app(environ, lambda status, headers, exc_info=None: replies.append(status)))
+    assert replies == ["200 OK"], reply
+    assert app.platform.store.messages(account="demo"), reply  # served: the send was made
+    (row,) = app.journal_store.entries()
+    assert row["request_bytes"] == len(body) and row["status"] == 200
+    assert "demo123" not in row["request_body"] and md5_password("demo123") not in row["request_body"]

@@ -147,7 +147,9 @@ def _form(environ: dict) -> Iterable[tuple[str, str]]:
         length = parse_count(environ.get("CONTENT_LENGTH") or "")
         if stream is None or not length:
             return ()
-        return split_pairs(stream.read(length).decode("utf-8", "replace"))
+        held = Exchange.of(environ).body  # read once, by the server's edge or the body limit (server/limits.py)
+        data = stream.read(length) if held is None else held[:length]
+        return split_pairs(data.decode("utf-8", "replace"))
     if mimetype == MULTIPART:
         from werkzeug.wrappers import Request
 

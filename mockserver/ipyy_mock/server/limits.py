@@ -28,6 +28,7 @@ import json
 from typing import Callable, Iterable
 
 from ipyy_client.codes import ResultCode
+from ipyy_mock.core.exchange import Exchange
 from ipyy_mock.core.validation import parse_count
 from ipyy_mock.httpapi import replies as R
 from ipyy_mock.httpapi.params import unquote_bytes
@@ -51,7 +52,8 @@ def read_bounded(environ: dict, max_body: int) -> bytes:
     BodyNotWhole when it did not arrive whole.
 
     ``Content-Length`` over the limit is refused before reading; a chunked body
-    (the server sets ``wsgi.input_terminated``) is read up to one byte past it.
+    (the server sets ``wsgi.input_terminated``) is read up to one byte past it. A body the server's edge already
+    read whole (``Exchange.body``) is checked against the same rules and not read again.
     """
     stream = environ.get("wsgi.input") or io.BytesIO()
     raw_length = (environ.get("CONTENT_LENGTH") or "").strip()
@@ -65,9 +67,13 @@ def read_bounded(environ: dict, max_body: int) -> bytes:
         want = max_body + 1
     else:
         return b""
-    chunks, got = [], 0
+    held = Exchange.of(environ).body
+    if held is not None:  # the edge read it whole: the same checks, no second read
+        chunks, got = [held[:want]], min(len(held), want)
+    else:
+        chunks, got = [], 0
     try:
-        while got < want:
+        while held is None and got < want:
             chunk = stream.read(min(want - got, 64 * 1024))
             if not chunk:
                 break
@@ -165,6 +171,7 @@ class RequestGuard:
         # The surface reads the buffered copy: no second read of the socket, no unbounded read.
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
+        Exchange.of(environ).body = body  # read once: the surfaces and the journal take it from here
         if endpoint == "admin":
             return None  # JSON, checked by the admin API itself
         ctype = (environ.get("CONTENT_TYPE") or "").split(";", 1)[0].strip().lower()
