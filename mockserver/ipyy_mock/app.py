@@ -1,13 +1,19 @@
-"""The mock's WSGI application: routes each vendor path to the surface that speaks it.
+"""The mock's WSGI application, composed: each vendor path routed to the surface that speaks it, the request
+journal and fault injection around them.
 
 Paths are matched case-insensitively, as IIS does (the vendor document itself
 writes both ``I18NSms.aspx`` and ``I18Nsms.aspx``). Routing is werkzeug's; the
 surfaces only translate wire formats and call the shared Platform.
+
+``create_app`` wraps the MockApp: the journal outermost (so the replies of
+injected faults are journaled too), then the fault middleware, then the app.
+The admin API reads and steers both (admin/diagnostics.py: journal and fault
+endpoints); it is handed the same journal store.
 """
 
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import Map, Rule
@@ -155,8 +161,16 @@ def create_app(
     journal: bool = True,
     allowed_hosts: tuple[str, ...] = (),
 ) -> MockApp:
+    """The app one worker serves: the MockApp in fault injection and (unless ``journal`` is False) the journal."""
+    from ipyy_mock import faults
+    from ipyy_mock import journal as journals
+
     platform = Platform(db_path, zone) if zone else Platform(db_path)
     app = MockApp(platform, admin_token=admin_token, push=push, max_body=max_body, allowed_hosts=allowed_hosts)
-    from ipyy_mock.instrument import instrument  # request journal + fault injection around the app
-
-    return instrument(app, platform, journal_enabled=journal)
+    store = journals.JournalStore(journals.journal_path(platform.store.path))
+    admin: Any = app.endpoints["admin"]  # the AdminApi (WSGIApp by type)
+    admin.attach_journal(store, journal)
+    wrapped: Any = faults.FaultMiddleware(app, platform.store)
+    if journal:
+        wrapped = journals.JournalMiddleware(wrapped, store)
+    return wrapped  # type: ignore[no-any-return]

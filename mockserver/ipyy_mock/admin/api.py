@@ -49,13 +49,13 @@ class AdminApi:
     def __repr__(self) -> str:
         return f"AdminApi({self.platform.store.path!r}, {self.access!r})"
 
-    # -- the request journal (instrument.py hands over the app's own) ---------------
+    # -- the request journal (create_app hands over the app's own) ---------------
     def attach_journal(self, store: JournalStore, enabled: bool) -> None:
         self._journal, self.journal_enabled = store, enabled
 
     @property
     def journal(self) -> JournalStore:
-        if self._journal is None:  # an app built without instrument(): the journal file next to the database
+        if self._journal is None:  # an app built without create_app(): the journal file next to the database
             self._journal = JournalStore(journal_path(self.platform.store.path))
         return self._journal
 

@@ -1,7 +1,7 @@
 """Admin API endpoints over the developer tools: the request journal and fault injection.
 
 The tools themselves are journal/ (records) and faults/ (injects);
-instrument.py wraps the app in both. These handlers only read and change them
+create_app (app.py) wraps the app in both. These handlers only read and change them
 for the admin API, so neither needs the admin API.
 """
 

@@ -69,7 +69,7 @@ class FaultMiddleware:
         self.store = store
         self.sleep = sleep
 
-    # What callers reach through this wrapper (instrument() hands it out as the app when the journal is off, and the
+    # What callers reach through this wrapper (create_app() hands it out as the app when the journal is off, and the
     # journal forwards to it): the MockApp's platform and endpoints (the edge, tests), its url_map (tests) and
     # close(). Named rather than a __getattr__, so a misspelt or new name fails here instead of passing through.
     platform = property(lambda self: self.app.platform, doc="The MockApp's Platform (the edge, tests).")
