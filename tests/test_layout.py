@@ -38,10 +38,6 @@ def runtime_imports() -> dict[str, set[str]]:
     return graph
 
 
-# Known cycles owned elsewhere, each to be broken by its module's owner (then deleted here): lazy imports today.
-KNOWN_CYCLES: list[set[str]] = []
-
-
 def test_no_runtime_import_cycle():
     graph = runtime_imports()
     cycles = []
@@ -58,7 +54,6 @@ def test_no_runtime_import_cycle():
     for module in sorted(graph):
         if module not in done:
             visit(module, [module])
-    cycles = [c for c in cycles if not any(set(c) <= known for known in KNOWN_CYCLES)]
     assert cycles == [], "import cycles: " + "; ".join(" -> ".join(c) for c in cycles)
 
 
@@ -90,11 +85,6 @@ ALLOWED = {
 }
 
 
-#: Known upward imports, each to be removed by moving what it needs down (then deleted here): the .aspx pages
-#: answer a body-limit refusal with the server guard's renderer, which belongs in httpapi.
-KNOWN_UPWARD: set[str] = set()
-
-
 def part(module: str) -> str:
     return module.split(".")[1] if "." in module else ""
 
@@ -105,9 +95,7 @@ def test_imports_run_downward_only():
         f"{module} -> {target}"
         for module, targets in graph.items()
         for target in targets
-        if part(target) not in ("", part(module))
-        and part(target) not in ALLOWED[part(module)]
-        and f"{module} -> {target}" not in KNOWN_UPWARD
+        if part(target) not in ("", part(module)) and part(target) not in ALLOWED[part(module)]
     )
     assert upward == [], "imports against the layering of tests/test_layout.py: " + "; ".join(upward)
 
