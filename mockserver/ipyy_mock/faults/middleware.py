@@ -16,6 +16,7 @@ from ipyy_mock.faults.bodies import content_type_for, malformed_body, soap_fault
 from ipyy_mock.faults.decision import _active, _fire, _label, _matches, forced_code
 from ipyy_mock.faults.rules import SOAP12_TYPE, SOAP_PATH, XML_TYPE, _is_mock_path
 from ipyy_mock.server.reset import send_rst
+from ipyy_mock.server.wrapping import AppWrapper
 
 log = logging.getLogger("ipyy_mock.faults")  # the name the fault log has always had
 
@@ -61,26 +62,14 @@ def _read_small_body(environ: dict, limit: int = 64 * 1024) -> None:
             pass
 
 
-class FaultMiddleware:
-    """WSGI middleware applying the transport-level faults (every kind but ``code``) before the app."""
+class FaultMiddleware(AppWrapper):
+    """WSGI middleware applying the transport-level faults (every kind but ``code``) before the app; what the
+    edge and tests reach through it is forwarded by AppWrapper (server/wrapping.py), its own ``latency`` aside."""
 
     def __init__(self, app: Callable, store: Any, sleep: Callable[[float], None] = time.sleep) -> None:
         self.app = app
         self.store = store
         self.sleep = sleep
-
-    # What callers reach through this wrapper (create_app() hands it out as the app when the journal is off, and the
-    # journal forwards to it): the MockApp's platform and endpoints (the edge, tests), its url_map (tests) and
-    # close(). Named rather than a __getattr__, so a misspelt or new name fails here instead of passing through.
-    platform = property(lambda self: self.app.platform, doc="The MockApp's Platform (the edge, tests).")
-    endpoints = property(lambda self: self.app.endpoints, doc="The MockApp's surfaces (the edge finds admin).")
-    url_map = property(lambda self: self.app.url_map, doc="The MockApp's werkzeug routes (tests).")
-
-    def close(self) -> None:
-        """Close the wrapped app (its push runner) when the worker stops."""
-        close = getattr(self.app, "close", None)
-        if close is not None:
-            close()
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         exchange = Exchange.of(environ)

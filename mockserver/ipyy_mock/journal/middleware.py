@@ -14,6 +14,7 @@ from ipyy_mock.journal.rows import account_of, body_text, headers_text, warnings
 from ipyy_mock.journal.store import JournalStore
 from ipyy_mock.server.health import PATH as HEALTH_PATH  # polled every few seconds: not journaled
 from ipyy_mock.server.request import surface_of
+from ipyy_mock.server.wrapping import AppWrapper
 
 log = logging.getLogger("ipyy_mock.journal")
 
@@ -94,8 +95,9 @@ class _Streaming:
             self.done(self.kept, self.total, self.error)
 
 
-class JournalMiddleware:
-    """WSGI middleware: one journal row per request (except the journal endpoint's own)."""
+class JournalMiddleware(AppWrapper):
+    """WSGI middleware: one journal row per request (except the journal endpoint's own); what the edge and tests
+    reach through it is forwarded by AppWrapper (server/wrapping.py), its own ``journal_store`` aside."""
 
     def __init__(self, app: Callable, store: JournalStore, limit: int = BODY_LIMIT) -> None:
         self.app = app
@@ -106,20 +108,6 @@ class JournalMiddleware:
     def journal_store(self) -> JournalStore:
         """What the edge groups (core/group.py), by a name no wrapped app answers to (theirs is ``store``)."""
         return self.store
-
-    # What callers reach through the journal, the app create_app() hands out: the wrapped app's platform,
-    # endpoints and url_map (the edge, tests), FaultMiddleware's latency() (the edge) and close(). Named rather
-    # than a __getattr__, so a misspelt or new name fails here instead of passing through.
-    platform = property(lambda self: self.app.platform, doc="The wrapped app's Platform (the edge, tests).")
-    endpoints = property(lambda self: self.app.endpoints, doc="The wrapped app's surfaces (the edge finds admin).")
-    url_map = property(lambda self: self.app.url_map, doc="The wrapped app's werkzeug routes (tests).")
-    latency = property(lambda self: self.app.latency, doc="FaultMiddleware.latency, which the edge awaits.")
-
-    def close(self) -> None:
-        """Close the wrapped app (its push runner) when the worker stops."""
-        close = getattr(self.app, "close", None)
-        if close is not None:
-            close()
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         exchange = Exchange.of(environ)

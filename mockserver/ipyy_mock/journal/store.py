@@ -14,8 +14,9 @@ from typing import Any, Iterator
 
 from ipyy_mock.core.conformance import RULES, ConformanceWarning
 from ipyy_mock.core.group import joined
-from ipyy_mock.core.store import is_new_file, make_private, write_queue
+from ipyy_mock.core.store import make_private, write_queue
 from ipyy_mock.core.store.versions import refuse_newer, upgrade
+from ipyy_mock.core.store.writes import connect, immediate
 from ipyy_mock.journal.schema import COUNT_REQUEST, INSERT, JOURNAL_STEPS, SCHEMA, metric_row
 
 log = logging.getLogger("ipyy_mock.journal")
@@ -89,29 +90,15 @@ class JournalStore:
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         """One write transaction on this thread's connection, queued on the write lock (threads and processes)
         rather than in SQLite's busy handler; rolled back when anything in it raises."""
-        db = self.db
-        with self._write_lock:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                yield db
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
+        with immediate(self.db, self._write_lock) as db:
+            yield db
 
     @property
     def db(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.path, isolation_level=None, timeout=10.0, check_same_thread=False)
-            conn.row_factory = sqlite3.Row
-            if is_new_file(self.path):  # before WAL, and only on a new file (an existing one: make_incremental)
-                conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=OFF")  # diagnostics: no fsync, not even at checkpoints
-            conn.execute("PRAGMA busy_timeout=10000")
-            conn.execute("PRAGMA journal_size_limit=16777216")  # a checkpoint truncates the WAL back to 16 MiB
-            self._local.conn = conn
+            # diagnostics: no fsync, not even at checkpoints; a checkpoint truncates the WAL back to 16 MiB
+            conn = self._local.conn = connect(self.path, synchronous="OFF", wait=10.0, wal_limit=16 * 1024 * 1024)
         return conn
 
     def insert(self, row: tuple) -> None:

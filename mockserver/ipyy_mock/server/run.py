@@ -41,6 +41,8 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, Callable
 
+from ipyy_mock.server.wrapping import AppWrapper
+
 SERVERS = ("granian", "gunicorn")
 DEFAULT_SERVER = "granian"
 DEFAULT_HEADER_TIMEOUT = 5.0  # seconds for a request line and headers (granian caps it at 60)
@@ -182,7 +184,7 @@ def _wait_listening(
             opened.set()
 
 
-class _HeldUntilOpen:
+class _HeldUntilOpen(AppWrapper):
     """The worker's WSGI app, holding requests until the banner is printed (``opened``, set by the parent).
 
     Why: a worker answers as soon as it binds, and a fast client (a test polling the WSDL) could be answered
@@ -199,20 +201,6 @@ class _HeldUntilOpen:
             self.opened.wait(30)  # never forever: a parent that died before printing must not hang requests
             self.open = True
         return self.app(environ, start_response)
-
-    # What the edge (edge.py) reaches through this wrapper when it sits inside one: the wrapped app's platform,
-    # endpoints, journal_store and latency (each optional: AttributeError when the wrapped app has none, so the
-    # edge's getattr(..., None) sees its absence) and close() (close_app). Named rather than a __getattr__.
-    platform = property(lambda self: self.app.platform, doc="The Platform whose store the edge's commits group.")
-    endpoints = property(lambda self: self.app.endpoints, doc="The surfaces: the edge finds the admin app there.")
-    journal_store = property(lambda self: self.app.journal_store, doc="The journal's store, grouped with the app's.")
-    latency = property(lambda self: self.app.latency, doc="FaultMiddleware.latency, which the edge awaits.")
-
-    def close(self) -> None:
-        """Close the wrapped app (its push runner) when the worker stops (close_app)."""
-        close = getattr(self.app, "close", None)
-        if close is not None:
-            close()
 
 
 # -- the app in a worker ---------------------------------------------------------------------

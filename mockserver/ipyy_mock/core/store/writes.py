@@ -106,6 +106,46 @@ class _WriteQueue:
             self.lock.release()
 
 
+def connect(
+    path: str, *, synchronous: str, wait: float, wal_limit: int, foreign_keys: bool = False
+) -> sqlite3.Connection:
+    """A connection to one of the mock's files as every writer opens it: autocommit (transactions are explicit,
+    ``immediate``), rows by name, WAL, incremental auto-vacuum on a new file, a busy wait of ``wait`` seconds and
+    the WAL truncated to ``wal_limit`` bytes after a checkpoint. The database and the journal differ only in the
+    arguments (the journal: ``synchronous=OFF``, diagnostics need no fsync)."""
+    conn = sqlite3.connect(path, isolation_level=None, timeout=wait, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    if is_new_file(path):  # before WAL, and only on a new file (an existing one: make_incremental)
+        conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute(f"PRAGMA synchronous={synchronous}")
+    conn.execute(f"PRAGMA busy_timeout={int(wait * 1000)}")
+    if foreign_keys:
+        conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute(f"PRAGMA journal_size_limit={wal_limit}")  # a checkpoint shrinks the WAL back to this
+    return conn
+
+
+@contextmanager
+def immediate(db: sqlite3.Connection, queue: Any) -> Iterator[sqlite3.Connection]:
+    """One ``BEGIN IMMEDIATE`` transaction on ``db``, queued on ``queue`` (the file's writers' queue, threads and
+    processes) rather than in SQLite's busy handler; rolled back when anything in it raises, and when the COMMIT
+    itself fails (it may leave the transaction open, never for the next writer)."""
+    with queue:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        try:
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+
+
 def reader(path: str) -> sqlite3.Connection:
     """A read-only connection that never writes, never waits long, and runs no migration: for a reader on the
     server edge's event loop (admin/events.py), where a wait for the write lock would stop the whole worker."""
@@ -132,16 +172,9 @@ class Connections:
     def db(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.path, isolation_level=None, timeout=30.0, check_same_thread=False)
-            conn.row_factory = sqlite3.Row
-            if is_new_file(self.path):  # before WAL, and only on a new file (an existing one: make_incremental)
-                conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute(f"PRAGMA synchronous={SYNCHRONOUS}")
-            conn.execute("PRAGMA busy_timeout=30000")
-            conn.execute("PRAGMA foreign_keys=ON")
-            conn.execute(f"PRAGMA journal_size_limit={WAL_LIMIT}")  # a checkpoint shrinks the WAL back to this
-            self._local.conn = conn
+            conn = self._local.conn = connect(
+                self.path, synchronous=SYNCHRONOUS, wait=WRITE_WAIT, wal_limit=WAL_LIMIT, foreign_keys=True
+            )
         return conn
 
     @contextmanager
@@ -155,19 +188,8 @@ class Connections:
             with group.turn(db):
                 yield db
             return
-        with self._queue:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                yield db
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            try:
-                db.execute("COMMIT")
-            except BaseException:
-                if db.in_transaction:  # a COMMIT that fails may leave the transaction open: never for the next
-                    db.execute("ROLLBACK")
-                raise
+        with immediate(db, self._queue):
+            yield db
 
     def close(self) -> None:
         """Close this thread's connection (the writers' queue file stays open for the other threads)."""
