@@ -14,7 +14,7 @@ path, and answers in the surface's own format:
   endpoint's parameter error (``Faild``/``参数错误``, ``errorstatus`` 4, JSON
   ``1001``) with HTTP 200, as the vendor answers every parameter error.
 
-``/WebService.asmx`` reads its body itself (bounded the same way) because its
+``/WebService.asmx`` reads its body itself (with the same reader, core/body.py) because its
 errors are SOAP Faults whose version depends on the Content-Type. The admin
 API's body is read (bounded) here too, its 413 is JSON, and it checks the JSON
 itself. Other paths read no body; only a length announced over the limit is
@@ -28,7 +28,7 @@ import json
 from typing import Callable, Iterable
 
 from ipyy_client.codes import ResultCode
-from ipyy_mock.core.exchange import Exchange
+from ipyy_mock.core.body import BodyNotWhole, BodyTooLarge, read_body
 from ipyy_mock.core.validation import parse_count
 from ipyy_mock.httpapi import replies as R
 from ipyy_mock.httpapi.params import unquote_bytes
@@ -37,55 +37,6 @@ from ipyy_mock.httpapi.refusals import FORM_ENDPOINTS, action_of, form_refusal, 
 DEFAULT_MAX_BODY = 4 * 1024 * 1024  # 4 MiB: a send to 4000 recipients is ~60 kB; the SOAP front uses it too
 
 WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
-
-
-class BodyTooLarge(Exception):
-    pass
-
-
-class BodyNotWhole(Exception):
-    """The body did not arrive whole: shorter than its Content-Length, or its chunked framing broke."""
-
-
-def read_bounded(environ: dict, max_body: int) -> bytes:
-    """The request body, never reading more than ``max_body + 1`` bytes; BodyTooLarge past the limit,
-    BodyNotWhole when it did not arrive whole.
-
-    ``Content-Length`` over the limit is refused before reading; a chunked body
-    (the server sets ``wsgi.input_terminated``) is read up to one byte past it. A body the server's edge already
-    read whole (``Exchange.body``) is checked against the same rules and not read again.
-    """
-    stream = environ.get("wsgi.input") or io.BytesIO()
-    raw_length = (environ.get("CONTENT_LENGTH") or "").strip()
-    if raw_length:
-        want = parse_count(raw_length)
-        if want is None:
-            raise ValueError(f"invalid Content-Length {raw_length[:40]!r}")
-        if want > max_body:
-            raise BodyTooLarge()
-    elif environ.get("wsgi.input_terminated"):
-        want = max_body + 1
-    else:
-        return b""
-    held = Exchange.of(environ).body
-    if held is not None:  # the edge read it whole: the same checks, no second read
-        chunks, got = [held[:want]], min(len(held), want)
-    else:
-        chunks, got = [], 0
-    try:
-        while held is None and got < want:
-            chunk = stream.read(min(want - got, 64 * 1024))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            got += len(chunk)
-    except OSError:  # the server's reader (gunicorn's): a chunked framing that broke, a client gone mid-body
-        raise BodyNotWhole() from None
-    if got > max_body:
-        raise BodyTooLarge()
-    if raw_length and got < want:
-        raise BodyNotWhole()
-    return b"".join(chunks)
 
 
 def _utf8_form(raw: bytes) -> bool:
@@ -158,7 +109,7 @@ class RequestGuard:
             return None
         query = (environ.get("QUERY_STRING") or "").encode("latin-1", "replace")  # PEP 3333: bytes as latin-1
         try:
-            body = read_bounded(environ, self.max_body)
+            body = read_body(environ, self.max_body)
         except BodyTooLarge:
             return _answer(*_refusal(endpoint, 413, *too_large, action_of(query)))
         except BodyNotWhole:
@@ -171,7 +122,6 @@ class RequestGuard:
         # The surface reads the buffered copy: no second read of the socket, no unbounded read.
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
-        Exchange.of(environ).body = body  # read once: the surfaces and the journal take it from here
         if endpoint == "admin":
             return None  # JSON, checked by the admin API itself
         ctype = (environ.get("CONTENT_TYPE") or "").split(";", 1)[0].strip().lower()

@@ -23,7 +23,6 @@ ASMX service of the same contract in tests/test_asmx_oracle.py):
 
 from __future__ import annotations
 
-import io
 import logging
 import threading
 from datetime import date
@@ -35,10 +34,10 @@ from lxml import etree
 
 from ipyy_client.codes import ResultCode
 from ipyy_mock.core import conformance
+from ipyy_mock.core.body import BodyNotWhole, BodyTooLarge, read_body
 from ipyy_mock.core.conformance import ConformanceWarning
 from ipyy_mock.core.domain import SendOutcome, SendRequest
 from ipyy_mock.core.exchange import Exchange
-from ipyy_mock.core.validation import parse_count
 from ipyy_mock.soap.decoding import content_type_parameter, decode_body, parser
 from ipyy_mock.soap.document import Document, read_document
 from ipyy_mock.soap.envelope import (
@@ -184,34 +183,17 @@ class SoapFront:
         return "200 OK", "text/html; charset=utf-8", _HELP_PAGE
 
     def _read_body(self, environ: dict, version: int) -> bytes:
-        held = Exchange.of(environ).body  # the edge read it whole: the same checks, no second read
-        read = (environ.get("wsgi.input") or io.BytesIO()).read if held is None else lambda size: held[:size]
-        length = (environ.get("CONTENT_LENGTH") or "").strip()
-        too_large = _Fault(
-            f"Request body too large: the mock's limit is {self.max_body} bytes",
-            status="413 Content Too Large",
-            version=version,
-        )
-        not_whole = _Fault("", status="400 Bad Request", empty=True, version=version)  # ASMX: cannot read it
+        """The body by the limit's one reader (core/body.py), its refusals as ASMX words them."""
         try:
-            if length:
-                announced = parse_count(length)
-                if announced is None:
-                    raise not_whole
-                if announced > self.max_body:
-                    raise too_large
-                body = read(announced)
-                if len(body) < announced:  # the client stopped before its Content-Length
-                    raise not_whole
-                return body
-            if environ.get("wsgi.input_terminated"):
-                body = read(self.max_body + 1)
-                if len(body) > self.max_body:
-                    raise too_large
-                return body
-        except OSError:  # the server's reader: a chunked framing that broke, a client gone mid-body
-            raise not_whole from None
-        return b""
+            return read_body(environ, self.max_body)
+        except BodyTooLarge:
+            raise _Fault(
+                f"Request body too large: the mock's limit is {self.max_body} bytes",
+                status="413 Content Too Large",
+                version=version,
+            ) from None
+        except (BodyNotWhole, ValueError):  # cut short, a broken framing, a length that is no number
+            raise _Fault("", status="400 Bad Request", empty=True, version=version) from None  # ASMX: cannot read it
 
     def _call(self, environ: dict, start_response: Callable[..., Any], body: bytes, guess: int) -> list[bytes]:
         """ASMX's two steps: route (``Initialize``), then read the parameters (``ReadParameters``)."""
