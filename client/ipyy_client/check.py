@@ -397,6 +397,7 @@ class _Checker:
         self.notes: list[str] = []
         wrong = "ipyy-check-not-the-password"
         self.wrong_password = wrong if wrong != password else wrong + "!"
+        self.secrets = Secrets(password or "", self.wrong_password)  # every wire form, built once for all details
 
     # -- wire ---------------------------------------------------------------------
 
@@ -458,7 +459,7 @@ class _Checker:
 
     def scrub(self, text: str) -> str:
         """Details quote server bytes; a hostile server could echo the password in any of its wire forms."""
-        return Secrets(self.password or "", self.wrong_password or "").text(text)
+        return self.secrets.text(text)
 
     # -- 1. WSDL -------------------------------------------------------------------
 
